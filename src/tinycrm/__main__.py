@@ -1,0 +1,3 @@
+from tinycrm.cli.entry import main
+
+main()

@@ -1,0 +1,71 @@
+"""Options and helpers shared by the command modules."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+import typer
+
+from tinycrm.cli.state import get_ctx
+from tinycrm.refs import Target
+from tinycrm.services.context import Ctx
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (keys in docs/cli.md).")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Don't ask for confirmation.")]
+RefArg = Annotated[str, typer.Argument(help="Id, email or name (a unique prefix is enough).")]
+
+
+def when(ctx: Ctx, text: str, *, past: bool = False) -> datetime:
+    """Parse a WHEN in the user's zone (see docs/cli.md#when)."""
+    from tinycrm.dates import parse_when
+
+    return parse_when(text, now=ctx.now, tz=ctx.tz, default_time=ctx.day_start, past=past)
+
+
+def day(ctx: Ctx, text: str, *, past: bool = False) -> date:
+    from tinycrm.dates import parse_date
+
+    return parse_date(text, today=ctx.now.astimezone(ctx.tz).date(), past=past)
+
+
+def resolve(ctx: Ctx, ref: str, kinds: tuple[str, ...] = ("contact",)) -> Target:
+    from tinycrm.refs import resolve as _resolve
+
+    return _resolve(ctx.db, ref, kinds)
+
+
+def parse_id(text: str, what: str = "id") -> int:
+    raw = text.strip().lstrip("#")
+    if not raw.isdigit() or len(raw) > 18:
+        from tinycrm.errors import InvalidInput
+
+        raise InvalidInput(f"{what} must be a number like 12 or #12: {text!r}")
+    return int(raw)
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask before something destructive; refuse without a terminal unless --yes."""
+    import sys
+
+    from tinycrm.errors import InvalidInput
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise InvalidInput(f"{question} — pass --yes to confirm when not on a terminal")
+    if not typer.confirm(question, default=False):
+        raise typer.Exit(1)
+
+
+__all__ = [
+    "JsonOpt",
+    "RefArg",
+    "YesOpt",
+    "confirm",
+    "day",
+    "get_ctx",
+    "parse_id",
+    "resolve",
+    "when",
+]

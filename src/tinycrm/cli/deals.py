@@ -1,0 +1,324 @@
+"""`tinycrm deal ...` and `tinycrm stages ...`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tinycrm.cli import output
+from tinycrm.cli.common import JsonOpt, day, get_ctx, resolve
+from tinycrm.refs import Target
+from tinycrm.services.context import Ctx
+
+deal_app = typer.Typer(help="Track deals through the pipeline.", no_args_is_help=True)
+stages_app = typer.Typer(help="Show or change the pipeline stages.")
+
+DealArg = Annotated[str, typer.Argument(help="Deal id (12 or #12) or title.")]
+
+
+def _deal(ctx: Ctx, ref: str) -> Target:
+    raw = ref.strip()
+    if not raw.lower().startswith(("deal:", "d:")):
+        raw = "deal:" + raw
+    return resolve(ctx, raw, ("deal",))
+
+
+def _show_one(ctx: Ctx, d: object, json_: bool, verb: str) -> None:
+    from tinycrm.services.deals import DealView
+
+    assert isinstance(d, DealView)
+    if json_:
+        output.emit_json(d)
+    else:
+        output.say(
+            f"{verb} deal #{d.id} {d.title} — {d.stage}, {output.money(d.value, d.currency)}"
+        )
+
+
+@deal_app.command("add")
+def deal_add(
+    ref: Annotated[str, typer.Argument(help="Contact or company (company:acme) the deal is with.")],
+    title: Annotated[str, typer.Argument(help="What is being sold, e.g. '50 licences'.")],
+    value: Annotated[
+        str, typer.Option("--value", "-v", help="Deal value, e.g. 12000 or 12,000.50.")
+    ] = "0",
+    currency: Annotated[
+        str | None, typer.Option("--currency", help="ISO code (default from settings).")
+    ] = None,
+    stage: Annotated[
+        str | None, typer.Option("--stage", "-s", help="Starting stage (default the first).")
+    ] = None,
+    probability: Annotated[
+        int | None, typer.Option("--probability", min=0, max=100, help="Override the stage's %.")
+    ] = None,
+    close: Annotated[
+        str | None, typer.Option("--close", help="Expected close date, e.g. 'end of month'.")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Open a new deal with a contact or company."""
+    from tinycrm.money import parse_amount, parse_currency
+    from tinycrm.services.deals import add_deal
+
+    ctx = get_ctx()
+    target = resolve(ctx, ref, ("contact", "company"))
+    d = add_deal(
+        ctx,
+        title,
+        target=target,
+        value_cents=parse_amount(value, field="--value"),
+        currency=parse_currency(currency) if currency else None,
+        stage=stage,
+        probability=probability,
+        expected_close=day(ctx, close) if close else None,
+    )
+    _show_one(ctx, d, json_, "Added")
+
+
+@deal_app.command("list")
+def deal_list(
+    stage: Annotated[str | None, typer.Option("--stage", "-s", help="Only this stage.")] = None,
+    status: Annotated[str, typer.Option("--status", help="open, won, lost or all.")] = "open",
+    owner: Annotated[str | None, typer.Option("--owner", help="Only this user's deals.")] = None,
+    ref: Annotated[
+        str | None, typer.Option("--contact", "-c", help="Only deals with this contact.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 200,
+    json_: JsonOpt = False,
+) -> None:
+    """List deals by stage, biggest first."""
+    from tinycrm.errors import InvalidInput
+    from tinycrm.money import display_money
+    from tinycrm.services.deals import list_deals
+
+    if status not in ("open", "won", "lost", "all"):
+        raise InvalidInput(f"--status must be open, won, lost or all: {status!r}")
+    ctx = get_ctx()
+    contact_id = resolve(ctx, ref).id if ref else None
+    rows = list_deals(
+        ctx.db,
+        status=None if status == "all" else status,
+        stage=stage,
+        owner=owner,
+        contact_id=contact_id,
+        limit=limit,
+    )
+    if json_:
+        output.emit_json(rows)
+        return
+    output.table(
+        ["id", "stage", "title", "with", "value", "%", "close", "owner"],
+        [
+            [
+                d.id,
+                d.stage,
+                d.title,
+                d.contact or d.company or "",
+                display_money(d.value_cents, d.currency),
+                d.probability,
+                d.expected_close.isoformat() if d.expected_close else "",
+                d.owner or "",
+            ]
+            for d in rows
+        ],
+        empty="no deals: tinycrm deal add 'Alice Wong' '50 licences' --value 12000",
+    )
+
+
+@deal_app.command("show")
+def deal_show(ref: DealArg, json_: JsonOpt = False) -> None:
+    """A deal with its stage history."""
+    from tinycrm.money import display_money
+    from tinycrm.services.deals import get_deal
+
+    ctx = get_ctx()
+    d = get_deal(ctx.db, _deal(ctx, ref).id, history=True)
+    if json_:
+        output.emit_json(d)
+        return
+    output.fields(
+        [
+            ("id", f"#{d.id}"),
+            ("stage", f"{d.stage} ({d.status})"),
+            ("value", display_money(d.value_cents, d.currency)),
+            ("probability", f"{d.probability}%"),
+            ("weighted", f"{d.weighted} {d.currency}"),
+            ("contact", d.contact),
+            ("company", d.company),
+            ("owner", d.owner),
+            ("expected close", d.expected_close.isoformat() if d.expected_close else None),
+            ("lost because", d.lost_reason),
+            ("in stage since", output.local(d.stage_entered_at, ctx.tz)),
+        ],
+        title=d.title,
+    )
+    output.table(
+        ["when", "from", "to", "by"],
+        [
+            [output.local(h["at"], ctx.tz), h["from"] or "—", h["to"], h["user"] or ""]
+            for h in d.history
+        ],
+        title="History",
+    )
+
+
+@deal_app.command("edit")
+def deal_edit(
+    ref: DealArg,
+    title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
+    value: Annotated[str | None, typer.Option("--value", "-v", help="New value.")] = None,
+    currency: Annotated[str | None, typer.Option("--currency", help="ISO currency code.")] = None,
+    probability: Annotated[
+        int | None, typer.Option("--probability", min=0, max=100, help="Win probability %.")
+    ] = None,
+    close: Annotated[str | None, typer.Option("--close", help="Expected close date.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Change a deal's title, value, probability or expected close."""
+    from tinycrm.money import parse_amount, parse_currency
+    from tinycrm.services.deals import edit_deal
+
+    ctx = get_ctx()
+    d = edit_deal(
+        ctx,
+        _deal(ctx, ref).id,
+        title=title,
+        value_cents=parse_amount(value, field="--value") if value is not None else None,
+        currency=parse_currency(currency) if currency else None,
+        probability=probability,
+        expected_close=day(ctx, close) if close else None,
+    )
+    _show_one(ctx, d, json_, "Updated")
+
+
+@deal_app.command("move")
+def deal_move(
+    ref: DealArg,
+    stage: Annotated[str, typer.Argument(help="Stage name (a unique prefix is enough).")],
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why (required when moving to Lost).")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Move a deal to another stage."""
+    from tinycrm.services.deals import move_deal
+
+    ctx = get_ctx()
+    d = move_deal(ctx, _deal(ctx, ref).id, stage, reason=reason)
+    _show_one(ctx, d, json_, "Moved")
+
+
+@deal_app.command("won")
+def deal_won(ref: DealArg, json_: JsonOpt = False) -> None:
+    """Mark a deal won."""
+    from tinycrm.services.deals import close_deal
+
+    ctx = get_ctx()
+    _show_one(ctx, close_deal(ctx, _deal(ctx, ref).id, "won"), json_, "Won")
+
+
+@deal_app.command("lost")
+def deal_lost(
+    ref: DealArg,
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why it was lost.")],
+    json_: JsonOpt = False,
+) -> None:
+    """Mark a deal lost, with the reason."""
+    from tinycrm.services.deals import close_deal
+
+    ctx = get_ctx()
+    _show_one(ctx, close_deal(ctx, _deal(ctx, ref).id, "lost", reason=reason), json_, "Lost")
+
+
+# -- stages ----------------------------------------------------------------------------------
+def _render_stages(json_: bool) -> None:
+    from tinycrm.services.deals import list_stages
+
+    rows = list_stages(get_ctx().db)
+    if json_:
+        output.emit_json(rows)
+        return
+    output.table(
+        ["#", "stage", "probability", "rots after", "outcome", "open deals"],
+        [
+            [
+                s.position,
+                s.name,
+                f"{s.probability}%",
+                f"{s.rot_days} days" if s.rot_days else "",
+                s.outcome,
+                s.open_deals,
+            ]
+            for s in rows
+        ],
+    )
+
+
+@stages_app.callback(invoke_without_command=True)
+def stages_main(typer_ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """List the pipeline stages (or change them with a subcommand)."""
+    if typer_ctx.invoked_subcommand is None:
+        _render_stages(json_)
+
+
+@stages_app.command("add")
+def stages_add(
+    name: Annotated[str, typer.Argument(help="Stage name.")],
+    probability: Annotated[
+        int, typer.Option("--probability", "-p", min=0, max=100, help="Default win %.")
+    ],
+    rot_days: Annotated[
+        int | None, typer.Option("--rot-days", min=1, help="Days before a deal here rots.")
+    ] = None,
+    before: Annotated[
+        str | None, typer.Option("--before", help="Put it before this stage.")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Add a pipeline stage (before Won/Lost unless --before says otherwise)."""
+    from tinycrm.services.deals import add_stage
+
+    add_stage(get_ctx(), name, probability=probability, rot_days=rot_days, before=before)
+    _render_stages(json_)
+
+
+@stages_app.command("edit")
+def stages_edit(
+    name: Annotated[str, typer.Argument(help="Stage to change.")],
+    rename: Annotated[str | None, typer.Option("--name", help="New name.")] = None,
+    probability: Annotated[
+        int | None, typer.Option("--probability", "-p", min=0, max=100, help="Default win %.")
+    ] = None,
+    rot_days: Annotated[
+        int | None, typer.Option("--rot-days", min=0, help="Days before a deal rots (0: never).")
+    ] = None,
+    position: Annotated[
+        int | None, typer.Option("--position", min=1, help="New place in the order (1 = first).")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Rename, reorder or change a stage's probability and rot days."""
+    from tinycrm.services.deals import edit_stage
+
+    edit_stage(
+        get_ctx(),
+        name,
+        new_name=rename,
+        probability=probability,
+        rot_days=rot_days,
+        position=position,
+    )
+    _render_stages(json_)
+
+
+@stages_app.command("rm")
+def stages_rm(
+    name: Annotated[str, typer.Argument(help="Stage to remove (must be empty).")],
+    json_: JsonOpt = False,
+) -> None:
+    """Remove a stage that has no deals."""
+    from tinycrm.services.deals import remove_stage
+
+    remove_stage(get_ctx(), name)
+    _render_stages(json_)

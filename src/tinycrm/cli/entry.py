@@ -1,0 +1,57 @@
+"""The `tinycrm` console script: run the Typer app, map every failure to one line.
+
+Only this module turns exceptions into exit codes: domain errors (tinycrm.errors) and
+Typer's usage errors become `Error: ...` on stderr with exit 2 (usage) or 1 (runtime);
+nothing else ever prints a traceback unless TINYCRM_DEBUG is set.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def _fail(message: str, code: int) -> int:
+    from tinycrm.text import one_line
+
+    sys.stderr.write(f"Error: {one_line(message)}\n")
+    return code
+
+
+def run(argv: list[str]) -> int:
+    """Run one command line; returns the exit code."""
+    import typer
+
+    from tinycrm.cli import state
+    from tinycrm.cli.app import build_app
+    from tinycrm.errors import TinyCRMError
+
+    try:
+        app = build_app(argv)
+        result = app(args=argv, prog_name="tinycrm", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except TinyCRMError as e:
+        return _fail(str(e), e.exit_code)
+    except typer.Exit as e:
+        return e.exit_code
+    except typer.Abort:
+        return _fail("aborted", 1)
+    except typer.TyperException as e:  # usage errors: bad option, missing argument...
+        ctx = getattr(e, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        return _fail(e.format_message() + hint, e.exit_code)
+    except KeyboardInterrupt:
+        return _fail("interrupted; nothing was saved from the unfinished command", 130)
+    except BrokenPipeError:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - the reader went away
+        return 0
+    except Exception as e:  # a bug: still one line, the details on request
+        if os.environ.get("TINYCRM_DEBUG"):
+            raise
+        return _fail(f"internal error ({type(e).__name__}: {e}); rerun with TINYCRM_DEBUG=1", 1)
+    finally:
+        state.close()
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))

@@ -1,0 +1,184 @@
+"""`tinycrm purchase ...`, `search`, `log`, and the no-argument home view."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tinycrm.cli import output
+from tinycrm.cli.common import JsonOpt, RefArg, day, get_ctx, resolve, when
+
+purchase_app = typer.Typer(help="Record and list what customers bought.", no_args_is_help=True)
+
+
+@purchase_app.command("add")
+def purchase_add(
+    ref: RefArg,
+    amount: Annotated[str, typer.Argument(help="Amount, e.g. 1200 or 1,200.50 (never negative).")],
+    date_: Annotated[
+        str | None, typer.Option("--date", "-d", help="Purchase date (default today).")
+    ] = None,
+    currency: Annotated[
+        str | None, typer.Option("--currency", help="ISO code (default from settings).")
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", help="What was bought.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Record a purchase by a contact."""
+    from tinycrm.money import display_money, parse_amount, parse_currency
+    from tinycrm.services.purchases import add_purchase
+
+    ctx = get_ctx()
+    cents = parse_amount(amount, allow_zero=False)
+    on = day(ctx, date_, past=True) if date_ else None
+    target = resolve(ctx, ref)
+    p = add_purchase(
+        ctx,
+        target.id,
+        cents,
+        on=on,
+        currency=parse_currency(currency) if currency else None,
+        note=note,
+    )
+    if json_:
+        output.emit_json(p)
+    else:
+        output.say(
+            f"Purchase #{p.id}: {p.contact} bought {display_money(p.amount_cents, p.currency)}"
+            f" on {p.purchased_on.isoformat()}"
+        )
+
+
+@purchase_app.command("list")
+def purchase_list(
+    ref: Annotated[str | None, typer.Argument(help="Only this contact's purchases.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only on or after this date.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 200,
+    json_: JsonOpt = False,
+) -> None:
+    """List purchases, newest first."""
+    from tinycrm.money import display_money
+    from tinycrm.services.purchases import list_purchases
+
+    ctx = get_ctx()
+    contact_id = resolve(ctx, ref).id if ref else None
+    rows = list_purchases(
+        ctx.db,
+        contact_id=contact_id,
+        since=day(ctx, since, past=True) if since else None,
+        limit=limit,
+    )
+    if json_:
+        output.emit_json(rows)
+        return
+    output.table(
+        ["id", "date", "contact", "amount", "note"],
+        [
+            [
+                p.id,
+                p.purchased_on.isoformat(),
+                p.contact,
+                display_money(p.amount_cents, p.currency),
+                p.note or "",
+            ]
+            for p in rows
+        ],
+        empty="no purchases: tinycrm purchase add 'Alice Wong' 1200 --note 'licences'",
+    )
+
+
+_KIND_NAMES = {
+    "contact": "contact",
+    "contacts": "contact",
+    "company": "company",
+    "companies": "company",
+    "note": "interaction",
+    "notes": "interaction",
+    "deal": "deal",
+    "deals": "deal",
+}
+
+
+def search(
+    text: Annotated[str, typer.Argument(help="Words to find (each matches a word start).")],
+    kind: Annotated[
+        list[str] | None,
+        typer.Option("--kind", "-k", help="contact, company, note or deal (repeatable)."),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=1000, help="At most this many per kind.")
+    ] = 50,
+    json_: JsonOpt = False,
+) -> None:
+    """Search contacts, companies, notes and deals."""
+    from tinycrm.errors import InvalidInput
+    from tinycrm.services.search import KINDS
+    from tinycrm.services.search import search as run_search
+
+    kinds: tuple[str, ...] = KINDS
+    if kind:
+        try:
+            kinds = tuple(dict.fromkeys(_KIND_NAMES[k.lower()] for k in kind))
+        except KeyError as e:
+            raise InvalidInput(
+                f"--kind must be contact, company, note or deal: {e.args[0]!r}"
+            ) from None
+    ctx = get_ctx()
+    hits = run_search(ctx.db, text, kinds=kinds, limit=limit)
+    if json_:
+        output.emit_json(hits)
+        return
+    label = {"interaction": "note", "contact": "contact", "company": "company", "deal": "deal"}
+    output.table(
+        ["kind", "id", "name", "detail", "when"],
+        [[label[h.kind], h.id, h.title, h.detail, output.local(h.when, ctx.tz)[:10]] for h in hits],
+        empty=f"nothing matches {text!r}",
+    )
+
+
+def log(
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=10000, help="How many events.")
+    ] = 30,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only since then, e.g. 'monday' or 7d ago.")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Recent activity across everything, newest first."""
+    from tinycrm.services.activity import recent
+
+    ctx = get_ctx()
+    events = recent(ctx.db, limit=limit, since=when(ctx, since, past=True) if since else None)
+    if json_:
+        output.emit_json(events)
+        return
+    output.table(
+        ["when", "what", "who", "", "by"],
+        [[output.local(e.at, ctx.tz), e.kind, e.who or "", e.text, e.user or ""] for e in events],
+        empty="nothing has happened yet",
+    )
+
+
+def home() -> None:
+    """`tinycrm` with no command: what needs doing today, and how to do more."""
+    from tinycrm.cli.work import _end_of_day, render_reminders
+    from tinycrm.services.reminders import list_reminders
+
+    ctx = get_ctx()
+    if output.is_tty() and ctx.db.value("SELECT count(*) FROM contacts") == 0:
+        output.say(f"Welcome to tinycrm. Your store is {ctx.db.location.describe()}")
+        output.say("Start with: tinycrm contact add 'Alice Wong' --email alice@example.com")
+        output.say("Then: tinycrm note alice 'asked for a quote' --follow-up friday")
+        output.say("All commands: tinycrm --help")
+        return
+    rows = list_reminders(ctx, until=_end_of_day(ctx, 0))
+    today = ctx.now.astimezone(ctx.tz).strftime("%A %d %B")
+    if output.is_tty():
+        output.say(f"Due today, {today}" if rows else f"Nothing due today, {today}.")
+    render_reminders(ctx, rows, empty="")
+    if output.is_tty():
+        output.say("More: tinycrm todo --all · tinycrm contact list · tinycrm --help")

@@ -1,0 +1,129 @@
+"""Rendering: rich tables on a terminal, tab-separated lines when piped, JSON on request.
+
+JSON is a stable contract (docs/cli.md): times are ISO 8601 in UTC with a `Z`, days are
+`YYYY-MM-DD`, money is a decimal string. Table cells are stripped of control characters
+and escape sequences, so stored text can never drive the terminal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any
+
+from tinycrm.text import one_line
+
+
+def to_jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2) + "\n")
+
+
+def is_tty() -> bool:
+    return sys.stdout.isatty()
+
+
+def local(when: datetime | None, tz: tzinfo) -> str:
+    """A time for people: local, minutes precision."""
+    return "" if when is None else when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def due(when: datetime, now: datetime, tz: tzinfo) -> str:
+    """A due time for a confirmation line: 'Thu 26 Nov 09:00 (in 3 days)'."""
+    local_when = when.astimezone(tz)
+    label = local_when.strftime("%a %d %b %H:%M")
+    if local_when.year != now.astimezone(tz).year:
+        label = local_when.strftime("%a %d %b %Y %H:%M")
+    days = (local_when.date() - now.astimezone(tz).date()).days
+    if when < now:
+        return f"{label} (overdue)"
+    if days == 0:
+        return f"{label} (today)"
+    if days == 1:
+        return f"{label} (tomorrow)"
+    return f"{label} (in {days} days)"
+
+
+def money(decimal_text: str, currency: str) -> str:
+    """'12000.00', 'EUR' -> '12,000.00 EUR' (display only; JSON keeps the plain decimal)."""
+    from tinycrm.money import display_money, parse_amount
+
+    negative = decimal_text.startswith("-")
+    cents = parse_amount(decimal_text.lstrip("-"))
+    return display_money(-cents if negative else cents, currency)
+
+
+def say(text: str) -> None:
+    """A one-line confirmation on stdout."""
+    sys.stdout.write(one_line(text) + "\n")
+
+
+def table(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    title: str | None = None,
+    styles: Sequence[str | None] | None = None,
+    empty: str = "nothing to show",
+) -> None:
+    """Print rows: a rich table on a terminal, else one tab-separated line per row."""
+    cells = [[one_line("" if c is None else str(c)) for c in row] for row in rows]
+    if not is_tty():
+        for row in cells:
+            sys.stdout.write("\t".join(c.replace("\t", " ") for c in row) + "\n")
+        return
+    if not cells:
+        sys.stdout.write(f"{empty}\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(title=title, title_justify="left", box=None, header_style="bold", pad_edge=False)
+    for col in columns:
+        t.add_column(col, overflow="fold")
+    for i, row in enumerate(cells):
+        style = styles[i] if styles and i < len(styles) else None
+        t.add_row(*(Text(c) for c in row), style=style)
+    Console(no_color="NO_COLOR" in os.environ, highlight=False).print(t)
+
+
+def fields(pairs: Sequence[tuple[str, Any]], *, title: str | None = None) -> None:
+    """A 'label: value' block (values that are empty are skipped)."""
+    shown = [(k, one_line(str(v))) for k, v in pairs if v not in (None, "", [], {})]
+    if not is_tty():
+        if title:
+            sys.stdout.write(one_line(title) + "\n")
+        for k, v in shown:
+            sys.stdout.write(f"{k}\t{v}\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(box=None, show_header=False, pad_edge=False)
+    t.add_column(style="bold")
+    t.add_column(overflow="fold")
+    for k, v in shown:
+        t.add_row(k, Text(v))
+    console = Console(no_color="NO_COLOR" in os.environ, highlight=False)
+    if title:
+        console.print(Text(one_line(title), style="bold underline"))
+    console.print(t)

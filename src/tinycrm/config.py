@@ -1,0 +1,105 @@
+"""Where things live and who is working. Stdlib (and platformdirs) only: cheap to import.
+
+Precedence for the store: `--db` > `TINYCRM_DB` > `db` in the settings file > the default
+SQLite file in the user data directory. `TINYCRM_HOME`, when set, holds both the data and
+the settings (tests and portable installs use it).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tinycrm.errors import InvalidInput
+
+APP = "tinycrm"
+
+
+def data_dir() -> Path:
+    home = os.environ.get("TINYCRM_HOME")
+    if home:
+        return Path(home)
+    from platformdirs import user_data_path
+
+    return user_data_path(APP, appauthor=False)
+
+
+def config_dir() -> Path:
+    home = os.environ.get("TINYCRM_HOME")
+    if home:
+        return Path(home)
+    from platformdirs import user_config_path
+
+    return user_config_path(APP, appauthor=False)
+
+
+def settings_path() -> Path:
+    return Path(os.environ.get("TINYCRM_SETTINGS") or config_dir() / "settings.toml")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings file (TOML). Every key is optional."""
+
+    db: str | None = None
+    user: str | None = None
+    timezone: str | None = None
+    currency: str = "EUR"
+    day_starts_at: str = "09:00"
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def load_settings() -> Settings:
+    path = settings_path()
+    try:
+        with path.open("rb") as f:
+            raw = tomllib.load(f)
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise InvalidInput(f"can't read settings file {path}: {e}") from None
+    cur = str(raw.get("currency", "EUR")).upper()
+    return Settings(
+        db=raw.get("db"),
+        user=raw.get("user"),
+        timezone=raw.get("timezone"),
+        currency=cur,
+        day_starts_at=str(raw.get("day_starts_at", "09:00")),
+        raw=raw,
+    )
+
+
+def default_db_path() -> Path:
+    return data_dir() / "tinycrm.db"
+
+
+def store_url(cli_value: str | None, settings: Settings) -> str:
+    """The store the user means: a filesystem path or an SQLAlchemy-style URL."""
+    return cli_value or os.environ.get("TINYCRM_DB") or settings.db or str(default_db_path())
+
+
+def current_user_name(settings: Settings) -> str:
+    name = os.environ.get("TINYCRM_USER") or settings.user
+    if name:
+        return name.strip()
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers, cron with odd uids)
+        return "me"
+
+
+def now() -> datetime:
+    """The current time in UTC. `TINYCRM_NOW` (ISO 8601) freezes it for tests and demos."""
+    frozen = os.environ.get("TINYCRM_NOW")
+    if frozen:
+        try:
+            value = datetime.fromisoformat(frozen)
+        except ValueError:
+            raise InvalidInput(f"TINYCRM_NOW is not an ISO 8601 time: {frozen!r}") from None
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    return datetime.now(UTC)

@@ -1,0 +1,46 @@
+"""Domain exceptions. Services raise these; the CLI maps them to one line and an exit code.
+
+Every message is one line that names what was wrong (and where, for files).
+"""
+
+from __future__ import annotations
+
+
+class TinyCRMError(Exception):
+    """Base class; `exit_code` is what the CLI exits with."""
+
+    exit_code = 1
+
+
+class InvalidInput(TinyCRMError):
+    """The user typed something we cannot use (a bad date, a negative amount...)."""
+
+    exit_code = 2
+
+
+class NotFound(TinyCRMError):
+    """A reference matched nothing."""
+
+    exit_code = 1
+
+
+class Ambiguous(TinyCRMError):
+    """A reference matched several records; `candidates` lists them as (kind, id, label)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, candidates: list[tuple[str, int, str]] | None = None) -> None:
+        super().__init__(message)
+        self.candidates = candidates or []
+
+
+class Conflict(TinyCRMError):
+    """The change clashes with existing data (a duplicate name, a record changed meanwhile)."""
+
+    exit_code = 1
+
+
+class StoreError(TinyCRMError):
+    """The store cannot be used: unreadable, locked too long, or written by a newer tinycrm."""
+
+    exit_code = 1

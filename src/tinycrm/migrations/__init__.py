@@ -1,0 +1,1 @@
+"""Alembic environment and revisions. Imported only when a store needs creating or upgrading."""

@@ -1,0 +1,215 @@
+"""The schema: the one place the tables are spelled out.
+
+These SQLModel classes are the source of truth for the Alembic migrations (a test checks
+that upgrading an empty store to head yields exactly this metadata). The services talk to
+the store in portable SQL through `tinycrm.db` so that everyday commands never pay for
+importing SQLAlchemy; this module is imported only by migrations, tests and tools.
+
+Conventions: money is integer minor units (`*_cents`, BIGINT) with an ISO currency code;
+every timestamp is timezone-aware UTC (`DateTime(timezone=True)`); calendar days that have
+no time of day (purchase date, expected close) are `DATE`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, Text, text
+from sqlmodel import Field, SQLModel
+
+metadata = SQLModel.metadata
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), nullable=nullable, index=index)
+
+
+def _sparse_index(table: str, column: str) -> Index:
+    """An index on a mostly-NULL foreign key, holding only the rows that have one: a full
+    index on interactions.deal_id would spend 9 MiB per million notes on NULLs."""
+    where = text(f"{column} IS NOT NULL")
+    return Index(f"ix_{table}_{column}", column, sqlite_where=where, postgresql_where=where)
+
+
+def _fk(target: str, ondelete: str, nullable: bool = True, index: bool = True) -> Column:  # type: ignore[type-arg]
+    return Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index)
+
+
+class User(SQLModel, table=True):
+    """A salesperson. The first one is created from the OS login on first use."""
+
+    __tablename__ = "users"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    email: str | None = None
+    timezone: str | None = None
+    lead_id: int | None = Field(default=None, sa_column=_fk("users.id", "SET NULL", index=False))
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class Company(SQLModel, table=True):
+    __tablename__ = "companies"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    name_key: str = Field(index=True)
+    domain: str | None = None
+    phone: str | None = None
+    website: str | None = None
+    notes: str | None = None
+    owner_id: int | None = Field(default=None, sa_column=_fk("users.id", "SET NULL"))
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+    version: int = 1
+
+
+class Contact(SQLModel, table=True):
+    __tablename__ = "contacts"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    name_key: str = Field(index=True)
+    company_id: int | None = Field(default=None, sa_column=_fk("companies.id", "SET NULL"))
+    title: str | None = None
+    source: str | None = None
+    owner_id: int | None = Field(default=None, sa_column=_fk("users.id", "SET NULL"))
+    notes: str | None = None
+    cadence_days: int | None = None
+    last_touch_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+    version: int = 1
+
+
+class ContactMethod(SQLModel, table=True):
+    """An email address or phone number of a contact; position 0 is the primary one."""
+
+    __tablename__ = "contact_methods"
+    __table_args__ = (Index("ix_contact_methods_kind_key", "kind", "value_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(sa_column=_fk("contacts.id", "CASCADE", nullable=False))
+    kind: str  # "email" | "phone"
+    value: str
+    value_key: str
+    label: str | None = None
+    position: int = 0
+
+
+class ContactTag(SQLModel, table=True):
+    __tablename__ = "contact_tags"
+    contact_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+    )
+    tag: str = Field(primary_key=True, index=True)
+
+
+class Interaction(SQLModel, table=True):
+    """A note, call, email or meeting with a contact (or a company), maybe about a deal."""
+
+    __tablename__ = "interactions"
+    __table_args__ = (
+        Index("ix_interactions_contact_when", "contact_id", "happened_at"),
+        _sparse_index("interactions", "company_id"),
+        _sparse_index("interactions", "deal_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int | None = Field(
+        default=None, sa_column=_fk("contacts.id", "CASCADE", index=False)
+    )
+    company_id: int | None = Field(
+        default=None, sa_column=_fk("companies.id", "CASCADE", index=False)
+    )
+    deal_id: int | None = Field(default=None, sa_column=_fk("deals.id", "SET NULL", index=False))
+    kind: str = "note"  # note | call | email | meeting
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    happened_at: datetime = Field(sa_column=_ts(index=True))
+    user_id: int | None = Field(default=None, sa_column=_fk("users.id", "SET NULL", index=False))
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class Reminder(SQLModel, table=True):
+    """Something to do by `due_at`. `scheduled_at` is the occurrence of a recurring series
+    (snoozing moves `due_at` only); `rrule` is an RFC 5545 rule body."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        Index("ix_reminders_open_due", "done_at", "due_at"),
+        _sparse_index("reminders", "company_id"),
+        _sparse_index("reminders", "deal_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int | None = Field(default=None, sa_column=_fk("contacts.id", "CASCADE"))
+    company_id: int | None = Field(
+        default=None, sa_column=_fk("companies.id", "CASCADE", index=False)
+    )
+    deal_id: int | None = Field(default=None, sa_column=_fk("deals.id", "CASCADE", index=False))
+    owner_id: int | None = Field(default=None, sa_column=_fk("users.id", "SET NULL"))
+    text: str
+    due_at: datetime = Field(sa_column=_ts())
+    scheduled_at: datetime = Field(sa_column=_ts())
+    done_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    snoozed: int = 0
+    rrule: str | None = None
+    recurrence: str | None = None
+    from_done: bool = False
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+
+
+class Stage(SQLModel, table=True):
+    """A pipeline stage; `outcome` is open, won or lost."""
+
+    __tablename__ = "stages"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    position: int
+    probability: int
+    rot_days: int | None = None
+    outcome: str = "open"
+
+
+class Deal(SQLModel, table=True):
+    __tablename__ = "deals"
+    __table_args__ = (Index("ix_deals_status_stage", "status", "stage_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    title_key: str = Field(index=True)
+    contact_id: int | None = Field(default=None, sa_column=_fk("contacts.id", "SET NULL"))
+    company_id: int | None = Field(default=None, sa_column=_fk("companies.id", "SET NULL"))
+    value_cents: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    currency: str
+    stage_id: int = Field(sa_column=_fk("stages.id", "RESTRICT", nullable=False))
+    owner_id: int | None = Field(default=None, sa_column=_fk("users.id", "SET NULL"))
+    probability: int | None = None
+    expected_close: date | None = None
+    status: str = "open"  # open | won | lost
+    lost_reason: str | None = None
+    closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    stage_entered_at: datetime = Field(sa_column=_ts())
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+    version: int = 1
+
+
+class StageChange(SQLModel, table=True):
+    __tablename__ = "stage_changes"
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(sa_column=_fk("deals.id", "CASCADE", nullable=False))
+    from_stage_id: int | None = Field(
+        default=None, sa_column=_fk("stages.id", "SET NULL", index=False)
+    )
+    to_stage_id: int = Field(sa_column=_fk("stages.id", "RESTRICT", nullable=False, index=False))
+    changed_at: datetime = Field(sa_column=_ts())
+    user_id: int | None = Field(default=None, sa_column=_fk("users.id", "SET NULL", index=False))
+
+
+class Purchase(SQLModel, table=True):
+    __tablename__ = "purchases"
+    __table_args__ = (
+        Index("ix_purchases_contact_date_amount", "contact_id", "purchased_on", "amount_cents"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(sa_column=_fk("contacts.id", "CASCADE", nullable=False, index=False))
+    purchased_on: date
+    amount_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str
+    note: str | None = None
+    created_at: datetime = Field(sa_column=_ts())

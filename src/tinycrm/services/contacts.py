@@ -1,0 +1,623 @@
+"""Contacts: the people we sell to, with emails, phones, tags and a company."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tinycrm.db import Db, read_day, read_ts
+from tinycrm.errors import Conflict, InvalidInput
+from tinycrm.refs import prefix_match
+from tinycrm.services import companies, search
+from tinycrm.services.context import Ctx
+from tinycrm.text import clean, fold, normalize_email, phone_key
+
+MAX_NAME = 200
+MAX_TEXT = 100_000
+
+
+@dataclass
+class ContactSummary:
+    id: int
+    name: str
+    company: str | None
+    title: str | None
+    email: str | None
+    phone: str | None
+    tags: list[str]
+    owner: str | None
+    last_touch_at: datetime | None
+
+
+@dataclass
+class TimelineEntry:
+    when: datetime
+    kind: str  # note | call | email | meeting | purchase | deal
+    text: str
+    ref: str  # "interaction:12", "purchase:3", "deal:4"
+    user: str | None = None
+
+
+@dataclass
+class DealLine:
+    id: int
+    title: str
+    stage: str
+    status: str
+    value: str
+    currency: str
+
+
+@dataclass
+class ContactDetail:
+    id: int
+    name: str
+    company_id: int | None
+    company: str | None
+    title: str | None
+    source: str | None
+    owner: str | None
+    notes: str | None
+    emails: list[str]
+    phones: list[str]
+    tags: list[str]
+    cadence_days: int | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    last_touch_at: datetime | None
+    next_reminder_at: datetime | None
+    next_reminder: str | None
+    purchases_count: int
+    purchases_total: dict[str, str]
+    last_purchase_on: str | None
+    open_deals: list[DealLine] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+
+
+def check_name(name: str, what: str = "name") -> str:
+    name = " ".join(clean(name).split())
+    if not name:
+        raise InvalidInput(f"{what} can't be empty")
+    if len(name) > MAX_NAME:
+        raise InvalidInput(f"{what} is longer than {MAX_NAME} characters")
+    return name
+
+
+def check_text(text: str | None, what: str) -> str | None:
+    if text is None:
+        return None
+    text = clean(text)
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"{what} is longer than {MAX_TEXT} characters")
+    return text or None
+
+
+def _check_emails(emails: list[str]) -> list[str]:
+    out = []
+    for e in emails:
+        try:
+            out.append(normalize_email(e))
+        except ValueError:
+            raise InvalidInput(f"not an email address: {e!r}") from None
+    return out
+
+
+def _check_phones(phones: list[str]) -> list[str]:
+    out = []
+    for p in phones:
+        p = " ".join(clean(p).split())
+        if len(phone_key(p).lstrip("+")) < 3:
+            raise InvalidInput(f"not a phone number: {p!r}")
+        out.append(p)
+    return out
+
+
+def normalize_tags(tags: list[str]) -> list[str]:
+    out: list[str] = []
+    for raw in tags:
+        for t in raw.split(","):
+            t = fold(t).lstrip("#").replace(" ", "-")
+            if not t:
+                continue
+            if len(t) > 50:
+                raise InvalidInput(f"tag is longer than 50 characters: {t!r}")
+            if t not in out:
+                out.append(t)
+    return out
+
+
+def reindex(db: Db, contact_id: int) -> None:
+    row = db.one(
+        "SELECT c.name, c.title, c.notes, c.source, co.name AS company FROM contacts c"
+        " LEFT JOIN companies co ON co.id = c.company_id WHERE c.id = :id",
+        {"id": contact_id},
+    )
+    if row is None:
+        return
+    methods = db.all(
+        "SELECT value FROM contact_methods WHERE contact_id = :id ORDER BY position",
+        {"id": contact_id},
+    )
+    tags = db.all("SELECT tag FROM contact_tags WHERE contact_id = :id", {"id": contact_id})
+    search.index(
+        db,
+        "contact",
+        contact_id,
+        row["name"],
+        row["company"],
+        row["title"],
+        row["source"],
+        row["notes"],
+        *(m["value"] for m in methods),
+        *(t["tag"] for t in tags),
+    )
+
+
+def add_contact(
+    ctx: Ctx,
+    *,
+    name: str,
+    emails: list[str] | None = None,
+    phones: list[str] | None = None,
+    company: str | None = None,
+    title: str | None = None,
+    tags: list[str] | None = None,
+    source: str | None = None,
+    notes: str | None = None,
+    cadence_days: int | None = None,
+    allow_duplicate: bool = False,
+) -> int:
+    """Create a contact and return its id. A contact with the same name or email already
+    in the store is refused (Conflict) unless `allow_duplicate`."""
+    name = check_name(name)
+    mails = _check_emails(emails or [])
+    tels = _check_phones(phones or [])
+    tag_list = normalize_tags(tags or [])
+    title, source, notes = (
+        check_text(title, "title"),
+        check_text(source, "source"),
+        check_text(notes, "notes"),
+    )
+    if cadence_days is not None and not 1 <= cadence_days <= 3650:
+        raise InvalidInput("stay-in-touch cadence must be between 1 and 3650 days")
+    db, now = ctx.db, ctx.now
+    with db.write():
+        if not allow_duplicate:
+            _refuse_duplicate(db, name, mails)
+        company_id = companies.find_or_create(ctx, company) if company else None
+        contact_id = db.insert(
+            "INSERT INTO contacts (name, name_key, company_id, title, source, owner_id, notes,"
+            " cadence_days, created_at, updated_at, version) VALUES (:name, :key, :company,"
+            " :title, :source, :owner, :notes, :cadence, :now, :now, 1) RETURNING id",
+            {
+                "name": name,
+                "key": fold(name),
+                "company": company_id,
+                "title": title,
+                "source": source,
+                "owner": ctx.user_id,
+                "notes": notes,
+                "cadence": cadence_days,
+                "now": db.ts(now),
+            },
+        )
+        _add_methods(db, contact_id, mails, tels, start=0)
+        for t in tag_list:
+            db.execute(
+                "INSERT INTO contact_tags (contact_id, tag) VALUES (:id, :tag)",
+                {"id": contact_id, "tag": t},
+            )
+        reindex(db, contact_id)
+    return contact_id
+
+
+def _refuse_duplicate(db: Db, name: str, emails: list[str], exclude: int | None = None) -> None:
+    same = db.one(
+        "SELECT id, name FROM contacts WHERE name_key = :key AND id != :ex LIMIT 1",
+        {"key": fold(name), "ex": exclude or 0},
+    )
+    if same:
+        raise Conflict(
+            f"a contact named {same['name']!r} already exists (#{same['id']});"
+            " pass --allow-duplicate to add another"
+        )
+    for e in emails:
+        row = db.one(
+            "SELECT c.id, c.name FROM contact_methods m JOIN contacts c ON c.id = m.contact_id"
+            " WHERE m.kind = 'email' AND m.value_key = :e AND c.id != :ex LIMIT 1",
+            {"e": e, "ex": exclude or 0},
+        )
+        if row:
+            raise Conflict(
+                f"{e} already belongs to {row['name']!r} (#{row['id']});"
+                " pass --allow-duplicate to add anyway"
+            )
+
+
+def _add_methods(db: Db, contact_id: int, emails: list[str], phones: list[str], start: int) -> None:
+    pos = start
+    for kind, values in (("email", emails), ("phone", phones)):
+        for v in values:
+            key = v if kind == "email" else phone_key(v)
+            exists = db.value(
+                "SELECT id FROM contact_methods WHERE contact_id = :c AND kind = :k"
+                " AND value_key = :key",
+                {"c": contact_id, "k": kind, "key": key},
+            )
+            if exists:
+                continue
+            db.execute(
+                "INSERT INTO contact_methods (contact_id, kind, value, value_key, position)"
+                " VALUES (:c, :k, :v, :key, :pos)",
+                {"c": contact_id, "k": kind, "v": v, "key": key, "pos": pos},
+            )
+            pos += 1
+
+
+def list_contacts(
+    db: Db,
+    *,
+    tag: str | None = None,
+    owner: str | None = None,
+    company_id: int | None = None,
+    starts: str | None = None,
+    after: tuple[str, int] | None = None,
+    limit: int = 100,
+) -> list[ContactSummary]:
+    """Contacts in name order, a page at a time: pass the last (name_key, id) as `after`
+    (keyset paging: constant time per page even at 100k contacts)."""
+    where = ["1 = 1"]
+    params: dict[str, Any] = {"n": limit}
+    if tag:
+        where.append("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = :tag)")
+        params["tag"] = normalize_tags([tag])[0] if normalize_tags([tag]) else tag
+    if owner:
+        where.append("c.owner_id = (SELECT id FROM users WHERE name = :owner)")
+        params["owner"] = owner
+    if company_id is not None:
+        where.append("c.company_id = :company")
+        params["company"] = company_id
+    if starts:
+        key = fold(starts)
+        where.append(prefix_match(db, "c.name_key"))
+        params.update(lo=key, hi=key + "\uffff")
+    if after is not None:
+        where.append("(c.name_key > :ak OR (c.name_key = :ak AND c.id > :aid))")
+        params.update(ak=after[0], aid=after[1])
+    rows = db.all(
+        "SELECT c.id, c.name, c.title, c.last_touch_at, co.name AS company, u.name AS owner,"
+        " (SELECT value FROM contact_methods m WHERE m.contact_id = c.id AND m.kind = 'email'"
+        "   ORDER BY position LIMIT 1) AS email,"
+        " (SELECT value FROM contact_methods m WHERE m.contact_id = c.id AND m.kind = 'phone'"
+        "   ORDER BY position LIMIT 1) AS phone"
+        " FROM contacts c LEFT JOIN companies co ON co.id = c.company_id"
+        " LEFT JOIN users u ON u.id = c.owner_id"
+        f" WHERE {' AND '.join(where)} ORDER BY c.name_key, c.id LIMIT :n",
+        params,
+    )
+    return _summaries(db, rows)
+
+
+def summaries_by_id(db: Db, ids: list[int]) -> list[ContactSummary]:
+    if not ids:
+        return []
+    rows = db.all(
+        "SELECT c.id, c.name, c.title, c.last_touch_at, co.name AS company, u.name AS owner,"
+        " (SELECT value FROM contact_methods m WHERE m.contact_id = c.id AND m.kind = 'email'"
+        "   ORDER BY position LIMIT 1) AS email,"
+        " (SELECT value FROM contact_methods m WHERE m.contact_id = c.id AND m.kind = 'phone'"
+        "   ORDER BY position LIMIT 1) AS phone"
+        " FROM contacts c LEFT JOIN companies co ON co.id = c.company_id"
+        " LEFT JOIN users u ON u.id = c.owner_id"
+        f" WHERE c.id IN ({','.join(str(int(i)) for i in ids)}) ORDER BY c.name_key, c.id"
+    )
+    return _summaries(db, rows)
+
+
+def _summaries(db: Db, rows: list[dict[str, Any]]) -> list[ContactSummary]:
+    tags: dict[int, list[str]] = {}
+    if rows:
+        ids = ",".join(str(r["id"]) for r in rows)
+        for t in db.all(
+            f"SELECT contact_id, tag FROM contact_tags WHERE contact_id IN ({ids}) ORDER BY tag"
+        ):
+            tags.setdefault(t["contact_id"], []).append(t["tag"])
+    return [
+        ContactSummary(
+            id=r["id"],
+            name=r["name"],
+            company=r["company"],
+            title=r["title"],
+            email=r["email"],
+            phone=r["phone"],
+            tags=tags.get(r["id"], []),
+            owner=r["owner"],
+            last_touch_at=read_ts(r["last_touch_at"]),
+        )
+        for r in rows
+    ]
+
+
+def count_contacts(db: Db) -> int:
+    return int(db.value("SELECT count(*) AS n FROM contacts") or 0)
+
+
+def get_contact(db: Db, contact_id: int, *, timeline: int = 20) -> ContactDetail:
+    """The 360 view: fields, open deals, purchases, last and next touch, timeline."""
+    with db.read():
+        r = db.one(
+            "SELECT c.*, co.name AS company, u.name AS owner FROM contacts c"
+            " LEFT JOIN companies co ON co.id = c.company_id"
+            " LEFT JOIN users u ON u.id = c.owner_id WHERE c.id = :id",
+            {"id": contact_id},
+        )
+        if r is None:
+            from tinycrm.errors import NotFound
+
+            raise NotFound(f"no contact with id {contact_id}")
+        methods = db.all(
+            "SELECT kind, value FROM contact_methods WHERE contact_id = :id ORDER BY position",
+            {"id": contact_id},
+        )
+        tags = [
+            t["tag"]
+            for t in db.all(
+                "SELECT tag FROM contact_tags WHERE contact_id = :id ORDER BY tag",
+                {"id": contact_id},
+            )
+        ]
+        nxt = db.one(
+            "SELECT due_at, text FROM reminders WHERE contact_id = :id AND done_at IS NULL"
+            " ORDER BY due_at LIMIT 1",
+            {"id": contact_id},
+        )
+        totals = db.all(
+            "SELECT currency, count(*) AS n, sum(amount_cents) AS total, max(purchased_on) AS last"
+            " FROM purchases WHERE contact_id = :id GROUP BY currency ORDER BY currency",
+            {"id": contact_id},
+        )
+        deals = db.all(
+            "SELECT d.id, d.title, s.name AS stage, d.status, d.value_cents, d.currency"
+            " FROM deals d JOIN stages s ON s.id = d.stage_id"
+            " WHERE d.contact_id = :id AND d.status = 'open' ORDER BY s.position, d.id",
+            {"id": contact_id},
+        )
+        entries = contact_timeline(db, contact_id, limit=timeline)
+    from tinycrm.money import format_cents
+
+    last_days = [d for d in (read_day(t["last"]) for t in totals) if d is not None]
+    return ContactDetail(
+        id=r["id"],
+        name=r["name"],
+        company_id=r["company_id"],
+        company=r["company"],
+        title=r["title"],
+        source=r["source"],
+        owner=r["owner"],
+        notes=r["notes"],
+        emails=[m["value"] for m in methods if m["kind"] == "email"],
+        phones=[m["value"] for m in methods if m["kind"] == "phone"],
+        tags=tags,
+        cadence_days=r["cadence_days"],
+        created_at=read_ts(r["created_at"]),
+        updated_at=read_ts(r["updated_at"]),
+        last_touch_at=read_ts(r["last_touch_at"]),
+        next_reminder_at=read_ts(nxt["due_at"]) if nxt else None,
+        next_reminder=nxt["text"] if nxt else None,
+        purchases_count=sum(int(t["n"]) for t in totals),
+        purchases_total={t["currency"]: format_cents(int(t["total"])) for t in totals},
+        last_purchase_on=max(last_days).isoformat() if last_days else None,
+        open_deals=[
+            DealLine(
+                d["id"],
+                d["title"],
+                d["stage"],
+                d["status"],
+                format_cents(int(d["value_cents"])),
+                d["currency"],
+            )
+            for d in deals
+        ],
+        timeline=entries,
+    )
+
+
+def contact_timeline(db: Db, contact_id: int, *, limit: int = 20) -> list[TimelineEntry]:
+    """Interactions, purchases and deal moves of a contact, newest first."""
+    from tinycrm.money import display_money
+
+    out: list[TimelineEntry] = []
+    for i in db.all(
+        "SELECT i.id, i.kind, i.body, i.happened_at, u.name AS user FROM interactions i"
+        " LEFT JOIN users u ON u.id = i.user_id WHERE i.contact_id = :id"
+        " ORDER BY i.happened_at DESC, i.id DESC LIMIT :n",
+        {"id": contact_id, "n": limit},
+    ):
+        ts = read_ts(i["happened_at"])
+        assert ts is not None
+        out.append(TimelineEntry(ts, i["kind"], i["body"], f"interaction:{i['id']}", i["user"]))
+    for p in db.all(
+        "SELECT id, purchased_on, amount_cents, currency, note, created_at FROM purchases"
+        " WHERE contact_id = :id ORDER BY purchased_on DESC, id DESC LIMIT :n",
+        {"id": contact_id, "n": limit},
+    ):
+        day = read_day(p["purchased_on"])
+        assert day is not None
+        from datetime import UTC
+        from datetime import datetime as dt
+
+        when = dt(day.year, day.month, day.day, 12, tzinfo=UTC)
+        text = display_money(int(p["amount_cents"]), p["currency"]) + (
+            f" — {p['note']}" if p["note"] else ""
+        )
+        out.append(TimelineEntry(when, "purchase", text, f"purchase:{p['id']}"))
+    for s in db.all(
+        "SELECT sc.deal_id, sc.changed_at, d.title, s.name AS stage, u.name AS user"
+        " FROM stage_changes sc JOIN deals d ON d.id = sc.deal_id"
+        " JOIN stages s ON s.id = sc.to_stage_id LEFT JOIN users u ON u.id = sc.user_id"
+        " WHERE d.contact_id = :id ORDER BY sc.changed_at DESC, sc.id DESC LIMIT :n",
+        {"id": contact_id, "n": limit},
+    ):
+        ts = read_ts(s["changed_at"])
+        assert ts is not None
+        out.append(
+            TimelineEntry(
+                ts, "deal", f"{s['title']} → {s['stage']}", f"deal:{s['deal_id']}", s["user"]
+            )
+        )
+    out.sort(key=lambda e: (e.when, e.ref), reverse=True)
+    return out[:limit]
+
+
+def edit_contact(
+    ctx: Ctx,
+    contact_id: int,
+    *,
+    name: str | None = None,
+    company: str | None = None,
+    title: str | None = None,
+    source: str | None = None,
+    notes: str | None = None,
+    cadence_days: int | None = None,
+    clear_cadence: bool = False,
+    add_emails: list[str] | None = None,
+    remove_emails: list[str] | None = None,
+    add_phones: list[str] | None = None,
+    remove_phones: list[str] | None = None,
+) -> None:
+    """Change the given fields; an empty string clears an optional text field."""
+    db = ctx.db
+    sets: dict[str, Any] = {}
+    if name is not None:
+        sets["name"] = check_name(name)
+        sets["name_key"] = fold(sets["name"])
+    for col, value in (("title", title), ("source", source), ("notes", notes)):
+        if value is not None:
+            sets[col] = check_text(value, col)
+    if cadence_days is not None:
+        if not 1 <= cadence_days <= 3650:
+            raise InvalidInput("stay-in-touch cadence must be between 1 and 3650 days")
+        sets["cadence_days"] = cadence_days
+    if clear_cadence:
+        sets["cadence_days"] = None
+    mails = _check_emails(add_emails or [])
+    tels = _check_phones(add_phones or [])
+    drop_mails = _check_emails(remove_emails or [])
+    with db.write():
+        if db.value("SELECT id FROM contacts WHERE id = :id", {"id": contact_id}) is None:
+            from tinycrm.errors import NotFound
+
+            raise NotFound(f"no contact with id {contact_id}")
+        if company is not None:
+            sets["company_id"] = companies.find_or_create(ctx, company) if company.strip() else None
+        if not sets and not (mails or tels or drop_mails or remove_phones):
+            raise InvalidInput("nothing to change: give at least one option (see --help)")
+        if sets:
+            sets["updated_at"] = db.ts(ctx.now)
+            assigns = ", ".join(f"{k} = :{k}" for k in sets)
+            db.execute(
+                f"UPDATE contacts SET {assigns}, version = version + 1 WHERE id = :id",
+                {**sets, "id": contact_id},
+            )
+        for e in drop_mails:
+            gone = db.execute(
+                "DELETE FROM contact_methods WHERE contact_id = :c AND kind = 'email'"
+                " AND value_key = :k",
+                {"c": contact_id, "k": e},
+            )
+            if gone.rowcount == 0:
+                raise InvalidInput(f"the contact has no email {e}")
+        for p in remove_phones or []:
+            gone = db.execute(
+                "DELETE FROM contact_methods WHERE contact_id = :c AND kind = 'phone'"
+                " AND value_key = :k",
+                {"c": contact_id, "k": phone_key(p)},
+            )
+            if gone.rowcount == 0:
+                raise InvalidInput(f"the contact has no phone {p}")
+        start = db.value(
+            "SELECT coalesce(max(position), -1) + 1 AS n FROM contact_methods"
+            " WHERE contact_id = :c",
+            {"c": contact_id},
+        )
+        _add_methods(db, contact_id, mails, tels, start=int(start))
+        if mails or tels or drop_mails or remove_phones:
+            db.execute(
+                "UPDATE contacts SET updated_at = :now, version = version + 1 WHERE id = :id",
+                {"now": db.ts(ctx.now), "id": contact_id},
+            )
+        reindex(db, contact_id)
+
+
+def tag_contact(ctx: Ctx, contact_id: int, *, add: list[str], remove: list[str]) -> list[str]:
+    """Add and remove tags; returns the contact's tags afterwards."""
+    db = ctx.db
+    add_t, rm_t = normalize_tags(add), normalize_tags(remove)
+    if not add_t and not rm_t:
+        raise InvalidInput("give tags to add (vip) or remove (-vip)")
+    with db.write():
+        for t in add_t:
+            if not db.value(
+                "SELECT 1 AS x FROM contact_tags WHERE contact_id = :c AND tag = :t",
+                {"c": contact_id, "t": t},
+            ):
+                db.execute(
+                    "INSERT INTO contact_tags (contact_id, tag) VALUES (:c, :t)",
+                    {"c": contact_id, "t": t},
+                )
+        for t in rm_t:
+            db.execute(
+                "DELETE FROM contact_tags WHERE contact_id = :c AND tag = :t",
+                {"c": contact_id, "t": t},
+            )
+        db.execute(
+            "UPDATE contacts SET updated_at = :now, version = version + 1 WHERE id = :id",
+            {"now": db.ts(ctx.now), "id": contact_id},
+        )
+        reindex(db, contact_id)
+        return [
+            r["tag"]
+            for r in db.all(
+                "SELECT tag FROM contact_tags WHERE contact_id = :c ORDER BY tag", {"c": contact_id}
+            )
+        ]
+
+
+@dataclass
+class DeleteImpact:
+    interactions: int
+    reminders: int
+    purchases: int
+    deals: int
+
+
+def delete_impact(db: Db, contact_id: int) -> DeleteImpact:
+    """What deleting a contact takes with it (deals are kept, unlinked)."""
+    p = {"id": contact_id}
+    return DeleteImpact(
+        interactions=int(db.value("SELECT count(*) FROM interactions WHERE contact_id = :id", p)),
+        reminders=int(db.value("SELECT count(*) FROM reminders WHERE contact_id = :id", p)),
+        purchases=int(db.value("SELECT count(*) FROM purchases WHERE contact_id = :id", p)),
+        deals=int(db.value("SELECT count(*) FROM deals WHERE contact_id = :id", p)),
+    )
+
+
+def delete_contact(ctx: Ctx, contact_id: int) -> None:
+    """Delete a contact with its notes, reminders and purchases; its deals stay, unlinked."""
+    db = ctx.db
+    with db.write():
+        gone = db.execute("DELETE FROM contacts WHERE id = :id", {"id": contact_id})
+        if gone.rowcount == 0:
+            from tinycrm.errors import NotFound
+
+            raise NotFound(f"no contact with id {contact_id}")
+
+
+def touch(db: Db, contact_id: int, when: datetime) -> None:
+    """Record an interaction time: last_touch_at only ever moves forward."""
+    db.execute(
+        "UPDATE contacts SET last_touch_at = :w WHERE id = :id"
+        " AND (last_touch_at IS NULL OR last_touch_at < :w)",
+        {"w": db.ts(when), "id": contact_id},
+    )

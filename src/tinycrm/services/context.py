@@ -1,0 +1,28 @@
+"""What every use case needs to know besides its arguments: the store, who, and when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, tzinfo
+
+from tinycrm.db import Db
+
+
+@dataclass
+class Ctx:
+    db: Db
+    user_name: str
+    now: datetime  # aware UTC
+    tz: tzinfo
+    currency: str = "EUR"
+    day_start: time = time(9, 0)
+    _user_id: int | None = None
+
+    @property
+    def user_id(self) -> int:
+        """The current user's id, creating the user on first use (one per OS login)."""
+        if self._user_id is None:
+            from tinycrm.services.users import ensure_user
+
+            self._user_id = ensure_user(self.db, self.user_name, self.now)
+        return self._user_id

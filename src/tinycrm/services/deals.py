@@ -1,0 +1,403 @@
+"""Deals and the pipeline stages they move through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from tinycrm.db import Db, read_day, read_ts
+from tinycrm.errors import Conflict, InvalidInput, NotFound
+from tinycrm.money import format_cents
+from tinycrm.refs import Target
+from tinycrm.services import search
+from tinycrm.services.contacts import check_name, check_text
+from tinycrm.services.context import Ctx
+from tinycrm.text import fold
+
+
+@dataclass
+class StageView:
+    id: int
+    name: str
+    position: int
+    probability: int
+    rot_days: int | None
+    outcome: str
+    open_deals: int = 0
+
+
+@dataclass
+class DealView:
+    id: int
+    title: str
+    stage: str
+    stage_id: int
+    status: str
+    value: str  # decimal string, e.g. "1200.00"
+    value_cents: int
+    currency: str
+    probability: int  # the deal's own, else its stage's
+    weighted: str
+    contact_id: int | None
+    contact: str | None
+    company_id: int | None
+    company: str | None
+    owner: str | None
+    expected_close: date | None
+    lost_reason: str | None
+    closed_at: datetime | None
+    stage_entered_at: datetime | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+# -- stages --------------------------------------------------------------------------------
+def list_stages(db: Db) -> list[StageView]:
+    rows = db.all(
+        "SELECT s.*, (SELECT count(*) FROM deals d WHERE d.stage_id = s.id"
+        " AND d.status = 'open') AS open_deals FROM stages s ORDER BY s.position, s.id"
+    )
+    return [
+        StageView(
+            r["id"],
+            r["name"],
+            r["position"],
+            r["probability"],
+            r["rot_days"],
+            r["outcome"],
+            int(r["open_deals"]),
+        )
+        for r in rows
+    ]
+
+
+def find_stage(db: Db, name: str) -> StageView:
+    key = fold(name)
+    stages = list_stages(db)
+    exact = [s for s in stages if fold(s.name) == key]
+    if exact:
+        return exact[0]
+    prefix = [s for s in stages if fold(s.name).startswith(key)] if key else []
+    if len(prefix) == 1:
+        return prefix[0]
+    names = ", ".join(s.name for s in stages)
+    raise InvalidInput(f"unknown stage {name!r}: use one of {names}")
+
+
+def _check_probability(p: int) -> int:
+    if not 0 <= p <= 100:
+        raise InvalidInput(f"probability must be between 0 and 100: {p}")
+    return p
+
+
+def add_stage(
+    ctx: Ctx, name: str, *, probability: int, rot_days: int | None = None, before: str | None = None
+) -> StageView:
+    """Add an open stage, by default before the first won/lost stage."""
+    name = check_name(name, "stage name")
+    _check_probability(probability)
+    db = ctx.db
+    with db.write():
+        if any(fold(s.name) == fold(name) for s in list_stages(db)):
+            raise Conflict(f"a stage named {name!r} already exists")
+        stages = list_stages(db)
+        if before:
+            pos = find_stage(db, before).position
+        else:
+            closed = [s.position for s in stages if s.outcome != "open"]
+            pos = min(closed) if closed else (max((s.position for s in stages), default=0) + 1)
+        db.execute("UPDATE stages SET position = position + 1 WHERE position >= :p", {"p": pos})
+        db.execute(
+            "INSERT INTO stages (name, position, probability, rot_days, outcome)"
+            " VALUES (:name, :pos, :prob, :rot, 'open')",
+            {"name": name, "pos": pos, "prob": probability, "rot": rot_days},
+        )
+        return find_stage(db, name)
+
+
+def edit_stage(
+    ctx: Ctx,
+    name: str,
+    *,
+    new_name: str | None = None,
+    probability: int | None = None,
+    rot_days: int | None = None,
+    position: int | None = None,
+) -> StageView:
+    db = ctx.db
+    with db.write():
+        stage = find_stage(db, name)
+        sets: dict[str, Any] = {}
+        if new_name is not None:
+            sets["name"] = check_name(new_name, "stage name")
+        if probability is not None:
+            sets["probability"] = _check_probability(probability)
+        if rot_days is not None:
+            if rot_days < 0:
+                raise InvalidInput("rot days can't be negative")
+            sets["rot_days"] = rot_days or None
+        if position is not None:
+            count = len(list_stages(db))
+            if not 1 <= position <= count:
+                raise InvalidInput(f"position must be between 1 and {count}")
+            order = [s for s in list_stages(db) if s.id != stage.id]
+            order.insert(position - 1, stage)
+            for i, s in enumerate(order, start=1):
+                db.execute("UPDATE stages SET position = :p WHERE id = :id", {"p": -i, "id": s.id})
+            db.execute("UPDATE stages SET position = -position WHERE position < 0")
+        if not sets and position is None:
+            raise InvalidInput("nothing to change: give at least one option (see --help)")
+        if sets:
+            assigns = ", ".join(f"{k} = :{k}" for k in sets)
+            db.execute(f"UPDATE stages SET {assigns} WHERE id = :id", {**sets, "id": stage.id})
+        return find_stage(db, sets.get("name", stage.name))
+
+
+def remove_stage(ctx: Ctx, name: str) -> None:
+    db = ctx.db
+    with db.write():
+        stage = find_stage(db, name)
+        used = db.value("SELECT count(*) FROM deals WHERE stage_id = :id", {"id": stage.id})
+        if used:
+            raise Conflict(f"stage {stage.name!r} still has {used} deal(s); move them first")
+        if stage.outcome != "open" and not any(
+            s.outcome == stage.outcome and s.id != stage.id for s in list_stages(db)
+        ):
+            raise Conflict(f"the pipeline needs a {stage.outcome} stage; {stage.name!r} stays")
+        db.execute("DELETE FROM stages WHERE id = :id", {"id": stage.id})
+
+
+# -- deals ---------------------------------------------------------------------------------
+_SELECT = (
+    "SELECT d.*, s.name AS stage, s.probability AS stage_probability,"
+    " c.name AS contact, co.name AS company, u.name AS owner FROM deals d"
+    " JOIN stages s ON s.id = d.stage_id LEFT JOIN contacts c ON c.id = d.contact_id"
+    " LEFT JOIN companies co ON co.id = d.company_id LEFT JOIN users u ON u.id = d.owner_id"
+)
+
+
+def _view(r: dict[str, Any]) -> DealView:
+    prob = r["probability"] if r["probability"] is not None else r["stage_probability"]
+    cents = int(r["value_cents"])
+    weighted = (cents * prob + 50) // 100
+    return DealView(
+        id=r["id"],
+        title=r["title"],
+        stage=r["stage"],
+        stage_id=r["stage_id"],
+        status=r["status"],
+        value=format_cents(cents),
+        value_cents=cents,
+        currency=r["currency"],
+        probability=int(prob),
+        weighted=format_cents(weighted),
+        contact_id=r["contact_id"],
+        contact=r["contact"],
+        company_id=r["company_id"],
+        company=r["company"],
+        owner=r["owner"],
+        expected_close=read_day(r["expected_close"]),
+        lost_reason=r["lost_reason"],
+        closed_at=read_ts(r["closed_at"]),
+        stage_entered_at=read_ts(r["stage_entered_at"]),
+        created_at=read_ts(r["created_at"]),
+        updated_at=read_ts(r["updated_at"]),
+    )
+
+
+def get_deal(db: Db, deal_id: int, *, history: bool = False) -> DealView:
+    row = db.one(_SELECT + " WHERE d.id = :id", {"id": deal_id})
+    if row is None:
+        raise NotFound(f"no deal with id {deal_id}")
+    view = _view(row)
+    if history:
+        view.history = [
+            {
+                "at": read_ts(h["changed_at"]),
+                "from": h["from_name"],
+                "to": h["to_name"],
+                "user": h["user"],
+            }
+            for h in db.all(
+                "SELECT sc.changed_at, f.name AS from_name, t.name AS to_name, u.name AS user"
+                " FROM stage_changes sc LEFT JOIN stages f ON f.id = sc.from_stage_id"
+                " JOIN stages t ON t.id = sc.to_stage_id LEFT JOIN users u ON u.id = sc.user_id"
+                " WHERE sc.deal_id = :id ORDER BY sc.changed_at, sc.id",
+                {"id": deal_id},
+            )
+        ]
+    return view
+
+
+def add_deal(
+    ctx: Ctx,
+    title: str,
+    *,
+    target: Target | None = None,
+    value_cents: int = 0,
+    currency: str | None = None,
+    stage: str | None = None,
+    probability: int | None = None,
+    expected_close: date | None = None,
+) -> DealView:
+    title = check_name(title, "deal title")
+    if probability is not None:
+        _check_probability(probability)
+    db = ctx.db
+    with db.write():
+        st = (
+            find_stage(db, stage)
+            if stage
+            else next(s for s in list_stages(db) if s.outcome == "open")
+        )
+        if st.outcome != "open":
+            raise InvalidInput(f"a new deal can't start in the {st.outcome} stage {st.name!r}")
+        contact_id = company_id = None
+        if target is not None and target.kind == "contact":
+            contact_id = target.id
+            company_id = db.value(
+                "SELECT company_id FROM contacts WHERE id = :id", {"id": contact_id}
+            )
+        elif target is not None and target.kind == "company":
+            company_id = target.id
+        now = db.ts(ctx.now)
+        deal_id = db.insert(
+            "INSERT INTO deals (title, title_key, contact_id, company_id, value_cents, currency,"
+            " stage_id, owner_id, probability, expected_close, status, stage_entered_at,"
+            " created_at, updated_at, version) VALUES (:title, :key, :contact, :company,"
+            " :value, :cur, :stage, :owner, :prob, :close, 'open', :now, :now, :now, 1)"
+            " RETURNING id",
+            {
+                "title": title,
+                "key": fold(title),
+                "contact": contact_id,
+                "company": company_id,
+                "value": value_cents,
+                "cur": currency or ctx.currency,
+                "stage": st.id,
+                "owner": ctx.user_id,
+                "prob": probability,
+                "close": db.day(expected_close),
+                "now": now,
+            },
+        )
+        db.execute(
+            "INSERT INTO stage_changes (deal_id, from_stage_id, to_stage_id, changed_at, user_id)"
+            " VALUES (:d, NULL, :s, :now, :u)",
+            {"d": deal_id, "s": st.id, "now": now, "u": ctx.user_id},
+        )
+        search.index(db, "deal", deal_id, title)
+        return get_deal(db, deal_id)
+
+
+def list_deals(
+    db: Db,
+    *,
+    status: str | None = "open",
+    stage: str | None = None,
+    owner: str | None = None,
+    contact_id: int | None = None,
+    limit: int = 200,
+) -> list[DealView]:
+    where: list[str] = []
+    params: dict[str, Any] = {"n": limit}
+    if status:
+        where.append("d.status = :status")
+        params["status"] = status
+    if stage:
+        where.append("d.stage_id = :stage")
+        params["stage"] = find_stage(db, stage).id
+    if owner:
+        where.append("d.owner_id = (SELECT id FROM users WHERE name = :owner)")
+        params["owner"] = owner
+    if contact_id is not None:
+        where.append("d.contact_id = :cid")
+        params["cid"] = contact_id
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    rows = db.all(
+        _SELECT + clause + " ORDER BY s.position, d.value_cents DESC, d.id LIMIT :n", params
+    )
+    return [_view(r) for r in rows]
+
+
+def edit_deal(
+    ctx: Ctx,
+    deal_id: int,
+    *,
+    title: str | None = None,
+    value_cents: int | None = None,
+    currency: str | None = None,
+    probability: int | None = None,
+    expected_close: date | None = None,
+) -> DealView:
+    sets: dict[str, Any] = {}
+    if title is not None:
+        sets["title"] = check_name(title, "deal title")
+        sets["title_key"] = fold(sets["title"])
+    if value_cents is not None:
+        sets["value_cents"] = value_cents
+    if currency is not None:
+        sets["currency"] = currency
+    if probability is not None:
+        sets["probability"] = _check_probability(probability)
+    if expected_close is not None:
+        sets["expected_close"] = ctx.db.day(expected_close)
+    if not sets:
+        raise InvalidInput("nothing to change: give at least one option (see --help)")
+    db = ctx.db
+    with db.write():
+        get_deal(db, deal_id)
+        sets["updated_at"] = db.ts(ctx.now)
+        assigns = ", ".join(f"{k} = :{k}" for k in sets)
+        db.execute(
+            f"UPDATE deals SET {assigns}, version = version + 1 WHERE id = :id",
+            {**sets, "id": deal_id},
+        )
+        if title is not None:
+            search.index(db, "deal", deal_id, sets["title"])
+        return get_deal(db, deal_id)
+
+
+def move_deal(ctx: Ctx, deal_id: int, stage: str, *, reason: str | None = None) -> DealView:
+    """Move a deal to a stage; moving to a won/lost stage closes it, out of one reopens it."""
+    db = ctx.db
+    with db.write():
+        deal = get_deal(db, deal_id)
+        st = find_stage(db, stage)
+        if st.id == deal.stage_id:
+            raise InvalidInput(f"deal #{deal_id} is already in {st.name}")
+        if st.outcome == "lost" and not (reason and reason.strip()):
+            raise InvalidInput("say why the deal was lost: --reason 'went with a competitor'")
+        now = db.ts(ctx.now)
+        closed = st.outcome != "open"
+        db.execute(
+            "UPDATE deals SET stage_id = :s, status = :status, stage_entered_at = :now,"
+            " closed_at = :closed, lost_reason = :reason, updated_at = :now,"
+            " version = version + 1 WHERE id = :id",
+            {
+                "s": st.id,
+                "status": st.outcome,
+                "now": now,
+                "closed": now if closed else None,
+                "reason": check_text(reason, "reason") if st.outcome == "lost" else None,
+                "id": deal_id,
+            },
+        )
+        db.execute(
+            "INSERT INTO stage_changes (deal_id, from_stage_id, to_stage_id, changed_at, user_id)"
+            " VALUES (:d, :f, :t, :now, :u)",
+            {"d": deal_id, "f": deal.stage_id, "t": st.id, "now": now, "u": ctx.user_id},
+        )
+        title = deal.title
+        search.index(db, "deal", deal_id, title, reason if st.outcome == "lost" else None)
+        return get_deal(db, deal_id)
+
+
+def close_deal(ctx: Ctx, deal_id: int, outcome: str, *, reason: str | None = None) -> DealView:
+    """Mark a deal won or lost (moves it to the first stage with that outcome)."""
+    stage = next((s for s in list_stages(ctx.db) if s.outcome == outcome), None)
+    if stage is None:
+        raise InvalidInput(f"the pipeline has no {outcome} stage")
+    return move_deal(ctx, deal_id, stage.name, reason=reason)

@@ -1,0 +1,100 @@
+"""Interactions: notes, calls, emails and meetings logged against a contact or company."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tinycrm.errors import InvalidInput
+from tinycrm.refs import Target
+from tinycrm.services import search
+from tinycrm.services.contacts import check_text, touch
+from tinycrm.services.context import Ctx
+
+KINDS = ("note", "call", "email", "meeting")
+
+
+@dataclass
+class Logged:
+    id: int
+    kind: str
+    target: str  # what it was logged against, e.g. "contact #3 Alice Wong"
+    contact_id: int | None
+    company_id: int | None
+    deal_id: int | None
+    happened_at: datetime
+    follow_up_id: int | None = None
+    follow_up_at: datetime | None = None
+
+
+def log_interaction(
+    ctx: Ctx,
+    target: Target,
+    body: str,
+    *,
+    kind: str = "note",
+    when: datetime | None = None,
+    follow_up: datetime | None = None,
+    follow_up_text: str | None = None,
+) -> Logged:
+    """Log what happened with a contact, company or deal, in one transaction with its
+    optional follow-up reminder. Logging resets the contact's stay-in-touch clock."""
+    if kind not in KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(KINDS)}: {kind!r}")
+    text = check_text(body, "note text")
+    if not text:
+        raise InvalidInput("note text can't be empty")
+    happened = when or ctx.now
+    if happened > ctx.now.replace(year=ctx.now.year + 1):
+        raise InvalidInput("an interaction can't be more than a year in the future")
+    db = ctx.db
+    contact_id = company_id = deal_id = None
+    if target.kind == "contact":
+        contact_id = target.id
+    elif target.kind == "company":
+        company_id = target.id
+    else:
+        deal_id = target.id
+        row = db.one("SELECT contact_id, company_id FROM deals WHERE id = :id", {"id": deal_id})
+        if row is not None:
+            contact_id, company_id = row["contact_id"], row["company_id"]
+        if contact_id is None and company_id is None:
+            raise InvalidInput(f"deal #{deal_id} has no contact or company to log against")
+    with db.write():
+        new_id = db.insert(
+            "INSERT INTO interactions (contact_id, company_id, deal_id, kind, body, happened_at,"
+            " user_id, created_at) VALUES (:contact, :company, :deal, :kind, :body, :when,"
+            " :user, :now) RETURNING id",
+            {
+                "contact": contact_id,
+                "company": company_id,
+                "deal": deal_id,
+                "kind": kind,
+                "body": text,
+                "when": db.ts(happened),
+                "user": ctx.user_id,
+                "now": db.ts(ctx.now),
+            },
+        )
+        search.index(db, "interaction", new_id, text)
+        if contact_id is not None:
+            touch(db, contact_id, happened)
+        if deal_id is not None:  # activity on a deal resets its rot clock
+            db.execute(
+                "UPDATE deals SET updated_at = :now WHERE id = :id",
+                {"now": db.ts(ctx.now), "id": deal_id},
+            )
+        logged = Logged(new_id, kind, target.describe(), contact_id, company_id, deal_id, happened)
+        if follow_up is not None:
+            from tinycrm.services.reminders import add_reminder
+
+            reminder = add_reminder(
+                ctx, target, follow_up, follow_up_text or f"Follow up: {_first_line(text)}"
+            )
+            logged.follow_up_id, logged.follow_up_at = reminder.id, reminder.due_at
+    return logged
+
+
+def _first_line(text: str, width: int = 60) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= width else line[: width - 1] + "…"

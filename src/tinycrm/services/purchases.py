@@ -1,0 +1,101 @@
+"""Purchases: what customers bought, the raw material of customer value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from tinycrm.db import Db, read_day
+from tinycrm.errors import InvalidInput
+from tinycrm.money import format_cents
+from tinycrm.services.contacts import check_text
+from tinycrm.services.context import Ctx
+
+
+@dataclass
+class PurchaseView:
+    id: int
+    contact_id: int
+    contact: str
+    purchased_on: date
+    amount: str
+    amount_cents: int
+    currency: str
+    note: str | None
+
+
+def add_purchase(
+    ctx: Ctx,
+    contact_id: int,
+    amount_cents: int,
+    *,
+    on: date | None = None,
+    currency: str | None = None,
+    note: str | None = None,
+) -> PurchaseView:
+    if amount_cents <= 0:
+        raise InvalidInput("a purchase amount must be more than zero")
+    day = on or ctx.now.astimezone(ctx.tz).date()
+    if day.year < 1900 or day > ctx.now.astimezone(ctx.tz).date().replace(year=ctx.now.year + 1):
+        raise InvalidInput(f"purchase date out of range: {day.isoformat()}")
+    db = ctx.db
+    with db.write():
+        new_id = db.insert(
+            "INSERT INTO purchases (contact_id, purchased_on, amount_cents, currency, note,"
+            " created_at) VALUES (:c, :on, :amount, :cur, :note, :now) RETURNING id",
+            {
+                "c": contact_id,
+                "on": db.day(day),
+                "amount": amount_cents,
+                "cur": currency or ctx.currency,
+                "note": check_text(note, "note"),
+                "now": db.ts(ctx.now),
+            },
+        )
+        return list_purchases(db, purchase_id=new_id)[0]
+
+
+def list_purchases(
+    db: Db,
+    *,
+    contact_id: int | None = None,
+    since: date | None = None,
+    purchase_id: int | None = None,
+    limit: int = 200,
+) -> list[PurchaseView]:
+    where: list[str] = []
+    params: dict[str, Any] = {"n": limit}
+    if contact_id is not None:
+        where.append("p.contact_id = :cid")
+        params["cid"] = contact_id
+    if since is not None:
+        where.append("p.purchased_on >= :since")
+        params["since"] = db.day(since)
+    if purchase_id is not None:
+        where.append("p.id = :pid")
+        params["pid"] = purchase_id
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    rows = db.all(
+        "SELECT p.*, c.name AS contact FROM purchases p JOIN contacts c ON c.id = p.contact_id"
+        + clause
+        + " ORDER BY p.purchased_on DESC, p.id DESC LIMIT :n",
+        params,
+    )
+    out = []
+    for r in rows:
+        day = read_day(r["purchased_on"])
+        assert day is not None
+        out.append(
+            PurchaseView(
+                r["id"],
+                r["contact_id"],
+                r["contact"],
+                day,
+                format_cents(int(r["amount_cents"])),
+                int(r["amount_cents"]),
+                r["currency"],
+                r["note"],
+            )
+        )
+    return out

@@ -1,0 +1,230 @@
+"""Reminders: promises with a due time, optionally recurring (RFC 5545 rules)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from tinycrm.db import Db, read_ts
+from tinycrm.errors import InvalidInput, NotFound
+from tinycrm.refs import Target
+from tinycrm.services.contacts import check_text
+from tinycrm.services.context import Ctx
+
+
+@dataclass
+class ReminderView:
+    id: int
+    text: str
+    due_at: datetime
+    done_at: datetime | None
+    target: str | None  # "Alice Wong", "Acme GmbH", "deal: Big order"
+    contact_id: int | None
+    company_id: int | None
+    deal_id: int | None
+    owner: str | None
+    recurrence: str | None
+    snoozed: int
+    overdue: bool
+
+
+_SELECT = (
+    "SELECT r.id, r.text, r.due_at, r.done_at, r.contact_id, r.company_id, r.deal_id,"
+    " r.recurrence, r.snoozed, u.name AS owner,"
+    " coalesce(c.name, co.name, d.title) AS target, d.title AS deal_title"
+    " FROM reminders r LEFT JOIN contacts c ON c.id = r.contact_id"
+    " LEFT JOIN companies co ON co.id = r.company_id LEFT JOIN deals d ON d.id = r.deal_id"
+    " LEFT JOIN users u ON u.id = r.owner_id"
+)
+
+
+def _view(r: dict[str, Any], now: datetime) -> ReminderView:
+    due = read_ts(r["due_at"])
+    assert due is not None
+    done = read_ts(r["done_at"])
+    return ReminderView(
+        id=r["id"],
+        text=r["text"],
+        due_at=due,
+        done_at=done,
+        target=r["target"],
+        contact_id=r["contact_id"],
+        company_id=r["company_id"],
+        deal_id=r["deal_id"],
+        owner=r["owner"],
+        recurrence=r["recurrence"],
+        snoozed=int(r["snoozed"]),
+        overdue=done is None and due < now,
+    )
+
+
+def get_reminder(db: Db, reminder_id: int, now: datetime) -> ReminderView:
+    row = db.one(_SELECT + " WHERE r.id = :id", {"id": reminder_id})
+    if row is None:
+        raise NotFound(f"no reminder with id {reminder_id}")
+    return _view(row, now)
+
+
+def add_reminder(
+    ctx: Ctx,
+    target: Target | None,
+    due: datetime,
+    text: str,
+    *,
+    every: str | None = None,
+    from_done: bool = False,
+) -> ReminderView:
+    """Create a reminder due at `due` (aware), about a contact, company or deal."""
+    body = check_text(text, "reminder text")
+    if not body:
+        raise InvalidInput("reminder text can't be empty")
+    rrule = recurrence = None
+    if every:
+        from tinycrm.dates import parse_recurrence
+
+        rec = parse_recurrence(every)
+        rrule, recurrence, from_done = rec.rrule, rec.text, from_done or rec.from_done
+    db = ctx.db
+    ids = {"contact": None, "company": None, "deal": None} | (
+        {target.kind: target.id} if target else {}
+    )
+    with db.write():
+        new_id = db.insert(
+            "INSERT INTO reminders (contact_id, company_id, deal_id, owner_id, text, due_at,"
+            " scheduled_at, snoozed, rrule, recurrence, from_done, created_at, updated_at)"
+            " VALUES (:contact, :company, :deal, :owner, :text, :due, :due, 0, :rrule, :rec,"
+            " :from_done, :now, :now) RETURNING id",
+            {
+                **ids,
+                "owner": ctx.user_id,
+                "text": body,
+                "due": db.ts(due),
+                "rrule": rrule,
+                "rec": recurrence,
+                "from_done": from_done,
+                "now": db.ts(ctx.now),
+            },
+        )
+        return get_reminder(db, new_id, ctx.now)
+
+
+def list_reminders(
+    ctx: Ctx,
+    *,
+    include_done: bool = False,
+    overdue_only: bool = False,
+    until: datetime | None = None,
+    mine: bool = False,
+    contact_id: int | None = None,
+    limit: int = 500,
+) -> list[ReminderView]:
+    """Open reminders by due time (`until` caps the due time; None means all)."""
+    where: list[str] = []
+    params: dict[str, Any] = {"n": limit}
+    if not include_done:
+        where.append("r.done_at IS NULL")
+    if overdue_only:
+        where.append("r.due_at < :now")
+        params["now"] = ctx.db.ts(ctx.now)
+    if until is not None:
+        where.append("r.due_at <= :until")
+        params["until"] = ctx.db.ts(until)
+    if mine:
+        where.append("r.owner_id = :me")
+        params["me"] = ctx.user_id
+    if contact_id is not None:
+        where.append("r.contact_id = :cid")
+        params["cid"] = contact_id
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    rows = ctx.db.all(_SELECT + clause + " ORDER BY r.due_at, r.id LIMIT :n", params)
+    return [_view(r, ctx.now) for r in rows]
+
+
+@dataclass
+class Completed:
+    done: ReminderView
+    next: ReminderView | None
+
+
+def complete(ctx: Ctx, reminder_id: int) -> Completed:
+    """Mark done; a recurring reminder schedules its next occurrence (from the scheduled
+    time, or from now with `from_done`)."""
+    db = ctx.db
+    with db.write():
+        row = db.one("SELECT * FROM reminders WHERE id = :id", {"id": reminder_id})
+        if row is None:
+            raise NotFound(f"no reminder with id {reminder_id}")
+        if row["done_at"] is not None:
+            raise InvalidInput(f"reminder {reminder_id} is already done")
+        db.execute(
+            "UPDATE reminders SET done_at = :now, updated_at = :now WHERE id = :id",
+            {"now": db.ts(ctx.now), "id": reminder_id},
+        )
+        nxt = None
+        if row["rrule"]:
+            nxt = _schedule_next(ctx, row)
+        return Completed(get_reminder(db, reminder_id, ctx.now), nxt)
+
+
+def _schedule_next(ctx: Ctx, row: dict[str, Any]) -> ReminderView:
+    from tinycrm.dates import Recurrence, next_occurrence
+
+    db = ctx.db
+    scheduled = read_ts(row["scheduled_at"])
+    assert scheduled is not None
+    rec = Recurrence(
+        rrule=row["rrule"], from_done=bool(row["from_done"]), text=row["recurrence"] or row["rrule"]
+    )
+    if rec.from_done:
+        # keep the series' time of day, restart the count from today
+        base = ctx.now
+        nxt = next_occurrence(
+            rec, after=base, anchor=_same_time_on(scheduled, base, ctx), tz=ctx.tz
+        )
+    else:
+        nxt = next_occurrence(rec, after=scheduled, anchor=scheduled, tz=ctx.tz)
+    new_id = db.insert(
+        "INSERT INTO reminders (contact_id, company_id, deal_id, owner_id, text, due_at,"
+        " scheduled_at, snoozed, rrule, recurrence, from_done, created_at, updated_at)"
+        " VALUES (:contact, :company, :deal, :owner, :text, :due, :due, 0, :rrule, :rec,"
+        " :from_done, :now, :now) RETURNING id",
+        {
+            "contact": row["contact_id"],
+            "company": row["company_id"],
+            "deal": row["deal_id"],
+            "owner": row["owner_id"],
+            "text": row["text"],
+            "due": db.ts(nxt),
+            "rrule": row["rrule"],
+            "rec": row["recurrence"],
+            "from_done": bool(row["from_done"]),
+            "now": db.ts(ctx.now),
+        },
+    )
+    return get_reminder(db, new_id, ctx.now)
+
+
+def _same_time_on(scheduled: datetime, day: datetime, ctx: Ctx) -> datetime:
+    """`day`'s local date at `scheduled`'s local time of day."""
+    local_s, local_d = scheduled.astimezone(ctx.tz), day.astimezone(ctx.tz)
+    return local_d.replace(hour=local_s.hour, minute=local_s.minute, second=0, microsecond=0)
+
+
+def snooze(ctx: Ctx, reminder_id: int, until: datetime) -> ReminderView:
+    """Move an open reminder's due time (its recurrence schedule stays put)."""
+    if until <= ctx.now - timedelta(minutes=1):
+        raise InvalidInput("can't snooze into the past")
+    db = ctx.db
+    with db.write():
+        row = db.one("SELECT done_at FROM reminders WHERE id = :id", {"id": reminder_id})
+        if row is None:
+            raise NotFound(f"no reminder with id {reminder_id}")
+        if row["done_at"] is not None:
+            raise InvalidInput(f"reminder {reminder_id} is already done")
+        db.execute(
+            "UPDATE reminders SET due_at = :due, snoozed = snoozed + 1, updated_at = :now"
+            " WHERE id = :id",
+            {"due": db.ts(until), "now": db.ts(ctx.now), "id": reminder_id},
+        )
+        return get_reminder(db, reminder_id, ctx.now)

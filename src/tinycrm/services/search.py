@@ -1,0 +1,145 @@
+"""Full-text search across contacts, companies, notes and deals.
+
+One small interface over two backends: SQLite FTS5 tables (`<kind>_fts`, rowid = record id)
+and a PostgreSQL `search_docs` table with a GIN index on `to_tsvector('simple', body)`.
+Both index the same folded tokens (`tinycrm.text.search_document`), and every query term
+matches as a prefix, so "acm" finds "ACME" and "明天" finds a note that says "明天见".
+Deleting a record drops its index row through a trigger (see migration 0002).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tinycrm.db import Db, read_ts
+from tinycrm.text import one_line, query_terms, search_document
+
+KINDS = ("contact", "company", "interaction", "deal")
+
+
+def index(db: Db, kind: str, ref_id: int, *parts: str | None) -> None:
+    """(Re)index one record; call inside the write transaction that changed it."""
+    body = search_document(*parts)
+    if db.is_sqlite:
+        db.execute(f"DELETE FROM {kind}_fts WHERE rowid = :id", {"id": ref_id})
+        db.execute(
+            f"INSERT INTO {kind}_fts (rowid, body) VALUES (:id, :body)",
+            {"id": ref_id, "body": body},
+        )
+    else:
+        db.execute(
+            "INSERT INTO search_docs (kind, ref_id, body) VALUES (:kind, :id, :body)"
+            " ON CONFLICT (kind, ref_id) DO UPDATE SET body = excluded.body",
+            {"kind": kind, "id": ref_id, "body": body},
+        )
+
+
+def matching_ids(db: Db, kind: str, text: str, limit: int) -> list[int]:
+    """Ids of `kind` records whose text holds every term of `text` (as word prefixes),
+    newest records first."""
+    terms = query_terms(text)
+    if not terms:
+        return []
+    if db.is_sqlite:
+        query = " ".join('"' + t.replace('"', '""') + '"*' for t in terms)
+        rows = db.all(
+            f"SELECT rowid AS id FROM {kind}_fts WHERE {kind}_fts MATCH :q"
+            " ORDER BY rowid DESC LIMIT :n",
+            {"q": query, "n": limit},
+        )
+    else:
+        query = " & ".join("'" + t.replace("'", "''") + "':*" for t in terms)
+        rows = db.all(
+            "SELECT ref_id AS id FROM search_docs WHERE kind = :kind"
+            " AND to_tsvector('simple', body) @@ to_tsquery('simple', :q)"
+            " ORDER BY ref_id DESC LIMIT :n",
+            {"kind": kind, "q": query, "n": limit},
+        )
+    return [int(r["id"]) for r in rows]
+
+
+@dataclass
+class Hit:
+    kind: str  # contact | company | interaction | deal
+    id: int
+    title: str
+    detail: str
+    contact_id: int | None
+    when: datetime | None
+
+
+def _in(ids: list[int]) -> str:
+    return ",".join(str(int(i)) for i in ids) or "NULL"
+
+
+def search(db: Db, text: str, *, kinds: tuple[str, ...] = KINDS, limit: int = 50) -> list[Hit]:
+    """Everything matching `text`, grouped by kind in the order of `kinds`."""
+    hits: list[Hit] = []
+    for kind in kinds:
+        ids = matching_ids(db, kind, text, limit)
+        if not ids:
+            continue
+        if kind == "contact":
+            rows = db.all(
+                "SELECT c.id, c.name, c.title, co.name AS company, c.updated_at FROM contacts c"
+                f" LEFT JOIN companies co ON co.id = c.company_id WHERE c.id IN ({_in(ids)})"
+                " ORDER BY c.name_key, c.id"
+            )
+            hits += [
+                Hit(
+                    kind,
+                    r["id"],
+                    r["name"],
+                    " · ".join(x for x in (r["title"], r["company"]) if x),
+                    r["id"],
+                    read_ts(r["updated_at"]),
+                )
+                for r in rows
+            ]
+        elif kind == "company":
+            rows = db.all(
+                "SELECT id, name, domain, updated_at FROM companies"
+                f" WHERE id IN ({_in(ids)}) ORDER BY name_key, id"
+            )
+            hits += [
+                Hit(kind, r["id"], r["name"], r["domain"] or "", None, read_ts(r["updated_at"]))
+                for r in rows
+            ]
+        elif kind == "interaction":
+            rows = db.all(
+                "SELECT i.id, i.kind, i.body, i.happened_at, i.contact_id,"
+                " coalesce(c.name, co.name) AS who FROM interactions i"
+                " LEFT JOIN contacts c ON c.id = i.contact_id"
+                " LEFT JOIN companies co ON co.id = i.company_id"
+                f" WHERE i.id IN ({_in(ids)}) ORDER BY i.happened_at DESC, i.id DESC"
+            )
+            hits += [
+                Hit(
+                    kind,
+                    r["id"],
+                    r["who"] or "",
+                    f"{r['kind']}: {one_line(r['body'], 200)}",
+                    r["contact_id"],
+                    read_ts(r["happened_at"]),
+                )
+                for r in rows
+            ]
+        elif kind == "deal":
+            rows = db.all(
+                "SELECT d.id, d.title, d.status, s.name AS stage, d.contact_id, d.updated_at"
+                " FROM deals d JOIN stages s ON s.id = d.stage_id"
+                f" WHERE d.id IN ({_in(ids)}) ORDER BY d.id DESC"
+            )
+            hits += [
+                Hit(
+                    kind,
+                    r["id"],
+                    r["title"],
+                    f"{r['stage']} ({r['status']})",
+                    r["contact_id"],
+                    read_ts(r["updated_at"]),
+                )
+                for r in rows
+            ]
+    return hits

@@ -1,0 +1,104 @@
+"""Text folding shared by name matching and full-text search. Stdlib only.
+
+`fold` makes the comparisons a salesperson expects: case-, accent- and width-insensitive
+("José" == "jose", "ＡＣＭＥ" == "acme"). `search_tokens` turns text into the tokens the
+full-text index stores: folded words, and for Chinese/Japanese/Korean runs (which have no
+spaces) every character and every pair of neighbours, so "王伟" and "明天" are findable
+inside a longer sentence on both SQLite FTS5 and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WORD = re.compile(r"[^\W_]+")  # letters and digits; "_" separates, as in FTS5
+# Han, Hiragana, Katakana, Hangul (syllables and jamo), CJK compatibility ideographs.
+_CJK = re.compile(
+    "[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"
+    "\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002ffff]+"
+)
+
+
+def fold(text: str) -> str:
+    """Case-, accent- and width-folded form of `text`, whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(unicodedata.normalize("NFC", stripped).split())
+
+
+def _cjk_grams(run: str) -> list[str]:
+    grams = list(run)
+    grams.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return grams
+
+
+def search_tokens(text: str) -> list[str]:
+    """The tokens stored in the search index for `text`."""
+    tokens: list[str] = []
+    for word in _WORD.findall(fold(text)):
+        pos = 0
+        for m in _CJK.finditer(word):
+            if m.start() > pos:
+                tokens.append(word[pos : m.start()])
+            tokens.extend(_cjk_grams(m.group()))
+            pos = m.end()
+        if pos < len(word):
+            tokens.append(word[pos:])
+    return tokens
+
+
+def search_document(*parts: str | None) -> str:
+    """The text to index for a record made of `parts` (None parts are skipped)."""
+    return " ".join(" ".join(search_tokens(p)) for p in parts if p)
+
+
+def query_terms(text: str) -> list[str]:
+    """Terms to AND together (each matched as a prefix) for a search query."""
+    terms: list[str] = []
+    for word in _WORD.findall(fold(text)):
+        pos = 0
+        for m in _CJK.finditer(word):
+            if m.start() > pos:
+                terms.append(word[pos : m.start()])
+            run = m.group()
+            terms.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
+            pos = m.end()
+        if pos < len(word):
+            terms.append(word[pos:])
+    return terms
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalize_email(email: str) -> str:
+    """Lower-cased, trimmed email; raises ValueError if it does not look like one."""
+    email = unicodedata.normalize("NFKC", email).strip().lower()
+    if not _EMAIL.match(email):
+        raise ValueError(email)
+    return email
+
+
+def phone_key(phone: str) -> str:
+    """Digits of a phone number (with a leading + kept) for matching different spellings."""
+    phone = unicodedata.normalize("NFKC", phone).strip()
+    digits = "".join(c for c in phone if c.isdigit())
+    return ("+" + digits) if phone.startswith("+") else digits
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: str) -> str:
+    """Text as stored: NUL and terminal control characters removed (newlines and tabs kept)."""
+    return _CONTROL.sub("", text).strip()
+
+
+def one_line(text: str, width: int | None = None) -> str:
+    """Text safe to print in one table cell: control characters gone, whitespace folded."""
+    text = " ".join(_CONTROL.sub("", text).split())
+    if width is not None and len(text) > width:
+        return text[: max(width - 1, 0)] + "…"
+    return text
