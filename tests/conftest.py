@@ -1,0 +1,186 @@
+"""Shared fixtures: a private TINYCRM_HOME, a frozen clock, and a store on each backend.
+
+`store` is parametrized over SQLite and PostgreSQL. The PostgreSQL run needs
+TINYCRM_TEST_PG_URL (CI sets it); it creates a fresh database for the test session and
+empties it between tests. Without the variable those tests skip, saying why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import shutil
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PG_URL = os.environ.get("TINYCRM_TEST_PG_URL")
+NOW = "2026-11-23T09:00:00+00:00"  # a Monday; 10:00 in Berlin
+TZ = "Europe/Berlin"
+
+TABLES = (
+    "stage_changes, purchases, reminders, interactions, deals, contact_tags, contact_methods,"
+    " contacts, companies, users, search_docs"
+)
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Never touch the real store or settings; freeze who, where and when."""
+    monkeypatch.setenv("TINYCRM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TINYCRM_NOW", NOW)
+    monkeypatch.setenv("TINYCRM_TZ", TZ)
+    monkeypatch.setenv("TINYCRM_USER", "sam")
+    monkeypatch.delenv("TINYCRM_DB", raising=False)
+    monkeypatch.delenv("TINYCRM_SETTINGS", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return tmp_path / "home"
+
+
+# -- stores ------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store migrated once; each test gets a copy (migrating per test is slow)."""
+    from tinycrm.db import open_store
+
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    open_store(str(path)).close()
+    return path
+
+
+def _pg_admin_url(url: str) -> str:
+    return re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", url)
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need TINYCRM_TEST_PG_URL (CI sets it)")
+    import psycopg
+
+    name = f"tinycrm_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = _pg_admin_url(PG_URL)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, query = PG_URL.partition("?")
+    url = base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
+    from tinycrm.db import open_store
+
+    open_store(url).close()  # migrate once
+    try:
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+DEFAULT_STAGES = [
+    ("Lead", 1, 10, 14, "open"),
+    ("Qualified", 2, 25, 14, "open"),
+    ("Proposal", 3, 50, 10, "open"),
+    ("Negotiation", 4, 75, 7, "open"),
+    ("Won", 5, 100, None, "won"),
+    ("Lost", 6, 0, None, "lost"),
+]
+
+
+def _reset_pg(url: str) -> None:
+    """Empty every table and restore the default pipeline, as a new store has it."""
+    import psycopg
+
+    with psycopg.connect(_pg_admin_url(url), autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {TABLES}, stages RESTART IDENTITY CASCADE")
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO stages (name, position, probability, rot_days, outcome)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                DEFAULT_STAGES,
+            )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def store(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    sqlite_template: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> str:
+    """The URL (or path) of an empty, migrated store; also exported as TINYCRM_DB."""
+    if request.param == "sqlite":
+        path = tmp_path / "store" / "tinycrm.db"
+        path.parent.mkdir(mode=0o700)
+        shutil.copy(sqlite_template, path)
+        url = str(path)
+    else:
+        url = request.getfixturevalue("pg_database")
+        _reset_pg(url)
+    monkeypatch.setenv("TINYCRM_DB", url)
+    return url
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An SQLite-only store, for what is specific to the file backend."""
+    path = tmp_path / "store" / "tinycrm.db"
+    path.parent.mkdir(mode=0o700)
+    shutil.copy(sqlite_template, path)
+    monkeypatch.setenv("TINYCRM_DB", str(path))
+    return str(path)
+
+
+# -- running the CLI -----------------------------------------------------------------------------
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.stdout)
+
+
+class Runner:
+    """Runs the real command line in-process (same entry point as the console script)."""
+
+    def __call__(self, *args: str, stdin: str = "") -> Result:
+        from tinycrm.cli.entry import run
+
+        out, err = io.StringIO(), io.StringIO()
+        old_stdin = sys.stdin
+        sys.stdin = io.StringIO(stdin)
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = run(list(args))
+        finally:
+            sys.stdin = old_stdin
+        return Result(code, out.getvalue(), err.getvalue())
+
+    def ok(self, *args: str, stdin: str = "") -> Result:
+        result = self(*args, stdin=stdin)
+        assert result.exit_code == 0, f"{args} failed: {result.stderr}"
+        assert result.stderr == ""
+        return result
+
+
+@pytest.fixture
+def cli(store: str) -> Runner:
+    return Runner()
+
+
+@pytest.fixture
+def ctx(store: str) -> Iterator[object]:
+    """A service context on the test store, as the CLI would build it."""
+    from tinycrm.cli import state
+
+    yield state.get_ctx()
+    state.close()
