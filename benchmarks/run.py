@@ -1,0 +1,551 @@
+"""Time tinycrm's everyday commands on the benchmark store, as whole processes.
+
+    python benchmarks/run.py [--db benchmarks/data/bench.db] [--runs 15]
+                             [--write docs/benchmarks.md]
+
+Every command runs as its own process (what a user waits for), on a copy of the store made at
+the start (the commands write to it; the source store stays untouched), with the clock frozen
+at the store's "now" (TINYCRM_NOW), TINYCRM_TZ=Europe/Berlin and one of the generated users.
+Standard output goes to /dev/null; the commands that print tables also run a second time
+with a pseudo-terminal as standard output (where they draw rich tables). The commands are
+interleaved round-robin, two warm-up rounds first, so machine noise spreads evenly; each is
+reported as median and p90 and as a multiple of the floor, a bare `python -c "import sqlite3"`
+on the same interpreter. Then search is timed in process, and the modules each command loads
+are recorded. `--write` turns the results into docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import fcntl
+import json
+import os
+import platform
+import pty
+import re
+import sqlite3
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from collections.abc import Callable, Sequence, Sized
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+WARMUP = 2
+DEFAULTS = {  # used when the store has no JSON sidecar (see generate.py)
+    "now": "2026-11-23T09:00:00Z",
+    "user": "anna",
+    "common_word": "renewal",
+    "rare_word": "escrow",
+}
+TIMEZONE = "Europe/Berlin"
+NAME_PREFIX = "mar"  # Maria, Marco, Martin, Martínez, Marketing Manager ...
+SEARCH_LIMIT = 50
+IN_PROCESS_TARGETS_MS = {"contact": 20.0, "interaction": 150.0}
+SIZE_BUDGET_MIB = 400
+# Modules a quick command should not need; the first five are the ones the issue names.
+HEAVY_MODULES = (
+    "sqlalchemy",
+    "sqlmodel",
+    "textual",
+    "dateparser",
+    "rich",
+    "alembic",
+    "pydantic",
+    "rapidfuzz",
+    "dateutil",
+)
+PROBE = """
+import json, sys
+from tinycrm.cli.entry import run
+code = run(sys.argv[1:])
+loaded = sorted(m for m in sys.modules if "." not in m)
+sys.stderr.write(json.dumps({"code": code, "loaded": loaded}) + "\\n")
+"""
+TERMINAL_SIZE = (50, 120)  # rows, columns of the pseudo-terminal
+# Commands that print tables: also timed with a terminal as standard output.
+ON_TERMINAL = ("todo", "contact show", "search common", "search rare", "deal list")
+
+
+def tinycrm_argv() -> list[str]:
+    """The installed console script next to this interpreter (what users run)."""
+    script = Path(sys.executable).with_name("tinycrm")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "tinycrm"]
+
+
+@dataclass
+class Command:
+    name: str  # short label, e.g. "note"
+    shown: str  # the command line as a reader would type it
+    args: Callable[[int], list[str]]  # run number -> tinycrm's arguments
+    factor: float | None  # target: at most this many times the floor's median
+    program: list[str] = field(default_factory=tinycrm_argv)
+    terminal: bool = False  # standard output on a pseudo-terminal instead of /dev/null
+    times_ms: list[float] = field(default_factory=list)
+
+    def argv(self, run: int) -> list[str]:
+        return [*self.program, *self.args(run)]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times_ms)
+
+    @property
+    def p90(self) -> float:
+        return statistics.quantiles(self.times_ms, n=10, method="inclusive")[-1]
+
+
+@dataclass
+class Probe:
+    name: str
+    target_ms: float
+    call: Callable[[], Sized]
+    times_ms: list[float] = field(default_factory=list)
+    found: int = 0
+
+
+@dataclass
+class Setup:
+    source: Path
+    store: Path  # the working copy
+    meta: dict[str, Any]
+    contact: str
+    contact_facts: dict[str, int]
+    done_ids: list[int]
+    env: dict[str, str]
+
+
+# -- preparing --------------------------------------------------------------------------------
+def copy_store(source: Path, target: Path) -> None:
+    """A consistent copy through SQLite's backup API (safe even with a -wal file around).
+    The source is only read; a read-write connection lets SQLite tidy its -wal and -shm
+    files away on closing, which a read-only one leaves behind."""
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def pick_contact(conn: sqlite3.Connection) -> tuple[str, dict[str, int]]:
+    """The busiest contact whose full name is unique (so the name alone resolves to it)."""
+    row = conn.execute(
+        "SELECT c.id, c.name FROM contacts c"
+        " JOIN (SELECT name_key FROM contacts GROUP BY name_key HAVING count(*) = 1) u"
+        "   ON u.name_key = c.name_key"
+        " WHERE NOT EXISTS (SELECT 1 FROM companies co WHERE co.name_key = c.name_key)"
+        "   AND NOT EXISTS (SELECT 1 FROM deals d WHERE d.title_key = c.name_key)"
+        " ORDER BY (SELECT count(*) FROM interactions i WHERE i.contact_id = c.id) DESC, c.id"
+        " LIMIT 1"
+    ).fetchone()
+    if row is None:
+        raise SystemExit("the store has no contact with a unique name to benchmark with")
+    contact_id, name = row
+    facts = {
+        label: conn.execute(
+            f"SELECT count(*) FROM {table} WHERE {col} = ?", (contact_id,)
+        ).fetchone()[0]
+        for label, table, col in (
+            ("interactions", "interactions", "contact_id"),
+            ("purchases", "purchases", "contact_id"),
+            ("deals", "deals", "contact_id"),
+            ("reminders", "reminders", "contact_id"),
+        )
+    }
+    return name, facts
+
+
+def prepare(source: Path, workdir: Path, needed_ids: int) -> Setup:
+    sidecar = source.with_suffix(".json")
+    meta = {**DEFAULTS, **(json.loads(sidecar.read_text()) if sidecar.exists() else {})}
+    store = workdir / source.name
+    started = time.perf_counter()
+    copy_store(source, store)
+    print(f"copied {source} to {store} in {time.perf_counter() - started:.1f} s", flush=True)
+    conn = sqlite3.connect(store)
+    try:
+        contact, facts = pick_contact(conn)
+        done_ids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM reminders WHERE done_at IS NULL AND rrule IS NULL"
+                " ORDER BY due_at, id LIMIT ?",
+                (needed_ids,),
+            )
+        ]
+    finally:
+        conn.close()
+    if len(done_ids) < needed_ids:
+        raise SystemExit(f"the store has {len(done_ids)} open reminders; {needed_ids} needed")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TINYCRM_")}
+    env.update(
+        TINYCRM_DB=str(store),
+        TINYCRM_HOME=str(workdir / "home"),  # no personal settings file gets in the way
+        TINYCRM_NOW=meta["now"],
+        TINYCRM_TZ=TIMEZONE,
+        TINYCRM_USER=meta["user"],
+    )
+    return Setup(source, store, meta, contact, facts, done_ids, env)
+
+
+def fixed(args: list[str]) -> Callable[[int], list[str]]:
+    return lambda _run: args
+
+
+def commands(setup: Setup) -> list[Command]:
+    """The floor first, then the commands with their targets (multiples of the floor)."""
+    who, common, rare = setup.contact, setup.meta["common_word"], setup.meta["rare_word"]
+    note, todo = "called about the renewal", "send the contract"
+    floor = [sys.executable, "-c", "import sqlite3"]
+    base = [
+        Command("floor", 'python -c "import sqlite3"', fixed([]), None, program=floor),
+        Command("--help", "tinycrm --help", fixed(["--help"]), 15),
+        Command("note", f'tinycrm note "{who}" "{note}"', fixed(["note", who, note]), 12),
+        Command(
+            "remind", f'tinycrm remind "{who}" 3d "{todo}"', fixed(["remind", who, "3d", todo]), 12
+        ),
+        Command(
+            "done",
+            "tinycrm done ID (a different open reminder each run)",
+            lambda i: ["done", str(setup.done_ids[i])],
+            12,
+        ),
+        Command("todo", "tinycrm todo", fixed(["todo"]), 12),
+        Command(
+            "contact show", f'tinycrm contact show "{who}"', fixed(["contact", "show", who]), 30
+        ),
+        Command("search common", f"tinycrm search {common}", fixed(["search", common]), 30),
+        Command("search rare", f"tinycrm search {rare}", fixed(["search", rare]), 30),
+        Command("deal list", "tinycrm deal list", fixed(["deal", "list"]), 30),
+    ]
+    on_terminal = [
+        dataclasses.replace(c, terminal=True, times_ms=[]) for c in base if c.name in ON_TERMINAL
+    ]
+    return base + on_terminal
+
+
+# -- measuring --------------------------------------------------------------------------------
+def execute(argv: list[str], env: dict[str, str], terminal: bool) -> tuple[float, str]:
+    """Run one process; returns its wall time in ms and its standard error. Standard output
+    goes to /dev/null, or to a pseudo-terminal that a thread keeps reading (as a terminal
+    emulator would, so a long table never blocks on a full buffer)."""
+    if not terminal:
+        started = time.perf_counter_ns()
+        done = subprocess.run(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=env,
+        )  # fmt: skip
+        elapsed_ms = (time.perf_counter_ns() - started) / 1e6
+    else:
+        leader, follower = pty.openpty()
+        rows, cols = TERMINAL_SIZE
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        reader = threading.Thread(target=drain, args=(leader,))
+        reader.start()
+        started = time.perf_counter_ns()
+        done = subprocess.run(
+            argv, stdin=subprocess.DEVNULL, stdout=follower, stderr=subprocess.PIPE,
+            env={**env, "TERM": "xterm-256color"},
+        )  # fmt: skip
+        elapsed_ms = (time.perf_counter_ns() - started) / 1e6
+        os.close(follower)
+        reader.join()
+        os.close(leader)
+    stderr = done.stderr.decode(errors="replace")
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed (exit {done.returncode}):\n{stderr}")
+    return elapsed_ms, stderr
+
+
+def drain(fd: int) -> None:
+    while True:
+        try:
+            if not os.read(fd, 1 << 16):
+                return
+        except OSError:  # the other side closed: Linux reports EIO
+            return
+
+
+def time_processes(cmds: list[Command], env: dict[str, str], runs: int) -> None:
+    """Round-robin: every round runs each command once, starting one further along the list."""
+    for round_no in range(WARMUP + runs):
+        shift = round_no % len(cmds)
+        for cmd in cmds[shift:] + cmds[:shift]:
+            elapsed_ms, _ = execute(cmd.argv(round_no), env, cmd.terminal)
+            if round_no >= WARMUP:
+                cmd.times_ms.append(elapsed_ms)
+        label = "warm-up" if round_no < WARMUP else "round"
+        number = round_no + 1 if round_no < WARMUP else round_no - WARMUP + 1
+        print(f"  {label} {number} done", flush=True)
+
+
+def time_in_process(setup: Setup, runs: int) -> list[Probe]:
+    """Search timed inside one process, on an open store (no start-up cost)."""
+    from tinycrm.db import open_store
+    from tinycrm.services.search import matching_ids, search
+
+    db = open_store(str(setup.store), create=False)
+    common, rare = setup.meta["common_word"], setup.meta["rare_word"]
+    contact_ms, note_ms = IN_PROCESS_TARGETS_MS["contact"], IN_PROCESS_TARGETS_MS["interaction"]
+    probes = [
+        Probe(f"contacts, name prefix '{NAME_PREFIX}': matching_ids", contact_ms,
+              lambda: matching_ids(db, "contact", NAME_PREFIX, SEARCH_LIMIT)),
+        Probe(f"contacts, name prefix '{NAME_PREFIX}': search()", contact_ms,
+              lambda: search(db, NAME_PREFIX, kinds=("contact",), limit=SEARCH_LIMIT)),
+        Probe(f"notes, common word '{common}': matching_ids", note_ms,
+              lambda: matching_ids(db, "interaction", common, SEARCH_LIMIT)),
+        Probe(f"notes, common word '{common}': search()", note_ms,
+              lambda: search(db, common, kinds=("interaction",), limit=SEARCH_LIMIT)),
+        Probe(f"notes, rare word '{rare}': search()", note_ms,
+              lambda: search(db, rare, kinds=("interaction",), limit=SEARCH_LIMIT)),
+    ]  # fmt: skip
+    try:
+        for probe in probes:
+            for run_no in range(WARMUP + runs):
+                started = time.perf_counter_ns()
+                result = probe.call()
+                elapsed_ms = (time.perf_counter_ns() - started) / 1e6
+                if run_no >= WARMUP:
+                    probe.times_ms.append(elapsed_ms)
+            probe.found = len(result)
+    finally:
+        db.close()
+    return probes
+
+
+def module_loads(cmds: list[Command], env: dict[str, str], spare_id: int) -> list[list[str]]:
+    """Which heavy modules each command has imported by the time it finishes: per command,
+    its label and then the modules."""
+    loaded: list[list[str]] = []
+    for cmd in cmds:
+        if cmd.factor is None:  # the floor
+            continue
+        args = ["done", str(spare_id)] if cmd.name == "done" else cmd.args(0)
+        _, stderr = execute([sys.executable, "-c", PROBE, *args], env, cmd.terminal)
+        report = json.loads(stderr.strip().splitlines()[-1])
+        if report["code"] != 0:
+            raise SystemExit(f"probe of {cmd.shown} failed:\n{stderr}")
+        loaded.append([label(cmd), *(m for m in HEAVY_MODULES if m in report["loaded"])])
+    return loaded
+
+
+def label(cmd: Command) -> str:
+    return f"`{cmd.shown}`" + (" on a terminal" if cmd.terminal else "")
+
+
+def import_profile(env: dict[str, str], argv: Sequence[str], top: int = 8) -> list[tuple[str, int]]:
+    """The slowest top-level imports (cumulative microseconds) of one command, from
+    `python -X importtime`."""
+    script = f"from tinycrm.cli.entry import run; run({list(argv)!r})"
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", script],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    rows = []
+    for line in out.stderr.splitlines():
+        m = re.match(r"import time:\s+\d+ \|\s+(\d+) \| (\s*)(\S+)", line)
+        if m and not m.group(2):  # not indented: imported by the command itself
+            rows.append((m.group(3), int(m.group(1))))
+    return sorted(rows, key=lambda r: -r[1])[:top]
+
+
+# -- reporting --------------------------------------------------------------------------------
+def table(header: Sequence[str], rows: Sequence[Sequence[object]], right: int = 1) -> str:
+    """A Markdown table; columns from `right` on are right-aligned."""
+    align = ["---" if i < right else "---:" for i in range(len(header))]
+    lines = [header, align, *[[str(c) for c in r] for r in rows]]
+    return "\n".join("| " + " | ".join(str(c) for c in line) + " |" for line in lines)
+
+
+def command_rows(cmds: list[Command], floor: float) -> tuple[list[list[object]], bool]:
+    rows: list[list[object]] = []
+    all_pass = True
+    for cmd in cmds:
+        ratio = cmd.median / floor
+        if cmd.factor is None:
+            verdict, target = "", "(floor)"
+        else:
+            ok = ratio <= cmd.factor
+            all_pass &= ok
+            verdict = "PASS" if ok else "FAIL"
+            target = f"≤ {cmd.factor:g}× ({cmd.factor * floor:.0f} ms)"
+        rows.append(
+            [
+                label(cmd) if cmd.terminal else f"`{cmd.shown}`",
+                f"{cmd.median:.0f}",
+                f"{cmd.p90:.0f}",
+                f"{ratio:.1f}×",
+                target,
+                verdict,
+            ]
+        )
+    return rows, all_pass
+
+
+def probe_rows(probes: list[Probe]) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for p in probes:
+        med = statistics.median(p.times_ms)
+        p90 = statistics.quantiles(p.times_ms, n=10, method="inclusive")[-1]
+        verdict = "PASS" if med <= p.target_ms else "FAIL"
+        rows.append([p.name, p.found, f"{med:.1f}", f"{p90:.1f}", f"≤ {p.target_ms:g}", verdict])
+    return rows
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    return {
+        "cpus": nproc or str(os.cpu_count()),
+        "cpu": cpu,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": git_describe(),
+    }
+
+
+def git_describe() -> str:
+    here = Path(__file__).resolve().parent
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True
+    )
+    if head.returncode != 0:
+        return "unknown"
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "src"],
+        cwd=here.parent,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return head.stdout.strip() + (" with uncommitted changes in src/" if dirty else "")
+
+
+def report(
+    setup: Setup,
+    cmds: list[Command],
+    probes: list[Probe],
+    loads: list[list[str]],
+    imports: list[tuple[str, int]],
+    runs: int,
+) -> str:
+    box = machine()
+    meta = setup.meta
+    counts: dict[str, int] = meta.get("counts", {})
+    size = meta.get("size_bytes") or setup.source.stat().st_size
+    floor = cmds[0].median
+    cmd_rows, all_pass = command_rows([c for c in cmds if not c.terminal], floor)
+    tty_rows, tty_pass = command_rows([c for c in cmds if c.terminal], floor)
+    scale = meta.get("scale")
+    if scale == 1.0:
+        budget = "PASS" if size <= SIZE_BUDGET_MIB * 2**20 else "FAIL"
+    else:
+        budget = f"applies at scale 1.0, not checked at scale {scale}"
+    facts = ", ".join(f"{n} {k}" for k, n in setup.contact_facts.items())
+    load_rows = [
+        [name, *("yes" if m in mods else "-" for m in HEAVY_MODULES)] for name, *mods in loads
+    ]
+    parts = [
+        "# Benchmarks",
+        "Generated by `benchmarks/run.py` from its measurements; rerun it rather than editing "
+        "this page.",
+        f"Measured {box['date']} on {box['cpus']} CPUs ({box['cpu']}), {box['os']}, "
+        f"Python {box['python']}, SQLite {box['sqlite']}; tinycrm {box['commit']}.",
+        "## Reproduce",
+        "```sh\n"
+        "make bench-data   # benchmarks/generate.py: builds benchmarks/data/bench.db\n"
+        "make bench        # benchmarks/run.py: prints these tables\n"
+        ".venv/bin/python benchmarks/run.py --write docs/benchmarks.md   # rewrites this page\n"
+        "```",
+        f"The store is generated from seed {meta.get('seed', '?')} with every date anchored on "
+        f"a fixed now, {meta['now']} (TINYCRM_NOW); commands run with "
+        f"TINYCRM_TZ={TIMEZONE} and TINYCRM_USER={meta['user']}, on a copy of the store.",
+        "## The store",
+        f"{size / 2**20:.1f} MiB at scale {meta.get('scale', '?')}, generated in "
+        f"{meta.get('generate_seconds', '?')} s. Size budget ≤ {SIZE_BUDGET_MIB} MiB at scale "
+        f"1.0: {budget}.",
+        table(["rows", "count"], [[k.replace("_", " "), f"{n:,}"] for k, n in counts.items()]),
+        f'Commands that name a contact use "{setup.contact}", the busiest contact with a '
+        f"unique name ({facts}).",
+        "## Commands, as whole processes",
+        f"Wall time of each command as its own process, in ms: median and p90 of {runs} "
+        f"interleaved runs after {WARMUP} warm-up rounds. The ratio is the median over the "
+        "floor's median; the targets are the issue's. Standard output goes to /dev/null, so "
+        "list commands print plain tab-separated lines; the next table has them on a terminal, "
+        "where they draw rich tables.",
+        table(["command", "median ms", "p90 ms", "ratio", "target", "result"], cmd_rows),
+        f"All commands within target: {'yes' if all_pass else 'no'}.",
+        "### The same commands on a terminal",
+        "Commands that print a table, with standard output on a pseudo-terminal "
+        f"({TERMINAL_SIZE[1]}×{TERMINAL_SIZE[0]}, TERM=xterm-256color) that is read as fast as "
+        "they write, as a terminal emulator would; same rounds, same floor, same targets.",
+        table(["command", "median ms", "p90 ms", "ratio", "target", "result"], tty_rows),
+        f"All within target on a terminal: {'yes' if tty_pass else 'no'}.",
+        "## Search, in process",
+        f"`tinycrm.services.search` on an open store (no process start-up), top {SEARCH_LIMIT}, "
+        f"median and p90 of {runs} runs after {WARMUP} warm-ups. `matching_ids` is the "
+        "full-text query alone; `search()` also loads the rows shown.",
+        table(["query", "hits", "median ms", "p90 ms", "target ms", "result"], probe_rows(probes)),
+        "## Modules loaded",
+        "Heavy modules in `sys.modules` once the command has run (through "
+        "`tinycrm.cli.entry.run`, the console script's code path).",
+        table(["command", *HEAVY_MODULES], load_rows, right=len(HEAVY_MODULES) + 1),
+        "Slowest top-level imports of `tinycrm todo` (`python -X importtime`, cumulative):",
+        table(["module", "ms"], [[f"`{name}`", f"{us / 1000:.1f}"] for name, us in imports]),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", type=Path, default=Path("benchmarks/data/bench.db"))
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--write", type=Path, help="write the report there (Markdown)")
+    args = parser.parse_args(argv)
+    if args.runs < 15:
+        parser.error("--runs must be at least 15")
+    if not args.db.exists():
+        parser.error(f"no store at {args.db}; build it with: make bench-data")
+    with tempfile.TemporaryDirectory(prefix="tinycrm-bench-") as tmp:
+        setup = prepare(args.db, Path(tmp), WARMUP + args.runs + 1)
+        cmds = commands(setup)
+        print(f"timing {len(cmds)} commands x {WARMUP}+{args.runs} rounds", flush=True)
+        time_processes(cmds, setup.env, args.runs)
+        print("timing search in process", flush=True)
+        probes = time_in_process(setup, args.runs)
+        print("recording module loads", flush=True)
+        loads = module_loads(cmds, setup.env, setup.done_ids[-1])
+        imports = import_profile(setup.env, ["todo"])
+        text = report(setup, cmds, probes, loads, imports, args.runs)
+    print()
+    print(text)
+    if args.write:
+        args.write.parent.mkdir(parents=True, exist_ok=True)
+        args.write.write_text(text)
+        print(f"wrote {args.write}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
