@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -84,26 +84,31 @@ def deal_list(
     ref: Annotated[
         str | None, typer.Option("--contact", "-c", help="Only deals with this contact.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 200,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit", "-n", min=1, help="At most this many (default: a screenful on a terminal)."
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """List deals by stage, biggest first."""
     from tinycrm.errors import InvalidInput
     from tinycrm.money import display_money
-    from tinycrm.services.deals import list_deals
+    from tinycrm.services.deals import count_deals, list_deals
 
     if status not in ("open", "won", "lost", "all"):
         raise InvalidInput(f"--status must be open, won, lost or all: {status!r}")
     ctx = get_ctx()
     contact_id = resolve(ctx, ref).id if ref else None
-    rows = list_deals(
-        ctx.db,
-        status=None if status == "all" else status,
-        stage=stage,
-        owner=owner,
-        contact_id=contact_id,
-        limit=limit,
-    )
+    filters: dict[str, Any] = {
+        "status": None if status == "all" else status,
+        "stage": stage,
+        "owner": owner,
+        "contact_id": contact_id,
+    }
+    shown = limit if json_ else output.screen_limit(limit)
+    rows = list_deals(ctx.db, **filters, limit=shown)
     if json_:
         output.emit_json(rows)
         return
@@ -124,6 +129,9 @@ def deal_list(
         ],
         empty="no deals: tinycrm deal add 'Alice Wong' '50 licences' --value 12000",
     )
+    if shown is not None and len(rows) == shown:
+        total = count_deals(ctx.db, **filters)
+        output.more_rows(shown, total, "narrow with --stage/--owner or raise --limit")
 
 
 @deal_app.command("show")

@@ -175,10 +175,18 @@ def home() -> None:
         output.say("Then: tinycrm note alice 'asked for a quote' --follow-up friday")
         output.say("All commands: tinycrm --help")
         return
-    rows = list_reminders(ctx, until=_end_of_day(ctx, 0))
+    until = _end_of_day(ctx, 0)
+    shown = output.screen_limit(None)
+    if shown is not None:
+        shown -= 2  # the title and the "More:" line
+    rows = list_reminders(ctx, until=until, limit=shown)
     today = ctx.now.astimezone(ctx.tz).strftime("%A %d %B")
     if output.is_tty():
         output.say(f"Due today, {today}" if rows else f"Nothing due today, {today}.")
     render_reminders(ctx, rows, empty="")
+    if shown is not None and len(rows) == shown:
+        from tinycrm.services.reminders import count_reminders
+
+        output.more_rows(shown, count_reminders(ctx, until=until), "tinycrm todo -n 1000")
     if output.is_tty():
         output.say("More: tinycrm todo --all · tinycrm contact list · tinycrm --help")

@@ -40,6 +40,23 @@ def is_tty() -> bool:
     return sys.stdout.isatty()
 
 
+def screen_limit(limit: int | None) -> int | None:
+    """How many rows a list shows: `--limit` when given; on a terminal, one screenful (a
+    table longer than the screen scrolls its head away, and Rich takes ~1 ms a row);
+    piped or as JSON, everything."""
+    if limit is not None or not is_tty():
+        return limit
+    import shutil
+
+    return max(10, shutil.get_terminal_size().lines - 5)
+
+
+def more_rows(shown: int, total: int, hint: str) -> None:
+    """The footer under a list cut to `shown` of `total` rows (terminal only)."""
+    if is_tty() and total > shown:
+        say(f"… {shown:,} of {total:,} shown: {hint}")
+
+
 def local(when: datetime | None, tz: tzinfo) -> str:
     """A time for people: local, minutes precision."""
     return "" if when is None else when.astimezone(tz).strftime("%Y-%m-%d %H:%M")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -128,23 +128,34 @@ def todo(
         int, typer.Option("--days", "-d", min=0, help="Also what is due in the next N days.")
     ] = 0,
     mine: Annotated[bool, typer.Option("--mine", help="Only my reminders.")] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit", "-n", min=1, help="At most this many (default: a screenful on a terminal)."
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Show what is due: overdue and today's reminders.
 
     --days N looks further ahead; --all lists every open reminder.
     """
-    from tinycrm.services.reminders import list_reminders
+    from tinycrm.services.reminders import count_reminders, list_reminders
 
     ctx = get_ctx()
     until = None if all_ else _end_of_day(ctx, days)
-    rows = list_reminders(ctx, overdue_only=overdue, until=until, mine=mine)
+    filters: dict[str, Any] = {"overdue_only": overdue, "until": until, "mine": mine}
+    shown = limit if json_ else output.screen_limit(limit)
+    rows = list_reminders(ctx, **filters, limit=shown)
     if json_:
         output.emit_json(rows)
         return
     render_reminders(
         ctx, rows, empty="nothing due — add one: tinycrm remind REF tomorrow 'call back'"
     )
+    if shown is not None and len(rows) == shown:
+        total = count_reminders(ctx, **filters)
+        output.more_rows(shown, total, "raise --limit, or pipe it: tinycrm todo | less")
 
 
 def render_reminders(ctx: Ctx, rows: list, *, empty: str) -> None:  # type: ignore[type-arg]

@@ -299,10 +299,34 @@ def list_deals(
     stage: str | None = None,
     owner: str | None = None,
     contact_id: int | None = None,
-    limit: int = 200,
+    limit: int | None = None,
 ) -> list[DealView]:
+    """Deals in pipeline order, biggest first within a stage."""
+    clause, params = _deal_filters(db, status, stage, owner, contact_id)
+    sql = _SELECT + clause + " ORDER BY s.position, d.value_cents DESC, d.id"
+    if limit is not None:
+        sql += " LIMIT :n"
+        params["n"] = limit
+    return [_view(r) for r in db.all(sql, params)]
+
+
+def count_deals(
+    db: Db,
+    *,
+    status: str | None = "open",
+    stage: str | None = None,
+    owner: str | None = None,
+    contact_id: int | None = None,
+) -> int:
+    clause, params = _deal_filters(db, status, stage, owner, contact_id)
+    return int(db.value("SELECT count(*) FROM deals d" + clause, params))
+
+
+def _deal_filters(
+    db: Db, status: str | None, stage: str | None, owner: str | None, contact_id: int | None
+) -> tuple[str, dict[str, Any]]:
     where: list[str] = []
-    params: dict[str, Any] = {"n": limit}
+    params: dict[str, Any] = {}
     if status:
         where.append("d.status = :status")
         params["status"] = status
@@ -315,11 +339,7 @@ def list_deals(
     if contact_id is not None:
         where.append("d.contact_id = :cid")
         params["cid"] = contact_id
-    clause = (" WHERE " + " AND ".join(where)) if where else ""
-    rows = db.all(
-        _SELECT + clause + " ORDER BY s.position, d.value_cents DESC, d.id LIMIT :n", params
-    )
-    return [_view(r) for r in rows]
+    return (" WHERE " + " AND ".join(where)) if where else "", params
 
 
 def edit_deal(

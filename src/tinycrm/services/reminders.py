@@ -117,11 +117,41 @@ def list_reminders(
     until: datetime | None = None,
     mine: bool = False,
     contact_id: int | None = None,
-    limit: int = 500,
+    limit: int | None = None,
 ) -> list[ReminderView]:
     """Open reminders by due time (`until` caps the due time; None means all)."""
+    clause, params = _filters(ctx, include_done, overdue_only, until, mine, contact_id)
+    sql = _SELECT + clause + " ORDER BY r.due_at, r.id"
+    if limit is not None:
+        sql += " LIMIT :n"
+        params["n"] = limit
+    return [_view(r, ctx.now) for r in ctx.db.all(sql, params)]
+
+
+def count_reminders(
+    ctx: Ctx,
+    *,
+    include_done: bool = False,
+    overdue_only: bool = False,
+    until: datetime | None = None,
+    mine: bool = False,
+    contact_id: int | None = None,
+) -> int:
+    """How many reminders `list_reminders` would give without a limit."""
+    clause, params = _filters(ctx, include_done, overdue_only, until, mine, contact_id)
+    return int(ctx.db.value("SELECT count(*) FROM reminders r" + clause, params))
+
+
+def _filters(
+    ctx: Ctx,
+    include_done: bool,
+    overdue_only: bool,
+    until: datetime | None,
+    mine: bool,
+    contact_id: int | None,
+) -> tuple[str, dict[str, Any]]:
     where: list[str] = []
-    params: dict[str, Any] = {"n": limit}
+    params: dict[str, Any] = {}
     if not include_done:
         where.append("r.done_at IS NULL")
     if overdue_only:
@@ -136,9 +166,7 @@ def list_reminders(
     if contact_id is not None:
         where.append("r.contact_id = :cid")
         params["cid"] = contact_id
-    clause = (" WHERE " + " AND ".join(where)) if where else ""
-    rows = ctx.db.all(_SELECT + clause + " ORDER BY r.due_at, r.id LIMIT :n", params)
-    return [_view(r, ctx.now) for r in rows]
+    return (" WHERE " + " AND ".join(where)) if where else "", params
 
 
 @dataclass
