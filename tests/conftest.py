@@ -27,7 +27,7 @@ TZ = "Europe/Berlin"
 
 TABLES = (
     "stage_changes, purchases, reminders, interactions, deals, contact_tags, contact_methods,"
-    " contacts, companies, users, search_docs"
+    " contacts, companies, users, search_docs, tag_cadences, digests_sent"
 )
 
 

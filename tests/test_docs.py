@@ -60,6 +60,9 @@ MODULES = [
         "purchases",
         "search",
         "activity",
+        "next_actions",
+        "agenda",
+        "users",
     )
 ]
 

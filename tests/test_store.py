@@ -104,7 +104,7 @@ def test_opening_an_older_store_backs_it_up_and_upgrades(tmp_path: Path) -> None
     r = Runner()("--db", str(path), "search", "tokyo", "--json")
     assert r.exit_code == 0, r.stderr
     assert [h["title"] for h in r.json()] == ["Zoë Quinn"]
-    backups = list(tmp_path.glob("old.db.before-0002-from-0001-*.bak"))
+    backups = list(tmp_path.glob("old.db.before-0003-from-0001-*.bak"))
     assert len(backups) == 1
     assert stat.S_IMODE(backups[0].stat().st_mode) == 0o600
     old = sqlite3.connect(backups[0])
@@ -218,3 +218,39 @@ def test_missing_store_is_created_on_first_use(tmp_path: Path) -> None:
         open_store(str(target), create=False)
     Runner().ok("--db", str(target), "contact", "add", "Alice")
     assert target.exists()
+
+
+def test_upgrading_to_0003_starts_the_follow_up_clocks(tmp_path: Path) -> None:
+    """A store made before the clocks existed gets them filled in from its history."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from tinycrm.db import alembic_config
+
+    path = tmp_path / "old.db"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+    engine.dispose()
+    raw = sqlite3.connect(path)
+    raw.executescript(
+        "INSERT INTO contacts (name, name_key, cadence_days, last_touch_at, created_at,"
+        " updated_at, version) VALUES ('Zoë Quinn', 'zoe quinn', 30, '2026-11-10 08:00:00',"
+        " '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1);"
+        "INSERT INTO deals (title, title_key, contact_id, value_cents, currency, stage_id,"
+        " status, stage_entered_at, created_at, updated_at, version) VALUES ('Fleet', 'fleet',"
+        " 1, 100, 'EUR', (SELECT id FROM stages WHERE name = 'Proposal'), 'open',"
+        " '2026-11-01 09:00:00', '2026-11-01 09:00:00', '2026-11-01 09:00:00', 1);"
+    )
+    raw.commit()
+    raw.close()
+    db = open_store(str(path))
+    assert db.value("SELECT touch_due_at FROM contacts") == "2026-12-10 08:00:00"
+    # the contact's last touch (10 Nov) is the deal's latest sign of life; Proposal rots in 10d
+    assert db.one("SELECT activity_at, rots_at FROM deals") == {
+        "activity_at": "2026-11-10 08:00:00",
+        "rots_at": "2026-11-20 08:00:00",
+    }
+    db.close()

@@ -51,6 +51,8 @@ class Settings:
     timezone: str | None = None
     currency: str = "EUR"
     day_starts_at: str = "09:00"
+    big_deal_threshold: str | None = None  # an amount in `currency`, e.g. "10000"
+    escalate_after: int = 3  # days overdue before a reminder goes to the owner's lead
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -64,12 +66,18 @@ def load_settings() -> Settings:
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise InvalidInput(f"can't read settings file {path}: {e}") from None
     cur = str(raw.get("currency", "EUR")).upper()
+    escalate = raw.get("escalate_after", 3)
+    if isinstance(escalate, bool) or not isinstance(escalate, int) or escalate < 0:
+        raise InvalidInput(f"escalate_after in {path} must be a whole number of days")
+    big = raw.get("big_deal_threshold")
     return Settings(
         db=raw.get("db"),
         user=raw.get("user"),
         timezone=raw.get("timezone"),
         currency=cur,
         day_starts_at=str(raw.get("day_starts_at", "09:00")),
+        big_deal_threshold=None if big is None else str(big),
+        escalate_after=escalate,
         raw=raw,
     )
 

@@ -44,3 +44,9 @@ class StoreError(TinyCRMError):
     """The store cannot be used: unreadable, locked too long, or written by a newer tinycrm."""
 
     exit_code = 1
+
+
+class DeliveryError(TinyCRMError):
+    """Mail could not be sent (SMTP refused, unreachable, bad credentials)."""
+
+    exit_code = 1

@@ -63,7 +63,11 @@ class Company(SQLModel, table=True):
 
 
 class Contact(SQLModel, table=True):
+    """`touch_due_at` is derived: when stay-in-touch falls due (last touch, or creation, plus
+    the contact's cadence or the shortest cadence of its tags); NULL without a cadence."""
+
     __tablename__ = "contacts"
+    __table_args__ = (_sparse_index("contacts", "touch_due_at"),)
     id: int | None = Field(default=None, primary_key=True)
     name: str
     name_key: str = Field(index=True)
@@ -74,9 +78,18 @@ class Contact(SQLModel, table=True):
     notes: str | None = None
     cadence_days: int | None = None
     last_touch_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    touch_due_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     created_at: datetime = Field(sa_column=_ts())
     updated_at: datetime = Field(sa_column=_ts())
     version: int = 1
+
+
+class TagCadence(SQLModel, table=True):
+    """The default stay-in-touch cadence of every contact with this tag."""
+
+    __tablename__ = "tag_cadences"
+    tag: str = Field(primary_key=True)
+    days: int
 
 
 class ContactMethod(SQLModel, table=True):
@@ -167,8 +180,15 @@ class Stage(SQLModel, table=True):
 
 
 class Deal(SQLModel, table=True):
+    """`activity_at` is the deal's last sign of life (a stage move, an edit, an interaction
+    on it or its contact); `rots_at` is derived: activity plus the stage's rot days, set
+    only while the deal is open in a stage that rots."""
+
     __tablename__ = "deals"
-    __table_args__ = (Index("ix_deals_status_stage", "status", "stage_id"),)
+    __table_args__ = (
+        Index("ix_deals_status_stage", "status", "stage_id"),
+        _sparse_index("deals", "rots_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     title: str
     title_key: str = Field(index=True)
@@ -184,6 +204,8 @@ class Deal(SQLModel, table=True):
     lost_reason: str | None = None
     closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     stage_entered_at: datetime = Field(sa_column=_ts())
+    activity_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    rots_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     created_at: datetime = Field(sa_column=_ts())
     updated_at: datetime = Field(sa_column=_ts())
     version: int = 1
@@ -213,3 +235,14 @@ class Purchase(SQLModel, table=True):
     currency: str
     note: str | None = None
     created_at: datetime = Field(sa_column=_ts())
+
+
+class DigestSent(SQLModel, table=True):
+    """One mailed digest: who it was for ('' for the team) and the day it covered, so that
+    cron never mails the same day twice and can tell which days were missed."""
+
+    __tablename__ = "digests_sent"
+    recipient_key: str = Field(primary_key=True)  # user name, or "" for --team
+    as_of: date = Field(primary_key=True)
+    sent_to: str
+    sent_at: datetime = Field(sa_column=_ts())

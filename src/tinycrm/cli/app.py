@@ -31,6 +31,11 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "purchase": ("tinycrm.cli.misc", "purchase_app", True),
     "search": ("tinycrm.cli.misc", "search", False),
     "log": ("tinycrm.cli.misc", "log", False),
+    "next": ("tinycrm.cli.followups", "next_", False),
+    "digest": ("tinycrm.cli.followups", "digest", False),
+    "tag": ("tinycrm.cli.followups", "tag_app", True),
+    "export": ("tinycrm.cli.followups", "export_app", True),
+    "user": ("tinycrm.cli.followups", "user_app", True),
 }
 
 GLOBAL_OPTIONS_WITH_VALUE = ("--db",)

@@ -49,6 +49,17 @@ def get_ctx() -> Ctx:
             raise InvalidInput(
                 f"day_starts_at in settings must look like 09:00: {settings.day_starts_at!r}"
             ) from None
+        big = None
+        if settings.big_deal_threshold is not None:
+            from tinycrm.money import parse_amount
+
+            try:
+                big = parse_amount(settings.big_deal_threshold)
+            except InvalidInput:
+                raise InvalidInput(
+                    "big_deal_threshold in settings must be an amount like 10000:"
+                    f" {settings.big_deal_threshold!r}"
+                ) from None
         state.ctx = Ctx(
             db=db,
             user_name=config.current_user_name(settings),
@@ -56,6 +67,8 @@ def get_ctx() -> Ctx:
             tz=user_zone(settings.timezone),
             currency=settings.currency,
             day_start=day_start,
+            big_deal_cents=big,
+            escalate_after=settings.escalate_after,
         )
     return state.ctx
 

@@ -9,7 +9,7 @@ from typing import Any
 from tinycrm.db import Db, read_day, read_ts
 from tinycrm.errors import Conflict, InvalidInput
 from tinycrm.refs import prefix_match
-from tinycrm.services import companies, search
+from tinycrm.services import clocks, companies, search
 from tinycrm.services.context import Ctx
 from tinycrm.text import clean, fold, normalize_email, phone_key
 
@@ -209,6 +209,8 @@ def add_contact(
                 {"id": contact_id, "tag": t},
             )
         reindex(db, contact_id)
+        if cadence_days is not None or tag_list:
+            clocks.refresh_touch(db, [contact_id])
     return contact_id
 
 
@@ -548,6 +550,8 @@ def edit_contact(
                 {"now": db.ts(ctx.now), "id": contact_id},
             )
         reindex(db, contact_id)
+        if "cadence_days" in sets:
+            clocks.refresh_touch(db, [contact_id])
 
 
 def tag_contact(ctx: Ctx, contact_id: int, *, add: list[str], remove: list[str]) -> list[str]:
@@ -576,6 +580,7 @@ def tag_contact(ctx: Ctx, contact_id: int, *, add: list[str], remove: list[str])
             {"now": db.ts(ctx.now), "id": contact_id},
         )
         reindex(db, contact_id)
+        clocks.refresh_touch(db, [contact_id])
         return [
             r["tag"]
             for r in db.all(
@@ -615,9 +620,12 @@ def delete_contact(ctx: Ctx, contact_id: int) -> None:
 
 
 def touch(db: Db, contact_id: int, when: datetime) -> None:
-    """Record an interaction time: last_touch_at only ever moves forward."""
-    db.execute(
+    """Record an interaction time: last_touch_at only ever moves forward, and the
+    stay-in-touch clock restarts from it."""
+    moved = db.execute(
         "UPDATE contacts SET last_touch_at = :w WHERE id = :id"
         " AND (last_touch_at IS NULL OR last_touch_at < :w)",
         {"w": db.ts(when), "id": contact_id},
     )
+    if moved.rowcount:
+        clocks.refresh_touch(db, [contact_id])

@@ -16,6 +16,8 @@ class Ctx:
     tz: tzinfo
     currency: str = "EUR"
     day_start: time = time(9, 0)
+    big_deal_cents: int | None = None  # open deals worth at least this are "big"
+    escalate_after: int = 3  # days overdue before a reminder escalates to the owner's lead
     _user_id: int | None = None
 
     @property

@@ -10,7 +10,7 @@ from tinycrm.db import Db, read_day, read_ts
 from tinycrm.errors import Conflict, InvalidInput, NotFound
 from tinycrm.money import format_cents
 from tinycrm.refs import Target
-from tinycrm.services import search
+from tinycrm.services import clocks, search
 from tinycrm.services.contacts import check_name, check_text
 from tinycrm.services.context import Ctx
 from tinycrm.text import fold
@@ -48,6 +48,8 @@ class DealView:
     lost_reason: str | None
     closed_at: datetime | None
     stage_entered_at: datetime | None
+    activity_at: datetime | None  # the last sign of life: a move, an edit, an interaction
+    rots_at: datetime | None  # when the deal rots if nothing happens (open deals only)
     created_at: datetime | None
     updated_at: datetime | None
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -152,6 +154,8 @@ def edit_stage(
         if sets:
             assigns = ", ".join(f"{k} = :{k}" for k in sets)
             db.execute(f"UPDATE stages SET {assigns} WHERE id = :id", {**sets, "id": stage.id})
+        if "rot_days" in sets:
+            clocks.refresh_rot_for_stage(db, stage.id)
         return find_stage(db, sets.get("name", stage.name))
 
 
@@ -202,6 +206,8 @@ def _view(r: dict[str, Any]) -> DealView:
         lost_reason=r["lost_reason"],
         closed_at=read_ts(r["closed_at"]),
         stage_entered_at=read_ts(r["stage_entered_at"]),
+        activity_at=read_ts(r["activity_at"]),
+        rots_at=read_ts(r["rots_at"]),
         created_at=read_ts(r["created_at"]),
         updated_at=read_ts(r["updated_at"]),
     )
@@ -266,8 +272,9 @@ def add_deal(
         deal_id = db.insert(
             "INSERT INTO deals (title, title_key, contact_id, company_id, value_cents, currency,"
             " stage_id, owner_id, probability, expected_close, status, stage_entered_at,"
-            " created_at, updated_at, version) VALUES (:title, :key, :contact, :company,"
-            " :value, :cur, :stage, :owner, :prob, :close, 'open', :now, :now, :now, 1)"
+            " activity_at, created_at, updated_at, version) VALUES (:title, :key, :contact,"
+            " :company, :value, :cur, :stage, :owner, :prob, :close, 'open', :now, :now, :now,"
+            " :now, 1)"
             " RETURNING id",
             {
                 "title": title,
@@ -289,6 +296,7 @@ def add_deal(
             {"d": deal_id, "s": st.id, "now": now, "u": ctx.user_id},
         )
         search.index(db, "deal", deal_id, title)
+        clocks.refresh_rot(db, [deal_id])
         return get_deal(db, deal_id)
 
 
@@ -369,12 +377,13 @@ def edit_deal(
     db = ctx.db
     with db.write():
         get_deal(db, deal_id)
-        sets["updated_at"] = db.ts(ctx.now)
+        sets["updated_at"] = sets["activity_at"] = db.ts(ctx.now)
         assigns = ", ".join(f"{k} = :{k}" for k in sets)
         db.execute(
             f"UPDATE deals SET {assigns}, version = version + 1 WHERE id = :id",
             {**sets, "id": deal_id},
         )
+        clocks.refresh_rot(db, [deal_id])
         if title is not None:
             search.index(db, "deal", deal_id, sets["title"])
         return get_deal(db, deal_id)
@@ -394,7 +403,7 @@ def move_deal(ctx: Ctx, deal_id: int, stage: str, *, reason: str | None = None) 
         closed = st.outcome != "open"
         db.execute(
             "UPDATE deals SET stage_id = :s, status = :status, stage_entered_at = :now,"
-            " closed_at = :closed, lost_reason = :reason, updated_at = :now,"
+            " activity_at = :now, closed_at = :closed, lost_reason = :reason, updated_at = :now,"
             " version = version + 1 WHERE id = :id",
             {
                 "s": st.id,
@@ -410,6 +419,7 @@ def move_deal(ctx: Ctx, deal_id: int, stage: str, *, reason: str | None = None) 
             " VALUES (:d, :f, :t, :now, :u)",
             {"d": deal_id, "f": deal.stage_id, "t": st.id, "now": now, "u": ctx.user_id},
         )
+        clocks.refresh_rot(db, [deal_id])
         title = deal.title
         search.index(db, "deal", deal_id, title, reason if st.outcome == "lost" else None)
         return get_deal(db, deal_id)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from tinycrm.errors import InvalidInput
 from tinycrm.refs import Target
-from tinycrm.services import search
+from tinycrm.services import clocks, search
 from tinycrm.services.contacts import check_text, touch
 from tinycrm.services.context import Ctx
 
@@ -79,11 +79,8 @@ def log_interaction(
         search.index(db, "interaction", new_id, text)
         if contact_id is not None:
             touch(db, contact_id, happened)
-        if deal_id is not None:  # activity on a deal resets its rot clock
-            db.execute(
-                "UPDATE deals SET updated_at = :now WHERE id = :id",
-                {"now": db.ts(ctx.now), "id": deal_id},
-            )
+        # activity on a deal, or on its contact, restarts the deal's rot clock
+        clocks.deal_activity(db, happened, ctx.now, deal_id=deal_id, contact_id=contact_id)
         logged = Logged(new_id, kind, target.describe(), contact_id, company_id, deal_id, happened)
         if follow_up is not None:
             from tinycrm.services.reminders import add_reminder

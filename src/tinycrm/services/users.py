@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tinycrm.db import Db
+from tinycrm.errors import Conflict, InvalidInput, NotFound
 
 
 def ensure_user(db: Db, name: str, now: datetime) -> int:
@@ -24,3 +27,113 @@ def ensure_user(db: Db, name: str, now: datetime) -> int:
 
 def user_names(db: Db) -> dict[int, str]:
     return {r["id"]: r["name"] for r in db.all("SELECT id, name FROM users")}
+
+
+@dataclass
+class UserView:
+    id: int
+    name: str
+    email: str | None
+    timezone: str | None
+    lead: str | None
+
+
+def list_users(db: Db) -> list[UserView]:
+    rows = db.all(
+        "SELECT u.id, u.name, u.email, u.timezone, l.name AS lead FROM users u"
+        " LEFT JOIN users l ON l.id = u.lead_id ORDER BY u.name"
+    )
+    return [UserView(r["id"], r["name"], r["email"], r["timezone"], r["lead"]) for r in rows]
+
+
+def get_user(db: Db, name: str) -> UserView:
+    for u in list_users(db):
+        if u.name == name.strip():
+            return u
+    raise NotFound(f"no user called {name!r}; see tinycrm user list")
+
+
+def _check_zone(tz: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"unknown timezone {tz!r}; use a name like Europe/Berlin") from None
+    return tz
+
+
+def _check_email(email: str) -> str:
+    email = email.strip()
+    if "@" not in email or any(c.isspace() for c in email) or len(email) > 254:
+        raise InvalidInput(f"not an email address: {email!r}")
+    return email
+
+
+def add_user(
+    db: Db,
+    name: str,
+    now: datetime,
+    *,
+    email: str | None = None,
+    timezone: str | None = None,
+    lead: str | None = None,
+) -> UserView:
+    from tinycrm.services.contacts import check_name
+
+    name = check_name(name, "user name")
+    with db.write():
+        if db.value("SELECT id FROM users WHERE name = :n", {"n": name}) is not None:
+            raise Conflict(f"there is already a user called {name!r}")
+        db.insert(
+            "INSERT INTO users (name, email, timezone, lead_id, created_at)"
+            " VALUES (:n, :e, :tz, :lead, :now) RETURNING id",
+            {
+                "n": name,
+                "e": _check_email(email) if email else None,
+                "tz": _check_zone(timezone) if timezone else None,
+                "lead": get_user(db, lead).id if lead else None,
+                "now": db.ts(now),
+            },
+        )
+        return get_user(db, name)
+
+
+def edit_user(
+    db: Db,
+    name: str,
+    *,
+    email: str | None = None,
+    timezone: str | None = None,
+    lead: str | None = None,
+) -> UserView:
+    """Change a user's email, timezone or lead; an empty string clears it."""
+    with db.write():
+        user = get_user(db, name)
+        sets: dict[str, Any] = {}
+        if email is not None:
+            sets["email"] = _check_email(email) if email.strip() else None
+        if timezone is not None:
+            sets["timezone"] = _check_zone(timezone) if timezone.strip() else None
+        if lead is not None:
+            lead_id = get_user(db, lead).id if lead.strip() else None
+            if lead_id is not None and _leads_back(db, lead_id, user.id):
+                raise InvalidInput(f"{lead} can't lead {user.name}: that would make a loop")
+            sets["lead_id"] = lead_id
+        if not sets:
+            raise InvalidInput("nothing to change: give --email, --timezone or --lead")
+        assigns = ", ".join(f"{k} = :{k}" for k in sets)
+        db.execute(f"UPDATE users SET {assigns} WHERE id = :id", {**sets, "id": user.id})
+        return get_user(db, user.name)
+
+
+def _leads_back(db: Db, lead_id: int, user_id: int) -> bool:
+    """Would `lead_id` leading `user_id` close a loop (the user already leads them)?"""
+    seen = set()
+    current: int | None = lead_id
+    while current is not None and current not in seen:
+        if current == user_id:
+            return True
+        seen.add(current)
+        current = db.value("SELECT lead_id FROM users WHERE id = :id", {"id": current})
+    return False

@@ -1,0 +1,416 @@
+"""Follow-ups: `next`, `digest`, `tag`, `export ics` and `user`."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tinycrm.cli import output
+from tinycrm.cli.common import JsonOpt, day, get_ctx
+from tinycrm.errors import InvalidInput
+from tinycrm.services.context import Ctx
+
+if TYPE_CHECKING:
+    from tinycrm.services.agenda import Scope
+
+UserOpt = Annotated[
+    str | None, typer.Option("--user", "-u", help="Whose work (default: you).", show_default=False)
+]
+TeamOpt = Annotated[bool, typer.Option("--team", help="Everyone's work.")]
+
+
+def _scope(ctx: Ctx, user: str | None, team: bool) -> Scope:
+    from tinycrm.services.agenda import scope_for
+
+    if user and team:
+        raise InvalidInput("give --user or --team, not both")
+    scope = scope_for(ctx, user, team)
+    _use_users_zone(ctx, scope.user_id)
+    return scope
+
+
+def _use_users_zone(ctx: Ctx, user_id: int | None) -> None:
+    """Days and times in the user's own timezone, when the store knows it."""
+    if user_id is None or os.environ.get("TINYCRM_TZ"):
+        return
+    zone = ctx.db.value("SELECT timezone FROM users WHERE id = :id", {"id": user_id})
+    if zone:
+        from zoneinfo import ZoneInfo
+
+        ctx.tz = ZoneInfo(zone)
+
+
+# -- next -----------------------------------------------------------------------------------
+
+
+def next_(
+    user: UserOpt = None,
+    team: TeamOpt = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", "-x", help="Show how each score adds up.")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 20,
+    json_: JsonOpt = False,
+) -> None:
+    """What to do now: reminders, stay-in-touch, rotting deals and deals with no next step,
+    ranked by one score (docs/next.md)."""
+    from tinycrm.dates import format_relative
+    from tinycrm.services.next_actions import next_actions
+
+    ctx = get_ctx()
+    scope = _scope(ctx, user, team)
+    actions = next_actions(ctx, scope, limit=limit)
+    if json_:
+        output.emit_json(actions)
+        return
+    labels = {
+        "reminder": "remind",
+        "escalated": "escalated",
+        "stay_in_touch": "touch",
+        "rotting_deal": "rotting",
+        "no_next_step": "no step",
+    }
+    columns = ["#", "score", "what", "ref", "about", "to do", "since"]
+    if explain:
+        columns.append("why")
+    rows = []
+    for a in actions:
+        ref = f"deal:{a.id}" if a.deal_id == a.id and a.kind != "reminder" else f"#{a.id}"
+        if a.kind == "stay_in_touch":
+            ref = f"contact #{a.id}"
+        row = [
+            a.rank,
+            a.score,
+            labels[a.kind],
+            ref,
+            a.about or "",
+            a.title,
+            format_relative(a.since, now=ctx.now, tz=ctx.tz),
+        ]
+        if explain:
+            row.append(" ".join(f"{r.reason} +{r.points}" for r in a.reasons))
+        rows.append(row)
+    output.table(
+        columns,
+        rows,
+        styles=[
+            "red"
+            if a.kind == "escalated" or any(r.reason == "overdue" for r in a.reasons)
+            else None
+            for a in actions
+        ],
+        empty="nothing to do right now — nothing due, nothing slipping",
+    )
+
+
+# -- digest ---------------------------------------------------------------------------------
+
+FORMATS = ("text", "markdown", "html", "json")
+
+
+def digest(
+    user: UserOpt = None,
+    team: TeamOpt = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="The day the digest is for (default today).", show_default=False
+        ),
+    ] = None,
+    days_ahead: Annotated[
+        int, typer.Option("--days-ahead", min=0, max=366, help="How far 'coming up' looks.")
+    ] = 7,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="text, markdown, html or json.")
+    ] = "text",
+    quiet_if_empty: Annotated[
+        bool, typer.Option("--quiet-if-empty", help="Print (or mail) nothing when nothing is due.")
+    ] = False,
+    mail_to: Annotated[
+        str | None,
+        typer.Option(
+            "--mail-to", help="Mail it (text + HTML) instead of printing it.", show_default=False
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Mail again even if today's digest was sent.")
+    ] = False,
+    cron_line: Annotated[
+        bool, typer.Option("--cron-line", help="Print a crontab line that runs this digest.")
+    ] = False,
+) -> None:
+    """What is overdue, due and slipping — for cron, a mailbox or a morning look.
+
+    Same store and --as-of, same output, byte for byte. With --mail-to, a digest goes out at
+    most once a day (--force to resend); a run after a missed day catches up.
+    """
+    if fmt not in FORMATS:
+        raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}: {fmt!r}")
+    if cron_line:
+        sys.stdout.write(_cron_line(user, team, fmt, mail_to, days_ahead) + "\n")
+        return
+    from tinycrm.io import digest_format
+    from tinycrm.services import digest as digests
+
+    ctx = get_ctx()
+    scope = _scope(ctx, user, team)
+    the_day = day(ctx, as_of) if as_of else ctx.now.astimezone(ctx.tz).date()
+    if mail_to:
+        _mail(ctx, scope, the_day, days_ahead, mail_to, force=force, quiet_if_empty=quiet_if_empty)
+        return
+    d = digests.build_digest(ctx, scope, the_day, days_ahead=days_ahead)
+    if quiet_if_empty and d.empty:
+        return
+    sys.stdout.write(digest_format.render(d, fmt))
+
+
+def _mail(
+    ctx: Ctx,
+    scope: Scope,
+    the_day: date,
+    days_ahead: int,
+    to: str,
+    *,
+    force: bool,
+    quiet_if_empty: bool,
+) -> None:
+    from tinycrm import config
+    from tinycrm.io import digest_format, mail
+    from tinycrm.services import digest as digests
+
+    if "@" not in to or any(c.isspace() for c in to):
+        raise InvalidInput(f"--mail-to must be an email address: {to!r}")
+    smtp = mail.smtp_settings(config.load_settings().raw)
+    sent = digests.sent_on(ctx, scope, the_day)
+    if sent is not None and not force:
+        if sys.stderr.isatty():
+            sys.stderr.write(
+                f"The digest for {the_day} was already mailed at"
+                f" {output.local(sent, ctx.tz)}; --force sends it again.\n"
+            )
+        return
+    d = digests.build_digest(ctx, scope, the_day, days_ahead=days_ahead)
+    if quiet_if_empty and d.empty:
+        return
+    last = digests.last_sent_before(ctx, scope, the_day)
+    if digests.missed_weekdays(last, the_day):
+        d.last_sent = last
+    sender = smtp.sender or f"tinycrm <{smtp.user or 'tinycrm'}@{smtp.host}>"
+    msg = mail.build_message(
+        sender=sender,
+        to=to,
+        subject=digest_format.subject(d),
+        text=digest_format.to_text(d),
+        html=digest_format.to_html(d),
+    )
+    mail.send(smtp, msg)
+    digests.record_sent(ctx, scope, the_day, to)
+    if sys.stdout.isatty():
+        output.say(f"Mailed the digest for {the_day} to {to}")
+
+
+def _cron_line(user: str | None, team: bool, fmt: str, mail_to: str | None, days: int) -> str:
+    """A crontab line with absolute paths. Mailed digests run every hour of the working day:
+    the send log keeps it to one mail a day, and a machine that was off at 7 catches up."""
+    from tinycrm import config
+
+    script = Path(sys.argv[0])
+    if script.name == "tinycrm" and script.exists():
+        command = [str(script.absolute())]
+    else:  # run as `python -m tinycrm` (or from tests): the same interpreter, absolutely
+        command = [os.path.abspath(sys.executable), "-m", "tinycrm"]
+    settings = config.load_settings()
+    store = config.store_url(None, settings)
+    if "://" not in store:
+        store = str(Path(store).expanduser().resolve())
+    args = [*command, "digest"]
+    if team:
+        args.append("--team")
+    elif user:
+        args += ["--user", user]
+    else:
+        args += ["--user", config.current_user_name(settings)]
+    if fmt != "text":
+        args += ["--format", fmt]
+    if days != 7:
+        args += ["--days-ahead", str(days)]
+    args.append("--quiet-if-empty")
+    if mail_to:
+        args += ["--mail-to", mail_to]
+    env = [f"TINYCRM_DB={shlex.quote(store)}"]
+    if os.environ.get("TINYCRM_HOME"):
+        env.append(f"TINYCRM_HOME={shlex.quote(str(Path(os.environ['TINYCRM_HOME']).resolve()))}")
+    else:
+        env.append(f"TINYCRM_SETTINGS={shlex.quote(str(config.settings_path().resolve()))}")
+    schedule = "0 7-18 * * 1-5" if mail_to else "0 7 * * 1-5"
+    return f"{schedule} {' '.join(env)} {' '.join(shlex.quote(a) for a in args)}"
+
+
+# -- tags -----------------------------------------------------------------------------------
+
+tag_app = typer.Typer(help="Tags and their stay-in-touch cadences.", no_args_is_help=True)
+
+
+@tag_app.command("list")
+def tag_list(json_: JsonOpt = False) -> None:
+    """Every tag with how many contacts carry it and its cadence."""
+    from tinycrm.services.agenda import list_tags
+
+    tags = list_tags(get_ctx().db)
+    if json_:
+        output.emit_json(tags)
+        return
+    output.table(
+        ["tag", "contacts", "stay in touch"],
+        [
+            [t.tag, t.contacts, f"every {t.cadence_days} days" if t.cadence_days else ""]
+            for t in tags
+        ],
+        empty="no tags yet: tinycrm contact tag alice vip",
+    )
+
+
+@tag_app.command("cadence")
+def tag_cadence(
+    tag: Annotated[str, typer.Argument(help="The tag, e.g. vip.")],
+    every: Annotated[
+        str, typer.Argument(help="How often to be in touch: 14d, 2w, 1m — or 'none'.")
+    ],
+    json_: JsonOpt = False,
+) -> None:
+    """Set the default stay-in-touch cadence of everyone with a tag.
+
+    A contact's own cadence (contact edit --every) wins over its tags'; with several tagged
+    cadences the shortest applies.
+    """
+    from tinycrm.cli.contacts import _cadence
+    from tinycrm.services.agenda import set_tag_cadence
+
+    days = _cadence(every.strip())
+    info = set_tag_cadence(get_ctx(), tag, days)
+    if json_:
+        output.emit_json(info)
+        return
+    who = f"{info.contacts} contact{'s' if info.contacts != 1 else ''}"
+    if days is None:
+        output.say(f"Tag {info.tag}: no default cadence ({who})")
+    else:
+        output.say(f"Tag {info.tag}: stay in touch every {days} days ({who})")
+
+
+# -- export ---------------------------------------------------------------------------------
+
+export_app = typer.Typer(help="Write data out to other tools.", no_args_is_help=True)
+
+
+@export_app.command("ics")
+def export_ics(
+    user: UserOpt = None,
+    team: TeamOpt = False,
+    out: Annotated[
+        str, typer.Option("--output", "-o", help="File to write ('-' for standard output).")
+    ] = "-",
+    todo: Annotated[
+        bool, typer.Option("--todo", help="Tasks (VTODO) instead of events with alarms.")
+    ] = False,
+) -> None:
+    """Open reminders as an iCalendar file for calendar apps."""
+    from tinycrm.io.ics import reminders_ics
+
+    ctx = get_ctx()
+    scope = _scope(ctx, user, team)
+    data, n = reminders_ics(ctx, scope, as_todo=todo)
+    if out == "-":
+        sys.stdout.flush()
+        binary = getattr(sys.stdout, "buffer", None)
+        if binary is not None:  # the CRLF line ends of RFC 5545, untouched
+            binary.write(data)
+            binary.flush()
+        else:
+            sys.stdout.write(data.decode())
+        return
+    path = Path(out).expanduser()
+    tmp = path.with_name(path.name + ".part")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)  # never a half-written calendar
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise InvalidInput(f"can't write {path}: {e.strerror}") from None
+    output.say(f"Wrote {n} reminder{'s' if n != 1 else ''} to {path}")
+
+
+# -- users ----------------------------------------------------------------------------------
+
+user_app = typer.Typer(help="The salespeople: email, timezone and lead.", no_args_is_help=True)
+
+
+@user_app.command("list")
+def user_list(json_: JsonOpt = False) -> None:
+    """Every user."""
+    from tinycrm.services.users import list_users
+
+    ctx = get_ctx()
+    ctx.user_id  # noqa: B018 - the current user exists from the first command on
+    users = list_users(ctx.db)
+    if json_:
+        output.emit_json(users)
+        return
+    output.table(
+        ["id", "name", "email", "timezone", "lead"],
+        [
+            [
+                u.id,
+                u.name + (" (you)" if u.name == ctx.user_name else ""),
+                u.email or "",
+                u.timezone or "",
+                u.lead or "",
+            ]
+            for u in users
+        ],
+    )
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Login-style name, e.g. anna.")],
+    email: Annotated[str | None, typer.Option("--email", help="Where digests go.")] = None,
+    timezone: Annotated[str | None, typer.Option("--timezone", help="e.g. Europe/Berlin.")] = None,
+    lead: Annotated[
+        str | None, typer.Option("--lead", help="Who gets this user's escalations.")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Add a salesperson."""
+    from tinycrm.services.users import add_user
+
+    ctx = get_ctx()
+    u = add_user(ctx.db, name, ctx.now, email=email, timezone=timezone, lead=lead)
+    if json_:
+        output.emit_json(u)
+        return
+    output.say(f"Added user {u.name} (#{u.id})")
+
+
+@user_app.command("edit")
+def user_edit(
+    name: Annotated[str, typer.Argument(help="The user.")],
+    email: Annotated[str | None, typer.Option("--email", help="'' clears it.")] = None,
+    timezone: Annotated[str | None, typer.Option("--timezone", help="'' clears it.")] = None,
+    lead: Annotated[str | None, typer.Option("--lead", help="'' clears it.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Change a user's email, timezone or lead."""
+    from tinycrm.services.users import edit_user
+
+    u = edit_user(get_ctx().db, name, email=email, timezone=timezone, lead=lead)
+    if json_:
+        output.emit_json(u)
+        return
+    output.say(f"Updated user {u.name}")

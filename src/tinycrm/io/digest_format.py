@@ -1,0 +1,277 @@
+"""The digest as text, Markdown, HTML or JSON. Plain stdlib, no colour, no clock: the same
+digest renders to the same bytes every time (safe to diff, to mail, to test).
+
+JSON keys are exactly `as_of`, `user` and the sections (docs/digest.md); items carry
+ids, names, dates as `YYYY-MM-DD` or ISO 8601 local times, and amounts as strings.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+from typing import Any
+
+from tinycrm.money import display_money, format_cents
+from tinycrm.services.agenda import DealItem, ReminderItem, TouchItem
+from tinycrm.services.digest import SECTIONS, Digest
+from tinycrm.text import one_line
+
+TITLES = {
+    "overdue": "Overdue",
+    "today": "Due today",
+    "upcoming": "Coming up",
+    "stay_in_touch": "Stay in touch",
+    "rotting_deals": "Rotting deals",
+    "no_next_step": "Deals with no next step",
+    "big_deals": "Big deals",
+    "escalated": "Escalated to you",
+}
+
+
+def _zone(d: Digest) -> tzinfo:
+    from zoneinfo import ZoneInfo
+
+    try:
+        return ZoneInfo(d.tz_name)
+    except (KeyError, ValueError):
+        from datetime import UTC
+
+        return UTC
+
+
+def _days_between(d: Digest, earlier: datetime | None, tz: tzinfo) -> int:
+    if earlier is None:
+        return 0
+    return max(0, (d.as_of - earlier.astimezone(tz).date()).days)
+
+
+# -- JSON -----------------------------------------------------------------------------------
+
+
+def to_json(d: Digest) -> str:
+    tz = _zone(d)
+    doc: dict[str, Any] = {"as_of": d.as_of.isoformat(), "user": d.user}
+    for s in SECTIONS:
+        doc[s] = [_json_item(d, item, tz) for item in getattr(d, s)]
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def _json_item(d: Digest, item: object, tz: tzinfo) -> dict[str, Any]:
+    if isinstance(item, ReminderItem):
+        return {
+            "id": item.id,
+            "text": item.text,
+            "about": item.about,
+            "contact_id": item.contact_id,
+            "deal_id": item.deal_id,
+            "owner": item.owner,
+            "due": item.due_at.astimezone(tz).isoformat(),
+            "due_date": item.due_at.astimezone(tz).date().isoformat(),
+            "days_overdue": _days_between(d, item.due_at, tz),
+            "recurrence": item.recurrence,
+            "escalated": item.escalated,
+            "lead": item.lead,
+        }
+    if isinstance(item, TouchItem):
+        return {
+            "contact_id": item.contact_id,
+            "name": item.name,
+            "owner": item.owner,
+            "last_touch": _day(item.last_touch_at, tz),
+            "due_date": _day(item.due_at, tz),
+            "days_overdue": _days_between(d, item.due_at, tz),
+            "cadence_days": item.cadence_days,
+            "cadence_from": item.cadence_from,
+        }
+    assert isinstance(item, DealItem)
+    return {
+        "id": item.id,
+        "title": item.title,
+        "with": item.with_name,
+        "contact_id": item.contact_id,
+        "stage": item.stage,
+        "amount": item.value,
+        "currency": item.currency,
+        "probability": item.probability,
+        "weighted": format_cents(item.weighted_cents),
+        "owner": item.owner,
+        "last_activity": _day(item.activity_at, tz),
+        "rots_on": _day(item.rots_at, tz),
+        "days_idle": _days_between(d, item.activity_at, tz),
+        "big": item.big,
+    }
+
+
+def _day(when: datetime | None, tz: tzinfo) -> str | None:
+    return None if when is None else when.astimezone(tz).date().isoformat()
+
+
+# -- lines for people -----------------------------------------------------------------------
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _line(d: Digest, section: str, item: object, tz: tzinfo) -> str:
+    """One item as a line of plain text (escaped later for HTML)."""
+    if isinstance(item, ReminderItem):
+        local = item.due_at.astimezone(tz)
+        when = local.strftime("%a %d %b %H:%M")
+        about = f"{item.about}: " if item.about else ""
+        extra = []
+        if section in ("overdue", "escalated"):
+            extra.append(f"{_plural(_days_between(d, item.due_at, tz), 'day')} overdue")
+        if section == "escalated" and item.owner:
+            extra.append(f"owner {item.owner}")
+        elif item.escalated:
+            extra.append(f"escalated to {item.lead}")
+        if item.recurrence:
+            extra.append(f"repeats {item.recurrence}")
+        if d.user is None and item.owner and section != "escalated":
+            extra.append(item.owner)
+        tail = f" ({', '.join(extra)})" if extra else ""
+        return f"#{item.id} {when} — {about}{item.text}{tail}"
+    if isinstance(item, TouchItem):
+        last = (
+            f"last touch {item.last_touch_at.astimezone(tz).strftime('%d %b %Y')}"
+            if item.last_touch_at
+            else "never contacted"
+        )
+        cadence = f"every {item.cadence_days} days" + (
+            f" ({item.cadence_from})" if item.cadence_from != "contact" else ""
+        )
+        owner = f", {item.owner}" if d.user is None and item.owner else ""
+        return f"{item.name} (#{item.contact_id}) — {last}, {cadence}{owner}"
+    assert isinstance(item, DealItem)
+    money = display_money(item.value_cents, item.currency)
+    parts = [f"{item.stage}", money]
+    if section == "rotting_deals":
+        parts.append(f"quiet for {_plural(_days_between(d, item.activity_at, tz), 'day')}")
+    if item.big and section != "big_deals":
+        parts.append("BIG")
+    if d.user is None and item.owner:
+        parts.append(item.owner)
+    with_ = f" with {item.with_name}" if item.with_name else ""
+    return f"deal #{item.id} {item.title}{with_} — {', '.join(parts)}"
+
+
+def _sections(d: Digest, limit: int) -> list[tuple[str, list[str], int]]:
+    """(section, lines, how many more) for the non-empty sections."""
+    tz = _zone(d)
+    out = []
+    for s in SECTIONS:
+        items = getattr(d, s)
+        if items:
+            lines = [one_line(_line(d, s, i, tz)) for i in items[:limit]]
+            out.append((s, lines, max(0, len(items) - limit)))
+    return out
+
+
+def heading(d: Digest) -> str:
+    who = d.user if d.user is not None else "the team"
+    return f"tinycrm digest for {who} — {d.as_of.strftime('%A %d %B %Y')}"
+
+
+def subject(d: Digest) -> str:
+    c = d.counts()
+    bits = [
+        f"{c[s]} {label}" for s, label in (("overdue", "overdue"), ("today", "due today")) if c[s]
+    ]
+    for s, label in (("stay_in_touch", "to get in touch with"), ("rotting_deals", "rotting")):
+        if c[s]:
+            bits.append(f"{c[s]} {label}")
+    summary = ", ".join(bits) if bits else "nothing due"
+    return f"{heading(d)}: {summary}"
+
+
+def _catch_up(d: Digest) -> str | None:
+    if d.last_sent is None:
+        return None
+    return (
+        f"Catching up: the last digest was for {d.last_sent.strftime('%a %d %b')};"
+        " everything that came due since is below."
+    )
+
+
+def to_text(d: Digest, *, limit: int = 50) -> str:
+    lines = [heading(d), ""]
+    note = _catch_up(d)
+    if note:
+        lines += [note, ""]
+    sections = _sections(d, limit)
+    if not sections:
+        lines.append("Nothing is due. Nothing is slipping.")
+    for s, items, more in sections:
+        lines.append(f"{TITLES[s]} ({len(items) + more})")
+        lines += [f"  {x}" for x in items]
+        if more:
+            lines.append(f"  … and {more} more")
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def to_markdown(d: Digest, *, limit: int = 50) -> str:
+    lines = [f"# {heading(d)}", ""]
+    note = _catch_up(d)
+    if note:
+        lines += [f"_{note}_", ""]
+    sections = _sections(d, limit)
+    if not sections:
+        lines.append("Nothing is due. Nothing is slipping.")
+    for s, items, more in sections:
+        lines += [f"## {TITLES[s]} ({len(items) + more})", ""]
+        lines += [f"- {_md_escape(x)}" for x in items]
+        if more:
+            lines.append(f"- … and {more} more")
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _md_escape(text: str) -> str:
+    for ch in "\\`*_[]<>#|":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def to_html(d: Digest, *, limit: int = 50) -> str:
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html><head><meta charset="utf-8">',
+        f"<title>{e(heading(d))}</title></head>",
+        '<body style="font-family: sans-serif; line-height: 1.4">',
+        f'<h1 style="font-size: 1.3em">{e(heading(d))}</h1>',
+    ]
+    note = _catch_up(d)
+    if note:
+        parts.append(f"<p><em>{e(note)}</em></p>")
+    sections = _sections(d, limit)
+    if not sections:
+        parts.append("<p>Nothing is due. Nothing is slipping.</p>")
+    for s, items, more in sections:
+        colour = ' style="color: #b00020"' if s in ("overdue", "escalated") else ""
+        parts.append(
+            f'<h2 style="font-size: 1.1em"{colour}>{e(TITLES[s])} ({len(items) + more})</h2>'
+        )
+        parts.append("<ul>")
+        parts += [f"<li>{e(x)}</li>" for x in items]
+        if more:
+            parts.append(f"<li>… and {more} more</li>")
+        parts.append("</ul>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+RENDERERS: dict[str, Callable[[Digest], str]] = {
+    "text": to_text,
+    "markdown": to_markdown,
+    "html": to_html,
+    "json": to_json,
+}
+
+
+def render(d: Digest, fmt: str) -> str:
+    return RENDERERS[fmt](d)

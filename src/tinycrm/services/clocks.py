@@ -1,0 +1,144 @@
+"""The follow-up clocks, kept in indexed columns so that `next` and `digest` read an index
+instead of scanning a million interactions.
+
+- `contacts.touch_due_at`: when stay-in-touch falls due — the last interaction (or the
+  contact's creation) plus the contact's own cadence, else the shortest cadence of its
+  tags. Any interaction moves `last_touch_at` and with it this clock.
+- `deals.activity_at`: the deal's last sign of life — a stage move, an edit, or an
+  interaction on the deal or its contact. `deals.rots_at` is that plus the stage's rot
+  days, only while the deal is open in a stage that rots.
+
+The services that change an input call the `refresh_*` functions in the same transaction.
+Date arithmetic happens here in Python, so the SQL stays portable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from tinycrm.db import Db, read_ts
+
+_CHUNK = 500
+
+
+def touch_due(
+    last_touch: datetime | None,
+    created: datetime,
+    own_days: int | None,
+    tag_days: int | None,
+) -> datetime | None:
+    days = own_days if own_days is not None else tag_days
+    if days is None:
+        return None
+    return (last_touch or created) + timedelta(days=days)
+
+
+def rot_due(activity: datetime | None, rot_days: int | None, status: str) -> datetime | None:
+    if status != "open" or not rot_days or activity is None:
+        return None
+    return activity + timedelta(days=rot_days)
+
+
+def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
+    batch: list[int] = []
+    for i in ids:
+        batch.append(int(i))
+        if len(batch) == _CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _ids(ids: Sequence[int]) -> str:
+    return ",".join(str(int(i)) for i in ids)
+
+
+def refresh_touch(db: Db, contact_ids: Iterable[int]) -> None:
+    """Recompute `touch_due_at` for these contacts (after a note, a cadence or tag change)."""
+    for batch in _chunks(contact_ids):
+        rows = db.all(
+            "SELECT c.id, c.cadence_days, c.last_touch_at, c.created_at, c.touch_due_at,"
+            " (SELECT min(tc.days) FROM contact_tags t JOIN tag_cadences tc ON tc.tag = t.tag"
+            "  WHERE t.contact_id = c.id) AS tag_days"
+            f" FROM contacts c WHERE c.id IN ({_ids(batch)})"
+        )
+        for r in rows:
+            created = read_ts(r["created_at"])
+            assert created is not None
+            due = touch_due(read_ts(r["last_touch_at"]), created, r["cadence_days"], r["tag_days"])
+            if due != read_ts(r["touch_due_at"]):
+                db.execute(
+                    "UPDATE contacts SET touch_due_at = :due WHERE id = :id",
+                    {"due": db.ts(due), "id": r["id"]},
+                )
+
+
+def refresh_touch_for_tag(db: Db, tag: str) -> None:
+    ids = [
+        r["contact_id"]
+        for r in db.all("SELECT contact_id FROM contact_tags WHERE tag = :t", {"t": tag})
+    ]
+    refresh_touch(db, ids)
+
+
+def deal_activity(
+    db: Db,
+    at: datetime,
+    now: datetime,
+    *,
+    deal_id: int | None = None,
+    contact_id: int | None = None,
+) -> None:
+    """A sign of life at `at` (never later than now) on a deal, or on every open deal of a
+    contact: the rot clock restarts."""
+    at = min(at, now)
+    where = []
+    params: dict[str, Any] = {"at": db.ts(at)}
+    if deal_id is not None:
+        where.append("id = :deal")
+        params["deal"] = deal_id
+    if contact_id is not None:
+        where.append("contact_id = :contact")
+        params["contact"] = contact_id
+    if not where:
+        return
+    cond = f"({' OR '.join(where)}) AND status = 'open'"
+    ids = [r["id"] for r in db.all(f"SELECT id FROM deals WHERE {cond}", params)]
+    if not ids:
+        return
+    db.execute(
+        f"UPDATE deals SET activity_at = :at WHERE {cond}"
+        " AND (activity_at IS NULL OR activity_at < :at)",
+        params,
+    )
+    refresh_rot(db, ids)
+
+
+def refresh_rot(db: Db, deal_ids: Iterable[int]) -> None:
+    """Recompute `rots_at` for these deals (after a move, an edit or new activity)."""
+    for batch in _chunks(deal_ids):
+        _refresh_rot_where(db, f"d.id IN ({_ids(batch)})", {})
+
+
+def refresh_rot_for_stage(db: Db, stage_id: int) -> None:
+    """After a stage's rot days change."""
+    _refresh_rot_where(db, "d.stage_id = :s AND d.status = 'open'", {"s": stage_id})
+
+
+def _refresh_rot_where(db: Db, where: str, params: dict[str, Any]) -> None:
+    rows = db.all(
+        "SELECT d.id, d.status, d.activity_at, d.stage_entered_at, d.rots_at, s.rot_days"
+        f" FROM deals d JOIN stages s ON s.id = d.stage_id WHERE {where}",
+        params,
+    )
+    for r in rows:
+        activity = read_ts(r["activity_at"]) or read_ts(r["stage_entered_at"])
+        due = rot_due(activity, r["rot_days"], r["status"])
+        if due != read_ts(r["rots_at"]):
+            db.execute(
+                "UPDATE deals SET rots_at = :due WHERE id = :id",
+                {"due": db.ts(due), "id": r["id"]},
+            )

@@ -1,0 +1,141 @@
+"""The daily digest: what is overdue, due and slipping, as of one day, for one user or the
+team, and the log of digests mailed (never twice for the same day; missed days noticed).
+
+The digest depends only on the store and the `as_of` day (never on the clock), so the
+same store and day give the same digest, byte for byte, in every format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from tinycrm.services import agenda
+from tinycrm.services.agenda import DealItem, ReminderItem, Scope, TouchItem
+from tinycrm.services.context import Ctx
+
+SECTIONS = (
+    "overdue",
+    "today",
+    "upcoming",
+    "stay_in_touch",
+    "rotting_deals",
+    "no_next_step",
+    "big_deals",
+    "escalated",
+)
+
+
+@dataclass
+class Digest:
+    as_of: date
+    user: str | None  # None: the whole team
+    days_ahead: int
+    tz_name: str
+    day_start: datetime  # as_of 00:00 local, in UTC
+    overdue: list[ReminderItem] = field(default_factory=list)
+    today: list[ReminderItem] = field(default_factory=list)
+    upcoming: list[ReminderItem] = field(default_factory=list)
+    stay_in_touch: list[TouchItem] = field(default_factory=list)
+    rotting_deals: list[DealItem] = field(default_factory=list)
+    no_next_step: list[DealItem] = field(default_factory=list)
+    big_deals: list[DealItem] = field(default_factory=list)
+    escalated: list[ReminderItem] = field(default_factory=list)
+    last_sent: date | None = None  # the previous mailed digest, when days were missed
+
+    @property
+    def empty(self) -> bool:
+        return not any(getattr(self, s) for s in SECTIONS)
+
+    def counts(self) -> dict[str, int]:
+        return {s: len(getattr(self, s)) for s in SECTIONS}
+
+
+def _local_midnight(ctx: Ctx, day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=ctx.tz).astimezone(ctx.now.tzinfo)
+
+
+def build_digest(ctx: Ctx, scope: Scope, as_of: date, *, days_ahead: int = 7) -> Digest:
+    if not 0 <= days_ahead <= 366:
+        from tinycrm.errors import InvalidInput
+
+        raise InvalidInput(f"--days-ahead must be between 0 and 366: {days_ahead}")
+    start = _local_midnight(ctx, as_of)
+    end = _local_midnight(ctx, as_of + timedelta(days=1)) - timedelta(seconds=1)
+    horizon = _local_midnight(ctx, as_of + timedelta(days=days_ahead + 1)) - timedelta(seconds=1)
+    cutoff = agenda.escalation_cutoff(ctx, start)
+    d = Digest(
+        as_of=as_of,
+        user=scope.user_name,
+        days_ahead=days_ahead,
+        tz_name=str(getattr(ctx.tz, "key", ctx.tz)),
+        day_start=start,
+    )
+    for r in agenda.reminders_due(ctx, scope, horizon, cutoff):
+        if r.due_at < start:
+            d.overdue.append(r)
+        elif r.due_at <= end:
+            d.today.append(r)
+        else:
+            d.upcoming.append(r)
+    d.stay_in_touch = agenda.touch_due(ctx.db, scope, end)
+    d.rotting_deals = agenda.rotting_deals(ctx, scope, end)
+    d.no_next_step = agenda.deals_without_next_step(ctx, scope)
+    d.big_deals = agenda.big_deals(ctx, scope)
+    d.escalated = agenda.escalated_to(ctx, scope, cutoff)
+    return d
+
+
+# -- the send log ---------------------------------------------------------------------------
+
+
+def recipient_key(scope: Scope) -> str:
+    return scope.user_name or ""
+
+
+def sent_on(ctx: Ctx, scope: Scope, as_of: date) -> datetime | None:
+    """When the digest for this day was mailed, if it was."""
+    from tinycrm.db import read_ts
+
+    value = ctx.db.value(
+        "SELECT sent_at FROM digests_sent WHERE recipient_key = :k AND as_of = :d",
+        {"k": recipient_key(scope), "d": ctx.db.day(as_of)},
+    )
+    return read_ts(value)
+
+
+def last_sent_before(ctx: Ctx, scope: Scope, as_of: date) -> date | None:
+    from tinycrm.db import read_day
+
+    value = ctx.db.value(
+        "SELECT max(as_of) FROM digests_sent WHERE recipient_key = :k AND as_of < :d",
+        {"k": recipient_key(scope), "d": ctx.db.day(as_of)},
+    )
+    return read_day(value)
+
+
+def record_sent(ctx: Ctx, scope: Scope, as_of: date, sent_to: str) -> None:
+    db = ctx.db
+    with db.write():
+        db.execute(
+            "DELETE FROM digests_sent WHERE recipient_key = :k AND as_of = :d",
+            {"k": recipient_key(scope), "d": db.day(as_of)},
+        )
+        db.execute(
+            "INSERT INTO digests_sent (recipient_key, as_of, sent_to, sent_at)"
+            " VALUES (:k, :d, :to, :now)",
+            {"k": recipient_key(scope), "d": db.day(as_of), "to": sent_to, "now": db.ts(ctx.now)},
+        )
+
+
+def missed_weekdays(last_sent: date | None, as_of: date) -> list[date]:
+    """Working days between the last mailed digest and this one that got none."""
+    if last_sent is None:
+        return []
+    days = []
+    day = last_sent + timedelta(days=1)
+    while day < as_of:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
