@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tinycrm.db import Db, Location, open_store
+from tinycrm.db import Db, Location, _dict_row, open_store
 from tinycrm.text import fold, phone_key, search_document
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -887,6 +887,34 @@ def load_fts(conn: sqlite3.Connection, kind: str, docs: list[tuple[int, str]]) -
     conn.execute("COMMIT")
 
 
+def start_clocks(db: Db) -> None:
+    """The derived follow-up columns, as tinycrm keeps them (tinycrm.services.clocks): a
+    deal's last sign of life is its stage entry, its last edit or its contact's last touch;
+    VIP contacts get a 30-day stay-in-touch cadence by tag."""
+    from tinycrm.services import clocks
+
+    conn: sqlite3.Connection = db.conn
+    now = stamp(NOW_TS)
+    conn.execute("BEGIN")
+    conn.execute("INSERT INTO tag_cadences (tag, days) VALUES ('vip', 30)")
+    conn.execute(
+        "UPDATE deals SET activity_at = min(:now, max(stage_entered_at, updated_at,"
+        " coalesce((SELECT last_touch_at FROM contacts c WHERE c.id = deals.contact_id), '')))",
+        {"now": now},
+    )
+    conn.execute("COMMIT")
+    ids = [r[0] for r in conn.execute(
+        "SELECT id FROM contacts WHERE cadence_days IS NOT NULL"
+        " UNION SELECT contact_id FROM contact_tags WHERE tag = 'vip'"
+    )]  # fmt: skip
+    open_deals = [r[0] for r in conn.execute("SELECT id FROM deals WHERE status = 'open'")]
+    conn.row_factory = _dict_row  # what Db expects while the services run
+    with db.write():
+        clocks.refresh_touch(db, ids)
+        clocks.refresh_rot(db, open_deals)
+    conn.row_factory = None
+
+
 def write_store(path: Path, data: Data) -> dict[str, int]:
     db = open_store(str(path))  # a fresh path: runs the migrations, seeds the stages
     conn: sqlite3.Connection = db.conn
@@ -905,6 +933,9 @@ def write_store(path: Path, data: Data) -> dict[str, int]:
         step = time.perf_counter()
         load_fts(conn, kind, docs)
         log(f"  {kind + '_fts':<16} {len(docs):>9,} docs  {time.perf_counter() - step:6.1f} s")
+    step = time.perf_counter()
+    start_clocks(db)
+    log(f"  {'follow-up clocks':<26}       {time.perf_counter() - step:6.1f} s")
     problems = conn.execute("PRAGMA foreign_key_check").fetchall()
     if problems:
         raise SystemExit(f"foreign key violations, e.g. {problems[:5]}")

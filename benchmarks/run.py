@@ -51,6 +51,7 @@ NAME_PREFIX = "mar"  # Maria, Marco, Martin, Martínez, Marketing Manager ...
 SEARCH_LIMIT = 50
 IN_PROCESS_TARGETS_MS = {"contact": 20.0, "interaction": 150.0}
 SIZE_BUDGET_MIB = 400
+AGENDA_TARGET_MS = 25.0  # the SQL of `next` and `digest` (issue #4)
 # Modules a quick command should not need; the first five are the ones the issue names.
 HEAVY_MODULES = (
     "sqlalchemy",
@@ -72,7 +73,7 @@ sys.stderr.write(json.dumps({"code": code, "loaded": loaded}) + "\\n")
 """
 TERMINAL_SIZE = (50, 120)  # rows, columns of the pseudo-terminal
 # Commands that print tables: also timed with a terminal as standard output.
-ON_TERMINAL = ("todo", "contact show", "search common", "search rare", "deal list")
+ON_TERMINAL = ("todo", "contact show", "search common", "search rare", "deal list", "next")
 
 
 def tinycrm_argv() -> list[str]:
@@ -227,6 +228,9 @@ def commands(setup: Setup) -> list[Command]:
         Command("search common", f"tinycrm search {common}", fixed(["search", common]), 30),
         Command("search rare", f"tinycrm search {rare}", fixed(["search", rare]), 30),
         Command("deal list", "tinycrm deal list", fixed(["deal", "list"]), 30),
+        Command("next", "tinycrm next", fixed(["next"]), 30),
+        Command("digest", "tinycrm digest", fixed(["digest"]), 30),
+        Command("digest json", "tinycrm digest --format json", fixed(["digest", "-f", "json"]), 30),
     ]
     on_terminal = [
         dataclasses.replace(c, terminal=True, times_ms=[]) for c in base if c.name in ON_TERMINAL
@@ -291,10 +295,20 @@ def time_processes(cmds: list[Command], env: dict[str, str], runs: int) -> None:
 
 def time_in_process(setup: Setup, runs: int) -> list[Probe]:
     """Search timed inside one process, on an open store (no start-up cost)."""
+    from zoneinfo import ZoneInfo
+
     from tinycrm.db import open_store
+    from tinycrm.services import agenda
+    from tinycrm.services.context import Ctx
+    from tinycrm.services.digest import build_digest
+    from tinycrm.services.next_actions import next_actions
     from tinycrm.services.search import matching_ids, search
 
     db = open_store(str(setup.store), create=False)
+    now = datetime.fromisoformat(setup.meta["now"].replace("Z", "+00:00"))
+    ctx = Ctx(db=db, user_name=setup.meta["user"], now=now, tz=ZoneInfo(TIMEZONE))
+    scope = agenda.scope_for(ctx, setup.meta["user"])
+    today = now.astimezone(ctx.tz).date()
     common, rare = setup.meta["common_word"], setup.meta["rare_word"]
     contact_ms, note_ms = IN_PROCESS_TARGETS_MS["contact"], IN_PROCESS_TARGETS_MS["interaction"]
     probes = [
@@ -308,6 +322,10 @@ def time_in_process(setup: Setup, runs: int) -> list[Probe]:
               lambda: search(db, common, kinds=("interaction",), limit=SEARCH_LIMIT)),
         Probe(f"notes, rare word '{rare}': search()", note_ms,
               lambda: search(db, rare, kinds=("interaction",), limit=SEARCH_LIMIT)),
+        Probe(f"next: next_actions() for {scope.user_name}", AGENDA_TARGET_MS,
+              lambda: next_actions(ctx, scope)),
+        Probe(f"digest: build_digest() for {scope.user_name}", AGENDA_TARGET_MS,
+              lambda: digest_items(build_digest(ctx, scope, today))),
     ]  # fmt: skip
     try:
         for probe in probes:
@@ -321,6 +339,12 @@ def time_in_process(setup: Setup, runs: int) -> list[Probe]:
     finally:
         db.close()
     return probes
+
+
+def digest_items(d: Any) -> list[Any]:
+    from tinycrm.services.digest import SECTIONS
+
+    return [item for section in SECTIONS for item in getattr(d, section)]
 
 
 def module_loads(cmds: list[Command], env: dict[str, str], spare_id: int) -> list[list[str]]:
@@ -502,10 +526,12 @@ def report(
         "they write, as a terminal emulator would; same rounds, same floor, same targets.",
         table(["command", "median ms", "p90 ms", "ratio", "target", "result"], tty_rows),
         f"All within target on a terminal: {'yes' if tty_pass else 'no'}.",
-        "## Search, in process",
-        f"`tinycrm.services.search` on an open store (no process start-up), top {SEARCH_LIMIT}, "
-        f"median and p90 of {runs} runs after {WARMUP} warm-ups. `matching_ids` is the "
-        "full-text query alone; `search()` also loads the rows shown.",
+        "## Search, next and digest, in process",
+        f"The services on an open store (no process start-up), median and p90 of {runs} runs "
+        f"after {WARMUP} warm-ups. Search takes the top {SEARCH_LIMIT}: `matching_ids` is the "
+        "full-text query alone, `search()` also loads the rows shown. `next_actions()` and "
+        "`build_digest()` run every query of `tinycrm next` and `tinycrm digest` and build "
+        "their items (hits = items).",
         table(["query", "hits", "median ms", "p90 ms", "target ms", "result"], probe_rows(probes)),
         "## Modules loaded",
         "Heavy modules in `sys.modules` once the command has run (through "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from tinycrm.money import format_cents
 from tinycrm.services import agenda
@@ -68,8 +68,9 @@ class Action:
             self.score += points
 
 
-def _days(later: datetime, earlier: datetime) -> int:
-    return max(0, (later - earlier).days)
+def _days(later: datetime, earlier: datetime, tz: tzinfo) -> int:
+    """Calendar days in the user's zone, as the digest counts them."""
+    return max(0, (later.astimezone(tz).date() - earlier.astimezone(tz).date()).days)
 
 
 def _log_points(cents: int, per_tenfold: int, cap: int) -> int:
@@ -99,21 +100,21 @@ def next_actions(ctx: Ctx, scope: Scope, *, limit: int | None = 20) -> list[Acti
             continue
         seen_reminders.add(r.id)
         mine = r in own
-        actions.append(_reminder_action(r, now, escalated_to_me=not mine))
+        actions.append(_reminder_action(r, now, ctx.tz, escalated_to_me=not mine))
         if r.contact_id is not None:
             reminder_contacts.add(r.contact_id)
     for t in agenda.touch_due(ctx.db, scope, day_end):
         if t.contact_id in reminder_contacts:
             continue  # a reminder about them is already on the list
-        actions.append(_touch_action(t, now))
+        actions.append(_touch_action(t, now, ctx.tz))
     deals: dict[int, Action] = {}
     for d in agenda.rotting_deals(ctx, scope, now):
-        deals[d.id] = _deal_action(d, "rotting_deal", now)
+        deals[d.id] = _deal_action(d, "rotting_deal", now, ctx.tz)
     for d in agenda.deals_without_next_step(ctx, scope):
         if d.id in deals:
             deals[d.id].add("no next step", NO_NEXT_STEP)
         else:
-            deals[d.id] = _deal_action(d, "no_next_step", now)
+            deals[d.id] = _deal_action(d, "no_next_step", now, ctx.tz)
     actions.extend(deals.values())
 
     big = agenda.big_deal_ids(
@@ -136,7 +137,9 @@ def next_actions(ctx: Ctx, scope: Scope, *, limit: int | None = 20) -> list[Acti
     return actions if limit is None else actions[:limit]
 
 
-def _reminder_action(r: ReminderItem, now: datetime, *, escalated_to_me: bool) -> Action:
+def _reminder_action(
+    r: ReminderItem, now: datetime, tz: tzinfo, *, escalated_to_me: bool
+) -> Action:
     a = Action(
         kind="escalated" if escalated_to_me else "reminder",
         id=r.id,
@@ -148,7 +151,7 @@ def _reminder_action(r: ReminderItem, now: datetime, *, escalated_to_me: bool) -
         since=r.due_at,
     )
     if r.due_at < now:
-        days = _days(now, r.due_at)
+        days = _days(now, r.due_at, tz)
         a.add("overdue", REMINDER_OVERDUE)
         a.add(f"{days}d overdue", PER_DAY_OVERDUE * min(days, MAX_DAYS_COUNTED))
     else:
@@ -158,7 +161,7 @@ def _reminder_action(r: ReminderItem, now: datetime, *, escalated_to_me: bool) -
     return a
 
 
-def _touch_action(t: TouchItem, now: datetime) -> Action:
+def _touch_action(t: TouchItem, now: datetime, tz: tzinfo) -> Action:
     a = Action(
         kind="stay_in_touch",
         id=t.contact_id,
@@ -169,13 +172,13 @@ def _touch_action(t: TouchItem, now: datetime) -> Action:
         owner=t.owner,
         since=t.due_at,
     )
-    days = _days(now, t.due_at)
+    days = _days(now, t.due_at, tz)
     a.add("stay in touch", TOUCH_DUE)
     a.add(f"{days}d past cadence", TOUCH_PER_DAY * min(days, MAX_DAYS_COUNTED))
     return a
 
 
-def _deal_action(d: DealItem, kind: str, now: datetime) -> Action:
+def _deal_action(d: DealItem, kind: str, now: datetime, tz: tzinfo) -> Action:
     a = Action(
         kind=kind,
         id=d.id,
@@ -188,7 +191,7 @@ def _deal_action(d: DealItem, kind: str, now: datetime) -> Action:
     )
     if kind == "rotting_deal":
         assert d.rots_at is not None
-        days = _days(now, d.rots_at)
+        days = _days(now, d.rots_at, tz)
         a.add("rotting", ROTTING)
         a.add(f"{days}d past rot days", ROT_PER_DAY * min(days, MAX_DAYS_COUNTED))
     else:
