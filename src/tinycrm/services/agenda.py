@@ -159,12 +159,13 @@ def escalated_to(ctx: Ctx, scope: Scope, escalate_before: datetime) -> list[Remi
 def touch_due(db: Db, scope: Scope, until: datetime) -> list[TouchItem]:
     """Contacts whose stay-in-touch falls due by `until`, longest overdue first."""
     clause, params = scope.where("c.owner_id")
+    cadences = {r["tag"]: int(r["days"]) for r in db.all("SELECT tag, days FROM tag_cadences")}
     rows = db.all(
         "SELECT c.id, c.name, c.last_touch_at, c.touch_due_at, c.cadence_days, u.name AS owner,"
-        " (SELECT tc.tag FROM contact_tags t JOIN tag_cadences tc ON tc.tag = t.tag"
-        "  WHERE t.contact_id = c.id ORDER BY tc.days, tc.tag LIMIT 1) AS tag,"
-        " (SELECT min(tc.days) FROM contact_tags t JOIN tag_cadences tc ON tc.tag = t.tag"
-        "  WHERE t.contact_id = c.id) AS tag_days"
+        # the tag only matters without a cadence of its own (CASE skips the lookup)
+        " CASE WHEN c.cadence_days IS NULL THEN (SELECT t.tag FROM contact_tags t"
+        "  JOIN tag_cadences tc ON tc.tag = t.tag WHERE t.contact_id = c.id"
+        "  ORDER BY tc.days, tc.tag LIMIT 1) END AS tag"
         " FROM contacts c LEFT JOIN users u ON u.id = c.owner_id"
         " WHERE c.touch_due_at <= :until" + clause + " ORDER BY c.touch_due_at, c.id",
         {"until": db.ts(until), **params},
@@ -173,7 +174,9 @@ def touch_due(db: Db, scope: Scope, until: datetime) -> list[TouchItem]:
     for r in rows:
         due = read_ts(r["touch_due_at"])
         assert due is not None
-        own = r["cadence_days"]
+        own, tag = r["cadence_days"], r["tag"]
+        if own is None and tag not in cadences:
+            continue  # a cadence removed since the clock was set (refreshed on change)
         out.append(
             TouchItem(
                 contact_id=r["id"],
@@ -181,8 +184,8 @@ def touch_due(db: Db, scope: Scope, until: datetime) -> list[TouchItem]:
                 owner=r["owner"],
                 last_touch_at=read_ts(r["last_touch_at"]),
                 due_at=due,
-                cadence_days=int(own if own is not None else r["tag_days"]),
-                cadence_from="contact" if own is not None else f"tag {r['tag']}",
+                cadence_days=int(own) if own is not None else cadences[tag],
+                cadence_from="contact" if own is not None else f"tag {tag}",
             )
         )
     return out
@@ -231,14 +234,16 @@ def rotting_deals(ctx: Ctx, scope: Scope, at: datetime) -> list[DealItem]:
 def deals_without_next_step(ctx: Ctx, scope: Scope) -> list[DealItem]:
     """Open deals with no open reminder on the deal or on its contact, biggest first."""
     clause, params = scope.where("d.owner_id")
+    # Uncorrelated: the open reminders are read once (ix_reminders_open_due), not once per
+    # deal; a correlated NOT EXISTS made SQLite scan every open reminder for each deal.
     rows = ctx.db.all(
         _DEALS
         + " WHERE d.status = 'open'"
         + clause
-        + " AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.deal_id = d.id"
-        " AND r.done_at IS NULL)"
-        " AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.contact_id = d.contact_id"
-        " AND r.done_at IS NULL)"
+        + " AND d.id NOT IN (SELECT r.deal_id FROM reminders r"
+        " WHERE r.done_at IS NULL AND r.deal_id IS NOT NULL)"
+        " AND (d.contact_id IS NULL OR d.contact_id NOT IN (SELECT r.contact_id FROM reminders r"
+        " WHERE r.done_at IS NULL AND r.contact_id IS NOT NULL))"
         " ORDER BY d.value_cents DESC, d.id",
         params,
     )
