@@ -183,9 +183,12 @@ def _mail(
     from tinycrm import config
     from tinycrm.io import digest_format, mail
     from tinycrm.services import digest as digests
+    from tinycrm.text import normalize_email
 
-    if "@" not in to or any(c.isspace() for c in to):
-        raise InvalidInput(f"--mail-to must be an email address: {to!r}")
+    try:
+        normalize_email(to)
+    except ValueError:
+        raise InvalidInput(f"--mail-to must be an email address: {to!r}") from None
     smtp = mail.smtp_settings(config.load_settings().raw)
     sent = digests.sent_on(ctx, scope, the_day)
     if sent is not None and not force:

@@ -64,10 +64,9 @@ def _check_zone(tz: str) -> str:
 
 
 def _check_email(email: str) -> str:
-    email = email.strip()
-    if "@" not in email or any(c.isspace() for c in email) or len(email) > 254:
-        raise InvalidInput(f"not an email address: {email!r}")
-    return email
+    from tinycrm.services.contacts import _check_emails
+
+    return _check_emails([email])[0]
 
 
 def add_user(

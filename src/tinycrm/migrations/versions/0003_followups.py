@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from tinycrm.db import read_ts
+from tinycrm.db import _TS_FORMAT, read_ts
 from tinycrm.services.clocks import rot_due, touch_due
 
 revision = "0003"
@@ -61,7 +61,7 @@ def upgrade() -> None:
 def _store(bind: Any, value: datetime | None) -> Any:
     if value is None or bind.dialect.name != "sqlite":
         return value
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return value.astimezone(UTC).strftime(_TS_FORMAT)
 
 
 def _backfill(bind: Any) -> None:
