@@ -31,6 +31,18 @@ def _sparse_index(table: str, column: str) -> Index:
     return Index(f"ix_{table}_{column}", column, sqlite_where=where, postgresql_where=where)
 
 
+def _open_reminders_by(column: str) -> Index:
+    """Open reminders by due time, by contact or by deal. Only open rows are held (a few
+    thousand of 200k), and `done_at IS NULL` is the index's condition rather than a column
+    of it: SQLite's statistics count every NULL as a distinct value, so an index led by
+    done_at looks like it finds one row and the planner scanned all open reminders per deal."""
+    where = text(
+        "done_at IS NULL" if column == "due_at" else f"done_at IS NULL AND {column} IS NOT NULL"
+    )
+    name = f"ix_reminders_open_{column.removesuffix('_id').removesuffix('_at')}"
+    return Index(name, column, sqlite_where=where, postgresql_where=where)
+
+
 def _fk(target: str, ondelete: str, nullable: bool = True, index: bool = True) -> Column:  # type: ignore[type-arg]
     return Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index)
 
@@ -67,7 +79,17 @@ class Contact(SQLModel, table=True):
     the contact's cadence or the shortest cadence of its tags); NULL without a cadence."""
 
     __tablename__ = "contacts"
-    __table_args__ = (_sparse_index("contacts", "touch_due_at"),)
+    __table_args__ = (
+        _sparse_index("contacts", "touch_due_at"),
+        # one user's stay-in-touch list, without reading the whole team's
+        Index(
+            "ix_contacts_owner_touch",
+            "owner_id",
+            "touch_due_at",
+            sqlite_where=text("touch_due_at IS NOT NULL"),
+            postgresql_where=text("touch_due_at IS NOT NULL"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     name: str
     name_key: str = Field(index=True)
@@ -144,9 +166,19 @@ class Reminder(SQLModel, table=True):
 
     __tablename__ = "reminders"
     __table_args__ = (
-        Index("ix_reminders_open_due", "done_at", "due_at"),
+        _open_reminders_by("due_at"),
+        # one user's open reminders by due time (`todo`, `next`, the digest)
+        Index(
+            "ix_reminders_open_owner_due",
+            "owner_id",
+            "due_at",
+            sqlite_where=text("done_at IS NULL"),
+            postgresql_where=text("done_at IS NULL"),
+        ),
         _sparse_index("reminders", "company_id"),
         _sparse_index("reminders", "deal_id"),
+        _open_reminders_by("contact_id"),
+        _open_reminders_by("deal_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int | None = Field(default=None, sa_column=_fk("contacts.id", "CASCADE"))
@@ -188,6 +220,22 @@ class Deal(SQLModel, table=True):
     __table_args__ = (
         Index("ix_deals_status_stage", "status", "stage_id"),
         _sparse_index("deals", "rots_at"),
+        # one user's rotting deals
+        Index(
+            "ix_deals_owner_rots_at",
+            "owner_id",
+            "rots_at",
+            sqlite_where=text("rots_at IS NOT NULL"),
+            postgresql_where=text("rots_at IS NOT NULL"),
+        ),
+        # one user's open deals, biggest first (deals with no next step)
+        Index(
+            "ix_deals_open_owner_value",
+            "owner_id",
+            "value_cents",
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     title: str

@@ -164,7 +164,8 @@ def digest(
     if mail_to:
         _mail(ctx, scope, the_day, days_ahead, mail_to, force=force, quiet_if_empty=quiet_if_empty)
         return
-    d = digests.build_digest(ctx, scope, the_day, days_ahead=days_ahead)
+    per_section = digest_format.items_per_section(fmt)
+    d = digests.build_digest(ctx, scope, the_day, days_ahead=days_ahead, per_section=per_section)
     if quiet_if_empty and d.empty:
         return
     sys.stdout.write(digest_format.render(d, fmt))
@@ -198,7 +199,8 @@ def _mail(
                 f" {output.local(sent, ctx.tz)}; --force sends it again.\n"
             )
         return
-    d = digests.build_digest(ctx, scope, the_day, days_ahead=days_ahead)
+    per_section = digest_format.ITEMS_PER_SECTION
+    d = digests.build_digest(ctx, scope, the_day, days_ahead=days_ahead, per_section=per_section)
     if quiet_if_empty and d.empty:
         return
     last = digests.last_sent_before(ctx, scope, the_day)

@@ -18,6 +18,10 @@ from tinycrm.services.agenda import DealItem, ReminderItem, TouchItem
 from tinycrm.services.digest import SECTIONS, Digest
 from tinycrm.text import one_line
 
+#: Items shown per section in text, Markdown and HTML ("… and N more" after them); JSON
+#: has every item.
+ITEMS_PER_SECTION = 50
+
 TITLES = {
     "overdue": "Overdue",
     "today": "Due today",
@@ -161,12 +165,13 @@ def _line(d: Digest, section: str, item: object, tz: tzinfo) -> str:
 def _sections(d: Digest, limit: int) -> list[tuple[str, list[str], int]]:
     """(section, lines, how many more) for the non-empty sections."""
     tz = _zone(d)
+    counts = d.counts()
     out = []
     for s in SECTIONS:
         items = getattr(d, s)
         if items:
             lines = [one_line(_line(d, s, i, tz)) for i in items[:limit]]
-            out.append((s, lines, max(0, len(items) - limit)))
+            out.append((s, lines, counts[s] - len(lines)))
     return out
 
 
@@ -196,7 +201,7 @@ def _catch_up(d: Digest) -> str | None:
     )
 
 
-def to_text(d: Digest, *, limit: int = 50) -> str:
+def to_text(d: Digest, *, limit: int = ITEMS_PER_SECTION) -> str:
     lines = [heading(d), ""]
     note = _catch_up(d)
     if note:
@@ -213,7 +218,7 @@ def to_text(d: Digest, *, limit: int = 50) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def to_markdown(d: Digest, *, limit: int = 50) -> str:
+def to_markdown(d: Digest, *, limit: int = ITEMS_PER_SECTION) -> str:
     lines = [f"# {heading(d)}", ""]
     note = _catch_up(d)
     if note:
@@ -236,7 +241,7 @@ def _md_escape(text: str) -> str:
     return text
 
 
-def to_html(d: Digest, *, limit: int = 50) -> str:
+def to_html(d: Digest, *, limit: int = ITEMS_PER_SECTION) -> str:
     e = html.escape
     parts = [
         "<!DOCTYPE html>",
@@ -271,6 +276,11 @@ RENDERERS: dict[str, Callable[[Digest], str]] = {
     "html": to_html,
     "json": to_json,
 }
+
+
+def items_per_section(fmt: str) -> int | None:
+    """How many items of each section a format shows (JSON: all of them)."""
+    return None if fmt == "json" else ITEMS_PER_SECTION
 
 
 def render(d: Digest, fmt: str) -> str:

@@ -57,6 +57,7 @@ class DealItem:
     activity_at: datetime | None
     rots_at: datetime | None
     big: bool
+    next_step: bool  # an open reminder on the deal or its contact
 
     @property
     def value(self) -> str:
@@ -128,55 +129,106 @@ def escalation_cutoff(ctx: Ctx, day_start: datetime) -> datetime:
     return day_start - timedelta(days=ctx.escalate_after)
 
 
-def reminders_due(
-    ctx: Ctx, scope: Scope, until: datetime, escalate_before: datetime
-) -> list[ReminderItem]:
-    """Open reminders due by `until`, in due order."""
+def _limited(sql: str, limit: int | None) -> str:
+    return sql if limit is None else f"{sql} LIMIT {int(limit)}"
+
+
+def _due_where(
+    ctx: Ctx, scope: Scope, before: datetime, since: datetime | None
+) -> tuple[str, dict[str, Any]]:
     clause, params = scope.where("r.owner_id")
-    rows = ctx.db.all(
-        _REMINDERS + " AND r.due_at <= :until" + clause + " ORDER BY r.due_at, r.id",
-        {"until": ctx.db.ts(until), **params},
-    )
-    return [_reminder(r, escalate_before) for r in rows]
+    clause = " AND r.due_at < :before" + clause
+    params["before"] = ctx.db.ts(before)
+    if since is not None:
+        clause += " AND r.due_at >= :since"
+        params["since"] = ctx.db.ts(since)
+    return clause, params
 
 
-def escalated_to(ctx: Ctx, scope: Scope, escalate_before: datetime) -> list[ReminderItem]:
-    """Reminders escalated to this user (owned by someone they lead); the team: all."""
+def reminders_due(
+    ctx: Ctx,
+    scope: Scope,
+    before: datetime,
+    escalate_before: datetime,
+    *,
+    since: datetime | None = None,
+    limit: int | None = None,
+) -> list[ReminderItem]:
+    """Open reminders due before `before` (and from `since`), in due order."""
+    clause, params = _due_where(ctx, scope, before, since)
+    sql = _limited(_REMINDERS + clause + " ORDER BY r.due_at, r.id", limit)
+    return [_reminder(r, escalate_before) for r in ctx.db.all(sql, params)]
+
+
+def count_reminders_due(
+    ctx: Ctx, scope: Scope, before: datetime, *, since: datetime | None = None
+) -> int:
+    clause, params = _due_where(ctx, scope, before, since)
+    sql = "SELECT count(*) FROM reminders r WHERE r.done_at IS NULL" + clause
+    return int(ctx.db.value(sql, params))
+
+
+def _escalated_where(
+    ctx: Ctx, scope: Scope, escalate_before: datetime
+) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {"before": ctx.db.ts(escalate_before)}
-    clause = " AND u.lead_id IS NOT NULL"
+    clause = " AND r.due_at < :before AND u.lead_id IS NOT NULL"
     if scope.user_id is not None:
-        clause = " AND u.lead_id = :lead"
+        clause = " AND r.due_at < :before AND u.lead_id = :lead"
         params["lead"] = scope.user_id
-    rows = ctx.db.all(
-        _REMINDERS + " AND r.due_at < :before" + clause + " ORDER BY r.due_at, r.id", params
+    return clause, params
+
+
+def escalated_to(
+    ctx: Ctx, scope: Scope, escalate_before: datetime, *, limit: int | None = None
+) -> list[ReminderItem]:
+    """Reminders escalated to this user (owned by someone they lead); the team: all."""
+    clause, params = _escalated_where(ctx, scope, escalate_before)
+    sql = _limited(_REMINDERS + clause + " ORDER BY r.due_at, r.id", limit)
+    return [_reminder(r, escalate_before) for r in ctx.db.all(sql, params)]
+
+
+def count_escalated_to(ctx: Ctx, scope: Scope, escalate_before: datetime) -> int:
+    clause, params = _escalated_where(ctx, scope, escalate_before)
+    sql = (
+        "SELECT count(*) FROM reminders r JOIN users u ON u.id = r.owner_id"
+        " WHERE r.done_at IS NULL" + clause
     )
-    return [_reminder(r, escalate_before) for r in rows]
+    return int(ctx.db.value(sql, params))
 
 
 # -- stay in touch --------------------------------------------------------------------------
 
 
-def touch_due(db: Db, scope: Scope, until: datetime) -> list[TouchItem]:
-    """Contacts whose stay-in-touch falls due by `until`, longest overdue first."""
+def _touch_where(db: Db, scope: Scope, before: datetime) -> tuple[str, dict[str, Any]]:
     clause, params = scope.where("c.owner_id")
+    params["before"] = db.ts(before)
+    return " WHERE c.touch_due_at < :before" + clause, params
+
+
+def touch_due(
+    db: Db, scope: Scope, before: datetime, *, limit: int | None = None
+) -> list[TouchItem]:
+    """Contacts whose stay-in-touch falls due before `before`, longest overdue first."""
+    where, params = _touch_where(db, scope, before)
     cadences = {r["tag"]: int(r["days"]) for r in db.all("SELECT tag, days FROM tag_cadences")}
-    rows = db.all(
+    sql = (
         "SELECT c.id, c.name, c.last_touch_at, c.touch_due_at, c.cadence_days, u.name AS owner,"
         # the tag only matters without a cadence of its own (CASE skips the lookup)
         " CASE WHEN c.cadence_days IS NULL THEN (SELECT t.tag FROM contact_tags t"
         "  JOIN tag_cadences tc ON tc.tag = t.tag WHERE t.contact_id = c.id"
         "  ORDER BY tc.days, tc.tag LIMIT 1) END AS tag"
         " FROM contacts c LEFT JOIN users u ON u.id = c.owner_id"
-        " WHERE c.touch_due_at <= :until" + clause + " ORDER BY c.touch_due_at, c.id",
-        {"until": db.ts(until), **params},
+        + where
+        + " ORDER BY c.touch_due_at, c.id"
     )
     out = []
-    for r in rows:
+    for r in db.all(_limited(sql, limit), params):
         due = read_ts(r["touch_due_at"])
         assert due is not None
         own, tag = r["cadence_days"], r["tag"]
         if own is None and tag not in cadences:
-            continue  # a cadence removed since the clock was set (refreshed on change)
+            continue  # never: clocks.refresh_touch clears the clock when cadences change
         out.append(
             TouchItem(
                 contact_id=r["id"],
@@ -191,12 +243,27 @@ def touch_due(db: Db, scope: Scope, until: datetime) -> list[TouchItem]:
     return out
 
 
+def count_touch_due(db: Db, scope: Scope, before: datetime) -> int:
+    where, params = _touch_where(db, scope, before)
+    return int(db.value("SELECT count(*) FROM contacts c" + where, params))
+
+
 # -- deals ----------------------------------------------------------------------------------
+
+# A deal's next step is an open reminder on the deal or on its contact; each deal probes the
+# small ix_reminders_open_deal / ix_reminders_open_contact indexes (open reminders only): a
+# few index lookups per deal, however long the reminder history.
+_HAS_NEXT_STEP = (
+    "(EXISTS (SELECT 1 FROM reminders r WHERE r.deal_id = d.id AND r.done_at IS NULL)"
+    " OR EXISTS (SELECT 1 FROM reminders r"
+    " WHERE r.contact_id = d.contact_id AND r.done_at IS NULL))"
+)
 
 _DEALS = (
     "SELECT d.id, d.title, d.contact_id, d.value_cents, d.currency, d.activity_at,"
     " d.rots_at, d.stage_entered_at, coalesce(d.probability, s.probability) AS probability,"
-    " s.name AS stage, coalesce(c.name, co.name) AS with_name, u.name AS owner"
+    " s.name AS stage, coalesce(c.name, co.name) AS with_name, u.name AS owner,"
+    f" CASE WHEN {_HAS_NEXT_STEP} THEN 1 ELSE 0 END AS next_step"
     " FROM deals d JOIN stages s ON s.id = d.stage_id"
     " LEFT JOIN contacts c ON c.id = d.contact_id"
     " LEFT JOIN companies co ON co.id = d.company_id LEFT JOIN users u ON u.id = d.owner_id"
@@ -218,51 +285,84 @@ def _deal(r: dict[str, Any], big_cents: int | None) -> DealItem:
         activity_at=read_ts(r["activity_at"]) or read_ts(r["stage_entered_at"]),
         rots_at=read_ts(r["rots_at"]),
         big=big_cents is not None and cents >= big_cents,
+        next_step=bool(r["next_step"]),
     )
 
 
-def rotting_deals(ctx: Ctx, scope: Scope, at: datetime) -> list[DealItem]:
+def _deals(
+    ctx: Ctx, where: str, order: str, params: dict[str, Any], limit: int | None
+) -> list[DealItem]:
+    rows = ctx.db.all(_limited(_DEALS + where + order, limit), params)
+    return [_deal(r, ctx.big_deal_cents) for r in rows]
+
+
+def _count_deals(ctx: Ctx, where: str, params: dict[str, Any]) -> int:
+    return int(ctx.db.value("SELECT count(*) FROM deals d" + where, params))
+
+
+def _rotting_where(ctx: Ctx, scope: Scope, at: datetime) -> tuple[str, dict[str, Any]]:
+    clause, params = scope.where("d.owner_id")
+    params["at"] = ctx.db.ts(at)
+    return " WHERE d.rots_at <= :at" + clause, params
+
+
+def rotting_deals(
+    ctx: Ctx, scope: Scope, at: datetime, *, limit: int | None = None
+) -> list[DealItem]:
     """Open deals idle in their stage past its rot days, longest rotting first."""
+    where, params = _rotting_where(ctx, scope, at)
+    return _deals(ctx, where, " ORDER BY d.rots_at, d.id", params, limit)
+
+
+def count_rotting_deals(ctx: Ctx, scope: Scope, at: datetime) -> int:
+    return _count_deals(ctx, *_rotting_where(ctx, scope, at))
+
+
+def _idle_where(
+    ctx: Ctx, scope: Scope, not_rotting_at: datetime | None
+) -> tuple[str, dict[str, Any]]:
     clause, params = scope.where("d.owner_id")
-    rows = ctx.db.all(
-        _DEALS + " WHERE d.rots_at <= :at" + clause + " ORDER BY d.rots_at, d.id",
-        {"at": ctx.db.ts(at), **params},
-    )
-    return [_deal(r, ctx.big_deal_cents) for r in rows]
+    if not_rotting_at is not None:
+        clause += " AND (d.rots_at IS NULL OR d.rots_at > :not_rotting_at)"
+        params["not_rotting_at"] = ctx.db.ts(not_rotting_at)
+    return f" WHERE d.status = 'open'{clause} AND NOT {_HAS_NEXT_STEP}", params
 
 
-def deals_without_next_step(ctx: Ctx, scope: Scope) -> list[DealItem]:
-    """Open deals with no open reminder on the deal or on its contact, biggest first."""
+def deals_without_next_step(
+    ctx: Ctx,
+    scope: Scope,
+    *,
+    not_rotting_at: datetime | None = None,
+    limit: int | None = None,
+) -> list[DealItem]:
+    """Open deals with no open reminder on the deal or on its contact, biggest first;
+    with `not_rotting_at`, only those not rotting by then."""
+    where, params = _idle_where(ctx, scope, not_rotting_at)
+    return _deals(ctx, where, " ORDER BY d.value_cents DESC, d.id", params, limit)
+
+
+def count_deals_without_next_step(ctx: Ctx, scope: Scope) -> int:
+    return _count_deals(ctx, *_idle_where(ctx, scope, None))
+
+
+def _big_where(ctx: Ctx, scope: Scope) -> tuple[str, dict[str, Any]]:
     clause, params = scope.where("d.owner_id")
-    # Uncorrelated: the open reminders are read once (ix_reminders_open_due), not once per
-    # deal; a correlated NOT EXISTS made SQLite scan every open reminder for each deal.
-    rows = ctx.db.all(
-        _DEALS
-        + " WHERE d.status = 'open'"
-        + clause
-        + " AND d.id NOT IN (SELECT r.deal_id FROM reminders r"
-        " WHERE r.done_at IS NULL AND r.deal_id IS NOT NULL)"
-        " AND (d.contact_id IS NULL OR d.contact_id NOT IN (SELECT r.contact_id FROM reminders r"
-        " WHERE r.done_at IS NULL AND r.contact_id IS NOT NULL))"
-        " ORDER BY d.value_cents DESC, d.id",
-        params,
-    )
-    return [_deal(r, ctx.big_deal_cents) for r in rows]
+    params["big"] = ctx.big_deal_cents
+    return " WHERE d.status = 'open' AND d.value_cents >= :big" + clause, params
 
 
-def big_deals(ctx: Ctx, scope: Scope) -> list[DealItem]:
+def big_deals(ctx: Ctx, scope: Scope, *, limit: int | None = None) -> list[DealItem]:
     """Open deals worth at least `big_deal_threshold` (none when it is not set)."""
     if ctx.big_deal_cents is None:
         return []
-    clause, params = scope.where("d.owner_id")
-    rows = ctx.db.all(
-        _DEALS
-        + " WHERE d.status = 'open' AND d.value_cents >= :big"
-        + clause
-        + " ORDER BY d.value_cents DESC, d.id",
-        {"big": ctx.big_deal_cents, **params},
-    )
-    return [_deal(r, ctx.big_deal_cents) for r in rows]
+    where, params = _big_where(ctx, scope)
+    return _deals(ctx, where, " ORDER BY d.value_cents DESC, d.id", params, limit)
+
+
+def count_big_deals(ctx: Ctx, scope: Scope) -> int:
+    if ctx.big_deal_cents is None:
+        return 0
+    return _count_deals(ctx, *_big_where(ctx, scope))
 
 
 def big_deal_ids(ctx: Ctx, ids: list[int]) -> set[int]:

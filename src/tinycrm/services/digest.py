@@ -7,6 +7,7 @@ same store and day give the same digest, byte for byte, in every format.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -42,28 +43,35 @@ class Digest:
     big_deals: list[DealItem] = field(default_factory=list)
     escalated: list[ReminderItem] = field(default_factory=list)
     last_sent: date | None = None  # the previous mailed digest, when days were missed
+    totals: dict[str, int] = field(default_factory=dict)  # items per section, all of them
 
     @property
     def empty(self) -> bool:
-        return not any(getattr(self, s) for s in SECTIONS)
+        return not any(self.counts().values())
 
     def counts(self) -> dict[str, int]:
-        return {s: len(getattr(self, s)) for s in SECTIONS}
+        """How many items each section has, including those beyond `per_section`."""
+        return {s: self.totals.get(s, len(getattr(self, s))) for s in SECTIONS}
 
 
 def _local_midnight(ctx: Ctx, day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=ctx.tz).astimezone(ctx.now.tzinfo)
 
 
-def build_digest(ctx: Ctx, scope: Scope, as_of: date, *, days_ahead: int = 7) -> Digest:
+def build_digest(
+    ctx: Ctx, scope: Scope, as_of: date, *, days_ahead: int = 7, per_section: int | None = None
+) -> Digest:
+    """The digest for `as_of`. With `per_section`, each section holds at most that many
+    items (the first ones) and `counts()` still tells how many there are in all."""
     if not 0 <= days_ahead <= 366:
         from tinycrm.errors import InvalidInput
 
         raise InvalidInput(f"--days-ahead must be between 0 and 366: {days_ahead}")
     start = _local_midnight(ctx, as_of)
-    end = _local_midnight(ctx, as_of + timedelta(days=1)) - timedelta(seconds=1)
-    horizon = _local_midnight(ctx, as_of + timedelta(days=days_ahead + 1)) - timedelta(seconds=1)
+    tomorrow = _local_midnight(ctx, as_of + timedelta(days=1))
+    horizon = _local_midnight(ctx, as_of + timedelta(days=days_ahead + 1))
     cutoff = agenda.escalation_cutoff(ctx, start)
+    n = per_section
     d = Digest(
         as_of=as_of,
         user=scope.user_name,
@@ -71,18 +79,31 @@ def build_digest(ctx: Ctx, scope: Scope, as_of: date, *, days_ahead: int = 7) ->
         tz_name=str(getattr(ctx.tz, "key", ctx.tz)),
         day_start=start,
     )
-    for r in agenda.reminders_due(ctx, scope, horizon, cutoff):
-        if r.due_at < start:
-            d.overdue.append(r)
-        elif r.due_at <= end:
-            d.today.append(r)
-        else:
-            d.upcoming.append(r)
-    d.stay_in_touch = agenda.touch_due(ctx.db, scope, end)
-    d.rotting_deals = agenda.rotting_deals(ctx, scope, end)
-    d.no_next_step = agenda.deals_without_next_step(ctx, scope)
-    d.big_deals = agenda.big_deals(ctx, scope)
-    d.escalated = agenda.escalated_to(ctx, scope, cutoff)
+    db = ctx.db
+    end = tomorrow - timedelta(seconds=1)  # the last second of the day, for rotting
+    d.overdue = agenda.reminders_due(ctx, scope, start, cutoff, limit=n)
+    d.today = agenda.reminders_due(ctx, scope, tomorrow, cutoff, since=start, limit=n)
+    d.upcoming = agenda.reminders_due(ctx, scope, horizon, cutoff, since=tomorrow, limit=n)
+    d.stay_in_touch = agenda.touch_due(db, scope, tomorrow, limit=n)
+    d.rotting_deals = agenda.rotting_deals(ctx, scope, end, limit=n)
+    d.no_next_step = agenda.deals_without_next_step(ctx, scope, limit=n)
+    d.big_deals = agenda.big_deals(ctx, scope, limit=n)
+    d.escalated = agenda.escalated_to(ctx, scope, cutoff, limit=n)
+    if n is None:
+        return d
+    counters: dict[str, Callable[[], int]] = {
+        "overdue": lambda: agenda.count_reminders_due(ctx, scope, start),
+        "today": lambda: agenda.count_reminders_due(ctx, scope, tomorrow, since=start),
+        "upcoming": lambda: agenda.count_reminders_due(ctx, scope, horizon, since=tomorrow),
+        "stay_in_touch": lambda: agenda.count_touch_due(db, scope, tomorrow),
+        "rotting_deals": lambda: agenda.count_rotting_deals(ctx, scope, end),
+        "no_next_step": lambda: agenda.count_deals_without_next_step(ctx, scope),
+        "big_deals": lambda: agenda.count_big_deals(ctx, scope),
+        "escalated": lambda: agenda.count_escalated_to(ctx, scope, cutoff),
+    }
+    for s, count in counters.items():
+        shown = len(getattr(d, s))
+        d.totals[s] = shown if shown < n else count()  # a short section is whole
     return d
 
 

@@ -80,61 +80,101 @@ def _log_points(cents: int, per_tenfold: int, cap: int) -> int:
     return min(cap, round(per_tenfold * math.log10(major)))
 
 
+#: The most a candidate of each kind can score: once the list is full and its last entry
+#: scores more than this, that kind is not read at all (the result is the same).
+ROTTING_MAX = (
+    ROTTING
+    + ROT_PER_DAY * MAX_DAYS_COUNTED
+    + NO_NEXT_STEP
+    + DEAL_VALUE_MAX
+    + BIG_DEAL
+    + CUSTOMER_MAX
+)
+NO_NEXT_STEP_MAX = NO_NEXT_STEP + DEAL_VALUE_MAX + BIG_DEAL + CUSTOMER_MAX
+TOUCH_MAX = TOUCH_DUE + TOUCH_PER_DAY * MAX_DAYS_COUNTED + CUSTOMER_MAX
+
+
+def _order(a: Action) -> tuple[int, datetime, int, int]:
+    return (-a.score, a.since, KIND_ORDER[a.kind], a.id)
+
+
+class _Best:
+    """The best `limit` actions so far (all of them when `limit` is None)."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.actions: list[Action] = []
+
+    def add(self, actions: list[Action]) -> None:
+        self.actions.extend(actions)
+        self.actions.sort(key=_order)
+        if self.limit is not None:
+            del self.actions[self.limit :]
+
+    def cannot_take(self, max_score: int) -> bool:
+        """True when nothing scoring at most `max_score` could make the list."""
+        full = self.limit is not None and len(self.actions) >= self.limit
+        return full and self.actions[-1].score > max_score
+
+
 def next_actions(ctx: Ctx, scope: Scope, *, limit: int | None = 20) -> list[Action]:
-    """Everything that needs doing by the end of today, best first."""
+    """Everything that needs doing by the end of today, best first.
+
+    Kinds are read in order of the most they can score (reminders, rotting deals, deals
+    with no next step, stay in touch); a kind that could not reach the list is skipped.
+    """
     now = ctx.now
     local = now.astimezone(ctx.tz)
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(now.tzinfo)
-    day_end = (
+    tomorrow = (
         local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    ).astimezone(now.tzinfo) - timedelta(seconds=1)
+    ).astimezone(now.tzinfo)
     cutoff = agenda.escalation_cutoff(ctx, day_start)
+    since = local.date() - timedelta(days=365)
+    best = _Best(limit)
 
-    actions: list[Action] = []
+    def add(actions: list[Action]) -> None:
+        revenue = agenda.revenue_by_contact(
+            ctx.db, {a.contact_id for a in actions if a.contact_id is not None}, since
+        )
+        for a in actions:
+            cents = revenue.get(a.contact_id) if a.contact_id is not None else None
+            if cents:
+                points = _log_points(cents, CUSTOMER_PER_TENFOLD, CUSTOMER_MAX)
+                a.add(f"bought {format_cents(cents)} in a year", points)
+        best.add(actions)
+
+    # Reminders are always read whole: their contacts need no stay-in-touch item.
+    reminders: list[Action] = []
     reminder_contacts: set[int] = set()
-    seen_reminders: set[int] = set()
-    own = agenda.reminders_due(ctx, scope, day_end, cutoff)
+    own = agenda.reminders_due(ctx, scope, tomorrow, cutoff)
     theirs = agenda.escalated_to(ctx, scope, cutoff) if scope.user_id is not None else []
+    mine = {r.id for r in own}
+    seen: set[int] = set()
     for r in own + theirs:
-        if r.id in seen_reminders:
+        if r.id in seen:
             continue
-        seen_reminders.add(r.id)
-        mine = r in own
-        actions.append(_reminder_action(r, now, ctx.tz, escalated_to_me=not mine))
+        seen.add(r.id)
+        reminders.append(_reminder_action(r, now, ctx.tz, escalated_to_me=r.id not in mine))
         if r.contact_id is not None:
             reminder_contacts.add(r.contact_id)
-    for t in agenda.touch_due(ctx.db, scope, day_end):
-        if t.contact_id in reminder_contacts:
-            continue  # a reminder about them is already on the list
-        actions.append(_touch_action(t, now, ctx.tz))
-    deals: dict[int, Action] = {}
-    for d in agenda.rotting_deals(ctx, scope, now):
-        deals[d.id] = _deal_action(d, "rotting_deal", now, ctx.tz)
-    for d in agenda.deals_without_next_step(ctx, scope):
-        if d.id in deals:
-            deals[d.id].add("no next step", NO_NEXT_STEP)
-        else:
-            deals[d.id] = _deal_action(d, "no_next_step", now, ctx.tz)
-    actions.extend(deals.values())
-
-    big = agenda.big_deal_ids(
-        ctx, [a.deal_id for a in actions if a.kind in ("reminder", "escalated") and a.deal_id]
-    )
-    for a in actions:
-        if a.kind in ("reminder", "escalated") and a.deal_id in big:
+    big = agenda.big_deal_ids(ctx, [a.deal_id for a in reminders if a.deal_id])
+    for a in reminders:
+        if a.deal_id in big:
             a.add("big deal", BIG_DEAL)
-    since = local.date() - timedelta(days=365)
-    revenue = agenda.revenue_by_contact(
-        ctx.db, {a.contact_id for a in actions if a.contact_id is not None}, since
-    )
-    for a in actions:
-        if a.contact_id is not None and revenue.get(a.contact_id):
-            points = _log_points(revenue[a.contact_id], CUSTOMER_PER_TENFOLD, CUSTOMER_MAX)
-            a.add(f"bought {format_cents(revenue[a.contact_id])} in a year", points)
-    actions.sort(key=lambda a: (-a.score, a.since, KIND_ORDER[a.kind], a.id))
-    for rank, a in enumerate(actions, start=1):
+    add(reminders)
+
+    if not best.cannot_take(ROTTING_MAX):
+        add([_deal_action(d, now, ctx.tz) for d in agenda.rotting_deals(ctx, scope, now)])
+    if not best.cannot_take(NO_NEXT_STEP_MAX):
+        idle = agenda.deals_without_next_step(ctx, scope, not_rotting_at=now)
+        add([_deal_action(d, now, ctx.tz) for d in idle])
+    if not best.cannot_take(TOUCH_MAX):
+        touch = agenda.touch_due(ctx.db, scope, tomorrow)
+        add([_touch_action(t, now, ctx.tz) for t in touch if t.contact_id not in reminder_contacts])
+    for rank, a in enumerate(best.actions, start=1):
         a.rank = rank
-    return actions if limit is None else actions[:limit]
+    return best.actions
 
 
 def _reminder_action(
@@ -178,23 +218,24 @@ def _touch_action(t: TouchItem, now: datetime, tz: tzinfo) -> Action:
     return a
 
 
-def _deal_action(d: DealItem, kind: str, now: datetime, tz: tzinfo) -> Action:
+def _deal_action(d: DealItem, now: datetime, tz: tzinfo) -> Action:
+    rotting = d.rots_at is not None and d.rots_at <= now
     a = Action(
-        kind=kind,
+        kind="rotting_deal" if rotting else "no_next_step",
         id=d.id,
         title=f"{d.title} ({d.stage})",
         about=d.with_name,
         contact_id=d.contact_id,
         deal_id=d.id,
         owner=d.owner,
-        since=d.rots_at if kind == "rotting_deal" and d.rots_at else (d.activity_at or now),
+        since=d.rots_at if rotting and d.rots_at else (d.activity_at or now),
     )
-    if kind == "rotting_deal":
+    if rotting:
         assert d.rots_at is not None
         days = _days(now, d.rots_at, tz)
         a.add("rotting", ROTTING)
         a.add(f"{days}d past rot days", ROT_PER_DAY * min(days, MAX_DAYS_COUNTED))
-    else:
+    if not d.next_step:
         a.add("no next step", NO_NEXT_STEP)
     a.add(
         f"worth {format_cents(d.weighted_cents)} {d.currency} weighted",
