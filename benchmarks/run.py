@@ -52,6 +52,7 @@ SEARCH_LIMIT = 50
 IN_PROCESS_TARGETS_MS = {"contact": 20.0, "interaction": 150.0}
 SIZE_BUDGET_MIB = 400
 AGENDA_TARGET_MS = 25.0  # the SQL of `next` and `digest` (issue #4)
+PER_SECTION = 50  # items per digest section in text, Markdown, HTML and mail (digest_format)
 # Modules a quick command should not need; the first five are the ones the issue names.
 HEAVY_MODULES = (
     "sqlalchemy",
@@ -107,7 +108,7 @@ class Command:
 @dataclass
 class Probe:
     name: str
-    target_ms: float
+    target_ms: float | None  # None: reported, with no target of its own
     call: Callable[[], Sized]
     times_ms: list[float] = field(default_factory=list)
     found: int = 0
@@ -324,7 +325,10 @@ def time_in_process(setup: Setup, runs: int) -> list[Probe]:
               lambda: search(db, rare, kinds=("interaction",), limit=SEARCH_LIMIT)),
         Probe(f"next: next_actions() for {scope.user_name}", AGENDA_TARGET_MS,
               lambda: next_actions(ctx, scope)),
-        Probe(f"digest: build_digest() for {scope.user_name}", AGENDA_TARGET_MS,
+        Probe(f"digest: build_digest() for {scope.user_name}, as printed and mailed",
+              AGENDA_TARGET_MS,
+              lambda: digest_items(build_digest(ctx, scope, today, per_section=PER_SECTION))),
+        Probe(f"digest: build_digest() for {scope.user_name}, every item (--format json)", None,
               lambda: digest_items(build_digest(ctx, scope, today))),
     ]  # fmt: skip
     try:
@@ -424,6 +428,9 @@ def probe_rows(probes: list[Probe]) -> list[list[object]]:
     for p in probes:
         med = statistics.median(p.times_ms)
         p90 = statistics.quantiles(p.times_ms, n=10, method="inclusive")[-1]
+        if p.target_ms is None:
+            rows.append([p.name, p.found, f"{med:.1f}", f"{p90:.1f}", "—", "reported"])
+            continue
         verdict = "PASS" if med <= p.target_ms else "FAIL"
         rows.append([p.name, p.found, f"{med:.1f}", f"{p90:.1f}", f"≤ {p.target_ms:g}", verdict])
     return rows
@@ -531,7 +538,10 @@ def report(
         f"after {WARMUP} warm-ups. Search takes the top {SEARCH_LIMIT}: `matching_ids` is the "
         "full-text query alone, `search()` also loads the rows shown. `next_actions()` and "
         "`build_digest()` run every query of `tinycrm next` and `tinycrm digest` and build "
-        "their items (hits = items).",
+        f"their items (hits = items). The digest as printed and mailed holds the first "
+        f"{PER_SECTION} items of each section and counts the rest; `--format json` holds "
+        "every item, so it grows with the backlog and has no target of its own (the JSON "
+        "digest as a whole process is in the first table).",
         table(["query", "hits", "median ms", "p90 ms", "target ms", "result"], probe_rows(probes)),
         "## Modules loaded",
         "Heavy modules in `sys.modules` once the command has run (through "
