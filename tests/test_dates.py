@@ -463,6 +463,11 @@ def test_parse_duration_days_property(n: int) -> None:
         (datetime(2026, 11, 30, 9, tzinfo=BERLIN), "2026-11-30"),
         (datetime(2026, 12, 1, 9, tzinfo=BERLIN), "2026-12-01"),
         (datetime(2026, 11, 20, 9, tzinfo=BERLIN), "3d overdue"),
+        # past a day, calendar days as the digest counts them (not whole 24 h periods)
+        (datetime(2026, 11, 20, 23, tzinfo=BERLIN), "3d overdue"),
+        (datetime(2026, 11, 22, 9, tzinfo=BERLIN), "1d overdue"),
+        (datetime(2026, 11, 22, 11, tzinfo=BERLIN), "23h overdue"),
+        (utc(2026, 11, 20, 23, 30), "2d overdue"),  # 00:30 on the 21st in Berlin
         (datetime(2026, 11, 23, 8, tzinfo=BERLIN), "2h overdue"),
         (datetime(2026, 11, 23, 9, 55, tzinfo=BERLIN), "5m overdue"),
         (datetime(2026, 11, 23, 9, 59, 30, tzinfo=BERLIN), "now"),

@@ -577,10 +577,13 @@ def parse_duration(text: str) -> timedelta:
 
 def format_relative(when: datetime, *, now: datetime, tz: tzinfo) -> str:
     """`today 14:00`, `tomorrow 09:00`, `Fri 09:00` (2-6 days ahead), `2026-12-01`, or for the
-    past `3d overdue` / `2h overdue` / `5m overdue` (`now` under a minute)."""
+    past `2h overdue` / `5m overdue` (`now` under a minute), and from a day on `3d overdue`
+    in calendar days in `tz`, as the digest and `next --explain` count them."""
     if when < now:
         seconds = int((now - when).total_seconds())
-        for size, suffix in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= 86400:
+            return f"{(now.astimezone(tz).date() - when.astimezone(tz).date()).days}d overdue"
+        for size, suffix in ((3600, "h"), (60, "m")):
             if seconds >= size:
                 return f"{seconds // size}{suffix} overdue"
         return "now"
