@@ -52,6 +52,7 @@ SEARCH_LIMIT = 50
 IN_PROCESS_TARGETS_MS = {"contact": 20.0, "interaction": 150.0}
 SIZE_BUDGET_MIB = 400
 AGENDA_TARGET_MS = 25.0  # the SQL of `next` and `digest` (issue #4)
+RANK_QUERY_TARGET_MS = 400.0  # the aggregation behind `rank` (issue #5)
 PER_SECTION = 50  # items per digest section in text, Markdown, HTML and mail (digest_format)
 # Modules a quick command should not need; the first five are the ones the issue names.
 HEAVY_MODULES = (
@@ -232,6 +233,13 @@ def commands(setup: Setup) -> list[Command]:
         Command("next", "tinycrm next", fixed(["next"]), 30),
         Command("digest", "tinycrm digest", fixed(["digest"]), 30),
         Command("digest json", "tinycrm digest --format json", fixed(["digest", "-f", "json"]), 30),
+        Command("rank", "tinycrm rank --top 20", fixed(["rank", "--top", "20"]), 60),
+        Command(
+            "rank company",
+            "tinycrm rank --level company --by clv --top 20",
+            fixed(["rank", "--level", "company", "--by", "clv", "--top", "20"]),
+            60,
+        ),
     ]
     on_terminal = [
         dataclasses.replace(c, terminal=True, times_ms=[]) for c in base if c.name in ON_TERMINAL
@@ -304,6 +312,7 @@ def time_in_process(setup: Setup, runs: int) -> list[Probe]:
     from tinycrm.services.digest import build_digest
     from tinycrm.services.next_actions import next_actions
     from tinycrm.services.search import matching_ids, search
+    from tinycrm.services.value import customers, rank
 
     db = open_store(str(setup.store), create=False)
     now = datetime.fromisoformat(setup.meta["now"].replace("Z", "+00:00"))
@@ -330,6 +339,10 @@ def time_in_process(setup: Setup, runs: int) -> list[Probe]:
               lambda: digest_items(build_digest(ctx, scope, today, per_section=PER_SECTION))),
         Probe(f"digest: build_digest() for {scope.user_name}, every item (--format json)", None,
               lambda: digest_items(build_digest(ctx, scope, today))),
+        Probe("rank: the per-customer aggregation query (customers())", RANK_QUERY_TARGET_MS,
+              lambda: customers(ctx, level="contact", as_of=today, since=None)),
+        Probe("rank: rank() top 20, query and scoring", None,
+              lambda: rank(ctx, top=20).customers),
     ]  # fmt: skip
     try:
         for probe in probes:
@@ -533,7 +546,7 @@ def report(
         "they write, as a terminal emulator would; same rounds, same floor, same targets.",
         table(["command", "median ms", "p90 ms", "ratio", "target", "result"], tty_rows),
         f"All within target on a terminal: {'yes' if tty_pass else 'no'}.",
-        "## Search, next and digest, in process",
+        "## Search, next, digest and rank, in process",
         f"The services on an open store (no process start-up), median and p90 of {runs} runs "
         f"after {WARMUP} warm-ups. Search takes the top {SEARCH_LIMIT}: `matching_ids` is the "
         "full-text query alone, `search()` also loads the rows shown. `next_actions()` and "
@@ -541,7 +554,9 @@ def report(
         f"their items (hits = items). The digest as printed and mailed holds the first "
         f"{PER_SECTION} items of each section and counts the rest; `--format json` holds "
         "every item, so it grows with the backlog and has no target of its own (the JSON "
-        "digest as a whole process is in the first table).",
+        "digest as a whole process is in the first table). `customers()` is `rank`'s one "
+        "query (every customer's purchases summed, rows back in Python); `rank()` adds the "
+        "scoring and sorting.",
         table(["query", "hits", "median ms", "p90 ms", "target ms", "result"], probe_rows(probes)),
         "## Modules loaded",
         "Heavy modules in `sys.modules` once the command has run (through "

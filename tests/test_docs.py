@@ -63,6 +63,7 @@ MODULES = [
         "next_actions",
         "agenda",
         "users",
+        "value",
     )
 ]
 

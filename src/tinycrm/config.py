@@ -53,6 +53,7 @@ class Settings:
     day_starts_at: str = "09:00"
     big_deal_threshold: str | None = None  # an amount in `currency`, e.g. "10000"
     escalate_after: int = 3  # days overdue before a reminder goes to the owner's lead
+    clv_years: int = 3  # how long a customer keeps buying, for `rank`'s CLV
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -70,6 +71,9 @@ def load_settings() -> Settings:
     if isinstance(escalate, bool) or not isinstance(escalate, int) or escalate < 0:
         raise InvalidInput(f"escalate_after in {path} must be a whole number of days")
     big = raw.get("big_deal_threshold")
+    clv_years = raw.get("clv_years", 3)
+    if isinstance(clv_years, bool) or not isinstance(clv_years, int) or not 1 <= clv_years <= 50:
+        raise InvalidInput(f"clv_years in {path} must be a whole number of years from 1 to 50")
     return Settings(
         db=raw.get("db"),
         user=raw.get("user"),
@@ -78,6 +82,7 @@ def load_settings() -> Settings:
         day_starts_at=str(raw.get("day_starts_at", "09:00")),
         big_deal_threshold=None if big is None else str(big),
         escalate_after=escalate,
+        clv_years=clv_years,
         raw=raw,
     )
 

@@ -274,7 +274,11 @@ class StageChange(SQLModel, table=True):
 class Purchase(SQLModel, table=True):
     __tablename__ = "purchases"
     __table_args__ = (
-        Index("ix_purchases_contact_date_amount", "contact_id", "purchased_on", "amount_cents"),
+        # covers the customer-value aggregation (`rank`, `next`'s customer points): per
+        # contact, by day, amount and currency, without reading the table
+        Index(
+            "ix_purchases_customer_value", "contact_id", "purchased_on", "amount_cents", "currency"
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int = Field(sa_column=_fk("contacts.id", "CASCADE", nullable=False, index=False))

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "purchase": ("tinycrm.cli.misc", "purchase_app", True),
     "search": ("tinycrm.cli.misc", "search", False),
     "log": ("tinycrm.cli.misc", "log", False),
+    "rank": ("tinycrm.cli.value", "rank", False),
     "next": ("tinycrm.cli.followups", "next_", False),
     "digest": ("tinycrm.cli.followups", "digest", False),
     "tag": ("tinycrm.cli.followups", "tag_app", True),
