@@ -74,7 +74,7 @@ def rank(
         for c in ranking.customers
     ]
     output.table(
-        ["#", "name", "id", "rfm", "segment", "abc", "bought", "total", "last", "clv"],
+        ["#", "name", "id", "rfm", "segment", "abc", "orders", "total", "last order", "clv"],
         rows,
         empty="no customers: nobody bought anything in this period",
     )
