@@ -240,7 +240,7 @@ def test_next_ranks_everything_with_reasons(cli: Runner, home: Path) -> None:
         {"reason": "12d past rot days", "points": 24},
         {"reason": "worth 15000.00 EUR weighted", "points": 42},
         {"reason": "big deal", "points": 25},
-        {"reason": "bought 90000.00 in a year", "points": 25},
+        {"reason": "bought 90000.00 EUR in a year", "points": 25},
     ]
     # the rotting deal has a next step (carol's reminder), so no "no next step" points
     explained = cli.ok("next", "--explain").stdout

@@ -376,15 +376,17 @@ def big_deal_ids(ctx: Ctx, ids: list[int]) -> set[int]:
     return {int(r["id"]) for r in rows}
 
 
-def revenue_by_contact(db: Db, contact_ids: set[int], since: date) -> dict[int, int]:
-    """Purchases per contact since `since`, in cents (read from the covering index)."""
+def revenue_by_contact(db: Db, contact_ids: set[int], since: date, currency: str) -> dict[int, int]:
+    """Purchases per contact since `since` in `currency`, in cents (read from the covering
+    index ix_purchases_customer_value; other currencies can't be added up)."""
     if not contact_ids:
         return {}
     ids = ",".join(str(int(i)) for i in sorted(contact_ids))
     rows = db.all(
         "SELECT contact_id, sum(amount_cents) AS total FROM purchases"
-        f" WHERE contact_id IN ({ids}) AND purchased_on >= :since GROUP BY contact_id",
-        {"since": db.day(since)},
+        f" WHERE contact_id IN ({ids}) AND purchased_on >= :since AND currency = :cur"
+        " GROUP BY contact_id",
+        {"since": db.day(since), "cur": currency},
     )
     return {int(r["contact_id"]): int(r["total"]) for r in rows}
 

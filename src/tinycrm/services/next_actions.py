@@ -135,13 +135,13 @@ def next_actions(ctx: Ctx, scope: Scope, *, limit: int | None = 20) -> list[Acti
 
     def add(actions: list[Action]) -> None:
         revenue = agenda.revenue_by_contact(
-            ctx.db, {a.contact_id for a in actions if a.contact_id is not None}, since
+            ctx.db, {a.contact_id for a in actions if a.contact_id is not None}, since, ctx.currency
         )
         for a in actions:
             cents = revenue.get(a.contact_id) if a.contact_id is not None else None
             if cents:
                 points = _log_points(cents, CUSTOMER_PER_TENFOLD, CUSTOMER_MAX)
-                a.add(f"bought {format_cents(cents)} in a year", points)
+                a.add(f"bought {format_cents(cents)} {ctx.currency} in a year", points)
         best.add(actions)
 
     # Reminders are always read whole: their contacts need no stay-in-touch item.
