@@ -41,7 +41,15 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("TINYCRM_DB", raising=False)
     monkeypatch.delenv("TINYCRM_SETTINGS", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
+    _forget_cli_state()  # a `--db` or an open store left by an earlier test must not leak
     return tmp_path / "home"
+
+
+def _forget_cli_state() -> None:
+    from tinycrm.cli import state as cli_state
+
+    cli_state.close()
+    cli_state.state.db_option = None
 
 
 # -- stores ------------------------------------------------------------------------------------
