@@ -64,6 +64,8 @@ MODULES = [
         "agenda",
         "users",
         "value",
+        "imports",
+        "reports",
     )
 ]
 

@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "deal": ("tinycrm.cli.deals", "deal_app", True),
     "stages": ("tinycrm.cli.deals", "stages_app", True),
     "purchase": ("tinycrm.cli.misc", "purchase_app", True),
+    "import": ("tinycrm.cli.imports", "import_app", True),
     "search": ("tinycrm.cli.misc", "search", False),
     "log": ("tinycrm.cli.misc", "log", False),
     "rank": ("tinycrm.cli.value", "rank", False),
@@ -37,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "tag": ("tinycrm.cli.followups", "tag_app", True),
     "export": ("tinycrm.cli.followups", "export_app", True),
     "user": ("tinycrm.cli.followups", "user_app", True),
+    "report": ("tinycrm.cli.reports", "report_app", True),
 }
 
 GLOBAL_OPTIONS_WITH_VALUE = ("--db",)

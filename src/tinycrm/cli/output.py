@@ -144,3 +144,42 @@ def fields(pairs: Sequence[tuple[str, Any]], *, title: str | None = None) -> Non
     if title:
         console.print(Text(one_line(title), style="bold underline"))
     console.print(t)
+
+
+def csv_rows(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """One CSV table on stdout for spreadsheets: a header row, then a record per row (RFC
+    4180 via the csv module: CRLF line ends, quotes only where needed). Empty for None;
+    days as YYYY-MM-DD and times as UTC ISO 8601 (as in JSON); money should come as
+    decimal strings (money.format_cents). Control characters are removed from text."""
+    import csv
+
+    writer = csv.writer(sys.stdout, lineterminator="\r\n")
+    writer.writerow(headers)
+    for row in rows:
+        cells = [to_jsonable(c) for c in row]
+        writer.writerow(
+            ["" if c is None else one_line(c) if isinstance(c, str) else c for c in cells]
+        )
+
+
+_EIGHTHS = "▏▎▍▌▋▊▉"
+
+
+def bar(value: float, largest: float, width: int = 20) -> str:
+    """A horizontal bar of Unicode blocks: `width` cells stand for `largest`, drawn in
+    eighths of a cell; anything above zero shows at least a sliver."""
+    if value <= 0 or largest <= 0:
+        return ""
+    eighths = max(1, round(min(value / largest, 1.0) * width * 8))
+    full, part = divmod(eighths, 8)
+    return "█" * full + (_EIGHTHS[part - 1] if part else "")
+
+
+def percent(rate: float | None) -> str:
+    """A rate (a fraction, as reports give it) for people: '45.7%', rounded half-up to one
+    decimal; '–' when there is no rate (nothing to divide by)."""
+    if rate is None:
+        return "–"
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return f"{(Decimal(str(rate)) * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"

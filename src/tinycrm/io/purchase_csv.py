@@ -1,0 +1,248 @@
+"""A purchases CSV file read into `PurchaseRow`s, for `services.imports`.
+
+Columns: `contact` (a REF: id, email or name), `date`, `amount`, and optionally `currency`
+and `note`, found by name or synonym (see COLUMNS) or by `--map`. The file is read twice in
+memory: once to work out the date format and decimal mark over all its distinct values, once
+to parse the rows. A row that can't be read becomes a `RowError` naming its line and field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from tinycrm.errors import InvalidInput
+from tinycrm.io.csv_import import DELIMITER_NAMES, Column, CsvFile, open_csv
+from tinycrm.io.csv_values import AmountReader, DateReader
+from tinycrm.money import parse_currency
+from tinycrm.services.contacts import check_text
+from tinycrm.services.imports import ImportSource, PurchaseRow, RowError, quoted
+from tinycrm.text import clean
+
+# Synonyms are compared after csv_import.normalize_header (folded, `_-./` as spaces). Email
+# columns come before name columns: when a file has both, the email is the surer match. A
+# shop's own customer number is deliberately not a synonym: read as a tinycrm id, it would
+# match the wrong people.
+COLUMNS = (
+    Column(
+        "contact",
+        True,
+        (
+            "contact name",
+            "contact email",
+            "email",
+            "e mail",
+            "email address",
+            "e mail address",
+            "customer email",
+            "client email",
+            "mail",
+            "e mail adresse",
+            "email adresse",
+            "customer",
+            "customer name",
+            "client",
+            "client name",
+            "buyer",
+            "name",
+            "full name",
+            "kunde",
+            "kundin",
+            "kundenname",
+            "kontakt",
+        ),
+    ),
+    Column(
+        "date",
+        True,
+        (
+            "purchased on",
+            "purchase date",
+            "order date",
+            "ordered on",
+            "date of purchase",
+            "sale date",
+            "invoice date",
+            "transaction date",
+            "day",
+            "datum",
+            "bestelldatum",
+            "kaufdatum",
+            "rechnungsdatum",
+            "belegdatum",
+        ),
+    ),
+    Column(
+        "amount",
+        True,
+        (
+            "total",
+            "value",
+            "price",
+            "sum",
+            "amount paid",
+            "total amount",
+            "order total",
+            "grand total",
+            "revenue",
+            "betrag",
+            "summe",
+            "gesamt",
+            "gesamtbetrag",
+            "endbetrag",
+            "preis",
+            "wert",
+            "umsatz",
+        ),
+    ),
+    Column("currency", False, ("currency code", "ccy", "cur", "curr", "wahrung", "waehrung")),
+    Column(
+        "note",
+        False,
+        (
+            "notes",
+            "description",
+            "item",
+            "items",
+            "product",
+            "comment",
+            "memo",
+            "details",
+            "notiz",
+            "bemerkung",
+            "beschreibung",
+            "artikel",
+            "produkt",
+            "kommentar",
+        ),
+    ),
+)
+
+PROGRESS_EVERY = 10_000
+
+
+@dataclass
+class PurchaseFile:
+    csv: CsvFile
+    source: ImportSource
+    rows: list[PurchaseRow]
+    errors: list[RowError]
+
+
+def read_purchases(
+    path: Path,
+    label: str,
+    *,
+    default_currency: str,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    mapping: dict[str, str] | None = None,
+    date_format: str | None = None,
+    decimal: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> PurchaseFile:
+    """Read and parse `path`; file-level problems raise InvalidInput, row-level ones are
+    returned as errors (the service decides whether they stop the import)."""
+    f = open_csv(path, label, COLUMNS, encoding=encoding, delimiter=delimiter, mapping=mapping)
+    dates_seen: dict[str, int] = {}
+    amounts_seen: dict[str, int] = {}
+    di, ai = f.columns["date"], f.columns["amount"]
+    for line, fields in f.rows():
+        if di < len(fields):
+            dates_seen.setdefault(fields[di], line)
+        if ai < len(fields):
+            amounts_seen.setdefault(fields[ai], line)
+    dates = DateReader.detect(dates_seen, label, date_format)
+    amounts = AmountReader.detect(amounts_seen, label, decimal)
+    rows, errors = _parse_rows(f, dates, amounts, default_currency, progress)
+    source = ImportSource(
+        file=label,
+        encoding=f.encoding,
+        encoding_guessed=f.encoding_guessed,
+        delimiter=DELIMITER_NAMES.get(f.delimiter, f.delimiter),
+        decimal_mark=amounts.mark,
+        date_formats=list(dates.seen),
+        columns={name: f.header[i].strip() for name, i in f.columns.items()},
+        ignored_columns=f.ignored,
+    )
+    return PurchaseFile(f, source, rows, errors)
+
+
+def _parse_rows(
+    f: CsvFile,
+    dates: DateReader,
+    amounts: AmountReader,
+    default_currency: str,
+    progress: Callable[[str, int, int], None] | None,
+) -> tuple[list[PurchaseRow], list[RowError]]:
+    cols = f.columns
+    ci, di, ai = cols["contact"], cols["date"], cols["amount"]
+    cur_i, note_i = cols.get("currency", -1), cols.get("note", -1)
+    width = len(f.header)
+    total = f.line_count()
+    refs: dict[
+        str, str
+    ] = {}  # as written -> cleaned, one string per person: 500k rows, fewer people
+    currencies: dict[str, str | None] = {"": None}
+    rows: list[PurchaseRow] = []
+    errors: list[RowError] = []
+    for n, (line, fields) in enumerate(f.rows()):
+        if progress and n % PROGRESS_EVERY == 0:
+            progress("read", line, total)
+        if len(fields) > width and any(x.strip() for x in fields[width:]):
+            errors.append(RowError(line, None, _too_many(len(fields), width, f.delimiter)))
+            continue
+        fields += [""] * (width - len(fields))
+        contact = refs.get(fields[ci])
+        if contact is None:
+            contact = refs[fields[ci]] = clean(fields[ci])
+        if not contact:
+            errors.append(RowError(line, "contact", "empty"))
+            continue
+        day = dates.parse(fields[di])
+        if not isinstance(day, date):
+            errors.append(RowError(line, "date", day))
+            continue
+        amount = amounts.parse(fields[ai])
+        if isinstance(amount, str):
+            errors.append(RowError(line, "amount", amount))
+            continue
+        cents, written = amount
+        raw_cur = fields[cur_i].strip() if cur_i >= 0 else ""
+        if raw_cur not in currencies:
+            try:
+                currencies[raw_cur] = parse_currency(raw_cur)
+            except InvalidInput:
+                currencies[raw_cur] = None
+        currency = currencies[raw_cur]
+        if raw_cur and currency is None:
+            errors.append(RowError(line, "currency", f"not a currency code: {quoted(raw_cur)}"))
+            continue
+        if currency and written and currency != written:
+            errors.append(RowError(line, "currency", f"{currency}, but the amount says {written}"))
+            continue
+        try:
+            note = check_text(fields[note_i], "note") if note_i >= 0 else None
+        except InvalidInput as e:
+            errors.append(RowError(line, "note", str(e)))
+            continue
+        rows.append(
+            PurchaseRow(
+                line,
+                contact,
+                day,
+                cents,
+                currency or written or default_currency,
+                note,
+            )
+        )
+    if progress:
+        progress("read", total, total)
+    return rows, errors
+
+
+def _too_many(count: int, width: int, delimiter: str) -> str:
+    hint = " (an amount with a decimal comma must be quoted)" if delimiter == "," else ""
+    return f"{count} fields, but the header has {width}{hint}"
