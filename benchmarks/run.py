@@ -53,6 +53,8 @@ IN_PROCESS_TARGETS_MS = {"contact": 20.0, "interaction": 150.0}
 SIZE_BUDGET_MIB = 400
 AGENDA_TARGET_MS = 25.0  # the SQL of `next` and `digest` (issue #4)
 RANK_QUERY_TARGET_MS = 400.0  # the aggregation behind `rank` (issue #5)
+IMPORT_ROWS = 500_000
+IMPORT_TARGET_S = 60.0  # `import purchases` of IMPORT_ROWS rows (issue #5)
 PER_SECTION = 50  # items per digest section in text, Markdown, HTML and mail (digest_format)
 # Modules a quick command should not need; the first five are the ones the issue names.
 HEAVY_MODULES = (
@@ -403,6 +405,39 @@ def import_profile(env: dict[str, str], argv: Sequence[str], top: int = 8) -> li
     return sorted(rows, key=lambda r: -r[1])[:top]
 
 
+def time_bulk_import(setup: Setup, workdir: Path) -> list[list[object]]:
+    """Each import file once into a fresh copy of the source store (see import_purchases)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import import_purchases as bench
+
+    work = workdir / "bulk"
+    work.mkdir()
+    base = work / "base.db"
+    bench.copy_store(setup.source, base)
+    bench.upgrade(base)
+    today = datetime.fromisoformat(setup.meta["now"].replace("Z", "+00:00")).date()
+    data = bench.rows(bench.refs(base), IMPORT_ROWS, today, seed=7)
+    files = {"plain.csv": bench.write_plain, "german.csv": bench.write_german}
+    for name, write in files.items():
+        write(work / name, data)
+    env = {**setup.env, "TINYCRM_HOME": str(work / "home")}
+    env.pop("TINYCRM_DB", None)
+    out: list[list[object]] = []
+    for name in files:
+        store = work / f"{Path(name).stem}.db"
+        bench.copy_store(base, store)
+        for label in [name, f"{name} again"] if name == "plain.csv" else [name]:
+            seconds, summary = bench.timed_import(store, work / name, env)
+            verdict = "PASS" if seconds < IMPORT_TARGET_S else "FAIL"
+            out.append([
+                f"`{label}`", f"{seconds:.1f}", f"{IMPORT_ROWS / seconds:,.0f}",
+                f"{summary['imported']:,}", f"{summary['duplicates']:,}",
+                f"< {IMPORT_TARGET_S:g} s", verdict,
+            ])  # fmt: skip
+        store.unlink()
+    return out
+
+
 # -- reporting --------------------------------------------------------------------------------
 def table(header: Sequence[str], rows: Sequence[Sequence[object]], right: int = 1) -> str:
     """A Markdown table; columns from `right` on are right-aligned."""
@@ -493,6 +528,7 @@ def report(
     loads: list[list[str]],
     imports: list[tuple[str, int]],
     runs: int,
+    bulk: list[list[object]],
 ) -> str:
     box = machine()
     meta = setup.meta
@@ -558,6 +594,13 @@ def report(
         "query (every customer's purchases summed, rows back in Python); `rank()` adds the "
         "scoring and sorting.",
         table(["query", "hits", "median ms", "p90 ms", "target ms", "result"], probe_rows(probes)),
+        f"## Bulk import: {IMPORT_ROWS:,} purchases",
+        "`tinycrm import purchases` as its own process on a fresh copy of the store, once per "
+        "file (benchmarks/import_purchases.py): contacts named by id, email or name in about "
+        "equal parts, 10% in USD, over three years. `plain.csv` is `,`-separated with ISO "
+        "dates; `german.csv` has a BOM, CRLF, `;`, `31.01.2026` and `1.234,50`. The second "
+        "run of `plain.csv` finds every row already stored and skips it.",
+        table(["run", "seconds", "rows/s", "imported", "duplicates", "target", "result"], bulk),
         "## Modules loaded",
         "Heavy modules in `sys.modules` once the command has run (through "
         "`tinycrm.cli.entry.run`, the console script's code path).",
@@ -588,7 +631,9 @@ def main(argv: list[str] | None = None) -> int:
         print("recording module loads", flush=True)
         loads = module_loads(cmds, setup.env, setup.done_ids[-1])
         imports = import_profile(setup.env, ["todo"])
-        text = report(setup, cmds, probes, loads, imports, args.runs)
+        print(f"timing the import of {IMPORT_ROWS:,} purchases", flush=True)
+        bulk = time_bulk_import(setup, Path(tmp))
+        text = report(setup, cmds, probes, loads, imports, args.runs, bulk)
     print()
     print(text)
     if args.write:

@@ -270,3 +270,23 @@ def test_json_is_valid_on_an_empty_store(cli: Runner) -> None:
     out = json.loads(cli.ok("rank", "--json").stdout)
     assert out["customers"] == [] and out["summary"]["n"] == 0
     assert out["summary"]["top20_share"] == "0.0000"
+
+
+def test_rank_as_csv_keeps_formulas_inert(cli: Runner, ctx: Ctx) -> None:
+    import csv
+    import io
+
+    evil = contacts.add_contact(ctx, name='=HYPERLINK("http://x.example","click")')
+    plain = contacts.add_contact(ctx, name="Plain Buyer")
+    _buy(ctx, evil, 5, 1_000)
+    _buy(ctx, plain, 9, 2_000)
+    out = cli.ok("rank", "--format", "csv", "--by", "value").stdout
+    assert out.endswith("\r\n")
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == [
+        "rank", "id", "name", "recency_days", "frequency", "monetary",
+        "r", "f", "m", "rfm", "segment", "abc", "clv",
+    ]  # fmt: skip
+    assert [r[2] for r in rows[1:]] == ["Plain Buyer", '\'=HYPERLINK("http://x.example","click")']
+    assert rows[1][5] == "20.00"  # money stays a plain decimal
+    assert cli("rank", "--format", "csv", "--json").exit_code == 2

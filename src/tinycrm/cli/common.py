@@ -13,7 +13,20 @@ from tinycrm.services.context import Ctx
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (keys in docs/cli.md).")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Don't ask for confirmation.")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")]
 RefArg = Annotated[str, typer.Argument(help="Id, email or name (a unique prefix is enough).")]
+
+
+def table_format(fmt: str, json_: bool) -> str:
+    """`--format table|csv|json` (with `--json` as a shorthand for json)."""
+    from tinycrm.errors import InvalidInput
+
+    fmt = fmt.strip().lower()
+    if fmt not in ("table", "csv", "json"):
+        raise InvalidInput(f"--format must be one of table, csv, json: {fmt!r}")
+    if json_ and fmt == "csv":
+        raise InvalidInput("give --json or --format csv, not both")
+    return "json" if json_ else fmt
 
 
 def when(ctx: Ctx, text: str, *, past: bool = False) -> datetime:

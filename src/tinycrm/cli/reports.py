@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import JsonOpt, day, get_ctx
+from tinycrm.cli.common import FormatOpt, JsonOpt, day, get_ctx, table_format
 from tinycrm.errors import InvalidInput
 from tinycrm.services.context import Ctx
 
@@ -42,18 +42,7 @@ CurrencyOpt = Annotated[
         "--currency", help="Money in this currency (default from settings).", show_default=False
     ),
 ]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")]
-FORMATS = ("table", "csv", "json")
 BAR_WIDTH = 12  # cells for the longest bar; the widest table still fits 100 columns
-
-
-def _format(fmt: str, json_: bool) -> str:
-    fmt = fmt.strip().lower()
-    if fmt not in FORMATS:
-        raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}: {fmt!r}")
-    if json_ and fmt == "csv":
-        raise InvalidInput("give --json or --format csv, not both")
-    return "json" if json_ else fmt
 
 
 def _day(ctx: Ctx, text: str | None, option: str) -> date | None:
@@ -191,7 +180,7 @@ def customers(
     overdue for their usual rhythm; and how concentrated revenue is."""
     from tinycrm.services import reports
 
-    kind = _format(fmt, json_)
+    kind = table_format(fmt, json_)
     older = _days(once_older_than)
     ctx = get_ctx()
     if list_ is not None:
@@ -331,7 +320,7 @@ def pipeline(
     stage, and what was won and lost in the period (default: the last 90 days)."""
     from tinycrm.services.reports import pipeline_report
 
-    kind = _format(fmt, json_)
+    kind = table_format(fmt, json_)
     ctx = get_ctx()
     r = pipeline_report(
         ctx,
@@ -455,7 +444,7 @@ def team(
     90 days), their customers' revenue, open pipeline and overdue reminders."""
     from tinycrm.services.reports import TeamLine, team_report
 
-    kind = _format(fmt, json_)
+    kind = table_format(fmt, json_)
     ctx = get_ctx()
     r = team_report(
         ctx,
@@ -534,7 +523,7 @@ def sources(
     and deals won. --since/--until pick the contacts created in that period."""
     from tinycrm.services.reports import SourceLine, sources_report
 
-    kind = _format(fmt, json_)
+    kind = table_format(fmt, json_)
     ctx = get_ctx()
     r = sources_report(
         ctx,

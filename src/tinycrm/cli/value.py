@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import JsonOpt, day, get_ctx
+from tinycrm.cli.common import FormatOpt, JsonOpt, day, get_ctx, table_format
 
 SEGMENT_HELP = (
     "Only this segment: champions, loyal, potential, new, promising, need attention,"
@@ -34,13 +34,18 @@ def rank(
     explain: Annotated[
         bool, typer.Option("--explain", "-x", help="Say how the scores and CLV are computed.")
     ] = False,
+    fmt: FormatOpt = "table",
     json_: JsonOpt = False,
 ) -> None:
     """Who buys, how often and how much: RFM scores and segments, ABC grades (80/20) and
     a simple CLV, best first. Customers are those with a purchase in the period."""
+    import dataclasses
+
     from tinycrm import config
+    from tinycrm.services.value import RankedCustomer
     from tinycrm.services.value import rank as rank_customers
 
+    kind = table_format(fmt, json_)
     ctx = get_ctx()
     ranking = rank_customers(
         ctx,
@@ -48,12 +53,16 @@ def rank(
         level=level.strip().lower(),
         as_of=day(ctx, as_of) if as_of else None,
         since=day(ctx, since, past=True) if since else None,
-        top=top if top is not None else (output.screen_limit(None) if not json_ else None),
+        top=top if top is not None else (output.screen_limit(None) if kind == "table" else None),
         segment=segment.strip().lower() if segment else None,
         clv_years=config.load_settings().clv_years,
     )
-    if json_:
+    if kind == "json":
         output.emit_json(ranking)
+        return
+    if kind == "csv":
+        fields = [f.name for f in dataclasses.fields(RankedCustomer)]
+        output.csv_rows(fields, [dataclasses.astuple(c) for c in ranking.customers])
         return
     s = ranking.summary
     if explain:
