@@ -242,6 +242,10 @@ def commands(setup: Setup) -> list[Command]:
             fixed(["rank", "--level", "company", "--by", "clv", "--top", "20"]),
             60,
         ),
+        *(
+            Command(f"report {r}", f"tinycrm report {r}", fixed(["report", r]), 60)
+            for r in ("customers", "pipeline", "team", "sources")
+        ),
     ]
     on_terminal = [
         dataclasses.replace(c, terminal=True, times_ms=[]) for c in base if c.name in ON_TERMINAL
