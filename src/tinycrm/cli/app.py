@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "export": ("tinycrm.cli.followups", "export_app", True),
     "user": ("tinycrm.cli.followups", "user_app", True),
     "report": ("tinycrm.cli.reports", "report_app", True),
+    "tui": ("tinycrm.cli.tui", "tui", False),
 }
 
 GLOBAL_OPTIONS_WITH_VALUE = ("--db",)
@@ -83,7 +84,8 @@ def build_app(argv: Sequence[str] = ()) -> typer.Typer:
     app = typer.Typer(
         name="tinycrm",
         help="A terminal CRM: contacts, notes, reminders, deals and purchases.\n\n"
-        "Run with no command to see what is due today.",
+        "Run with no command to open the full-screen app on a terminal (what is due today"
+        " when piped, or with TINYCRM_NO_TUI=1).",
         add_completion=False,
         pretty_exceptions_enable=False,
         # Click's plain help: Rich-formatted help costs ~170 ms more to start.

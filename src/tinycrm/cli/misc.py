@@ -164,7 +164,13 @@ def log(
 
 
 def home() -> None:
-    """`tinycrm` with no command: what needs doing today, and how to do more."""
+    """`tinycrm` with no command: the full-screen app on a terminal; otherwise (piped, or
+    TINYCRM_NO_TUI=1) what needs doing today, and how to do more."""
+    from tinycrm.cli.tui import tui, wants_tui
+
+    if wants_tui():
+        tui()
+        return
     from tinycrm.cli.work import _end_of_day, render_reminders
     from tinycrm.services.reminders import list_reminders
 

@@ -257,6 +257,42 @@ def _add_methods(db: Db, contact_id: int, emails: list[str], phones: list[str], 
             pos += 1
 
 
+# How contacts can be listed: each order ends on the id, so every row has one place and
+# keyset paging (`after`) never skips or repeats one.
+ORDERS = {
+    "name": "c.name_key, c.id",
+    "name-desc": "c.name_key DESC, c.id DESC",
+    # never touched first, then the longest since the last touch
+    "untouched": "CASE WHEN c.last_touch_at IS NULL THEN 0 ELSE 1 END, c.last_touch_at, c.id",
+    "newest": "c.id DESC",
+}
+
+
+def _check_order(order: str) -> str:
+    if order not in ORDERS:
+        raise InvalidInput(f"order must be one of {', '.join(ORDERS)}: {order!r}")
+    return ORDERS[order]
+
+
+def _after(order: str, after: tuple[Any, ...]) -> tuple[str, dict[str, Any]]:
+    """The WHERE condition for the rows after the one whose `page_key` is `after`."""
+    if order in ("name", "name-desc"):
+        op = "<" if order == "name-desc" else ">"
+        return (
+            f"(c.name_key {op} :ak OR (c.name_key = :ak AND c.id {op} :aid))",
+            {"ak": after[0], "aid": after[1]},
+        )
+    if order == "untouched":
+        touched, at, aid = after
+        if not touched:
+            return "(c.last_touch_at IS NOT NULL OR c.id > :aid)", {"aid": aid}
+        return (
+            "(c.last_touch_at > :at OR (c.last_touch_at = :at AND c.id > :aid))",
+            {"at": at, "aid": aid},
+        )
+    return "c.id < :aid", {"aid": after[0]}
+
+
 def list_contacts(
     db: Db,
     *,
@@ -264,11 +300,14 @@ def list_contacts(
     owner: str | None = None,
     company_id: int | None = None,
     starts: str | None = None,
-    after: tuple[str, int] | None = None,
+    order: str = "name",
+    after: tuple[Any, ...] | None = None,
     limit: int = 100,
 ) -> list[ContactSummary]:
-    """Contacts in name order, a page at a time: pass the last (name_key, id) as `after`
-    (keyset paging: constant time per page even at 100k contacts)."""
+    """Contacts in `order` (see ORDERS; name by default), a page at a time: pass the last
+    row's `page_key` as `after` (keyset paging: no OFFSET, so a page in name order takes
+    the same time at 100k contacts as at 100)."""
+    sort = _check_order(order)
     where = ["1 = 1"]
     params: dict[str, Any] = {"n": limit}
     if tag:
@@ -285,8 +324,9 @@ def list_contacts(
         where.append(prefix_match(db, "c.name_key"))
         params.update(lo=key, hi=key + "\uffff")
     if after is not None:
-        where.append("(c.name_key > :ak OR (c.name_key = :ak AND c.id > :aid))")
-        params.update(ak=after[0], aid=after[1])
+        clause, more = _after(order, after)
+        where.append(clause)
+        params.update(more)
     rows = db.all(
         "SELECT c.id, c.name, c.title, c.last_touch_at, co.name AS company, u.name AS owner,"
         " (SELECT value FROM contact_methods m WHERE m.contact_id = c.id AND m.kind = 'email'"
@@ -295,10 +335,52 @@ def list_contacts(
         "   ORDER BY position LIMIT 1) AS phone"
         " FROM contacts c LEFT JOIN companies co ON co.id = c.company_id"
         " LEFT JOIN users u ON u.id = c.owner_id"
-        f" WHERE {' AND '.join(where)} ORDER BY c.name_key, c.id LIMIT :n",
+        f" WHERE {' AND '.join(where)} ORDER BY {sort} LIMIT :n",
         params,
     )
     return _summaries(db, rows)
+
+
+def page_key(db: Db, contact_id: int, order: str = "name") -> tuple[Any, ...]:
+    """Where a contact sits in `order`: the `after` of the page that follows it."""
+    _check_order(order)
+    row = db.one("SELECT name_key, last_touch_at FROM contacts WHERE id = :id", {"id": contact_id})
+    if row is None:
+        from tinycrm.errors import NotFound
+
+        raise NotFound(f"no contact with id {contact_id}")
+    if order in ("name", "name-desc"):
+        return str(row["name_key"]), contact_id
+    if order == "untouched":
+        at = row["last_touch_at"]
+        return (0, None, contact_id) if at is None else (1, at, contact_id)
+    return (contact_id,)
+
+
+def sorted_ids(
+    db: Db,
+    ids: list[int],
+    *,
+    tag: str | None = None,
+    owner: str | None = None,
+    order: str = "name",
+) -> list[int]:
+    """`ids` (search hits, say) in `order`, keeping those with `tag` and `owner`."""
+    sort = _check_order(order)
+    if not ids:
+        return []
+    where = [f"c.id IN ({','.join(str(int(i)) for i in ids)})"]
+    params: dict[str, Any] = {}
+    if tag:
+        where.append("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = :tag)")
+        params["tag"] = (normalize_tags([tag]) or [tag])[0]
+    if owner:
+        where.append("c.owner_id = (SELECT id FROM users WHERE name = :owner)")
+        params["owner"] = owner
+    rows = db.all(
+        f"SELECT c.id FROM contacts c WHERE {' AND '.join(where)} ORDER BY {sort}", params
+    )
+    return [int(r["id"]) for r in rows]
 
 
 def summaries_by_id(db: Db, ids: list[int]) -> list[ContactSummary]:

@@ -75,6 +75,45 @@ def list_stages(db: Db) -> list[StageView]:
     ]
 
 
+@dataclass
+class StageTotal:
+    """The open deals in one stage, in one currency: how many, worth and weighted."""
+
+    stage: str
+    position: int
+    probability: int
+    outcome: str
+    deals: int
+    value_cents: int
+    weighted_cents: int  # each deal's value times its (or its stage's) probability
+
+
+def stage_totals(db: Db, currency: str) -> list[StageTotal]:
+    """Every stage in pipeline order with its open deals in `currency` counted and summed
+    (closed stages hold no open deals, so they show zero)."""
+    rows = db.all(
+        "SELECT s.name, s.position, s.probability, s.outcome, count(d.id) AS n,"
+        " coalesce(sum(d.value_cents), 0) AS total,"
+        " coalesce(sum((d.value_cents * coalesce(d.probability, s.probability) + 50) / 100), 0)"
+        " AS weighted FROM stages s LEFT JOIN deals d ON d.stage_id = s.id"
+        " AND d.status = 'open' AND d.currency = :cur"
+        " GROUP BY s.id, s.name, s.position, s.probability, s.outcome ORDER BY s.position, s.id",
+        {"cur": currency},
+    )
+    return [
+        StageTotal(
+            r["name"],
+            int(r["position"]),
+            int(r["probability"]),
+            r["outcome"],
+            int(r["n"]),
+            int(r["total"]),
+            int(r["weighted"]),
+        )
+        for r in rows
+    ]
+
+
 def find_stage(db: Db, name: str) -> StageView:
     key = fold(name)
     stages = list_stages(db)

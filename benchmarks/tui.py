@@ -1,0 +1,212 @@
+"""Time the full-screen app on the benchmark store, as a user sees it: in a real terminal.
+
+    python benchmarks/tui.py [--db benchmarks/data/bench.db] [--runs 5] [--size 200x60] [--each]
+
+Each run copies the store to a temporary folder (the source stays untouched), starts
+`tinycrm tui SCREEN` inside a detached tmux session, and reads the screen with
+`tmux capture-pane` every few milliseconds:
+
+- first paint: from just before the process starts to the first screen showing its data
+  (Today: the reminder counts; Contacts: the contact count), median and worst of the runs;
+- search keystroke: one character typed into the Contacts search box until the status line
+  shows the new match count, for each prefix of a few words;
+- scrolling: page-down presses through the contacts list until the screen changes, as more
+  keyset pages load behind it;
+- memory: resident set size (VmRSS) after the first paint and the peak (VmHWM) at the end.
+
+The clock is the store's "now", the time zone Europe/Berlin and the user one of the
+generated salespeople, as in run.py. Needs tmux. Timings include tmux's own latency
+(a capture costs ~2 ms), so they are an upper bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SESSION = "tinycrm-bench"
+
+
+def tmux(*args: str) -> str:
+    for attempt in range(5):
+        done = subprocess.run(["tmux", *args], capture_output=True, text=True)
+        if done.returncode == 0:
+            return done.stdout
+        if "server exited unexpectedly" not in done.stderr:
+            break
+        time.sleep(0.2 * (attempt + 1))  # the previous server was still shutting down
+    raise RuntimeError(f"tmux {' '.join(args[:3])}: {done.stderr.strip()}")
+
+
+def screen() -> str:
+    return tmux("capture-pane", "-p", "-t", SESSION)
+
+
+def wait_for(check: Callable[[str], bool], timeout: float = 20.0) -> tuple[float, str]:
+    """Seconds until the screen satisfies `check` (polling), and that screen."""
+    start = time.perf_counter()
+    while True:
+        text = screen()
+        if check(text):
+            return time.perf_counter() - start, text
+        if time.perf_counter() - start > timeout:
+            raise TimeoutError(f"the screen never got there:\n{text}")
+        time.sleep(0.002)
+
+
+def rss_kb(field: str) -> int:
+    pid = tmux("display-message", "-p", "-t", SESSION, "#{pane_pid}").strip()
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def start(store: Path, env: dict[str, str], screen_name: str, size: tuple[int, int]) -> float:
+    """Start the app; returns the perf_counter time just before the process started."""
+    tinycrm = Path(sys.executable).with_name("tinycrm")
+    command = " ".join(
+        [
+            "exec env",
+            *(f"{k}={v}" for k, v in env.items()),
+            str(tinycrm),
+            "--db",
+            str(store),
+            "tui",
+            screen_name,
+        ]
+    )
+    t0 = time.perf_counter()
+    tmux("new-session", "-d", "-s", SESSION, "-x", str(size[0]), "-y", str(size[1]), command)
+    return t0
+
+
+def stop() -> None:
+    subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+
+
+TODAY_READY = re.compile(r"Reminders · \d+ overdue")
+CONTACTS_READY = re.compile(r"\d+ contacts · ")
+
+
+def first_paint(store: Path, env: dict[str, str], name: str, size: tuple[int, int]) -> float:
+    ready = TODAY_READY if name == "today" else CONTACTS_READY
+    t0 = start(store, env, name, size)
+    try:
+        wait_for(lambda s: bool(ready.search(s)))
+        return time.perf_counter() - t0
+    finally:
+        stop()
+
+
+def typing(words: list[str]) -> tuple[list[float], list[float], int, int]:
+    """Type each word into the search box: per-keystroke latencies; then scroll."""
+    latencies = []
+    for word in words:
+        # escape leaves (and clears) the search box, / comes back to it: the same from anywhere
+        tmux("send-keys", "-t", SESSION, "Escape")
+        time.sleep(0.1)
+        tmux("send-keys", "-t", SESSION, "/")
+        time.sleep(0.2)  # a person's pause; the footer redraws for the focused search box
+        for i in range(1, len(word) + 1):
+            shown = f"matching {word[:i]!r}"
+            t = time.perf_counter()
+            tmux("send-keys", "-t", SESSION, "-l", word[i - 1])
+            wait_for(lambda s, shown=shown: shown in s, timeout=5)
+            latencies.append(time.perf_counter() - t)
+        tmux("send-keys", "-t", SESSION, "Escape")
+        wait_for(lambda s: bool(CONTACTS_READY.search(s)), timeout=5)
+    after_paint = rss_kb("VmRSS")
+    scrolls = []
+    for _ in range(40):
+        before = screen()
+        t = time.perf_counter()
+        tmux("send-keys", "-t", SESSION, "PageDown")
+        wait_for(lambda s, before=before: s != before, timeout=5)
+        scrolls.append(time.perf_counter() - t)
+    return latencies, scrolls, after_paint, rss_kb("VmHWM")
+
+
+def ms(values: list[float]) -> str:
+    p90 = (
+        statistics.quantiles(values, n=10, method="inclusive")[-1] if len(values) > 1 else values[0]
+    )
+    return (
+        f"{statistics.median(values) * 1000:7.0f} ms  (p90 {p90 * 1000:.0f} ms,"
+        f" max {max(values) * 1000:.0f} ms)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, default=ROOT / "benchmarks" / "data" / "bench.db")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--size", default="200x60", help="terminal WIDTHxHEIGHT")
+    parser.add_argument("--each", action="store_true", help="print every keystroke's time")
+    args = parser.parse_args()
+    if shutil.which("tmux") is None:
+        sys.exit("needs tmux")
+    width, height = (int(x) for x in args.size.split("x"))
+    size = (width, height)
+    meta = json.loads(args.db.with_name("bench.json").read_text())
+    env = {
+        "TINYCRM_NOW": meta["now"],
+        "TINYCRM_TZ": "Europe/Berlin",
+        "TINYCRM_USER": meta["user"],
+        "TERM": "xterm-256color",
+        "PATH": os.environ.get("PATH", ""),
+    }
+    # a session that outlives the measured ones keeps the tmux server up between runs
+    keep = f"{SESSION}-keep"
+    tmux("new-session", "-d", "-s", keep, "sleep 3600")
+    try:
+        run_all(args, meta, env, size)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", keep], capture_output=True)
+
+
+def run_all(
+    args: argparse.Namespace, meta: dict[str, Any], env: dict[str, str], size: tuple[int, int]
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(tmp) / "bench.db"
+        shutil.copy(args.db, store)
+        env["TINYCRM_HOME"] = str(Path(tmp) / "home")
+        stop()
+        first_paint(store, env, "today", size)  # warm the page cache
+        today = [first_paint(store, env, "today", size) for _ in range(args.runs)]
+        contacts = [first_paint(store, env, "contacts", size) for _ in range(args.runs)]
+        start(store, env, "contacts", size)
+        try:
+            wait_for(lambda s: bool(CONTACTS_READY.search(s)))
+            painted = rss_kb("VmRSS")
+            time.sleep(1)  # keys typed while Textual still talks to the terminal can be lost
+            keys, scrolls, after, peak = typing(["koch", "wang", "王", meta["common_word"]])
+        finally:
+            stop()
+    print(f"tinycrm tui on {meta['counts']['contacts']:,} contacts, terminal {args.size}")
+    print(f"first paint, Today      {ms(today)}")
+    print(f"first paint, Contacts   {ms(contacts)}")
+    print(f"search keystroke        {ms(keys)}   ({len(keys)} keys)")
+    if args.each:
+        print("  each key (ms):", " ".join(f"{k * 1000:.0f}" for k in keys))
+    print(f"page down (scrolling)   {ms(scrolls)}   ({len(scrolls)} pages)")
+    print(f"memory after paint      {painted / 1024:7.0f} MB")
+    print(f"memory after searching  {after / 1024:7.0f} MB")
+    print(f"memory peak             {peak / 1024:7.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

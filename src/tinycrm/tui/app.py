@@ -1,0 +1,209 @@
+"""The tinycrm Textual app: modes for the main screens, the store watcher, global keys."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.worker import get_current_worker
+
+from tinycrm.refs import Target
+from tinycrm.tui.commands import CRMCommands
+from tinycrm.tui.data import Store, Watcher
+from tinycrm.tui.screens.base import CRMScreen, run_db
+
+POLL_SECONDS = float(os.environ.get("TINYCRM_TUI_POLL", "0.5"))
+UNDO_SECONDS = 8.0
+
+
+def today_screen() -> Screen[Any]:
+    from tinycrm.tui.screens.today import TodayScreen
+
+    return TodayScreen()
+
+
+def contacts_screen() -> Screen[Any]:
+    from tinycrm.tui.screens.contacts import ContactsScreen
+
+    return ContactsScreen()
+
+
+def deals_screen() -> Screen[Any]:
+    from tinycrm.tui.screens.deals import DealsScreen
+
+    return DealsScreen()
+
+
+def reminders_screen() -> Screen[Any]:
+    from tinycrm.tui.screens.reminders import RemindersScreen
+
+    return RemindersScreen()
+
+
+def rankings_screen() -> Screen[Any]:
+    from tinycrm.tui.screens.rankings import RankingsScreen
+
+    return RankingsScreen()
+
+
+class TinyCRMApp(App[int]):
+    """tinycrm, full screen."""
+
+    TITLE = "tinycrm"
+    CSS_PATH = "tinycrm.tcss"
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
+        "today": today_screen,
+        "contacts": contacts_screen,
+        "deals": deals_screen,
+        "reminders": reminders_screen,
+        "rankings": rankings_screen,
+    }
+    DEFAULT_MODE = "today"
+    COMMANDS = App.COMMANDS | {CRMCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "switch_mode('today')", "Today", show=False),
+        Binding("2", "switch_mode('contacts')", "Contacts", show=False),
+        Binding("3", "switch_mode('deals')", "Deals", show=False),
+        Binding("4", "switch_mode('reminders')", "Reminders", show=False),
+        Binding("5", "switch_mode('rankings')", "Rankings", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False),
+        Binding("q", "quit", "Quit", show=False),
+    ]
+
+    def __init__(self, store: Store, *, watch: bool = True) -> None:
+        super().__init__()
+        self.store = store
+        self.generation = 0  # bumped whenever the store changed; screens reload when stale
+        # contacts deleted on screen but not yet in the store: id -> (name, timer)
+        self.pending_deletes: dict[int, tuple[str, Timer]] = {}
+        self._watch = watch
+        self.sub_title = store.description
+
+    @classmethod
+    def starting_on(cls, screen: str) -> type[TinyCRMApp]:
+        """The app opening on `screen` (a mode) rather than Today, without building Today."""
+        if screen == cls.DEFAULT_MODE:
+            return cls
+        return type(cls.__name__, (cls,), {"DEFAULT_MODE": screen, "__module__": cls.__module__})
+
+    def on_mount(self) -> None:
+        if self._watch:
+            self.watch_store()
+
+    # -- keeping up with the store ------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
+    def watch_store(self) -> None:
+        """Poll cheaply for commits by anyone (another terminal, the CLI, a colleague)."""
+        from tinycrm.errors import TinyCRMError
+
+        watcher = Watcher(self.store)
+        worker = get_current_worker()
+        try:
+            while not worker.is_cancelled:
+                try:
+                    if watcher.changed():
+                        self.call_from_thread(self.data_changed)
+                except TinyCRMError:
+                    watcher.close()  # locked or gone for a moment: reconnect next time
+                time.sleep(POLL_SECONDS)
+        finally:
+            watcher.close()
+
+    def data_changed(self) -> None:
+        """The store changed: reload the screen in view; the others reload when shown."""
+        self.generation += 1
+        screen = self.screen
+        if isinstance(screen, CRMScreen):
+            screen.reload()
+
+    # -- deleting with undo ---------------------------------------------------------------------
+    def delete_later(self, contact_id: int, name: str) -> None:
+        """Delete in UNDO_SECONDS unless `undo_delete` comes first."""
+        timer = self.set_timer(UNDO_SECONDS, lambda: self._delete_now(contact_id))
+        self.pending_deletes[contact_id] = (name, timer)
+        self.notify(f"Deleted {name} · u undoes", timeout=UNDO_SECONDS)
+
+    def undo_delete(self) -> bool:
+        if not self.pending_deletes:
+            return False
+        contact_id = next(reversed(self.pending_deletes))
+        name, timer = self.pending_deletes.pop(contact_id)
+        timer.stop()
+        self.notify(f"Kept {name}")
+        return True
+
+    def _delete_now(self, contact_id: int) -> None:
+        from tinycrm.services.contacts import delete_contact
+
+        if self.pending_deletes.pop(contact_id, None) is None:
+            return
+        run_db(
+            self,
+            lambda ctx: delete_contact(ctx, contact_id),
+            lambda _: self.data_changed(),
+            group="write",
+            exclusive=False,
+        )
+
+    def flush_deletes(self) -> None:
+        """On the way out: carry out the deletes still waiting for an undo."""
+        from tinycrm.errors import TinyCRMError
+        from tinycrm.services.contacts import delete_contact
+
+        pending, self.pending_deletes = self.pending_deletes, {}
+        for contact_id, (_, timer) in pending.items():
+            timer.stop()
+            try:
+                with self.store.ctx() as ctx:
+                    delete_contact(ctx, contact_id)
+            except TinyCRMError:
+                pass  # already gone
+
+    async def action_quit(self) -> None:
+        self.flush_deletes()
+        self.exit()
+
+    def show_bug(self, error: Exception) -> None:
+        """A bug in a worker: one line, as the CLI says it, instead of a silent failure."""
+        self.notify(
+            f"internal error ({type(error).__name__}: {error}); rerun with TINYCRM_DEBUG=1",
+            title="Error",
+            severity="error",
+            timeout=10,
+        )
+
+    def show_error(self, error: Exception) -> None:
+        self.notify(str(error), title="Error", severity="error", timeout=8)
+
+    # -- actions ------------------------------------------------------------------------------
+    def action_help(self) -> None:
+        from tinycrm.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    def note_about(self, target: Target) -> None:
+        from tinycrm.tui.screens.forms import NoteForm
+
+        self.push_screen(NoteForm(target, target.label))
+
+    def remind_about(self, target: Target) -> None:
+        from tinycrm.tui.screens.forms import ReminderForm
+
+        self.push_screen(ReminderForm(target, target.label))
+
+    def open_contact(self, contact_id: int) -> None:
+        from tinycrm.tui.screens.contact import ContactScreen
+
+        self.push_screen(ContactScreen(contact_id))

@@ -1,0 +1,180 @@
+"""One contact, 360°: details, tags, company, open deals, purchases and value grade, and
+the timeline of notes, purchases and deal moves, newest first.
+
+n logs a note, r sets a reminder, p records a purchase; escape goes back.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Footer, Static
+
+from tinycrm.refs import Target
+from tinycrm.services.contacts import ContactDetail
+from tinycrm.tui.screens.base import CRMScreen, run_db
+from tinycrm.tui.widgets import format as fmt
+from tinycrm.tui.widgets.nav import NavBar
+
+TIMELINE = 200
+
+
+class ContactScreen(CRMScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("n", "note", "Note"),
+        Binding("r", "remind", "Remind"),
+        Binding("p", "purchase", "Purchase"),
+        Binding("e", "edit", "Edit"),
+        Binding("f5", "reload", "Reload", show=False),
+    ]
+
+    def __init__(self, contact_id: int) -> None:
+        super().__init__()
+        self.contact_id = contact_id
+        self.detail: ContactDetail | None = None
+        self.pending: str | None = None  # an action asked for before the contact loaded
+
+    def compose(self) -> ComposeResult:
+        yield NavBar("contacts")
+        with Horizontal(id="contact"):
+            with VerticalScroll(id="contact-card"):
+                yield Static("Loading…", id="card")
+                yield Static("", id="grade")
+            timeline: DataTable[Any] = DataTable(
+                id="timeline", cursor_type="row", zebra_stripes=True
+            )
+            timeline.add_columns("When", "What", "", "By")
+            yield timeline
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_focus(self.query_one("#timeline", DataTable))
+        self.reload()
+
+    def reload(self) -> None:
+        super().reload()
+        from tinycrm.services.contacts import get_contact
+
+        cid = self.contact_id
+        run_db(self, lambda ctx: get_contact(ctx.db, cid, timeline=TIMELINE), self.show)
+        rankings = self.crm.store.rankings
+        run_db(self, lambda ctx: rankings.grade(ctx, cid), self.show_grade, group="grade")
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def show(self, c: ContactDetail) -> None:
+        from tinycrm.money import parse_amount
+
+        first = self.detail is None
+        self.detail = c
+        if first and self.pending is not None:
+            self.call_after_refresh(self.run_action, self.pending)
+            self.pending = None
+        tz, now = self.crm.store.tz, self.crm.store.now()
+        self.sub_title = c.name
+        card = Text()
+        card.append(c.name + "\n", style="bold")
+        line = " · ".join(x for x in (c.title, c.company) if x)
+        if line:
+            card.append(line + "\n")
+        card.append("\n")
+        for label, value in (
+            ("email", ", ".join(c.emails)),
+            ("phone", ", ".join(c.phones)),
+            ("tags", " ".join(f"#{t}" for t in c.tags)),
+            ("owner", c.owner or ""),
+            ("source", c.source or ""),
+            ("cadence", f"every {c.cadence_days}d" if c.cadence_days else ""),
+            ("last touch", fmt.ago(c.last_touch_at, now, tz)),
+        ):
+            if value:
+                card.append(f"{label:>10}  ", style="dim")
+                card.append(value + "\n")
+        if c.next_reminder_at is not None:
+            card.append(f"{'next':>10}  ", style="dim")
+            card.append(fmt.due(c.next_reminder_at, now, tz))
+            card.append(f" {c.next_reminder}\n")
+        if c.purchases_count:
+            totals = ", ".join(fmt.money(parse_amount(v), k) for k, v in c.purchases_total.items())
+            card.append(f"{'bought':>10}  ", style="dim")
+            card.append(f"{totals} in {c.purchases_count} (last {c.last_purchase_on})\n")
+        if c.open_deals:
+            card.append("\nOpen deals\n", style="bold")
+            for d in c.open_deals:
+                value = fmt.money(parse_amount(d.value), d.currency)
+                card.append(f"  #{d.id} {d.title} · {d.stage} · {value}\n")
+        if c.notes:
+            card.append("\nNotes\n", style="bold")
+            card.append(c.notes + "\n")
+        self.query_one("#card", Static).update(card)
+        table = self.query_one("#timeline", DataTable)
+        table.clear()
+        for i, e in enumerate(c.timeline):
+            table.add_row(
+                fmt.local(e.when, tz)[: 10 if e.kind == "purchase" else 16],
+                e.kind,
+                e.text.splitlines()[0] if e.text else "",
+                e.user or "",
+                key=f"{e.ref}:{i}",
+            )
+        if not c.timeline:
+            table.add_row("", "", "nothing yet: n logs a note", "")
+
+    def show_grade(self, grade: str) -> None:
+        self.query_one("#grade", Static).update(Text(grade, style="bold"))
+
+    def _target(self) -> tuple[Target, str] | None:
+        if self.detail is None:
+            return None
+
+        return Target("contact", self.detail.id, self.detail.name), self.detail.name
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def _later(self, action: str) -> bool:
+        """True (and the action kept for when it has loaded) while the contact loads."""
+        if self.detail is None:
+            self.pending = action
+            return True
+        return False
+
+    def action_note(self) -> None:
+        from tinycrm.tui.screens.forms import NoteForm
+
+        if self._later("note"):
+            return
+        target = self._target()
+        if target is not None:
+            self.app.push_screen(NoteForm(*target))
+
+    def action_remind(self) -> None:
+        from tinycrm.tui.screens.forms import ReminderForm
+
+        if self._later("remind"):
+            return
+        target = self._target()
+        if target is not None:
+            self.app.push_screen(ReminderForm(*target))
+
+    def action_purchase(self) -> None:
+        from tinycrm.tui.screens.forms import PurchaseForm
+
+        if self._later("purchase"):
+            return
+        if self.detail is not None:
+            self.app.push_screen(PurchaseForm(self.detail.id, self.detail.name))
+
+    def action_edit(self) -> None:
+        from tinycrm.tui.screens.forms import ContactForm
+
+        if self._later("edit"):
+            return
+        if self.detail is not None:
+            self.app.push_screen(ContactForm(self.detail))

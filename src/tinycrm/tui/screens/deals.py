@@ -1,0 +1,316 @@
+"""Deals: the pipeline as a board, one column per open stage, with each column's count,
+total and weighted total. shift+←/→ moves the highlighted deal a stage, m picks a stage,
+w marks it won, l lost (with a reason); ←/→ change column; enter opens the contact.
+Rotting deals (idle past their stage's rot days) are marked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option, OptionDoesNotExist
+
+from tinycrm.services.context import Ctx
+from tinycrm.services.deals import DealView, StageTotal
+from tinycrm.tui.screens.base import CRMModal, CRMScreen, run_db
+from tinycrm.tui.screens.forms import Field, FormModal, Job
+from tinycrm.tui.widgets import format as fmt
+from tinycrm.tui.widgets.nav import NavBar
+
+PER_COLUMN = 100
+
+
+@dataclass
+class Board:
+    stages: list[StageTotal]  # the open stages, in pipeline order
+    deals: dict[str, list[DealView]]  # by stage name, biggest first
+    currency: str
+
+
+def load_board(ctx: Ctx) -> Board:
+    from tinycrm.services.deals import list_deals, stage_totals
+
+    with ctx.db.read():
+        stages = [s for s in stage_totals(ctx.db, ctx.currency) if s.outcome == "open"]
+        deals = {s.stage: list_deals(ctx.db, stage=s.stage, limit=PER_COLUMN) for s in stages}
+    return Board(stages, deals, ctx.currency)
+
+
+class StageColumn(OptionList):
+    """The deals of one stage."""
+
+    def __init__(self, stage: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.stage = stage
+
+
+class DealsScreen(CRMScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("shift+right", "move(1)", "Move →", key_display="⇧→"),
+        Binding("shift+left", "move(-1)", "Move ←", key_display="⇧←"),
+        Binding("m", "pick", "Move to…"),
+        Binding("w", "won", "Won"),
+        Binding("l", "lost", "Lost"),
+        Binding("left", "column(-1)", "Column ←", show=False),
+        Binding("right", "column(1)", "Column →", show=False),
+        Binding("n", "note", "Note"),
+        Binding("f5", "reload", "Reload", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.board: Board | None = None
+        self.deals: dict[int, DealView] = {}
+        self.follow: int | None = None  # the deal to highlight after the next load
+        self.mounted_stages: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield NavBar("deals")
+        yield Horizontal(id="board")
+        yield Static("", id="board-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        super().reload()
+        current = self._current()
+        if current is not None and self.follow is None:
+            self.follow = current.id
+        run_db(self, load_board, self.show)
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    async def show(self, board: Board) -> None:
+        self.board = board
+        self.deals = {}
+        now = self.crm.store.now()
+        column = self._focused_column()
+        focus_stage = column.stage if column else None
+        names = [s.stage for s in board.stages]
+        if names != self.mounted_stages:  # the first time, or the pipeline was edited
+            self.mounted_stages = names
+            box = self.query_one("#board", Horizontal)
+            await box.remove_children()
+            await box.mount_all(
+                Vertical(
+                    Static("", classes="column-title"),
+                    StageColumn(name, classes="column"),
+                    Static("", classes="more"),
+                    classes="stage",
+                )
+                for name in names
+            )
+        for s, stage_box in zip(board.stages, self.query(".stage"), strict=True):
+            title = Text()
+            title.append(f"{s.stage}\n", style="bold")
+            title.append(f"{s.deals} · {fmt.short_money(s.value_cents)}")
+            title.append(f" · ~{fmt.short_money(s.weighted_cents)}", style="dim")
+            stage_box.query_one(".column-title", Static).update(title)
+            options = []
+            for d in board.deals.get(s.stage, []):
+                self.deals[d.id] = d
+                card = Text()
+                card.append(d.title, style="bold")
+                if d.rots_at is not None and d.rots_at <= now:
+                    card.append(" ⚠ rotting", style="bold red")
+                card.append(f"\n{fmt.money(d.value_cents, d.currency)}")
+                who = d.contact or d.company
+                if who:
+                    card.append(f" · {who}", style="dim")
+                options.append(Option(card, id=str(d.id)))
+            column_list = stage_box.query_one(StageColumn)
+            keep = column_list.highlighted
+            column_list.clear_options()
+            column_list.add_options(options)
+            if options:
+                column_list.highlighted = min(keep or 0, len(options) - 1)
+            more = s.deals - len(options)
+            stage_box.query_one(".more", Static).update(
+                f"… {more} more (tinycrm deal list)" if more > 0 else ""
+            )
+        self._restore(focus_stage)
+        total = sum(s.value_cents for s in board.stages)
+        weighted = sum(s.weighted_cents for s in board.stages)
+        self.query_one("#board-status", Static).update(
+            f"{sum(s.deals for s in board.stages)} open deals · {fmt.money(total, board.currency)}"
+            f" · weighted {fmt.money(weighted, board.currency)}"
+        )
+
+    def _restore(self, stage: str | None) -> None:
+        columns = list(self.query(StageColumn))
+        if not columns:
+            return
+        target = next((c for c in columns if c.stage == stage), columns[0])
+        if self.follow is not None:
+            for c in columns:
+                try:
+                    index = c.get_option_index(str(self.follow))
+                except OptionDoesNotExist:
+                    continue
+                target = c
+                target.highlighted = index
+                break
+            self.follow = None
+        if target.highlighted is None and target.option_count:
+            target.highlighted = 0
+        self.set_focus(target)
+
+    # -- moving around ------------------------------------------------------------------------
+    def _focused_column(self) -> StageColumn | None:
+        return self.focused if isinstance(self.focused, StageColumn) else None
+
+    def _current(self) -> DealView | None:
+        column = self._focused_column()
+        if column is None or column.highlighted is None or not column.option_count:
+            return None
+        option_id = column.get_option_at_index(column.highlighted).id
+        return self.deals.get(int(option_id)) if option_id else None
+
+    def action_column(self, step: int) -> None:
+        columns = list(self.query(StageColumn))
+        column = self._focused_column()
+        if not columns:
+            return
+        index = columns.index(column) if column in columns else 0
+        target = columns[max(0, min(len(columns) - 1, index + step))]
+        if target.highlighted is None and target.option_count:
+            target.highlighted = 0
+        self.set_focus(target)
+
+    # -- changing deals -----------------------------------------------------------------------
+    def _change(self, deal: DealView, job: Job, message: str) -> None:
+        self.follow = deal.id
+
+        def done(result: DealView) -> None:
+            self.notify(message.format(stage=result.stage))
+            self.crm.data_changed()
+
+        run_db(self, job, done, group="write", exclusive=False)
+
+    def action_move(self, step: int) -> None:
+        deal, board = self._current(), self.board
+        if deal is None or board is None:
+            return
+        names = [s.stage for s in board.stages]
+        index = names.index(deal.stage) + step if deal.stage in names else -1
+        if not 0 <= index < len(names):
+            hint = "w marks it won, l lost" if step > 0 else "it is in the first stage"
+            self.notify(f"{deal.title}: {hint}", severity="warning")
+            return
+        stage = names[index]
+        from tinycrm.services.deals import move_deal
+
+        self._change(deal, lambda ctx: move_deal(ctx, deal.id, stage), f"{deal.title} → {{stage}}")
+
+    def action_won(self) -> None:
+        deal = self._current()
+        if deal is None:
+            return
+        from tinycrm.services.deals import close_deal
+
+        self._change(deal, lambda ctx: close_deal(ctx, deal.id, "won"), f"Won: {deal.title} 🎉")
+
+    def action_lost(self) -> None:
+        deal = self._current()
+        if deal is not None:
+            self.app.push_screen(LostForm(deal.id, deal.title))
+
+    def action_pick(self) -> None:
+        deal, board = self._current(), self.board
+        if deal is None or board is None:
+            return
+        from tinycrm.services.deals import move_deal
+
+        def picked(stage: str | None) -> None:
+            if stage and stage != deal.stage:
+                if stage == "Lost":
+                    self.app.push_screen(LostForm(deal.id, deal.title))
+                    return
+                self._change(
+                    deal, lambda ctx: move_deal(ctx, deal.id, stage), f"{deal.title} → {{stage}}"
+                )
+
+        stages = [s.stage for s in board.stages] + ["Won", "Lost"]
+        self.app.push_screen(StagePicker(deal.title, stages, deal.stage), picked)
+
+    def action_note(self) -> None:
+        deal = self._current()
+        if deal is None:
+            return
+        from tinycrm.refs import Target
+        from tinycrm.tui.screens.forms import NoteForm
+
+        self.app.push_screen(NoteForm(Target("deal", deal.id, deal.title), deal.title))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        deal = self.deals.get(int(event.option.id or 0))
+        if deal is not None and deal.contact_id is not None:
+            self.crm.open_contact(deal.contact_id)
+        elif deal is not None:
+            self.notify("This deal has no contact", severity="warning")
+
+
+class LostForm(FormModal):
+    title_text = "Mark lost"
+
+    def __init__(self, deal_id: int, title: str) -> None:
+        self.deal_id = deal_id
+        self.title_text = f"Mark lost · {title}"
+        self.fields = [Field("reason", "Why was it lost?", placeholder="went with a competitor")]
+        super().__init__()
+
+    def build(self) -> Job:
+        from tinycrm.services.deals import close_deal
+
+        reason = self.text("reason", "the reason")
+        deal_id = self.deal_id
+
+        def job(ctx: Ctx) -> Any:
+            return close_deal(ctx, deal_id, "lost", reason=reason)
+
+        return job
+
+    def describe(self, result: Any) -> str:
+        return f"Lost: {result.title} ({result.lost_reason})"
+
+
+class StagePicker(CRMModal[str | None]):
+    """Choose a stage; enter picks, escape cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, stages: list[str], current: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.stages = stages
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form"):
+            yield Static(f"Move {self.title_text} to…", classes="form-title")
+            yield OptionList(
+                *[Option(s + ("  (now)" if s == self.current else ""), id=s) for s in self.stages],
+                id="stages",
+            )
+
+    def on_mount(self) -> None:
+        picker = self.query_one("#stages", OptionList)
+        picker.highlighted = self.stages.index(self.current) if self.current in self.stages else 0
+        self.set_focus(picker)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

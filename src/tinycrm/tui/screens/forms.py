@@ -1,0 +1,424 @@
+"""Modal forms: a note, a reminder, a purchase, a snooze, a contact; and a confirmation.
+
+Each form checks what it can on the UI thread (dates in the WHEN language, amounts) and
+shows the problem under the field; the service runs in a worker and its refusal
+(InvalidInput, Conflict...) appears above the buttons. Enter in the last field or ctrl+s
+saves, escape cancels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, Select, Static
+
+from tinycrm.errors import InvalidInput
+from tinycrm.services.context import Ctx
+from tinycrm.tui.screens.base import CRMModal, run_db
+
+
+class FieldError(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class Field:
+    name: str
+    label: str
+    value: str = ""
+    placeholder: str = ""
+    choices: tuple[str, ...] = ()  # a Select instead of an Input
+
+
+Job = Callable[[Ctx], Any]
+
+
+class FormModal(CRMModal[Any]):
+    """A titled form; subclasses give `fields` and turn the values into a `Job`."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", "Save"),
+    ]
+    title_text = ""
+    fields: list[Field] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form"):
+            yield Label(self.title_text, classes="form-title")
+            for f in self.fields:
+                yield Label(f.label, classes="field-label")
+                if f.choices:
+                    yield Select(
+                        [(c, c) for c in f.choices],
+                        value=f.value or f.choices[0],
+                        allow_blank=False,
+                        id=f.name,
+                    )
+                else:
+                    yield Input(f.value, placeholder=f.placeholder, id=f.name)
+                yield Static("", id=f"{f.name}-error", classes="field-error")
+            yield Static("", id="form-error", classes="field-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Save", variant="primary", id="save")
+                yield Button("Cancel", id="cancel")
+
+    def value(self, name: str) -> str:
+        widget = self.query_one(f"#{name}")
+        if isinstance(widget, Select):
+            return str(widget.value)
+        assert isinstance(widget, Input)
+        return widget.value.strip()
+
+    def build(self) -> Job:
+        raise NotImplementedError
+
+    def describe(self, result: Any) -> str:
+        return "Saved"
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.action_cancel()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        inputs = list(self.query(Input))
+        if event.input is inputs[-1]:
+            self.action_save()
+        else:
+            self.focus_next()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _clear_errors(self) -> None:
+        for error in self.query(".field-error"):
+            assert isinstance(error, Static)
+            error.update("")
+        for widget in self.query(".-invalid"):
+            widget.remove_class("-invalid")
+
+    def action_save(self) -> None:
+        self._clear_errors()
+        try:
+            job = self.build()
+        except FieldError as e:
+            self._field_failed(e.field, str(e))
+            return
+        except InvalidInput as e:
+            self._failed(e)
+            return
+        self.query_one("#save", Button).disabled = True
+        run_db(self, job, self._saved, group="save", failed=self._failed)
+
+    def _field_failed(self, field: str, message: str) -> None:
+        self.query_one(f"#{field}-error", Static).update(message)
+        widget = self.query_one(f"#{field}")
+        widget.add_class("-invalid")
+        self.set_focus(widget)
+
+    def _failed(self, error: Exception) -> None:
+        self.query_one("#save", Button).disabled = False
+        self.query_one("#form-error", Static).update(str(error))
+
+    def _saved(self, result: Any) -> None:
+        self.app.notify(self.describe(result))
+        self.dismiss(result)
+        self.crm.data_changed()
+
+    # helpers for subclasses
+    def when(self, field: str, *, past: bool = False, required: bool = True) -> Any:
+        text = self.value(field)
+        if not text:
+            if required:
+                raise FieldError(field, "say when, e.g. tomorrow 9am, 3d or friday")
+            return None
+        try:
+            return self.crm.store.when(text, past=past)
+        except InvalidInput as e:
+            raise FieldError(field, str(e)) from None
+
+    def text(self, field: str, what: str) -> str:
+        text = self.value(field)
+        if not text:
+            raise FieldError(field, f"{what} can't be empty")
+        return text
+
+
+class NoteForm(FormModal):
+    """Log a note, call, email or meeting (optionally with a follow-up reminder)."""
+
+    title_text = "Log a note"
+
+    def __init__(self, target: Any, label: str) -> None:
+        self.target = target  # a tinycrm.refs.Target
+        self.title_text = f"Log a note · {label}"
+        self.fields = [
+            Field("body", "What happened", placeholder="asked for a quote"),
+            Field("kind", "Kind", "note", choices=("note", "call", "email", "meeting")),
+            Field("happened", "When", "now", placeholder="now, 2h ago, yesterday 15:00"),
+            Field("follow_up", "Follow up (optional)", placeholder="friday, 3d, next week"),
+        ]
+        super().__init__()
+
+    def build(self) -> Job:
+        from tinycrm.services.interactions import log_interaction
+
+        body = self.text("body", "note text")
+        kind = self.value("kind")
+        happened = self.when("happened", past=True)
+        follow_up = self.when("follow_up", required=False)
+        target = self.target
+
+        def job(ctx: Ctx) -> Any:
+            return log_interaction(ctx, target, body, kind=kind, when=happened, follow_up=follow_up)
+
+        return job
+
+    def describe(self, result: Any) -> str:
+        extra = " with a follow-up" if result.follow_up_id else ""
+        return f"Logged a {result.kind}{extra} · {result.target}"
+
+
+class ReminderForm(FormModal):
+    title_text = "Set a reminder"
+
+    def __init__(self, target: Any, label: str) -> None:
+        self.target = target
+        self.title_text = f"Set a reminder · {label}"
+        self.fields = [
+            Field("text", "Remind me to", placeholder="send the proposal"),
+            Field("due", "When", "tomorrow", placeholder="tomorrow 9am, friday, 3d, 明天"),
+            Field("every", "Repeat (optional)", placeholder="weekly, every mon, 15th of month"),
+        ]
+        super().__init__()
+
+    def build(self) -> Job:
+        from tinycrm.services.reminders import add_reminder
+
+        text = self.text("text", "reminder text")
+        due = self.when("due")
+        every = self.value("every") or None
+        if every:
+            from tinycrm.dates import parse_recurrence
+
+            try:
+                parse_recurrence(every)
+            except InvalidInput as e:
+                raise FieldError("every", str(e)) from None
+        target = self.target
+
+        def job(ctx: Ctx) -> Any:
+            return add_reminder(ctx, target, due, text, every=every)
+
+        return job
+
+    def describe(self, result: Any) -> str:
+        return f"Reminder #{result.id} set: {result.text}"
+
+
+class PurchaseForm(FormModal):
+    title_text = "Record a purchase"
+
+    def __init__(self, contact_id: int, label: str) -> None:
+        self.contact_id = contact_id
+        self.title_text = f"Record a purchase · {label}"
+        self.fields = [
+            Field("amount", "Amount", placeholder="1200 or 1,200.50"),
+            Field("on", "Date", "today", placeholder="today, yesterday, 2026-11-01"),
+            Field("note", "What was bought (optional)", placeholder="licences"),
+        ]
+        super().__init__()
+
+    def build(self) -> Job:
+        from tinycrm.dates import parse_date
+        from tinycrm.money import parse_amount
+        from tinycrm.services.purchases import add_purchase
+
+        try:
+            cents = parse_amount(self.value("amount"), allow_zero=False)
+        except InvalidInput as e:
+            raise FieldError("amount", str(e)) from None
+        today = self.crm.store.today()
+        try:
+            on = parse_date(self.value("on") or "today", today=today, past=True)
+        except InvalidInput as e:
+            raise FieldError("on", str(e)) from None
+        note = self.value("note") or None
+        contact_id = self.contact_id
+
+        def job(ctx: Ctx) -> Any:
+            return add_purchase(ctx, contact_id, cents, on=on, note=note)
+
+        return job
+
+    def describe(self, result: Any) -> str:
+        from tinycrm.money import display_money
+
+        amount = display_money(result.amount_cents, result.currency)
+        return f"Purchase: {result.contact} bought {amount}"
+
+
+class SnoozeForm(FormModal):
+    title_text = "Snooze"
+
+    def __init__(self, reminder_id: int, label: str) -> None:
+        self.reminder_id = reminder_id
+        self.title_text = f"Snooze · {label}"
+        self.fields = [Field("until", "Until", "tomorrow", placeholder="2h, tomorrow, monday 9am")]
+        super().__init__()
+
+    def build(self) -> Job:
+        from tinycrm.services.reminders import snooze
+
+        until = self.when("until")
+        rid = self.reminder_id
+
+        def job(ctx: Ctx) -> Any:
+            return snooze(ctx, rid, until)
+
+        return job
+
+    def describe(self, result: Any) -> str:
+        return f"Snoozed #{result.id} · {result.text}"
+
+
+class ConfirmModal(CRMModal[bool]):
+    """Yes or no; y/enter confirms, n/escape declines."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, question: str, detail: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form"):
+            yield Label(self.question, classes="form-title")
+            if self.detail:
+                yield Static(self.detail)
+            with Horizontal(classes="buttons"):
+                yield Button("Yes (y)", variant="error", id="yes")
+                yield Button("No (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.set_focus(self.query_one("#no", Button))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+def _split(text: str, sep: str | None = ",") -> list[str]:
+    return [x.strip() for x in text.split(sep) if x.strip()]
+
+
+class ContactForm(FormModal):
+    """Add a contact, or edit one (`detail` given): only what changed is written, in one
+    transaction."""
+
+    def __init__(self, detail: Any = None) -> None:
+        self.detail = detail
+        d = detail
+        self.title_text = f"Edit {d.name}" if d else "Add a contact"
+        self.fields = [
+            Field("name", "Name", d.name if d else "", "Alice Wong"),
+            Field("emails", "Emails (comma-separated)", ", ".join(d.emails) if d else ""),
+            Field("phones", "Phones (comma-separated)", ", ".join(d.phones) if d else ""),
+            Field("company", "Company", (d.company or "") if d else "", "ACME"),
+            Field("title", "Title", (d.title or "") if d else "", "Head of purchasing"),
+            Field("tags", "Tags (space-separated)", " ".join(d.tags) if d else "", "vip lead"),
+            Field(
+                "every",
+                "Stay in touch every",
+                f"{d.cadence_days}d" if d and d.cadence_days else "",
+                "30d, 2w (empty: no cadence of its own)",
+            ),
+            Field("notes", "Notes", (d.notes or "") if d else ""),
+        ]
+        super().__init__()
+
+    def _cadence(self) -> int | None:
+        text = self.value("every")
+        if not text or text.lower() in ("none", "off", "0"):
+            return None
+        from tinycrm.dates import parse_duration
+
+        try:
+            days = parse_duration(text).days
+        except InvalidInput as e:
+            raise FieldError("every", str(e)) from None
+        if days < 1:
+            raise FieldError("every", "a cadence is at least a day: 1d, 2w, 1mo")
+        return days
+
+    def build(self) -> Job:
+        from tinycrm.services import contacts
+
+        name = self.text("name", "the name")
+        emails, phones = _split(self.value("emails")), _split(self.value("phones"))
+        tags = contacts.normalize_tags(_split(self.value("tags"), None))
+        company, title, notes = self.value("company"), self.value("title"), self.value("notes")
+        cadence = self._cadence()
+        d = self.detail
+        if d is None:
+
+            def add(ctx: Ctx) -> Any:
+                return contacts.add_contact(
+                    ctx,
+                    name=name,
+                    emails=emails,
+                    phones=phones,
+                    company=company or None,
+                    title=title or None,
+                    tags=tags,
+                    notes=notes or None,
+                    cadence_days=cadence,
+                )
+
+            return add
+
+        def changed(new: str, old: str | None) -> str | None:
+            return new if new != (old or "") else None
+
+        def edit(ctx: Ctx) -> Any:
+            with ctx.db.write():
+                fields: dict[str, Any] = {
+                    "name": changed(name, d.name),
+                    "company": changed(company, d.company),
+                    "title": changed(title, d.title),
+                    "notes": changed(notes, d.notes),
+                    "add_emails": [e for e in emails if e not in d.emails],
+                    "remove_emails": [e for e in d.emails if e not in emails],
+                    "add_phones": [p for p in phones if p not in d.phones],
+                    "remove_phones": [p for p in d.phones if p not in phones],
+                }
+                if cadence != d.cadence_days:
+                    fields["cadence_days"] = cadence
+                    fields["clear_cadence"] = cadence is None
+                if any(v for v in fields.values()) or "cadence_days" in fields:
+                    contacts.edit_contact(ctx, d.id, **fields)
+                add = [t for t in tags if t not in d.tags]
+                remove = [t for t in d.tags if t not in tags]
+                if add or remove:
+                    contacts.tag_contact(ctx, d.id, add=add, remove=remove)
+            return d.id
+
+        return edit
+
+    def describe(self, result: Any) -> str:
+        return f"Saved {self.value('name')}"

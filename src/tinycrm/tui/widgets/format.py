@@ -1,0 +1,56 @@
+"""Short renderings shared by the screens: times, money, bars."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from rich.text import Text
+
+
+def due(when: datetime, now: datetime, tz: tzinfo) -> Text:
+    from tinycrm.dates import format_relative
+
+    label = format_relative(when, now=now, tz=tz)
+    return Text(label, style="bold red" if when < now else "")
+
+
+def ago(when: datetime | None, now: datetime, tz: tzinfo) -> str:
+    if when is None:
+        return "never"
+    days = (now.astimezone(tz).date() - when.astimezone(tz).date()).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    if days < 60:
+        return f"{days}d ago"
+    return when.astimezone(tz).date().isoformat()
+
+
+def local(when: datetime | None, tz: tzinfo) -> str:
+    return "" if when is None else when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def money(cents: int, currency: str) -> str:
+    from tinycrm.money import display_money
+
+    return display_money(cents, currency)
+
+
+def short_money(cents: int) -> str:
+    """1234567 cents -> '12.3k'; for tight columns (the exact figure is elsewhere)."""
+    units = cents / 100
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(units) >= size:
+            value = units / size
+            return f"{value:.1f}{suffix}" if abs(value) < 100 else f"{value:.0f}{suffix}"
+    return f"{units:.0f}"
+
+
+def bar(value: int, biggest: int, width: int) -> str:
+    """A horizontal bar of up to `width` cells, with eighths for the last cell."""
+    if biggest <= 0 or value <= 0 or width <= 0:
+        return ""
+    eighths = max(1, round(value * width * 8 / biggest))
+    full, part = divmod(eighths, 8)
+    return "█" * full + ("" if not part else " ▏▎▍▌▋▊▉"[part])

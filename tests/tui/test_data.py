@@ -1,0 +1,71 @@
+"""The TUI's data layer on both backends: what the screens read, and noticing writes made
+by another connection (the store watcher)."""
+
+from __future__ import annotations
+
+import time
+
+from tests.conftest import Runner
+from tests.tui.conftest import seed
+from tinycrm.tui.data import Store, Watcher, load_today
+from tinycrm.tui.screens.contacts import Query, load_page
+
+
+def test_screens_read_the_same_on_both_backends(cli: Runner) -> None:
+    seed(cli)
+    store = Store.open()
+    with store.ctx() as ctx:
+        today = load_today(ctx)
+        first = load_page(ctx, Query(), None, 2, count=True)
+        rest = load_page(ctx, Query(), first.after, 2, count=False)
+        end = load_page(ctx, Query(), rest.after, 2, count=False)
+        found = load_page(ctx, Query.parse("acme tag:vip", "name"), None, 10, count=True)
+        cjk = load_page(ctx, Query("明天"), None, 10, count=True)
+    assert [r.text for r in today.digest.overdue] == ["send the proposal"]
+    assert [s.deals for s in today.pipeline][:4] == [1, 0, 1, 1]
+    assert [c.name for c in first.rows + rest.rows] == [
+        "Alice Wong",
+        "Bob Stone",
+        "Carla Diaz",
+        "王小明",
+    ]
+    assert (first.total, end.rows, end.after) == (4, [], None)  # a full page may have more
+    assert [c.name for c in found.rows] == ["Alice Wong"]
+    assert [c.name for c in cjk.rows] == ["王小明"]
+
+
+def noticed(watcher: Watcher, within: float = 2.0) -> bool:
+    """Whether the watcher notices a change within `within` seconds, polling as the app does."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if watcher.changed():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_the_watcher_notices_another_connection(cli: Runner) -> None:
+    seed(cli)
+    watcher = Watcher(Store.open())
+    try:
+        assert not watcher.changed()  # the first look only remembers
+        assert not noticed(watcher, within=0.3)
+        cli.ok("note", "bob", "called from another terminal")  # a new row
+        assert noticed(watcher)
+        cli.ok("done", "1")  # an update only
+        assert noticed(watcher)
+        cli.ok("contact", "edit", "bob", "--title", "CEO")
+        assert noticed(watcher)
+    finally:
+        watcher.close()
+
+
+def test_grades_are_ranked_once_until_a_purchase(cli: Runner) -> None:
+    seed(cli)
+    store = Store.open()
+    with store.ctx() as ctx:
+        assert store.rankings.grade(ctx, 1) == "RFM 333 need attention · ABC A · rank 1"
+        assert store.rankings.grade(ctx, 2) == ""  # Bob never bought
+        cli.ok("purchase", "add", "bob", "5000", "--date", "2026-11-20")
+        assert store.rankings.grade(ctx, 2).endswith("rank 1")
+        assert store.rankings.grade(ctx, 1).endswith("rank 2")

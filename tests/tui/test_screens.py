@@ -1,0 +1,519 @@
+"""The TUI's main flows under Pilot, on a seeded SQLite store with a frozen clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from tests.conftest import Runner
+from tinycrm.tui import app as app_module
+from tinycrm.tui.app import TinyCRMApp
+from tinycrm.tui.data import Store
+from tinycrm.tui.screens.contact import ContactScreen
+from tinycrm.tui.screens.forms import FormModal
+from tinycrm.tui.screens.help import HelpScreen
+from tinycrm.tui.widgets.pipeline import PipelineBars
+
+Flow = Callable[[Pilot[int], TinyCRMApp], Awaitable[None]]
+
+
+def run(flow: Flow, *, watch: bool = False, size: tuple[int, int] = (100, 32)) -> None:
+    async def main() -> None:
+        app = TinyCRMApp(Store.open(), watch=watch)
+        async with app.run_test(size=size) as pilot:
+            await until(pilot, lambda: getattr(app.screen, "loaded_generation", -1) >= 0)
+            await settle(pilot)
+            await flow(pilot, app)
+
+    asyncio.run(main())
+
+
+async def settle(pilot: Pilot[int]) -> None:
+    """Let the workers finish and their results be drawn (not the store watcher)."""
+    for _ in range(3):
+        await pilot.pause(0.05)
+        workers = [w for w in pilot.app.workers if w.group != "watch" and not w.is_finished]
+        for w in workers:
+            await w.wait()
+    await pilot.pause()
+
+
+async def until(pilot: Pilot[int], cond: Callable[[], Any], timeout: float = 3.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if cond():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the screen never got there")
+
+
+def rows(app: TinyCRMApp, table_id: str) -> list[list[str]]:
+    table = app.screen.query_one(f"#{table_id}", DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def todo(cli: Runner) -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = cli.ok("todo", "--all", "--json").json()
+    return result
+
+
+def test_today_shows_reminders_touches_deals_and_pipeline(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        reminders = rows(app, "reminders")
+        assert [r[2] for r in reminders] == ["send the proposal", "call Bob back", "check in"]
+        assert reminders[0][0] == "3d overdue"
+        assert [r[0] for r in rows(app, "touch")] == ["Alice Wong", "Carla Diaz"]
+        assert "北京 order" in [r[0] for r in rows(app, "deals")]
+        pipeline = str(app.screen.query_one(PipelineBars).render())
+        assert "Proposal" in pipeline and "12.0k" in pipeline
+        await until(pilot, lambda: "Alice Wong" in str(app.screen.query_one("#top").render()))
+
+    run(flow)
+
+
+def test_done_from_today_completes_the_highlighted_reminder(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("d")
+        await settle(pilot)
+        assert [r[2] for r in rows(app, "reminders")] == ["call Bob back", "check in"]
+
+    run(flow)
+    assert [r["text"] for r in todo(Runner())] == ["call Bob back", "check in"]
+
+
+def test_snooze_from_today_takes_a_when(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("down", "s")
+        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        app.screen.query_one("#until").value = ""  # type: ignore[attr-defined]
+        await pilot.press(*"wed 14:00", "enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, FormModal)
+
+    run(flow)
+    bob = next(r for r in todo(Runner()) if r["text"] == "call Bob back")
+    assert bob["due_at"] == "2026-11-25T13:00:00Z" and bob["snoozed"] == 1
+
+
+def test_search_narrows_as_you_type_with_cjk_and_tags(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("2")
+        await settle(pilot)
+        assert len(rows(app, "contacts")) == 4
+        await pilot.press("slash", *"acme")
+        await settle(pilot)
+        assert [r[0] for r in rows(app, "contacts")] == ["Alice Wong", "Carla Diaz"]
+        search = app.screen.query_one("#search")
+        search.value = "明天"  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert [r[0] for r in rows(app, "contacts")] == ["王小明"]
+        search.value = "tag:vip"  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert [r[0] for r in rows(app, "contacts")] == ["Alice Wong"]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(rows(app, "contacts")) == 4
+
+    run(flow)
+
+
+def test_open_a_contact_and_log_a_note(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
+        await settle(pilot)
+        card = str(app.screen.query_one("#card", Static).render())
+        assert "Alice Wong" in card and "alice@acme.example" in card and "#vip" in card
+        assert "2,000.00 EUR in 2 (last 2026-11-02)" in card and "12,000.00 EUR" in card
+        await until(pilot, lambda: "ABC A" in str(app.screen.query_one("#grade").render()))
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        await pilot.press(*"signed the NDA", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ContactScreen)
+        assert rows(app, "timeline")[0][1:3] == ["note", "signed the NDA"]
+
+    run(flow)
+    shown = Runner().ok("contact", "show", "alice", "--json").json()
+    assert shown["timeline"][0]["text"] == "signed the NDA"
+
+
+def test_reminder_form_explains_a_bad_date_inline_then_saves(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        app.open_contact(2)  # Bob
+        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
+        await settle(pilot)
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        form = app.screen
+        await pilot.press(*"send the contract", "tab")
+        form.query_one("#due").value = "tomorow"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "can't read date 'tomorow'" in str(form.query_one("#due-error", Static).render())
+        assert app.screen is form
+        form.query_one("#due").value = "下周一"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ContactScreen)
+
+    run(flow)
+    added = next(r for r in todo(Runner()) if r["text"] == "send the contract")
+    assert added["due_at"] == "2026-11-30T08:00:00Z" and added["target"] == "Bob Stone"
+
+
+def test_purchase_form_refuses_a_negative_amount(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        app.open_contact(2)
+        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
+        await settle(pilot)
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        form = app.screen
+        await pilot.press(*"-5", "ctrl+s")
+        await pilot.pause()
+        assert str(form.query_one("#amount-error", Static).render()) != ""
+        form.query_one("#amount").value = "450.50"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "450.50 EUR" in str(app.screen.query_one("#card", Static).render())
+
+    run(flow)
+
+
+def test_a_write_from_another_process_appears(seeded: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app_module, "POLL_SECONDS", 0.1)
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        assert len(rows(app, "reminders")) == 3
+        await pilot.pause(0.3)  # the watcher has read the store once
+        # another connection, as `tinycrm remind` from another terminal would be
+        await asyncio.to_thread(Runner().ok, "remind", "bob", "today 18:00", "from elsewhere")
+        await until(pilot, lambda: len(rows(app, "reminders")) == 4, timeout=2.0)
+        assert "from elsewhere" in [r[2] for r in rows(app, "reminders")]
+
+    run(flow, watch=True)
+
+
+def test_help_lists_the_keys_of_the_screen_underneath(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        text = str(app.screen.query_one(Static).render())
+        assert "Today" in text and "Snooze" in text and "command palette" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+    run(flow)
+
+
+def test_small_terminal_still_works(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        assert len(rows(app, "reminders")) == 3
+        await pilot.press("2")
+        await settle(pilot)
+        assert len(rows(app, "contacts")) == 4
+
+    run(flow, size=(80, 24))
+
+
+def test_a_broken_store_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    result = Runner()("--db", str(tmp_path), "tui")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: the store path {tmp_path} is a directory, not a file\n"
+
+
+def columns(app: TinyCRMApp) -> dict[str, list[str]]:
+    from tinycrm.tui.screens.deals import StageColumn
+
+    return {
+        c.stage: [str(c.get_option_at_index(i).id) for i in range(c.option_count)]
+        for c in app.screen.query(StageColumn)
+    }
+
+
+def test_move_a_deal_along_the_board_with_shift_arrows(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("3")
+        await until(pilot, lambda: columns(app))
+        board = columns(app)
+        assert list(board) == ["Lead", "Qualified", "Proposal", "Negotiation"]
+        assert board["Lead"] == ["2"]  # Stone pilot
+        await pilot.press("shift+right")
+        await settle(pilot)
+        assert columns(app)["Qualified"] == ["2"]
+        await pilot.press("shift+right")
+        await settle(pilot)
+        assert columns(app)["Proposal"] == ["1", "2"]  # biggest first
+        assert app.screen.focused is not None
+        await pilot.press("shift+left")
+        await settle(pilot)
+        assert columns(app)["Qualified"] == ["2"]
+
+    run(flow)
+    shown = Runner().ok("deal", "show", "2", "--json").json()
+    assert shown["stage"] == "Qualified"
+    assert [h["to"] for h in shown["history"]] == ["Lead", "Qualified", "Proposal", "Qualified"]
+
+
+def test_mark_won_and_lost_with_a_reason(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("3")
+        await until(pilot, lambda: columns(app))
+        await pilot.press("w")  # Stone pilot, in Lead
+        await settle(pilot)
+        assert "2" not in sum(columns(app).values(), [])
+        await pilot.press("right", "right", "right", "l")  # 北京 order, in Negotiation
+        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "can't be empty" in str(app.screen.query_one("#reason-error", Static).render())
+        await pilot.press(*"budget cut", "enter")
+        await settle(pilot)
+        assert columns(app)["Negotiation"] == []
+
+    run(flow)
+    cli = Runner()
+    assert cli.ok("deal", "show", "2", "--json").json()["status"] == "won"
+    lost = cli.ok("deal", "show", "3", "--json").json()
+    assert (lost["status"], lost["lost_reason"]) == ("lost", "budget cut")
+
+
+def test_reminders_screen_lists_by_due_and_marks_done(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("4")
+        await until(pilot, lambda: len(rows(app, "reminder-list")) == 3)
+        listed = rows(app, "reminder-list")
+        assert [r[3] for r in listed] == ["send the proposal", "call Bob back", "check in"]
+        assert listed[0][0] == "3d overdue" and listed[2][4] == "weekly"
+        await pilot.press("o")
+        await until(pilot, lambda: len(rows(app, "reminder-list")) == 1)
+        await pilot.press("o", "down", "down")
+        await until(pilot, lambda: len(rows(app, "reminder-list")) == 3)
+        await pilot.press("down", "down", "d")  # the weekly one: done, and the next one set
+        await settle(pilot)
+        assert [r[1] for r in rows(app, "reminder-list")][-1] == "2026-12-04 09:00"
+
+    run(flow)
+
+
+def test_rankings_show_the_pareto_line_and_filter_by_grade(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("5")
+        await until(pilot, lambda: len(rows(app, "ranking")) == 2)
+        assert [r[1] for r in rows(app, "ranking")] == ["Alice Wong", "Carla Diaz"]
+        pareto = str(app.screen.query_one("#pareto", Static).render())
+        assert "2 customers" in pareto and "the top 20% bring" in pareto
+        await pilot.press("a")  # ABC: A only
+        await until(pilot, lambda: len(rows(app, "ranking")) == 1)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
+
+    run(flow)
+
+
+def test_command_palette_finds_contacts_and_actions(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"wong")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
+        assert app.screen.contact_id == 1  # type: ignore[attr-defined]
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"go to deals")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await until(pilot, lambda: type(app.screen).__name__ == "DealsScreen")
+
+    run(flow)
+
+
+def test_add_a_contact_then_edit_it(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("2")
+        await until(pilot, lambda: len(rows(app, "contacts")) == 4)
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        form = app.screen
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "can't be empty" in str(form.query_one("#name-error", Static).render())
+        await pilot.press(*"Dora Lind", "tab", *"dora@lind.example", "ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
+        await settle(pilot)
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        edit = app.screen
+        edit.query_one("#tags").value = "vip partner"  # type: ignore[attr-defined]
+        edit.query_one("#every").value = "2 weeks"  # type: ignore[attr-defined]
+        edit.query_one("#title").value = "CTO"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
+        await settle(pilot)
+        assert "#partner #vip" in str(app.screen.query_one("#card", Static).render())
+
+    run(flow)
+    dora = Runner().ok("contact", "show", "dora", "--json").json()
+    assert (dora["title"], dora["tags"], dora["cadence_days"]) == ("CTO", ["partner", "vip"], 14)
+    assert dora["emails"] == ["dora@lind.example"]
+
+
+def test_delete_asks_then_can_be_undone(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("2")
+        await until(pilot, lambda: len(rows(app, "contacts")) == 4)
+        await pilot.press("x")
+        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmModal")
+        await pilot.press("y")
+        await until(pilot, lambda: len(rows(app, "contacts")) == 3)
+        await pilot.press("u")
+        await until(pilot, lambda: len(rows(app, "contacts")) == 4)
+        await pilot.press("down", "x")  # the cursor stayed on Bob through the undo: Carla
+        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmModal")
+        await pilot.press("y")
+        await until(pilot, lambda: len(rows(app, "contacts")) == 3)
+        await pilot.press("q")  # quitting carries out the delete still waiting
+
+    run(flow)
+    names = [c["name"] for c in Runner().ok("contact", "list", "--json").json()]
+    assert names == ["Alice Wong", "Bob Stone", "王小明"]
+
+
+def test_the_app_can_open_on_another_screen(seeded: str) -> None:
+    async def main() -> None:
+        app = TinyCRMApp.starting_on("contacts")(Store.open(), watch=False)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await until(pilot, lambda: type(app.screen).__name__ == "ContactsScreen")
+            await until(pilot, lambda: len(rows(app, "contacts")) == 4)
+            await pilot.press("1")
+            await until(pilot, lambda: len(rows(app, "reminders")) == 3)
+
+    asyncio.run(main())
+
+
+def test_enter_in_the_search_box_opens_the_first_match(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("2")
+        await until(pilot, lambda: len(rows(app, "contacts")) == 4)
+        await pilot.press("slash", *"carla", "enter", "n")  # n before the contact has loaded
+        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        assert "Carla Diaz" in str(app.screen.query_one(".form-title", Static).render())
+
+    run(flow)
+
+
+def test_a_locked_store_or_a_bug_is_a_message_not_a_crash(
+    seeded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tinycrm.errors import StoreError
+    from tinycrm.tui.screens import reminders, today
+
+    def locked(*args: object, **kwargs: object) -> None:
+        raise StoreError("the store tinycrm.db stayed locked by another process for 5 s")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    seen: list[str] = []
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        monkeypatch.setattr(app, "notify", lambda message, **kw: seen.append(str(message)))
+        monkeypatch.setattr(today, "load_today", locked)
+        monkeypatch.setattr(reminders, "load_reminders", broken)
+        await pilot.press("f5")
+        await until(pilot, lambda: seen)
+        await pilot.press("4")
+        await until(pilot, lambda: len(seen) == 2)
+        assert app.is_running
+
+    run(flow)
+    assert seen == [
+        "the store tinycrm.db stayed locked by another process for 5 s",
+        "internal error (RuntimeError: boom); rerun with TINYCRM_DEBUG=1",
+    ]
+
+
+def test_clicking_a_screen_name_switches_to_it(seeded: str) -> None:
+    from tinycrm.tui.widgets.nav import NavBar
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.click(NavBar, offset=(27, 0))  # " 3 Deals "
+        await until(pilot, lambda: type(app.screen).__name__ == "DealsScreen")
+
+    run(flow)
+
+
+def test_the_app_on_either_backend_sees_writes_from_elsewhere(
+    cli: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.tui.conftest import seed
+
+    seed(cli)
+    monkeypatch.setattr(app_module, "POLL_SECONDS", 0.1)
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        app.open_contact(2)  # Bob
+        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
+        await settle(pilot)
+        await pilot.pause(0.3)
+        await asyncio.to_thread(cli.ok, "note", "bob", "called from the other terminal")
+        await until(
+            pilot,
+            lambda: rows(app, "timeline")[0][2] == "called from the other terminal",
+            timeout=2.0,
+        )
+
+    run(flow, watch=True)
+
+
+def test_every_screen_loads_on_either_backend(cli: Runner) -> None:
+    from tests.tui.conftest import seed
+
+    seed(cli)
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        assert len(rows(app, "reminders")) == 3
+        await pilot.press("2")
+        await until(pilot, lambda: len(rows(app, "contacts")) == 4)
+        await pilot.press("3")
+        await until(pilot, lambda: sum(len(v) for v in columns(app).values()) == 3)
+        await pilot.press("4")
+        await until(pilot, lambda: len(rows(app, "reminder-list")) == 3)
+        await pilot.press("5")
+        await until(pilot, lambda: len(rows(app, "ranking")) == 2)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
+        await until(pilot, lambda: len(rows(app, "timeline")) == 4)
+
+    run(flow)
+
+
+def test_contacts_change_order(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("2")
+        await until(pilot, lambda: len(rows(app, "contacts")) == 4)
+        names = ["Alice Wong", "Bob Stone", "Carla Diaz", "王小明"]
+        await pilot.press("o")
+        await until(pilot, lambda: [r[0] for r in rows(app, "contacts")] == names[::-1])
+        await pilot.press("o")  # never touched first, then the longest ago
+        untouched = ["Bob Stone", "王小明", "Alice Wong", "Carla Diaz"]
+        await until(pilot, lambda: [r[0] for r in rows(app, "contacts")] == untouched)
+        status = str(app.screen.query_one("#contacts-status", Static).render())
+        assert "longest untouched first" in status
+        await pilot.press("o")  # newest first
+        newest = ["Carla Diaz", "王小明", "Bob Stone", "Alice Wong"]
+        await until(pilot, lambda: [r[0] for r in rows(app, "contacts")] == newest)
+        await pilot.press("slash", *"acme")  # a search keeps the order
+        await until(pilot, lambda: [r[0] for r in rows(app, "contacts")] == names[2::-2])
+
+    run(flow)

@@ -1,0 +1,127 @@
+"""Smoke test of the real program in a real terminal: bare `tinycrm` inside tmux opens the
+app; type into it and read the screen back, as a user would."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.conftest import Runner
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+
+
+class Terminal:
+    def __init__(self, command: list[str], env: dict[str, str], size: tuple[int, int]) -> None:
+        self.name = f"tinycrm-test-{uuid.uuid4().hex[:8]}"
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        line = f"exec env {exports} {shlex.join(command)}"
+        self.tmux("new-session", "-d", "-s", self.name, "-x", str(size[0]), "-y", str(size[1]))
+        self.tmux("set-option", "-t", self.name, "remain-on-exit", "on")
+        self.tmux("respawn-pane", "-k", "-t", self.name, line)
+
+    def tmux(self, *args: str) -> str:
+        for attempt in range(5):
+            done = subprocess.run(["tmux", *args], capture_output=True, text=True)
+            if done.returncode == 0:
+                return done.stdout
+            if "server exited unexpectedly" not in done.stderr:
+                break
+            time.sleep(0.2 * (attempt + 1))  # the previous server was still shutting down
+        raise AssertionError(f"tmux {' '.join(args)}: {done.stderr.strip()}")
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", self.name)
+
+    def keys(self, *keys: str, literal: bool = False) -> None:
+        self.tmux("send-keys", "-t", self.name, *(["-l"] if literal else []), *keys)
+
+    def wait_for(self, text: str, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} never appeared on:\n{screen}")
+            time.sleep(0.05)
+
+    def wait_until(self, check: Callable[[str], bool], timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if check(screen):
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"never got there:\n{screen}")
+            time.sleep(0.05)
+
+    def exited(self) -> bool:
+        return self.tmux("display-message", "-p", "-t", self.name, "#{pane_dead}").strip() == "1"
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+@pytest.fixture
+def terminal_env(sqlite_store: str) -> dict[str, str]:
+    keep = ("TINYCRM_HOME", "TINYCRM_NOW", "TINYCRM_TZ", "TINYCRM_USER", "TINYCRM_DB", "PATH")
+    return {k: os.environ[k] for k in keep if k in os.environ} | {"TERM": "xterm-256color"}
+
+
+@pytest.fixture
+def term(terminal_env: dict[str, str]) -> Iterator[Terminal]:
+    from tests.tui.conftest import seed
+
+    seed(Runner())
+    t = Terminal([sys.executable, "-m", "tinycrm"], terminal_env, (100, 32))
+    try:
+        yield t
+    finally:
+        t.close()
+
+
+def test_bare_tinycrm_on_a_terminal_opens_the_app(term: Terminal) -> None:
+    term.wait_for("Reminders · 1 overdue · 1 today")
+    term.keys("2")
+    term.wait_for("4 contacts")
+    time.sleep(0.5)  # keys sent while Textual still sets up the terminal can be lost
+    term.keys("/")
+    term.keys("acme", literal=True)
+    term.wait_for("2 matching 'acme'")
+    term.keys("Enter")  # opens the first match, Alice Wong
+    term.wait_for("alice@acme.example")
+    term.keys("n")
+    term.wait_for("Log a note · Alice Wong")
+    term.keys("typed in tmux", literal=True)
+    term.keys("C-s")
+    # saved: the form has gone and the note heads the timeline
+    term.wait_until(lambda s: "Log a note" not in s and "note      typed in tmux" in s)
+    term.keys("q")
+    deadline = time.monotonic() + 10
+    while not term.exited():
+        assert time.monotonic() < deadline, term.screen()
+        time.sleep(0.05)
+    shown = Runner().ok("contact", "show", "alice", "--json").json()
+    assert shown["timeline"][0]["text"] == "typed in tmux"
+
+
+def test_no_tui_keeps_the_printed_summary(terminal_env: dict[str, str]) -> None:
+    Runner().ok("contact", "add", "Alice Wong")
+    Runner().ok("remind", "alice", "today 15:00", "call Alice")
+    t = Terminal(
+        [sys.executable, "-m", "tinycrm"], terminal_env | {"TINYCRM_NO_TUI": "1"}, (100, 20)
+    )
+    try:
+        screen = t.wait_for("More: tinycrm todo --all")
+        assert "Due today, Monday 23 November" in screen and "call Alice" in screen
+    finally:
+        t.close()
