@@ -54,6 +54,7 @@ class Settings:
     big_deal_threshold: str | None = None  # an amount in `currency`, e.g. "10000"
     escalate_after: int = 3  # days overdue before a reminder goes to the owner's lead
     clv_years: int = 3  # how long a customer keeps buying, for `rank`'s CLV
+    keep_backups: int = 5  # automatic backups kept per store (before migrations, restores)
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -74,6 +75,9 @@ def load_settings() -> Settings:
     clv_years = raw.get("clv_years", 3)
     if isinstance(clv_years, bool) or not isinstance(clv_years, int) or not 1 <= clv_years <= 50:
         raise InvalidInput(f"clv_years in {path} must be a whole number of years from 1 to 50")
+    keep = raw.get("keep_backups", 5)
+    if isinstance(keep, bool) or not isinstance(keep, int) or not 1 <= keep <= 1000:
+        raise InvalidInput(f"keep_backups in {path} must be a whole number from 1 to 1000")
     return Settings(
         db=raw.get("db"),
         user=raw.get("user"),
@@ -83,6 +87,7 @@ def load_settings() -> Settings:
         big_deal_threshold=None if big is None else str(big),
         escalate_after=escalate,
         clv_years=clv_years,
+        keep_backups=keep,
         raw=raw,
     )
 

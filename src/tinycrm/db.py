@@ -410,38 +410,250 @@ def _migration_lock(db: Db) -> Iterator[None]:
 
 def backup_before_migration(db: Db, revision: str) -> Path | None:
     """Copy the store aside before changing its schema; returns the backup's path."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return auto_backup(db, f"{SCHEMA_HEAD}-from-{revision}")
+
+
+# -- backups ----------------------------------------------------------------------------
+# The primitives live here, below everything, because migrations need them; `tinycrm
+# backup` and `tinycrm restore` (tinycrm.io.backup) build on them.
+
+DEFAULT_KEEP_BACKUPS = 5
+_AUTO = re.compile(
+    r"\.before-[A-Za-z0-9.-]+?-(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<n>\d+))?\.(?:bak|dump)$"
+)
+
+
+def backups_dir(location: Location) -> Path:
+    """Where backups of this store go: `backups/` beside an SQLite file; for PostgreSQL
+    `backups/` in the user data folder (TINYCRM_HOME when set)."""
+    if location.path is not None:
+        return location.path.parent / "backups"
+    from tinycrm.config import data_dir
+
+    return data_dir() / "backups"
+
+
+def backup_stem(location: Location) -> str:
+    """The store's name in its automatic backups: the file name, or pg-HOST-PORT-DBNAME."""
+    if location.path is not None:
+        return location.path.name
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(pg_conninfo(location))
+    raw = f"pg-{parts.hostname or 'local'}-{parts.port or 5432}-{parts.path.lstrip('/')}"
+    return re.sub(r"[^A-Za-z0-9._-]", "_", raw)
+
+
+def make_private_dir(folder: Path) -> None:
+    """Create `folder` (and missing parents) readable by the owner only."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as e:
+        raise StoreError(f"can't create the backup folder {folder}: {e.strerror}") from None
+
+
+def keep_backups() -> int:
+    """How many automatic backups to keep per store (`keep_backups` in the settings)."""
+    from tinycrm.config import load_settings
+
+    return load_settings().keep_backups
+
+
+def auto_backup(db: Db, what: str) -> Path:
+    """An automatic backup of the store, taken before `what` (a migration, a restore),
+    into backups_dir() as `<stem>.before-<what>-<UTC stamp>.bak` (`.dump` for PostgreSQL);
+    then only the newest keep_backups() automatic backups of this store are kept."""
     if db.is_sqlite:
-        assert db.location.path is not None
-        target = db.location.path.with_name(
-            f"{db.location.path.name}.before-{SCHEMA_HEAD}-from-{revision}-{stamp}.bak"
-        )
-        _create_private_file(target)
-        dest = sqlite3.connect(str(target))
+        return auto_backup_sqlite(db.conn, db.location, what)
+    folder = backups_dir(db.location)
+    make_private_dir(folder)
+    target = claim_auto_name(folder, backup_stem(db.location), what, ".dump")
+    try:
+        pg_dump(db.location, target, why="the backup before this change")
+    except BaseException:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        raise
+    rotate_backups(folder, backup_stem(db.location), keep_backups())
+    return target
+
+
+def auto_backup_sqlite(conn: sqlite3.Connection, location: Location, what: str) -> Path:
+    """auto_backup() for an SQLite store, from any connection to it."""
+    folder = backups_dir(location)
+    make_private_dir(folder)
+    stem = backup_stem(location)
+    target = claim_auto_name(folder, stem, what, ".bak")
+    try:
+        sqlite_copy(conn, target, overwrite=True)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        raise
+    rotate_backups(folder, stem, keep_backups())
+    return target
+
+
+def claim_auto_name(folder: Path, stem: str, what: str, ext: str) -> Path:
+    """Create (empty, 0600) and return a fresh automatic backup name, numbered after every
+    automatic backup of the store in the same second, so the newest sorts last."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    same_second = [key[1] for key, _ in _auto_backups(folder, stem) if key[0] == stamp]
+    first = 1 + max(same_second, default=0)
+    for n in range(first, first + 1000):
+        suffix = "" if n == 1 else f"-{n}"
+        target = folder / f"{stem}.before-{what}-{stamp}{suffix}{ext}"
         try:
-            db.conn.backup(dest)
+            os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise StoreError(f"can't write a backup in {folder}: {e.strerror}") from None
+        return target
+    raise StoreError(f"too many backups named {stem}.before-{what}-{stamp} in {folder}")
+
+
+def _auto_backups(folder: Path, stem: str) -> list[tuple[tuple[str, int], Path]]:
+    """The automatic backups of the store named `stem` in `folder`, oldest first."""
+    found = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.name.startswith(stem + "."):
+            continue
+        match = _AUTO.fullmatch(entry.name[len(stem) :])
+        if match is None or entry.is_symlink() or not entry.is_file():
+            continue
+        found.append(((match["stamp"], int(match["n"] or 1)), entry))
+    found.sort()
+    return found
+
+
+def rotate_backups(folder: Path, stem: str, keep: int) -> list[Path]:
+    """Delete all but the newest `keep` automatic backups of the store named `stem`.
+
+    Only files named as auto_backup() names them are candidates, so a backup the user made
+    (`tinycrm backup`, or a renamed copy) is never deleted. Returns what was removed."""
+    found = _auto_backups(folder, stem)
+    removed = []
+    for _, old in found[: max(len(found) - max(keep, 1), 0)]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+            removed.append(old)
+    return removed
+
+
+def sqlite_copy(conn: sqlite3.Connection, target: Path, *, overwrite: bool) -> None:
+    """A consistent copy of the SQLite database behind `conn` (which other processes may be
+    writing) at `target`: SQLite's online backup API in one step (a single read snapshot),
+    into a private temporary file beside `target` that is synced and then renamed into
+    place, so `target` is never half written. The copy is a single file (rollback
+    journal), readable on its own."""
+    tmp = _private_temp(target)
+    try:
+        dest = sqlite3.connect(str(tmp), isolation_level=None)
+        try:
+            conn.backup(dest)
+            dest.execute("PRAGMA journal_mode = DELETE")
         finally:
             dest.close()
-        return target
+        place_file(tmp, target, overwrite=overwrite)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _private_temp(target: Path) -> Path:
+    import tempfile
+
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)  # mkstemp creates it 0600
+    return Path(name)
+
+
+def place_file(tmp: Path, target: Path, *, overwrite: bool) -> None:
+    """Sync `tmp` and move it to `target` atomically (same folder). Without `overwrite`
+    an existing `target` is left alone and FileExistsError raised."""
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if overwrite:
+        os.replace(tmp, target)
+    else:
+        os.link(tmp, target)  # fails if target exists: no check-then-write race
+        os.unlink(tmp)
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+# -- PostgreSQL client tools -------------------------------------------------------------
+def pg_conninfo(location: Location) -> str:
+    """The URL as libpq takes it (no `+psycopg`), password included: never print it."""
+    return re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", location.url or "")
+
+
+def pg_tool(name: str, why: str) -> str:
     import shutil
+
+    found = shutil.which(name)
+    if found is None:
+        raise StoreError(
+            f"{why} needs {name}, which is not installed; install the PostgreSQL client tools"
+            " (the same major version as the server, or newer) and retry"
+        )
+    return found
+
+
+def pg_command_env(location: Location) -> tuple[str, dict[str, str]]:
+    """(conninfo without the password, environment with PGPASSWORD): the password never
+    reaches a command line, where other users could read it in the process list."""
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    conninfo = pg_conninfo(location)
+    parts = urlsplit(conninfo)
+    env = dict(os.environ)
+    if parts.password is not None:
+        env["PGPASSWORD"] = unquote(parts.password)
+        host = parts.netloc.rsplit("@", 1)[1]
+        user = parts.netloc.rsplit("@", 1)[0].split(":", 1)[0]
+        conninfo = urlunsplit(parts._replace(netloc=f"{user}@{host}"))
+    return conninfo, env
+
+
+def run_pg_tool(location: Location, args: list[str], *, what: str) -> bytes:
+    """Run a client tool against the store; its stdout, or a StoreError with the tool's
+    first error line (passwords masked)."""
     import subprocess
 
-    pg_dump = shutil.which("pg_dump")
-    if pg_dump is None:
-        raise StoreError(
-            "the PostgreSQL store needs upgrading, and tinycrm backs it up first with pg_dump, "
-            "which is not installed; install the PostgreSQL client tools and retry"
-        )
-    backup_dir = Path(os.environ.get("TINYCRM_HOME") or Path.home()) / "tinycrm-backups"
-    backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    target = backup_dir / f"pg-before-{SCHEMA_HEAD}-from-{revision}-{stamp}.sql"
-    conninfo = re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", db.location.url or "")
-    _create_private_file(target)
-    with target.open("wb") as out:
-        done = subprocess.run([pg_dump, "--dbname", conninfo], stdout=out, check=False)
+    _, env = pg_command_env(location)
+    done = subprocess.run(args, env=env, capture_output=True, check=False)
     if done.returncode != 0:
-        raise StoreError(f"pg_dump failed (exit {done.returncode}); the store was not upgraded")
-    return target
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"]
+        first = next((line for line in lines if "error" in line.lower()), lines[0])
+        first = re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", first)
+        raise StoreError(f"{what} failed on {location.describe()}: {first}")
+    return done.stdout
+
+
+def pg_dump(location: Location, target: Path, *, why: str, snapshot: str | None = None) -> None:
+    """pg_dump the store into `target` (custom format, for pg_restore)."""
+    tool = pg_tool("pg_dump", why)
+    conninfo, _ = pg_command_env(location)
+    args = [tool, "--format=custom", "--no-owner", "--file", str(target)]
+    if snapshot:
+        args.append(f"--snapshot={snapshot}")
+    run_pg_tool(location, [*args, "--dbname", conninfo], what="pg_dump")
+    with contextlib.suppress(OSError):
+        os.chmod(target, stat.S_IRUSR | stat.S_IWUSR)
 
 
 def alembic_config() -> Any:
