@@ -53,6 +53,7 @@ IN_PROCESS_TARGETS_MS = {"contact": 20.0, "interaction": 150.0}
 SIZE_BUDGET_MIB = 400
 AGENDA_TARGET_MS = 25.0  # the SQL of `next` and `digest` (issue #4)
 RANK_QUERY_TARGET_MS = 400.0  # the aggregation behind `rank` (issue #5)
+TUI_TARGETS = {"paint_ms": 1000.0, "key_ms": 100.0, "rss_mb": 120.0}  # issue #6
 IMPORT_ROWS = 500_000
 IMPORT_TARGET_S = 60.0  # `import purchases` of IMPORT_ROWS rows (issue #5)
 PER_SECTION = 50  # items per digest section in text, Markdown, HTML and mail (digest_format)
@@ -442,6 +443,42 @@ def time_bulk_import(setup: Setup, workdir: Path) -> list[list[object]]:
     return out
 
 
+def time_tui(setup: Setup) -> list[list[object]]:
+    """The full-screen app in tmux at 200x60 and 80x24 (see benchmarks/tui.py)."""
+    import shutil
+
+    if shutil.which("tmux") is None:
+        return [["(tmux is not installed: not measured)", "", "", "", "", ""]]
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import tui as bench
+
+    def row(what: str, values_ms: list[float], target: float) -> list[object]:
+        med = statistics.median(values_ms)
+        p90 = statistics.quantiles(values_ms, n=10, method="inclusive")[-1]
+        verdict = "PASS" if med <= target else "FAIL"
+        return [what, f"{med:.0f}", f"{p90:.0f}", f"≤ {target:g} ms", verdict]
+
+    rows: list[list[object]] = []
+    for size in ((200, 60), (80, 24)):
+        t = bench.measure(setup.source, setup.meta, 5, size)
+        label = f"{size[0]}×{size[1]}"
+        paint = TUI_TARGETS["paint_ms"]
+        rows += [
+            [label, *row("first paint, Today", [x * 1000 for x in t.today], paint)],
+            [label, *row("first paint, Contacts", [x * 1000 for x in t.contacts], paint)],
+            [label, *row("search keystroke", [x * 1000 for x in t.keys], TUI_TARGETS["key_ms"])],
+            [label, *row("page down", [x * 1000 for x in t.scrolls], TUI_TARGETS["key_ms"])],
+        ]
+        peak = t.peak_kb / 1024
+        verdict = "PASS" if peak <= TUI_TARGETS["rss_mb"] else "FAIL"
+        rows.append([
+            label, "memory: after paint / after searching / peak (MB)",
+            f"{t.painted_kb / 1024:.0f} / {t.after_kb / 1024:.0f}", f"{peak:.0f}",
+            f"≤ {TUI_TARGETS['rss_mb']:g} MB", verdict,
+        ])  # fmt: skip
+    return rows
+
+
 # -- reporting --------------------------------------------------------------------------------
 def table(header: Sequence[str], rows: Sequence[Sequence[object]], right: int = 1) -> str:
     """A Markdown table; columns from `right` on are right-aligned."""
@@ -533,6 +570,7 @@ def report(
     imports: list[tuple[str, int]],
     runs: int,
     bulk: list[list[object]],
+    tui: list[list[object]],
 ) -> str:
     box = machine()
     meta = setup.meta
@@ -605,6 +643,14 @@ def report(
         "dates; `german.csv` has a BOM, CRLF, `;`, `31.01.2026` and `1.234,50`. The second "
         "run of `plain.csv` finds every row already stored and skips it.",
         table(["run", "seconds", "rows/s", "imported", "duplicates", "target", "result"], bulk),
+        "## The full-screen app",
+        "`tinycrm tui` in a real terminal (tmux), as its own process on a copy of the store "
+        "(benchmarks/tui.py): first paint is from process start to the first screenful; a "
+        "search keystroke is from the key to the list showing its matches (the words `koch`, "
+        "`wang`, `王` and the common note word, typed one key at a time); page down is a "
+        "screenful of further contacts. Times include tmux's own lag. Median and p90 of 5 "
+        "starts, or of every key.",
+        table(["terminal", "what", "median", "p90", "target", "result"], tui, right=2),
         "## Modules loaded",
         "Heavy modules in `sys.modules` once the command has run (through "
         "`tinycrm.cli.entry.run`, the console script's code path).",
@@ -637,7 +683,9 @@ def main(argv: list[str] | None = None) -> int:
         imports = import_profile(setup.env, ["todo"])
         print(f"timing the import of {IMPORT_ROWS:,} purchases", flush=True)
         bulk = time_bulk_import(setup, Path(tmp))
-        text = report(setup, cmds, probes, loads, imports, args.runs, bulk)
+        print("timing the full-screen app", flush=True)
+        tui = time_tui(setup)
+        text = report(setup, cmds, probes, loads, imports, args.runs, bulk, tui)
     print()
     print(text)
     if args.write:

@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,17 @@ def ms(values: list[float]) -> str:
     )
 
 
+@dataclass
+class TuiTimes:
+    today: list[float]  # seconds from process start to the first screenful
+    contacts: list[float]
+    keys: list[float]  # per search keystroke, until the list shows it
+    scrolls: list[float]
+    painted_kb: int  # resident memory once Contacts is painted
+    after_kb: int  # after the searches and scrolling
+    peak_kb: int
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=ROOT / "benchmarks" / "data" / "bench.db")
@@ -156,11 +168,25 @@ def main() -> None:
     parser.add_argument("--size", default="200x60", help="terminal WIDTHxHEIGHT")
     parser.add_argument("--each", action="store_true", help="print every keystroke's time")
     args = parser.parse_args()
+    width, height = (int(x) for x in args.size.split("x"))
+    meta = json.loads(args.db.with_name("bench.json").read_text())
+    t = measure(args.db, meta, args.runs, (width, height))
+    print(f"tinycrm tui on {meta['counts']['contacts']:,} contacts, terminal {args.size}")
+    print(f"first paint, Today      {ms(t.today)}")
+    print(f"first paint, Contacts   {ms(t.contacts)}")
+    print(f"search keystroke        {ms(t.keys)}   ({len(t.keys)} keys)")
+    if args.each:
+        print("  each key (ms):", " ".join(f"{k * 1000:.0f}" for k in t.keys))
+    print(f"page down (scrolling)   {ms(t.scrolls)}   ({len(t.scrolls)} pages)")
+    print(f"memory after paint      {t.painted_kb / 1024:7.0f} MB")
+    print(f"memory after searching  {t.after_kb / 1024:7.0f} MB")
+    print(f"memory peak             {t.peak_kb / 1024:7.0f} MB")
+
+
+def measure(db: Path, meta: dict[str, Any], runs: int, size: tuple[int, int]) -> TuiTimes:
+    """The app in a real terminal (tmux) on a copy of the store `db`."""
     if shutil.which("tmux") is None:
         sys.exit("needs tmux")
-    width, height = (int(x) for x in args.size.split("x"))
-    size = (width, height)
-    meta = json.loads(args.db.with_name("bench.json").read_text())
     env = {
         "TINYCRM_NOW": meta["now"],
         "TINYCRM_TZ": "Europe/Berlin",
@@ -172,22 +198,22 @@ def main() -> None:
     keep = f"{SESSION}-keep"
     tmux("new-session", "-d", "-s", keep, "sleep 3600")
     try:
-        run_all(args, meta, env, size)
+        return run_all(db, meta, env, runs, size)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", keep], capture_output=True)
 
 
 def run_all(
-    args: argparse.Namespace, meta: dict[str, Any], env: dict[str, str], size: tuple[int, int]
-) -> None:
+    db: Path, meta: dict[str, Any], env: dict[str, str], runs: int, size: tuple[int, int]
+) -> TuiTimes:
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "bench.db"
-        shutil.copy(args.db, store)
+        shutil.copy(db, store)
         env["TINYCRM_HOME"] = str(Path(tmp) / "home")
         stop()
         first_paint(store, env, "today", size)  # warm the page cache
-        today = [first_paint(store, env, "today", size) for _ in range(args.runs)]
-        contacts = [first_paint(store, env, "contacts", size) for _ in range(args.runs)]
+        today = [first_paint(store, env, "today", size) for _ in range(runs)]
+        contacts = [first_paint(store, env, "contacts", size) for _ in range(runs)]
         start(store, env, "contacts", size)
         try:
             wait_for(lambda s: bool(CONTACTS_READY.search(s)))
@@ -196,16 +222,7 @@ def run_all(
             keys, scrolls, after, peak = typing(["koch", "wang", "王", meta["common_word"]])
         finally:
             stop()
-    print(f"tinycrm tui on {meta['counts']['contacts']:,} contacts, terminal {args.size}")
-    print(f"first paint, Today      {ms(today)}")
-    print(f"first paint, Contacts   {ms(contacts)}")
-    print(f"search keystroke        {ms(keys)}   ({len(keys)} keys)")
-    if args.each:
-        print("  each key (ms):", " ".join(f"{k * 1000:.0f}" for k in keys))
-    print(f"page down (scrolling)   {ms(scrolls)}   ({len(scrolls)} pages)")
-    print(f"memory after paint      {painted / 1024:7.0f} MB")
-    print(f"memory after searching  {after / 1024:7.0f} MB")
-    print(f"memory peak             {peak / 1024:7.0f} MB")
+    return TuiTimes(today, contacts, keys, scrolls, painted, after, peak)
 
 
 if __name__ == "__main__":
