@@ -45,7 +45,8 @@ class TodayScreen(CRMScreen):
         with Horizontal(id="today"):
             with Vertical(id="today-left"):
                 yield Static("Reminders", classes="section-title", id="reminders-title")
-                yield self._table("reminders", ("Due", "About", "Reminder", "Repeats"))
+                # what to do before whom it is about: on a narrow screen the table scrolls sideways
+                yield self._table("reminders", ("Due", "Reminder", "About", "Repeats"))
                 yield Static("Stay in touch", classes="section-title", id="touch-title")
                 yield self._table("touch", ("Contact", "Last touch", "Due", "Cadence"))
             with Vertical(id="today-right"):
@@ -91,7 +92,7 @@ class TodayScreen(CRMScreen):
                 (
                     f"r{r.id}",
                     r,
-                    (fmt.due(r.due_at, now, tz), r.about or "", r.text, r.recurrence or ""),
+                    (fmt.due(r.due_at, now, tz), r.text, r.about or "", r.recurrence or ""),
                 )
                 for r in [*d.overdue, *d.today, *d.upcoming]
             ],
