@@ -258,6 +258,9 @@ def test_clv_years_comes_from_the_settings(
     settings_file = tmp_path / "settings.toml"
     settings_file.write_text("clv_years = 5\n", encoding="utf-8")
     monkeypatch.setenv("TINYCRM_SETTINGS", str(settings_file))
+    from tinycrm.cli import state
+
+    state.close()  # the next command reads the settings afresh, as a new process does
     [c] = cli.ok("rank", "--json").json()["customers"]
     # 365.00 x 365 x 5 / 500 days = 1332.25
     assert c["clv"] == "1332.25"
@@ -290,3 +293,17 @@ def test_rank_as_csv_keeps_formulas_inert(cli: Runner, ctx: Ctx) -> None:
     assert [r[2] for r in rows[1:]] == ["Plain Buyer", '\'=HYPERLINK("http://x.example","click")']
     assert rows[1][5] == "20.00"  # money stays a plain decimal
     assert cli("rank", "--format", "csv", "--json").exit_code == 2
+
+
+def test_rank_takes_clv_years_from_the_context(ctx: Ctx) -> None:
+    """The CLI and the full-screen app both build their Ctx from the settings."""
+    import dataclasses
+
+    (cid, *_), *_ = _people(ctx)
+    _buy(ctx, cid, 500, 36_500)
+    five = dataclasses.replace(ctx, clv_years=5)
+    [c] = rank(five, as_of=AS_OF).customers
+    assert c.clv == "1332.25"  # 365.00 x 365 x 5 / 500 days
+    assert rank(five, as_of=AS_OF).summary.clv_years == 5
+    [c] = rank(five, as_of=AS_OF, clv_years=3).customers
+    assert c.clv == "799.35"

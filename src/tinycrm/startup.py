@@ -67,4 +67,5 @@ def open_ctx(db_option: str | None = None, settings: Settings | None = None) -> 
         day_start=day_start,
         big_deal_cents=big,
         escalate_after=settings.escalate_after,
+        clv_years=settings.clv_years,
     )

@@ -44,7 +44,6 @@ _SEGMENT_OF = {(r, f): name for name, rs, fs in SEGMENTS for r in rs for f in fs
 A_BELOW = Fraction(80, 100)
 B_BELOW = Fraction(95, 100)
 PARETO_SHARE = Fraction(20, 100)
-DEFAULT_CLV_YEARS = 3
 
 
 class Customer(NamedTuple):

@@ -41,7 +41,6 @@ def rank(
     a simple CLV, best first. Customers are those with a purchase in the period."""
     import dataclasses
 
-    from tinycrm import config
     from tinycrm.services.value import RankedCustomer
     from tinycrm.services.value import rank as rank_customers
 
@@ -55,7 +54,6 @@ def rank(
         since=day(ctx, since, past=True) if since else None,
         top=top if top is not None else (output.screen_limit(None) if kind == "table" else None),
         segment=segment.strip().lower() if segment else None,
-        clv_years=config.load_settings().clv_years,
     )
     if kind == "json":
         output.emit_json(ranking)

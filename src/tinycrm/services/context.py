@@ -18,6 +18,7 @@ class Ctx:
     day_start: time = time(9, 0)
     big_deal_cents: int | None = None  # open deals worth at least this are "big"
     escalate_after: int = 3  # days overdue before a reminder escalates to the owner's lead
+    clv_years: int = 3  # how long a customer keeps buying, for `rank`'s CLV
     _user_id: int | None = None
 
     @property

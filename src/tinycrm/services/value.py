@@ -104,11 +104,12 @@ def rank(
     since: date | None = None,
     top: int | None = None,
     segment: str | None = None,
-    clv_years: int = v.DEFAULT_CLV_YEARS,
+    clv_years: int | None = None,
 ) -> Ranking:
     """Customers with a purchase before `as_of` (default today) and from `since`, scored
     and sorted best first. `rank` is the place in that order among all customers, so it
-    stays the same when `segment` or `top` leave some out."""
+    stays the same when `segment` or `top` leave some out. `clv_years` defaults to the
+    settings' (`ctx.clv_years`)."""
     if by not in v.ORDERS:
         raise InvalidInput(f"--by must be one of {', '.join(v.ORDERS)}: {by!r}")
     if level not in LEVELS:
@@ -117,6 +118,8 @@ def rank(
         raise InvalidInput(f"no segment {segment!r} (segments: {', '.join(v.SEGMENT_NAMES)})")
     if top is not None and top < 1:
         raise InvalidInput(f"--top must be at least 1: {top}")
+    if clv_years is None:
+        clv_years = ctx.clv_years
     if not 1 <= clv_years <= 50:
         raise InvalidInput(f"clv_years must be between 1 and 50: {clv_years}")
     as_of = as_of or ctx.now.astimezone(ctx.tz).date()
