@@ -78,7 +78,10 @@ class FormModal(CRMModal[Any]):
         return widget.value.strip()
 
     def build(self) -> Job:
-        raise NotImplementedError
+        """What Save does, from the fields' values; every form (NoteForm, ReminderForm,
+        PurchaseForm, SnoozeForm, ContactForm) defines it. Textual's screens have their own
+        metaclass, so this is a plain abstract hook rather than an abc.abstractmethod."""
+        raise NotImplementedError(f"{type(self).__name__} must define build()")
 
     def describe(self, result: Any) -> str:
         return "Saved"
