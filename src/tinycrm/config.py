@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -55,6 +56,8 @@ class Settings:
     escalate_after: int = 3  # days overdue before a reminder goes to the owner's lead
     clv_years: int = 3  # how long a customer keeps buying, for `rank`'s CLV
     keep_backups: int = 5  # automatic backups kept per store (before migrations, restores)
+    # where phone numbers without a country code are ("GB", "US"); default: from the locale
+    phone_region: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -78,6 +81,11 @@ def load_settings() -> Settings:
     keep = raw.get("keep_backups", 5)
     if isinstance(keep, bool) or not isinstance(keep, int) or not 1 <= keep <= 1000:
         raise InvalidInput(f"keep_backups in {path} must be a whole number from 1 to 1000")
+    region = raw.get("phone_region")
+    if region is not None and not (
+        isinstance(region, str) and len(region) == 2 and region.isascii() and region.isalpha()
+    ):
+        raise InvalidInput(f"phone_region in {path} must be a two-letter country code like GB")
     return Settings(
         db=raw.get("db"),
         user=raw.get("user"),
@@ -88,8 +96,21 @@ def load_settings() -> Settings:
         escalate_after=escalate,
         clv_years=clv_years,
         keep_backups=keep,
+        phone_region=region.upper() if region else None,
         raw=raw,
     )
+
+
+def phone_region(settings: Settings) -> str | None:
+    """The settings' phone_region, else the country of the locale (LANG=en_GB.UTF-8: GB)."""
+    if settings.phone_region:
+        return settings.phone_region
+    for var in ("LC_ALL", "LC_CTYPE", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            m = re.match(r"^[a-zA-Z]{2,3}_([a-zA-Z]{2})\b", value)
+            return m.group(1).upper() if m else None
+    return None
 
 
 def default_db_path() -> Path:

@@ -27,8 +27,8 @@ from tinycrm.errors import StoreError
 
 #: The newest schema revision this tinycrm knows, and every revision it can upgrade from.
 #: tests/test_migrations.py checks these against the Alembic scripts.
-SCHEMA_HEAD = "0005"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+SCHEMA_HEAD = "0006"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 
 DEFAULT_BUSY_TIMEOUT_S = 10.0
 

@@ -101,6 +101,12 @@ class Contact(SQLModel, table=True):
     cadence_days: int | None = None
     last_touch_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     touch_due_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    birthday: date | None = None
+    # consent: what the person agreed to and when (free text, e.g. "newsletter, web form");
+    # opted out: they asked not to be contacted, so no stay-in-touch clock runs for them
+    consent: str | None = None
+    consent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    opted_out_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     created_at: datetime = Field(sa_column=_ts())
     updated_at: datetime = Field(sa_column=_ts())
     version: int = 1
@@ -115,15 +121,21 @@ class TagCadence(SQLModel, table=True):
 
 
 class ContactMethod(SQLModel, table=True):
-    """An email address or phone number of a contact; position 0 is the primary one."""
+    """An email address, phone number, web address or postal address of a contact; position
+    0 is the primary one. `value_key` is the exact form (`ref`s look it up); `match_key`
+    the looser one duplicates are found by (tinycrm.identity: plus-addressing, E.164)."""
 
     __tablename__ = "contact_methods"
-    __table_args__ = (Index("ix_contact_methods_kind_key", "kind", "value_key"),)
+    __table_args__ = (
+        Index("ix_contact_methods_kind_key", "kind", "value_key"),
+        Index("ix_contact_methods_kind_match", "kind", "match_key"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int = Field(sa_column=_fk("contacts.id", "CASCADE", nullable=False))
     kind: str  # "email" | "phone"
     value: str
     value_key: str
+    match_key: str | None = None
     label: str | None = None
     position: int = 0
 
@@ -298,3 +310,42 @@ class DigestSent(SQLModel, table=True):
     as_of: date = Field(primary_key=True)
     sent_to: str
     sent_at: datetime = Field(sa_column=_ts())
+
+
+class Merge(SQLModel, table=True):
+    """`tinycrm merge`: the contact that was folded into `kept_id`, as it was, and every row
+    that moved, so that `merge --undo` can put it back (tinycrm.services.merge)."""
+
+    __tablename__ = "merges"
+    id: int | None = Field(default=None, primary_key=True)
+    kept_id: int = Field(sa_column=_fk("contacts.id", "CASCADE", nullable=False))
+    removed_id: int  # no foreign key: that contact is gone until the merge is undone
+    snapshot: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    merged_at: datetime = Field(sa_column=_ts())
+    user_id: int | None = Field(default=None, sa_column=_fk("users.id", "SET NULL", index=False))
+    undone_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Erasure(SQLModel, table=True):
+    """`tinycrm forget`: only that an erasure happened, when and by whom, and how many rows
+    went; nothing that identifies the person."""
+
+    __tablename__ = "erasures"
+    id: int | None = Field(default=None, primary_key=True)
+    erased_at: datetime = Field(sa_column=_ts())
+    user_id: int | None = Field(default=None, sa_column=_fk("users.id", "SET NULL", index=False))
+    summary: str = Field(sa_column=Column(Text, nullable=False))  # JSON counts
+
+
+class AuditEntry(SQLModel, table=True):
+    """One change: who, when, which record, what (`changes` is JSON {field: [old, new]})."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=_ts())
+    user_id: int | None = Field(default=None, sa_column=_fk("users.id", "SET NULL", index=False))
+    entity: str  # contact | company | deal | reminder | interaction | purchase | user | stage
+    entity_id: int
+    action: str  # add | edit | delete | merge | restore | ...
+    changes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

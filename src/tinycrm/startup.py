@@ -68,4 +68,5 @@ def open_ctx(db_option: str | None = None, settings: Settings | None = None) -> 
         big_deal_cents=big,
         escalate_after=settings.escalate_after,
         clv_years=settings.clv_years,
+        phone_region=config.phone_region(settings),
     )

@@ -47,6 +47,9 @@ TABLES = (
     "stage_changes",
     "purchases",
     "digests_sent",
+    "merges",
+    "erasures",
+    "audit_log",
     "search_docs",
 )
 COUNTED = ("contacts", "interactions", "deals", "purchases")

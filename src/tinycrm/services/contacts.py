@@ -8,6 +8,7 @@ from typing import Any
 
 from tinycrm.db import Db, read_day, read_ts
 from tinycrm.errors import Conflict, InvalidInput
+from tinycrm.identity import email_match_key, phone_match_key
 from tinycrm.refs import prefix_match
 from tinycrm.services import clocks, companies, search
 from tinycrm.services.context import Ctx
@@ -202,7 +203,7 @@ def add_contact(
                 "now": db.ts(now),
             },
         )
-        _add_methods(db, contact_id, mails, tels, start=0)
+        _add_methods(db, contact_id, mails, tels, start=0, region=ctx.phone_region)
         for t in tag_list:
             db.execute(
                 "INSERT INTO contact_tags (contact_id, tag) VALUES (:id, :tag)",
@@ -237,7 +238,14 @@ def _refuse_duplicate(db: Db, name: str, emails: list[str], exclude: int | None 
             )
 
 
-def _add_methods(db: Db, contact_id: int, emails: list[str], phones: list[str], start: int) -> None:
+def _add_methods(
+    db: Db,
+    contact_id: int,
+    emails: list[str],
+    phones: list[str],
+    start: int,
+    region: str | None,
+) -> None:
     pos = start
     for kind, values in (("email", emails), ("phone", phones)):
         for v in values:
@@ -249,10 +257,11 @@ def _add_methods(db: Db, contact_id: int, emails: list[str], phones: list[str], 
             )
             if exists:
                 continue
+            match = email_match_key(v) if kind == "email" else phone_match_key(v, region)
             db.execute(
-                "INSERT INTO contact_methods (contact_id, kind, value, value_key, position)"
-                " VALUES (:c, :k, :v, :key, :pos)",
-                {"c": contact_id, "k": kind, "v": v, "key": key, "pos": pos},
+                "INSERT INTO contact_methods (contact_id, kind, value, value_key, match_key,"
+                " position) VALUES (:c, :k, :v, :key, :match, :pos)",
+                {"c": contact_id, "k": kind, "v": v, "key": key, "match": match, "pos": pos},
             )
             pos += 1
 
@@ -625,7 +634,7 @@ def edit_contact(
             " WHERE contact_id = :c",
             {"c": contact_id},
         )
-        _add_methods(db, contact_id, mails, tels, start=int(start))
+        _add_methods(db, contact_id, mails, tels, start=int(start), region=ctx.phone_region)
         if mails or tels or drop_mails or remove_phones:
             db.execute(
                 "UPDATE contacts SET updated_at = :now, version = version + 1 WHERE id = :id",

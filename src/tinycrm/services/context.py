@@ -19,6 +19,7 @@ class Ctx:
     big_deal_cents: int | None = None  # open deals worth at least this are "big"
     escalate_after: int = 3  # days overdue before a reminder escalates to the owner's lead
     clv_years: int = 3  # how long a customer keeps buying, for `rank`'s CLV
+    phone_region: str | None = None  # for phone numbers written without a country code
     _user_id: int | None = None
 
     @property

@@ -35,6 +35,7 @@ from typing import Any
 
 from tinycrm.db import Db
 from tinycrm.errors import InvalidInput
+from tinycrm.identity import email_match_key
 from tinycrm.money import format_cents
 from tinycrm.services import search
 from tinycrm.services.contacts import MAX_NAME
@@ -403,12 +404,12 @@ def _create_contacts(ctx: Ctx, new: list[_NewContact], file: str) -> None:
             {"name": c.name, "key": fold(c.name), "owner": owner, "source": source, "now": now},
         )
         if c.email:
-            methods.append({"c": c.id, "v": c.email})
+            methods.append({"c": c.id, "v": c.email, "m": email_match_key(c.email)})
         search.index(db, "contact", c.id, c.name, None, None, source, None, c.email)
     if methods:
         db.insert_many(
-            "INSERT INTO contact_methods (contact_id, kind, value, value_key, position)"
-            " VALUES (:c, 'email', :v, :v, 0)",
+            "INSERT INTO contact_methods (contact_id, kind, value, value_key, match_key,"
+            " position) VALUES (:c, 'email', :v, :v, :m, 0)",
             methods,
         )
 
