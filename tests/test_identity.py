@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from tinycrm import config
+from tinycrm.errors import InvalidInput
 from tinycrm.identity import email_match_key, name_match_key, name_similarity, phone_match_key
 
 
@@ -81,3 +85,21 @@ def test_accents_fold_and_near_misses_score_high() -> None:
     assert name_match_key("José Núñez") == name_match_key("jose nunez")
     assert name_similarity("Jon Smith", "John Smith") >= 90
     assert name_similarity("Alice Wong", "Bob Stone") < 50
+
+
+def test_phone_region_comes_from_settings_else_the_locale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = tmp_path / "settings.toml"
+    monkeypatch.setenv("TINYCRM_SETTINGS", str(settings))
+    for var in ("LC_ALL", "LC_CTYPE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    assert config.phone_region(config.load_settings()) == "GB"
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    assert config.phone_region(config.load_settings()) is None
+    settings.write_text('phone_region = "us"\n')
+    assert config.phone_region(config.load_settings()) == "US"
+    settings.write_text('phone_region = "USA"\n')
+    with pytest.raises(InvalidInput, match="phone_region in .* two-letter country code"):
+        config.load_settings()
