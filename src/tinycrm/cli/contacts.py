@@ -112,9 +112,7 @@ def contact_add(
         message = f"Added contact #{new_id} {detail.name}{at}"
     elif choice == "skip":
         detail = contacts.get_contact(ctx.db, matches[0].id, timeline=0)
-        message = (
-            f"Skipped: {name} looks like {duplicates.describe(matches)}; nothing was added"
-        )
+        message = f"Skipped: {name} looks like {duplicates.describe(matches)}; nothing was added"
     else:
         assert target is not None
         added = contacts.add_details(

@@ -154,7 +154,8 @@ def any_group_ids(db: Db, kind: str, groups: list[list[tuple[str, bool]]], limit
         return []
     if db.is_sqlite:
         query = " OR ".join(
-            "(" + " AND ".join('"' + t.replace('"', '""') + '"' + ("*" if p else "") for t, p in g)
+            "("
+            + " AND ".join('"' + t.replace('"', '""') + '"' + ("*" if p else "") for t, p in g)
             + ")"
             for g in groups
         )
@@ -165,7 +166,8 @@ def any_group_ids(db: Db, kind: str, groups: list[list[tuple[str, bool]]], limit
         )
     else:
         query = " | ".join(
-            "(" + " & ".join("'" + t.replace("'", "''") + "'" + (":*" if p else "") for t, p in g)
+            "("
+            + " & ".join("'" + t.replace("'", "''") + "'" + (":*" if p else "") for t, p in g)
             + ")"
             for g in groups
         )
