@@ -146,6 +146,7 @@ def _merge_target(name: str, matches: list[duplicates.Match]) -> duplicates.Matc
     """The one contact to fold new details into: the only match, or the only one with an
     exact reason (same email, phone or name)."""
     from tinycrm.errors import Ambiguous
+    from tinycrm.services.duplicates import describe
 
     exact = [m for m in matches if m.score == 100]
     if len(matches) == 1:
@@ -153,7 +154,7 @@ def _merge_target(name: str, matches: list[duplicates.Match]) -> duplicates.Matc
     if len(exact) == 1:
         return exact[0]
     raise Ambiguous(
-        f"several contacts look like {name!r}: {duplicates.describe(matches)};"
+        f"several contacts look like {name!r}: {describe(matches)};"
         " add the details to one with tinycrm contact edit, or choose --on-duplicate skip or"
         " create",
         [("contact", m.id, m.name) for m in matches],
