@@ -64,7 +64,12 @@ def test_merge_keeps_everything(cli: Runner, pair: str) -> None:
     plan = r.json()
     assert plan["merge_id"] == 1 and plan["backup"]
     assert Path(plan["backup"]).exists() and "before-merge" in Path(plan["backup"]).name
-    assert (plan["interactions"], plan["reminders"], plan["deals"], plan["purchases"]) == (1, 1, 1, 1)
+    assert (plan["interactions"], plan["reminders"], plan["deals"], plan["purchases"]) == (
+        1,
+        1,
+        1,
+        1,
+    )
     assert (plan["emails"], plan["phones"], plan["tags"]) == (1, 0, 1)
     assert cli("contact", "show", "#2").exit_code == 1
     a = cli.ok("contact", "show", "#1", "--json", "--timeline", "50").json()
@@ -160,12 +165,21 @@ def test_undo_twice_and_unknown_merges_are_refused(cli: Runner, pair: str) -> No
         (("contact", "add", "alice wong"), 1, "already exists: #1 Alice Wong (same name)"),
         (("contact", "add", "X", "-e", "alice@ACME.com"), 1, "(same email alice@acme.com)"),
         (("contact", "add", "Alice Wong", "--on-duplicate", "maybe"), 2, "--on-duplicate must"),
-        (("contact", "add", "Alice Wong", "--on-duplicate", "skip", "--allow-duplicate"), 2,
-         "give --allow-duplicate or --on-duplicate, not both"),
-        (("contact", "add", "Alice W", "-e", "alice@acme.com", "--on-duplicate", "merge"), 2,
-         "several contacts look like 'Alice W'"),
-        (("contact", "add", "Alice Wong", "-e", "bad", "--on-duplicate", "merge"), 2,
-         "not an email address: 'bad'"),
+        (
+            ("contact", "add", "Alice Wong", "--on-duplicate", "skip", "--allow-duplicate"),
+            2,
+            "give --allow-duplicate or --on-duplicate, not both",
+        ),
+        (
+            ("contact", "add", "Alice W", "-e", "alice@acme.com", "--on-duplicate", "merge"),
+            2,
+            "several contacts look like 'Alice W'",
+        ),
+        (
+            ("contact", "add", "Alice Wong", "-e", "bad", "--on-duplicate", "merge"),
+            2,
+            "not an email address: 'bad'",
+        ),
     ],  # fmt: skip
 )
 def test_refusals_write_nothing(
@@ -202,7 +216,9 @@ def test_on_duplicate_choices(cli: Runner, pair: str) -> None:
         "contact", "add", "Alice Wong", "-e", "alice@new.example", "--tag", "fair",
         "--on-duplicate", "merge",
     )  # fmt: skip
-    assert r.stdout == "Merged into contact #1 Alice Wong: added email alice@new.example, tag fair\n"
+    assert (
+        r.stdout == "Merged into contact #1 Alice Wong: added email alice@new.example, tag fair\n"
+    )
     r = cli.ok("contact", "add", "Alice Wong", "--on-duplicate", "merge")
     assert r.stdout == "Contact #1 Alice Wong already has all of that; nothing changed\n"
     r = cli.ok("contact", "add", "Alice Wong", "--allow-duplicate")

@@ -142,9 +142,12 @@ def test_groups_join_contacts_by_any_shared_key(ctx: Ctx) -> None:
     report = duplicates.find_groups(ctx.db)  # contacts oldest first: the one to keep
     assert (report.contacts, report.groups_total, report.threshold) == (7, 2, 90)
     assert _groups(report) == [
-        (["Alice Wong", "A. Wong", "Ali W"], ["same email alicewong@gmail.com", "same phone +14155550100"]),
+        (
+            ["Alice Wong", "A. Wong", "Ali W"],
+            ["same email alicewong@gmail.com", "same phone +14155550100"],
+        ),
         (["Jon Smith", "John Smith", "Smith, John"], ["same name", "similar name (95)"]),
-    ]  # fmt: skip
+    ]
     strict = duplicates.find_groups(ctx.db, threshold=100)
     assert _groups(strict)[1] == (["John Smith", "Smith, John"], ["same name"])
     assert duplicates.find_groups(ctx.db, limit=1).groups_total == 2

@@ -192,13 +192,9 @@ def _merged_fields(
         sets["notes"] = joined
         show("notes", joined, "both" if a["notes"] else "removed")
     # never lose an opt-out; the relationship began with the earlier; touched at the latest
-    for col, pick_b in (
-        ("opted_out_at", lambda x, y: x is None or _later(y, x)),
-        ("created_at", lambda x, y: _later(y, x)),
-        ("last_touch_at", lambda x, y: x is None or _later(x, y)),
-    ):
+    for col, earliest in (("opted_out_at", True), ("created_at", True), ("last_touch_at", False)):
         va, vb = a[col], b[col]
-        if vb is not None and pick_b(va, vb):
+        if vb is not None and (va is None or (_later(vb, va) if earliest else _later(va, vb))):
             sets[col] = vb
             if col != "last_touch_at":
                 show(col, vb, "removed" if va is None else "both")
@@ -255,7 +251,8 @@ def _prepare(ctx: Ctx, keep_id: int, drop_id: int, prefer: str) -> _Work:
     sets, shown, winner = _merged_fields(db, a, b, prefer)
     moved = {t: _ids(db, t, drop_id) for t in MOVED_TABLES}
     have = {(m["kind"], m["value_key"]) for m in _methods(db, keep_id)}
-    moving, dropped = [], []
+    moving: list[dict[str, Any]] = []
+    dropped: list[dict[str, Any]] = []
     for m in _methods(db, drop_id):
         (dropped if (m["kind"], m["value_key"]) in have else moving).append(m)
     a_tags, b_tags = _tags(db, keep_id), _tags(db, drop_id)
@@ -417,7 +414,8 @@ def undo_merge(ctx: Ctx, merge_id: int, *, backup: bool = True) -> UndoView:
             ids = moved.get(table, [])
             counts[table] = (
                 db.execute(
-                    f"UPDATE {table} SET contact_id = :b WHERE contact_id = :a AND id IN ({_in(ids)})",
+                    f"UPDATE {table} SET contact_id = :b"
+                    f" WHERE contact_id = :a AND id IN ({_in(ids)})",
                     {"a": kept_id, "b": removed_id},
                 ).rowcount
                 if ids
@@ -425,7 +423,8 @@ def undo_merge(ctx: Ctx, merge_id: int, *, backup: bool = True) -> UndoView:
             )
         if moved.get("merges"):
             db.execute(
-                f"UPDATE merges SET kept_id = :b WHERE kept_id = :a AND id IN ({_in(moved['merges'])})",
+                "UPDATE merges SET kept_id = :b"
+                f" WHERE kept_id = :a AND id IN ({_in(moved['merges'])})",
                 {"a": kept_id, "b": removed_id},
             )
         for method_id, position in snap["moved_methods"]:
