@@ -287,3 +287,59 @@ def test_undo_refuses_when_the_removed_id_was_taken_again(sqlite_store: str) -> 
     r = cli("merge", "--undo", "1", "--yes")
     assert r.exit_code == 1
     assert "contact id #2 has been given to another contact since merge 1" in r.stderr
+
+
+def _answer_on_terminal(args: list[str], answers: list[str]) -> str:
+    """Run `tinycrm ARGS` with stdin and stdout on a pty, typing each answer at a prompt
+    (which ends with its default, "[s]: "); the screen text."""
+    import pty
+    import re
+    import select
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tinycrm", *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env=os.environ | {"NO_COLOR": "1", "COLUMNS": "100"},
+    )
+    os.close(follower)
+    screen, pending = b"", list(answers)
+    while True:
+        ready, _, _ = select.select([leader], [], [], 30)
+        if not ready:
+            break
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        screen += data
+        if pending and screen.rstrip().endswith(b"]:"):
+            os.write(leader, pending.pop(0).encode() + b"\r")
+    os.close(leader)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, (err.decode(), screen.decode())
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.decode()).replace("\r\n", "\n")
+
+
+def test_contact_add_on_a_terminal_asks_merge_skip_or_create(pair: str) -> None:
+    screen = _answer_on_terminal(["contact", "add", "Alice Wong", "--tag", "fair"], ["x", "m"])
+    assert screen.startswith("Alice Wong may already be in tinycrm:\n")
+    assert "  1  #1 Alice Wong · Acme GmbH · alice@acme.com · +44 20 7946 0958\n" in screen
+    assert "       same name\n" in screen
+    assert "  2  #2 Alice Wang · alice@acme.com\n       similar name (90)\n" in screen
+    prompt = "[m]erge the new details into #1 (or pick 1-2), [s]kip, or [c]reate anyway? [s]:"
+    assert prompt in screen
+    assert "Answer m, 1-2, s or c." in screen
+    assert screen.endswith("Merged into contact #1 Alice Wong: added tag fair\n")
+    screen = _answer_on_terminal(["contact", "add", "ALICE WONG", "-e", "new@x.example"], ["2"])
+    assert screen.endswith("Merged into contact #2 Alice Wang: added email new@x.example\n")
+    screen = _answer_on_terminal(["contact", "add", "alice wong"], [""])  # the default: skip
+    assert screen.endswith("nothing was added\n")
+    screen = _answer_on_terminal(["contact", "add", "alice wong"], ["c"])
+    assert screen.endswith("Added contact #3 alice wong\n")
+    screen = _answer_on_terminal(["contact", "add", "Bob Jones"], [])  # nothing to ask
+    assert screen == "Added contact #4 Bob Jones\n"

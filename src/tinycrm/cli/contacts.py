@@ -175,7 +175,8 @@ def _ask_duplicate(
     question = (
         f"[m]erge the new details into #{shown[0].id}, [s]kip, or [c]reate anyway?"
         if len(shown) == 1
-        else f"Merge into which ({pick}), [s]kip, or [c]reate anyway?"
+        else f"[m]erge the new details into #{shown[0].id} (or pick {pick}), [s]kip,"
+        " or [c]reate anyway?"
     )
     while True:
         answer = typer.prompt(question, default="s").strip().lower()
@@ -183,11 +184,11 @@ def _ask_duplicate(
             return "skip", None
         if answer in ("c", "create"):
             return "create", None
-        if len(shown) == 1 and answer in ("m", "merge", "1"):
+        if answer in ("m", "merge"):
             return "merge", shown[0]
         if answer.isdigit() and 1 <= int(answer) <= len(shown):
             return "merge", shown[int(answer) - 1]
-        typer.echo(f"Answer {'m' if len(shown) == 1 else pick}, s or c.")
+        typer.echo(f"Answer m{'' if len(shown) == 1 else ', ' + pick}, s or c.")
 
 
 @contact_app.command("list")

@@ -8,8 +8,8 @@ the same name (words folded and sorted: "Wong, Alice" is "alice wong"), a simila
 
 Neither lookup compares everything with everything. `find_matches` reads the indexes:
 `contact_methods (kind, match_key)`, `contacts.name_key`, and for near names the search
-index, asking for contacts that share one whole word of the name and the first letter of
-another ("Jon Smith" finds "John Smith" through "smith" + "j"); only those few are scored.
+index, asking for contacts that share one whole word of the name and the first two letters of
+another ("Jon Smith" finds "John Smith" through "smith" + "jo"); only those few are scored.
 `find_groups` reads every name once and scores pairs only within blocks of the same kind
 (a word plus another word's first letter), never all pairs.
 """
@@ -94,11 +94,11 @@ def _could_reach(a: str, b: str, threshold: int) -> bool:
 
 def name_groups(name: str) -> list[list[tuple[str, bool]]]:
     """The search-index queries that find near-identical names: a whole word and the first
-    letter of another word; a one-word name by its first three letters."""
+    two letters of another word ("smith" + "jo"); a one-word name by its first three."""
     words = list(dict.fromkeys(search_tokens(name)))[:MAX_WORDS]
     if len(words) == 1:
         return [[(words[0][:3], True)]]
-    return [[(w, False), (o[0], True)] for w in words for o in words if o != w]
+    return [[(w, False), (o[:2], True)] for w in words for o in words if o != w]
 
 
 def find_matches(
