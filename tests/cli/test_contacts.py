@@ -58,11 +58,11 @@ def test_duplicate_name_or_email_is_refused_unless_allowed(cli: Runner) -> None:
     r = cli("contact", "add", "ALICE  WONG")
     assert r.exit_code == 1
     assert r.stderr == (
-        "Error: a contact named 'Alice Wong' already exists (#1);"
-        " pass --allow-duplicate to add another\n"
+        "Error: a contact like 'ALICE WONG' already exists: #1 Alice Wong (same name);"
+        " choose with --on-duplicate merge, skip or create\n"
     )
     r = cli("contact", "add", "Alicia", "-e", "ALICE@acme.com")
-    assert r.exit_code == 1 and "alice@acme.com already belongs to 'Alice Wong'" in r.stderr
+    assert r.exit_code == 1 and "#1 Alice Wong (same email alice@acme.com)" in r.stderr
     cli.ok("contact", "add", "Alice Wong", "--allow-duplicate")
     assert len(cli.ok("contact", "list", "--json").json()) == 2
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import tzinfo
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,6 +11,9 @@ from tinycrm.cli import output
 from tinycrm.cli.common import JsonOpt, RefArg, YesOpt, confirm, get_ctx, resolve
 from tinycrm.dates import parse_duration
 from tinycrm.services.contacts import TimelineEntry
+
+if TYPE_CHECKING:
+    from tinycrm.services import duplicates
 
 contact_app = typer.Typer(help="Add, find, show and change contacts.", no_args_is_help=True)
 company_app = typer.Typer(help="Add, find, show and change companies.", no_args_is_help=True)
@@ -50,34 +53,142 @@ def contact_add(
     every: Annotated[
         str | None, typer.Option("--every", help="Stay-in-touch cadence, e.g. 30d, 2w.")
     ] = None,
+    on_duplicate: Annotated[
+        str,
+        typer.Option(
+            "--on-duplicate",
+            help="If it looks like a contact already there (same email, phone or a"
+            " near-identical name): ask (on a terminal; refuse otherwise), merge (add the new"
+            " details to it), skip, or create anyway.",
+        ),
+    ] = "ask",
     allow_duplicate: Annotated[
-        bool, typer.Option("--allow-duplicate", help="Add even if the name or email exists.")
+        bool, typer.Option("--allow-duplicate", help="Same as --on-duplicate create.")
     ] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Add a contact."""
-    from tinycrm.services import contacts
+    """Add a contact (checking first whether it is already there)."""
+    import sys
 
+    from tinycrm.errors import InvalidInput
+    from tinycrm.services import contacts, duplicates
+
+    choice = on_duplicate.strip().lower()
+    if choice not in ON_DUPLICATE:
+        raise InvalidInput(f"--on-duplicate must be one of {', '.join(ON_DUPLICATE)}: {choice!r}")
+    if allow_duplicate:
+        if choice not in ("ask", "create"):
+            raise InvalidInput("give --allow-duplicate or --on-duplicate, not both")
+        choice = "create"
     ctx = get_ctx()
-    new_id = contacts.add_contact(
-        ctx,
-        name=name,
-        emails=email,
-        phones=phone,
-        company=company,
-        title=title,
-        tags=tag,
-        source=source,
-        notes=notes,
-        cadence_days=_cadence(every),
-        allow_duplicate=allow_duplicate,
-    )
-    detail = contacts.get_contact(ctx.db, new_id, timeline=0)
+    cadence = _cadence(every)
+    emails, phones = email or [], phone or []
+    matches: list[duplicates.Match] = []
+    if choice == "merge" or choice == "skip" or (choice == "ask" and sys.stdin.isatty()):
+        name = contacts.check_name(name)
+        contacts.check_methods(emails, phones)
+        matches = duplicates.find_matches(ctx, name=name, emails=emails, phones=phones)
+    target: duplicates.Match | None = None
+    if matches and choice == "ask":
+        choice, target = _ask_duplicate(name, matches)
+    elif matches and choice == "merge":
+        target = _merge_target(name, matches)
+    if not matches or choice == "create":
+        new_id = contacts.add_contact(
+            ctx,
+            name=name,
+            emails=emails,
+            phones=phones,
+            company=company,
+            title=title,
+            tags=tag,
+            source=source,
+            notes=notes,
+            cadence_days=cadence,
+            allow_duplicate=choice == "create",
+        )
+        detail = contacts.get_contact(ctx.db, new_id, timeline=0)
+        at = f" ({detail.company})" if detail.company else ""
+        message = f"Added contact #{new_id} {detail.name}{at}"
+    elif choice == "skip":
+        detail = contacts.get_contact(ctx.db, matches[0].id, timeline=0)
+        message = f"Skipped: {name} looks like {duplicates.describe(matches)}; nothing was added"
+    else:
+        assert target is not None
+        added = contacts.add_details(
+            ctx,
+            target.id,
+            emails=emails,
+            phones=phones,
+            company=company,
+            title=title,
+            tags=tag,
+            source=source,
+            notes=notes,
+            cadence_days=cadence,
+        )
+        detail = contacts.get_contact(ctx.db, target.id, timeline=0)
+        message = (
+            f"Merged into contact #{detail.id} {detail.name}: added {', '.join(added)}"
+            if added
+            else f"Contact #{detail.id} {detail.name} already has all of that; nothing changed"
+        )
     if json_:
         output.emit_json(detail)
     else:
-        at = f" ({detail.company})" if detail.company else ""
-        output.say(f"Added contact #{new_id} {detail.name}{at}")
+        output.say(message)
+
+
+ON_DUPLICATE = ("ask", "merge", "skip", "create")
+
+
+def _merge_target(name: str, matches: list[duplicates.Match]) -> duplicates.Match:
+    """The one contact to fold new details into: the only match, or the only one with an
+    exact reason (same email, phone or name)."""
+    from tinycrm.errors import Ambiguous
+    from tinycrm.services.duplicates import describe
+
+    exact = [m for m in matches if m.score == 100]
+    if len(matches) == 1:
+        return matches[0]
+    if len(exact) == 1:
+        return exact[0]
+    raise Ambiguous(
+        f"several contacts look like {name!r}: {describe(matches)};"
+        " add the details to one with tinycrm contact edit, or choose --on-duplicate skip or"
+        " create",
+        [("contact", m.id, m.name) for m in matches],
+    )
+
+
+def _ask_duplicate(
+    name: str, matches: list[duplicates.Match]
+) -> tuple[str, duplicates.Match | None]:
+    """On a terminal: show the look-alikes and ask whether to merge, skip or create."""
+    shown = matches[:9]
+    typer.echo(f"{name} may already be in tinycrm:")
+    for i, m in enumerate(shown, start=1):
+        about = " · ".join(x for x in (m.company, m.email, m.phone) if x)
+        typer.echo(f"  {i}  #{m.id} {m.name}{' · ' + about if about else ''}")
+        typer.echo(f"       {', '.join(m.reasons)}")
+    pick = "1-" + str(len(shown)) if len(shown) > 1 else "1"
+    question = (
+        f"[m]erge the new details into #{shown[0].id}, [s]kip, or [c]reate anyway?"
+        if len(shown) == 1
+        else f"[m]erge the new details into #{shown[0].id} (or pick {pick}), [s]kip,"
+        " or [c]reate anyway?"
+    )
+    while True:
+        answer = typer.prompt(question, default="s").strip().lower()
+        if answer in ("s", "skip"):
+            return "skip", None
+        if answer in ("c", "create"):
+            return "create", None
+        if answer in ("m", "merge"):
+            return "merge", shown[0]
+        if answer.isdigit() and 1 <= int(answer) <= len(shown):
+            return "merge", shown[int(answer) - 1]
+        typer.echo(f"Answer m{'' if len(shown) == 1 else ', ' + pick}, s or c.")
 
 
 @contact_app.command("list")

@@ -114,6 +114,11 @@ def _check_phones(phones: list[str]) -> list[str]:
     return out
 
 
+def check_methods(emails: list[str], phones: list[str]) -> tuple[list[str], list[str]]:
+    """Emails (normalized) and phones (cleaned), or InvalidInput naming the bad one."""
+    return _check_emails(emails), _check_phones(phones)
+
+
 def normalize_tags(tags: list[str]) -> list[str]:
     out: list[str] = []
     for raw in tags:
@@ -169,8 +174,9 @@ def add_contact(
     cadence_days: int | None = None,
     allow_duplicate: bool = False,
 ) -> int:
-    """Create a contact and return its id. A contact with the same name or email already
-    in the store is refused (Conflict) unless `allow_duplicate`."""
+    """Create a contact and return its id. If it looks like a contact already in the store
+    (tinycrm.services.duplicates: the same email or phone, the same or a near-identical
+    name) it is refused (Conflict) unless `allow_duplicate`."""
     name = check_name(name)
     mails = _check_emails(emails or [])
     tels = _check_phones(phones or [])
@@ -185,7 +191,7 @@ def add_contact(
     db, now = ctx.db, ctx.now
     with db.write():
         if not allow_duplicate:
-            _refuse_duplicate(db, name, mails)
+            _refuse_duplicate(ctx, name, mails, tels)
         company_id = companies.find_or_create(ctx, company) if company else None
         contact_id = db.insert(
             "INSERT INTO contacts (name, name_key, company_id, title, source, owner_id, notes,"
@@ -215,27 +221,99 @@ def add_contact(
     return contact_id
 
 
-def _refuse_duplicate(db: Db, name: str, emails: list[str], exclude: int | None = None) -> None:
-    same = db.one(
-        "SELECT id, name FROM contacts WHERE name_key = :key AND id != :ex LIMIT 1",
-        {"key": fold(name), "ex": exclude or 0},
-    )
-    if same:
+def _refuse_duplicate(ctx: Ctx, name: str, emails: list[str], phones: list[str]) -> None:
+    from tinycrm.services.duplicates import describe, find_matches
+
+    matches = find_matches(ctx, name=name, emails=emails, phones=phones)
+    if matches:
         raise Conflict(
-            f"a contact named {same['name']!r} already exists (#{same['id']});"
-            " pass --allow-duplicate to add another"
+            f"a contact like {name!r} already exists: {describe(matches)};"
+            " choose with --on-duplicate merge, skip or create"
         )
-    for e in emails:
+
+
+def add_details(
+    ctx: Ctx,
+    contact_id: int,
+    *,
+    emails: list[str] | None = None,
+    phones: list[str] | None = None,
+    company: str | None = None,
+    title: str | None = None,
+    tags: list[str] | None = None,
+    source: str | None = None,
+    notes: str | None = None,
+    cadence_days: int | None = None,
+) -> list[str]:
+    """Fold new details into an existing contact (a duplicate caught on entry): emails,
+    phones and tags it lacks are added, and fields it has blank are filled; fields it
+    already has are kept. Returns what was added ("email ann@x.com", "title"...)."""
+    mails = _check_emails(emails or [])
+    tels = _check_phones(phones or [])
+    tag_list = normalize_tags(tags or [])
+    given = {
+        "title": check_text(title, "title"),
+        "source": check_text(source, "source"),
+        "notes": check_text(notes, "notes"),
+    }
+    if cadence_days is not None and not 1 <= cadence_days <= 3650:
+        raise InvalidInput("stay-in-touch cadence must be between 1 and 3650 days")
+    db = ctx.db
+    added: list[str] = []
+    with db.write():
         row = db.one(
-            "SELECT c.id, c.name FROM contact_methods m JOIN contacts c ON c.id = m.contact_id"
-            " WHERE m.kind = 'email' AND m.value_key = :e AND c.id != :ex LIMIT 1",
-            {"e": e, "ex": exclude or 0},
+            "SELECT company_id, title, source, notes, cadence_days FROM contacts WHERE id = :id",
+            {"id": contact_id},
         )
-        if row:
-            raise Conflict(
-                f"{e} already belongs to {row['name']!r} (#{row['id']});"
-                " pass --allow-duplicate to add anyway"
+        if row is None:
+            from tinycrm.errors import NotFound
+
+            raise NotFound(f"no contact with id {contact_id}")
+        sets: dict[str, Any] = {k: v for k, v in given.items() if v and not row[k]}
+        if cadence_days is not None and row["cadence_days"] is None:
+            sets["cadence_days"] = cadence_days
+        if company and company.strip() and row["company_id"] is None:
+            sets["company_id"] = companies.find_or_create(ctx, company)
+        added += ["company" if k == "company_id" else k for k in sets]
+        before = {
+            (m["kind"], m["value_key"])
+            for m in db.all(
+                "SELECT kind, value_key FROM contact_methods WHERE contact_id = :c",
+                {"c": contact_id},
             )
+        }
+        added += [f"email {e}" for e in dict.fromkeys(mails) if ("email", e) not in before]
+        added += [
+            f"phone {p}" for p in dict.fromkeys(tels) if ("phone", phone_key(p)) not in before
+        ]
+        start = db.value(
+            "SELECT coalesce(max(position), -1) + 1 AS n FROM contact_methods"
+            " WHERE contact_id = :c",
+            {"c": contact_id},
+        )
+        _add_methods(db, contact_id, mails, tels, start=int(start), region=ctx.phone_region)
+        have = {
+            r["tag"]
+            for r in db.all("SELECT tag FROM contact_tags WHERE contact_id = :c", {"c": contact_id})
+        }
+        for t in tag_list:
+            if t not in have:
+                db.execute(
+                    "INSERT INTO contact_tags (contact_id, tag) VALUES (:c, :t)",
+                    {"c": contact_id, "t": t},
+                )
+                added.append(f"tag {t}")
+        if not added:
+            return added
+        sets["updated_at"] = db.ts(ctx.now)
+        assigns = ", ".join(f"{k} = :{k}" for k in sets)
+        db.execute(
+            f"UPDATE contacts SET {assigns}, version = version + 1 WHERE id = :id",
+            {**sets, "id": contact_id},
+        )
+        reindex(db, contact_id)
+        clocks.refresh_touch(db, [contact_id])
+    return added
 
 
 def _add_methods(

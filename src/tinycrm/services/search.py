@@ -143,3 +143,38 @@ def search(db: Db, text: str, *, kinds: tuple[str, ...] = KINDS, limit: int = 50
                 for r in rows
             ]
     return hits
+
+
+def any_group_ids(db: Db, kind: str, groups: list[list[tuple[str, bool]]], limit: int) -> list[int]:
+    """Ids of `kind` records matching any of `groups`, each a list of (token, as a prefix)
+    that must all be in the record's text: one index lookup for several alternatives
+    (duplicates uses it to find candidate names without reading every contact)."""
+    groups = [g for g in groups if g]
+    if not groups:
+        return []
+    if db.is_sqlite:
+        query = " OR ".join(
+            "("
+            + " AND ".join('"' + t.replace('"', '""') + '"' + ("*" if p else "") for t, p in g)
+            + ")"
+            for g in groups
+        )
+        rows = db.all(
+            f"SELECT rowid AS id FROM {kind}_fts WHERE {kind}_fts MATCH :q"
+            " ORDER BY rowid DESC LIMIT :n",
+            {"q": query, "n": limit},
+        )
+    else:
+        query = " | ".join(
+            "("
+            + " & ".join("'" + t.replace("'", "''") + "'" + (":*" if p else "") for t, p in g)
+            + ")"
+            for g in groups
+        )
+        rows = db.all(
+            "SELECT ref_id AS id FROM search_docs WHERE kind = :kind"
+            " AND to_tsvector('simple', body) @@ to_tsquery('simple', :q)"
+            " ORDER BY ref_id DESC LIMIT :n",
+            {"kind": kind, "q": query, "n": limit},
+        )
+    return [int(r["id"]) for r in rows]
