@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tinycrm.db import Db
 from tinycrm.errors import Conflict, InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from tinycrm.services.context import Ctx
 
 
 def ensure_user(db: Db, name: str, now: datetime) -> int:
@@ -77,7 +80,9 @@ def add_user(
     email: str | None = None,
     timezone: str | None = None,
     lead: str | None = None,
+    by: Ctx | None = None,
 ) -> UserView:
+    """Add a user; `by` (the context of whoever adds them) signs the audit log entry."""
     from tinycrm.services.contacts import check_name
 
     name = check_name(name, "user name")
@@ -95,7 +100,13 @@ def add_user(
                 "now": db.ts(now),
             },
         )
-        return get_user(db, name)
+        user = get_user(db, name)
+        if by is not None:
+            from tinycrm.services import audit
+
+            fields = {"name": user.name, "email": user.email, "timezone": user.timezone}
+            audit.record(by, "user", user.id, "add", audit.added({**fields, "lead": user.lead}))
+        return user
 
 
 def edit_user(
@@ -105,8 +116,10 @@ def edit_user(
     email: str | None = None,
     timezone: str | None = None,
     lead: str | None = None,
+    by: Ctx | None = None,
 ) -> UserView:
-    """Change a user's email, timezone or lead; an empty string clears it."""
+    """Change a user's email, timezone or lead; an empty string clears it. `by` signs the
+    audit log entry."""
     with db.write():
         user = get_user(db, name)
         sets: dict[str, Any] = {}
@@ -123,7 +136,26 @@ def edit_user(
             raise InvalidInput("nothing to change: give --email, --timezone or --lead")
         assigns = ", ".join(f"{k} = :{k}" for k in sets)
         db.execute(f"UPDATE users SET {assigns} WHERE id = :id", {**sets, "id": user.id})
-        return get_user(db, user.name)
+        changed = get_user(db, user.name)
+        if by is not None:
+            from tinycrm.services import audit
+
+            audit.record(by, "user", user.id, "edit", audit.diff(_fields(user), _fields(changed)))
+        return changed
+
+
+def _fields(u: UserView) -> dict[str, Any]:
+    return {"email": u.email, "timezone": u.timezone, "lead": u.lead}
+
+
+def user_id(db: Db, name: str) -> int:
+    """The id of the user called `name`; InvalidInput listing the users when there is none
+    (for options like --owner and --user, and `assign`)."""
+    found = db.value("SELECT id FROM users WHERE name = :n", {"n": name.strip()})
+    if found is not None:
+        return int(found)
+    names = ", ".join(r["name"] for r in db.all("SELECT name FROM users ORDER BY name"))
+    raise InvalidInput(f"no user called {name.strip()!r} (users: {names or 'none yet'})")
 
 
 def _leads_back(db: Db, lead_id: int, user_id: int) -> bool:
