@@ -533,6 +533,7 @@ def move_deal(
         else:
             action = "reopen" if deal.status != "open" else "move"
         changes = audit.diff(_deal_fields(deal), _deal_fields(moved))
+        changes.pop("probability", None)  # the stage's, which goes with the stage
         audit.record(ctx, "deal", deal_id, action, changes)
         return moved
 

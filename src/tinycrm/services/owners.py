@@ -33,6 +33,8 @@ def assign(ctx: Ctx, kind: str, record_id: int, user: str, *, with_open: bool = 
     deal's open reminders) go along. Each record that changes hands gets an audit entry."""
     if kind not in KINDS:
         raise InvalidInput(f"only a {', '.join(KINDS)} can be assigned: {kind!r}")
+    if with_open and kind == "reminder":
+        raise InvalidInput("--with-open goes with a contact or a deal, not a reminder")
     db = ctx.db
     with db.write():
         new_id = user_id(db, user)
@@ -63,12 +65,10 @@ def assign(ctx: Ctx, kind: str, record_id: int, user: str, *, with_open: bool = 
                 new_id,
                 owner,
             )
-        elif with_open and kind == "deal":
+        elif with_open:
             result.reminders = _hand_over(
                 ctx, "reminder", _open_reminders(ctx, "r.deal_id = :id", record_id), new_id, owner
             )
-        elif with_open:
-            raise InvalidInput("--with-open goes with a contact or a deal, not a reminder")
     return result
 
 
