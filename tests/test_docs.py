@@ -66,6 +66,8 @@ MODULES = [
         "value",
         "imports",
         "reports",
+        "audit",
+        "owners",
     )
 ] + ["tinycrm.io.backup"]  # backup/restore sit above the services, beside the CLI
 

@@ -284,6 +284,18 @@ def test_a_contacts_history_has_its_notes_reminders_and_purchases_newest_first(
     assert [e.action for e in audit.history(ctx.db, "contact", alice, limit=2)] == ["done", "edit"]
 
 
+def test_forgetting_a_contact_deletes_its_entries_and_its_rows_entries_only(ctx: Ctx) -> None:
+    alice = contacts.add_contact(ctx, name="Alice Wong")
+    bob = contacts.add_contact(ctx, name="Bob Stone")
+    interactions.log_interaction(ctx, Target("contact", alice, "Alice Wong"), "hers")
+    reminders.add_reminder(ctx, Target("contact", alice, "A"), ctx.now, "call her")
+    purchases.add_purchase(ctx, alice, 100)
+    interactions.log_interaction(ctx, Target("contact", bob, "Bob Stone"), "his")
+    assert audit.forget_contact(ctx.db, alice) == 4
+    assert audit.history(ctx.db, "contact", alice) == []
+    assert [(e[1], e[2]) for e in entries(ctx)] == [("contact", bob), ("interaction", 2)]
+
+
 def test_a_stale_contact_edit_is_refused_naming_who_and_nothing_is_written(ctx: Ctx) -> None:
     cid = contacts.add_contact(ctx, name="Alice Wong", title="Buyer")
     seen = contacts.get_contact(ctx.db, cid).version

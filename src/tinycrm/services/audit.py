@@ -248,6 +248,25 @@ def stale(
     )
 
 
+def forget_contact(db: Db, contact_id: int) -> int:
+    """Delete the entries of a contact and of its notes, reminders and purchases (what
+    `history` shows for it), for erasing a person; call it before deleting their rows, in
+    the same transaction. Returns how many entries went."""
+    gone = 0
+    with db.write():
+        for child, table in CHILDREN["contact"]:
+            gone += db.execute(
+                f"DELETE FROM audit_log WHERE entity = '{child}' AND entity_id IN"
+                f" (SELECT id FROM {table} WHERE contact_id = :id)",
+                {"id": contact_id},
+            ).rowcount
+        gone += db.execute(
+            "DELETE FROM audit_log WHERE entity = 'contact' AND entity_id = :id",
+            {"id": contact_id},
+        ).rowcount
+    return int(gone)
+
+
 # -- for people ---------------------------------------------------------------------------
 CREATING = ("add", "import")
 _ISO_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
