@@ -41,7 +41,7 @@ def test_history_of_a_contact_reads_old_to_new_in_local_time(cli: Runner) -> Non
     assert out == [
         "2026-11-23 10:00\tsam\tcontact #1 Alice Wong\tedit\ttitle: Buyer → CEO",
         "2026-11-23 10:00\tsam\tnote #1\tadd\tkind: note; body: asked for a quote;"
-        " happened_at: 2026-11-23 10:00; about: contact #1 Alice Wong",
+        " when: 2026-11-23 10:00; about: contact #1 Alice Wong",
         "2026-11-23 10:00\tsam\tcontact #1 Alice Wong\tadd\tname: Alice Wong;"
         " emails: alice@example.com; title: Buyer; owner: sam",
     ]

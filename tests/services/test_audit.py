@@ -235,7 +235,17 @@ def test_reminder_interaction_and_purchase_writes(ctx: Ctx) -> None:
     )
 
 
+def test_adding_users_does_not_make_the_one_adding_them_a_user(ctx: Ctx) -> None:
+    users.add_user(ctx.db, "lea", ctx.now, by=ctx)
+    users.add_user(ctx.db, "sam", ctx.now, lead="lea", by=ctx)
+    assert [(e[0], e[1], e[3]) for e in entries(ctx)] == [
+        (None, "user", "add"),
+        ("sam", "user", "add"),
+    ]
+
+
 def test_users_and_stages(ctx: Ctx) -> None:
+    assert ctx.user_id  # sam has used tinycrm before
     users.add_user(ctx.db, "ana", ctx.now, email="ana@example.com", by=ctx)
     ana_id = users.user_id(ctx.db, "ana")
     assert last(ctx) == (
@@ -442,5 +452,5 @@ def test_describe_shows_times_locally_and_lists_readably(ctx: Ctx) -> None:
                                   "tags": [["a", "b"], []], "notes": [None, "x" * 80]},
     )  # fmt: skip
     assert audit.describe(entry, ctx.tz) == (
-        "due_at: 2026-11-24 09:00 → 2026-11-24 11:00; tags: a, b → —; notes: — → " + "x" * 59 + "…"
+        "due: 2026-11-24 09:00 → 2026-11-24 11:00; tags: a, b → —; notes: — → " + "x" * 59 + "…"
     )

@@ -109,8 +109,13 @@ def _record_label(e: object) -> str:
     if e.entity == "import":
         return f"import of {e.label}" if e.label else "import"
     noun = e.label if e.entity == "interaction" and e.label else e.entity
-    label = "" if e.entity == "interaction" or not e.label else f" {e.label}"
+    label = "" if e.entity == "interaction" or not e.label else f" {_cut(e.label)}"
     return f"{noun} #{e.entity_id}{label}"
+
+
+def _cut(text: str, width: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def assign(

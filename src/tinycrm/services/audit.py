@@ -86,10 +86,20 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> Changes:
     return out
 
 
+CURRENT = -1  # record()'s default actor: the context's user, created on first use
+
+
 def record(
-    ctx: Ctx, entity: str, entity_id: int, action: str, changes: Changes | None = None
+    ctx: Ctx,
+    entity: str,
+    entity_id: int,
+    action: str,
+    changes: Changes | None = None,
+    *,
+    user_id: int | None = CURRENT,
 ) -> None:
-    """Log one change by the current user, now; call inside the write transaction."""
+    """Log one change by the current user (or `user_id`; None for nobody known), now;
+    call inside the write transaction."""
     import json
 
     ctx.db.execute(
@@ -97,7 +107,7 @@ def record(
         " VALUES (:at, :user, :entity, :id, :action, :changes)",
         {
             "at": ctx.db.ts(ctx.now),
-            "user": ctx.user_id,
+            "user": ctx.user_id if user_id == CURRENT else user_id,
             "entity": entity,
             "id": entity_id,
             "action": action,
@@ -288,11 +298,30 @@ def show_value(value: Any, tz: tzinfo, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+#: How fields read in `describe` (JSON keeps the stored names).
+FIELD_NAMES = {
+    "due_at": "due",
+    "done_at": "done",
+    "happened_at": "when",
+    "purchased_on": "date",
+    "cadence_days": "stay in touch (days)",
+    "expected_close": "expected close",
+    "lost_reason": "lost because",
+    "rot_days": "rots after (days)",
+    "contacts_created": "contacts created",
+    "after": "repeats",
+}
+
+
 def describe(entry: HistoryEntry, tz: tzinfo) -> str:
     """`field: old → new; ...` (a new record's fields as `field: new`, a deleted one's as
     `field: old`)."""
     parts = []
-    for name, (old, new) in entry.changes.items():
+    for key, (old, new) in entry.changes.items():
+        name = FIELD_NAMES.get(key, key)
+        if key == "after":  # the next occurrence of a recurring reminder
+            parts.append(f"next after reminder #{new}")
+            continue
         if old is None and entry.action in CREATING:
             parts.append(f"{name}: {show_value(new, tz)}")
         elif new is None and entry.action == "delete":

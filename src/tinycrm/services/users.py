@@ -105,7 +105,8 @@ def add_user(
             from tinycrm.services import audit
 
             fields = {"name": user.name, "email": user.email, "timezone": user.timezone}
-            audit.record(by, "user", user.id, "add", audit.added({**fields, "lead": user.lead}))
+            changes = audit.added({**fields, "lead": user.lead})
+            audit.record(by, "user", user.id, "add", changes, user_id=_actor(by))
         return user
 
 
@@ -140,8 +141,18 @@ def edit_user(
         if by is not None:
             from tinycrm.services import audit
 
-            audit.record(by, "user", user.id, "edit", audit.diff(_fields(user), _fields(changed)))
+            changes = audit.diff(_fields(user), _fields(changed))
+            audit.record(by, "user", user.id, "edit", changes, user_id=_actor(by))
         return changed
+
+
+def _actor(by: Ctx) -> int | None:
+    """Who is adding or changing users, without making them a user on the way: a team
+    set up with `user add` may add its first user before that user's first command."""
+    if by._user_id is not None:
+        return by._user_id
+    found = by.db.value("SELECT id FROM users WHERE name = :n", {"n": by.user_name})
+    return None if found is None else int(found)
 
 
 def _fields(u: UserView) -> dict[str, Any]:
