@@ -68,6 +68,8 @@ MODULES = [
         "reports",
         "duplicates",
         "merge",
+        "audit",
+        "owners",
     )
 ] + ["tinycrm.io.backup"]  # backup/restore sit above the services, beside the CLI
 

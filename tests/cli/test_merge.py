@@ -16,6 +16,10 @@ from tinycrm.db import open_store
 from tinycrm.models import metadata
 
 
+# What a merge and its undo leave behind on purpose: the merge record and the audit log.
+LOGS = ("merges", "audit_log")
+
+
 def dump(url: str, *, without: tuple[str, ...] = ()) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, and the contacts' search index."""
     db = open_store(url)
@@ -103,30 +107,37 @@ def test_prefer_a_keeps_the_first_contacts_fields(cli: Runner, pair: str) -> Non
 
 
 def test_merge_then_undo_restores_the_store_exactly(cli: Runner, pair: str) -> None:
-    before = dump(pair, without=("merges",))
+    before = dump(pair, without=LOGS)
     cli.ok("merge", "alice wong", "#2", "--yes")
-    assert dump(pair, without=("merges",)) != before
+    assert dump(pair, without=LOGS) != before
     r = cli.ok("merge", "--undo", "1", "--yes")
     assert r.stdout.startswith("Undid merge 1: #2 Alice Wang is back with 1 interaction,")
-    assert dump(pair, without=("merges",)) == before
+    assert dump(pair, without=LOGS) == before
     (m,) = cli.ok("merge", "--list", "--json").json()
     assert (m["kept_id"], m["removed_id"], m["removed"]) == (1, 2, "Alice Wang")
     assert m["undone_at"] == "2026-11-23T09:00:00Z"
+    kept = [(e["action"], e["changes"]) for e in cli.ok("history", "#1", "--json").json()]
+    assert kept[:2] == [
+        ("unmerge", {"merged in": ["Alice Wang (#2)", None]}),
+        ("merge", {"merged in": [None, "Alice Wang (#2), merge #1"]} | kept[1][1]),
+    ]
+    back = cli.ok("history", "#2", "--json").json()
+    assert [e["action"] for e in back[:2]] == ["unmerge", "merge"]
     # and it can be merged again, and undone again
     cli.ok("merge", "1", "2", "--yes")
     cli.ok("merge", "--undo", "2", "--yes")
-    assert dump(pair, without=("merges",)) == before
+    assert dump(pair, without=LOGS) == before
 
 
 def test_chained_merges_undo_in_reverse(cli: Runner, pair: str) -> None:
     cli.ok("contact", "add", "Alicia Wong", "-e", "alicia@acme.com", "--on-duplicate", "create")
     cli.ok("note", "#3", "third one")
-    before = dump(pair, without=("merges",))
+    before = dump(pair, without=LOGS)
     cli.ok("merge", "2", "3", "--yes")  # 3 into 2
     cli.ok("merge", "1", "2", "--yes")  # 2 (holding 3's notes and merge 1) into 1
     cli.ok("merge", "--undo", "2", "--yes")
     cli.ok("merge", "--undo", "1", "--yes")
-    assert dump(pair, without=("merges",)) == before
+    assert dump(pair, without=LOGS) == before
 
 
 def test_undo_refuses_when_the_kept_contact_changed(cli: Runner, pair: str) -> None:
@@ -273,9 +284,7 @@ def test_the_real_command_refuses_without_yes_and_merges_with_it(sqlite_store: s
     )
     done = _subprocess(["merge", "--undo", "1", "--yes"])
     assert done.returncode == 0, done.stderr
-    assert dump(sqlite_store, without=("merges",)) == {
-        k: v for k, v in before.items() if k != "merges"
-    }
+    assert dump(sqlite_store, without=LOGS) == {k: v for k, v in before.items() if k not in LOGS}
 
 
 def test_undo_refuses_when_the_removed_id_was_taken_again(sqlite_store: str) -> None:

@@ -40,6 +40,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "tag": ("tinycrm.cli.followups", "tag_app", True),
     "export": ("tinycrm.cli.followups", "export_app", True),
     "user": ("tinycrm.cli.followups", "user_app", True),
+    "assign": ("tinycrm.cli.audit", "assign", False),
+    "history": ("tinycrm.cli.audit", "history", False),
     "report": ("tinycrm.cli.reports", "report_app", True),
     "backup": ("tinycrm.cli.backup", "backup", False),
     "restore": ("tinycrm.cli.backup", "restore", False),

@@ -15,6 +15,34 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (keys in docs/
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Don't ask for confirmation.")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")]
 RefArg = Annotated[str, typer.Argument(help="Id, email or name (a unique prefix is enough).")]
+MineOpt = Annotated[bool, typer.Option("--mine", help="Only what you own.")]
+OwnerOpt = Annotated[str | None, typer.Option("--owner", help="Only what this user owns.")]
+IfVersionOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--if-version",
+        min=1,
+        help="Only if the record is still at this version (from show --json); else exit 1.",
+    ),
+]
+
+
+def owner_name(ctx: Ctx, owner: str | None, mine: bool) -> str | None:
+    """The user `--owner NAME` or `--mine` names (checked: an unknown name is an error that
+    lists the users), or None for everyone's."""
+    if owner is not None and mine:
+        from tinycrm.errors import InvalidInput
+
+        raise InvalidInput("give --mine or --owner, not both")
+    if mine:
+        ctx.user_id  # noqa: B018 - you exist from your first command on
+        return ctx.user_name
+    if owner is None:
+        return None
+    from tinycrm.services.users import user_id
+
+    user_id(ctx.db, owner)
+    return owner.strip()
 
 
 def table_format(fmt: str, json_: bool) -> str:
@@ -72,12 +100,16 @@ def confirm(question: str, yes: bool) -> None:
 
 
 __all__ = [
+    "IfVersionOpt",
     "JsonOpt",
+    "MineOpt",
+    "OwnerOpt",
     "RefArg",
     "YesOpt",
     "confirm",
     "day",
     "get_ctx",
+    "owner_name",
     "parse_id",
     "resolve",
     "when",

@@ -8,7 +8,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import JsonOpt, RefArg, YesOpt, confirm, get_ctx, resolve
+from tinycrm.cli.common import (
+    IfVersionOpt,
+    JsonOpt,
+    MineOpt,
+    OwnerOpt,
+    RefArg,
+    YesOpt,
+    confirm,
+    get_ctx,
+    owner_name,
+    resolve,
+)
 from tinycrm.dates import parse_duration
 from tinycrm.services.contacts import TimelineEntry
 
@@ -194,9 +205,8 @@ def _ask_duplicate(
 @contact_app.command("list")
 def contact_list(
     tag: Annotated[str | None, typer.Option("--tag", help="Only contacts with this tag.")] = None,
-    owner: Annotated[
-        str | None, typer.Option("--owner", help="Only contacts of this user.")
-    ] = None,
+    owner: OwnerOpt = None,
+    mine: MineOpt = False,
     company: Annotated[
         str | None, typer.Option("--company", "-c", help="Only people at this company.")
     ] = None,
@@ -210,6 +220,7 @@ def contact_list(
     from tinycrm.services import contacts
 
     ctx = get_ctx()
+    owner = owner_name(ctx, owner, mine)
     company_id = resolve(ctx, company, ("company",)).id if company else None
     rows = contacts.list_contacts(
         ctx.db, tag=tag, owner=owner, company_id=company_id, starts=starts, limit=limit
@@ -334,6 +345,7 @@ def contact_edit(
     every: Annotated[
         str | None, typer.Option("--every", help="Stay-in-touch cadence (30d) or 'none'.")
     ] = None,
+    if_version: IfVersionOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Change a contact's fields."""
@@ -356,6 +368,7 @@ def contact_edit(
         remove_emails=rm_email,
         add_phones=phone,
         remove_phones=rm_phone,
+        expected_version=if_version,
     )
     detail = contacts.get_contact(ctx.db, target.id, timeline=0)
     if json_:
@@ -509,6 +522,7 @@ def company_edit(
     phone: Annotated[str | None, typer.Option("--phone", "-p", help="Phone ('' to clear).")] = None,
     website: Annotated[str | None, typer.Option("--website", help="Website ('' to clear).")] = None,
     notes: Annotated[str | None, typer.Option("--notes", help="Notes ('' to clear).")] = None,
+    if_version: IfVersionOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Change a company's fields."""
@@ -517,7 +531,14 @@ def company_edit(
     ctx = get_ctx()
     target = resolve(ctx, ref, ("company",))
     companies.edit_company(
-        ctx, target.id, name=name, domain=domain, phone=phone, website=website, notes=notes
+        ctx,
+        target.id,
+        name=name,
+        domain=domain,
+        phone=phone,
+        website=website,
+        notes=notes,
+        expected_version=if_version,
     )
     detail = companies.get_company(ctx.db, target.id)
     if json_:

@@ -7,7 +7,16 @@ from typing import Annotated, Any
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import JsonOpt, day, get_ctx, resolve
+from tinycrm.cli.common import (
+    IfVersionOpt,
+    JsonOpt,
+    MineOpt,
+    OwnerOpt,
+    day,
+    get_ctx,
+    owner_name,
+    resolve,
+)
 from tinycrm.refs import Target
 from tinycrm.services.context import Ctx
 
@@ -80,7 +89,8 @@ def deal_add(
 def deal_list(
     stage: Annotated[str | None, typer.Option("--stage", "-s", help="Only this stage.")] = None,
     status: Annotated[str, typer.Option("--status", help="open, won, lost or all.")] = "open",
-    owner: Annotated[str | None, typer.Option("--owner", help="Only this user's deals.")] = None,
+    owner: OwnerOpt = None,
+    mine: MineOpt = False,
     ref: Annotated[
         str | None, typer.Option("--contact", "-c", help="Only deals with this contact.")
     ] = None,
@@ -104,7 +114,7 @@ def deal_list(
     filters: dict[str, Any] = {
         "status": None if status == "all" else status,
         "stage": stage,
-        "owner": owner,
+        "owner": owner_name(ctx, owner, mine),
         "contact_id": contact_id,
     }
     shown = limit if json_ else output.screen_limit(limit)
@@ -181,6 +191,7 @@ def deal_edit(
         int | None, typer.Option("--probability", min=0, max=100, help="Win probability %.")
     ] = None,
     close: Annotated[str | None, typer.Option("--close", help="Expected close date.")] = None,
+    if_version: IfVersionOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Change a deal's title, value, probability or expected close."""
@@ -196,6 +207,7 @@ def deal_edit(
         currency=parse_currency(currency) if currency else None,
         probability=probability,
         expected_close=day(ctx, close) if close else None,
+        expected_version=if_version,
     )
     _show_one(ctx, d, json_, "Updated")
 

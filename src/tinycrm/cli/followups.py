@@ -396,7 +396,7 @@ def user_add(
     from tinycrm.services.users import add_user
 
     ctx = get_ctx()
-    u = add_user(ctx.db, name, ctx.now, email=email, timezone=timezone, lead=lead)
+    u = add_user(ctx.db, name, ctx.now, email=email, timezone=timezone, lead=lead, by=ctx)
     if json_:
         output.emit_json(u)
         return
@@ -414,7 +414,8 @@ def user_edit(
     """Change a user's email, timezone or lead."""
     from tinycrm.services.users import edit_user
 
-    u = edit_user(get_ctx().db, name, email=email, timezone=timezone, lead=lead)
+    ctx = get_ctx()
+    u = edit_user(ctx.db, name, email=email, timezone=timezone, lead=lead, by=ctx)
     if json_:
         output.emit_json(u)
         return

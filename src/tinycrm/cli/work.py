@@ -128,6 +128,9 @@ def todo(
         int, typer.Option("--days", "-d", min=0, help="Also what is due in the next N days.")
     ] = 0,
     mine: Annotated[bool, typer.Option("--mine", help="Only my reminders.")] = False,
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="Only this user's reminders.")
+    ] = None,
     limit: Annotated[
         int | None,
         typer.Option(
@@ -145,6 +148,11 @@ def todo(
     ctx = get_ctx()
     until = None if all_ else _end_of_day(ctx, days)
     filters: dict[str, Any] = {"overdue_only": overdue, "until": until, "mine": mine}
+    if owner is not None:
+        from tinycrm.cli.common import owner_name
+        from tinycrm.services.users import user_id
+
+        filters["owner_id"] = user_id(ctx.db, owner_name(ctx, owner, mine) or owner)
     shown = limit if json_ else output.screen_limit(limit)
     rows = list_reminders(ctx, **filters, limit=shown)
     if json_:

@@ -9,7 +9,7 @@ from typing import Any
 from tinycrm.db import Db, read_ts
 from tinycrm.errors import Conflict, InvalidInput, NotFound
 from tinycrm.refs import prefix_match, resolve
-from tinycrm.services import search
+from tinycrm.services import audit, search
 from tinycrm.services.context import Ctx
 from tinycrm.text import clean, fold
 
@@ -34,6 +34,7 @@ class CompanyDetail:
     owner: str | None
     created_at: datetime | None
     updated_at: datetime | None
+    version: int  # changes on every edit; pass it back as expected_version
     contacts: list[dict[str, Any]] = field(default_factory=list)
     open_deals: list[dict[str, Any]] = field(default_factory=list)
     purchases_total: dict[str, str] = field(default_factory=dict)
@@ -81,22 +82,23 @@ def add_company(
             raise Conflict(
                 f"a company named {same['name']!r} already exists (company:{same['id']})"
             )
+        values = {
+            "name": name,
+            "domain": _opt(domain),
+            "phone": _opt(phone),
+            "website": _opt(website),
+            "notes": _opt(notes),
+        }
         company_id = db.insert(
             "INSERT INTO companies (name, name_key, domain, phone, website, notes, owner_id,"
-            " created_at, updated_at, version) VALUES (:name, :key, :domain, :phone, :web,"
+            " created_at, updated_at, version) VALUES (:name, :key, :domain, :phone, :website,"
             " :notes, :owner, :now, :now, 1) RETURNING id",
-            {
-                "name": name,
-                "key": fold(name),
-                "domain": _opt(domain),
-                "phone": _opt(phone),
-                "web": _opt(website),
-                "notes": _opt(notes),
-                "owner": ctx.user_id,
-                "now": db.ts(ctx.now),
-            },
+            {**values, "key": fold(name), "owner": ctx.user_id, "now": db.ts(ctx.now)},
         )
         reindex(db, company_id)
+        audit.record(
+            ctx, "company", company_id, "add", audit.added({**values, "owner": ctx.user_name})
+        )
     return company_id
 
 
@@ -175,6 +177,7 @@ def get_company(db: Db, company_id: int) -> CompanyDetail:
         owner=r["owner"],
         created_at=read_ts(r["created_at"]),
         updated_at=read_ts(r["updated_at"]),
+        version=int(r["version"]),
         contacts=[{"id": p["id"], "name": p["name"], "title": p["title"]} for p in people],
         open_deals=[
             {
@@ -199,7 +202,10 @@ def edit_company(
     phone: str | None = None,
     website: str | None = None,
     notes: str | None = None,
+    expected_version: int | None = None,
 ) -> None:
+    """Change the given fields ('' clears one). With `expected_version`, a company changed
+    since the caller read it is refused (Conflict) instead of overwritten."""
     db = ctx.db
     sets: dict[str, Any] = {}
     if name is not None:
@@ -216,6 +222,16 @@ def edit_company(
     if not sets:
         raise InvalidInput("nothing to change: give at least one option (see --help)")
     with db.write():
+        old = db.one(
+            "SELECT name, domain, phone, website, notes, version FROM companies WHERE id = :id",
+            {"id": company_id},
+        )
+        if old is None:
+            raise NotFound(f"no company with id {company_id}")
+        if expected_version is not None and int(old["version"]) != expected_version:
+            raise audit.stale(
+                ctx, "company", company_id, old["name"], expected_version, int(old["version"])
+            )
         if "name_key" in sets:
             same = db.one(
                 "SELECT id, name FROM companies WHERE name_key = :k AND id != :id",
@@ -223,14 +239,14 @@ def edit_company(
             )
             if same:
                 raise Conflict(f"a company named {same['name']!r} already exists")
+        new = {k: v for k, v in sets.items() if k != "name_key"}
         sets["updated_at"] = db.ts(ctx.now)
         assigns = ", ".join(f"{k} = :{k}" for k in sets)
-        done = db.execute(
+        db.execute(
             f"UPDATE companies SET {assigns}, version = version + 1 WHERE id = :id",
             {**sets, "id": company_id},
         )
-        if done.rowcount == 0:
-            raise NotFound(f"no company with id {company_id}")
+        audit.record(ctx, "company", company_id, "edit", audit.diff(old, new))
         reindex(db, company_id)
         if "name" in sets:  # contacts are findable by their company's name
             from tinycrm.services.contacts import reindex as reindex_contact
@@ -242,6 +258,11 @@ def edit_company(
 def delete_company(ctx: Ctx, company_id: int) -> None:
     """Delete a company; its contacts and deals stay, unlinked."""
     with ctx.db.write():
-        done = ctx.db.execute("DELETE FROM companies WHERE id = :id", {"id": company_id})
-        if done.rowcount == 0:
+        old = ctx.db.one(
+            "SELECT name, domain, phone, website, notes FROM companies WHERE id = :id",
+            {"id": company_id},
+        )
+        if old is None:
             raise NotFound(f"no company with id {company_id}")
+        ctx.db.execute("DELETE FROM companies WHERE id = :id", {"id": company_id})
+        audit.record(ctx, "company", company_id, "delete", audit.removed(old))

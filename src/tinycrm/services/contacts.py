@@ -10,7 +10,7 @@ from tinycrm.db import Db, read_day, read_ts
 from tinycrm.errors import Conflict, InvalidInput
 from tinycrm.identity import email_match_key, phone_match_key
 from tinycrm.refs import prefix_match
-from tinycrm.services import clocks, companies, search
+from tinycrm.services import audit, clocks, companies, search
 from tinycrm.services.context import Ctx
 from tinycrm.text import clean, fold, normalize_email, phone_key
 
@@ -72,6 +72,7 @@ class ContactDetail:
     purchases_count: int
     purchases_total: dict[str, str]
     last_purchase_on: str | None
+    version: int  # changes on every edit; pass it back as expected_version
     open_deals: list[DealLine] = field(default_factory=list)
     timeline: list[TimelineEntry] = field(default_factory=list)
 
@@ -218,7 +219,33 @@ def add_contact(
         reindex(db, contact_id)
         if cadence_days is not None or tag_list:
             clocks.refresh_touch(db, [contact_id])
+        audit.record(
+            ctx,
+            "contact",
+            contact_id,
+            "add",
+            audit.added(
+                {
+                    "name": name,
+                    "emails": mails,
+                    "phones": tels,
+                    "company": _company_name(db, company_id),
+                    "title": title,
+                    "tags": tag_list,
+                    "source": source,
+                    "notes": notes,
+                    "cadence_days": cadence_days,
+                    "owner": ctx.user_name,
+                }
+            ),
+        )
     return contact_id
+
+
+def _company_name(db: Db, company_id: int | None) -> str | None:
+    if company_id is None:
+        return None
+    return db.value("SELECT name FROM companies WHERE id = :id", {"id": company_id})  # type: ignore[no-any-return]
 
 
 def _refuse_duplicate(ctx: Ctx, name: str, emails: list[str], phones: list[str]) -> None:
@@ -313,6 +340,7 @@ def add_details(
         )
         reindex(db, contact_id)
         clocks.refresh_touch(db, [contact_id])
+        audit.record(ctx, "contact", contact_id, "edit", {"added": [None, added]})
     return added
 
 
@@ -579,6 +607,7 @@ def get_contact(db: Db, contact_id: int, *, timeline: int = 20) -> ContactDetail
         purchases_count=sum(int(t["n"]) for t in totals),
         purchases_total={t["currency"]: format_cents(int(t["total"])) for t in totals},
         last_purchase_on=max(last_days).isoformat() if last_days else None,
+        version=int(r["version"]),
         open_deals=[
             DealLine(
                 d["id"],
@@ -656,8 +685,12 @@ def edit_contact(
     remove_emails: list[str] | None = None,
     add_phones: list[str] | None = None,
     remove_phones: list[str] | None = None,
+    expected_version: int | None = None,
 ) -> None:
-    """Change the given fields; an empty string clears an optional text field."""
+    """Change the given fields; an empty string clears an optional text field.
+
+    With `expected_version` (the version the caller showed the user), a contact changed
+    since then is refused with Conflict instead of overwritten."""
     db = ctx.db
     sets: dict[str, Any] = {}
     if name is not None:
@@ -675,22 +708,26 @@ def edit_contact(
     mails = _check_emails(add_emails or [])
     tels = _check_phones(add_phones or [])
     drop_mails = _check_emails(remove_emails or [])
+    methods_change = bool(mails or tels or drop_mails or remove_phones)
     with db.write():
-        if db.value("SELECT id FROM contacts WHERE id = :id", {"id": contact_id}) is None:
+        old = db.one(
+            "SELECT c.name, c.title, c.source, c.notes, c.cadence_days, c.version,"
+            " co.name AS company FROM contacts c LEFT JOIN companies co ON co.id = c.company_id"
+            " WHERE c.id = :id",
+            {"id": contact_id},
+        )
+        if old is None:
             from tinycrm.errors import NotFound
 
             raise NotFound(f"no contact with id {contact_id}")
+        check_version(ctx, "contact", contact_id, old["name"], old["version"], expected_version)
+        new: dict[str, Any] = {k: v for k, v in sets.items() if k != "name_key"}
         if company is not None:
             sets["company_id"] = companies.find_or_create(ctx, company) if company.strip() else None
-        if not sets and not (mails or tels or drop_mails or remove_phones):
+            new["company"] = _company_name(db, sets["company_id"])
+        if not sets and not methods_change:
             raise InvalidInput("nothing to change: give at least one option (see --help)")
-        if sets:
-            sets["updated_at"] = db.ts(ctx.now)
-            assigns = ", ".join(f"{k} = :{k}" for k in sets)
-            db.execute(
-                f"UPDATE contacts SET {assigns}, version = version + 1 WHERE id = :id",
-                {**sets, "id": contact_id},
-            )
+        before = methods(db, contact_id) if methods_change else {}
         for e in drop_mails:
             gone = db.execute(
                 "DELETE FROM contact_methods WHERE contact_id = :c AND kind = 'email'"
@@ -707,29 +744,75 @@ def edit_contact(
             )
             if gone.rowcount == 0:
                 raise InvalidInput(f"the contact has no phone {p}")
-        start = db.value(
-            "SELECT coalesce(max(position), -1) + 1 AS n FROM contact_methods"
-            " WHERE contact_id = :c",
-            {"c": contact_id},
-        )
-        _add_methods(db, contact_id, mails, tels, start=int(start), region=ctx.phone_region)
-        if mails or tels or drop_mails or remove_phones:
-            db.execute(
-                "UPDATE contacts SET updated_at = :now, version = version + 1 WHERE id = :id",
-                {"now": db.ts(ctx.now), "id": contact_id},
+        if mails or tels:
+            start = db.value(
+                "SELECT coalesce(max(position), -1) + 1 AS n FROM contact_methods"
+                " WHERE contact_id = :c",
+                {"c": contact_id},
             )
+            _add_methods(db, contact_id, mails, tels, start=int(start), region=ctx.phone_region)
+        sets["updated_at"] = db.ts(ctx.now)
+        assigns = ", ".join(f"{k} = :{k}" for k in sets)
+        db.execute(
+            f"UPDATE contacts SET {assigns}, version = version + 1 WHERE id = :id",
+            {**sets, "id": contact_id},
+        )
         reindex(db, contact_id)
         if "cadence_days" in sets:
             clocks.refresh_touch(db, [contact_id])
+        changes = audit.diff(old, new)
+        if methods_change:
+            changes.update(audit.diff(before, methods(db, contact_id)))
+        audit.record(ctx, "contact", contact_id, "edit", changes)
 
 
-def tag_contact(ctx: Ctx, contact_id: int, *, add: list[str], remove: list[str]) -> list[str]:
-    """Add and remove tags; returns the contact's tags afterwards."""
+def methods(db: Db, contact_id: int) -> dict[str, list[str]]:
+    """A contact's emails and phones, in order: {"emails": [...], "phones": [...]}."""
+    rows = db.all(
+        "SELECT kind, value FROM contact_methods WHERE contact_id = :id ORDER BY position, id",
+        {"id": contact_id},
+    )
+    return {
+        "emails": [r["value"] for r in rows if r["kind"] == "email"],
+        "phones": [r["value"] for r in rows if r["kind"] == "phone"],
+    }
+
+
+def check_version(
+    ctx: Ctx, entity: str, entity_id: int, label: str, actual: int, expected: int | None
+) -> None:
+    """Refuse (Conflict) a change based on another version than the stored `actual`."""
+    if expected is not None and int(actual) != expected:
+        raise audit.stale(ctx, entity, entity_id, label, expected, int(actual))
+
+
+def tag_contact(
+    ctx: Ctx,
+    contact_id: int,
+    *,
+    add: list[str],
+    remove: list[str],
+    expected_version: int | None = None,
+) -> list[str]:
+    """Add and remove tags; returns the contact's tags afterwards. `expected_version` as
+    for edit_contact."""
     db = ctx.db
     add_t, rm_t = normalize_tags(add), normalize_tags(remove)
     if not add_t and not rm_t:
         raise InvalidInput("give tags to add (vip) or remove (-vip)")
     with db.write():
+        row = db.one("SELECT name, version FROM contacts WHERE id = :id", {"id": contact_id})
+        if row is None:
+            from tinycrm.errors import NotFound
+
+            raise NotFound(f"no contact with id {contact_id}")
+        check_version(ctx, "contact", contact_id, row["name"], row["version"], expected_version)
+        before = [
+            r["tag"]
+            for r in db.all(
+                "SELECT tag FROM contact_tags WHERE contact_id = :c ORDER BY tag", {"c": contact_id}
+            )
+        ]
         for t in add_t:
             if not db.value(
                 "SELECT 1 AS x FROM contact_tags WHERE contact_id = :c AND tag = :t",
@@ -750,12 +833,16 @@ def tag_contact(ctx: Ctx, contact_id: int, *, add: list[str], remove: list[str])
         )
         reindex(db, contact_id)
         clocks.refresh_touch(db, [contact_id])
-        return [
+        after = [
             r["tag"]
             for r in db.all(
                 "SELECT tag FROM contact_tags WHERE contact_id = :c ORDER BY tag", {"c": contact_id}
             )
         ]
+        audit.record(
+            ctx, "contact", contact_id, "tag", audit.diff({"tags": before}, {"tags": after})
+        )
+        return after
 
 
 @dataclass
@@ -781,11 +868,32 @@ def delete_contact(ctx: Ctx, contact_id: int) -> None:
     """Delete a contact with its notes, reminders and purchases; its deals stay, unlinked."""
     db = ctx.db
     with db.write():
-        gone = db.execute("DELETE FROM contacts WHERE id = :id", {"id": contact_id})
-        if gone.rowcount == 0:
+        row = db.one(
+            "SELECT c.name, c.title, co.name AS company FROM contacts c"
+            " LEFT JOIN companies co ON co.id = c.company_id WHERE c.id = :id",
+            {"id": contact_id},
+        )
+        if row is None:
             from tinycrm.errors import NotFound
 
             raise NotFound(f"no contact with id {contact_id}")
+        impact = delete_impact(db, contact_id)
+        snapshot = {**row, **methods(db, contact_id)}
+        db.execute("DELETE FROM contacts WHERE id = :id", {"id": contact_id})
+        audit.record(
+            ctx,
+            "contact",
+            contact_id,
+            "delete",
+            audit.removed(
+                {
+                    **snapshot,
+                    "interactions": impact.interactions,
+                    "reminders": impact.reminders,
+                    "purchases": impact.purchases,
+                }
+            ),
+        )
 
 
 def touch(db: Db, contact_id: int, when: datetime) -> None:

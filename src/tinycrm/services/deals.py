@@ -10,8 +10,8 @@ from tinycrm.db import Db, read_day, read_ts
 from tinycrm.errors import Conflict, InvalidInput, NotFound
 from tinycrm.money import format_cents
 from tinycrm.refs import Target
-from tinycrm.services import clocks, search
-from tinycrm.services.contacts import check_name, check_text
+from tinycrm.services import audit, clocks, search
+from tinycrm.services.contacts import check_name, check_text, check_version
 from tinycrm.services.context import Ctx
 from tinycrm.text import fold
 
@@ -52,6 +52,7 @@ class DealView:
     rots_at: datetime | None  # when the deal rots if nothing happens (open deals only)
     created_at: datetime | None
     updated_at: datetime | None
+    version: int  # changes on every edit and move; pass it back as expected_version
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -155,7 +156,18 @@ def add_stage(
             " VALUES (:name, :pos, :prob, :rot, 'open')",
             {"name": name, "pos": pos, "prob": probability, "rot": rot_days},
         )
-        return find_stage(db, name)
+        added = find_stage(db, name)
+        audit.record(ctx, "stage", added.id, "add", audit.added(_stage_fields(added)))
+        return added
+
+
+def _stage_fields(s: StageView) -> dict[str, Any]:
+    return {
+        "name": s.name,
+        "position": s.position,
+        "probability": s.probability,
+        "rot_days": s.rot_days,
+    }
 
 
 def edit_stage(
@@ -195,7 +207,15 @@ def edit_stage(
             db.execute(f"UPDATE stages SET {assigns} WHERE id = :id", {**sets, "id": stage.id})
         if "rot_days" in sets:
             clocks.refresh_rot_for_stage(db, stage.id)
-        return find_stage(db, sets.get("name", stage.name))
+        changed = find_stage(db, sets.get("name", stage.name))
+        audit.record(
+            ctx,
+            "stage",
+            stage.id,
+            "edit",
+            audit.diff(_stage_fields(stage), _stage_fields(changed)),
+        )
+        return changed
 
 
 def remove_stage(ctx: Ctx, name: str) -> None:
@@ -210,6 +230,7 @@ def remove_stage(ctx: Ctx, name: str) -> None:
         ):
             raise Conflict(f"the pipeline needs a {stage.outcome} stage; {stage.name!r} stays")
         db.execute("DELETE FROM stages WHERE id = :id", {"id": stage.id})
+        audit.record(ctx, "stage", stage.id, "delete", audit.removed(_stage_fields(stage)))
 
 
 # -- deals ---------------------------------------------------------------------------------
@@ -249,6 +270,7 @@ def _view(r: dict[str, Any]) -> DealView:
         rots_at=read_ts(r["rots_at"]),
         created_at=read_ts(r["created_at"]),
         updated_at=read_ts(r["updated_at"]),
+        version=int(r["version"]),
     )
 
 
@@ -336,7 +358,36 @@ def add_deal(
         )
         search.index(db, "deal", deal_id, title)
         clocks.refresh_rot(db, [deal_id])
-        return get_deal(db, deal_id)
+        view = get_deal(db, deal_id)
+        audit.record(
+            ctx,
+            "deal",
+            deal_id,
+            "add",
+            audit.added(
+                {
+                    **_deal_fields(view),
+                    "contact": view.contact,
+                    "company": view.company,
+                    "owner": view.owner,
+                }
+            ),
+        )
+        return view
+
+
+def _deal_fields(d: DealView) -> dict[str, Any]:
+    """What edits and moves change, as the audit log records it."""
+    return {
+        "title": d.title,
+        "value": d.value,
+        "currency": d.currency,
+        "probability": d.probability,
+        "expected_close": d.expected_close,
+        "stage": d.stage,
+        "status": d.status,
+        "lost_reason": d.lost_reason,
+    }
 
 
 def list_deals(
@@ -398,7 +449,10 @@ def edit_deal(
     currency: str | None = None,
     probability: int | None = None,
     expected_close: date | None = None,
+    expected_version: int | None = None,
 ) -> DealView:
+    """Change the given fields. With `expected_version` (the version the caller showed),
+    a deal changed since then is refused (Conflict) instead of overwritten."""
     sets: dict[str, Any] = {}
     if title is not None:
         sets["title"] = check_name(title, "deal title")
@@ -415,7 +469,8 @@ def edit_deal(
         raise InvalidInput("nothing to change: give at least one option (see --help)")
     db = ctx.db
     with db.write():
-        get_deal(db, deal_id)
+        old = get_deal(db, deal_id)
+        check_version(ctx, "deal", deal_id, old.title, old.version, expected_version)
         sets["updated_at"] = sets["activity_at"] = db.ts(ctx.now)
         assigns = ", ".join(f"{k} = :{k}" for k in sets)
         db.execute(
@@ -425,14 +480,25 @@ def edit_deal(
         clocks.refresh_rot(db, [deal_id])
         if title is not None:
             search.index(db, "deal", deal_id, sets["title"])
-        return get_deal(db, deal_id)
+        new = get_deal(db, deal_id)
+        audit.record(ctx, "deal", deal_id, "edit", audit.diff(_deal_fields(old), _deal_fields(new)))
+        return new
 
 
-def move_deal(ctx: Ctx, deal_id: int, stage: str, *, reason: str | None = None) -> DealView:
-    """Move a deal to a stage; moving to a won/lost stage closes it, out of one reopens it."""
+def move_deal(
+    ctx: Ctx,
+    deal_id: int,
+    stage: str,
+    *,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> DealView:
+    """Move a deal to a stage; moving to a won/lost stage closes it, out of one reopens it.
+    `expected_version` as for edit_deal."""
     db = ctx.db
     with db.write():
         deal = get_deal(db, deal_id)
+        check_version(ctx, "deal", deal_id, deal.title, deal.version, expected_version)
         st = find_stage(db, stage)
         if st.id == deal.stage_id:
             raise InvalidInput(f"deal #{deal_id} is already in {st.name}")
@@ -461,12 +527,27 @@ def move_deal(ctx: Ctx, deal_id: int, stage: str, *, reason: str | None = None) 
         clocks.refresh_rot(db, [deal_id])
         title = deal.title
         search.index(db, "deal", deal_id, title, reason if st.outcome == "lost" else None)
-        return get_deal(db, deal_id)
+        moved = get_deal(db, deal_id)
+        if st.outcome != "open":
+            action = st.outcome
+        else:
+            action = "reopen" if deal.status != "open" else "move"
+        changes = audit.diff(_deal_fields(deal), _deal_fields(moved))
+        changes.pop("probability", None)  # the stage's, which goes with the stage
+        audit.record(ctx, "deal", deal_id, action, changes)
+        return moved
 
 
-def close_deal(ctx: Ctx, deal_id: int, outcome: str, *, reason: str | None = None) -> DealView:
+def close_deal(
+    ctx: Ctx,
+    deal_id: int,
+    outcome: str,
+    *,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> DealView:
     """Mark a deal won or lost (moves it to the first stage with that outcome)."""
     stage = next((s for s in list_stages(ctx.db) if s.outcome == outcome), None)
     if stage is None:
         raise InvalidInput(f"the pipeline has no {outcome} stage")
-    return move_deal(ctx, deal_id, stage.name, reason=reason)
+    return move_deal(ctx, deal_id, stage.name, reason=reason, expected_version=expected_version)

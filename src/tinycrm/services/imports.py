@@ -37,7 +37,7 @@ from tinycrm.db import Db
 from tinycrm.errors import InvalidInput
 from tinycrm.identity import email_match_key
 from tinycrm.money import format_cents
-from tinycrm.services import search
+from tinycrm.services import audit, search
 from tinycrm.services.contacts import MAX_NAME
 from tinycrm.services.context import Ctx
 from tinycrm.text import clean, fold, normalize_email
@@ -151,9 +151,28 @@ def import_purchases(
         rejects_file = None
         if errors and not dry_run and save_rejects is not None:
             rejects_file = save_rejects(errors)
-    totals: Counter[str] = Counter()
-    for r, _ in pairs:
-        totals[r.currency] += r.amount_cents
+        totals: Counter[str] = Counter()
+        for r, _ in pairs:
+            totals[r.currency] += r.amount_cents
+        if not dry_run:  # one entry for the whole run, not one per row
+            audit.record(
+                ctx,
+                "import",
+                0,
+                "import",
+                audit.added(
+                    {
+                        "what": "purchases",
+                        "file": source.file,
+                        "rows": len(rows) + len(unreadable),
+                        "imported": len(pairs),
+                        "duplicates": duplicates,
+                        "rejected": len(errors),
+                        "contacts_created": len(new),
+                        "totals": [f"{format_cents(totals[c])} {c}" for c in sorted(totals)],
+                    }
+                ),
+            )
     return ImportSummary(
         source=source,
         dry_run=dry_run,

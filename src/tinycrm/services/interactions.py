@@ -7,7 +7,7 @@ from datetime import datetime
 
 from tinycrm.errors import InvalidInput
 from tinycrm.refs import Target
-from tinycrm.services import clocks, search
+from tinycrm.services import audit, clocks, search
 from tinycrm.services.contacts import check_text, touch
 from tinycrm.services.context import Ctx
 
@@ -77,6 +77,18 @@ def log_interaction(
             },
         )
         search.index(db, "interaction", new_id, text)
+        audit.record(
+            ctx,
+            "interaction",
+            new_id,
+            "add",
+            {
+                "kind": [None, kind],
+                "body": [None, text],
+                "happened_at": [None, audit.plain(happened)],
+                "about": [None, target.describe()],
+            },
+        )
         if contact_id is not None:
             touch(db, contact_id, happened)
         # activity on a deal, or on its contact, restarts the deal's rot clock

@@ -22,7 +22,7 @@ from typing import Any
 
 from tinycrm.db import Db, auto_backup, read_ts
 from tinycrm.errors import Conflict, InvalidInput, NotFound
-from tinycrm.services import clocks
+from tinycrm.services import audit, clocks
 from tinycrm.services.context import Ctx
 
 PREFER = ("newer", "a", "b")
@@ -364,6 +364,19 @@ def merge_contacts(
                 "user": ctx.user_id,
             },
         )
+        fields = {k: v for k, v in w.sets.items() if not k.endswith("_at")}
+        changes = audit.diff({k: w.a.get(k) for k in fields}, fields)
+        changes["merged in"] = [None, f"{w.b['name']} (#{drop_id}), merge #{merge_id}"]
+        if w.added_tags:
+            changes["tags added"] = [None, w.added_tags]
+        audit.record(ctx, "contact", keep_id, "merge", changes)
+        audit.record(
+            ctx,
+            "contact",
+            drop_id,
+            "merge",
+            {"merged into": [None, f"{w.a['name']} (#{keep_id}), merge #{merge_id}"]},
+        )
     w.plan.merge_id = merge_id
     w.plan.backup = str(backup_path) if backup_path else None
     return w.plan
@@ -478,6 +491,17 @@ def undo_merge(ctx: Ctx, merge_id: int, *, backup: bool = True) -> UndoView:
         db.execute(
             "UPDATE merges SET undone_at = :now WHERE id = :id",
             {"now": db.ts(ctx.now), "id": merge_id},
+        )
+        restored = str(snap["removed"].get("name"))
+        audit.record(
+            ctx, "contact", kept_id, "unmerge", {"merged in": [f"{restored} (#{removed_id})", None]}
+        )
+        audit.record(
+            ctx,
+            "contact",
+            removed_id,
+            "unmerge",
+            {"restored": [None, f"undo of merge #{merge_id}"]},
         )
     return UndoView(
         merge_id=merge_id,

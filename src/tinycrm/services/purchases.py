@@ -9,6 +9,7 @@ from typing import Any
 from tinycrm.db import Db, read_day
 from tinycrm.errors import InvalidInput
 from tinycrm.money import format_cents
+from tinycrm.services import audit
 from tinycrm.services.contacts import check_text
 from tinycrm.services.context import Ctx
 
@@ -53,7 +54,23 @@ def add_purchase(
                 "now": db.ts(ctx.now),
             },
         )
-        return list_purchases(db, purchase_id=new_id)[0]
+        view = list_purchases(db, purchase_id=new_id)[0]
+        audit.record(
+            ctx,
+            "purchase",
+            new_id,
+            "add",
+            audit.added(
+                {
+                    "amount": view.amount,
+                    "currency": view.currency,
+                    "purchased_on": view.purchased_on,
+                    "note": view.note,
+                    "contact": view.contact,
+                }
+            ),
+        )
+        return view
 
 
 def list_purchases(

@@ -9,6 +9,7 @@ from typing import Any
 from tinycrm.db import Db, read_ts
 from tinycrm.errors import InvalidInput, NotFound
 from tinycrm.refs import Target
+from tinycrm.services import audit
 from tinycrm.services.contacts import check_text
 from tinycrm.services.context import Ctx
 
@@ -106,6 +107,21 @@ def add_reminder(
                 "now": db.ts(ctx.now),
             },
         )
+        audit.record(
+            ctx,
+            "reminder",
+            new_id,
+            "add",
+            audit.added(
+                {
+                    "text": body,
+                    "due_at": due,
+                    "about": target.describe() if target else None,
+                    "recurrence": recurrence,
+                    "owner": ctx.user_name,
+                }
+            ),
+        )
         return get_reminder(db, new_id, ctx.now)
 
 
@@ -118,9 +134,11 @@ def list_reminders(
     mine: bool = False,
     contact_id: int | None = None,
     limit: int | None = None,
+    owner_id: int | None = None,
 ) -> list[ReminderView]:
-    """Open reminders by due time (`until` caps the due time; None means all)."""
-    clause, params = _filters(ctx, include_done, overdue_only, until, mine, contact_id)
+    """Open reminders by due time (`until` caps the due time; None means all); `mine`
+    (the current user's) or `owner_id` keeps one user's."""
+    clause, params = _filters(ctx, include_done, overdue_only, until, mine, contact_id, owner_id)
     sql = _SELECT + clause + " ORDER BY r.due_at, r.id"
     if limit is not None:
         sql += " LIMIT :n"
@@ -136,9 +154,10 @@ def count_reminders(
     until: datetime | None = None,
     mine: bool = False,
     contact_id: int | None = None,
+    owner_id: int | None = None,
 ) -> int:
     """How many reminders `list_reminders` would give without a limit."""
-    clause, params = _filters(ctx, include_done, overdue_only, until, mine, contact_id)
+    clause, params = _filters(ctx, include_done, overdue_only, until, mine, contact_id, owner_id)
     return int(ctx.db.value("SELECT count(*) FROM reminders r" + clause, params))
 
 
@@ -149,6 +168,7 @@ def _filters(
     until: datetime | None,
     mine: bool,
     contact_id: int | None,
+    owner_id: int | None = None,
 ) -> tuple[str, dict[str, Any]]:
     where: list[str] = []
     params: dict[str, Any] = {}
@@ -160,9 +180,9 @@ def _filters(
     if until is not None:
         where.append("r.due_at <= :until")
         params["until"] = ctx.db.ts(until)
-    if mine:
+    if mine or owner_id is not None:
         where.append("r.owner_id = :me")
-        params["me"] = ctx.user_id
+        params["me"] = ctx.user_id if mine else owner_id
     if contact_id is not None:
         where.append("r.contact_id = :cid")
         params["cid"] = contact_id
@@ -188,6 +208,9 @@ def complete(ctx: Ctx, reminder_id: int) -> Completed:
         db.execute(
             "UPDATE reminders SET done_at = :now, updated_at = :now WHERE id = :id",
             {"now": db.ts(ctx.now), "id": reminder_id},
+        )
+        audit.record(
+            ctx, "reminder", reminder_id, "done", {"done_at": [None, audit.plain(ctx.now)]}
         )
         nxt = None
         if row["rrule"]:
@@ -230,6 +253,17 @@ def _schedule_next(ctx: Ctx, row: dict[str, Any]) -> ReminderView:
             "now": db.ts(ctx.now),
         },
     )
+    audit.record(
+        ctx,
+        "reminder",
+        new_id,
+        "add",
+        {
+            "text": [None, row["text"]],
+            "due_at": [None, audit.plain(nxt)],
+            "after": [None, row["id"]],
+        },
+    )
     return get_reminder(db, new_id, ctx.now)
 
 
@@ -245,7 +279,7 @@ def snooze(ctx: Ctx, reminder_id: int, until: datetime) -> ReminderView:
         raise InvalidInput("can't snooze into the past")
     db = ctx.db
     with db.write():
-        row = db.one("SELECT done_at FROM reminders WHERE id = :id", {"id": reminder_id})
+        row = db.one("SELECT due_at, done_at FROM reminders WHERE id = :id", {"id": reminder_id})
         if row is None:
             raise NotFound(f"no reminder with id {reminder_id}")
         if row["done_at"] is not None:
@@ -255,4 +289,6 @@ def snooze(ctx: Ctx, reminder_id: int, until: datetime) -> ReminderView:
             " WHERE id = :id",
             {"due": db.ts(until), "now": db.ts(ctx.now), "id": reminder_id},
         )
+        changes = audit.diff({"due_at": read_ts(row["due_at"])}, {"due_at": until})
+        audit.record(ctx, "reminder", reminder_id, "snooze", changes)
         return get_reminder(db, reminder_id, ctx.now)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tinycrm.db import Db
 from tinycrm.errors import Conflict, InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from tinycrm.services.context import Ctx
 
 
 def ensure_user(db: Db, name: str, now: datetime) -> int:
@@ -77,7 +80,9 @@ def add_user(
     email: str | None = None,
     timezone: str | None = None,
     lead: str | None = None,
+    by: Ctx | None = None,
 ) -> UserView:
+    """Add a user; `by` (the context of whoever adds them) signs the audit log entry."""
     from tinycrm.services.contacts import check_name
 
     name = check_name(name, "user name")
@@ -95,7 +100,14 @@ def add_user(
                 "now": db.ts(now),
             },
         )
-        return get_user(db, name)
+        user = get_user(db, name)
+        if by is not None:
+            from tinycrm.services import audit
+
+            fields = {"name": user.name, "email": user.email, "timezone": user.timezone}
+            changes = audit.added({**fields, "lead": user.lead})
+            audit.record(by, "user", user.id, "add", changes, user_id=_actor(by))
+        return user
 
 
 def edit_user(
@@ -105,8 +117,10 @@ def edit_user(
     email: str | None = None,
     timezone: str | None = None,
     lead: str | None = None,
+    by: Ctx | None = None,
 ) -> UserView:
-    """Change a user's email, timezone or lead; an empty string clears it."""
+    """Change a user's email, timezone or lead; an empty string clears it. `by` signs the
+    audit log entry."""
     with db.write():
         user = get_user(db, name)
         sets: dict[str, Any] = {}
@@ -123,7 +137,36 @@ def edit_user(
             raise InvalidInput("nothing to change: give --email, --timezone or --lead")
         assigns = ", ".join(f"{k} = :{k}" for k in sets)
         db.execute(f"UPDATE users SET {assigns} WHERE id = :id", {**sets, "id": user.id})
-        return get_user(db, user.name)
+        changed = get_user(db, user.name)
+        if by is not None:
+            from tinycrm.services import audit
+
+            changes = audit.diff(_fields(user), _fields(changed))
+            audit.record(by, "user", user.id, "edit", changes, user_id=_actor(by))
+        return changed
+
+
+def _actor(by: Ctx) -> int | None:
+    """Who is adding or changing users, without making them a user on the way: a team
+    set up with `user add` may add its first user before that user's first command."""
+    if by._user_id is not None:
+        return by._user_id
+    found = by.db.value("SELECT id FROM users WHERE name = :n", {"n": by.user_name})
+    return None if found is None else int(found)
+
+
+def _fields(u: UserView) -> dict[str, Any]:
+    return {"email": u.email, "timezone": u.timezone, "lead": u.lead}
+
+
+def user_id(db: Db, name: str) -> int:
+    """The id of the user called `name`; InvalidInput listing the users when there is none
+    (for options like --owner and --user, and `assign`)."""
+    found = db.value("SELECT id FROM users WHERE name = :n", {"n": name.strip()})
+    if found is not None:
+        return int(found)
+    names = ", ".join(r["name"] for r in db.all("SELECT name FROM users ORDER BY name"))
+    raise InvalidInput(f"no user called {name.strip()!r} (users: {names or 'none yet'})")
 
 
 def _leads_back(db: Db, lead_id: int, user_id: int) -> bool:

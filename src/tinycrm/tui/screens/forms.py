@@ -332,7 +332,8 @@ def _split(text: str, sep: str | None = ",") -> list[str]:
 
 class ContactForm(FormModal):
     """Add a contact, or edit one (`detail` given): only what changed is written, in one
-    transaction."""
+    transaction, and only if nobody changed the contact since `detail` was read (its
+    version); otherwise the refusal, naming who changed it, shows above the buttons."""
 
     def __init__(self, detail: Any = None) -> None:
         self.detail = detail
@@ -413,12 +414,16 @@ class ContactForm(FormModal):
                 if cadence != d.cadence_days:
                     fields["cadence_days"] = cadence
                     fields["clear_cadence"] = cadence is None
+                expected: int | None = d.version  # checked by the first write only
                 if any(v for v in fields.values()) or "cadence_days" in fields:
-                    contacts.edit_contact(ctx, d.id, **fields)
+                    contacts.edit_contact(ctx, d.id, **fields, expected_version=expected)
+                    expected = None
                 add = [t for t in tags if t not in d.tags]
                 remove = [t for t in d.tags if t not in tags]
                 if add or remove:
-                    contacts.tag_contact(ctx, d.id, add=add, remove=remove)
+                    contacts.tag_contact(
+                        ctx, d.id, add=add, remove=remove, expected_version=expected
+                    )
             return d.id
 
         return edit

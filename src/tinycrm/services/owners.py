@@ -1,0 +1,101 @@
+"""Owners: who is responsible for a contact, a deal or a reminder, and handing them over."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tinycrm.errors import InvalidInput, NotFound
+from tinycrm.services import audit
+from tinycrm.services.context import Ctx
+from tinycrm.services.users import user_id
+
+KINDS = ("contact", "deal", "reminder")
+_TABLES = {"contact": "contacts", "deal": "deals", "reminder": "reminders"}
+_LABELS = {"contact": "name", "deal": "title", "reminder": "text"}
+_VERSIONED = ("contact", "deal")
+
+
+@dataclass
+class Assigned:
+    kind: str  # contact | deal | reminder
+    id: int
+    label: str
+    owner: str
+    previous: str | None  # the owner before; equal to `owner` when it was theirs already
+    deals: list[int] = field(default_factory=list)  # open deals handed over with it
+    reminders: list[int] = field(default_factory=list)  # open reminders handed over with it
+
+
+def assign(ctx: Ctx, kind: str, record_id: int, user: str, *, with_open: bool = False) -> Assigned:
+    """Make `user` the owner of a contact, deal or reminder, in one transaction. With
+    `with_open`, a contact's open deals and the open reminders about it or those deals (a
+    deal's open reminders) go along. Each record that changes hands gets an audit entry."""
+    if kind not in KINDS:
+        raise InvalidInput(f"only a {', '.join(KINDS)} can be assigned: {kind!r}")
+    if with_open and kind == "reminder":
+        raise InvalidInput("--with-open goes with a contact or a deal, not a reminder")
+    db = ctx.db
+    with db.write():
+        new_id = user_id(db, user)
+        owner = str(db.value("SELECT name FROM users WHERE id = :id", {"id": new_id}))
+        table, label = _TABLES[kind], _LABELS[kind]
+        row = db.one(
+            f"SELECT t.{label} AS label, u.name AS owner FROM {table} t"
+            " LEFT JOIN users u ON u.id = t.owner_id WHERE t.id = :id",
+            {"id": record_id},
+        )
+        if row is None:
+            raise NotFound(f"no {kind} with id {record_id}")
+        result = Assigned(kind, record_id, row["label"], owner, row["owner"])
+        if row["owner"] != owner:
+            _hand_over(ctx, kind, [{"id": record_id, "owner": row["owner"]}], new_id, owner)
+        if with_open and kind == "contact":
+            deals = db.all(
+                "SELECT d.id, u.name AS owner FROM deals d LEFT JOIN users u ON u.id = d.owner_id"
+                " WHERE d.contact_id = :id AND d.status = 'open' ORDER BY d.id",
+                {"id": record_id},
+            )
+            result.deals = _hand_over(ctx, "deal", deals, new_id, owner)
+            deal_ids = ",".join(str(int(d["id"])) for d in deals) or "0"
+            result.reminders = _hand_over(
+                ctx,
+                "reminder",
+                _open_reminders(ctx, f"r.contact_id = :id OR r.deal_id IN ({deal_ids})", record_id),
+                new_id,
+                owner,
+            )
+        elif with_open:
+            result.reminders = _hand_over(
+                ctx, "reminder", _open_reminders(ctx, "r.deal_id = :id", record_id), new_id, owner
+            )
+    return result
+
+
+def _open_reminders(ctx: Ctx, where: str, record_id: int) -> list[dict[str, Any]]:
+    return ctx.db.all(
+        "SELECT r.id, u.name AS owner FROM reminders r LEFT JOIN users u ON u.id = r.owner_id"
+        f" WHERE r.done_at IS NULL AND ({where}) ORDER BY r.id",
+        {"id": record_id},
+    )
+
+
+def _hand_over(
+    ctx: Ctx, kind: str, rows: list[dict[str, Any]], new_id: int, owner: str
+) -> list[int]:
+    """Give the records in `rows` (id, owner name) that `owner` doesn't own yet to them;
+    returns their ids."""
+    moving = [r for r in rows if r["owner"] != owner]
+    if not moving:
+        return []
+    db = ctx.db
+    ids = ",".join(str(int(r["id"])) for r in moving)
+    bump = ", version = version + 1" if kind in _VERSIONED else ""
+    db.execute(
+        f"UPDATE {_TABLES[kind]} SET owner_id = :owner, updated_at = :now{bump}"
+        f" WHERE id IN ({ids})",
+        {"owner": new_id, "now": db.ts(ctx.now)},
+    )
+    for r in moving:
+        audit.record(ctx, kind, int(r["id"]), "assign", {"owner": [r["owner"], owner]})
+    return [int(r["id"]) for r in moving]
