@@ -36,7 +36,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "next": ("tinycrm.cli.followups", "next_", False),
     "digest": ("tinycrm.cli.followups", "digest", False),
     "tag": ("tinycrm.cli.followups", "tag_app", True),
-    "export": ("tinycrm.cli.followups", "export_app", True),
+    "export": ("tinycrm.cli.exports", "export_app", True),
     "user": ("tinycrm.cli.followups", "user_app", True),
     "report": ("tinycrm.cli.reports", "report_app", True),
     "backup": ("tinycrm.cli.backup", "backup", False),

@@ -1,0 +1,144 @@
+"""`tinycrm export ...`: contacts, interactions, deals, purchases, one person, a calendar."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tinycrm.cli import output
+from tinycrm.cli.common import RefArg, get_ctx, resolve
+from tinycrm.cli.followups import TeamOpt, UserOpt, _scope
+from tinycrm.errors import InvalidInput
+
+export_app = typer.Typer(help="Write data out to files and other tools.", no_args_is_help=True)
+
+OutputOpt = Annotated[
+    str | None,
+    typer.Option("--output", "-o", help="File to write (default: standard output)."),
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing --output file.")]
+_FORMAT_HELP = "csv or json"
+
+
+def _format(text: str, allowed: tuple[str, ...]) -> str:
+    fmt = text.strip().lower()
+    if fmt in ("vcf", "vcard"):
+        fmt = "vcard"
+    if fmt not in allowed:
+        raise InvalidInput(f"--format must be one of {', '.join(allowed)}: {text!r}")
+    return fmt
+
+
+def _export(kind: str, fmt: str, out: str | None, force: bool) -> None:
+    from tinycrm.io.exports import output_file, write_records
+    from tinycrm.services import exports
+
+    ctx = get_ctx()
+    records, headers = {
+        "contacts": (exports.iter_contacts, exports.CONTACT_FIELDS),
+        "interactions": (exports.iter_interactions, exports.INTERACTION_FIELDS),
+        "deals": (exports.iter_deals, exports.DEAL_FIELDS),
+        "purchases": (exports.iter_purchases, exports.PURCHASE_FIELDS),
+    }[kind]
+    with output_file(out, force=force) as f:
+        n = write_records(f, fmt, headers, records(ctx.db))
+    if out not in (None, "-"):
+        noun = kind if n != 1 else kind[:-1]
+        output.say(f"Wrote {n:,} {noun} to {out}")
+
+
+@export_app.command("contacts")
+def export_contacts(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, vcard or json.")] = "csv",
+    out: OutputOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Every contact with emails, phones, tags, consent: CSV, vCard 3.0 or JSON."""
+    _export("contacts", _format(fmt, ("csv", "vcard", "json")), out, force)
+
+
+@export_app.command("interactions")
+def export_interactions(
+    fmt: Annotated[str, typer.Option("--format", "-f", help=_FORMAT_HELP)] = "csv",
+    out: OutputOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Every note, call, email and meeting (`tinycrm import interactions` reads it back)."""
+    _export("interactions", _format(fmt, ("csv", "json")), out, force)
+
+
+@export_app.command("deals")
+def export_deals(
+    fmt: Annotated[str, typer.Option("--format", "-f", help=_FORMAT_HELP)] = "csv",
+    out: OutputOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Every deal with its stage and value (`tinycrm import deals` reads it back)."""
+    _export("deals", _format(fmt, ("csv", "json")), out, force)
+
+
+@export_app.command("purchases")
+def export_purchases(
+    fmt: Annotated[str, typer.Option("--format", "-f", help=_FORMAT_HELP)] = "csv",
+    out: OutputOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Every purchase, in the columns `tinycrm import purchases` reads."""
+    _export("purchases", _format(fmt, ("csv", "json")), out, force)
+
+
+@export_app.command("person")
+def export_person(ref: RefArg, out: OutputOpt = None, force: ForceOpt = False) -> None:
+    """Everything stored about one person, as JSON (a GDPR access request)."""
+    import json
+
+    from tinycrm.io.exports import jsonable, output_file
+    from tinycrm.services import exports
+
+    ctx = get_ctx()
+    target = resolve(ctx, ref)
+    data = exports.person(ctx.db, target.id, ctx.now)
+    with output_file(out, force=force) as f:
+        f.write(json.dumps(jsonable(data), ensure_ascii=False, indent=2) + "\n")
+    if out not in (None, "-"):
+        output.say(f"Wrote everything about #{target.id} {target.label} to {out}")
+
+
+@export_app.command("ics")
+def export_ics(
+    user: UserOpt = None,
+    team: TeamOpt = False,
+    out: Annotated[
+        str, typer.Option("--output", "-o", help="File to write ('-' for standard output).")
+    ] = "-",
+    todo: Annotated[
+        bool, typer.Option("--todo", help="Tasks (VTODO) instead of events with alarms.")
+    ] = False,
+) -> None:
+    """Open reminders as an iCalendar file for calendar apps (replaces the file)."""
+    from tinycrm.io.ics import reminders_ics
+
+    ctx = get_ctx()
+    scope = _scope(ctx, user, team)
+    data, n = reminders_ics(ctx, scope, as_todo=todo)
+    if out == "-":
+        sys.stdout.flush()
+        binary = getattr(sys.stdout, "buffer", None)
+        if binary is not None:  # the CRLF line ends of RFC 5545, untouched
+            binary.write(data)
+            binary.flush()
+        else:
+            sys.stdout.write(data.decode())
+        return
+    path = Path(out).expanduser()
+    tmp = path.with_name(path.name + ".part")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)  # never a half-written calendar
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise InvalidInput(f"can't write {path}: {e.strerror}") from None
+    output.say(f"Wrote {n} reminder{'s' if n != 1 else ''} to {path}")
