@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "tag": ("tinycrm.cli.followups", "tag_app", True),
     "export": ("tinycrm.cli.exports", "export_app", True),
     "user": ("tinycrm.cli.followups", "user_app", True),
+    "forget": ("tinycrm.cli.privacy", "forget", False),
     "report": ("tinycrm.cli.reports", "report_app", True),
     "backup": ("tinycrm.cli.backup", "backup", False),
     "restore": ("tinycrm.cli.backup", "restore", False),
