@@ -66,6 +66,8 @@ MODULES = [
         "value",
         "imports",
         "reports",
+        "exports",
+        "privacy",
     )
 ] + ["tinycrm.io.backup"]  # backup/restore sit above the services, beside the CLI
 
