@@ -34,7 +34,7 @@ def _seed(cli: Runner, store: str) -> None:
         "-p", "+49 30 1234", "-c", "Acme, Inc.", "-t", "Buyer", "--tag", "vip,key account",
         "--source", "fair", "--notes", NOTES, "--every", "30d",
     )  # fmt: skip
-    cli.ok("contact", "add", "王小明", "-e", "wang@example.cn", "-t", "=HYPERLINK(\"x\")")
+    cli.ok("contact", "add", "王小明", "-e", "wang@example.cn", "-t", '=HYPERLINK("x")')
     cli.ok("contact", "add", "Zoë Quinn", "--source", "+49 trick", "--notes", "@SUM(A1)")
     cli.ok("contact", "add", "Tab Person", "--title", "-2+3")
     db = _db(store)
@@ -86,7 +86,7 @@ def test_contacts_csv_has_the_documented_columns_cell_by_cell(cli: Runner, store
         "addresses": "office: Hauptstr. 1, 10115 Berlin",
     }
     assert wang["name"] == "王小明"
-    assert wang["title"] == "'=HYPERLINK(\"x\")"
+    assert wang["title"] == '\'=HYPERLINK("x")'
     assert zoe["notes"] == "'@SUM(A1)"
     assert zoe["source"] == "'\rcr"
     assert zoe["opted_out_at"] == "2026-11-23T09:00:00Z"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -37,14 +38,17 @@ def _export(kind: str, fmt: str, out: str | None, force: bool) -> None:
     from tinycrm.services import exports
 
     ctx = get_ctx()
-    records, headers = {
-        "contacts": (exports.iter_contacts, exports.CONTACT_FIELDS),
-        "interactions": (exports.iter_interactions, exports.INTERACTION_FIELDS),
-        "deals": (exports.iter_deals, exports.DEAL_FIELDS),
-        "purchases": (exports.iter_purchases, exports.PURCHASE_FIELDS),
-    }[kind]
+    records: Iterator[Any]
+    if kind == "contacts":
+        records, headers = exports.iter_contacts(ctx.db), exports.CONTACT_FIELDS
+    elif kind == "interactions":
+        records, headers = exports.iter_interactions(ctx.db), exports.INTERACTION_FIELDS
+    elif kind == "deals":
+        records, headers = exports.iter_deals(ctx.db), exports.DEAL_FIELDS
+    else:
+        records, headers = exports.iter_purchases(ctx.db), exports.PURCHASE_FIELDS
     with output_file(out, force=force) as f:
-        n = write_records(f, fmt, headers, records(ctx.db))
+        n = write_records(f, fmt, headers, records)
     if out not in (None, "-"):
         noun = kind if n != 1 else kind[:-1]
         output.say(f"Wrote {n:,} {noun} to {out}")
