@@ -60,7 +60,7 @@ def export_contacts(
     out: OutputOpt = None,
     force: ForceOpt = False,
 ) -> None:
-    """Every contact with emails, phones, tags, consent: CSV, vCard 3.0 or JSON."""
+    """Every contact: CSV, vCard 3.0 or JSON."""
     _export("contacts", _format(fmt, ("csv", "vcard", "json")), out, force)
 
 
@@ -70,7 +70,7 @@ def export_interactions(
     out: OutputOpt = None,
     force: ForceOpt = False,
 ) -> None:
-    """Every note, call, email and meeting (`tinycrm import interactions` reads it back)."""
+    """Every note, call, email and meeting: when, with whom, what."""
     _export("interactions", _format(fmt, ("csv", "json")), out, force)
 
 
@@ -80,7 +80,7 @@ def export_deals(
     out: OutputOpt = None,
     force: ForceOpt = False,
 ) -> None:
-    """Every deal with its stage and value (`tinycrm import deals` reads it back)."""
+    """Every deal: contact, stage, status and value."""
     _export("deals", _format(fmt, ("csv", "json")), out, force)
 
 
@@ -90,13 +90,13 @@ def export_purchases(
     out: OutputOpt = None,
     force: ForceOpt = False,
 ) -> None:
-    """Every purchase, in the columns `tinycrm import purchases` reads."""
+    """Every purchase, as `tinycrm import purchases` reads it."""
     _export("purchases", _format(fmt, ("csv", "json")), out, force)
 
 
 @export_app.command("person")
 def export_person(ref: RefArg, out: OutputOpt = None, force: ForceOpt = False) -> None:
-    """Everything stored about one person, as JSON (a GDPR access request)."""
+    """Everything stored about one person, as JSON (GDPR access)."""
     import json
 
     from tinycrm.io.exports import jsonable, output_file
@@ -122,7 +122,7 @@ def export_ics(
         bool, typer.Option("--todo", help="Tasks (VTODO) instead of events with alarms.")
     ] = False,
 ) -> None:
-    """Open reminders as an iCalendar file for calendar apps (replaces the file)."""
+    """Open reminders as an iCalendar file (replaces the file)."""
     from tinycrm.io.ics import reminders_ics
 
     ctx = get_ctx()
