@@ -134,12 +134,15 @@ def _ids(rows: list[dict[str, Any]], key: str = "id") -> str:
 
 
 def _primary_emails(db: Db, contact_ids: str) -> dict[int, str]:
+    # by contact only, kind checked here: with `kind = 'email'` in the WHERE, SQLite picks
+    # the (kind, match_key) index and reads every email in the store once per page
     out: dict[int, str] = {}
     for m in db.all(
-        "SELECT contact_id, value FROM contact_methods WHERE kind = 'email'"
-        f" AND contact_id IN ({contact_ids}) ORDER BY contact_id, position DESC"
+        "SELECT contact_id, kind, value FROM contact_methods"
+        f" WHERE contact_id IN ({contact_ids}) ORDER BY contact_id, position, id"
     ):
-        out[int(m["contact_id"])] = m["value"]  # the lowest position wins: it comes last
+        if m["kind"] == "email":
+            out.setdefault(int(m["contact_id"]), m["value"])
     return out
 
 
