@@ -47,8 +47,8 @@ def copy_store(source: Path, target: Path) -> None:
         backup.unlink()
 
 
-def run(args: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """(seconds, peak RSS in MiB) of one tinycrm process."""
+def run(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds, peak RSS in MiB) of one tinycrm process."""
     start = time.perf_counter()
     pid = os.fork()
     if pid == 0:  # the child: exec tinycrm with its output to /dev/null
@@ -59,7 +59,7 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, int]:
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"tinycrm {' '.join(args)} failed")
-    return elapsed, usage.ru_maxrss // 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,20 +85,25 @@ def main(argv: list[str] | None = None) -> int:
             for t in ("contacts", "interactions", "deals", "purchases")
         }
         print(f"store: {', '.join(f'{n:,} {t}' for t, n in counts.items())}")
-        print(f"{'command':<40} {'median s':>9} {'peak MiB':>9} {'file MiB':>9}")
-        _, floor_mem = run(["--version"], env)
-        print(f"{'tinycrm --version (the floor)':<40} {'':>9} {floor_mem:>9}")
+        print(f"{'command':<34} {'wall s':>8} {'CPU s':>8} {'peak MiB':>9} {'file MiB':>9}")
+        _, _, floor_mem = run(["--version"], env)
+        print(f"{'tinycrm --version (the floor)':<34} {'':>8} {'':>8} {floor_mem:>9}")
         for kind, fmt in EXPORTS:
             out = work / f"{kind}.{fmt}"
-            times, mems = [], []
+            times, cpus, mems = [], [], []
             for _ in range(args.runs):
-                t, m = run(["export", kind, "-f", fmt, "-o", str(out), "--force"], env)
+                t, c, m = run(["export", kind, "-f", fmt, "-o", str(out), "--force"], env)
                 times.append(t)
+                cpus.append(c)
                 mems.append(m)
             size = out.stat().st_size / 2**20
             label = f"export {kind} -f {fmt}"
-            print(f"{label:<40} {statistics.median(times):>9.2f} {max(mems):>9} {size:>9.1f}")
-        times, mems = [], []
+            print(
+                f"{label:<34} {statistics.median(times):>8.2f} {statistics.median(cpus):>8.2f}"
+                f" {max(mems):>9} {size:>9.1f}",
+                flush=True,
+            )
+        times, cpus, mems = [], [], []
         for i in range(args.runs):
             fresh = work / f"forget{i}.db"
             copy_store(args.db, fresh)
@@ -110,11 +115,15 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 .fetchone()[0]
             )
-            t, m = run(["forget", str(victim), "--yes"], {**env, "TINYCRM_DB": str(fresh)})
+            t, c, m = run(["forget", str(victim), "--yes"], {**env, "TINYCRM_DB": str(fresh)})
             times.append(t)
+            cpus.append(c)
             mems.append(m)
             fresh.unlink()
-        print(f"{'forget ID --yes':<40} {statistics.median(times):>9.2f} {max(mems):>9}")
+        print(
+            f"{'forget ID --yes':<34} {statistics.median(times):>8.2f}"
+            f" {statistics.median(cpus):>8.2f} {max(mems):>9}"
+        )
     return 0
 
 
