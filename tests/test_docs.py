@@ -70,6 +70,8 @@ MODULES = [
         "merge",
         "audit",
         "owners",
+        "exports",
+        "privacy",
     )
 ] + ["tinycrm.io.backup"]  # backup/restore sit above the services, beside the CLI
 

@@ -15,7 +15,6 @@ from tests.conftest import NOW, Runner
 from tinycrm.db import open_store
 from tinycrm.models import metadata
 
-
 # What a merge and its undo leave behind on purpose: the merge record and the audit log.
 LOGS = ("merges", "audit_log")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -19,6 +19,7 @@ from tinycrm.cli.common import (
     get_ctx,
     owner_name,
     resolve,
+    when,
 )
 from tinycrm.dates import parse_duration
 from tinycrm.services.contacts import TimelineEntry
@@ -213,6 +214,9 @@ def contact_list(
     starts: Annotated[
         str | None, typer.Option("--starts", help="Names starting with this.")
     ] = None,
+    opted_out: Annotated[
+        bool, typer.Option("--opted-out", help="Only people who asked not to be contacted.")
+    ] = False,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 100,
     json_: JsonOpt = False,
 ) -> None:
@@ -223,7 +227,13 @@ def contact_list(
     owner = owner_name(ctx, owner, mine)
     company_id = resolve(ctx, company, ("company",)).id if company else None
     rows = contacts.list_contacts(
-        ctx.db, tag=tag, owner=owner, company_id=company_id, starts=starts, limit=limit
+        ctx.db,
+        tag=tag,
+        owner=owner,
+        company_id=company_id,
+        starts=starts,
+        opted_out=opted_out,
+        limit=limit,
     )
     if json_:
         output.emit_json(rows)
@@ -283,7 +293,7 @@ def contact_show(
             ("tags", ", ".join(d.tags)),
             ("source", d.source),
             ("owner", d.owner),
-            ("stay in touch", f"every {d.cadence_days} days" if d.cadence_days else None),
+            ("stay in touch", _stay_in_touch(d.cadence_days, d.opted_out_at, ctx.tz)),
             ("last touch", output.local(d.last_touch_at, ctx.tz) or "never"),
             ("next", nxt),
             (
@@ -293,6 +303,8 @@ def contact_show(
                 else "none",
             ),
             ("notes", d.notes),
+            ("consent", _consent(d.consent, d.consent_at, ctx.tz)),
+            ("opted out", output.local(d.opted_out_at, ctx.tz)[:10] or None),
         ],
         title=d.name,
     )
@@ -311,6 +323,19 @@ def contact_show(
             [[_when(e, ctx.tz), e.kind, e.text, e.user or ""] for e in d.timeline],
             title="Timeline",
         )
+
+
+def _stay_in_touch(cadence: int | None, opted_out_at: datetime | None, tz: tzinfo) -> str | None:
+    if opted_out_at is not None:
+        return "never: opted out" + (f" (cadence {cadence} days kept)" if cadence else "")
+    return f"every {cadence} days" if cadence else None
+
+
+def _consent(text: str | None, at: datetime | None, tz: tzinfo) -> str | None:
+    if text is None and at is None:
+        return None
+    day = output.local(at, tz)[:10]
+    return ", ".join(x for x in (text, f"given {day}" if day else None) if x)
 
 
 def _when(entry: TimelineEntry, tz: tzinfo) -> str:
@@ -345,15 +370,29 @@ def contact_edit(
     every: Annotated[
         str | None, typer.Option("--every", help="Stay-in-touch cadence (30d) or 'none'.")
     ] = None,
+    consent: Annotated[
+        str | None,
+        typer.Option("--consent", help="What they agreed to, e.g. 'newsletter, web form'."),
+    ] = None,
+    consent_at: Annotated[
+        str | None, typer.Option("--consent-at", help="When they agreed (a WHEN; default now).")
+    ] = None,
+    opt_out: Annotated[
+        bool, typer.Option("--opt-out", help="They asked not to be contacted.")
+    ] = False,
+    opt_in: Annotated[bool, typer.Option("--opt-in", help="Undo --opt-out.")] = False,
     if_version: IfVersionOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Change a contact's fields."""
+    """Change a contact's fields, consent and opt-out."""
     from tinycrm.services import contacts
 
     ctx = get_ctx()
     target = resolve(ctx, ref)
     cadence = _cadence(every) if every is not None else None
+    given_at = when(ctx, consent_at, past=True) if consent_at is not None else None
+    if consent and given_at is None:
+        given_at = ctx.now  # consent recorded now, unless told when
     contacts.edit_contact(
         ctx,
         target.id,
@@ -368,6 +407,10 @@ def contact_edit(
         remove_emails=rm_email,
         add_phones=phone,
         remove_phones=rm_phone,
+        consent=consent,
+        consent_at=given_at,
+        opt_out=opt_out,
+        opt_in=opt_in,
         expected_version=if_version,
     )
     detail = contacts.get_contact(ctx.db, target.id, timeline=0)

@@ -1,4 +1,4 @@
-"""Follow-ups: `next`, `digest`, `tag`, `export ics` and `user`."""
+"""Follow-ups: `next`, `digest`, `tag` and `user` (`export ics` is in cli/exports.py)."""
 
 from __future__ import annotations
 
@@ -307,48 +307,6 @@ def tag_cadence(
         output.say(f"Tag {info.tag}: no default cadence ({who})")
     else:
         output.say(f"Tag {info.tag}: stay in touch every {days} days ({who})")
-
-
-# -- export ---------------------------------------------------------------------------------
-
-export_app = typer.Typer(help="Write data out to other tools.", no_args_is_help=True)
-
-
-@export_app.command("ics")
-def export_ics(
-    user: UserOpt = None,
-    team: TeamOpt = False,
-    out: Annotated[
-        str, typer.Option("--output", "-o", help="File to write ('-' for standard output).")
-    ] = "-",
-    todo: Annotated[
-        bool, typer.Option("--todo", help="Tasks (VTODO) instead of events with alarms.")
-    ] = False,
-) -> None:
-    """Open reminders as an iCalendar file for calendar apps."""
-    from tinycrm.io.ics import reminders_ics
-
-    ctx = get_ctx()
-    scope = _scope(ctx, user, team)
-    data, n = reminders_ics(ctx, scope, as_todo=todo)
-    if out == "-":
-        sys.stdout.flush()
-        binary = getattr(sys.stdout, "buffer", None)
-        if binary is not None:  # the CRLF line ends of RFC 5545, untouched
-            binary.write(data)
-            binary.flush()
-        else:
-            sys.stdout.write(data.decode())
-        return
-    path = Path(out).expanduser()
-    tmp = path.with_name(path.name + ".part")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)  # never a half-written calendar
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise InvalidInput(f"can't write {path}: {e.strerror}") from None
-    output.say(f"Wrote {n} reminder{'s' if n != 1 else ''} to {path}")
 
 
 # -- users ----------------------------------------------------------------------------------

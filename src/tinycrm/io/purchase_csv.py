@@ -16,6 +16,7 @@ from pathlib import Path
 from tinycrm.errors import InvalidInput
 from tinycrm.io.csv_import import DELIMITER_NAMES, Column, CsvFile, open_csv
 from tinycrm.io.csv_values import AmountReader, DateReader
+from tinycrm.io.exports import uninert
 from tinycrm.money import parse_currency
 from tinycrm.services.contacts import check_text
 from tinycrm.services.imports import ImportSource, PurchaseRow, RowError, quoted
@@ -224,7 +225,8 @@ def _parse_rows(
             errors.append(RowError(line, "currency", f"{currency}, but the amount says {written}"))
             continue
         try:
-            note = check_text(fields[note_i], "note") if note_i >= 0 else None
+            # a note tinycrm's export guarded against spreadsheets ('=...) reads back as it was
+            note = check_text(uninert(fields[note_i]), "note") if note_i >= 0 else None
         except InvalidInput as e:
             errors.append(RowError(line, "note", str(e)))
             continue

@@ -3,7 +3,8 @@ instead of scanning a million interactions.
 
 - `contacts.touch_due_at`: when stay-in-touch falls due — the last interaction (or the
   contact's creation) plus the contact's own cadence, else the shortest cadence of its
-  tags. Any interaction moves `last_touch_at` and with it this clock.
+  tags; NULL while the contact has opted out (`opted_out_at`). Any interaction moves
+  `last_touch_at` and with it this clock.
 - `deals.activity_at`: the deal's last sign of life — a stage move, an edit, or an
   interaction on the deal or its contact. `deals.rots_at` is that plus the stage's rot
   days, only while the deal is open in a stage that rots.
@@ -28,7 +29,10 @@ def touch_due(
     created: datetime,
     own_days: int | None,
     tag_days: int | None,
+    opted_out: bool = False,
 ) -> datetime | None:
+    if opted_out:  # they asked not to be contacted: no clock runs for them
+        return None
     days = own_days if own_days is not None else tag_days
     if days is None:
         return None
@@ -61,6 +65,7 @@ def refresh_touch(db: Db, contact_ids: Iterable[int]) -> None:
     for batch in _chunks(contact_ids):
         rows = db.all(
             "SELECT c.id, c.cadence_days, c.last_touch_at, c.created_at, c.touch_due_at,"
+            " c.opted_out_at,"
             " (SELECT min(tc.days) FROM contact_tags t JOIN tag_cadences tc ON tc.tag = t.tag"
             "  WHERE t.contact_id = c.id) AS tag_days"
             f" FROM contacts c WHERE c.id IN ({_ids(batch)})"
@@ -68,7 +73,13 @@ def refresh_touch(db: Db, contact_ids: Iterable[int]) -> None:
         for r in rows:
             created = read_ts(r["created_at"])
             assert created is not None
-            due = touch_due(read_ts(r["last_touch_at"]), created, r["cadence_days"], r["tag_days"])
+            due = touch_due(
+                read_ts(r["last_touch_at"]),
+                created,
+                r["cadence_days"],
+                r["tag_days"],
+                opted_out=r["opted_out_at"] is not None,
+            )
             if due != read_ts(r["touch_due_at"]):
                 db.execute(
                     "UPDATE contacts SET touch_due_at = :due WHERE id = :id",

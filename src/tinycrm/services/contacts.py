@@ -15,6 +15,9 @@ from tinycrm.services.context import Ctx
 from tinycrm.text import clean, fold, normalize_email, phone_key
 
 MAX_NAME = 200
+#: Real contacts: not the placeholder that keeps erased people's purchases (whose name
+#: key is empty; see services.privacy). Lists, counts and rankings hold real ones only.
+REAL = "c.name_key <> ''"
 MAX_TEXT = 100_000
 
 
@@ -73,13 +76,16 @@ class ContactDetail:
     purchases_total: dict[str, str]
     last_purchase_on: str | None
     version: int  # changes on every edit; pass it back as expected_version
+    consent: str | None = None
+    consent_at: datetime | None = None
+    opted_out_at: datetime | None = None
     open_deals: list[DealLine] = field(default_factory=list)
     timeline: list[TimelineEntry] = field(default_factory=list)
 
 
 def check_name(name: str, what: str = "name") -> str:
     name = " ".join(clean(name).split())
-    if not name:
+    if not name or not fold(name):  # an empty name key is the erased-purchases placeholder's
         raise InvalidInput(f"{what} can't be empty")
     if len(name) > MAX_NAME:
         raise InvalidInput(f"{what} is longer than {MAX_NAME} characters")
@@ -415,6 +421,7 @@ def list_contacts(
     owner: str | None = None,
     company_id: int | None = None,
     starts: str | None = None,
+    opted_out: bool = False,
     order: str = "name",
     after: tuple[Any, ...] | None = None,
     limit: int = 100,
@@ -423,8 +430,10 @@ def list_contacts(
     row's `page_key` as `after` (keyset paging: no OFFSET, so a page in name order takes
     the same time at 100k contacts as at 100)."""
     sort = _check_order(order)
-    where = ["1 = 1"]
+    where = [REAL]
     params: dict[str, Any] = {"n": limit}
+    if opted_out:
+        where.append("c.opted_out_at IS NOT NULL")
     if tag:
         where.append("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = :tag)")
         params["tag"] = normalize_tags([tag])[0] if normalize_tags([tag]) else tag
@@ -484,7 +493,7 @@ def sorted_ids(
     sort = _check_order(order)
     if not ids:
         return []
-    where = [f"c.id IN ({','.join(str(int(i)) for i in ids)})"]
+    where = [REAL, f"c.id IN ({','.join(str(int(i)) for i in ids)})"]
     params: dict[str, Any] = {}
     if tag:
         where.append("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = :tag)")
@@ -509,7 +518,8 @@ def summaries_by_id(db: Db, ids: list[int]) -> list[ContactSummary]:
         "   ORDER BY position LIMIT 1) AS phone"
         " FROM contacts c LEFT JOIN companies co ON co.id = c.company_id"
         " LEFT JOIN users u ON u.id = c.owner_id"
-        f" WHERE c.id IN ({','.join(str(int(i)) for i in ids)}) ORDER BY c.name_key, c.id"
+        f" WHERE {REAL} AND c.id IN ({','.join(str(int(i)) for i in ids)})"
+        " ORDER BY c.name_key, c.id"
     )
     return _summaries(db, rows)
 
@@ -539,7 +549,7 @@ def _summaries(db: Db, rows: list[dict[str, Any]]) -> list[ContactSummary]:
 
 
 def count_contacts(db: Db) -> int:
-    return int(db.value("SELECT count(*) AS n FROM contacts") or 0)
+    return int(db.value(f"SELECT count(*) AS n FROM contacts c WHERE {REAL}") or 0)
 
 
 def get_contact(db: Db, contact_id: int, *, timeline: int = 20) -> ContactDetail:
@@ -608,6 +618,9 @@ def get_contact(db: Db, contact_id: int, *, timeline: int = 20) -> ContactDetail
         purchases_total={t["currency"]: format_cents(int(t["total"])) for t in totals},
         last_purchase_on=max(last_days).isoformat() if last_days else None,
         version=int(r["version"]),
+        consent=r["consent"],
+        consent_at=read_ts(r["consent_at"]),
+        opted_out_at=read_ts(r["opted_out_at"]),
         open_deals=[
             DealLine(
                 d["id"],
@@ -685,9 +698,15 @@ def edit_contact(
     remove_emails: list[str] | None = None,
     add_phones: list[str] | None = None,
     remove_phones: list[str] | None = None,
+    consent: str | None = None,
+    consent_at: datetime | None = None,
+    opt_out: bool = False,
+    opt_in: bool = False,
     expected_version: int | None = None,
 ) -> None:
-    """Change the given fields; an empty string clears an optional text field.
+    """Change the given fields; an empty string clears an optional text field. `opt_out`
+    records that the person asked not to be contacted (now, unless already recorded) and
+    stops their stay-in-touch clock; `opt_in` clears it.
 
     With `expected_version` (the version the caller showed the user), a contact changed
     since then is refused with Conflict instead of overwritten."""
@@ -705,14 +724,25 @@ def edit_contact(
         sets["cadence_days"] = cadence_days
     if clear_cadence:
         sets["cadence_days"] = None
+    if consent is not None:
+        sets["consent"] = check_text(consent, "consent")
+    if consent_at is not None:
+        if consent_at > ctx.now:
+            raise InvalidInput("consent can't be given in the future")
+        sets["consent_at"] = db.ts(consent_at)
+    if opt_out and opt_in:
+        raise InvalidInput("give --opt-out or --opt-in, not both")
+    if opt_in:
+        sets["opted_out_at"] = None
     mails = _check_emails(add_emails or [])
     tels = _check_phones(add_phones or [])
     drop_mails = _check_emails(remove_emails or [])
     methods_change = bool(mails or tels or drop_mails or remove_phones)
     with db.write():
         old = db.one(
-            "SELECT c.name, c.title, c.source, c.notes, c.cadence_days, c.version,"
-            " co.name AS company FROM contacts c LEFT JOIN companies co ON co.id = c.company_id"
+            "SELECT c.name, c.title, c.source, c.notes, c.cadence_days, c.version, c.consent,"
+            " c.consent_at, c.opted_out_at, co.name AS company"
+            " FROM contacts c LEFT JOIN companies co ON co.id = c.company_id"
             " WHERE c.id = :id",
             {"id": contact_id},
         )
@@ -721,7 +751,17 @@ def edit_contact(
 
             raise NotFound(f"no contact with id {contact_id}")
         check_version(ctx, "contact", contact_id, old["name"], old["version"], expected_version)
+        if opt_out:
+            already = old["opted_out_at"]
+            sets["opted_out_at"] = already if already is not None else db.ts(ctx.now)
         new: dict[str, Any] = {k: v for k, v in sets.items() if k != "name_key"}
+        # the audit log takes times as datetimes
+        old = {**old, "consent_at": read_ts(old["consent_at"])}
+        old["opted_out_at"] = read_ts(old["opted_out_at"])
+        if "consent_at" in new:
+            new["consent_at"] = consent_at
+        if "opted_out_at" in new:
+            new["opted_out_at"] = read_ts(new["opted_out_at"])
         if company is not None:
             sets["company_id"] = companies.find_or_create(ctx, company) if company.strip() else None
             new["company"] = _company_name(db, sets["company_id"])
@@ -758,7 +798,7 @@ def edit_contact(
             {**sets, "id": contact_id},
         )
         reindex(db, contact_id)
-        if "cadence_days" in sets:
+        if "cadence_days" in sets or "opted_out_at" in sets:
             clocks.refresh_touch(db, [contact_id])
         changes = audit.diff(old, new)
         if methods_change:

@@ -124,6 +124,13 @@ _TOTALS = (
     "SELECT contact_id, sum(amount_cents) AS total FROM purchases"
     " WHERE currency = :cur GROUP BY contact_id"
 )
+# The placeholder holding erased people's purchases (`tinycrm forget`, services.privacy) is
+# no customer: the customers report leaves it out; revenue by owner and source keeps it.
+_NOT_ERASED = "contact_id NOT IN (SELECT id FROM contacts WHERE name_key = '')"
+_CUSTOMER_TOTALS = (
+    "SELECT contact_id, sum(amount_cents) AS total FROM purchases"
+    f" WHERE currency = :cur AND {_NOT_ERASED} GROUP BY contact_id"
+)
 
 
 # -- customers --------------------------------------------------------------------------------
@@ -196,7 +203,7 @@ def _buyers(db: Db, *, lines: bool = False) -> str:
         "SELECT contact_id, count(DISTINCT purchased_on) AS days,"
         f" {_epoch_day(db, 'min(purchased_on)')} AS first_n,"
         f" {_epoch_day(db, 'max(purchased_on)')} AS last_n, max(purchased_on) AS last_on"
-        f"{extra} FROM purchases GROUP BY contact_id"
+        f"{extra} FROM purchases WHERE {_NOT_ERASED} GROUP BY contact_id"
     )
 
 
@@ -228,7 +235,7 @@ def customers_report(
     cur = _currency(ctx, currency)
     params = _segment_params(ctx, once_older_than)
     with db.read():
-        contacts = _int(db.value("SELECT count(*) FROM contacts"))
+        contacts = _int(db.value("SELECT count(*) FROM contacts WHERE name_key <> ''"))
         buyers = db.one(
             "SELECT count(*) AS bought, sum(CASE WHEN s.days >= 2 THEN 1 ELSE 0 END) AS repeat,"
             " sum(CASE WHEN s.days = 1 AND s.last_on < :once_before THEN 1 ELSE 0 END) AS once,"
@@ -239,7 +246,7 @@ def customers_report(
         assert buyers is not None
         never_contacted = _int(
             db.value(
-                "SELECT count(*) FROM contacts c WHERE NOT EXISTS"
+                "SELECT count(*) FROM contacts c WHERE c.name_key <> '' AND NOT EXISTS"
                 " (SELECT 1 FROM interactions i WHERE i.contact_id = c.id)"
             )
         )
@@ -278,7 +285,7 @@ def _concentration(db: Db, cur: str) -> tuple[list[Concentration], int, int]:
     bought in `cur`; ties by id), and the revenue of all of them."""
     cuts = ", ".join(f"(n * {p} + 99) / 100" for p in CONCENTRATION_TOPS)
     rows = db.all(
-        f"WITH t AS ({_TOTALS}), ranked AS (SELECT"
+        f"WITH t AS ({_CUSTOMER_TOTALS}), ranked AS (SELECT"
         " row_number() OVER (ORDER BY total DESC, contact_id) AS rk,"
         " sum(total) OVER (ORDER BY total DESC, contact_id ROWS UNBOUNDED PRECEDING) AS cum,"
         " count(*) OVER () AS n, sum(total) OVER () AS grand FROM t)"
@@ -323,7 +330,8 @@ def customer_list(
     )
     non_buyers = (
         " FROM contacts c LEFT JOIN users u ON u.id = c.owner_id"
-        " WHERE NOT EXISTS (SELECT 1 FROM purchases p WHERE p.contact_id = c.id)"
+        " WHERE c.name_key <> ''"
+        " AND NOT EXISTS (SELECT 1 FROM purchases p WHERE p.contact_id = c.id)"
     )
     untouched = "NOT EXISTS (SELECT 1 FROM interactions i WHERE i.contact_id = c.id)"
     chosen = {
@@ -781,7 +789,7 @@ def sources_report(
         base = db.all(
             "SELECT c.source, count(*) AS contacts, sum(CASE WHEN EXISTS (SELECT 1 FROM"
             " purchases p WHERE p.contact_id = c.id) THEN 1 ELSE 0 END) AS customers"
-            f" FROM contacts c WHERE 1 = 1{cohort} GROUP BY c.source",
+            f" FROM contacts c WHERE c.name_key <> ''{cohort} GROUP BY c.source",
             params,
         )
         revenue = {

@@ -76,6 +76,8 @@ def _aggregate(ctx: Ctx, level: str, as_of: date, since: date | None) -> list[tu
         sql = (
             "SELECT a.id, a.first, a.last, a.n, a.total, c.name"
             f" FROM ({per_contact}) a JOIN contacts c ON c.id = a.id"
+            # not the placeholder that keeps erased people's purchases (services.privacy)
+            " WHERE c.name_key <> ''"
         )
     else:  # roll the contacts' totals up to their companies
         sql = (

@@ -1,0 +1,205 @@
+"""`tinycrm export`: records from `services.exports` written as CSV, JSON or vCard.
+
+Everything streams: a writer takes an iterator of records and writes each as it comes, so
+an export holds one page of the store in memory however big the store is. A file is
+written beside its target and moved into place when complete (`output_file`), so a failed
+export never leaves half a file, and an existing file is only replaced with `force`.
+
+CSV (RFC 4180, UTF-8, CRLF): a header row, then a record per row. Lists (`emails`,
+`phones`, `urls`, `addresses`, `tags`) hold their values separated by "; ", a labelled
+value written `label: value`. Times are UTC ISO 8601 with a `Z`, days `YYYY-MM-DD`,
+money a decimal string. Text keeps its line breaks (quoted, as CSV allows). A text cell
+that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so a
+spreadsheet shows it instead of running it as a formula; tinycrm's imports drop that `'`
+again (`uninert`).
+
+JSON: one array, an object per record, the same keys as the CSV header; lists are lists,
+methods `{"value", "label"}` objects.
+
+vCard: version 3.0, one card per contact (see `contact_vcard`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import json
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from tinycrm.errors import InvalidInput
+from tinycrm.services.exports import ContactRecord, Method
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def inert(cell: str) -> str:
+    """A text cell a spreadsheet will not run: one starting with `=`, `+`, `-`, `@`, tab or
+    CR gets a leading apostrophe (OWASP's advice); plain numbers such as `-12.50` stay."""
+    if cell[:1] in FORMULA_STARTS and not _NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def uninert(cell: str) -> str:
+    """What `inert` wrote, back: an apostrophe before a formula character is dropped."""
+    if cell[:1] == "'" and cell[1:2] in FORMULA_STARTS and not _NUMBER.fullmatch(cell[1:]):
+        return cell[1:]
+    return cell
+
+
+# -- values -----------------------------------------------------------------------------------
+
+
+def jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def method_text(m: Method) -> str:
+    return f"{m.label}: {m.value}" if m.label else m.value
+
+
+def csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return inert("; ".join(method_text(v) if isinstance(v, Method) else str(v) for v in value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return str(jsonable(value))
+    return inert(str(value))
+
+
+# -- writers ----------------------------------------------------------------------------------
+
+
+def write_csv(out: TextIO, headers: Sequence[str], records: Iterable[Any]) -> int:
+    """A header row and one row per dataclass record; returns how many records."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(headers)
+    n = 0
+    for rec in records:
+        writer.writerow([csv_cell(getattr(rec, h)) for h in headers])
+        n += 1
+    return n
+
+
+def write_json(out: TextIO, records: Iterable[Any]) -> int:
+    """A JSON array written one element at a time."""
+    n = 0
+    out.write("[")
+    for rec in records:
+        out.write(",\n  " if n else "\n  ")
+        out.write(json.dumps(jsonable(rec), ensure_ascii=False))
+        n += 1
+    out.write("\n]\n" if n else "]\n")
+    return n
+
+
+def contact_vcard(rec: ContactRecord) -> Any:
+    """A vobject vCard 3.0 for a contact: FN (the name as stored) and N (the last word as
+    family name when there are several, else the whole name as given name), EMAIL and TEL
+    with the method's label as TYPE, ORG, TITLE, NOTE, BDAY, CATEGORIES (tags), URL and ADR
+    (the stored address as the street part). 3.0 rather than 4.0: it is what Apple
+    Contacts, Google Contacts and Outlook all read and write, and what vobject writes."""
+    import vobject
+
+    card = vobject.vCard()
+    card.add("fn").value = rec.name
+    words = rec.name.split()
+    family, given = (words[-1], " ".join(words[:-1])) if len(words) > 1 else ("", rec.name)
+    card.add("n").value = vobject.vcard.Name(family=family, given=given)
+    for kind, methods in (("email", rec.emails), ("tel", rec.phones), ("url", rec.urls)):
+        for m in methods:
+            prop = card.add(kind)
+            prop.value = m.value
+            if m.label:
+                prop.params["TYPE"] = [m.label]
+    for m in rec.addresses:
+        prop = card.add("adr")
+        prop.value = vobject.vcard.Address(street=m.value)
+        if m.label:
+            prop.params["TYPE"] = [m.label]
+    if rec.company:
+        card.add("org").value = [rec.company]
+    if rec.title:
+        card.add("title").value = rec.title
+    if rec.notes:
+        card.add("note").value = rec.notes
+    if rec.birthday:
+        card.add("bday").value = rec.birthday.isoformat()
+    if rec.tags:
+        card.add("categories").value = list(rec.tags)
+    return card
+
+
+def write_vcards(out: TextIO, records: Iterable[ContactRecord]) -> int:
+    n = 0
+    for rec in records:
+        out.write(contact_vcard(rec).serialize())
+        n += 1
+    return n
+
+
+def write_records(out: TextIO, fmt: str, headers: Sequence[str], records: Iterable[Any]) -> int:
+    if fmt == "csv":
+        return write_csv(out, headers, records)
+    if fmt == "json":
+        return write_json(out, records)
+    if fmt == "vcard":
+        return write_vcards(out, records)
+    raise InvalidInput(f"unknown format {fmt!r}")
+
+
+# -- where it goes ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def output_file(target: str | None, *, force: bool) -> Iterator[TextIO]:
+    """Standard output, or a file written completely or not at all: into a hidden file
+    beside `target`, moved over it only once everything is written. An existing file is
+    refused unless `force`."""
+    if target is None or target == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    path = Path(target).expanduser()
+    if path.is_dir():
+        raise InvalidInput(f"{target} is a folder: give a file name")
+    if path.exists() and not force:
+        raise InvalidInput(f"{target} already exists: pass --force to overwrite it")
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        f = partial.open("w", encoding="utf-8", newline="")
+    except OSError as e:
+        raise InvalidInput(f"can't write {target}: {e.strerror}") from None
+    try:
+        with f:
+            yield f
+        os.replace(partial, path)
+    except OSError as e:
+        partial.unlink(missing_ok=True)
+        raise InvalidInput(f"can't write {target}: {e.strerror}") from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
