@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import quopri
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -642,8 +643,10 @@ def _cards(text: str, label: str) -> list[_Card]:
 
 
 def _unfold_qp(lines: list[str]) -> str:
-    """Join vCard 2.1's quoted-printable soft line breaks ("=" at the end of a line), which
-    vobject does not; normal folding (a leading space) it does itself."""
+    """The card with vCard 2.1's quoted-printable values decoded, which vobject does only
+    partly (no soft line breaks, "=" at the end of a line; UTF-8 when CHARSET is missing):
+    each becomes a plain 3.0-style value, its charset the CHARSET parameter, else UTF-8,
+    else cp1252 (Outlook). Normal folding (a leading space) vobject undoes itself."""
     out: list[str] = []
     joining = False
     for raw in lines:
@@ -652,7 +655,40 @@ def _unfold_qp(lines: list[str]) -> str:
         else:
             out.append(raw)
         joining = bool(_QP_PARAM.match(out[-1])) and out[-1].endswith("=")
-    return "\r\n".join(out) + "\r\n"
+    return "\r\n".join(_decode_qp(line) for line in out) + "\r\n"
+
+
+def _decode_qp(line: str) -> str:
+    if not _QP_PARAM.match(line):
+        return line
+    head, _, value = line.partition(":")
+    params = head.split(";")
+    charset = next(
+        (p.split("=", 1)[1] for p in params[1:] if p.upper().startswith("CHARSET=")), None
+    )
+    kept = [
+        p
+        for p in params
+        if p.upper() not in ("ENCODING=QUOTED-PRINTABLE", "QUOTED-PRINTABLE")
+        and not p.upper().startswith("CHARSET=")
+    ]
+    data = quopri.decodestring(value.encode("latin-1", "replace"))
+    text = None
+    for enc in (charset, "utf-8", "cp1252"):
+        if not enc:
+            continue
+        try:
+            text = data.decode(enc)
+            break
+        except (LookupError, UnicodeDecodeError):
+            continue
+    if text is None:
+        text = data.decode("cp1252", errors="replace")
+    text = text.replace("\\", "\\\\").replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\n", "\\n")
+    if params[0].split(".")[-1].upper() not in ("N", "ADR", "ORG", "CATEGORIES"):
+        text = text.replace(",", "\\,").replace(";", "\\;")
+    return ";".join(kept) + ":" + text
 
 
 def _types(prop: Any) -> list[str]:
@@ -774,7 +810,8 @@ def _card_row(line: int, card: Any, used: dict[str, str], ignored: dict[str, Non
         elif name == "BDAY":
             row.birthday = row.birthday or _vcard_birthday(row, str(value))
         elif name == "CATEGORIES":
-            row.tags += [str(t) for t in (value if isinstance(value, list) else [value])]
+            tags = value if isinstance(value, list) else [value]
+            row.tags += [str(t) for t in tags if str(t).strip().lower() != "mycontacts"]
         elif name == "PHOTO":
             if "photo" not in row.dropped:
                 row.dropped.append("photo")
