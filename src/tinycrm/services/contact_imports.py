@@ -14,7 +14,8 @@ store or hold for every format:
   code) or the same `identity.name_match_key` (case, accents, width, word order). The
   keys of the file are looked up once, in batches, never per row. `on_duplicate` says
   what happens: `skip` (the default; reported, never silent), `merge` (the new emails,
-  phones, addresses, web addresses and tags, and the fields the contact has blank) or
+  phones (by match key: a plus-address of a known mailbox is not new), addresses, web
+  addresses and tags, and the fields the contact has blank) or
   `create` (a new contact anyway).
 - New contacts are inserted one by one (their ids are needed), everything else in
   batches; each is indexed for search, and the stay-in-touch clock of every contact with
@@ -201,6 +202,11 @@ class _Method:
     match: str | None  # match_key, for emails and phones
     label: str | None
 
+    @property
+    def same(self) -> tuple[str, str]:
+        """Two methods of one contact with this are one: the same mailbox or number."""
+        return self.kind, self.match or self.key
+
 
 @dataclass
 class _Plan:
@@ -282,8 +288,8 @@ def _check_row(
     seen: set[tuple[str, str]] = set()
     for m in r.methods:
         checked = _check_method(m, region)
-        if checked is not None and (checked.kind, checked.key) not in seen:
-            seen.add((checked.kind, checked.key))
+        if checked is not None and checked.same not in seen:
+            seen.add(checked.same)
             methods.append(checked)
     company = _text(r.company, "company")
     if company is not None:
@@ -449,8 +455,8 @@ def _contact_names(db: Db, ids: set[int]) -> dict[int, str]:
 
 def _fold_into(target: _Plan, p: _Plan) -> None:
     """Merge a later row of the file into an earlier new contact, in memory."""
-    have = {(m.kind, m.key) for m in target.methods}
-    target.methods += [m for m in p.methods if (m.kind, m.key) not in have]
+    have = {m.same for m in target.methods}
+    target.methods += [m for m in p.methods if m.same not in have]
     target.tags += [t for t in p.tags if t not in target.tags]
     for name in _BLANKS:
         if getattr(target, name) is None and getattr(p, name) is not None:
@@ -617,11 +623,11 @@ def _merge(ctx: Ctx, merges: dict[int, list[_Plan]]) -> None:
         }
         have: dict[int, set[tuple[str, str]]] = {}
         positions: dict[int, int] = {}
-        for cid, kind, key, pos in db.tuples(
-            "SELECT contact_id, kind, value_key, position FROM contact_methods"
+        for cid, kind, key, match, pos in db.tuples(
+            "SELECT contact_id, kind, value_key, match_key, position FROM contact_methods"
             f" WHERE contact_id IN ({listed})"
         ):
-            have.setdefault(int(cid), set()).add((kind, key))
+            have.setdefault(int(cid), set()).add((kind, match or key))
             positions[int(cid)] = max(positions.get(int(cid), -1), int(pos))
         tags: dict[int, set[str]] = {}
         for cid, t in db.tuples(
@@ -650,8 +656,8 @@ def _merge(ctx: Ctx, merges: dict[int, list[_Plan]]) -> None:
                     if row[name] is None and name not in sets and value is not None:
                         sets[name] = value
                 for m in p.methods:
-                    if (m.kind, m.key) not in known:
-                        known.add((m.kind, m.key))
+                    if m.same not in known:
+                        known.add(m.same)
                         new_methods.append(m)
                 for t in p.tags:
                     if t not in own_tags:
