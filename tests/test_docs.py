@@ -65,6 +65,7 @@ MODULES = [
         "users",
         "value",
         "imports",
+        "contact_imports",
         "reports",
     )
 ] + ["tinycrm.io.backup"]  # backup/restore sit above the services, beside the CLI
