@@ -88,7 +88,9 @@ def test_each_encoding_is_detected(cli: Runner, here: Path, encoding: str) -> No
     write("c.csv", text, encoding)
     s = cli.ok("import", "contacts", "c.csv", "--json").json()
     assert (s["created"], s["rejected"]) == (2, 0)
-    expected = {"utf-8-sig": "utf-8", "shift_jis": "cp932", "euc_kr": "cp949"}.get(encoding, encoding)
+    expected = {"utf-8-sig": "utf-8", "shift_jis": "cp932", "euc_kr": "cp949"}.get(
+        encoding, encoding
+    )
     assert s["source"]["encoding"] == expected
     assert s["source"]["encoding_guessed"] == (encoding not in ("utf-8-sig", "utf-16"))
     d = show(cli, "a@example.com")
@@ -497,3 +499,18 @@ def test_owner_tag_source_and_search(cli: Runner, store: str, here: Path) -> Non
         assert db.value("SELECT count(*) FROM contacts WHERE touch_due_at IS NOT NULL") == 2
     finally:
         db.close()
+
+
+def test_a_shared_name_alone_does_not_make_people_with_other_emails_one(
+    cli: Runner, here: Path
+) -> None:
+    cli.ok("contact", "add", "John Smith", "-e", "john@acme.com")
+    write(
+        "j.csv",
+        "name,email\nJohn Smith,jsmith@globex.com\nJOHN SMITH,\nJohn Smith,js@initech.com\n",
+    )
+    s = cli.ok("import", "contacts", "j.csv", "--json").json()
+    assert (s["created"], s["skipped"]) == (2, 1)
+    assert [(d["line"], d["contact_id"], d["reason"]) for d in s["duplicates"]] == [
+        (3, 1, "same name")  # no email to tell them apart: the stored John Smith
+    ]

@@ -11,7 +11,9 @@ store or hold for every format:
 - Duplicates: a row is the same person as a stored contact (or an earlier row of the file)
   that has the same email match key (case, plus-addressing at the big providers), the
   same phone match key (E.164, the `phone_region` setting for numbers without a country
-  code) or the same `identity.name_match_key` (case, accents, width, word order). The
+  code) or the same `identity.name_match_key` (case, accents, width, word order), but a
+  name alone only when one side has no email or phone (two John Smiths with different
+  addresses are two people). The
   keys of the file are looked up once, in batches, never per row. `on_duplicate` says
   what happens: `skip` (the default; reported, never silent), `merge` (the new emails,
   phones (by match key: a plus-address of a known mailbox is not new), addresses, web
@@ -24,6 +26,7 @@ store or hold for every format:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -229,6 +232,9 @@ class _Plan:
     created_at: datetime | None
     id: int | None = None
 
+    def reachable(self) -> bool:
+        return any(m.kind in ("email", "phone") for m in self.methods)
+
     def keys(self) -> Iterator[tuple[str, str]]:
         """(kind, key) to find duplicates by: emails, phones, then the name."""
         for m in self.methods:
@@ -353,9 +359,15 @@ def _check_method(m: Method, region: str | None) -> _Method | None:
         key = phone_key(value)
         if len(key.lstrip("+")) < 3:
             raise _RowProblem("phone", f"not a phone number: {quoted(value)}")
-        return _Method("phone", value, key, phone_match_key(value, region), label or None)
-    key = fold(value) if m.kind == "address" else value.lower().rstrip("/")
+        return _Method("phone", value, key, _phone_match(value, region), label or None)
+    key = " ".join(value.lower().split()).rstrip("/")
     return _Method(m.kind, value, key, None, label or None)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _phone_match(value: str, region: str | None) -> str:
+    """phone_match_key, once per distinct spelling (libphonenumber is the slow part)."""
+    return phone_match_key(value, region)
 
 
 # -- matching -------------------------------------------------------------------------------
@@ -388,10 +400,11 @@ def _match(db: Db, plans: list[_Plan], on_duplicate: str, file: str) -> _Outcome
     stored["name"] = _names(db, wanted["name"]) if wanted["name"] else {}
     hit_ids = {i for by_key in stored.values() for ids in by_key.values() for i in ids}
     names = _contact_names(db, hit_ids)
+    reachable = _reachable(db, {i for ids in stored["name"].values() for i in ids})
     out = _Outcome()
     in_file: dict[tuple[str, str], _Plan] = {}
     for p in plans:
-        found = _find(p, stored, in_file)
+        found = _find(p, stored, in_file, reachable)
         if found is None or on_duplicate == "create":
             out.new.append(p)
             for k in p.keys():
@@ -417,17 +430,41 @@ def _match(db: Db, plans: list[_Plan], on_duplicate: str, file: str) -> _Outcome
 
 
 def _find(
-    p: _Plan, stored: dict[str, dict[str, list[int]]], in_file: dict[tuple[str, str], _Plan]
+    p: _Plan,
+    stored: dict[str, dict[str, list[int]]],
+    in_file: dict[tuple[str, str], _Plan],
+    reachable: set[int],
 ) -> tuple[int | _Plan, str] | None:
+    """What `p` duplicates: by email, then phone, then name. A name alone is not enough
+    when both sides have emails or phones and share none (checked before it): two John
+    Smiths at different addresses are two people."""
+    mine = p.reachable()
     for kind, key in p.keys():
         reason = f"same {kind}" + (f" {key}" if kind != "name" else "")
         ids = stored[kind].get(key)
+        if kind == "name" and ids and mine:
+            ids = [i for i in ids if i not in reachable]
         if ids:
             return ids[0], reason
         earlier = in_file.get((kind, key))
-        if earlier is not None:
+        if earlier is not None and not (kind == "name" and mine and earlier.reachable()):
             return earlier, reason
     return None
+
+
+def _reachable(db: Db, ids: set[int]) -> set[int]:
+    """Those of `ids` that have an email or a phone."""
+    out: set[int] = set()
+    for batch in _chunks(sorted(ids)):
+        listed = ",".join(str(int(i)) for i in batch)
+        out.update(
+            int(r[0])
+            for r in db.tuples(
+                "SELECT DISTINCT contact_id FROM contact_methods WHERE kind IN ('email', 'phone')"
+                f" AND contact_id IN ({listed})"
+            )
+        )
+    return out
 
 
 def _names(db: Db, keys: set[str]) -> dict[str, list[int]]:
