@@ -230,6 +230,7 @@ class _Plan:
     consent_at: datetime | None
     opted_out_at: datetime | None
     created_at: datetime | None
+    name_key: str = ""  # identity.name_match_key(name)
     id: int | None = None
 
     def reachable(self) -> bool:
@@ -240,7 +241,7 @@ class _Plan:
         for m in self.methods:
             if m.match and m.kind in ("email", "phone"):
                 yield m.kind, m.match
-        yield "name", name_match_key(self.name)
+        yield "name", self.name_key
 
 
 _BLANKS = (
@@ -339,6 +340,7 @@ def _check_row(
         consent_at=r.consent_at,
         opted_out_at=r.opted_out_at,
         created_at=r.created_at,
+        name_key=name_match_key(name),
     )
 
 
@@ -541,6 +543,7 @@ def _companies(ctx: Ctx, names: Iterable[str]) -> dict[str, int]:
         ).items()
     }
     now = db.ts(ctx.now)
+    docs: list[list[str | None]] = []
     for key, name in wanted.items():
         if key in found:
             continue
@@ -549,7 +552,8 @@ def _companies(ctx: Ctx, names: Iterable[str]) -> dict[str, int]:
             " VALUES (:name, :key, :owner, :now, :now, 1) RETURNING id",
             {"name": name, "key": key, "owner": ctx.user_id, "now": now},
         )
-        search.index(db, "company", found[key], name)
+        docs.append([str(found[key]), name])
+    search.index_new(db, "company", docs)
     return found
 
 
