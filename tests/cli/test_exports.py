@@ -278,3 +278,62 @@ def test_export_person_holds_everything_about_them(cli: Runner, store: str) -> N
     assert [(p["purchased_on"], p["amount"]) for p in data["purchases"]] == [
         ("2026-11-01", "10.00")
     ]
+
+
+def _typeable(store: str) -> None:
+    """_seed plants a leading tab and CR by SQL to test the formula guard; no input path
+    stores them (text is trimmed on the way in), so the round trips start without them."""
+    db = _db(store)
+    with db.write():
+        db.execute("UPDATE contacts SET title = 'starts with tab' WHERE name = 'Tab Person'")
+        db.execute("UPDATE contacts SET source = 'cr' WHERE name = 'Zoë Quinn'")
+    db.close()
+
+
+def _comparable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda r: r["name"])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_contacts_round_trip_through_import_contacts(
+    cli: Runner, store: str, tmp_path: Path, fmt: str
+) -> None:
+    """Export, import into an empty store, export again: the same contacts, field by field
+    (labels, web and postal addresses, formula-looking cells, CJK, multi-line notes,
+    consent, opt-out, birthday, owner, cadence and creation time included)."""
+    _seed(cli, store)
+    _typeable(store)
+    cli.ok("contact", "edit", "王小明", "--opt-out")
+    before = cli.ok("export", "contacts", "-f", "json").json()
+    exported = tmp_path / f"contacts.{fmt}"
+    cli.ok("export", "contacts", "-f", fmt, "-o", str(exported))
+    other = str(tmp_path / "other.db")
+    for owner in sorted({c["owner"] for c in before if c["owner"]}):
+        cli.ok("--db", other, "user", "add", owner)
+    summary = cli.ok("--db", other, "import", "contacts", str(exported), "--json").json()
+    assert (summary["created"], summary["rejected"], summary["skipped"]) == (len(before), 0, 0)
+    assert summary["source"]["ignored_columns"] == []
+    after = cli.ok("--db", other, "export", "contacts", "-f", "json").json()
+    assert _comparable(after) == _comparable(before)
+    # and importing it again finds every one of them already there
+    again = cli.ok("--db", other, "import", "contacts", str(exported), "--json").json()
+    assert (again["created"], again["skipped"]) == (0, len(before))
+
+
+def test_contacts_round_trip_through_vcard(cli: Runner, store: str, tmp_path: Path) -> None:
+    """vCard carries the card's fields (not owner, consent or tinycrm's clocks)."""
+    _seed(cli, store)
+    _typeable(store)
+    card_fields = ("name", "company", "title", "emails", "phones", "tags", "birthday", "notes")
+    before = cli.ok("export", "contacts", "-f", "json").json()
+    exported = tmp_path / "contacts.vcf"
+    cli.ok("export", "contacts", "-f", "vcard", "-o", str(exported))
+    other = str(tmp_path / "other.db")
+    summary = cli.ok("--db", other, "import", "contacts", str(exported), "--json").json()
+    assert (summary["created"], summary["rejected"]) == (len(before), 0)
+    after = cli.ok("--db", other, "export", "contacts", "-f", "json").json()
+    pick = lambda rows: _comparable([{k: r[k] for k in card_fields} for r in rows])  # noqa: E731
+    assert pick(after) == pick(before)
+    assert [u["value"] for c in _comparable(after) for u in c["urls"]] == [
+        u["value"] for c in _comparable(before) for u in c["urls"]
+    ]

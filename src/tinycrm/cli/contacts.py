@@ -290,6 +290,8 @@ def contact_show(
             ("title", d.title),
             ("email", ", ".join(d.emails)),
             ("phone", ", ".join(d.phones)),
+            ("web", ", ".join(d.urls)),
+            *(("address", a) for a in d.addresses),
             ("tags", ", ".join(d.tags)),
             ("source", d.source),
             ("owner", d.owner),

@@ -1,4 +1,5 @@
-"""`tinycrm import purchases FILE.csv`: bring in what a shop or an ERP exported."""
+"""`tinycrm import purchases FILE.csv`: bring in what a shop or an ERP exported;
+`tinycrm import contacts FILE`: people from CSV exports, vCards or tinycrm's JSON."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from tinycrm.cli.common import JsonOpt, get_ctx
 from tinycrm.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from tinycrm.services.contact_imports import ContactImportSummary
     from tinycrm.services.imports import ImportSummary, Progress, RowError
 
-import_app = typer.Typer(help="Import records from CSV files.", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import records from CSV, vCard and JSON files.", no_args_is_help=True
+)
 
 _DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "semicolon": ";", "comma": ",", "pipe": "|"}
 _STAGES = {"read": "Reading", "check": "Checking", "save": "Saving"}
@@ -233,3 +237,174 @@ def _created(s: ImportSummary) -> str:
     )
     more = f", … {len(made) - 5:,} more" if len(made) > 5 else ""
     return f"{len(made):,}: {shown}{more}"
+
+
+@import_app.command("contacts")
+def import_contacts(
+    file: Annotated[str, typer.Argument(help="A CSV, vCard (.vcf) or JSON file of contacts.")],
+    format_: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="csv, vcard or json (default: from the file)."),
+    ] = None,
+    on_duplicate: Annotated[
+        str,
+        typer.Option(
+            "--on-duplicate",
+            help="A contact already in the store (or earlier in the file): skip, merge or create.",
+        ),
+    ] = "skip",
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="Owner of the new contacts (default: you).")
+    ] = None,
+    tag: Annotated[
+        str | None, typer.Option("--tag", help="Tag every imported contact with TAG.")
+    ] = None,
+    skip_bad: Annotated[
+        bool,
+        typer.Option("--skip-bad", help="Import the good rows; write the bad ones to --rejects."),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Show the column mapping and what would happen; write nothing."
+        ),
+    ] = False,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="Name CSV columns: Handy=phone:mobile,Firma=company,Kunde-Nr=ignore (repeatable).",
+        ),
+    ] = None,
+    delimiter: Annotated[
+        str | None, typer.Option("--delimiter", help="';', ',', '|' or 'tab' (default: detected).")
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option("--encoding", help="e.g. utf-8, cp1252, gb18030, big5 (default: detected)."),
+    ] = None,
+    rejects: Annotated[
+        str | None,
+        typer.Option("--rejects", help="Where --skip-bad puts bad rows (default FILE.rejects.*)."),
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Import contacts from a CSV (Google, Outlook, HubSpot... exports), vCard or JSON file.
+
+    All rows or none (--skip-bad sets the bad ones aside). People already in the store, by
+    email, phone or name, are reported and skipped unless --on-duplicate says otherwise.
+    """
+    from pathlib import Path
+
+    from tinycrm.io import contact_files
+    from tinycrm.services import contact_imports
+
+    path = Path(file)
+    if rejects and not skip_bad:
+        raise InvalidInput("--rejects goes with --skip-bad")
+    if on_duplicate not in contact_imports.ON_DUPLICATE:
+        raise InvalidInput(f"--on-duplicate must be skip, merge or create: {on_duplicate!r}")
+    mapping = contact_files.parse_mapping(map_ or [])
+    ctx = get_ctx()
+    with _progress_bar() as progress:
+        parsed = contact_files.read_contacts(
+            path,
+            file,
+            fmt=format_,
+            encoding=encoding,
+            delimiter=_delimiter(delimiter),
+            mapping=mapping,
+            progress=progress,
+        )
+        rejects_path = (
+            Path(rejects)
+            if rejects
+            else path.with_name(f"{path.stem}.rejects{parsed.rejects_suffix}")
+        )
+        if rejects_path.resolve() == path.resolve():
+            raise InvalidInput(f"--rejects would overwrite {file} itself")
+
+        def save_rejects(errors: list[RowError]) -> str:
+            parsed.write_rejects(rejects_path, errors)
+            return str(rejects_path)
+
+        summary = contact_imports.import_contacts(
+            ctx,
+            parsed.rows,
+            source=parsed.source,
+            unreadable=parsed.errors,
+            on_duplicate=on_duplicate,
+            owner=owner,
+            tag=tag,
+            skip_bad=skip_bad,
+            dry_run=dry_run,
+            save_rejects=save_rejects,
+            progress=progress,
+        )
+    if json_:
+        output.emit_json(summary)
+    else:
+        _render_contacts(summary)
+
+
+_ACTIONS = {"skipped": "skipped", "merged": "merged into", "created": "created anyway, like"}
+
+
+def _render_contacts(s: ContactImportSummary) -> None:
+    src = s.source
+    n = s.created
+    verb = "Dry run: would create" if s.dry_run else "Created"
+    title = f"{verb} {n:,} contact{'' if n == 1 else 's'} from {src.file}"
+    if s.merged:
+        title += f", merged {s.merged:,} into existing ones"
+    read_as = [src.format]
+    if src.format != "json" or src.encoding != "utf-8":
+        read_as.append(
+            src.encoding
+            + (" (guessed; pass --encoding if names look wrong)" if src.encoding_guessed else "")
+        )
+    if src.delimiter:
+        read_as.append(
+            f"delimiter {src.delimiter!r}" if src.delimiter != "tab" else "delimiter tab"
+        )
+    dups = s.skipped + s.merged + sum(1 for d in s.duplicates if d.action == "created")
+    pairs: list[tuple[str, object]] = [
+        ("rows read", f"{s.rows:,}"),
+        ("would create" if s.dry_run else "created", f"{n:,}"),
+        ("merged", f"{s.merged:,}"),
+        (
+            "duplicates skipped",
+            f"{s.skipped:,} (--on-duplicate merge or create to bring them in)"
+            if s.skipped
+            else "0",
+        ),
+        ("rejected", _rejected_contacts(s)),
+        ("read as", ", ".join(read_as)),
+        ("columns", ", ".join(f"{k} → {v}" for k, v in src.columns.items())),
+        ("ignored columns", ", ".join(src.ignored_columns)),
+    ]
+    if s.dropped:
+        pairs.append(("left out", ", ".join(f"{k} ×{v:,}" for k, v in s.dropped.items())))
+    for d in s.duplicates[:_SHOWN_PROBLEMS]:
+        who = (
+            f"{d.contact} #{d.contact_id}" if d.contact_id else f"{d.contact} (earlier in the file)"
+        )
+        pairs.append(
+            ("duplicate", f"line {d.line}: {d.name} — {d.reason}; {_ACTIONS[d.action]} {who}")
+        )
+    if dups > _SHOWN_PROBLEMS:
+        pairs.append(
+            ("", f"… {dups - _SHOWN_PROBLEMS:,} more duplicates (--json lists {len(s.duplicates)})")
+        )
+    pairs += [("problem", f"{e.where()}: {e.error}") for e in s.errors[:_SHOWN_PROBLEMS]]
+    if s.rejected > _SHOWN_PROBLEMS:
+        pairs.append(("", f"… {s.rejected - _SHOWN_PROBLEMS:,} more"))
+    output.fields(pairs, title=title)
+
+
+def _rejected_contacts(s: ContactImportSummary) -> str:
+    if not s.rejected:
+        return "0"
+    if s.rejects_file:
+        return f"{s.rejected:,}, written to {s.rejects_file}"
+    return f"{s.rejected:,}" + (" (a dry run writes no rejects file)" if s.dry_run else "")

@@ -3,9 +3,11 @@
 `open_csv` works out, unless told:
 
 - the encoding: UTF-8 (a BOM is dropped), UTF-16 when the file starts with its BOM (Excel's
-  "Unicode text"), else cp1252 (Excel on Windows), reported as a guess. A file that is
-  UTF-8 in some lines and not in others is refused, naming the first line that isn't:
-  any one reading of it would garble part of the names.
+  "Unicode text") or is plainly UTF-16 without one (every other byte zero), else a guess:
+  a Chinese, Japanese or Korean encoding (GB18030/GBK, Big5, Shift_JIS, EUC-KR...) when
+  charset-normalizer finds one, else cp1252 (Excel on Windows). A file that is UTF-8 in
+  some lines and not in others is refused, naming the first line that isn't: any one
+  reading of it would garble part of the names.
 - the delimiter: Excel's `sep=;` first line, else `csv.Sniffer` on the first lines, checked
   against the header: the first of `;`, `,`, tab and `|` under which the header names
   every required column wins.
@@ -26,7 +28,7 @@ import io
 import itertools
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +39,31 @@ DELIMITERS = (";", ",", "\t", "|")
 DELIMITER_NAMES = {";": ";", ",": ",", "\t": "tab", "|": "|"}
 SNIFF_LINES = 50
 FALLBACK_ENCODING = "cp1252"
+# What charset-normalizer may pick over cp1252 for a file that is not UTF-8: the encodings
+# of Chinese, Japanese and Korean spreadsheets. Western files keep the cp1252 guess (its
+# picks among the Latin code pages are a coin toss on short files).
+CJK_ENCODINGS = frozenset(
+    {
+        "gb18030",
+        "gbk",
+        "gb2312",
+        "hz",
+        "big5",
+        "big5hkscs",
+        "cp950",
+        "shift_jis",
+        "cp932",
+        "shift_jis_2004",
+        "shift_jisx0213",
+        "euc_jp",
+        "euc_jis_2004",
+        "iso2022_jp",
+        "euc_kr",
+        "cp949",
+        "johab",
+        "iso2022_kr",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +73,10 @@ class Column:
     name: str
     required: bool
     synonyms: tuple[str, ...] = ()
+
+
+#: header -> (field -> column index, ignored column names); raises InvalidInput if unfit
+Fit = Callable[[list[str]], tuple[dict[str, int], list[str]]]
 
 
 @dataclass
@@ -83,17 +114,27 @@ def open_csv(
     encoding: str | None = None,
     delimiter: str | None = None,
     mapping: dict[str, str] | None = None,
+    fit: Fit | None = None,
 ) -> CsvFile:
-    """Read `path` and find `columns` in its header (see the module docstring)."""
+    """Read `path` and find `columns` in its header (see the module docstring). `fit`
+    replaces the column matching for readers whose fields span several columns (contacts:
+    `E-mail 1 - Value`, `E-mail 2 - Value`...): it takes the header and returns what
+    `map_columns` does, raising InvalidInput when the header does not fit."""
     data = _read_bytes(path, label)
     text, used, guessed, write_as = decode(data, label, encoding)
     text, sep_line = _excel_sep_line(text)
     delimiter = delimiter or sep_line
     candidates = [delimiter] if delimiter else _delimiter_candidates(text)
+
+    def match(header: list[str]) -> tuple[dict[str, int], list[str]]:
+        if fit is not None:
+            return fit(header)
+        return map_columns(header, columns, mapping or {}, label)
+
     for cand in candidates:
         header_line, header = _header(text, cand, label)
         try:
-            found, ignored = map_columns(header, columns, mapping or {}, label)
+            found, ignored = match(header)
         except InvalidInput:
             continue
         delimiter = cand
@@ -101,7 +142,7 @@ def open_csv(
     else:  # nothing fits: report the columns under the likeliest delimiter
         delimiter = candidates[0]
         header_line, header = _header(text, delimiter, label)
-        found, ignored = map_columns(header, columns, mapping or {}, label)
+        found, ignored = match(header)
     return CsvFile(
         label=label,
         text=text,
@@ -141,6 +182,10 @@ def decode(data: bytes, label: str, encoding: str | None = None) -> tuple[str, s
         return _decode_as(data, label, encoding)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode_as(data, label, "utf-16")
+    bomless = _utf16_without_bom(data)
+    if bomless:
+        text, _, _, write_as = _decode_as(data, label, bomless)
+        return text, bomless, True, write_as
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -151,8 +196,9 @@ def decode(data: bytes, label: str, encoding: str | None = None) -> tuple[str, s
                 f"{label} line {bad}: not UTF-8, though line {good} is: the file mixes"
                 " encodings; save it as UTF-8, or pass --encoding to read all of it one way"
             ) from None
-        text, _, _, write_as = _decode_as(data, label, FALLBACK_ENCODING)
-        return text, FALLBACK_ENCODING, True, write_as
+        guess = _cjk_encoding(data) or FALLBACK_ENCODING
+        text, _, _, write_as = _decode_as(data, label, guess)
+        return text, guess, True, write_as
     bom = data.startswith(codecs.BOM_UTF8)
     return text, "utf-8", False, "utf-8-sig" if bom else "utf-8"
 
@@ -173,6 +219,38 @@ def _decode_as(data: bytes, label: str, encoding: str) -> tuple[str, str, bool, 
         ) from None
     shown = "utf-8" if name == "utf-8-sig" else encoding
     return text, shown, False, name
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """ "utf-16-le"/"utf-16-be" for text that is plainly UTF-16 without a BOM: mostly
+    ASCII, so every other byte is zero (and no zero elsewhere)."""
+    sample = data[:4000]
+    if len(sample) < 4 or len(sample) % 2:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    half = len(sample) // 2
+    if odd.count(0) > half * 0.6 and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) > half * 0.6 and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
+
+
+def _cjk_encoding(data: bytes) -> str | None:
+    """The CJK encoding charset-normalizer reads `data` in, if that is what it finds."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:200_000]).best()
+    if best is None:
+        return None
+    name = codecs.lookup(best.encoding).name
+    if name not in CJK_ENCODINGS:
+        return None
+    try:
+        data.decode(name)
+    except UnicodeDecodeError:
+        return None
+    return name
 
 
 def _line_of(data: bytes, offset: int) -> int:

@@ -6,8 +6,9 @@ written beside its target and moved into place when complete (`output_file`), so
 export never leaves half a file, and an existing file is only replaced with `force`.
 
 CSV (RFC 4180, UTF-8, CRLF): a header row, then a record per row. Lists (`emails`,
-`phones`, `urls`, `addresses`, `tags`) hold their values separated by "; ", a labelled
-value written `label: value`. Times are UTC ISO 8601 with a `Z`, days `YYYY-MM-DD`,
+`phones`, `urls`, `tags`) hold their values separated by "; ", `addresses` by " ::: "
+(Google's separator: an address may hold "; " itself), a labelled value written
+`label: value`. Times are UTC ISO 8601 with a `Z`, days `YYYY-MM-DD`,
 money a decimal string. Text keeps its line breaks (quoted, as CSV allows). A text cell
 that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so a
 spreadsheet shows it instead of running it as a formula; tinycrm's imports drop that `'`
@@ -76,11 +77,18 @@ def method_text(m: Method) -> str:
     return f"{m.label}: {m.value}" if m.label else m.value
 
 
-def csv_cell(value: Any) -> str:
+#: How a column's list values are joined (default "; ").
+SEPARATORS = {"addresses": " ::: "}
+
+
+def csv_cell(value: Any, column: str = "") -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        return inert("; ".join(method_text(v) if isinstance(v, Method) else str(v) for v in value))
+        joined = SEPARATORS.get(column, "; ").join(
+            method_text(v) if isinstance(v, Method) else str(v) for v in value
+        )
+        return inert(joined)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -99,7 +107,7 @@ def write_csv(out: TextIO, headers: Sequence[str], records: Iterable[Any]) -> in
     writer.writerow(headers)
     n = 0
     for rec in records:
-        writer.writerow([csv_cell(getattr(rec, h)) for h in headers])
+        writer.writerow([csv_cell(getattr(rec, h), h) for h in headers])
         n += 1
     return n
 

@@ -65,6 +65,8 @@ class ContactDetail:
     notes: str | None
     emails: list[str]
     phones: list[str]
+    urls: list[str]
+    addresses: list[str]  # each "label: address" when the address has a label
     tags: list[str]
     cadence_days: int | None
     created_at: datetime | None
@@ -566,7 +568,8 @@ def get_contact(db: Db, contact_id: int, *, timeline: int = 20) -> ContactDetail
 
             raise NotFound(f"no contact with id {contact_id}")
         methods = db.all(
-            "SELECT kind, value FROM contact_methods WHERE contact_id = :id ORDER BY position",
+            "SELECT kind, value, label FROM contact_methods WHERE contact_id = :id"
+            " ORDER BY position",
             {"id": contact_id},
         )
         tags = [
@@ -607,6 +610,12 @@ def get_contact(db: Db, contact_id: int, *, timeline: int = 20) -> ContactDetail
         notes=r["notes"],
         emails=[m["value"] for m in methods if m["kind"] == "email"],
         phones=[m["value"] for m in methods if m["kind"] == "phone"],
+        urls=[m["value"] for m in methods if m["kind"] == "url"],
+        addresses=[
+            (f"{m['label']}: " if m["label"] else "") + m["value"]
+            for m in methods
+            if m["kind"] == "address"
+        ],
         tags=tags,
         cadence_days=r["cadence_days"],
         created_at=read_ts(r["created_at"]),

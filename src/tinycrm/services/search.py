@@ -9,6 +9,7 @@ Deleting a record drops its index row through a trigger (see migration 0002).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +34,25 @@ def index(db: Db, kind: str, ref_id: int, *parts: str | None) -> None:
             " ON CONFLICT (kind, ref_id) DO UPDATE SET body = excluded.body",
             {"kind": kind, "id": ref_id, "body": body},
         )
+
+
+def index_new(db: Db, kind: str, records: Sequence[Sequence[str | None]]) -> None:
+    """Index many records in batches: each is (id, *parts). For bulk imports; `index` is
+    the one-record form."""
+    for start in range(0, len(records), 5_000):
+        rows = [
+            {"id": int(str(r[0])), "body": search_document(*r[1:]), "kind": kind}
+            for r in records[start : start + 5_000]
+        ]
+        if db.is_sqlite:
+            db.insert_many(f"DELETE FROM {kind}_fts WHERE rowid = :id", rows)
+            db.insert_many(f"INSERT INTO {kind}_fts (rowid, body) VALUES (:id, :body)", rows)
+        else:
+            db.insert_many(
+                "INSERT INTO search_docs (kind, ref_id, body) VALUES (:kind, :id, :body)"
+                " ON CONFLICT (kind, ref_id) DO UPDATE SET body = excluded.body",
+                rows,
+            )
 
 
 def matching_ids(db: Db, kind: str, text: str, limit: int) -> list[int]:
