@@ -332,7 +332,10 @@ def test_contacts_round_trip_through_vcard(cli: Runner, store: str, tmp_path: Pa
     summary = cli.ok("--db", other, "import", "contacts", str(exported), "--json").json()
     assert (summary["created"], summary["rejected"]) == (len(before), 0)
     after = cli.ok("--db", other, "export", "contacts", "-f", "json").json()
-    pick = lambda rows: _comparable([{k: r[k] for k in card_fields} for r in rows])  # noqa: E731
+
+    def pick(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return _comparable([{k: r[k] for k in card_fields} for r in rows])
+
     assert pick(after) == pick(before)
     assert [u["value"] for c in _comparable(after) for u in c["urls"]] == [
         u["value"] for c in _comparable(before) for u in c["urls"]
