@@ -39,6 +39,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "export": ("tinycrm.cli.followups", "export_app", True),
     "user": ("tinycrm.cli.followups", "user_app", True),
     "report": ("tinycrm.cli.reports", "report_app", True),
+    "init": ("tinycrm.cli.store", "init", False),
+    "doctor": ("tinycrm.cli.store", "doctor", False),
     "backup": ("tinycrm.cli.backup", "backup", False),
     "restore": ("tinycrm.cli.backup", "restore", False),
     "tui": ("tinycrm.cli.tui", "tui", False),

@@ -424,7 +424,7 @@ def edit_deal(
         )
         clocks.refresh_rot(db, [deal_id])
         if title is not None:
-            search.index(db, "deal", deal_id, sets["title"])
+            search.reindex(db, "deal", deal_id)  # the title, and a lost deal's reason
         return get_deal(db, deal_id)
 
 
@@ -459,8 +459,7 @@ def move_deal(ctx: Ctx, deal_id: int, stage: str, *, reason: str | None = None) 
             {"d": deal_id, "f": deal.stage_id, "t": st.id, "now": now, "u": ctx.user_id},
         )
         clocks.refresh_rot(db, [deal_id])
-        title = deal.title
-        search.index(db, "deal", deal_id, title, reason if st.outcome == "lost" else None)
+        search.reindex(db, "deal", deal_id)
         return get_deal(db, deal_id)
 
 
