@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tinycrm.errors import StoreError
+from tinycrm.text import mask_secrets
 
 #: The newest schema revision this tinycrm knows, and every revision it can upgrade from.
 #: tests/test_migrations.py checks these against the Alembic scripts.
@@ -64,7 +65,7 @@ class Location:
         """A label safe to print: the path, or the URL with any password masked."""
         if self.path is not None:
             return str(self.path)
-        return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", self.url or "")
+        return mask_secrets(self.url or "")
 
 
 def locate(value: str) -> Location:
@@ -685,7 +686,7 @@ def run_pg_tool(location: Location, args: list[str], *, what: str) -> bytes:
     if done.returncode != 0:
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"]
         first = next((line for line in lines if "error" in line.lower()), lines[0])
-        first = re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", first)
+        first = mask_secrets(first)
         raise StoreError(f"{what} failed on {location.describe()}: {first}")
     return done.stdout
 

@@ -102,3 +102,19 @@ def one_line(text: str, width: int | None = None) -> str:
     if width is not None and len(text) > width:
         return text[: max(width - 1, 0)] + "…"
     return text
+
+
+# user:password@ in a URL (the password may hold '@' and ':' when not percent-encoded, so
+# up to the last '@' before the path), and password=... in its query string
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][\w+.-]*://[^:/?#@\s]*):[^/?#\s]*@")
+_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)[^&\s]*", re.IGNORECASE)
+
+
+def mask_secrets(text: str, *secrets: str | None) -> str:
+    """`text` with every password in a connection URL replaced by ***, and so is each of
+    `secrets` (say, the SMTP password) wherever it appears."""
+    for secret in secrets:
+        if secret and len(secret) >= 3:
+            text = text.replace(secret, "***")
+    text = _URL_PASSWORD.sub(r"\g<head>:***@", text)
+    return _QUERY_PASSWORD.sub(r"\g<head>***", text)

@@ -12,9 +12,11 @@ import sys
 
 
 def _fail(message: str, code: int) -> int:
-    from tinycrm.text import one_line
+    from tinycrm.text import mask_secrets, one_line
 
-    sys.stderr.write(f"Error: {one_line(message)}\n")
+    # the messages never hold a password by design; this is the last line of defence
+    secrets = (os.environ.get(k) for k in ("TINYCRM_SMTP_PASSWORD", "PGPASSWORD"))
+    sys.stderr.write(f"Error: {one_line(mask_secrets(message, *secrets))}\n")
     return code
 
 
