@@ -9,8 +9,11 @@ inside a longer sentence on both SQLite FTS5 and PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
+import weakref
+from typing import Any
 
 _WORD = re.compile(r"[^\W_]+")  # letters and digits; "_" separates, as in FTS5
 # Han, Hiragana, Katakana, Hangul (syllables and jamo), CJK compatibility ideographs.
@@ -118,3 +121,55 @@ def mask_secrets(text: str, *secrets: str | None) -> str:
             text = text.replace(secret, "***")
     text = _URL_PASSWORD.sub(r"\g<head>:***@", text)
     return _QUERY_PASSWORD.sub(r"\g<head>***", text)
+
+
+def _dirty(value: Any) -> bool:
+    """Whether any string in `value` holds a control character (a quick walk)."""
+    kind = type(value)
+    if kind is str:
+        return _CONTROL.search(value) is not None
+    if kind is list or kind is tuple:
+        return any(_dirty(v) for v in value)
+    if kind is dict:
+        return any(_dirty(k) or _dirty(v) for k, v in value.items())
+    inner = getattr(value, "__dict__", None)
+    if inner is not None and hasattr(value, "__dataclass_fields__"):
+        return any(_dirty(v) for v in inner.values())
+    return False
+
+
+_SCRUBBED: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+
+
+def scrub_once(value: Any) -> Any:
+    """scrub(), remembering the result so that scrubbing it again costs nothing: for big
+    results that are cached and shown many times (the TUI's rankings)."""
+    out = scrub(value)
+    with contextlib.suppress(TypeError):  # not weak-referenceable: nothing to remember
+        _SCRUBBED[id(out)] = out
+    return out
+
+
+def scrub(value: Any) -> Any:
+    """`value` with control characters and escape sequences removed from every string in
+    it, through dataclasses, lists, tuples and dicts (newlines and tabs kept): for display
+    paths that show stored text, which may have come in some other way than tinycrm's
+    services (an older version, a direct SQL write). Clean values are returned as they
+    are, not copied."""
+    if _SCRUBBED.get(id(value)) is value or not _dirty(value):
+        return value
+    kind = type(value)
+    if kind is str:
+        return _CONTROL.sub("", value)
+    if kind is list:
+        return [scrub(v) for v in value]
+    if kind is tuple:
+        return tuple(scrub(v) for v in value)
+    if kind is dict:
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    import copy
+
+    fresh = copy.copy(value)
+    for name, old in value.__dict__.items():
+        object.__setattr__(fresh, name, scrub(old))
+    return fresh
