@@ -70,6 +70,16 @@ def load_settings() -> Settings:
         return Settings()
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise InvalidInput(f"can't read settings file {path}: {e}") from None
+    except UnicodeDecodeError as e:
+        raise InvalidInput(
+            f"can't read settings file {path}: not UTF-8 at byte {e.start + 1}"
+        ) from None
+    for key in ("db", "user", "timezone", "currency", "day_starts_at", "big_deal_threshold"):
+        value = raw.get(key)
+        if key == "big_deal_threshold" and isinstance(value, int | float):
+            continue
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(f"{key} in {path} must be a string in quotes")
     cur = str(raw.get("currency", "EUR")).upper()
     escalate = raw.get("escalate_after", 3)
     if isinstance(escalate, bool) or not isinstance(escalate, int) or escalate < 0:
