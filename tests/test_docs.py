@@ -66,6 +66,8 @@ MODULES = [
         "value",
         "imports",
         "reports",
+        "init",
+        "doctor",
     )
 ] + ["tinycrm.io.backup"]  # backup/restore sit above the services, beside the CLI
 
