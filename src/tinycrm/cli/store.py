@@ -105,6 +105,8 @@ def _render(report: DoctorReport) -> None:
     if report.backup is not None:
         output.say(f"Backed up the store to {report.backup}")
         output.say(f"Repaired {report.repaired} problem{'s' * (report.repaired != 1)}")
+    elif report.repaired == 0 and not report.healthy:
+        output.say("Nothing here that --repair can fix (no backup taken)")
     shown: dict[str, int] = {}
     for p in report.problems:
         shown[p.check] = shown.get(p.check, 0) + 1
@@ -123,7 +125,7 @@ def _render(report: DoctorReport) -> None:
     fixable = sum(p.repairable for p in report.problems)
     summary = f"{n:,} problem{'s' * (n != 1)} in {report.store}"
     if report.backup is not None:
-        summary += " remain after the repair"
+        summary += " remains after the repair" if n == 1 else " remain after the repair"
     if fixable and report.backup is None:
         summary += f"; tinycrm doctor --repair fixes {fixable:,} (after a backup)"
     if fixable < n:

@@ -335,7 +335,12 @@ def match_key_problems(db: Db, region: str | None) -> list[Problem]:
 
 # -- repairing --------------------------------------------------------------------------
 def repair(db: Db, *, phone_region: str | None = None) -> DoctorReport:
-    """Back the store up, fix what can be fixed in one transaction, and check again."""
+    """Back the store up, fix what can be fixed in one transaction, and check again. With
+    nothing to repair, that is just the check: no backup is taken."""
+    first = check(db, phone_region=phone_region)
+    if not any(p.repairable for p in first.problems):
+        first.repaired = 0
+        return first
     backup = auto_backup(db, "repair")
     fixed = 0
     with db.write():
