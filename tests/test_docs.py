@@ -73,6 +73,8 @@ MODULES = [
         "owners",
         "exports",
         "privacy",
+        "init",
+        "doctor",
     )
 ] + ["tinycrm.io.backup"]  # backup/restore sit above the services, beside the CLI
 

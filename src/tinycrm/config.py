@@ -70,6 +70,16 @@ def load_settings() -> Settings:
         return Settings()
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise InvalidInput(f"can't read settings file {path}: {e}") from None
+    except UnicodeDecodeError as e:
+        raise InvalidInput(
+            f"can't read settings file {path}: not UTF-8 at byte {e.start + 1}"
+        ) from None
+    for key in ("db", "user", "timezone", "currency", "day_starts_at", "big_deal_threshold"):
+        value = raw.get(key)
+        if key == "big_deal_threshold" and isinstance(value, int | float):
+            continue
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(f"{key} in {path} must be a string in quotes")
     cur = str(raw.get("currency", "EUR")).upper()
     escalate = raw.get("escalate_after", 3)
     if isinstance(escalate, bool) or not isinstance(escalate, int) or escalate < 0:
@@ -142,3 +152,75 @@ def now() -> datetime:
             raise InvalidInput(f"TINYCRM_NOW is not an ISO 8601 time: {frozen!r}") from None
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
     return datetime.now(UTC)
+
+
+# -- writing the settings file ------------------------------------------------------------
+_TABLE_HEADER = re.compile(r"^\s*\[")
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string: JSON's escapes (\\", \\\\, \\n, \\uXXXX) are TOML's too."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+def set_settings(values: dict[str, str]) -> Path:
+    """Set top-level string keys in the settings file, editing only their lines: other
+    keys, tables and comments stay as the user wrote them. The file is written whole to a
+    private temporary file beside it, checked, and renamed over it (0600, in a 0700 folder
+    when tinycrm creates it). Returns the file's path."""
+    import contextlib
+    import tempfile
+
+    path = settings_path()
+    if path.is_symlink():  # a managed dotfile: edit what it points at, keep the link
+        path = path.resolve()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except (OSError, UnicodeDecodeError) as e:
+        raise InvalidInput(f"can't read settings file {path}: {e}") from None
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    # the top-level part ends at the first [table] header
+    top = next((i for i, line in enumerate(lines) if _TABLE_HEADER.match(line)), len(lines))
+    for key, value in values.items():
+        line = f"{key} = {_toml_string(value)}\n"
+        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        found = next((i for i in range(top) if pattern.match(lines[i])), None)
+        if found is not None:
+            lines[found] = line
+        else:
+            # after the other top-level keys, before a blank line that leads into a table
+            at = top
+            while at > 0 and not lines[at - 1].strip():
+                at -= 1
+            lines.insert(at, line)
+            top += 1
+    new_text = "".join(lines)
+    try:
+        parsed = tomllib.loads(new_text)
+    except tomllib.TOMLDecodeError as e:
+        raise InvalidInput(f"can't update settings file {path} ({e}); edit it by hand") from None
+    if any(parsed.get(k) != v for k, v in values.items()):
+        raise InvalidInput(f"can't update settings file {path}; edit it by hand")
+    try:
+        if not path.parent.exists():
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(new_text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as e:
+        raise InvalidInput(f"can't write settings file {path}: {e.strerror}") from None
+    return path

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tinycrm.errors import StoreError
+from tinycrm.text import mask_secrets
 
 #: The newest schema revision this tinycrm knows, and every revision it can upgrade from.
 #: tests/test_migrations.py checks these against the Alembic scripts.
@@ -64,7 +65,7 @@ class Location:
         """A label safe to print: the path, or the URL with any password masked."""
         if self.path is not None:
             return str(self.path)
-        return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", self.url or "")
+        return mask_secrets(self.url or "")
 
 
 def locate(value: str) -> Location:
@@ -279,7 +280,22 @@ def _open_sqlite(location: Location, *, create: bool) -> Db:
         if not create:
             raise StoreError(f"no store at {path}")
         _create_private_file(path)
-    elif path.is_dir():
+    db = _open_sqlite_raw(location)
+    try:
+        revision = _sqlite_revision(db)
+    except BaseException:
+        db.close()
+        raise
+    if revision != SCHEMA_HEAD:
+        _migrate(db, revision)
+    return db
+
+
+def _open_sqlite_raw(location: Location) -> Db:
+    """A connection to an existing SQLite file with tinycrm's pragmas; no schema check."""
+    path = location.path
+    assert path is not None
+    if path.is_dir():
         raise StoreError(f"the store path {path} is a directory, not a file")
     wait = busy_timeout()
     try:
@@ -292,15 +308,13 @@ def _open_sqlite(location: Location, *, create: bool) -> Db:
         if conn.execute("PRAGMA journal_mode").fetchone()["journal_mode"] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
-        db = Db(conn, location)
-        revision = _sqlite_revision(db)
+        # probe the file: a non-database fails here, not half-way through a command
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.OperationalError as e:
         raise _store_error(e, location) from None
     except sqlite3.DatabaseError as e:
         raise StoreError(f"the store {path} is unreadable: {e}") from None
-    if revision != SCHEMA_HEAD:
-        _migrate(db, revision)
-    return db
+    return Db(conn, location)
 
 
 def _create_private_file(path: Path) -> None:
@@ -331,6 +345,21 @@ def _sqlite_revision(db: Db) -> str | None:
 
 
 def _open_postgres(location: Location, *, create: bool) -> Db:
+    db = _connect_postgres(location)
+    try:
+        has = db.value("SELECT to_regclass('alembic_version') IS NOT NULL AS has")
+        revision = db.value("SELECT version_num FROM alembic_version") if has else None
+        if revision != SCHEMA_HEAD:
+            if revision is None and not create:
+                raise StoreError(f"no tinycrm store at {location.describe()}")
+            _migrate(db, None if revision is None else str(revision))
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _connect_postgres(location: Location) -> Db:
     try:
         import psycopg
         from psycopg.rows import dict_row
@@ -347,14 +376,26 @@ def _open_postgres(location: Location, *, create: bool) -> Db:
     except psycopg.Error as e:
         message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise StoreError(f"can't connect to {location.describe()}: {message}") from None
-    db = Db(conn, location)
-    has = db.value("SELECT to_regclass('alembic_version') IS NOT NULL AS has")
-    revision = db.value("SELECT version_num FROM alembic_version") if has else None
-    if revision != SCHEMA_HEAD:
-        if revision is None and not create:
-            raise StoreError(f"no tinycrm store at {location.describe()}")
-        _migrate(db, None if revision is None else str(revision))
-    return db
+    return Db(conn, location)
+
+
+def peek_revision(location: Location) -> str | None:
+    """The schema revision of the store at `location` without creating or upgrading it:
+    None when there is no store yet."""
+    if location.dialect == "sqlite":
+        assert location.path is not None
+        if not location.path.exists():
+            return None
+        db = _open_sqlite_raw(location)
+        try:
+            return _sqlite_revision(db)
+        finally:
+            db.close()
+    db = _connect_postgres(location)
+    try:
+        return _current_revision(db)
+    finally:
+        db.close()
 
 
 # -- migrations -------------------------------------------------------------------------
@@ -531,6 +572,12 @@ def _auto_backups(folder: Path, stem: str) -> list[tuple[tuple[str, int], Path]]
     return found
 
 
+def latest_auto_backup(location: Location) -> Path | None:
+    """The newest automatic backup of the store at `location`, if any."""
+    found = _auto_backups(backups_dir(location), backup_stem(location))
+    return found[-1][1] if found else None
+
+
 def rotate_backups(folder: Path, stem: str, keep: int) -> list[Path]:
     """Delete all but the newest `keep` automatic backups of the store named `stem`.
 
@@ -639,7 +686,7 @@ def run_pg_tool(location: Location, args: list[str], *, what: str) -> bytes:
     if done.returncode != 0:
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"]
         first = next((line for line in lines if "error" in line.lower()), lines[0])
-        first = re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", first)
+        first = mask_secrets(first)
         raise StoreError(f"{what} failed on {location.describe()}: {first}")
     return done.stdout
 

@@ -31,11 +31,13 @@ def parse_amount(text: str, *, field: str = "amount", allow_zero: bool = True) -
         head, _, tail = raw.rpartition(",")
         raw = f"{head.replace(',', '')}.{tail}" if len(tail) != 3 else raw.replace(",", "")
     if not re.fullmatch(r"\d+(\.\d*)?|\.\d+", raw):
-        raise InvalidInput(f"{field} is not a number: {text!r} (try 1234.50)")
+        raise InvalidInput(f"{field} is not a number: {_shown(text)} (try 1234.50)")
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise InvalidInput(f"{field} is not a number: {text!r} (try 1234.50)") from None
+        raise InvalidInput(f"{field} is not a number: {_shown(text)} (try 1234.50)") from None
+    if value * 100 >= MAX_CENTS:  # before quantize, which can't hold 28+ digits
+        raise InvalidInput(f"{field} is too large: {_shown(text)}")
     cents = int((value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     if value * 100 != cents:
         raise InvalidInput(f"{field} has more than 2 decimal places: {text!r}")
@@ -44,6 +46,13 @@ def parse_amount(text: str, *, field: str = "amount", allow_zero: bool = True) -
     if cents == 0 and not allow_zero:
         raise InvalidInput(f"{field} must be more than zero: {text!r}")
     return cents
+
+
+def _shown(text: str, width: int = 40) -> str:
+    """`text` quoted for an error message, cut short if it is long."""
+    return (
+        repr(text) if len(text) <= width else repr(text[:width]) + f"… ({len(text):,} characters)"
+    )
 
 
 def format_cents(cents: int) -> str:

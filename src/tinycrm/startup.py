@@ -30,9 +30,12 @@ def user_zone(configured: str | None) -> tzinfo:
     return local_zone()
 
 
-def open_ctx(db_option: str | None = None, settings: Settings | None = None) -> Ctx:
+def open_ctx(
+    db_option: str | None = None, settings: Settings | None = None, *, create: bool = True
+) -> Ctx:
     """Open the store named by `db_option` (or the environment, or the settings) and
-    describe who and when. The caller closes `ctx.db`."""
+    describe who and when; `create=False` refuses a store that doesn't exist yet. The
+    caller closes `ctx.db`."""
     from tinycrm import config
     from tinycrm.db import open_store
     from tinycrm.errors import InvalidInput
@@ -57,7 +60,7 @@ def open_ctx(db_option: str | None = None, settings: Settings | None = None) -> 
                 f" {settings.big_deal_threshold!r}"
             ) from None
     tz = user_zone(settings.timezone)
-    db = open_store(config.store_url(db_option, settings))
+    db = open_store(config.store_url(db_option, settings), create=create)
     return Ctx(
         db=db,
         user_name=config.current_user_name(settings),

@@ -9,8 +9,11 @@ inside a longer sentence on both SQLite FTS5 and PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
+import weakref
+from typing import Any
 
 _WORD = re.compile(r"[^\W_]+")  # letters and digits; "_" separates, as in FTS5
 # Han, Hiragana, Katakana, Hangul (syllables and jamo), CJK compatibility ideographs.
@@ -104,3 +107,71 @@ def one_line(text: str, width: int | None = None) -> str:
     if width is not None and len(text) > width:
         return text[: max(width - 1, 0)] + "…"
     return text
+
+
+# user:password@ in a URL (the password may hold '@' and ':' when not percent-encoded, so
+# up to the last '@' before the path), and password=... in its query string
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][\w+.-]*://[^:/?#@\s]*):[^/?#\s]*@")
+_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)[^&\s]*", re.IGNORECASE)
+
+
+def mask_secrets(text: str, *secrets: str | None) -> str:
+    """`text` with every password in a connection URL replaced by ***, and so is each of
+    `secrets` (say, the SMTP password) wherever it appears."""
+    for secret in secrets:
+        if secret and len(secret) >= 3:
+            text = text.replace(secret, "***")
+    text = _URL_PASSWORD.sub(r"\g<head>:***@", text)
+    return _QUERY_PASSWORD.sub(r"\g<head>***", text)
+
+
+def _dirty(value: Any) -> bool:
+    """Whether any string in `value` holds a control character (a quick walk)."""
+    kind = type(value)
+    if kind is str:
+        return _CONTROL.search(value) is not None
+    if kind is list or kind is tuple:
+        return any(_dirty(v) for v in value)
+    if kind is dict:
+        return any(_dirty(k) or _dirty(v) for k, v in value.items())
+    inner = getattr(value, "__dict__", None)
+    if inner is not None and hasattr(value, "__dataclass_fields__"):
+        return any(_dirty(v) for v in inner.values())
+    return False
+
+
+_SCRUBBED: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+
+
+def scrub_once(value: Any) -> Any:
+    """scrub(), remembering the result so that scrubbing it again costs nothing: for big
+    results that are cached and shown many times (the TUI's rankings)."""
+    out = scrub(value)
+    with contextlib.suppress(TypeError):  # not weak-referenceable: nothing to remember
+        _SCRUBBED[id(out)] = out
+    return out
+
+
+def scrub(value: Any) -> Any:
+    """`value` with control characters and escape sequences removed from every string in
+    it, through dataclasses, lists, tuples and dicts (newlines and tabs kept): for display
+    paths that show stored text, which may have come in some other way than tinycrm's
+    services (an older version, a direct SQL write). Clean values are returned as they
+    are, not copied."""
+    if _SCRUBBED.get(id(value)) is value or not _dirty(value):
+        return value
+    kind = type(value)
+    if kind is str:
+        return _CONTROL.sub("", value)
+    if kind is list:
+        return [scrub(v) for v in value]
+    if kind is tuple:
+        return tuple(scrub(v) for v in value)
+    if kind is dict:
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    import copy
+
+    fresh = copy.copy(value)
+    for name, old in value.__dict__.items():
+        object.__setattr__(fresh, name, scrub(old))
+    return fresh

@@ -44,6 +44,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "history": ("tinycrm.cli.audit", "history", False),
     "forget": ("tinycrm.cli.privacy", "forget", False),
     "report": ("tinycrm.cli.reports", "report_app", True),
+    "init": ("tinycrm.cli.store", "init", False),
+    "doctor": ("tinycrm.cli.store", "doctor", False),
     "backup": ("tinycrm.cli.backup", "backup", False),
     "restore": ("tinycrm.cli.backup", "restore", False),
     "tui": ("tinycrm.cli.tui", "tui", False),

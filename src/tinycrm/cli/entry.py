@@ -12,9 +12,11 @@ import sys
 
 
 def _fail(message: str, code: int) -> int:
-    from tinycrm.text import one_line
+    from tinycrm.text import mask_secrets, one_line
 
-    sys.stderr.write(f"Error: {one_line(message)}\n")
+    # the messages never hold a password by design; this is the last line of defence
+    secrets = (os.environ.get(k) for k in ("TINYCRM_SMTP_PASSWORD", "PGPASSWORD"))
+    sys.stderr.write(f"Error: {one_line(mask_secrets(message, *secrets))}\n")
     return code
 
 
@@ -26,6 +28,16 @@ def run(argv: list[str]) -> int:
     from tinycrm.cli.app import build_app
     from tinycrm.errors import TinyCRMError
 
+    for n, arg in enumerate(argv, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:  # undecodable bytes (surrogateescape) or a lone surrogate
+            try:
+                raw = arg.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:
+                raw = arg.encode("utf-8", "backslashreplace")
+            shown = raw.decode("utf-8", "backslashreplace")[:60]
+            return _fail(f"argument {n} is not valid UTF-8 text: '{shown}'", 2)
     try:
         app = build_app(argv)
         result = app(args=argv, prog_name="tinycrm", standalone_mode=False)

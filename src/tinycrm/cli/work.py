@@ -71,6 +71,11 @@ def _body(text: str | None) -> str:
         if sys.stdin.isatty():
             raise InvalidInput("give the note text as an argument, or pipe it in")
         text = sys.stdin.read()
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as e:  # undecodable bytes come in as surrogates
+            line = text.count("\n", 0, e.start) + 1
+            raise InvalidInput(f"the note text on stdin is not valid UTF-8 (line {line})") from None
     return text
 
 

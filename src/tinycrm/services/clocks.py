@@ -60,30 +60,42 @@ def _ids(ids: Sequence[int]) -> str:
     return ",".join(str(int(i)) for i in ids)
 
 
+def touch_rows(
+    db: Db, where: str, params: dict[str, Any] | None = None
+) -> list[tuple[int, datetime | None, datetime | None]]:
+    """(contact id, stored `touch_due_at`, what it should be) for the contacts `c` matching
+    `where`: the one computation both refresh_touch() and `tinycrm doctor` use."""
+    rows = db.all(
+        "SELECT c.id, c.cadence_days, c.last_touch_at, c.created_at, c.touch_due_at,"
+        " c.opted_out_at,"
+        " (SELECT min(tc.days) FROM contact_tags t JOIN tag_cadences tc ON tc.tag = t.tag"
+        "  WHERE t.contact_id = c.id) AS tag_days"
+        f" FROM contacts c WHERE {where}",
+        params or {},
+    )
+    out = []
+    for r in rows:
+        created = read_ts(r["created_at"])
+        assert created is not None
+        due = touch_due(
+            read_ts(r["last_touch_at"]),
+            created,
+            r["cadence_days"],
+            r["tag_days"],
+            opted_out=r["opted_out_at"] is not None,
+        )
+        out.append((int(r["id"]), read_ts(r["touch_due_at"]), due))
+    return out
+
+
 def refresh_touch(db: Db, contact_ids: Iterable[int]) -> None:
     """Recompute `touch_due_at` for these contacts (after a note, a cadence or tag change)."""
     for batch in _chunks(contact_ids):
-        rows = db.all(
-            "SELECT c.id, c.cadence_days, c.last_touch_at, c.created_at, c.touch_due_at,"
-            " c.opted_out_at,"
-            " (SELECT min(tc.days) FROM contact_tags t JOIN tag_cadences tc ON tc.tag = t.tag"
-            "  WHERE t.contact_id = c.id) AS tag_days"
-            f" FROM contacts c WHERE c.id IN ({_ids(batch)})"
-        )
-        for r in rows:
-            created = read_ts(r["created_at"])
-            assert created is not None
-            due = touch_due(
-                read_ts(r["last_touch_at"]),
-                created,
-                r["cadence_days"],
-                r["tag_days"],
-                opted_out=r["opted_out_at"] is not None,
-            )
-            if due != read_ts(r["touch_due_at"]):
+        for contact_id, stored, due in touch_rows(db, f"c.id IN ({_ids(batch)})"):
+            if due != stored:
                 db.execute(
                     "UPDATE contacts SET touch_due_at = :due WHERE id = :id",
-                    {"due": db.ts(due), "id": r["id"]},
+                    {"due": db.ts(due), "id": contact_id},
                 )
 
 
@@ -139,17 +151,27 @@ def refresh_rot_for_stage(db: Db, stage_id: int) -> None:
     _refresh_rot_where(db, "d.stage_id = :s AND d.status = 'open'", {"s": stage_id})
 
 
-def _refresh_rot_where(db: Db, where: str, params: dict[str, Any]) -> None:
+def rot_rows(
+    db: Db, where: str, params: dict[str, Any] | None = None
+) -> list[tuple[int, datetime | None, datetime | None]]:
+    """(deal id, stored `rots_at`, what it should be) for the deals `d` matching `where`."""
     rows = db.all(
         "SELECT d.id, d.status, d.activity_at, d.stage_entered_at, d.rots_at, s.rot_days"
         f" FROM deals d JOIN stages s ON s.id = d.stage_id WHERE {where}",
-        params,
+        params or {},
     )
+    out = []
     for r in rows:
         activity = read_ts(r["activity_at"]) or read_ts(r["stage_entered_at"])
         due = rot_due(activity, r["rot_days"], r["status"])
-        if due != read_ts(r["rots_at"]):
+        out.append((int(r["id"]), read_ts(r["rots_at"]), due))
+    return out
+
+
+def _refresh_rot_where(db: Db, where: str, params: dict[str, Any]) -> None:
+    for deal_id, stored, due in rot_rows(db, where, params):
+        if due != stored:
             db.execute(
                 "UPDATE deals SET rots_at = :due WHERE id = :id",
-                {"due": db.ts(due), "id": r["id"]},
+                {"due": db.ts(due), "id": deal_id},
             )

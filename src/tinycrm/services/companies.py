@@ -56,13 +56,7 @@ def _opt(value: str | None) -> str | None:
 
 
 def reindex(db: Db, company_id: int) -> None:
-    row = db.one(
-        "SELECT name, domain, website, notes FROM companies WHERE id = :id", {"id": company_id}
-    )
-    if row is not None:
-        search.index(
-            db, "company", company_id, row["name"], row["domain"], row["website"], row["notes"]
-        )
+    search.reindex(db, "company", company_id)
 
 
 def add_company(

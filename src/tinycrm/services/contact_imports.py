@@ -639,7 +639,7 @@ def _create(
                 source,
                 p.notes,
                 *(m.value for m in p.methods),
-                *p.tags,
+                *sorted(p.tags),  # as search.documents orders them
             ]
         )
         if progress and n % 1000 == 0:

@@ -143,30 +143,9 @@ def normalize_tags(tags: list[str]) -> list[str]:
 
 
 def reindex(db: Db, contact_id: int) -> None:
-    row = db.one(
-        "SELECT c.name, c.title, c.notes, c.source, co.name AS company FROM contacts c"
-        " LEFT JOIN companies co ON co.id = c.company_id WHERE c.id = :id",
-        {"id": contact_id},
-    )
-    if row is None:
-        return
-    methods = db.all(
-        "SELECT value FROM contact_methods WHERE contact_id = :id ORDER BY position",
-        {"id": contact_id},
-    )
-    tags = db.all("SELECT tag FROM contact_tags WHERE contact_id = :id", {"id": contact_id})
-    search.index(
-        db,
-        "contact",
-        contact_id,
-        row["name"],
-        row["company"],
-        row["title"],
-        row["source"],
-        row["notes"],
-        *(m["value"] for m in methods),
-        *(t["tag"] for t in tags),
-    )
+    """Rewrite the contact's search index row (name, company, title, source, notes, emails,
+    phones, tags: see search.documents)."""
+    search.reindex(db, "contact", contact_id)
 
 
 def add_contact(

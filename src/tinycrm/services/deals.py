@@ -479,7 +479,7 @@ def edit_deal(
         )
         clocks.refresh_rot(db, [deal_id])
         if title is not None:
-            search.index(db, "deal", deal_id, sets["title"])
+            search.reindex(db, "deal", deal_id)  # the title, and a lost deal's reason
         new = get_deal(db, deal_id)
         audit.record(ctx, "deal", deal_id, "edit", audit.diff(_deal_fields(old), _deal_fields(new)))
         return new
@@ -525,8 +525,7 @@ def move_deal(
             {"d": deal_id, "f": deal.stage_id, "t": st.id, "now": now, "u": ctx.user_id},
         )
         clocks.refresh_rot(db, [deal_id])
-        title = deal.title
-        search.index(db, "deal", deal_id, title, reason if st.outcome == "lost" else None)
+        search.reindex(db, "deal", deal_id)
         moved = get_deal(db, deal_id)
         if st.outcome != "open":
             action = st.outcome

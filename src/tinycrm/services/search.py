@@ -21,7 +21,10 @@ KINDS = ("contact", "company", "interaction", "deal")
 
 def index(db: Db, kind: str, ref_id: int, *parts: str | None) -> None:
     """(Re)index one record; call inside the write transaction that changed it."""
-    body = search_document(*parts)
+    _write(db, kind, ref_id, search_document(*parts))
+
+
+def _write(db: Db, kind: str, ref_id: int, body: str) -> None:
     if db.is_sqlite:
         db.execute(f"DELETE FROM {kind}_fts WHERE rowid = :id", {"id": ref_id})
         db.execute(
@@ -53,6 +56,76 @@ def index_new(db: Db, kind: str, records: Sequence[Sequence[str | None]]) -> Non
                 " ON CONFLICT (kind, ref_id) DO UPDATE SET body = excluded.body",
                 rows,
             )
+
+
+# What each kind's index row holds, in this order (None parts are skipped): the one
+# definition the services (through reindex) and `tinycrm doctor` share.
+_DOCUMENT_SQL = {
+    # the erased-customers placeholder (empty name_key, services/privacy) is never found
+    "contact": "SELECT c.id, c.name, co.name AS company, c.title, c.source, c.notes"
+    " FROM contacts c LEFT JOIN companies co ON co.id = c.company_id"
+    " WHERE c.id > :lo AND c.id <= :hi AND c.name_key <> ''",
+    "company": "SELECT id, name, domain, website, notes FROM companies"
+    " WHERE id > :lo AND id <= :hi",
+    "interaction": "SELECT id, body FROM interactions WHERE id > :lo AND id <= :hi",
+    "deal": "SELECT id, title, lost_reason FROM deals WHERE id > :lo AND id <= :hi",
+}
+
+
+def documents(db: Db, kind: str, lo: int, hi: int) -> dict[int, str]:
+    """The index document of every `kind` record with lo < id <= hi."""
+    rows = db.tuples(_DOCUMENT_SQL[kind], {"lo": lo, "hi": hi})
+    extra: dict[int, list[str]] = {}
+    if kind == "contact" and rows:
+        span = {"lo": lo, "hi": hi}
+        for cid, value in db.tuples(
+            "SELECT contact_id, value FROM contact_methods"
+            " WHERE contact_id > :lo AND contact_id <= :hi ORDER BY contact_id, position, id",
+            span,
+        ):
+            extra.setdefault(cid, []).append(value)
+        for cid, tag in db.tuples(
+            "SELECT contact_id, tag FROM contact_tags"
+            " WHERE contact_id > :lo AND contact_id <= :hi ORDER BY contact_id, tag",
+            span,
+        ):
+            extra.setdefault(cid, []).append(tag)
+    return {int(r[0]): search_document(*r[1:], *extra.get(r[0], ())) for r in rows}
+
+
+def reindex(db: Db, kind: str, ref_id: int) -> None:
+    """Rewrite one record's index row from what the store holds now (no row if it's gone)."""
+    docs = documents(db, kind, ref_id - 1, ref_id)
+    if ref_id in docs:
+        _write(db, kind, ref_id, docs[ref_id])
+    else:
+        unindex(db, kind, ref_id)
+
+
+def unindex(db: Db, kind: str, ref_id: int) -> None:
+    if db.is_sqlite:
+        db.execute(f"DELETE FROM {kind}_fts WHERE rowid = :id", {"id": ref_id})
+    else:
+        db.execute(
+            "DELETE FROM search_docs WHERE kind = :kind AND ref_id = :id",
+            {"kind": kind, "id": ref_id},
+        )
+
+
+def indexed(db: Db, kind: str, lo: int, hi: int) -> dict[int, str]:
+    """What the index holds for `kind` records with lo < id <= hi."""
+    if db.is_sqlite:
+        rows = db.tuples(
+            f"SELECT rowid, body FROM {kind}_fts WHERE rowid > :lo AND rowid <= :hi",
+            {"lo": lo, "hi": hi},
+        )
+    else:
+        rows = db.tuples(
+            "SELECT ref_id, body FROM search_docs WHERE kind = :kind"
+            " AND ref_id > :lo AND ref_id <= :hi",
+            {"kind": kind, "lo": lo, "hi": hi},
+        )
+    return {int(r[0]): str(r[1]) for r in rows}
 
 
 def matching_ids(db: Db, kind: str, text: str, limit: int) -> list[int]:

@@ -56,7 +56,7 @@ def get_user(db: Db, name: str) -> UserView:
     raise NotFound(f"no user called {name!r}; see tinycrm user list")
 
 
-def _check_zone(tz: str) -> str:
+def check_zone(tz: str) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
@@ -66,10 +66,29 @@ def _check_zone(tz: str) -> str:
     return tz
 
 
-def _check_email(email: str) -> str:
+def check_email(email: str) -> str:
     from tinycrm.services.contacts import _check_emails
 
     return _check_emails([email])[0]
+
+
+def check_user_name(name: str) -> str:
+    from tinycrm.services.contacts import check_name
+
+    return check_name(name, "user name")
+
+
+def setup_user(
+    db: Db, name: str, now: datetime, *, email: str | None = None, timezone: str | None = None
+) -> UserView:
+    """The user called `name`, created if new, with this email and time zone (when given):
+    what `tinycrm init` leaves behind, however often it runs."""
+    name = check_user_name(name)
+    with db.write():
+        ensure_user(db, name, now)
+        if email is not None or timezone is not None:
+            return edit_user(db, name, email=email, timezone=timezone)
+        return get_user(db, name)
 
 
 def add_user(
@@ -94,8 +113,8 @@ def add_user(
             " VALUES (:n, :e, :tz, :lead, :now) RETURNING id",
             {
                 "n": name,
-                "e": _check_email(email) if email else None,
-                "tz": _check_zone(timezone) if timezone else None,
+                "e": check_email(email) if email else None,
+                "tz": check_zone(timezone) if timezone else None,
                 "lead": get_user(db, lead).id if lead else None,
                 "now": db.ts(now),
             },
@@ -125,9 +144,9 @@ def edit_user(
         user = get_user(db, name)
         sets: dict[str, Any] = {}
         if email is not None:
-            sets["email"] = _check_email(email) if email.strip() else None
+            sets["email"] = check_email(email) if email.strip() else None
         if timezone is not None:
-            sets["timezone"] = _check_zone(timezone) if timezone.strip() else None
+            sets["timezone"] = check_zone(timezone) if timezone.strip() else None
         if lead is not None:
             lead_id = get_user(db, lead).id if lead.strip() else None
             if lead_id is not None and _leads_back(db, lead_id, user.id):

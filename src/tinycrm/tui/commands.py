@@ -23,10 +23,12 @@ CONTACTS = 8
 def find_contacts(app: TinyCRMApp, text: str) -> list[ContactSummary]:
     """Contacts matching `text` as `tinycrm search` matches, in a thread of its own."""
     from tinycrm.services import contacts, search
+    from tinycrm.text import scrub
 
     with app.store.ctx() as ctx:
         ids = search.matching_ids(ctx.db, "contact", text, CONTACTS)
-        return contacts.summaries_by_id(ctx.db, ids)
+        found: list[ContactSummary] = scrub(contacts.summaries_by_id(ctx.db, ids))
+        return found
 
 
 class CRMCommands(Provider):

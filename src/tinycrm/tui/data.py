@@ -196,11 +196,12 @@ class Rankings:
         """Every customer, best first (filter segments and grades from it: `rank` keeps
         each customer's place among all)."""
         from tinycrm.services.value import rank
+        from tinycrm.text import scrub_once
 
         with self._lock:
             self._check(ctx)
             if (by, level) not in self._cache:
-                self._cache[by, level] = rank(ctx, by=by, level=level)
+                self._cache[by, level] = scrub_once(rank(ctx, by=by, level=level))
             return self._cache[by, level]
 
     def grade(self, ctx: Ctx, contact_id: int) -> str:

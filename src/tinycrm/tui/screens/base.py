@@ -30,15 +30,19 @@ def run_db(
 ) -> None:
     """Run `job` with its own store connection in a thread worker, then `done(result)` on
     the UI thread (unless a newer job of the same exclusive group replaced it).
-    tinycrm errors go to `failed` (inline messages in forms), else to a notification."""
+    tinycrm errors go to `failed` (inline messages in forms), else to a notification.
+    Every string in the result is scrubbed of control characters and escape sequences
+    first (text.scrub), however it got into the store, so stored text never drives the
+    terminal."""
     from tinycrm.errors import TinyCRMError
+    from tinycrm.text import scrub
 
     app = cast("TinyCRMApp", node.app)
 
     def work() -> None:
         try:
             with app.store.ctx() as ctx:
-                result = job(ctx)
+                result = scrub(job(ctx))
         except TinyCRMError as e:
             if failed is not None:
                 app.call_from_thread(failed, e)
