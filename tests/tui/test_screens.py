@@ -368,6 +368,27 @@ def test_add_a_contact_then_edit_it(seeded: str) -> None:
     assert dora["emails"] == ["dora@lind.example"]
 
 
+def test_adding_a_look_alike_is_refused_once_then_saved_on_request(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("2")
+        await until(pilot, lambda: len(rows(app, "contacts")) == 4)
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        form = app.screen
+        await pilot.press(*"alice  WONG", "ctrl+s")
+        error = form.query_one("#form-error", Static)
+        await until(pilot, lambda: "already exists" in str(error.render()))
+        shown = str(error.render())
+        assert "#1 Alice Wong (same name)" in shown and "Save again to add it anyway" in shown
+        assert app.screen is form  # still open, with what was typed
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
+
+    run(flow)
+    names = [c["name"] for c in Runner().ok("contact", "list", "--json").json()]
+    assert names.count("Alice Wong") == 1 and "alice WONG" in names
+
+
 def test_delete_asks_then_can_be_undone(seeded: str) -> None:
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.press("2")

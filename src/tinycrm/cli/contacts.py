@@ -82,7 +82,7 @@ def contact_add(
     """Add a contact (checking first whether it is already there)."""
     import sys
 
-    from tinycrm.errors import InvalidInput
+    from tinycrm.errors import Conflict, InvalidInput
     from tinycrm.services import contacts, duplicates
 
     choice = on_duplicate.strip().lower()
@@ -106,19 +106,22 @@ def contact_add(
     elif matches and choice == "merge":
         target = _merge_target(name, matches)
     if not matches or choice == "create":
-        new_id = contacts.add_contact(
-            ctx,
-            name=name,
-            emails=emails,
-            phones=phones,
-            company=company,
-            title=title,
-            tags=tag,
-            source=source,
-            notes=notes,
-            cadence_days=cadence,
-            allow_duplicate=choice == "create",
-        )
+        try:
+            new_id = contacts.add_contact(
+                ctx,
+                name=name,
+                emails=emails,
+                phones=phones,
+                company=company,
+                title=title,
+                tags=tag,
+                source=source,
+                notes=notes,
+                cadence_days=cadence,
+                allow_duplicate=choice == "create",
+            )
+        except Conflict as e:  # a look-alike, off a terminal: say how to choose
+            raise Conflict(f"{e}; choose with --on-duplicate merge, skip or create") from None
         detail = contacts.get_contact(ctx.db, new_id, timeline=0)
         at = f" ({detail.company})" if detail.company else ""
         message = f"Added contact #{new_id} {detail.name}{at}"

@@ -240,10 +240,7 @@ def _refuse_duplicate(ctx: Ctx, name: str, emails: list[str], phones: list[str])
 
     matches = find_matches(ctx, name=name, emails=emails, phones=phones)
     if matches:
-        raise Conflict(
-            f"a contact like {name!r} already exists: {describe(matches)};"
-            " choose with --on-duplicate merge, skip or create"
-        )
+        raise Conflict(f"a contact like {name!r} already exists: {describe(matches)}")
 
 
 def add_details(

@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
-from tinycrm.errors import InvalidInput
+from tinycrm.errors import Conflict, InvalidInput
 from tinycrm.services.context import Ctx
 from tinycrm.tui.screens.base import CRMModal, run_db
 
@@ -354,6 +354,7 @@ class ContactForm(FormModal):
             ),
             Field("notes", "Notes", (d.notes or "") if d else ""),
         ]
+        self._refused: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
         super().__init__()
 
     def _cadence(self) -> int | None:
@@ -380,19 +381,28 @@ class ContactForm(FormModal):
         cadence = self._cadence()
         d = self.detail
         if d is None:
+            # a look-alike already in the store is refused once; saving the same again adds
+            # it anyway (the CLI asks merge/skip/create; here the message names the match)
+            attempt = (name, tuple(emails), tuple(phones))
+            anyway = self._refused == attempt
 
             def add(ctx: Ctx) -> Any:
-                return contacts.add_contact(
-                    ctx,
-                    name=name,
-                    emails=emails,
-                    phones=phones,
-                    company=company or None,
-                    title=title or None,
-                    tags=tags,
-                    notes=notes or None,
-                    cadence_days=cadence,
-                )
+                try:
+                    return contacts.add_contact(
+                        ctx,
+                        name=name,
+                        emails=emails,
+                        phones=phones,
+                        company=company or None,
+                        title=title or None,
+                        tags=tags,
+                        notes=notes or None,
+                        cadence_days=cadence,
+                        allow_duplicate=anyway,
+                    )
+                except Conflict as e:
+                    self._refused = attempt
+                    raise Conflict(f"{e}. Save again to add it anyway.") from None
 
             return add
 
