@@ -4,7 +4,8 @@
 
 At scale 1.0 the store holds 100k contacts, 10k companies, 1M interactions, 200k reminders,
 50k deals and 500k purchases (`--scale` multiplies every count). Rows are written the way the
-services write them: folded name and title keys, lower-cased email and `phone_key` method keys,
+services write them: folded name and title keys, lower-cased email and `phone_key` method
+keys and their match keys (tinycrm.identity),
 `last_touch_at` = the contact's latest interaction, `scheduled_at` = `due_at` unless snoozed,
 one stage change per deal creation and per move, and the full-text tables filled with
 `tinycrm.text.search_document` over the same parts the services index.
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from tinycrm.db import Db, Location, _dict_row, open_store
+from tinycrm.identity import email_match_key, phone_match_key
 from tinycrm.text import fold, phone_key, search_document
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -492,7 +494,8 @@ def make_contacts(
             mine.append(email)
             method_id += 1
             label = "work" if at_work else "personal"
-            methods.append((method_id, cid, "email", email, email.lower(), label, 0))
+            key = email.lower()
+            methods.append((method_id, cid, "email", email, key, email_match_key(key), label, 0))
         for position in range(len(mine), len(mine) + (rng.random() < 0.7) + (rng.random() < 0.1)):
             if company is not None:
                 prefix = company_info[company][1]
@@ -505,7 +508,18 @@ def make_contacts(
             mine.append(phone)
             method_id += 1
             label = "mobile" if position else "office"
-            methods.append((method_id, cid, "phone", phone, phone_key(phone), label, position))
+            methods.append(
+                (
+                    method_id,
+                    cid,
+                    "phone",
+                    phone,
+                    phone_key(phone),
+                    phone_match_key(phone),
+                    label,
+                    position,
+                )
+            )
         values[cid] = mine
         for tag in sorted({TAG(rng) for _ in range(rng.choice((0, 1, 1, 2, 2, 3)))}):
             tags.append((cid, tag))
@@ -839,7 +853,7 @@ INSERTS = {
     " notes, cadence_days, last_touch_at, created_at, updated_at, version)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "contact_methods": "INSERT INTO contact_methods (id, contact_id, kind, value, value_key,"
-    " label, position) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    " match_key, label, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     "contact_tags": "INSERT INTO contact_tags (contact_id, tag) VALUES (?, ?)",
     "deals": "INSERT INTO deals (id, title, title_key, contact_id, company_id, value_cents,"
     " currency, stage_id, owner_id, probability, expected_close, status, lost_reason, closed_at,"

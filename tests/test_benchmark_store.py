@@ -51,3 +51,6 @@ def test_generated_store_works_with_the_real_commands(
     assert cli.ok("contact", "show", "c:1", "--json").json()["name"] == name
     assert cli.ok("deal", "list", "--json").json()
     assert cli.ok("todo", "--all", "--json").json()
+    # and every derived value (index rows, clocks, match keys) is what the services write
+    report = cli.ok("doctor", "--json").json()
+    assert report["problems"] == []
