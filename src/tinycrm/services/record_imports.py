@@ -473,21 +473,25 @@ def _insert_interactions(ctx: Ctx, planned: list[_Interaction], progress: Progre
         [{"id": c, "w": db.ts(w)} for c, w in last_touch.items()],
     )
     clocks.refresh_touch(db, sorted(last_touch))
+    # the open deals the notes are on, or on whose contact: read once, moved by id (an
+    # UPDATE ... WHERE contact_id per contact makes SQLite pick the status index and scan)
+    activity: dict[int, datetime] = {}
     for column, latest in (("id", deal_at), ("contact_id", contact_at)):
-        db.insert_many(
-            f"UPDATE deals SET activity_at = :at WHERE {column} = :ref AND status = 'open'"
-            " AND (activity_at IS NULL OR activity_at < :at)",
-            [{"ref": ref, "at": db.ts(at)} for ref, at in latest.items()],
-        )
-    touched: set[int] = set(deal_at)
-    for batch in _chunks(sorted(contact_at)):
-        listed = ",".join(str(int(i)) for i in batch)
-        touched.update(
-            int(r[0])
-            for r in db.tuples(
-                f"SELECT id FROM deals WHERE contact_id IN ({listed}) AND status = 'open'"
-            )
-        )
+        for batch in _chunks(sorted(latest)):
+            listed = ",".join(str(int(i)) for i in batch)
+            for deal_id, ref, at in db.tuples(
+                f"SELECT id, {column}, activity_at FROM deals WHERE {column} IN ({listed})"
+                " AND status = 'open'"
+            ):
+                stored = read_ts(at)
+                new = max(latest[int(ref)], activity.get(int(deal_id), latest[int(ref)]))
+                if stored is None or stored < new:
+                    activity[int(deal_id)] = new
+    db.insert_many(
+        "UPDATE deals SET activity_at = :at WHERE id = :id",
+        [{"id": d, "at": db.ts(at)} for d, at in activity.items()],
+    )
+    touched = set(activity)
     clocks.refresh_rot(db, sorted(touched))
 
 
