@@ -94,10 +94,14 @@ def test_interactions_and_deals_round_trip(
     assert shown["closed_at"] is not None and shown["rots_at"] is None
     for n in range(1, 6):  # the clocks run as they did in the source store
         clocks = ("status", "closed_at", "stage_entered_at", "activity_at", "rots_at")
-        new, old = (cli.ok(*db, "deal", "show", str(n), "--json").json() for db in ((), ("--db", src)))
+        new, old = (
+            cli.ok(*db, "deal", "show", str(n), "--json").json() for db in ((), ("--db", src))
+        )
         assert {k: new[k] for k in clocks} == {k: old[k] for k in clocks}
     for who in ("ann", "王小明", "tab"):
-        new, old = (cli.ok(*db, "contact", "show", who, "--json").json() for db in ((), ("--db", src)))
+        new, old = (
+            cli.ok(*db, "contact", "show", who, "--json").json() for db in ((), ("--db", src))
+        )
         assert new["last_touch_at"] == old["last_touch_at"] is not None
     assert cli.ok("search", "明天见", "--json").json()
     assert cli.ok("search", "competitor", "--json").json()
@@ -190,9 +194,7 @@ def test_a_bad_interaction_row_stops_the_import(
     assert _counts(store) == before  # not even the good row, nor its new company
 
 
-def test_a_bad_deal_row_names_file_line_and_field(
-    cli: Runner, store: str, tmp_path: Path
-) -> None:
+def test_a_bad_deal_row_names_file_line_and_field(cli: Runner, store: str, tmp_path: Path) -> None:
     cli.ok("contact", "add", "Ann Lee", "-e", "ann@acme.com")
     header = "title,contact,stage,status,value,currency,lost_reason\n"
     cases = [
