@@ -254,3 +254,22 @@ def test_import_deals_in_a_real_process(store: str, tmp_path: Path) -> None:
         " (import contacts first)\n"
     )
     assert "Traceback" not in r.stderr
+
+
+def test_a_file_of_something_else_is_refused_as_a_whole(
+    cli: Runner, store: str, tmp_path: Path
+) -> None:
+    cli.ok("contact", "add", "Ann Lee", "-e", "ann@acme.com")
+    contacts = tmp_path / "c.csv"
+    cli.ok("export", "contacts", "-o", str(contacts))
+    r = cli("import", "deals", str(contacts))
+    assert r.exit_code == 2
+    assert r.stderr.startswith(f"Error: {contacts} has no stage column (columns: name, ")
+    assert r.stderr.endswith("; is it what `tinycrm export deals` writes?\n")
+    as_json = _write(tmp_path / "c.json", '[{"name": "Ann Lee", "title": "Buyer"}]')
+    r = cli("import", "interactions", as_json)
+    assert (r.exit_code, r.stderr) == (
+        2,
+        f"Error: {as_json}: no object has the keys happened_at, kind, body"
+        " (is it what `tinycrm export interactions` writes?)\n",
+    )

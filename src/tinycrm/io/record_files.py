@@ -176,7 +176,14 @@ def _read_csv(
     delimiter: str | None,
     progress: Callable[[str, int, int], None] | None,
 ) -> RecordFile[Any]:
-    f = csv_import.open_csv(path, label, columns, encoding=encoding, delimiter=delimiter)
+
+    def fit(header: list[str]) -> tuple[dict[str, int], list[str]]:
+        try:
+            return csv_import.map_columns(header, columns, {}, label)
+        except InvalidInput as e:  # its hint names --map, which these imports don't take
+            raise InvalidInput(f"{str(e).split('; name ')[0]}; {_not_an_export(columns)}") from None
+
+    f = csv_import.open_csv(path, label, columns, encoding=encoding, delimiter=delimiter, fit=fit)
     width = len(f.header)
     present = set(f.columns)
     total = f.line_count()
@@ -246,9 +253,12 @@ def _read_json(
             rows.append(parse(line, values, set(item), default_currency))
         except _Unreadable as e:
             errors.append(RowError(line, e.field, e.message))
-    if items and len(missing_everywhere) == len([c for c in columns if c.required]):
-        wanted = ", ".join(c.name for c in columns if c.required)
-        raise InvalidInput(f"{label}: no object has the keys {wanted}: is this the right file?")
+    if items and missing_everywhere:
+        keys = sorted(missing_everywhere, key=[c.name for c in columns].index)
+        raise InvalidInput(
+            f"{label}: no object has the key{'s' if len(keys) > 1 else ''} {', '.join(keys)}"
+            f" ({_not_an_export(columns)})"
+        )
     originals = dict(items)
 
     def write(target: Path, errs: list[RowError]) -> None:
@@ -267,6 +277,11 @@ def _read_json(
         ignored_columns=list(ignored),
     )
     return RecordFile(source, rows, errors, write, ".json")
+
+
+def _not_an_export(columns: tuple[Column, ...]) -> str:
+    what = "deals" if columns is DEAL_COLUMNS else "interactions"
+    return f"is it what `tinycrm export {what}` writes?"
 
 
 def _json_value(key: str, value: Any) -> str | None:
