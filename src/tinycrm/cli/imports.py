@@ -580,7 +580,9 @@ def _render_records(s: RecordImportSummary) -> None:
         ("rejected", _rejected_records(s)),
         (
             "companies created" if not s.dry_run else "companies to create",
-            f"{len(made):,}: " + ", ".join(made[:5]) + (", …" if len(made) > 5 else "")
+            f"{len(made):,}: "
+            + ", ".join(made[:5])
+            + (f", … {len(made) - 5:,} more" if len(made) > 5 else "")
             if made
             else "0",
         ),
