@@ -273,3 +273,34 @@ def test_a_file_of_something_else_is_refused_as_a_whole(
         f"Error: {as_json}: no object has the keys happened_at, kind, body"
         " (is it what `tinycrm export interactions` writes?)\n",
     )
+
+
+def test_notes_move_the_clocks_and_identical_rows_count_once_each(
+    cli: Runner, store: str, tmp_path: Path
+) -> None:
+    cli.ok("contact", "add", "Ann Lee", "-e", "ann@acme.com", "--every", "30d")
+    deals = _write(
+        tmp_path / "d.csv",
+        "title,contact,stage,value,created_at\nRenewal,ann@acme.com,Lead,10,2026-10-01T08:00:00Z\n",
+    )
+    cli.ok("import", "deals", deals)
+    deal = cli.ok("deal", "show", "Renewal", "--json").json()
+    assert (deal["activity_at"], deal["rots_at"]) == (
+        "2026-10-01T08:00:00Z",
+        "2026-10-15T08:00:00Z",
+    )
+    row = "2026-11-20T10:00:00Z,call,ann@acme.com,,,Renewal,same words,sam\r\n"
+    notes = _write(tmp_path / "i.csv", INTERACTION_HEADER + row + row)
+    first = cli.ok("import", "interactions", notes, "--json").json()
+    assert (first["imported"], first["duplicates"]) == (2, 0)  # two calls, both kept
+    deal = cli.ok("deal", "show", "Renewal", "--json").json()
+    assert (deal["activity_at"], deal["rots_at"]) == (
+        "2026-11-20T10:00:00Z",
+        "2026-12-04T10:00:00Z",
+    )
+    ann = cli.ok("contact", "show", "ann", "--json").json()
+    assert ann["last_touch_at"] == "2026-11-20T10:00:00Z"
+    again = cli.ok("import", "interactions", notes, "--json").json()
+    assert (again["imported"], again["duplicates"]) == (0, 2)
+    assert len(cli.ok("export", "interactions", "-f", "json").json()) == 2
+    assert cli("doctor").exit_code == 0
