@@ -66,6 +66,7 @@ MODULES = [
         "value",
         "imports",
         "contact_imports",
+        "record_imports",
         "reports",
         "duplicates",
         "merge",

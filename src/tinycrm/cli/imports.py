@@ -1,12 +1,13 @@
 """`tinycrm import purchases FILE.csv`: bring in what a shop or an ERP exported;
-`tinycrm import contacts FILE`: people from CSV exports, vCards or tinycrm's JSON."""
+`tinycrm import contacts FILE`: people from CSV exports, vCards or tinycrm's JSON;
+`tinycrm import interactions|deals FILE`: what `tinycrm export` wrote, read back."""
 
 from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +18,7 @@ from tinycrm.errors import InvalidInput
 if TYPE_CHECKING:
     from tinycrm.services.contact_imports import ContactImportSummary
     from tinycrm.services.imports import ImportSummary, Progress, RowError
+    from tinycrm.services.record_imports import RecordImportSummary
 
 import_app = typer.Typer(
     help="Import records from CSV, vCard and JSON files.", no_args_is_help=True
@@ -403,6 +405,198 @@ def _render_contacts(s: ContactImportSummary) -> None:
 
 
 def _rejected_contacts(s: ContactImportSummary) -> str:
+    if not s.rejected:
+        return "0"
+    if s.rejects_file:
+        return f"{s.rejected:,}, written to {s.rejects_file}"
+    return f"{s.rejected:,}" + (" (a dry run writes no rejects file)" if s.dry_run else "")
+
+
+# -- interactions and deals: what `tinycrm export` wrote ------------------------------------
+
+_FormatOpt = Annotated[
+    str | None, typer.Option("--format", "-f", help="csv or json (default: from the file).")
+]
+_SkipBadOpt = Annotated[
+    bool,
+    typer.Option("--skip-bad", help="Import the good rows; write the bad ones to --rejects."),
+]
+_DryRunOpt = Annotated[
+    bool,
+    typer.Option("--dry-run", help="Show the column mapping and what would happen; write nothing."),
+]
+_RejectsOpt = Annotated[
+    str | None,
+    typer.Option("--rejects", help="Where --skip-bad puts bad rows (default FILE.rejects.*)."),
+]
+_DelimiterOpt = Annotated[
+    str | None, typer.Option("--delimiter", help="';', ',', '|' or 'tab' (default: detected).")
+]
+_EncodingOpt = Annotated[
+    str | None, typer.Option("--encoding", help="e.g. utf-8, cp1252 (default: detected).")
+]
+
+
+@import_app.command("interactions")
+def import_interactions(
+    file: Annotated[
+        str, typer.Argument(help="A CSV or JSON file as `tinycrm export interactions` writes.")
+    ],
+    format_: _FormatOpt = None,
+    skip_bad: _SkipBadOpt = False,
+    dry_run: _DryRunOpt = False,
+    delimiter: _DelimiterOpt = None,
+    encoding: _EncodingOpt = None,
+    rejects: _RejectsOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Import notes, calls, emails and meetings, all rows or none.
+
+    Contacts are found by email, else exact name; deals by title; companies by name
+    (created when missing). Interactions already in the store are skipped.
+    """
+    _import_records(
+        "interactions", file, format_, skip_bad, dry_run, delimiter, encoding, rejects, json_
+    )
+
+
+@import_app.command("deals")
+def import_deals(
+    file: Annotated[
+        str, typer.Argument(help="A CSV or JSON file as `tinycrm export deals` writes.")
+    ],
+    format_: _FormatOpt = None,
+    skip_bad: _SkipBadOpt = False,
+    dry_run: _DryRunOpt = False,
+    delimiter: _DelimiterOpt = None,
+    encoding: _EncodingOpt = None,
+    rejects: _RejectsOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Import deals with their stage, status, value and dates, all rows or none.
+
+    Contacts are found by email, else exact name; stages and owners by name; companies by
+    name (created when missing). Deals already in the store are skipped.
+    """
+    _import_records("deals", file, format_, skip_bad, dry_run, delimiter, encoding, rejects, json_)
+
+
+def _import_records(
+    what: str,
+    file: str,
+    format_: str | None,
+    skip_bad: bool,
+    dry_run: bool,
+    delimiter: str | None,
+    encoding: str | None,
+    rejects: str | None,
+    json_: bool,
+) -> None:
+    from pathlib import Path
+
+    from tinycrm.io import record_files
+    from tinycrm.services import record_imports
+
+    path = Path(file)
+    if rejects and not skip_bad:
+        raise InvalidInput("--rejects goes with --skip-bad")
+    ctx = get_ctx()
+    with _progress_bar() as progress:
+        parsed: record_files.RecordFile[Any]
+        if what == "deals":
+            parsed = record_files.read_deals(
+                path,
+                file,
+                default_currency=ctx.currency,
+                fmt=format_,
+                encoding=encoding,
+                delimiter=_delimiter(delimiter),
+                progress=progress,
+            )
+        else:
+            parsed = record_files.read_interactions(
+                path,
+                file,
+                fmt=format_,
+                encoding=encoding,
+                delimiter=_delimiter(delimiter),
+                progress=progress,
+            )
+        rejects_path = (
+            Path(rejects)
+            if rejects
+            else path.with_name(f"{path.stem}.rejects{parsed.rejects_suffix}")
+        )
+        if rejects_path.resolve() == path.resolve():
+            raise InvalidInput(f"--rejects would overwrite {file} itself")
+
+        def save_rejects(errors: list[RowError]) -> str:
+            parsed.write_rejects(rejects_path, errors)
+            return str(rejects_path)
+
+        run: Callable[..., RecordImportSummary] = (
+            record_imports.import_deals if what == "deals" else record_imports.import_interactions
+        )
+        summary = run(
+            ctx,
+            parsed.rows,
+            source=parsed.source,
+            unreadable=parsed.errors,
+            skip_bad=skip_bad,
+            dry_run=dry_run,
+            save_rejects=save_rejects,
+            progress=progress,
+        )
+    if json_:
+        output.emit_json(summary)
+    else:
+        _render_records(summary)
+
+
+def _render_records(s: RecordImportSummary) -> None:
+    src = s.source
+    n = s.imported
+    noun = s.what if n != 1 else s.what[:-1]
+    verb = "Dry run: would import" if s.dry_run else "Imported"
+    title = f"{verb} {n:,} {noun} from {src.file}"
+    read_as = [src.format]
+    if src.format != "json" or src.encoding != "utf-8":
+        read_as.append(
+            src.encoding
+            + (" (guessed; pass --encoding if names look wrong)" if src.encoding_guessed else "")
+        )
+    if src.delimiter:
+        read_as.append(
+            f"delimiter {src.delimiter!r}" if src.delimiter != "tab" else "delimiter tab"
+        )
+    made = s.companies_created
+    pairs: list[tuple[str, object]] = [
+        ("rows read", f"{s.rows:,}"),
+        ("would import" if s.dry_run else "imported", f"{n:,}"),
+        (
+            "duplicates",
+            f"{s.duplicates:,} already in the store, skipped" if s.duplicates else "0",
+        ),
+        ("rejected", _rejected_records(s)),
+        (
+            "companies created" if not s.dry_run else "companies to create",
+            f"{len(made):,}: "
+            + ", ".join(made[:5])
+            + (f", … {len(made) - 5:,} more" if len(made) > 5 else "")
+            if made
+            else "0",
+        ),
+        ("read as", ", ".join(read_as)),
+        ("columns", ", ".join(f"{k} → {v}" for k, v in src.columns.items())),
+        ("ignored columns", ", ".join(src.ignored_columns)),
+    ]
+    pairs += [("problem", f"{e.where()}: {e.error}") for e in s.errors[:_SHOWN_PROBLEMS]]
+    if s.rejected > _SHOWN_PROBLEMS:
+        pairs.append(("", f"… {s.rejected - _SHOWN_PROBLEMS:,} more"))
+    output.fields(pairs, title=title)
+
+
+def _rejected_records(s: RecordImportSummary) -> str:
     if not s.rejected:
         return "0"
     if s.rejects_file:
