@@ -517,3 +517,82 @@ def test_contacts_change_order(seeded: str) -> None:
         await until(pilot, lambda: [r[0] for r in rows(app, "contacts")] == names[2::-2])
 
     run(flow)
+
+
+def test_contacts_sort_by_company_and_owner(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("2")
+        await until(pilot, lambda: len(rows(app, "contacts")) == 4)
+        for _ in range(4):  # Z→A, untouched, newest, then by company
+            await pilot.press("o")
+        by_company = ["Alice Wong", "Carla Diaz", "王小明", "Bob Stone"]  # ACME, 北京贸易, none
+        await until(pilot, lambda: [r[0] for r in rows(app, "contacts")] == by_company)
+        status = str(app.screen.query_one("#contacts-status", Static).render())
+        assert "by company" in status
+        await pilot.press("o")  # by owner: all sam's, so by name
+        await until(
+            pilot, lambda: "by owner" in str(app.screen.query_one("#contacts-status").render())
+        )
+        assert [r[0] for r in rows(app, "contacts")] == sorted(by_company[:2] + ["Bob Stone"]) + [
+            "王小明"
+        ]
+        table = app.screen.query_one("#contacts", DataTable)
+        name_width = table.ordered_columns[0].get_render_width(table)
+        await pilot.click(table, offset=(name_width + 2, 0))  # the Company header
+        await until(pilot, lambda: [r[0] for r in rows(app, "contacts")] == by_company)
+
+    run(flow)
+
+
+def test_contacts_scroll_through_a_window_to_the_last_and_back(
+    seeded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The table holds at most WINDOW rows however far one scrolls; arrows walk every
+    contact in order, end and home jump to either end."""
+    from tinycrm.services.contacts import add_contact
+    from tinycrm.tui.screens import contacts as screen_module
+
+    monkeypatch.setattr(screen_module, "PAGE", 12)
+    monkeypatch.setattr(screen_module, "WINDOW", 36)
+    monkeypatch.setattr(screen_module, "EDGE", 4)
+    with Store.open().ctx() as ctx, ctx.db.write():
+        for i in range(80):
+            add_contact(ctx, name=f"Person {i:03d}", allow_duplicate=True)
+    names = sorted(
+        ["Alice Wong", "Bob Stone", "Carla Diaz", "王小明"] + [f"Person {i:03d}" for i in range(80)]
+    )
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("2")
+        await until(pilot, lambda: len(rows(app, "contacts")) >= 12)
+        screen = app.screen
+        assert isinstance(screen, screen_module.ContactsScreen)
+        table = screen.query_one(screen_module.ContactTable)
+
+        def current() -> str:
+            return str(table.get_row_at(table.cursor_row)[0])
+
+        async def walk(key: str) -> list[str]:
+            seen = [current()]
+            for _ in range(len(names) + 5):
+                await pilot.press(key)
+                await until(pilot, lambda: not screen.paging)
+                assert table.row_count <= 36
+                if current() != seen[-1]:
+                    seen.append(current())
+            return seen
+
+        assert await walk("down") == names  # every contact once, in order
+        assert (screen.after, screen.before) == (None, True)  # the first ones were let go
+        assert await walk("up") == names[::-1]  # and back up, reading them again
+        await pilot.press("end")
+        await until(pilot, lambda: current() == names[-1])
+        assert table.row_count <= 36
+        await pilot.press("home")
+        await until(pilot, lambda: current() == names[0])
+        for _ in range(len(names) // 16 + 1):  # 17 rows a page (pagedown moves 16 on)
+            await pilot.press("pagedown")
+            await until(pilot, lambda: not screen.paging)
+        assert current() == names[-1] and table.row_count <= 36
+
+    run(flow, size=(100, 24))  # 17 rows on screen, 36 held
