@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -596,3 +597,23 @@ def test_contacts_scroll_through_a_window_to_the_last_and_back(
         assert current() == names[-1] and table.row_count <= 36
 
     run(flow, size=(100, 24))  # 17 rows on screen, 36 held
+
+
+def test_the_theme_picked_is_the_theme_of_the_next_run(seeded: str) -> None:
+    from tinycrm import config
+    from tinycrm.tui.data import state_path
+
+    async def pick(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        assert app.theme == "textual-dark"
+        await pilot.press("ctrl+t")
+        await until(pilot, state_path().exists)
+
+    async def check(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        assert app.theme == "textual-light"
+
+    run(pick)
+    run(check)
+    assert json.loads(state_path().read_text()) == {"theme": "textual-light"}
+    assert not config.settings_path().exists()  # the user's settings are never written
+    state_path().write_text("{not json")  # a damaged file is forgotten, not a crash
+    run(lambda pilot, app: until(pilot, lambda: app.theme == "textual-dark"))
