@@ -617,3 +617,28 @@ def test_the_theme_picked_is_the_theme_of_the_next_run(seeded: str) -> None:
     assert not config.settings_path().exists()  # the user's settings are never written
     state_path().write_text("{not json")  # a damaged file is forgotten, not a crash
     run(lambda pilot, app: until(pilot, lambda: app.theme == "textual-dark"))
+
+
+def test_today_fits_long_names_in_80_columns_without_scrolling_sideways(seeded: str) -> None:
+    cli = Runner()
+    long_name = "Maximiliane Alexandra Konstantinopoulou-Wittgenstein von Hohenzollern"
+    cli.ok("contact", "add", long_name, "--every", "7d")
+    cli.ok("remind", "Maximiliane", "today 11:00", "ask about the framework agreement renewal")
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        for name in ("reminders", "touch", "deals"):
+            table = app.screen.query_one(f"#{name}", DataTable)
+            assert table.max_scroll_x == 0, name  # nothing hides off to the right
+            assert table.virtual_size.width <= table.size.width, name
+        reminder = next(r for r in rows(app, "reminders") if r[1].startswith("ask"))
+        assert reminder[2] == long_name
+        table = app.screen.query_one("#reminders", DataTable)
+        drawn = [table.render_line(y).text for y in range(table.size.height)]
+        line = next(x for x in drawn if "today 11:00" in x)  # the due time whole
+        assert "ask about" in line and "…" in line  # the text cut short, visibly
+        assert "renewal" not in line
+        deals = app.screen.query_one("#deals", DataTable)
+        drawn = [deals.render_line(y).text for y in range(deals.size.height)]
+        assert any("8,000.00 EUR" in x for x in drawn)  # the value is never cut
+
+    run(flow, size=(80, 24))
