@@ -642,3 +642,24 @@ def test_today_fits_long_names_in_80_columns_without_scrolling_sideways(seeded: 
         assert any("8,000.00 EUR" in x for x in drawn)  # the value is never cut
 
     run(flow, size=(80, 24))
+
+
+def test_brackets_in_names_and_notes_are_text_not_markup(seeded: str) -> None:
+    cli = Runner()
+    cli.ok("contact", "add", "Zed [/b] Markup", "--company", "[bold]Co")
+    cli.ok("note", "Zed", "quoted [/i] and [red]")
+    cli.ok("remind", "Zed", "today 16:00", "ask [/u]")
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        assert "Zed [/b] Markup" in [r[2] for r in rows(app, "reminders")]
+        await pilot.press("2")
+        await until(pilot, lambda: len(rows(app, "contacts")) == 5)
+        assert ["Zed [/b] Markup", "[bold]Co"] in [r[:2] for r in rows(app, "contacts")]
+        await pilot.press("end", "up")  # 王小明 comes last, after Zed
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
+        await until(pilot, lambda: "quoted [/i] and [red]" in [r[2] for r in rows(app, "timeline")])
+        await pilot.pause(0.2)  # drawn without an error
+        assert app.is_running
+
+    run(flow)

@@ -367,15 +367,20 @@ class ContactsScreen(CRMScreen):
             return
         tz, now = self.crm.store.tz, self.crm.store.now()
         for c in rows:
-            table.add_row(
-                c.name,
-                c.company or "",
-                c.title or "",
-                c.email or "",
-                c.phone or "",
-                " ".join(c.tags),
-                c.owner or "",
-                fmt.ago(c.last_touch_at, now, tz) if c.last_touch_at else "",
+            table.add_row(  # Text, not str: DataTable would read a name's [brackets] as markup
+                *map(
+                    fmt.cell,
+                    (
+                        c.name,
+                        c.company or "",
+                        c.title or "",
+                        c.email or "",
+                        c.phone or "",
+                        " ".join(c.tags),
+                        c.owner or "",
+                        fmt.ago(c.last_touch_at, now, tz) if c.last_touch_at else "",
+                    ),
+                ),
                 key=str(c.id),
             )
 
