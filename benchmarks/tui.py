@@ -23,6 +23,7 @@ generated salespeople, as in run.py. Needs tmux. Timings include tmux's own late
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -126,36 +127,49 @@ def typing(words: list[str]) -> tuple[list[float], list[float], int]:
             shown = f"matching {word[:i]!r}"
             t = time.perf_counter()
             tmux("send-keys", "-t", SESSION, "-l", word[i - 1])
-            wait_for(lambda s, shown=shown: shown in s, timeout=5)
+            wait_for(lambda s, shown=shown: shown in s, timeout=15)
             latencies.append(time.perf_counter() - t)
         tmux("send-keys", "-t", SESSION, "Escape")
-        wait_for(lambda s: bool(CONTACTS_READY.search(s)), timeout=5)
+        wait_for(lambda s: bool(CONTACTS_READY.search(s)), timeout=15)
     after_paint = rss_kb("VmRSS")
     scrolls = []
     for _ in range(40):
         before = screen()
         t = time.perf_counter()
         tmux("send-keys", "-t", SESSION, "PageDown")
-        wait_for(lambda s, before=before: s != before, timeout=5)
+        wait_for(lambda s, before=before: s != before, timeout=15)
         scrolls.append(time.perf_counter() - t)
     return latencies, scrolls, after_paint
 
 
-def scroll_to_the_end(batch: int = 100) -> tuple[float, int]:
-    """Page down through the whole contacts list, `batch` presses at a time, until the
-    screen stops changing: seconds taken and page-down presses sent."""
+def scroll_to_the_end(last_name: str, batch: int = 20) -> tuple[float, int]:
+    """Page down through the whole contacts list, `batch` presses at a time (each batch
+    played out before the next), until `last_name` (the last contact) is on screen:
+    seconds taken and page-down presses sent."""
     t = time.perf_counter()
     sent = 0
-    before = screen()
     while True:
         tmux("send-keys", "-t", SESSION, "-N", str(batch), "PageDown")
         sent += batch
-        try:
-            wait_for(lambda s, before=before: s != before, timeout=10)
-        except TimeoutError:
-            return time.perf_counter() - t - 10, sent  # the last batch changed nothing
-        time.sleep(0.5)  # let the batch play out before looking again
-        before = screen()
+        before, still = screen(), time.perf_counter()
+        while time.perf_counter() - still < 0.3:  # the screen holds still: caught up
+            time.sleep(0.05)
+            now = screen()
+            if now != before:
+                before, still = now, time.perf_counter()
+        if last_name in before:
+            return time.perf_counter() - t, sent
+        if sent > 20_000:
+            raise TimeoutError(f"never got to {last_name!r}:\n{before}")
+
+
+def last_contact(store: Path) -> str:
+    """The name of the last contact in name order (what page-down ends on)."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(store)) as db:
+        row = db.execute("SELECT name FROM contacts ORDER BY name_key DESC, id DESC LIMIT 1")
+        return str(row.fetchone()[0])
 
 
 def ms(values: list[float]) -> str:
@@ -247,7 +261,7 @@ def run_all(
             painted = rss_kb("VmRSS")
             time.sleep(1)  # keys typed while Textual still talks to the terminal can be lost
             keys, scrolls, after = typing(["koch", "wang", "王", meta["common_word"]])
-            scrolled_s, pages = scroll_to_the_end()
+            scrolled_s, pages = scroll_to_the_end(last_contact(store))
             scrolled, peak = rss_kb("VmRSS"), rss_kb("VmHWM")
         finally:
             stop()
