@@ -120,7 +120,9 @@ def typing(words: list[str]) -> tuple[list[float], list[float], int]:
     for word in words:
         # escape leaves (and clears) the search box, / comes back to it: the same from anywhere
         tmux("send-keys", "-t", SESSION, "Escape")
-        time.sleep(0.1)
+        # an escape followed closely by / reads as alt+/: wait until the app has had it
+        wait_for(lambda s: bool(CONTACTS_READY.search(s)) and "/ to search" in s, timeout=15)
+        time.sleep(0.3)
         tmux("send-keys", "-t", SESSION, "/")
         time.sleep(0.2)  # a person's pause; the footer redraws for the focused search box
         for i in range(1, len(word) + 1):

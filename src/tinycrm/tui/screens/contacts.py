@@ -28,6 +28,7 @@ from tinycrm.tui.widgets.nav import NavBar
 PAGE = 100
 WINDOW = 300  # rows held at most, around the cursor: the table's memory stays flat at 100k
 EDGE = 10  # a page is read when the cursor or the view comes this close to either end
+# (or a screenful, whichever is more: held-down page-down should not wait for pages)
 ORDER_LABELS = {
     "name": "by name A→Z",
     "name-desc": "by name Z→A",
@@ -144,10 +145,17 @@ class ContactTable(DataTable[Any]):
         super().watch_scroll_y(old, new)
         screen = self.screen
         if isinstance(screen, ContactsScreen) and self.row_count:
-            if new > old and new >= self.max_scroll_y - EDGE:
+            edge = self.edge()
+            if new > old and new >= self.max_scroll_y - edge:
                 screen.more()
-            elif new < old and new <= EDGE:
+            elif new < old and new <= edge:
                 screen.less()
+
+    def edge(self) -> int:
+        """How close to either end of the rows held the next page is read: a screenful
+        (at least EDGE), yet small enough that a page read at one end never brings the
+        cursor close to the other (which would read back and forth)."""
+        return min(max(EDGE, self.size.height), (WINDOW - PAGE) // 2 - 1)
 
     def action_first(self) -> None:
         screen = self.screen
@@ -357,9 +365,10 @@ class ContactsScreen(CRMScreen):
         table = self.query_one(ContactTable)
         if not table.row_count:
             return
-        if table.cursor_row >= table.row_count - EDGE or table.row_count < table.size.height:
+        edge = table.edge()
+        if table.cursor_row >= table.row_count - edge or table.row_count < table.size.height:
             self.more()
-        elif table.cursor_row < EDGE:
+        elif table.cursor_row < edge:
             self.less()
 
     def _add_rows(self, table: ContactTable, rows: list[ContactSummary]) -> None:
