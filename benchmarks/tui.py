@@ -11,8 +11,9 @@ Each run copies the store to a temporary folder (the source stays untouched), st
 - search keystroke: one character typed into the Contacts search box until the status line
   shows the new match count, for each prefix of a few words;
 - scrolling: page-down presses through the contacts list until the screen changes, as more
-  keyset pages load behind it;
-- memory: resident set size (VmRSS) after the first paint and the peak (VmHWM) at the end.
+  keyset pages load behind it; then page-down all the way to the last contact;
+- memory: resident set size (VmRSS) after the first paint, after the searches, after
+  scrolling through the whole list, and the peak (VmHWM) at the end.
 
 The clock is the store's "now", the time zone Europe/Berlin and the user one of the
 generated salespeople, as in run.py. Needs tmux. Timings include tmux's own latency
@@ -22,6 +23,7 @@ generated salespeople, as in run.py. Needs tmux. Timings include tmux's own late
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -37,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-SESSION = "tinycrm-bench"
+SESSION = f"tinycrm-bench-{os.getpid()}"  # several people may measure on one machine
 
 
 def tmux(*args: str) -> str:
@@ -112,32 +114,64 @@ def first_paint(store: Path, env: dict[str, str], name: str, size: tuple[int, in
         stop()
 
 
-def typing(words: list[str]) -> tuple[list[float], list[float], int, int]:
+def typing(words: list[str]) -> tuple[list[float], list[float], int]:
     """Type each word into the search box: per-keystroke latencies; then scroll."""
     latencies = []
     for word in words:
         # escape leaves (and clears) the search box, / comes back to it: the same from anywhere
         tmux("send-keys", "-t", SESSION, "Escape")
-        time.sleep(0.1)
+        # an escape followed closely by / reads as alt+/: wait until the app has had it
+        wait_for(lambda s: bool(CONTACTS_READY.search(s)) and "/ to search" in s, timeout=15)
+        time.sleep(0.3)
         tmux("send-keys", "-t", SESSION, "/")
         time.sleep(0.2)  # a person's pause; the footer redraws for the focused search box
         for i in range(1, len(word) + 1):
             shown = f"matching {word[:i]!r}"
             t = time.perf_counter()
             tmux("send-keys", "-t", SESSION, "-l", word[i - 1])
-            wait_for(lambda s, shown=shown: shown in s, timeout=5)
+            wait_for(lambda s, shown=shown: shown in s, timeout=15)
             latencies.append(time.perf_counter() - t)
         tmux("send-keys", "-t", SESSION, "Escape")
-        wait_for(lambda s: bool(CONTACTS_READY.search(s)), timeout=5)
+        wait_for(lambda s: bool(CONTACTS_READY.search(s)), timeout=15)
     after_paint = rss_kb("VmRSS")
     scrolls = []
     for _ in range(40):
         before = screen()
         t = time.perf_counter()
         tmux("send-keys", "-t", SESSION, "PageDown")
-        wait_for(lambda s, before=before: s != before, timeout=5)
+        wait_for(lambda s, before=before: s != before, timeout=15)
         scrolls.append(time.perf_counter() - t)
-    return latencies, scrolls, after_paint, rss_kb("VmHWM")
+    return latencies, scrolls, after_paint
+
+
+def scroll_to_the_end(last_name: str, batch: int = 20) -> tuple[float, int]:
+    """Page down through the whole contacts list, `batch` presses at a time (each batch
+    played out before the next), until `last_name` (the last contact) is on screen:
+    seconds taken and page-down presses sent."""
+    t = time.perf_counter()
+    sent = 0
+    while True:
+        tmux("send-keys", "-t", SESSION, "-N", str(batch), "PageDown")
+        sent += batch
+        before, still = screen(), time.perf_counter()
+        while time.perf_counter() - still < 0.3:  # the screen holds still: caught up
+            time.sleep(0.05)
+            now = screen()
+            if now != before:
+                before, still = now, time.perf_counter()
+        if last_name in before:
+            return time.perf_counter() - t, sent
+        if sent > 20_000:
+            raise TimeoutError(f"never got to {last_name!r}:\n{before}")
+
+
+def last_contact(store: Path) -> str:
+    """The name of the last contact in name order (what page-down ends on)."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(store)) as db:
+        row = db.execute("SELECT name FROM contacts ORDER BY name_key DESC, id DESC LIMIT 1")
+        return str(row.fetchone()[0])
 
 
 def ms(values: list[float]) -> str:
@@ -158,6 +192,9 @@ class TuiTimes:
     scrolls: list[float]
     painted_kb: int  # resident memory once Contacts is painted
     after_kb: int  # after the searches and scrolling
+    scrolled_kb: int  # after paging down through every contact
+    scrolled_s: float  # how long that took
+    pages: int  # page-down presses it took
     peak_kb: int
 
 
@@ -180,6 +217,10 @@ def main() -> None:
     print(f"page down (scrolling)   {ms(t.scrolls)}   ({len(t.scrolls)} pages)")
     print(f"memory after paint      {t.painted_kb / 1024:7.0f} MB")
     print(f"memory after searching  {t.after_kb / 1024:7.0f} MB")
+    print(
+        f"memory after scrolling  {t.scrolled_kb / 1024:7.0f} MB   (all contacts:"
+        f" {t.pages} page-downs in {t.scrolled_s:.0f} s)"
+    )
     print(f"memory peak             {t.peak_kb / 1024:7.0f} MB")
 
 
@@ -194,6 +235,8 @@ def measure(db: Path, meta: dict[str, Any], runs: int, size: tuple[int, int]) ->
         "TERM": "xterm-256color",
         "PATH": os.environ.get("PATH", ""),
     }
+    if os.environ.get("PYTHONPATH"):  # to measure another checkout of the sources
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     # a session that outlives the measured ones keeps the tmux server up between runs
     keep = f"{SESSION}-keep"
     tmux("new-session", "-d", "-s", keep, "sleep 3600")
@@ -219,10 +262,14 @@ def run_all(
             wait_for(lambda s: bool(CONTACTS_READY.search(s)))
             painted = rss_kb("VmRSS")
             time.sleep(1)  # keys typed while Textual still talks to the terminal can be lost
-            keys, scrolls, after, peak = typing(["koch", "wang", "王", meta["common_word"]])
+            keys, scrolls, after = typing(["koch", "wang", "王", meta["common_word"]])
+            scrolled_s, pages = scroll_to_the_end(last_contact(store))
+            scrolled, peak = rss_kb("VmRSS"), rss_kb("VmHWM")
         finally:
             stop()
-    return TuiTimes(today, contacts, keys, scrolls, painted, after, peak)
+    return TuiTimes(
+        today, contacts, keys, scrolls, painted, after, scrolled, scrolled_s, pages, peak
+    )
 
 
 if __name__ == "__main__":

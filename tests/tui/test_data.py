@@ -8,7 +8,7 @@ import time
 from tests.conftest import Runner
 from tests.tui.conftest import seed
 from tinycrm.tui.data import Store, Watcher, load_today
-from tinycrm.tui.screens.contacts import Query, load_page
+from tinycrm.tui.screens.contacts import Query, load_before, load_page, load_window
 
 
 def test_screens_read_the_same_on_both_backends(cli: Runner) -> None:
@@ -17,8 +17,11 @@ def test_screens_read_the_same_on_both_backends(cli: Runner) -> None:
     with store.ctx() as ctx:
         today = load_today(ctx)
         first = load_page(ctx, Query(), None, 2, count=True)
-        rest = load_page(ctx, Query(), first.after, 2, count=False)
-        end = load_page(ctx, Query(), rest.after, 2, count=False)
+        rest = load_page(ctx, Query(), first.rows[-1].id, 2, count=False)
+        end = load_page(ctx, Query(), rest.rows[-1].id, 2, count=False)
+        last = load_before(ctx, Query(), None, 3)
+        back = load_before(ctx, Query(), last.rows[0].id, 3)
+        again = load_window(ctx, Query(), rest.rows[0].id, 2)
         found = load_page(ctx, Query.parse("acme tag:vip", "name"), None, 10, count=True)
         cjk = load_page(ctx, Query("明天"), None, 10, count=True)
     assert [r.text for r in today.digest.overdue] == ["send the proposal"]
@@ -30,6 +33,12 @@ def test_screens_read_the_same_on_both_backends(cli: Runner) -> None:
         "王小明",
     ]
     assert (first.total, end.rows, end.after) == (4, [], None)  # a full page may have more
+    assert (first.before, rest.before) == (False, True)
+    assert [c.name for c in last.rows] == ["Bob Stone", "Carla Diaz", "王小明"]
+    assert (last.before, last.after) == (True, None)
+    assert ([c.name for c in back.rows], back.before, back.after) == (["Alice Wong"], False, True)
+    assert [c.name for c in again.rows] == ["Carla Diaz", "王小明"]  # from where it was
+    assert (again.before, again.total) == (True, 4)
     assert [c.name for c in found.rows] == ["Alice Wong"]
     assert [c.name for c in cjk.rows] == ["王小明"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -536,5 +537,150 @@ def test_contacts_change_order(seeded: str) -> None:
         await until(pilot, lambda: [r[0] for r in rows(app, "contacts")] == newest)
         await pilot.press("slash", *"acme")  # a search keeps the order
         await until(pilot, lambda: [r[0] for r in rows(app, "contacts")] == names[2::-2])
+
+    run(flow)
+
+
+def test_contacts_sort_by_company_and_owner(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("2")
+        await until(pilot, lambda: len(rows(app, "contacts")) == 4)
+        for _ in range(4):  # Z→A, untouched, newest, then by company
+            await pilot.press("o")
+        by_company = ["Alice Wong", "Carla Diaz", "王小明", "Bob Stone"]  # ACME, 北京贸易, none
+        await until(pilot, lambda: [r[0] for r in rows(app, "contacts")] == by_company)
+        status = str(app.screen.query_one("#contacts-status", Static).render())
+        assert "by company" in status
+        await pilot.press("o")  # by owner: all sam's, so by name
+        await until(
+            pilot, lambda: "by owner" in str(app.screen.query_one("#contacts-status").render())
+        )
+        assert [r[0] for r in rows(app, "contacts")] == sorted(by_company[:2] + ["Bob Stone"]) + [
+            "王小明"
+        ]
+        table = app.screen.query_one("#contacts", DataTable)
+        name_width = table.ordered_columns[0].get_render_width(table)
+        await pilot.click(table, offset=(name_width + 2, 0))  # the Company header
+        await until(pilot, lambda: [r[0] for r in rows(app, "contacts")] == by_company)
+
+    run(flow)
+
+
+def test_contacts_scroll_through_a_window_to_the_last_and_back(
+    seeded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The table holds at most WINDOW rows however far one scrolls; arrows walk every
+    contact in order, end and home jump to either end."""
+    from tinycrm.services.contacts import add_contact
+    from tinycrm.tui.screens import contacts as screen_module
+
+    monkeypatch.setattr(screen_module, "PAGE", 12)
+    monkeypatch.setattr(screen_module, "WINDOW", 36)
+    monkeypatch.setattr(screen_module, "EDGE", 4)
+    with Store.open().ctx() as ctx, ctx.db.write():
+        for i in range(80):
+            add_contact(ctx, name=f"Person {i:03d}", allow_duplicate=True)
+    names = sorted(
+        ["Alice Wong", "Bob Stone", "Carla Diaz", "王小明"] + [f"Person {i:03d}" for i in range(80)]
+    )
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("2")
+        await until(pilot, lambda: len(rows(app, "contacts")) >= 12)
+        screen = app.screen
+        assert isinstance(screen, screen_module.ContactsScreen)
+        table = screen.query_one(screen_module.ContactTable)
+
+        def current() -> str:
+            return str(table.get_row_at(table.cursor_row)[0])
+
+        async def walk(key: str) -> list[str]:
+            seen = [current()]
+            for _ in range(len(names) + 5):
+                await pilot.press(key)
+                await until(pilot, lambda: not screen.paging)
+                assert table.row_count <= 36
+                if current() != seen[-1]:
+                    seen.append(current())
+            return seen
+
+        assert await walk("down") == names  # every contact once, in order
+        assert (screen.after, screen.before) == (None, True)  # the first ones were let go
+        assert await walk("up") == names[::-1]  # and back up, reading them again
+        await pilot.press("end")
+        await until(pilot, lambda: current() == names[-1])
+        assert table.row_count <= 36
+        await pilot.press("home")
+        await until(pilot, lambda: current() == names[0])
+        for _ in range(len(names) // 16 + 1):  # 17 rows a page (pagedown moves 16 on)
+            await pilot.press("pagedown")
+            await until(pilot, lambda: not screen.paging)
+        assert current() == names[-1] and table.row_count <= 36
+
+    run(flow, size=(100, 24))  # 17 rows on screen, 36 held
+
+
+def test_the_theme_picked_is_the_theme_of_the_next_run(seeded: str) -> None:
+    from tinycrm import config
+    from tinycrm.tui.data import state_path
+
+    async def pick(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        assert app.theme == "textual-dark"
+        await pilot.press("ctrl+t")
+        await until(pilot, state_path().exists)
+
+    async def check(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        assert app.theme == "textual-light"
+
+    run(pick)
+    run(check)
+    assert json.loads(state_path().read_text()) == {"theme": "textual-light"}
+    assert not config.settings_path().exists()  # the user's settings are never written
+    state_path().write_text("{not json")  # a damaged file is forgotten, not a crash
+    run(lambda pilot, app: until(pilot, lambda: app.theme == "textual-dark"))
+
+
+def test_today_fits_long_names_in_80_columns_without_scrolling_sideways(seeded: str) -> None:
+    cli = Runner()
+    long_name = "Maximiliane Alexandra Konstantinopoulou-Wittgenstein von Hohenzollern"
+    cli.ok("contact", "add", long_name, "--every", "7d")
+    cli.ok("remind", "Maximiliane", "today 11:00", "ask about the framework agreement renewal")
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        for name in ("reminders", "touch", "deals"):
+            table = app.screen.query_one(f"#{name}", DataTable)
+            assert table.max_scroll_x == 0, name  # nothing hides off to the right
+            assert table.virtual_size.width <= table.size.width, name
+        reminder = next(r for r in rows(app, "reminders") if r[1].startswith("ask"))
+        assert reminder[2] == long_name
+        table = app.screen.query_one("#reminders", DataTable)
+        drawn = [table.render_line(y).text for y in range(table.size.height)]
+        line = next(x for x in drawn if "today 11:00" in x)  # the due time whole
+        assert "ask about" in line and "…" in line  # the text cut short, visibly
+        assert "renewal" not in line
+        deals = app.screen.query_one("#deals", DataTable)
+        drawn = [deals.render_line(y).text for y in range(deals.size.height)]
+        assert any("8,000.00 EUR" in x for x in drawn)  # the value is never cut
+
+    run(flow, size=(80, 24))
+
+
+def test_brackets_in_names_and_notes_are_text_not_markup(seeded: str) -> None:
+    cli = Runner()
+    cli.ok("contact", "add", "Zed [/b] Markup", "--company", "[bold]Co")
+    cli.ok("note", "Zed", "quoted [/i] and [red]")
+    cli.ok("remind", "Zed", "today 16:00", "ask [/u]")
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        assert "Zed [/b] Markup" in [r[2] for r in rows(app, "reminders")]
+        await pilot.press("2")
+        await until(pilot, lambda: len(rows(app, "contacts")) == 5)
+        assert ["Zed [/b] Markup", "[bold]Co"] in [r[:2] for r in rows(app, "contacts")]
+        await pilot.press("end", "up")  # 王小明 comes last, after Zed
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
+        await until(pilot, lambda: "quoted [/i] and [red]" in [r[2] for r in rows(app, "timeline")])
+        await pilot.pause(0.2)  # drawn without an error
+        assert app.is_running
 
     run(flow)

@@ -356,40 +356,66 @@ def _add_methods(
             pos += 1
 
 
-# How contacts can be listed: each order ends on the id, so every row has one place and
-# keyset paging (`after`) never skips or repeats one.
-ORDERS = {
-    "name": "c.name_key, c.id",
-    "name-desc": "c.name_key DESC, c.id DESC",
+# How contacts can be listed: each order is a list of (SQL term, descending) ending on the
+# id, so every row has one place and keyset paging (`after`, `before`) never skips or
+# repeats one. A term that can be NULL follows one that sets its NULLs apart (a 0/1 flag),
+# so within one value of the flag it is all NULL or never NULL.
+_NO_TOUCH = "CASE WHEN c.last_touch_at IS NULL THEN 0 ELSE 1 END"
+_NO_COMPANY = "CASE WHEN c.company_id IS NULL THEN 1 ELSE 0 END"
+_NO_OWNER = "CASE WHEN c.owner_id IS NULL THEN 1 ELSE 0 END"
+ORDERS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "name": (("c.name_key", False), ("c.id", False)),
+    "name-desc": (("c.name_key", True), ("c.id", True)),
     # never touched first, then the longest since the last touch
-    "untouched": "CASE WHEN c.last_touch_at IS NULL THEN 0 ELSE 1 END, c.last_touch_at, c.id",
-    "newest": "c.id DESC",
+    "untouched": ((_NO_TOUCH, False), ("c.last_touch_at", False), ("c.id", False)),
+    "newest": (("c.id", True),),
+    # by company name (no company last), then by name within it
+    "company": (
+        (_NO_COMPANY, False),
+        ("co.name_key", False),
+        ("c.name_key", False),
+        ("c.id", False),
+    ),
+    # by owner (nobody's last), then by name
+    "owner": ((_NO_OWNER, False), ("u.name", False), ("c.name_key", False), ("c.id", False)),
 }
+# every list query joins these, so any term can be used
+_FROM = (
+    " FROM contacts c LEFT JOIN companies co ON co.id = c.company_id"
+    " LEFT JOIN users u ON u.id = c.owner_id"
+)
 
 
-def _check_order(order: str) -> str:
+def _check_order(order: str) -> tuple[tuple[str, bool], ...]:
     if order not in ORDERS:
         raise InvalidInput(f"order must be one of {', '.join(ORDERS)}: {order!r}")
     return ORDERS[order]
 
 
-def _after(order: str, after: tuple[Any, ...]) -> tuple[str, dict[str, Any]]:
-    """The WHERE condition for the rows after the one whose `page_key` is `after`."""
-    if order in ("name", "name-desc"):
-        op = "<" if order == "name-desc" else ">"
-        return (
-            f"(c.name_key {op} :ak OR (c.name_key = :ak AND c.id {op} :aid))",
-            {"ak": after[0], "aid": after[1]},
-        )
-    if order == "untouched":
-        touched, at, aid = after
-        if not touched:
-            return "(c.last_touch_at IS NOT NULL OR c.id > :aid)", {"aid": aid}
-        return (
-            "(c.last_touch_at > :at OR (c.last_touch_at = :at AND c.id > :aid))",
-            {"at": at, "aid": aid},
-        )
-    return "c.id < :aid", {"aid": after[0]}
+def _order_by(terms: tuple[tuple[str, bool], ...], backward: bool = False) -> str:
+    return ", ".join(f"{t} {'DESC' if desc != backward else 'ASC'}" for t, desc in terms)
+
+
+def _keyset(
+    terms: tuple[tuple[str, bool], ...], key: tuple[Any, ...], backward: bool
+) -> tuple[str, dict[str, Any]]:
+    """The WHERE condition for the rows after (or before) the one whose `page_key` is `key`:
+    (t1 > k1 OR (t1 = k1 AND (t2 > k2 OR ...))), plus t1 >= k1 on its own so that an index
+    on t1 can start the scan there."""
+    if len(key) != len(terms):
+        raise InvalidInput(f"a page key has {len(terms)} parts, not {len(key)}")
+    params = {f"k{i}": v for i, v in enumerate(key)}
+    clause = ""
+    for i in reversed(range(len(terms))):
+        term, desc = terms[i]
+        if key[i] is None:
+            continue  # NULL for every row tied so far (see ORDERS): no say in the order
+        op = "<" if desc != backward else ">"
+        here = f"{term} {op} :k{i}"
+        clause = f"({here} OR ({term} = :k{i} AND {clause}))" if clause else here
+    first, desc = terms[0]
+    lead = f"{first} {'<' if desc != backward else '>'}= :k0"
+    return (f"{lead} AND {clause}" if clause else lead), params
 
 
 def list_contacts(
@@ -402,12 +428,16 @@ def list_contacts(
     opted_out: bool = False,
     order: str = "name",
     after: tuple[Any, ...] | None = None,
+    before: tuple[Any, ...] | None = None,
+    last: bool = False,
     limit: int = 100,
 ) -> list[ContactSummary]:
     """Contacts in `order` (see ORDERS; name by default), a page at a time: pass the last
-    row's `page_key` as `after` (keyset paging: no OFFSET, so a page in name order takes
-    the same time at 100k contacts as at 100)."""
-    sort = _check_order(order)
+    row's `page_key` as `after` for the next page, or the first row's as `before` for the
+    `limit` rows before it; `last` gives the last page. Pages are always in `order`.
+    Keyset paging: no OFFSET, so a page in name order takes the same time at 100k contacts
+    as at 100."""
+    terms = _check_order(order)
     where = [REAL]
     params: dict[str, Any] = {"n": limit}
     if opted_out:
@@ -425,8 +455,12 @@ def list_contacts(
         key = fold(starts)
         where.append(prefix_match(db, "c.name_key"))
         params.update(lo=key, hi=key + "\uffff")
-    if after is not None:
-        clause, more = _after(order, after)
+    if (after is not None) + (before is not None) + last > 1:
+        raise InvalidInput("a page starts after one contact, ends before one, or is the last")
+    backward = before is not None or last
+    edge = before if before is not None else after
+    if edge is not None:
+        clause, more = _keyset(terms, edge, backward)
         where.append(clause)
         params.update(more)
     rows = db.all(
@@ -435,28 +469,25 @@ def list_contacts(
         "   ORDER BY position LIMIT 1) AS email,"
         " (SELECT value FROM contact_methods m WHERE m.contact_id = c.id AND m.kind = 'phone'"
         "   ORDER BY position LIMIT 1) AS phone"
-        " FROM contacts c LEFT JOIN companies co ON co.id = c.company_id"
-        " LEFT JOIN users u ON u.id = c.owner_id"
-        f" WHERE {' AND '.join(where)} ORDER BY {sort} LIMIT :n",
+        f"{_FROM} WHERE {' AND '.join(where)} ORDER BY {_order_by(terms, backward)} LIMIT :n",
         params,
     )
+    if backward:
+        rows.reverse()
     return _summaries(db, rows)
 
 
 def page_key(db: Db, contact_id: int, order: str = "name") -> tuple[Any, ...]:
-    """Where a contact sits in `order`: the `after` of the page that follows it."""
-    _check_order(order)
-    row = db.one("SELECT name_key, last_touch_at FROM contacts WHERE id = :id", {"id": contact_id})
+    """Where a contact sits in `order`: the `after` of the page that follows it (or the
+    `before` of the page that precedes it)."""
+    terms = _check_order(order)
+    columns = ", ".join(f"{t} AS k{i}" for i, (t, _) in enumerate(terms))
+    row = db.one(f"SELECT {columns}{_FROM} WHERE c.id = :id", {"id": contact_id})
     if row is None:
         from tinycrm.errors import NotFound
 
         raise NotFound(f"no contact with id {contact_id}")
-    if order in ("name", "name-desc"):
-        return str(row["name_key"]), contact_id
-    if order == "untouched":
-        at = row["last_touch_at"]
-        return (0, None, contact_id) if at is None else (1, at, contact_id)
-    return (contact_id,)
+    return tuple(row[f"k{i}"] for i in range(len(terms)))
 
 
 def sorted_ids(
@@ -468,7 +499,7 @@ def sorted_ids(
     order: str = "name",
 ) -> list[int]:
     """`ids` (search hits, say) in `order`, keeping those with `tag` and `owner`."""
-    sort = _check_order(order)
+    terms = _check_order(order)
     if not ids:
         return []
     where = [REAL, f"c.id IN ({','.join(str(int(i)) for i in ids)})"]
@@ -480,7 +511,7 @@ def sorted_ids(
         where.append("c.owner_id = (SELECT id FROM users WHERE name = :owner)")
         params["owner"] = owner
     rows = db.all(
-        f"SELECT c.id FROM contacts c WHERE {' AND '.join(where)} ORDER BY {sort}", params
+        f"SELECT c.id{_FROM} WHERE {' AND '.join(where)} ORDER BY {_order_by(terms)}", params
     )
     return [int(r["id"]) for r in rows]
 

@@ -85,6 +85,7 @@ class TinyCRMApp(App[int]):
         # contacts deleted on screen but not yet in the store: id -> (name, timer)
         self.pending_deletes: dict[int, tuple[str, Timer]] = {}
         self._watch = watch
+        self._saved_theme = ""
         self.sub_title = store.description
 
     @classmethod
@@ -95,8 +96,28 @@ class TinyCRMApp(App[int]):
         return type(cls.__name__, (cls,), {"DEFAULT_MODE": screen, "__module__": cls.__module__})
 
     def on_mount(self) -> None:
+        from tinycrm.tui.data import load_state
+
+        theme = load_state().get("theme")
+        if isinstance(theme, str) and theme in self.available_themes:
+            self.theme = theme
+        self._saved_theme = self.theme
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self._watch:
             self.watch_store()
+
+    def _remember_theme(self, theme: Any) -> None:
+        """The theme picked (ctrl+t, the command palette) is the theme of the next run."""
+        from tinycrm.tui.data import save_state
+
+        if theme.name == self._saved_theme:
+            return
+        try:
+            save_state(theme=theme.name)
+        except OSError as e:
+            self.notify(f"could not remember the theme: {e}", severity="warning")
+            return
+        self._saved_theme = theme.name
 
     # -- keeping up with the store ------------------------------------------------------------
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)

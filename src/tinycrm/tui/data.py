@@ -9,11 +9,14 @@ the watch thread, to notice writes from other processes.
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from tinycrm.config import Settings
 from tinycrm.services.context import Ctx
@@ -130,6 +133,39 @@ class Watcher:
             self._stack.close()
             self._stack = None
             self._db = None
+
+
+# -- what the app remembers between runs -----------------------------------------------------
+
+STATE_FILE = "tui-state.json"
+
+
+def state_path() -> Path:
+    """The app's own small file beside the settings (never the settings file itself)."""
+    from tinycrm import config
+
+    return config.config_dir() / STATE_FILE
+
+
+def load_state() -> dict[str, Any]:
+    """What the app remembered ({} when nothing, or when the file is unreadable)."""
+    try:
+        data = json.loads(state_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_state(**changes: Any) -> None:
+    """Remember `changes` (merged into what is there), replacing the file in one step so a
+    crash never leaves half of it. Raises OSError when it can't be written."""
+    path = state_path()
+    state = load_state()
+    state.update(changes)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
 
 
 # -- what the screens show -------------------------------------------------------------------

@@ -119,8 +119,8 @@ class ContactScreen(CRMScreen):
             table.add_row(
                 fmt.local(e.when, tz)[: 10 if e.kind == "purchase" else 16],
                 e.kind,
-                e.text.splitlines()[0] if e.text else "",
-                e.user or "",
+                fmt.cell(e.text.splitlines()[0] if e.text else ""),  # never markup
+                fmt.cell(e.user or ""),
                 key=f"{e.ref}:{i}",
             )
         if not c.timeline:

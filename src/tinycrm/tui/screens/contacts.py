@@ -1,10 +1,13 @@
 """Contacts: every contact, a page at a time, with search as you type.
 
-The list is read in keyset pages (`list_contacts(after=...)`: constant time per page at
-100k contacts) and the next page is fetched when the cursor or the scrollbar nears the end,
-so the table never holds more than what was scrolled through. Typing searches the same
-index as `tinycrm search` (name, email, company, tags, notes; CJK inside words);
-`tag:vip` and `owner:sam` in the box filter. Clicking the Name header (or o) flips the order.
+The list is read in keyset pages (`list_contacts(after=...)`, `before=...`: constant time
+per page at 100k contacts) and the table is a window of at most WINDOW rows: the next page
+is read when the cursor or the scrollbar nears its end, the previous one near its start,
+and rows far from the cursor are dropped, so scrolling through 100k contacts holds no more
+than scrolling through a few hundred. home and end read the first and the last page.
+Typing searches the same index as `tinycrm search` (name, email, company, tags, notes;
+CJK inside words); `tag:vip` and `owner:sam` in the box filter. o (or a click on the Name,
+Company, Owner or Last touch header) changes the order.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Input, Static
-from textual.widgets.data_table import RowDoesNotExist
 
 from tinycrm.services.contacts import ContactSummary
 from tinycrm.services.context import Ctx
@@ -24,11 +26,16 @@ from tinycrm.tui.widgets import format as fmt
 from tinycrm.tui.widgets.nav import NavBar
 
 PAGE = 100
+WINDOW = 300  # rows held at most, around the cursor: the table's memory stays flat at 100k
+EDGE = 10  # a page is read when the cursor or the view comes this close to either end
+# (or a screenful, whichever is more: held-down page-down should not wait for pages)
 ORDER_LABELS = {
     "name": "by name A→Z",
     "name-desc": "by name Z→A",
     "untouched": "longest untouched first",
     "newest": "newest first",
+    "company": "by company",
+    "owner": "by owner",
 }
 SEARCH_LIMIT = 500
 
@@ -58,17 +65,23 @@ class Query:
 
 @dataclass
 class Page:
+    """Rows for the table and where they go: `where` is "all" (they replace what is
+    shown), "end" (after it) or "start" (before it)."""
+
     query: Query
     rows: list[ContactSummary]
-    after: Any  # where the next page starts (a keyset, or the rest of the hits); None: no more
+    after: Any  # more after these: True (list) or the search hits still to show; None: no
+    before: bool = False  # more before these
     total: int | None = None  # contacts in the store, or search hits
-    append: bool = False
+    where: str = "all"
     keep: int | None = None  # the contact to put the cursor back on
+    last: bool = False  # the cursor goes to the last row
+    epoch: int = 0  # which start of the table it belongs to (ContactsScreen.epoch)
 
 
 def load_page(ctx: Ctx, q: Query, after: Any, limit: int, count: bool) -> Page:
-    """One page of the list: in name order by keyset (`after` is the last row's key), or
-    of the search hits (`after` holds the hits still to show, in order)."""
+    """One page of the list: in order by keyset (`after` is the id of the row the page
+    follows), or of the search hits (`after` holds the hits still to show, in order)."""
     from tinycrm.services import contacts, search
 
     db = ctx.db
@@ -80,23 +93,79 @@ def load_page(ctx: Ctx, q: Query, after: Any, limit: int, count: bool) -> Page:
         window, rest = hits[:limit], hits[limit:]
         by_id = {c.id: c for c in contacts.summaries_by_id(db, window)}
         rows = [by_id[i] for i in window if i in by_id]
-        return Page(q, rows, rest or None, len(hits) if count else None)
+        return Page(q, rows, rest or None, total=len(hits) if count else None)
+    key = contacts.page_key(db, after, q.order) if after is not None else None
     rows = contacts.list_contacts(
-        db, tag=q.tag, owner=q.owner, order=q.order, after=after, limit=limit
+        db, tag=q.tag, owner=q.owner, order=q.order, after=key, limit=limit
     )
-    nxt = contacts.page_key(db, rows[-1].id, q.order) if len(rows) == limit else None
-    return Page(q, rows, nxt, contacts.count_contacts(db) if count else None)
+    total = contacts.count_contacts(db) if count else None
+    return Page(q, rows, True if len(rows) == limit else None, key is not None, total)
+
+
+def load_before(ctx: Ctx, q: Query, first: int | None, limit: int) -> Page:
+    """The `limit` rows before the contact `first` in the list (not searching), or the
+    last `limit` rows when `first` is None."""
+    from tinycrm.services import contacts
+
+    key = contacts.page_key(ctx.db, first, q.order) if first is not None else None
+    rows = contacts.list_contacts(
+        ctx.db, tag=q.tag, owner=q.owner, order=q.order, before=key, last=key is None, limit=limit
+    )
+    return Page(q, rows, first is not None or None, len(rows) == limit, where="start")
+
+
+def load_window(ctx: Ctx, q: Query, first: int | None, limit: int) -> Page:
+    """The list read again from the contact `first` on (or from the start): what a reload
+    shows without moving. `first` gone (deleted meanwhile): from the start."""
+    from tinycrm.errors import NotFound
+
+    if q.text or first is None:
+        return load_page(ctx, q, None, limit, count=True)
+    try:
+        prev = load_before(ctx, q, first, 1).rows
+    except NotFound:
+        return load_page(ctx, q, None, limit, count=True)
+    page = load_page(ctx, q, prev[0].id if prev else None, limit, count=True)
+    if not page.rows or page.rows[0].id != first:
+        # a row came in just before `first` (or `first` went): not a reason to jump
+        page.before = bool(prev)
+    return page
 
 
 class ContactTable(DataTable[Any]):
-    """Asks for the next page when scrolled near its end."""
+    """Asks for more rows when scrolled near either end of what it holds; home and end
+    go to the first and the last contact."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home,ctrl+home", "first", "First", show=False),
+        Binding("end,ctrl+end", "last", "Last", show=False),
+    ]
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if new >= self.max_scroll_y - 20:
-            screen = self.screen
-            if isinstance(screen, ContactsScreen):
+        screen = self.screen
+        if isinstance(screen, ContactsScreen) and self.row_count:
+            edge = self.edge()
+            if new > old and new >= self.max_scroll_y - edge:
                 screen.more()
+            elif new < old and new <= edge:
+                screen.less()
+
+    def edge(self) -> int:
+        """How close to either end of the rows held the next page is read: a screenful
+        (at least EDGE), yet small enough that a page read at one end never brings the
+        cursor close to the other (which would read back and forth)."""
+        return min(max(EDGE, self.size.height), (WINDOW - PAGE) // 2 - 1)
+
+    def action_first(self) -> None:
+        screen = self.screen
+        if isinstance(screen, ContactsScreen):
+            screen.jump(last=False)
+
+    def action_last(self) -> None:
+        screen = self.screen
+        if isinstance(screen, ContactsScreen):
+            screen.jump(last=True)
 
 
 class ContactsScreen(CRMScreen):
@@ -106,7 +175,7 @@ class ContactsScreen(CRMScreen):
         Binding("slash", "search", "Search", key_display="/", priority=True),
         Binding("escape", "clear", "Clear", show=False),
         Binding("down", "to_list", "List", show=False),
-        Binding("o", "order", "Order"),  # name A→Z, Z→A, longest untouched, newest
+        Binding("o", "order", "Order"),  # name A→Z, Z→A, untouched, newest, company, owner
         Binding("a", "add", "Add"),
         Binding("e", "edit", "Edit"),
         Binding("x,delete", "delete", "Delete", key_display="x"),
@@ -119,9 +188,12 @@ class ContactsScreen(CRMScreen):
     def __init__(self) -> None:
         super().__init__()
         self.query_ = Query()
-        self.after: Any = None
-        self.loading_more = False
+        self.after: Any = None  # more rows after the table's: True, or the hits to show
+        self.before = False  # more rows before the table's
+        self.paging = False  # a page is on its way (one at a time, either direction)
+        self.epoch = 0  # bumped when the table starts again (reload, search, jump)
         self.total: int | None = None
+        self.window: list[ContactSummary] = []  # the table's rows, in order
         self.summaries: dict[int, ContactSummary] = {}
 
     def compose(self) -> ComposeResult:
@@ -146,75 +218,186 @@ class ContactsScreen(CRMScreen):
 
     # -- loading ------------------------------------------------------------------------------
     def reload(self, fresh: bool = False) -> None:
-        """Read the list again; unless `fresh` (a new query), keep the rows read so far
-        (up to 1000) and the cursor on the same contact."""
+        """Read the list again; unless `fresh` (a new query), the same stretch of it, with
+        the cursor on the same contact."""
         super().reload()
         q = self.query_
         table = self.query_one(ContactTable)
         keep = None if fresh or not table.row_count else self._current_id()
-        limit = max(PAGE, min(table.row_count, 1000)) if keep is not None else PAGE
+        first = self.window[0].id if keep is not None and self.before and self.window else None
+        limit = max(PAGE, min(len(self.window), WINDOW)) if keep is not None else PAGE
+        self.paging = True
+        epoch = self._new_epoch()
 
         def job(ctx: Ctx) -> Page:
-            page = load_page(ctx, q, None, limit, count=True)
-            page.keep = keep
+            page = load_window(ctx, q, first, limit)
+            page.keep, page.epoch = keep, epoch
             return page
 
-        run_db(self, job, self.show)
+        run_db(self, job, self.show, failed=self._failed)
 
     def more(self) -> None:
-        if self.after is None or self.loading_more:
+        """The next page, after the last row."""
+        if self.after is None or self.paging or not self.window:
             return
-        self.loading_more = True
-        q, after = self.query_, self.after
+        self.paging = True
+        q = self.query_
+        after = self.after if q.text else self.window[-1].id
+        epoch = self.epoch
 
         def job(ctx: Ctx) -> Page:
             page = load_page(ctx, q, after, PAGE, count=False)
-            page.append = True
+            page.where, page.epoch = "end", epoch
             return page
 
-        run_db(self, job, self.show, group="more")
+        run_db(self, job, self.show, group="more", failed=self._failed)
+
+    def less(self) -> None:
+        """The page before the first row (rows dropped from the window to keep it small)."""
+        if not self.before or self.paging or not self.window or self.query_.text:
+            return
+        self.paging = True
+        q, first, epoch = self.query_, self.window[0].id, self.epoch
+
+        def job(ctx: Ctx) -> Page:
+            page = load_before(ctx, q, first, PAGE)
+            page.epoch = epoch
+            return page
+
+        run_db(self, job, self.show, group="more", failed=self._failed)
+
+    def jump(self, *, last: bool) -> None:
+        """To the first or the last contact, reading that end of the list if not held."""
+        table = self.query_one(ContactTable)
+        q = self.query_
+        if q.text or not (self.after if last else self.before):  # that end is in the table
+            if q.text and last:
+                self.more()  # search hits (at most SEARCH_LIMIT): read on towards the end
+            if table.row_count:
+                table.move_cursor(row=table.row_count - 1 if last else 0)
+            return
+        self.paging = True
+        epoch = self._new_epoch()
+
+        def job(ctx: Ctx) -> Page:
+            if last:
+                page = load_before(ctx, q, None, PAGE)
+                page.where, page.last = "all", True
+            else:
+                page = load_page(ctx, q, None, PAGE, count=False)
+            page.epoch = epoch
+            return page
+
+        run_db(self, job, self.show, failed=self._failed)
+
+    def _new_epoch(self) -> int:
+        """A new start for the table: pages asked for before it are dropped."""
+        self.epoch += 1
+        return self.epoch
+
+    def _failed(self, error: Exception) -> None:
+        self.paging = False
+        self.crm.show_error(error)
 
     def show(self, page: Page) -> None:
-        if page.query != self.query_:
-            return  # typed on meanwhile: a newer load is coming
+        if page.query != self.query_ or page.epoch != self.epoch:
+            return  # typed on meanwhile, or jumped: a newer load is coming
         table = self.query_one(ContactTable)
-        self.loading_more = False
-        if not page.append:
-            table.clear()
-            self.summaries = {}
         if page.total is not None:
             self.total = page.total
-        self.after = page.after
+        pending = self.crm.pending_deletes
+        rows = [c for c in page.rows if c.id not in pending]
+        old = self.window
+        cursor, scroll = table.cursor_row, table.scroll_y
+        if page.where == "end":
+            have = {c.id for c in old}
+            rows = [c for c in rows if c.id not in have]
+            self.after = page.after
+            window = old + rows
+            drop = max(0, len(window) - WINDOW) if not page.query.text else 0
+            if not drop:  # only rows to add at the bottom: nothing moves
+                self.window = window
+                self.summaries.update((c.id, c) for c in rows)
+                self._add_rows(table, rows)
+                self._status()
+                self.paging = False
+                self._edges()
+                return
+            window = window[drop:]
+            self.before = True
+            shift = -drop
+        elif page.where == "start":
+            have = {c.id for c in old}
+            rows = [c for c in rows if c.id not in have]
+            self.before = page.before
+            window = rows + old
+            if len(window) > WINDOW:
+                window = window[:WINDOW]
+                self.after = True
+            shift = len(rows)
+        else:
+            window, shift = rows, 0
+            self.after, self.before = page.after, page.before
+        self.window = window
+        self.summaries = {c.id: c for c in window}
+        table.clear()
+        self._add_rows(table, window)
+        if page.where == "all":
+            index = next((i for i, c in enumerate(window) if c.id == page.keep), None)
+            if page.last:
+                table.move_cursor(row=len(window) - 1)
+            elif index is not None:
+                table.move_cursor(row=index, scroll=False)
+                table.scroll_y = table.scroll_target_y = scroll
+                table.move_cursor(row=index)  # and into view, should the rows have moved
+        else:
+            # rows came or went above: keep the same contacts where they were on screen
+            table.move_cursor(row=max(0, min(cursor + shift, len(window) - 1)), scroll=False)
+            table.scroll_y = table.scroll_target_y = max(0, scroll + shift)
+        self._status()
+        # the table's scroll and cursor moved above without asking for pages: now it may
+        self.paging = False
+        self._edges()
+
+    def _edges(self) -> None:
+        """Read the next (or previous) page if the cursor is near the end (or the start) of
+        the rows held, or the table has room for more."""
+        table = self.query_one(ContactTable)
+        if not table.row_count:
+            return
+        edge = table.edge()
+        if table.cursor_row >= table.row_count - edge or table.row_count < table.size.height:
+            self.more()
+        elif table.cursor_row < edge:
+            self.less()
+
+    def _add_rows(self, table: ContactTable, rows: list[ContactSummary]) -> None:
+        if not rows:
+            return
         tz, now = self.crm.store.tz, self.crm.store.now()
-        for c in page.rows:
-            if c.id in self.summaries or c.id in self.crm.pending_deletes:
-                continue
-            self.summaries[c.id] = c
-            table.add_row(
-                c.name,
-                c.company or "",
-                c.title or "",
-                c.email or "",
-                c.phone or "",
-                " ".join(c.tags),
-                c.owner or "",
-                fmt.ago(c.last_touch_at, now, tz) if c.last_touch_at else "",
+        for c in rows:
+            table.add_row(  # Text, not str: DataTable would read a name's [brackets] as markup
+                *map(
+                    fmt.cell,
+                    (
+                        c.name,
+                        c.company or "",
+                        c.title or "",
+                        c.email or "",
+                        c.phone or "",
+                        " ".join(c.tags),
+                        c.owner or "",
+                        fmt.ago(c.last_touch_at, now, tz) if c.last_touch_at else "",
+                    ),
+                ),
                 key=str(c.id),
             )
-        if page.keep is not None:
-            try:
-                table.move_cursor(row=table.get_row_index(str(page.keep)))
-            except RowDoesNotExist:
-                pass
-        self._status()
-        if table.row_count and self.after is not None and table.row_count < table.size.height:
-            self.more()  # a very tall terminal: fill it
 
     def _status(self) -> None:
         table = self.query_one(ContactTable)
         q = self.query_
         shown = table.row_count
-        more = "+" if self.after is not None else ""
+        more = "+" if self.after is not None or self.before else ""
         if q.text:
             what = " ".join(
                 x for x in (q.text, q.tag and f"tag:{q.tag}", q.owner and f"owner:{q.owner}") if x
@@ -279,6 +462,8 @@ class ContactsScreen(CRMScreen):
             self.action_order("name-desc" if self.query_.order == "name" else "name")
         elif column == "last touch":
             self.action_order("untouched")
+        elif column in ("company", "owner"):
+            self.action_order(column)
 
     def action_reload(self) -> None:
         self.reload()
@@ -297,8 +482,7 @@ class ContactsScreen(CRMScreen):
             self.crm.open_contact(int(event.row_key.value))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.cursor_row >= event.data_table.row_count - 10:
-            self.more()
+        self._edges()  # where the cursor is now: the event may be older than the rows
 
     def _target(self) -> tuple[Any, str] | None:
         from tinycrm.refs import Target
@@ -366,6 +550,7 @@ class ContactsScreen(CRMScreen):
                     table = self.query_one(ContactTable)
                     table.remove_row(str(cid))
                     self.summaries.pop(cid, None)
+                    self.window = [c for c in self.window if c.id != cid]
 
             self.app.push_screen(ConfirmModal(f"Delete {name}?", detail), answered)
 

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Static
 from tinycrm.analytics.value import ORDERS, SEGMENT_NAMES
 from tinycrm.services.value import Ranking
 from tinycrm.tui.screens.base import CRMScreen, run_db
+from tinycrm.tui.widgets import format as fmt
 from tinycrm.tui.widgets.nav import NavBar
 
 LIMIT = 1000
@@ -74,7 +75,7 @@ class RankingsScreen(CRMScreen):
         for c in rows[:LIMIT]:
             table.add_row(
                 c.rank,
-                c.name,
+                fmt.cell(c.name),  # never markup
                 f"{c.recency_days}d",
                 c.frequency,
                 c.monetary,

@@ -83,10 +83,10 @@ class RemindersScreen(CRMScreen):
             table.add_row(
                 fmt.due(r.due_at, now, tz),
                 fmt.local(r.due_at, tz),
-                r.target or "",
+                fmt.cell(r.target or ""),  # never markup
                 Text(r.text, style="red" if r.overdue else ""),
                 r.recurrence or "",
-                r.owner or "",
+                fmt.cell(r.owner or ""),
                 f"{r.snoozed}×" if r.snoozed else "",
                 key=str(r.id),
             )

@@ -22,6 +22,15 @@ from tinycrm.tui.widgets.nav import NavBar
 from tinycrm.tui.widgets.pipeline import PipelineBars
 
 
+class FitTable(DataTable[Any]):
+    """A table whose columns the screen fits to its width, again when that changes."""
+
+    def on_resize(self) -> None:
+        screen = self.screen
+        if isinstance(screen, TodayScreen) and (self.id or "") in screen.cells:
+            screen._draw(self)
+
+
 class TodayScreen(CRMScreen):
     """The home screen."""
 
@@ -38,6 +47,7 @@ class TodayScreen(CRMScreen):
         super().__init__()
         self.team = False
         self.rows: dict[str, Any] = {}  # row key -> the item it shows
+        self.cells: dict[str, list[tuple[str, tuple[Any, ...]]]] = {}  # table id -> its rows
 
     def compose(self) -> ComposeResult:
         yield NavBar("today")
@@ -45,23 +55,47 @@ class TodayScreen(CRMScreen):
         with Horizontal(id="today"):
             with Vertical(id="today-left"):
                 yield Static("Reminders", classes="section-title", id="reminders-title")
-                # what to do before whom it is about: on a narrow screen the table scrolls sideways
-                yield self._table("reminders", ("Due", "Reminder", "About", "Repeats"))
+                yield self._table("reminders")
                 yield Static("Stay in touch", classes="section-title", id="touch-title")
-                yield self._table("touch", ("Contact", "Last touch", "Due", "Cadence"))
+                yield self._table("touch")
             with Vertical(id="today-right"):
                 yield Static("Pipeline", classes="section-title")
                 yield PipelineBars(id="pipeline")
                 yield Static("Deals to push", classes="section-title", id="deals-title")
-                yield self._table("deals", ("Deal", "With", "Stage", "Value", ""))
+                yield self._table("deals")
                 yield Static("Top customers", classes="section-title")
                 yield Static("", id="top")
         yield Footer()
 
-    @staticmethod
-    def _table(name: str, columns: tuple[str, ...]) -> DataTable[Any]:
-        table: DataTable[Any] = DataTable(id=name, cursor_type="row", zebra_stripes=True)
-        table.add_columns(*columns)
+    # each table's columns: (label, fewest cells, share of the shrinking (0: never shrinks),
+    # which goes first when even that is too wide (1 first; 0: never)). The columns fit the
+    # width and long texts end in …, so nothing scrolls sideways; what to do comes before
+    # whom it is about, so it stays readable at 80 columns.
+    COLUMNS: ClassVar[dict[str, tuple[tuple[str, int, int, int], ...]]] = {
+        "reminders": (
+            ("Due", 11, 1, 0),
+            ("Reminder", 12, 4, 0),
+            ("About", 8, 2, 0),
+            ("Repeats", 6, 1, 1),
+        ),
+        "touch": (
+            ("Contact", 10, 3, 0),
+            ("Last touch", 8, 1, 2),
+            ("Due", 10, 1, 0),
+            ("Cadence", 6, 1, 1),
+        ),
+        "deals": (
+            ("Deal", 6, 3, 0),
+            ("With", 6, 2, 2),
+            ("Stage", 6, 1, 1),
+            ("Value", 8, 0, 0),
+            ("", 4, 1, 0),
+        ),
+    }
+
+    def _table(self, name: str) -> DataTable[Any]:
+        table = FitTable(id=name, cursor_type="row", zebra_stripes=True)
+        table.add_columns(*(label for label, *_ in self.COLUMNS[name]))
         return table
 
     def on_mount(self) -> None:
@@ -159,11 +193,43 @@ class TodayScreen(CRMScreen):
         run_db(self, lambda ctx: top_customers(store, ctx), self.show_top, group="top")
 
     def _refill(self, table: DataTable[Any], rows: list[tuple[str, Any, tuple[Any, ...]]]) -> None:
-        keep = table.cursor_row
-        table.clear()
-        for key, item, cells in rows:
+        for key, item, _ in rows:
             self.rows[key] = item
-            table.add_row(*cells, key=key)
+        self.cells[table.id or ""] = [(key, cells) for key, _, cells in rows]
+        self._draw(table)
+
+    def _draw(self, table: DataTable[Any]) -> None:
+        """Fill `table` with its rows, its columns fitted to its width."""
+        from rich.cells import cell_len
+
+        spec = self.COLUMNS[table.id or ""]
+        rows = [(key, [fmt.cell(c) for c in cells]) for key, cells in self.cells[table.id or ""]]
+        natural = [
+            max([cell_len(c[0])] + [r[i].cell_len for _, r in rows]) for i, c in enumerate(spec)
+        ]
+        shown = list(range(len(spec)))
+        if sum(natural) > table.size.width - 2 - 2 * len(spec):  # too wide: first go the
+            # columns that may go and are empty (no reminder repeats, say)
+            shown = [i for i in shown if not spec[i][3] or any(r[i].plain for _, r in rows)]
+        while True:
+            # less the scrollbar, the focus bar and a cell of padding either side of each column
+            room = table.size.width - 2 - 2 * len(shown)
+            widths = fmt.fit_widths(
+                room,
+                [natural[i] for i in shown],
+                [spec[i][1] for i in shown],
+                [spec[i][2] for i in shown],
+            )
+            droppable = [i for i in shown if spec[i][3]]
+            if sum(widths) <= room or not droppable or not table.size.width:
+                break
+            shown.remove(min(droppable, key=lambda i: spec[i][3]))
+        keep = table.cursor_row
+        table.clear(columns=True)
+        for i, width in zip(shown, widths, strict=True):
+            table.add_column(spec[i][0], width=width)
+        for key, cells in rows:
+            table.add_row(*(cells[i] for i in shown), key=key)
         if rows:
             table.move_cursor(row=min(keep, len(rows) - 1))
 
