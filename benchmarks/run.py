@@ -397,7 +397,10 @@ def module_loads(cmds: list[Command], env: dict[str, str], spare_id: int) -> lis
     for cmd in cmds:
         if cmd.factor is None:  # the floor
             continue
-        args = ["done", str(spare_id)] if cmd.name == "done" else cmd.args(0)
+        if cmd.name == "done":
+            args = ["done", str(spare_id)]
+        else:  # a run number no timed run used: `contact add` adds someone new
+            args = cmd.args(spare_id if cmd.name == "contact add" else 0)
         _, stderr = execute([sys.executable, "-c", PROBE, *args], env, cmd.terminal)
         report = json.loads(stderr.strip().splitlines()[-1])
         if report["code"] != 0:
