@@ -196,22 +196,26 @@ def test_many_problems_are_summed_up_on_screen_but_all_in_json(sqlite_store: str
     assert len(cli("doctor", "--json").json()["problems"]) == 60
 
 
-def test_every_kind_of_write_leaves_a_healthy_store(cli: Runner, seeded: str) -> None:
+def test_every_kind_of_write_leaves_a_healthy_store(
+    cli: Runner, seeded: str, tmp_path: Path
+) -> None:
     """The derived data each feature writes (index rows, clocks, match keys) is what
     `doctor` recomputes: imports, merges and their undo, erasure, consent, deal moves."""
-    Path("people.csv").write_text(
+    people = tmp_path / "people.csv"
+    people.write_text(
         "Name,E-mail Address,Mobile Phone,Company,Categories,Notes\n"
         'Chen Wei,chen@example.cn,+86 10 1234 5678,Acme,"golf;vip","likes tea"\n'
         "Dora Diaz,dora+crm@gmail.com,,Dora Co,zeta;alpha,\n"
         "Alice Wang,,,Acme,,\n",
         encoding="utf-8",
     )
-    cli.ok("import", "contacts", "people.csv", "--tag", "fair-2026")
-    Path("sales.csv").write_text(
+    cli.ok("import", "contacts", str(people), "--tag", "fair-2026")
+    sales = tmp_path / "sales.csv"
+    sales.write_text(
         "email,date,amount\nchen@example.cn,2026-10-01,99.50\nnew@shop.com,2026-10-02,10\n",
         encoding="utf-8",
     )
-    cli.ok("import", "purchases", "sales.csv", "--create-missing")
+    cli.ok("import", "purchases", str(sales), "--create-missing")
     cli.ok("contact", "edit", "dora", "--opt-out", "--consent", "newsletter")
     cli.ok("deal", "lost", "pilot", "--reason", "budget cut")
     merged = cli.ok("merge", "alice wong", "alice wang", "--yes", "--json").json()
