@@ -133,6 +133,20 @@ def test_a_stale_edit_from_a_script_is_refused_and_writes_nothing(cli: Runner) -
     assert cli.ok("deal", "show", "1", "--json").json()["version"] == 3
 
 
+def test_stale_moves_and_closes_of_a_deal_are_refused(cli: Runner) -> None:
+    cli.ok("contact", "add", "Alice Wong")
+    cli.ok("deal", "add", "alice", "Pilot", "--value", "1000")
+    assert run_as("ana", "deal", "move", "1", "proposal").returncode == 0
+    for args in (["move", "1", "qualified"], ["won", "1"], ["lost", "1", "--reason", "price"]):
+        done = run_as("sam", "deal", *args, "--if-version", "1")
+        assert done.returncode == 1, args
+        assert done.stderr.startswith("Error: deal #1 Pilot was changed by ana at "), args
+        assert "nothing was saved" in done.stderr
+    shown = cli.ok("deal", "show", "1", "--json").json()
+    assert (shown["stage"], shown["status"], shown["version"]) == ("Proposal", "open", 2)
+    assert cli.ok("deal", "won", "1", "--if-version", "2", "--json").json()["status"] == "won"
+
+
 def test_mine_and_owner_on_lists_and_todo(cli: Runner) -> None:
     cli.ok("user", "add", "ana")
     cli.ok("contact", "add", "Alice Wong")

@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tests.conftest import Runner
-from tests.tui.test_screens import rows, settle, until
+from tests.tui.test_screens import columns, rows, settle, until
 from tinycrm.tui.app import TinyCRMApp
 from tinycrm.tui.data import Store
 from tinycrm.tui.screens.forms import FormModal
@@ -59,3 +59,46 @@ def test_a_second_save_of_a_contact_changed_meanwhile_is_refused_inline(
     history = Runner().ok("history", "alice", "--json").json()
     assert [(e["user"], e["action"]) for e in history][:1] == [("ana", "edit")]
     assert os.environ["TINYCRM_USER"] == "sam"
+
+
+def test_the_board_refuses_to_move_a_deal_moved_elsewhere_and_shows_where_it_is(
+    seeded: str,
+) -> None:
+    seen: list[str] = []
+
+    async def main() -> None:
+        app = TinyCRMApp(Store.open(), watch=False)  # no watcher: the board stays stale
+        app.notify = lambda message, **kw: seen.append(str(message))  # type: ignore[method-assign]
+        async with app.run_test(size=(100, 32)) as pilot:
+            await until(pilot, lambda: getattr(app.screen, "loaded_generation", -1) >= 0)
+            await pilot.press("3")
+            await until(pilot, lambda: columns(app).get("Lead") == ["2"])  # Stone pilot
+            # someone else moves it two stages on, from another terminal
+            await asyncio.to_thread(Runner().ok, "deal", "move", "2", "proposal")
+            await pilot.press("shift+right")  # meant Lead → Qualified, from a stale board
+            await until(pilot, lambda: "2" in columns(app)["Proposal"])
+            await settle(pilot)
+            assert columns(app)["Qualified"] == []
+
+    asyncio.run(main())
+    assert any("changed" in m and "nothing was saved" in m for m in seen), seen
+    deal = Runner().ok("deal", "show", "2", "--json").json()
+    assert deal["stage"] == "Proposal"
+    assert [h["to"] for h in deal["history"]] == ["Lead", "Proposal"]
+
+
+def test_quick_presses_move_a_deal_one_stage_each(seeded: str) -> None:
+    async def main() -> None:
+        app = TinyCRMApp(Store.open(), watch=False)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await until(pilot, lambda: getattr(app.screen, "loaded_generation", -1) >= 0)
+            await pilot.press("3")
+            await until(pilot, lambda: columns(app).get("Lead") == ["2"])
+            # faster than the board is re-read: each move builds on the one before
+            await pilot.press("shift+right", "shift+right", "shift+right")
+            await until(pilot, lambda: "2" in columns(app)["Negotiation"])
+            await settle(pilot)
+
+    asyncio.run(main())
+    deal = Runner().ok("deal", "show", "2", "--json").json()
+    assert [h["to"] for h in deal["history"]] == ["Lead", "Qualified", "Proposal", "Negotiation"]

@@ -219,36 +219,40 @@ def deal_move(
     reason: Annotated[
         str | None, typer.Option("--reason", help="Why (required when moving to Lost).")
     ] = None,
+    if_version: IfVersionOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Move a deal to another stage."""
     from tinycrm.services.deals import move_deal
 
     ctx = get_ctx()
-    d = move_deal(ctx, _deal(ctx, ref).id, stage, reason=reason)
+    d = move_deal(ctx, _deal(ctx, ref).id, stage, reason=reason, expected_version=if_version)
     _show_one(ctx, d, json_, "Moved")
 
 
 @deal_app.command("won")
-def deal_won(ref: DealArg, json_: JsonOpt = False) -> None:
+def deal_won(ref: DealArg, if_version: IfVersionOpt = None, json_: JsonOpt = False) -> None:
     """Mark a deal won."""
     from tinycrm.services.deals import close_deal
 
     ctx = get_ctx()
-    _show_one(ctx, close_deal(ctx, _deal(ctx, ref).id, "won"), json_, "Won")
+    d = close_deal(ctx, _deal(ctx, ref).id, "won", expected_version=if_version)
+    _show_one(ctx, d, json_, "Won")
 
 
 @deal_app.command("lost")
 def deal_lost(
     ref: DealArg,
     reason: Annotated[str, typer.Option("--reason", "-r", help="Why it was lost.")],
+    if_version: IfVersionOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Mark a deal lost, with the reason."""
     from tinycrm.services.deals import close_deal
 
     ctx = get_ctx()
-    _show_one(ctx, close_deal(ctx, _deal(ctx, ref).id, "lost", reason=reason), json_, "Lost")
+    d = close_deal(ctx, _deal(ctx, ref).id, "lost", reason=reason, expected_version=if_version)
+    _show_one(ctx, d, json_, "Lost")
 
 
 # -- stages ----------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ Rotting deals (idle past their stage's rot days) are marked.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -16,6 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
+from tinycrm.errors import InvalidInput
 from tinycrm.services.context import Ctx
 from tinycrm.services.deals import DealView, StageTotal
 from tinycrm.tui.screens.base import CRMModal, CRMScreen, run_db
@@ -69,6 +72,8 @@ class DealsScreen(CRMScreen):
         self.deals: dict[int, DealView] = {}
         self.follow: int | None = None  # the deal to highlight after the next load
         self.mounted_stages: list[str] = []
+        self._writing = threading.Lock()  # the board's own changes, one at a time
+        self._written: dict[int, DealView] = {}  # each deal as this board last wrote it
 
     def compose(self) -> ComposeResult:
         yield NavBar("deals")
@@ -187,29 +192,62 @@ class DealsScreen(CRMScreen):
         self.set_focus(target)
 
     # -- changing deals -----------------------------------------------------------------------
-    def _change(self, deal: DealView, job: Job, message: str) -> None:
+    # Every change passes the version of the deal the user acted on, so a deal someone else
+    # moved or edited since the board was read is refused (and the board re-read) instead of
+    # being overwritten. The board's own changes run one at a time and each builds on the
+    # version the previous one wrote, so pressing shift+→ three times quickly moves a deal
+    # three stages, not once plus two false conflicts.
+    def newest(self, deal: DealView) -> DealView:
+        """`deal` as last written from this board, if that is newer than what was shown."""
+        mine = self._written.get(deal.id)
+        return mine if mine is not None and mine.version > deal.version else deal
+
+    def _change(
+        self, deal: DealView, change: Callable[[Ctx, DealView], DealView], message: str
+    ) -> None:
         self.follow = deal.id
+
+        def job(ctx: Ctx) -> DealView:
+            with self._writing:
+                result = change(ctx, self.newest(deal))
+                self._written[result.id] = result
+                return result
 
         def done(result: DealView) -> None:
             self.notify(message.format(stage=result.stage))
             self.crm.data_changed()
 
-        run_db(self, job, done, group="write", exclusive=False)
+        def failed(error: Exception) -> None:
+            self.crm.show_error(error)
+            self.crm.data_changed()
 
-    def action_move(self, step: int) -> None:
-        deal, board = self._current(), self.board
-        if deal is None or board is None:
-            return
-        names = [s.stage for s in board.stages]
+        run_db(self, job, done, group="write", exclusive=False, failed=failed)
+
+    def _stage_after(self, deal: DealView, step: int) -> str:
+        """The open stage `step` columns from the deal's; InvalidInput past either end."""
+        names = [s.stage for s in self.board.stages] if self.board else []
         index = names.index(deal.stage) + step if deal.stage in names else -1
         if not 0 <= index < len(names):
             hint = "w marks it won, l lost" if step > 0 else "it is in the first stage"
-            self.notify(f"{deal.title}: {hint}", severity="warning")
+            raise InvalidInput(f"{deal.title}: {hint}")
+        return names[index]
+
+    def action_move(self, step: int) -> None:
+        deal = self._current()
+        if deal is None:
             return
-        stage = names[index]
+        try:
+            self._stage_after(self.newest(deal), step)
+        except InvalidInput as e:
+            self.notify(str(e), severity="warning")
+            return
         from tinycrm.services.deals import move_deal
 
-        self._change(deal, lambda ctx: move_deal(ctx, deal.id, stage), f"{deal.title} → {{stage}}")
+        def move(ctx: Ctx, now: DealView) -> DealView:
+            stage = self._stage_after(now, step)
+            return move_deal(ctx, now.id, stage, expected_version=now.version)
+
+        self._change(deal, move, f"{deal.title} → {{stage}}")
 
     def action_won(self) -> None:
         deal = self._current()
@@ -217,12 +255,18 @@ class DealsScreen(CRMScreen):
             return
         from tinycrm.services.deals import close_deal
 
-        self._change(deal, lambda ctx: close_deal(ctx, deal.id, "won"), f"Won: {deal.title} 🎉")
+        def won(ctx: Ctx, now: DealView) -> DealView:
+            return close_deal(ctx, now.id, "won", expected_version=now.version)
+
+        self._change(deal, won, f"Won: {deal.title} 🎉")
+
+    def _lost_form(self, deal: DealView) -> LostForm:
+        return LostForm(deal.id, deal.title, lambda: self.newest(deal).version)
 
     def action_lost(self) -> None:
         deal = self._current()
         if deal is not None:
-            self.app.push_screen(LostForm(deal.id, deal.title))
+            self.app.push_screen(self._lost_form(deal))
 
     def action_pick(self) -> None:
         deal, board = self._current(), self.board
@@ -233,11 +277,13 @@ class DealsScreen(CRMScreen):
         def picked(stage: str | None) -> None:
             if stage and stage != deal.stage:
                 if stage == "Lost":
-                    self.app.push_screen(LostForm(deal.id, deal.title))
+                    self.app.push_screen(self._lost_form(deal))
                     return
-                self._change(
-                    deal, lambda ctx: move_deal(ctx, deal.id, stage), f"{deal.title} → {{stage}}"
-                )
+
+                def move(ctx: Ctx, now: DealView) -> DealView:
+                    return move_deal(ctx, now.id, stage, expected_version=now.version)
+
+                self._change(deal, move, f"{deal.title} → {{stage}}")
 
         stages = [s.stage for s in board.stages] + ["Won", "Lost"]
         self.app.push_screen(StagePicker(deal.title, stages, deal.stage), picked)
@@ -263,8 +309,9 @@ class DealsScreen(CRMScreen):
 class LostForm(FormModal):
     title_text = "Mark lost"
 
-    def __init__(self, deal_id: int, title: str) -> None:
+    def __init__(self, deal_id: int, title: str, version: Callable[[], int]) -> None:
         self.deal_id = deal_id
+        self.version = version  # as the board knows it: a deal changed elsewhere is refused
         self.title_text = f"Mark lost · {title}"
         self.fields = [Field("reason", "Why was it lost?", placeholder="went with a competitor")]
         super().__init__()
@@ -273,10 +320,10 @@ class LostForm(FormModal):
         from tinycrm.services.deals import close_deal
 
         reason = self.text("reason", "the reason")
-        deal_id = self.deal_id
+        deal_id, version = self.deal_id, self.version
 
         def job(ctx: Ctx) -> Any:
-            return close_deal(ctx, deal_id, "lost", reason=reason)
+            return close_deal(ctx, deal_id, "lost", reason=reason, expected_version=version())
 
         return job
 
