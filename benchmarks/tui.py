@@ -114,6 +114,26 @@ def first_paint(store: Path, env: dict[str, str], name: str, size: tuple[int, in
         stop()
 
 
+def search_focused(text: str) -> bool:
+    """The footer shows the list's keys (o Order, a Add…) only while the list has focus."""
+    footer = [line for line in text.splitlines() if "^p palette" in line]
+    return bool(footer) and "/ Search" in footer[-1] and " Order " not in footer[-1]
+
+
+def focus_search(tries: int = 5) -> None:
+    """Press / until the search box has focus. On a loaded machine a key can land while
+    the app is still busy with the escape before it and be lost (or read as alt+/); the
+    check before each retry makes sure the earlier press did not land."""
+    for _ in range(tries):
+        tmux("send-keys", "-t", SESSION, "/")
+        try:
+            wait_for(search_focused, timeout=3)
+            return
+        except TimeoutError:
+            continue
+    raise TimeoutError(f"the search box never got focus:\n{screen()}")
+
+
 def typing(words: list[str]) -> tuple[list[float], list[float], int]:
     """Type each word into the search box: per-keystroke latencies; then scroll."""
     latencies = []
@@ -123,8 +143,8 @@ def typing(words: list[str]) -> tuple[list[float], list[float], int]:
         # an escape followed closely by / reads as alt+/: wait until the app has had it
         wait_for(lambda s: bool(CONTACTS_READY.search(s)) and "/ to search" in s, timeout=15)
         time.sleep(0.3)
-        tmux("send-keys", "-t", SESSION, "/")
-        time.sleep(0.2)  # a person's pause; the footer redraws for the focused search box
+        focus_search()
+        time.sleep(0.2)  # a person's pause
         for i in range(1, len(word) + 1):
             shown = f"matching {word[:i]!r}"
             t = time.perf_counter()
