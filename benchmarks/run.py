@@ -728,6 +728,20 @@ def report(
     return "\n\n".join(parts) + "\n"
 
 
+# Figures from the scripts run.py does not run (dedupe, exports, doctor, record imports) are
+# written below this line by hand, with their date; rewriting the page keeps them.
+KEEP_MARKER = "<!-- measured by the other scripts in benchmarks/: run.py keeps what follows -->"
+
+
+def kept_part(page: Path) -> str:
+    """The hand-written end of an existing page, from KEEP_MARKER on ('' if none)."""
+    if not page.exists():
+        return ""
+    text = page.read_text(encoding="utf-8")
+    at = text.find(KEEP_MARKER)
+    return "\n" + text[at:] if at >= 0 else ""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", type=Path, default=Path("benchmarks/data/bench.db"))
@@ -759,7 +773,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.write:
         args.write.parent.mkdir(parents=True, exist_ok=True)
-        args.write.write_text(text)
+        args.write.write_text(text + kept_part(args.write))
         print(f"wrote {args.write}")
     return 0
 
