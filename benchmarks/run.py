@@ -530,6 +530,12 @@ def time_tui(setup: Setup) -> list[list[object]]:
             f"{t.painted_kb / 1024:.0f} / {t.after_kb / 1024:.0f}", f"{peak:.0f}",
             f"≤ {TUI_TARGETS['rss_mb']:g} MB", verdict,
         ])  # fmt: skip
+        scrolled = t.scrolled_kb / 1024
+        verdict = "PASS" if scrolled <= TUI_TARGETS["rss_mb"] else "FAIL"
+        rows.append([
+            label, f"memory at the last contact ({t.pages:,} page-downs, {t.scrolled_s:.0f} s)",
+            f"{scrolled:.0f}", "", f"≤ {TUI_TARGETS['rss_mb']:g} MB", verdict,
+        ])  # fmt: skip
     return rows
 
 

@@ -620,6 +620,56 @@ def test_contacts_scroll_through_a_window_to_the_last_and_back(
     run(flow, size=(100, 24))  # 17 rows on screen, 36 held
 
 
+def test_contacts_columns_fit_the_width_and_hold_still_while_scrolling(
+    seeded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Column widths come from the terminal's width, not from the rows held: paging into
+    longer names moves nothing sideways, nothing scrolls sideways, and a narrower terminal
+    drops the least needed columns (title, tags, owner) rather than the name or phone."""
+    from tinycrm.services.contacts import add_contact
+    from tinycrm.tui.screens import contacts as screen_module
+
+    monkeypatch.setattr(screen_module, "PAGE", 12)
+    monkeypatch.setattr(screen_module, "WINDOW", 36)
+    with Store.open().ctx() as ctx, ctx.db.write():
+        for i in range(60):  # the later pages hold ever longer companies and emails
+            add_contact(
+                ctx,
+                name=f"Person {i:03d}",
+                company="Co " + "x" * i,
+                emails=[f"p{i}.{'y' * i}@example.com"],
+                allow_duplicate=True,
+            )
+
+    def layout(app: TinyCRMApp) -> list[tuple[str, int]]:
+        table = app.screen.query_one("#contacts", DataTable)
+        return [(str(c.key.value), c.get_render_width(table)) for c in table.ordered_columns]
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("2")
+        await until(pilot, lambda: len(rows(app, "contacts")) >= 12)
+        table = app.screen.query_one("#contacts", DataTable)
+        first = layout(app)
+        assert [k for k, _ in first] == ["name", "company", "email", "phone", "last touch"]
+        assert table.virtual_size.width <= table.size.width  # no sideways scrolling
+        for _ in range(6):
+            await pilot.press("pagedown")
+            await settle(pilot)
+        assert "Person 059" in [r[0] for r in rows(app, "contacts")]
+        assert layout(app) == first
+        at = str(table.get_row_at(table.cursor_row)[0])
+        await pilot.resize_terminal(200, 40)
+        await until(pilot, lambda: len(layout(app)) == 8)
+        assert [k for k, _ in layout(app)] == [
+            "name", "company", "title", "email", "phone", "tags", "owner", "last touch"
+        ]  # fmt: skip
+        assert table.virtual_size.width <= table.size.width
+        await settle(pilot)
+        assert str(table.get_row_at(table.cursor_row)[0]) == at  # on the same contact
+
+    run(flow, size=(80, 24))
+
+
 def test_the_theme_picked_is_the_theme_of_the_next_run(seeded: str) -> None:
     from tinycrm import config
     from tinycrm.tui.data import state_path

@@ -28,6 +28,20 @@ from tinycrm.tui.widgets.nav import NavBar
 PAGE = 100
 WINDOW = 300  # rows held at most, around the cursor: the table's memory stays flat at 100k
 EDGE = 10  # a page is read when the cursor or the view comes this close to either end
+
+# The columns, by key: (width when there is room, least width, share of the room when there
+# isn't (0: never shrinks), order of going when even the least widths don't fit (0: stays)).
+# Widths are fixed, not measured from the rows: rows come and go as the list scrolls.
+COLUMNS: dict[str, tuple[int, int, int, int]] = {
+    "name": (26, 16, 3, 0),
+    "company": (28, 10, 3, 0),
+    "title": (22, 8, 1, 1),
+    "email": (36, 12, 3, 0),
+    "phone": (17, 17, 0, 5),
+    "tags": (24, 6, 1, 2),
+    "owner": (10, 6, 0, 3),
+    "last touch": (10, 10, 0, 4),
+}
 # (or a screenful, whichever is more: held-down page-down should not wait for pages)
 ORDER_LABELS = {
     "name": "by name A→Z",
@@ -151,6 +165,11 @@ class ContactTable(DataTable[Any]):
             elif new < old and new <= edge:
                 screen.less()
 
+    def on_resize(self) -> None:
+        screen = self.screen
+        if isinstance(screen, ContactsScreen):
+            screen.fit_columns()
+
     def edge(self) -> int:
         """How close to either end of the rows held the next page is read: a screenful
         (at least EDGE), yet small enough that a page read at one end never brings the
@@ -195,6 +214,8 @@ class ContactsScreen(CRMScreen):
         self.total: int | None = None
         self.window: list[ContactSummary] = []  # the table's rows, in order
         self.summaries: dict[int, ContactSummary] = {}
+        self.column_layout: list[tuple[str, int]] = []  # (key, width) of the columns shown
+        self.shown_columns: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield NavBar("contacts")
@@ -203,9 +224,7 @@ class ContactsScreen(CRMScreen):
             id="search",
         )
         table = ContactTable(id="contacts", cursor_type="row", zebra_stripes=True)
-        table.add_column("Name", key="name")
-        for label in ("Company", "Title", "Email", "Phone", "Tags", "Owner", "Last touch"):
-            table.add_column(label, key=label.lower())
+        self._fit_columns(table)  # again on every resize
         yield table
         yield Static("", id="contacts-status")
         yield Footer()
@@ -314,7 +333,9 @@ class ContactsScreen(CRMScreen):
             rows = [c for c in rows if c.id not in have]
             self.after = page.after
             window = old + rows
-            drop = max(0, len(window) - WINDOW) if not page.query.text else 0
+            # let go of rows above, but never of the cursor's
+            drop = min(len(window) - WINDOW, cursor)
+            drop = max(0, drop) if not page.query.text else 0
             if not drop:  # only rows to add at the bottom: nothing moves
                 self.window = window
                 self.summaries.update((c.id, c) for c in rows)
@@ -331,8 +352,10 @@ class ContactsScreen(CRMScreen):
             rows = [c for c in rows if c.id not in have]
             self.before = page.before
             window = rows + old
-            if len(window) > WINDOW:
-                window = window[:WINDOW]
+            # let go of rows below, but never of the cursor's
+            keep = max(WINDOW, cursor + len(rows) + 1)
+            if len(window) > keep:
+                window = window[:keep]
                 self.after = True
             shift = len(rows)
         else:
@@ -375,23 +398,58 @@ class ContactsScreen(CRMScreen):
         if not rows:
             return
         tz, now = self.crm.store.tz, self.crm.store.now()
+        shown = self.shown_columns
         for c in rows:
-            table.add_row(  # Text, not str: DataTable would read a name's [brackets] as markup
-                *map(
-                    fmt.cell,
-                    (
-                        c.name,
-                        c.company or "",
-                        c.title or "",
-                        c.email or "",
-                        c.phone or "",
-                        " ".join(c.tags),
-                        c.owner or "",
-                        fmt.ago(c.last_touch_at, now, tz) if c.last_touch_at else "",
-                    ),
-                ),
-                key=str(c.id),
+            cells = {
+                "name": c.name,
+                "company": c.company or "",
+                "title": c.title or "",
+                "email": c.email or "",
+                "phone": c.phone or "",
+                "tags": " ".join(c.tags),
+                "owner": c.owner or "",
+                "last touch": fmt.ago(c.last_touch_at, now, tz) if c.last_touch_at else "",
+            }
+            # Text, not str: DataTable would read a name's [brackets] as markup
+            table.add_row(*(fmt.cell(cells[key]) for key in shown), key=str(c.id))
+
+    def fit_columns(self) -> None:
+        """Fit the columns to the table's new width and redraw the rows held."""
+        table = self.query_one(ContactTable)
+        cursor, scroll = table.cursor_row, table.scroll_y
+        if not self._fit_columns(table) or not self.window:
+            return
+        self._add_rows(table, self.window)
+        table.move_cursor(row=min(cursor, len(self.window) - 1), scroll=False)
+        table.scroll_y = table.scroll_target_y = scroll
+
+    def _fit_columns(self, table: ContactTable) -> bool:
+        """Give the table the columns that fit its width, at fixed widths (fmt.fit_widths):
+        they don't change as pages of contacts come and go, and nothing scrolls sideways.
+        On a narrow terminal the least needed columns go first. True if they changed."""
+        width = table.size.width or self.app.size.width
+        shown = list(COLUMNS)
+        while True:
+            # less the scrollbar and the focus bar, and a cell of padding either side
+            room = width - 3 - 2 * len(shown)
+            widths = fmt.fit_widths(
+                room,
+                [COLUMNS[k][0] for k in shown],
+                [COLUMNS[k][1] for k in shown],
+                [COLUMNS[k][2] for k in shown],
             )
+            droppable = [k for k in shown if COLUMNS[k][3]]
+            if sum(widths) <= room or not droppable:
+                break
+            shown.remove(min(droppable, key=lambda k: COLUMNS[k][3]))
+        layout = list(zip(shown, widths, strict=True))
+        if layout == self.column_layout:
+            return False
+        self.column_layout, self.shown_columns = layout, shown
+        table.clear(columns=True)
+        for key, w in layout:
+            table.add_column(key.capitalize(), key=key, width=w)
+        return True
 
     def _status(self) -> None:
         table = self.query_one(ContactTable)
