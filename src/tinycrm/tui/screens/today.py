@@ -63,7 +63,7 @@ class TodayScreen(CRMScreen):
                 yield PipelineBars(id="pipeline")
                 yield Static("Deals to push", classes="section-title", id="deals-title")
                 yield self._table("deals")
-                yield Static("Top customers", classes="section-title")
+                yield Static("Top customers", classes="section-title", id="top-title")
                 yield Static("", id="top")
         yield Footer()
 
@@ -160,14 +160,18 @@ class TodayScreen(CRMScreen):
                 continue
             seen.add(deal.id)
             rotting = deal.rots_at is not None and deal.rots_at <= now
-            flags = " ".join(
-                f
-                for f, on in (
-                    ("rotting", rotting),
-                    ("big", deal.big),
-                    ("no next step", not deal.next_step),
-                )
-                if on
+            # the most pressing reason only, so it fits beside the value; the title counts all
+            flags = next(
+                (
+                    f
+                    for f, on in (
+                        ("rotting", rotting),
+                        ("big", deal.big),
+                        ("no next step", not deal.next_step),
+                    )
+                    if on
+                ),
+                "",
             )
             deals.append(
                 (
@@ -234,15 +238,25 @@ class TodayScreen(CRMScreen):
             table.move_cursor(row=min(keep, len(rows) - 1))
 
     def show_top(self, ranking: Any) -> None:
+        from decimal import Decimal
+
+        from rich.cells import cell_len, set_cell_size
+
         out = Text(no_wrap=True, overflow="ellipsis")
-        for c in ranking.customers:
+        amounts = [f"{Decimal(c.monetary):,.2f}" for c in ranking.customers]
+        wide = max(map(len, amounts), default=0)
+        names = min(24, max((cell_len(c.name) for c in ranking.customers), default=0))
+        for c, amount in zip(ranking.customers, amounts, strict=True):
             out.append(f"{c.abc} ", style="bold")
-            out.append(f"{c.monetary:>10}  ", style="bold")
-            out.append(f"{c.name}")
+            out.append(f"{amount:>{wide}}  ", style="bold")
+            out.append(set_cell_size(c.name, names))  # CJK names are two cells a character
             out.append(f"  {c.segment}\n", style="dim")
         if not ranking.customers:
             out.append("no purchases yet: p on a contact records one")
         self.query_one("#top", Static).update(out)
+        self.query_one("#top-title", Static).update(
+            f"Top customers · {ranking.summary.currency}" if ranking.customers else "Top customers"
+        )
 
     # -- acting on the highlighted row ----------------------------------------------------------
     def _current(self) -> tuple[str, Any] | None:
