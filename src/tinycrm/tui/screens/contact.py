@@ -103,7 +103,9 @@ class ContactScreen(CRMScreen):
         if c.purchases_count:
             totals = ", ".join(fmt.money(parse_amount(v), k) for k, v in c.purchases_total.items())
             card.append(f"{'bought':>10}  ", style="dim")
-            card.append(f"{totals} in {c.purchases_count} (last {c.last_purchase_on})\n")
+            card.append(f"{totals} in {c.purchases_count}\n")
+            card.append(f"{'last buy':>10}  ", style="dim")
+            card.append(f"{c.last_purchase_on}\n")
         if c.open_deals:
             card.append("\nOpen deals\n", style="bold")
             for d in c.open_deals:
