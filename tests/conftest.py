@@ -141,6 +141,14 @@ def store(
 
 
 @pytest.fixture
+def pg_store(pg_database: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A PostgreSQL-only store, for what is specific to the server backend."""
+    _reset_pg(pg_database)
+    monkeypatch.setenv("TINYCRM_DB", pg_database)
+    return pg_database
+
+
+@pytest.fixture
 def sqlite_store(tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """An SQLite-only store, for what is specific to the file backend."""
     path = tmp_path / "store" / "tinycrm.db"

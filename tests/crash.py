@@ -95,3 +95,89 @@ def kill_after(args: list[str], seconds: float, env: dict[str, str] | None = Non
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     return proc.returncode
+
+
+def pg_snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table of a PostgreSQL store (the search index included)."""
+    import psycopg
+
+    with psycopg.connect(_plain_pg_url(url)) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+                " ORDER BY tablename"
+            )
+        ]
+        return {
+            t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables
+        }
+
+
+def _plain_pg_url(url: str) -> str:
+    import re
+
+    return re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", url)
+
+
+def kill_mid_pg_write(
+    args: list[str],
+    url: str,
+    table: str,
+    *,
+    grown: int = 1 << 20,
+    timeout: float = 300.0,
+    env: dict[str, str] | None = None,
+) -> None:
+    """Run `tinycrm ARGS` on the PostgreSQL store `url` and SIGKILL it once `table` has
+    grown by `grown` bytes while another backend of this database is inside a transaction:
+    PostgreSQL extends a table's file for rows not yet committed, so the command is
+    mid-write. Fails if the command finished first (give it more to do)."""
+    import psycopg
+
+    size = "SELECT pg_relation_size(%s)"
+    busy = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+    )
+    with psycopg.connect(_plain_pg_url(url), autocommit=True) as watch:
+        start = watch.execute(size, (table,)).fetchone()[0]  # type: ignore[index]
+        proc = subprocess.Popen(
+            [str(TINYCRM), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+        )
+        deadline = time.monotonic() + timeout
+        try:
+            while proc.poll() is None and time.monotonic() < deadline:
+                now = watch.execute(size, (table,)).fetchone()[0]  # type: ignore[index]
+                if now - start >= grown and watch.execute(busy).fetchone()[0]:  # type: ignore[index]
+                    proc.send_signal(signal.SIGKILL)
+                    break
+                time.sleep(0.005)
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    assert proc.returncode == -signal.SIGKILL, (
+        f"tinycrm {' '.join(args[:2])} ended by itself ({proc.returncode}) before it"
+        f" could be killed mid-write: {err}"
+    )
+
+
+def wait_for_no_other_backends(url: str, timeout: float = 30.0) -> None:
+    """Until no other connection to the database is inside a transaction (a killed
+    client's backend rolls back and exits once the server sees the socket close)."""
+    import psycopg
+
+    with psycopg.connect(_plain_pg_url(url), autocommit=True) as watch:
+        deadline = time.monotonic() + timeout
+        while True:
+            row = watch.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+            ).fetchone()
+            if not row or not row[0]:
+                return
+            assert time.monotonic() < deadline, "the killed client's transaction never ended"
+            time.sleep(0.05)

@@ -7,8 +7,17 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Runner
-from tests.crash import kill_after, kill_mid_write, snapshot
+from tests.crash import (
+    kill_after,
+    kill_mid_pg_write,
+    kill_mid_write,
+    pg_snapshot,
+    snapshot,
+    wait_for_no_other_backends,
+)
 
 
 def big_csv(path: Path, rows: int) -> Path:
@@ -36,6 +45,26 @@ def test_a_killed_import_leaves_the_store_as_it_was(sqlite_store: str, tmp_path:
     assert snapshot(sqlite_store) == before
     cli.ok("doctor")
     # and the store still works: the same import, run to the end, lands whole
+    r = cli.ok("import", "purchases", str(csv), "--create-missing", "--json").json()
+    assert r["imported"] == 60_000 and len(r["contacts_created"]) == 3000
+    cli.ok("doctor")
+
+
+@pytest.mark.pg
+def test_a_killed_import_on_postgresql_leaves_the_store_as_it_was(
+    pg_store: str, tmp_path: Path
+) -> None:
+    """The same on a shared server: the killed client's transaction is rolled back by the
+    server, so colleagues never see half an import."""
+    cli = Runner()
+    seed(cli)
+    before = pg_snapshot(pg_store)
+    csv = big_csv(tmp_path / "orders.csv", 60_000)
+    kill_mid_pg_write(["import", "purchases", str(csv), "--create-missing"], pg_store, "purchases")
+    # the server notices the dropped connection and rolls back; wait for its backend to go
+    wait_for_no_other_backends(pg_store)
+    assert pg_snapshot(pg_store) == before
+    cli.ok("doctor")
     r = cli.ok("import", "purchases", str(csv), "--create-missing", "--json").json()
     assert r["imported"] == 60_000 and len(r["contacts_created"]) == 3000
     cli.ok("doctor")
