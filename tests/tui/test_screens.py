@@ -620,6 +620,49 @@ def test_contacts_scroll_through_a_window_to_the_last_and_back(
     run(flow, size=(100, 24))  # 17 rows on screen, 36 held
 
 
+def test_page_down_held_faster_than_pages_come_loses_no_press(
+    seeded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Presses that reach the end of the rows held while the next page is being read are
+    kept and done when it arrives: n quick page-downs end where n slow ones would."""
+    from tinycrm.services.contacts import add_contact
+    from tinycrm.tui.screens import contacts as screen_module
+
+    monkeypatch.setattr(screen_module, "PAGE", 12)
+    monkeypatch.setattr(screen_module, "WINDOW", 36)
+    monkeypatch.setattr(screen_module, "EDGE", 4)
+    with Store.open().ctx() as ctx, ctx.db.write():
+        for i in range(120):
+            add_contact(ctx, name=f"Person {i:03d}", allow_duplicate=True)
+    names = sorted(
+        ["Alice Wong", "Bob Stone", "Carla Diaz", "王小明"]
+        + [f"Person {i:03d}" for i in range(120)]
+    )
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("2")
+        await until(pilot, lambda: len(rows(app, "contacts")) >= 12)
+        screen = app.screen
+        assert isinstance(screen, screen_module.ContactsScreen)
+        table = screen.query_one(screen_module.ContactTable)
+        step = table._page()  # the rows a page-down moves on
+        await pilot.press(*["pagedown"] * 5)  # all sent before any page can come
+        await until(pilot, lambda: not screen.paging and not screen.owed)
+        await settle(pilot)
+        assert str(table.get_row_at(table.cursor_row)[0]) == names[5 * step]
+        await pilot.press(*["pageup"] * 5)
+        await until(pilot, lambda: not screen.paging and not screen.owed)
+        await settle(pilot)
+        assert str(table.get_row_at(table.cursor_row)[0]) == names[0]
+        await pilot.press(*["pagedown"] * 40)  # far past the end: stops at the last
+        await until(pilot, lambda: not screen.paging and not screen.owed)
+        await settle(pilot)
+        assert str(table.get_row_at(table.cursor_row)[0]) == names[-1]
+        assert table.row_count <= 36
+
+    run(flow, size=(100, 24))
+
+
 def test_contacts_columns_fit_the_width_and_hold_still_while_scrolling(
     seeded: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,6 +12,7 @@ Company, Owner or Last touch header) changes the order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -170,6 +171,34 @@ class ContactTable(DataTable[Any]):
         if isinstance(screen, ContactsScreen):
             screen.fit_columns()
 
+    # A key held down outruns the pages: what a move could not do because the rows it
+    # wanted are still being read is owed, and done when they arrive, so no press is lost.
+    def _moved(self, action: Callable[[], None], wanted: int) -> None:
+        before = self.cursor_row
+        action()
+        short = wanted - (self.cursor_row - before)
+        screen = self.screen
+        if short * wanted > 0 and isinstance(screen, ContactsScreen):  # fell short
+            screen.owe(short)
+
+    def _page(self) -> int:
+        """The rows a page-down or page-up moves (DataTable's page: the rows in view)."""
+        return self.scrollable_content_region.height - (
+            self.header_height if self.show_header else 0
+        )
+
+    def action_page_down(self) -> None:
+        self._moved(super().action_page_down, self._page())
+
+    def action_page_up(self) -> None:
+        self._moved(super().action_page_up, -self._page())
+
+    def action_cursor_down(self) -> None:
+        self._moved(super().action_cursor_down, 1)
+
+    def action_cursor_up(self) -> None:
+        self._moved(super().action_cursor_up, -1)
+
     def edge(self) -> int:
         """How close to either end of the rows held the next page is read: a screenful
         (at least EDGE), yet small enough that a page read at one end never brings the
@@ -210,6 +239,7 @@ class ContactsScreen(CRMScreen):
         self.after: Any = None  # more rows after the table's: True, or the hits to show
         self.before = False  # more rows before the table's
         self.paging = False  # a page is on its way (one at a time, either direction)
+        self.owed = 0  # rows the cursor still has to move when the next page comes (- up)
         self.epoch = 0  # bumped when the table starts again (reload, search, jump)
         self.total: int | None = None
         self.window: list[ContactSummary] = []  # the table's rows, in order
@@ -312,7 +342,24 @@ class ContactsScreen(CRMScreen):
     def _new_epoch(self) -> int:
         """A new start for the table: pages asked for before it are dropped."""
         self.epoch += 1
+        self.owed = 0
         return self.epoch
+
+    def owe(self, rows: int) -> None:
+        """The cursor fell `rows` short at the end of the rows held (a page down pressed
+        again before the next page came): move them once it is here, if there is more."""
+        if self.after is not None if rows > 0 else self.before:
+            self.owed += rows
+
+    def _pay(self, table: ContactTable) -> None:
+        """Move the cursor the rows owed, as far as the rows held now allow."""
+        if not self.owed or not table.row_count:
+            return
+        target = max(0, min(table.cursor_row + self.owed, table.row_count - 1))
+        self.owed -= target - table.cursor_row
+        if (self.owed > 0 and self.after is None) or (self.owed < 0 and not self.before):
+            self.owed = 0  # at the very end: nothing more will come
+        table.move_cursor(row=target)
 
     def _failed(self, error: Exception) -> None:
         self.paging = False
@@ -342,6 +389,7 @@ class ContactsScreen(CRMScreen):
                 self._add_rows(table, rows)
                 self._status()
                 self.paging = False
+                self._pay(table)
                 self._edges()
                 return
             window = window[drop:]
@@ -380,6 +428,7 @@ class ContactsScreen(CRMScreen):
         self._status()
         # the table's scroll and cursor moved above without asking for pages: now it may
         self.paging = False
+        self._pay(table)
         self._edges()
 
     def _edges(self) -> None:
