@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -147,3 +148,56 @@ def test_no_tui_keeps_the_printed_summary(terminal_env: dict[str, str]) -> None:
         assert "Due today, Monday 23 November" in printed and "call Alice" in printed
     finally:
         t.close()
+
+
+def _descendants(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        children = [int(p) for p in f.read().split()]
+    return children + [d for c in children for d in _descendants(c)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads /proc (Linux)")
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_closing_the_terminal_ends_the_app_and_keeps_its_promises(
+    terminal_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The window closed (here: the tmux session killed) while tinycrm runs under `make
+    run`, whose make takes the hang-up and dies while tinycrm is left with a dead terminal:
+    the app must not linger (Textual's input loop would spin on it at 100% CPU for ever);
+    it quits as `q` would, carrying out the delete still waiting for an undo."""
+    from tests.tui.conftest import seed
+
+    seed(Runner())
+    makefile = tmp_path / "Makefile"
+    tinycrm = shlex.join([sys.executable, "-m", "tinycrm", "tui", "contacts"])
+    makefile.write_text(f"run:\n\t{tinycrm}\n")
+    t = Terminal(["make", "-s", "-f", str(makefile), "run"], terminal_env, (100, 32))
+    try:
+        t.wait_for("4 contacts")
+        make = int(t.tmux("display-message", "-p", "-t", t.name, "#{pane_pid}").strip())
+        apps = [
+            p for p in _descendants(make) if b"tinycrm" in Path(f"/proc/{p}/cmdline").read_bytes()
+        ]
+        assert len(apps) == 1, apps
+        time.sleep(0.5)  # keys sent while Textual still sets up the terminal can be lost
+        t.press_until("x", "Delete Alice Wong")
+        t.keys("y")
+        t.wait_for("3 contacts")
+    finally:
+        t.close()
+    deadline = time.monotonic() + 10
+    while _alive(apps[0]):
+        if time.monotonic() > deadline:
+            os.kill(apps[0], 9)
+            raise AssertionError("tinycrm outlived its terminal")
+        time.sleep(0.05)
+    names = [c["name"] for c in Runner().ok("contact", "list", "--json").json()]
+    assert "Alice Wong" not in names and len(names) == 3

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import signal
+import sys
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -105,6 +109,31 @@ class TinyCRMApp(App[int]):
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self._watch:
             self.watch_store()
+        stdin = sys.__stdin__
+        if not self.is_headless and stdin is not None and stdin.isatty():
+            self.set_interval(1.0, self._check_terminal)
+            with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
+
+    # -- the terminal going away ----------------------------------------------------------------
+    # A window closed or an ssh connection dropped: quit as `q` would (the deletes waiting for
+    # an undo are done). SIGHUP does not always come (under `make run` make takes it and
+    # dies, and tinycrm keeps a dead terminal), and Textual's input thread then spins on the
+    # closed input for ever, so the terminal is also asked every second whether it is there.
+    def _check_terminal(self) -> None:
+        import termios
+
+        stdin = sys.__stdin__
+        try:
+            if stdin is None:
+                raise ValueError("no terminal")
+            termios.tcgetattr(stdin.fileno())  # EIO once the terminal hung up
+        except (termios.error, OSError, ValueError):
+            self._hang_up()
+
+    def _hang_up(self) -> None:
+        self.flush_deletes()
+        self.exit(return_code=1)
 
     def _remember_theme(self, theme: Any) -> None:
         """The theme picked (ctrl+t, the command palette) is the theme of the next run."""
