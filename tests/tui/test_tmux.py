@@ -166,25 +166,30 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads /proc (Linux)")
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+@pytest.mark.parametrize("parent", ["make", "none"])
 def test_closing_the_terminal_ends_the_app_and_keeps_its_promises(
-    terminal_env: dict[str, str], tmp_path: Path
+    terminal_env: dict[str, str], tmp_path: Path, parent: str
 ) -> None:
     """The window closed (here: the tmux session killed) while tinycrm runs under `make
     run`, whose make takes the hang-up and dies while tinycrm is left with a dead terminal:
     the app must not linger (Textual's input loop would spin on it at 100% CPU for ever);
-    it quits as `q` would, carrying out the delete still waiting for an undo."""
+    it quits as `q` would, carrying out the delete still waiting for an undo. On its own,
+    it gets the SIGHUP itself, and must not hang restoring a terminal that is gone."""
     from tests.tui.conftest import seed
 
     seed(Runner())
     makefile = tmp_path / "Makefile"
     tinycrm = shlex.join([sys.executable, "-m", "tinycrm", "tui", "contacts"])
     makefile.write_text(f"run:\n\t{tinycrm}\n")
-    t = Terminal(["make", "-s", "-f", str(makefile), "run"], terminal_env, (100, 32))
+    make = ["make", "-s", "-f", str(makefile), "run"]
+    t = Terminal(make if parent == "make" else shlex.split(tinycrm), terminal_env, (100, 32))
     try:
         t.wait_for("4 contacts")
-        make = int(t.tmux("display-message", "-p", "-t", t.name, "#{pane_pid}").strip())
+        pane = int(t.tmux("display-message", "-p", "-t", t.name, "#{pane_pid}").strip())
         apps = [
-            p for p in _descendants(make) if b"tinycrm" in Path(f"/proc/{p}/cmdline").read_bytes()
+            p
+            for p in [pane, *_descendants(pane)]
+            if b"tinycrm" in Path(f"/proc/{p}/cmdline").read_bytes()
         ]
         assert len(apps) == 1, apps
         time.sleep(0.5)  # keys sent while Textual still sets up the terminal can be lost

@@ -116,10 +116,11 @@ class TinyCRMApp(App[int]):
                 asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
 
     # -- the terminal going away ----------------------------------------------------------------
-    # A window closed or an ssh connection dropped: quit as `q` would (the deletes waiting for
-    # an undo are done). SIGHUP does not always come (under `make run` make takes it and
-    # dies, and tinycrm keeps a dead terminal), and Textual's input thread then spins on the
-    # closed input for ever, so the terminal is also asked every second whether it is there.
+    # A window closed or an ssh connection dropped: end at once, after the deletes waiting
+    # for an undo are done, as `q` would do them. SIGHUP does not always come (under
+    # `make run` make takes it and dies, and tinycrm keeps a dead terminal), and Textual's
+    # input thread then spins on the closed input for ever, so the terminal is also asked
+    # every second whether it is there.
     def _check_terminal(self) -> None:
         import termios
 
@@ -132,8 +133,12 @@ class TinyCRMApp(App[int]):
             self._hang_up()
 
     def _hang_up(self) -> None:
-        self.flush_deletes()
-        self.exit(return_code=1)
+        # Not App.exit(): restoring a terminal that is gone can wait for ever. What needs
+        # doing is done here; a write still running in a worker is one transaction and
+        # rolls back whole, as after any crash.
+        with contextlib.suppress(Exception):
+            self.flush_deletes()
+        os._exit(129)  # 128 + SIGHUP: as if the hang-up had ended it
 
     def _remember_theme(self, theme: Any) -> None:
         """The theme picked (ctrl+t, the command palette) is the theme of the next run."""
