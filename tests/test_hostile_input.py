@@ -197,6 +197,26 @@ def test_deal_purchase_and_search(seeded: str, title: str, amount: str, when: st
     check(cli, seeded, "todo", "--days", amount)
 
 
+def test_numbers_past_what_the_store_holds_are_usage_errors(seeded: str) -> None:
+    """Found by Hypothesis: `todo --days 3000000` overflowed the date arithmetic, and a
+    --limit past SQLite's 64-bit integers overflowed in the driver; each is now refused
+    as a usage error (exit 2) naming the option and its range."""
+    cli = Runner()
+    huge = "9" * 20
+    for args, option in (
+        (("todo", "--days", "3000000"), "--days"),
+        (("contact", "list", "--limit", huge), "--limit"),
+        (("contact", "show", "alice", "--timeline", huge), "--timeline"),
+        (("history", "alice", "--limit", huge), "--limit"),
+        (("merge", "--undo", huge, "--yes"), "--undo"),
+        (("stages", "add", "Slow", "--probability", "5", "--rot-days", huge), "--rot-days"),
+    ):
+        check(cli, seeded, *args)
+        r = cli(*args)
+        assert r.exit_code == 2 and option in r.stderr and "is not in the range" in r.stderr, args
+    assert cli.ok("todo", "--days", "36500").exit_code == 0
+
+
 def test_huge_fields_are_refused_whole(seeded: str) -> None:
     cli = Runner()
     megabyte = "x" * (1 << 20)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import JsonOpt, get_ctx, parse_id, resolve, when
+from tinycrm.cli.common import LIMIT_MAX, JsonOpt, get_ctx, parse_id, resolve, when
 from tinycrm.errors import InvalidInput, NotFound
 from tinycrm.services.context import Ctx
 
@@ -30,7 +30,9 @@ def history(
     since: Annotated[
         str | None, typer.Option("--since", help="With --all: only changes since WHEN.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=LIMIT_MAX, help="At most this many.")
+    ] = 50,
     json_: JsonOpt = False,
 ) -> None:
     """Who changed what and when, old → new, newest first.

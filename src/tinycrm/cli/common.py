@@ -17,6 +17,11 @@ FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, csv or js
 RefArg = Annotated[str, typer.Argument(help="Id, email or name (a unique prefix is enough).")]
 MineOpt = Annotated[bool, typer.Option("--mine", help="Only what you own.")]
 OwnerOpt = Annotated[str | None, typer.Option("--owner", help="Only what this user owns.")]
+# Bounds for counts and ids typed on the command line: a number past what the store's
+# integers hold is a usage error, not an overflow deep in the driver.
+LIMIT_MAX = 1_000_000_000
+ID_MAX = 2_147_483_647  # PostgreSQL's integer
+
 IfVersionOpt = Annotated[
     int | None,
     typer.Option(

@@ -9,6 +9,7 @@ import typer
 
 from tinycrm.cli import output
 from tinycrm.cli.common import (
+    LIMIT_MAX,
     IfVersionOpt,
     JsonOpt,
     MineOpt,
@@ -220,7 +221,9 @@ def contact_list(
     opted_out: Annotated[
         bool, typer.Option("--opted-out", help="Only people who asked not to be contacted.")
     ] = False,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 100,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=LIMIT_MAX, help="At most this many.")
+    ] = 100,
     json_: JsonOpt = False,
 ) -> None:
     """List contacts by name."""
@@ -267,7 +270,7 @@ def contact_list(
 def contact_show(
     ref: RefArg,
     timeline: Annotated[
-        int, typer.Option("--timeline", min=0, help="Timeline entries to show.")
+        int, typer.Option("--timeline", min=0, max=LIMIT_MAX, help="Timeline entries to show.")
     ] = 15,
     json_: JsonOpt = False,
 ) -> None:
@@ -502,7 +505,9 @@ def company_list(
     starts: Annotated[
         str | None, typer.Option("--starts", help="Names starting with this.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 100,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=LIMIT_MAX, help="At most this many.")
+    ] = 100,
     json_: JsonOpt = False,
 ) -> None:
     """List companies by name."""

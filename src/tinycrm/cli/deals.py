@@ -8,6 +8,7 @@ import typer
 
 from tinycrm.cli import output
 from tinycrm.cli.common import (
+    LIMIT_MAX,
     IfVersionOpt,
     JsonOpt,
     MineOpt,
@@ -97,7 +98,11 @@ def deal_list(
     limit: Annotated[
         int | None,
         typer.Option(
-            "--limit", "-n", min=1, help="At most this many (default: a screenful on a terminal)."
+            "--limit",
+            "-n",
+            min=1,
+            max=LIMIT_MAX,
+            help="At most this many (default: a screenful on a terminal).",
         ),
     ] = None,
     json_: JsonOpt = False,
@@ -293,7 +298,8 @@ def stages_add(
         int, typer.Option("--probability", "-p", min=0, max=100, help="Default win %.")
     ],
     rot_days: Annotated[
-        int | None, typer.Option("--rot-days", min=1, help="Days before a deal here rots.")
+        int | None,
+        typer.Option("--rot-days", min=1, max=36_500, help="Days before a deal here rots."),
     ] = None,
     before: Annotated[
         str | None, typer.Option("--before", help="Put it before this stage.")
@@ -315,7 +321,8 @@ def stages_edit(
         int | None, typer.Option("--probability", "-p", min=0, max=100, help="Default win %.")
     ] = None,
     rot_days: Annotated[
-        int | None, typer.Option("--rot-days", min=0, help="Days before a deal rots (0: never).")
+        int | None,
+        typer.Option("--rot-days", min=0, max=36_500, help="Days before a deal rots (0: never)."),
     ] = None,
     position: Annotated[
         int | None, typer.Option("--position", min=1, help="New place in the order (1 = first).")

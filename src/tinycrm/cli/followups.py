@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import JsonOpt, day, get_ctx
+from tinycrm.cli.common import LIMIT_MAX, JsonOpt, day, get_ctx
 from tinycrm.errors import InvalidInput
 from tinycrm.services.context import Ctx
 
@@ -55,7 +55,9 @@ def next_(
     explain: Annotated[
         bool, typer.Option("--explain", "-x", help="Show how each score adds up.")
     ] = False,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=LIMIT_MAX, help="At most this many.")
+    ] = 20,
     json_: JsonOpt = False,
 ) -> None:
     """What to do now: reminders, stay-in-touch, rotting deals and deals with no next step,

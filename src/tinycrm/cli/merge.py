@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import JsonOpt, YesOpt, confirm, get_ctx, resolve
+from tinycrm.cli.common import ID_MAX, LIMIT_MAX, JsonOpt, YesOpt, confirm, get_ctx, resolve
 
 if TYPE_CHECKING:
     from tinycrm.services.merge import MergePlan
@@ -27,7 +27,8 @@ def dedupe(
         ),
     ] = 90,
     limit: Annotated[
-        int | None, typer.Option("--limit", "-n", min=1, help="At most this many groups.")
+        int | None,
+        typer.Option("--limit", "-n", min=1, max=LIMIT_MAX, help="At most this many groups."),
     ] = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -79,7 +80,8 @@ def merge(
         bool, typer.Option("--dry-run", help="Show what would happen; change nothing.")
     ] = False,
     undo: Annotated[
-        int | None, typer.Option("--undo", metavar="ID", help="Undo merge ID (see --list).")
+        int | None,
+        typer.Option("--undo", metavar="ID", min=1, max=ID_MAX, help="Undo merge ID (see --list)."),
     ] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the merges, newest first.")] = False,
     yes: YesOpt = False,

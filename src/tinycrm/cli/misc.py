@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import JsonOpt, RefArg, day, get_ctx, resolve, when
+from tinycrm.cli.common import LIMIT_MAX, JsonOpt, RefArg, day, get_ctx, resolve, when
 
 purchase_app = typer.Typer(help="Record and list what customers bought.", no_args_is_help=True)
 
@@ -56,7 +56,9 @@ def purchase_list(
     since: Annotated[
         str | None, typer.Option("--since", help="Only on or after this date.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 200,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=LIMIT_MAX, help="At most this many.")
+    ] = 200,
     json_: JsonOpt = False,
 ) -> None:
     """List purchases, newest first."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import FormatOpt, JsonOpt, day, get_ctx, table_format
+from tinycrm.cli.common import LIMIT_MAX, FormatOpt, JsonOpt, day, get_ctx, table_format
 from tinycrm.errors import InvalidInput
 from tinycrm.services.context import Ctx
 
@@ -169,7 +169,11 @@ def customers(
     limit: Annotated[
         int | None,
         typer.Option(
-            "--limit", "-n", min=1, help="With --list: at most this many (default: a screenful)."
+            "--limit",
+            "-n",
+            min=1,
+            max=LIMIT_MAX,
+            help="With --list: at most this many (default: a screenful).",
         ),
     ] = None,
     currency: CurrencyOpt = None,

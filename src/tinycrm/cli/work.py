@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import JsonOpt, get_ctx, parse_id, resolve, when
+from tinycrm.cli.common import LIMIT_MAX, JsonOpt, get_ctx, parse_id, resolve, when
 from tinycrm.errors import InvalidInput, NotFound
 from tinycrm.refs import KINDS as REF_KINDS
 from tinycrm.services.context import Ctx
@@ -130,7 +130,10 @@ def todo(
     ] = False,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only what is overdue.")] = False,
     days: Annotated[
-        int, typer.Option("--days", "-d", min=0, help="Also what is due in the next N days.")
+        int,
+        typer.Option(
+            "--days", "-d", min=0, max=36_500, help="Also what is due in the next N days."
+        ),
     ] = 0,
     mine: Annotated[bool, typer.Option("--mine", help="Only my reminders.")] = False,
     owner: Annotated[
@@ -139,7 +142,11 @@ def todo(
     limit: Annotated[
         int | None,
         typer.Option(
-            "--limit", "-n", min=1, help="At most this many (default: a screenful on a terminal)."
+            "--limit",
+            "-n",
+            min=1,
+            max=LIMIT_MAX,
+            help="At most this many (default: a screenful on a terminal).",
         ),
     ] = None,
     json_: JsonOpt = False,
