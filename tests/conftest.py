@@ -20,6 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# Property tests explore new random inputs on every local run; CI (HYPOTHESIS_PROFILE=ci,
+# set by .ci/run) replays a fixed sequence, so a landing is never refused by a case no one
+# has seen yet. Run them locally, or with --hypothesis-seed, to hunt for new ones.
+settings.register_profile("ci", derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 PG_URL = os.environ.get("TINYCRM_TEST_PG_URL")
 NOW = "2026-11-23T09:00:00+00:00"  # a Monday; 10:00 in Berlin
