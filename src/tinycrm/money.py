@@ -62,11 +62,16 @@ def format_cents(cents: int) -> str:
     return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
-def display_money(cents: int, currency: str) -> str:
-    """Cents for people: '1,234.50 EUR'."""
+def display_amount(cents: int) -> str:
+    """Cents for people, without the currency: '1,234.50'."""
     sign = "-" if cents < 0 else ""
     cents = abs(cents)
-    return f"{sign}{cents // 100:,}.{cents % 100:02d} {currency}"
+    return f"{sign}{cents // 100:,}.{cents % 100:02d}"
+
+
+def display_money(cents: int, currency: str) -> str:
+    """Cents for people: '1,234.50 EUR'."""
+    return f"{display_amount(cents)} {currency}"
 
 
 def parse_currency(text: str) -> str:

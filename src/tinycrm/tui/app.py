@@ -85,6 +85,7 @@ class TinyCRMApp(App[int]):
     def __init__(self, store: Store, *, watch: bool = True) -> None:
         super().__init__()
         self.store = store
+        self._terminal = -1  # the terminal's file descriptor, once it is being watched
         self.generation = 0  # bumped whenever the store changed; screens reload when stale
         # contacts deleted on screen but not yet in the store: id -> (name, timer)
         self.pending_deletes: dict[int, tuple[str, Timer]] = {}
@@ -111,8 +112,9 @@ class TinyCRMApp(App[int]):
             self.watch_store()
         stdin = sys.__stdin__
         if not self.is_headless and stdin is not None and stdin.isatty():
+            self._terminal = stdin.fileno()
             self.set_interval(1.0, self._check_terminal)
-            with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # no SIGHUP (Windows)
                 asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
 
     # -- the terminal going away ----------------------------------------------------------------
@@ -124,12 +126,9 @@ class TinyCRMApp(App[int]):
     def _check_terminal(self) -> None:
         import termios
 
-        stdin = sys.__stdin__
         try:
-            if stdin is None:
-                raise ValueError("no terminal")
-            termios.tcgetattr(stdin.fileno())  # EIO once the terminal hung up
-        except (termios.error, OSError, ValueError):
+            termios.tcgetattr(self._terminal)  # EIO once the terminal hung up
+        except (termios.error, OSError):
             self._hang_up()
 
     def _hang_up(self) -> None:

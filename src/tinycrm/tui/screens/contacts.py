@@ -245,7 +245,6 @@ class ContactsScreen(CRMScreen):
         self.window: list[ContactSummary] = []  # the table's rows, in order
         self.summaries: dict[int, ContactSummary] = {}
         self.column_layout: list[tuple[str, int]] = []  # (key, width) of the columns shown
-        self.shown_columns: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield NavBar("contacts")
@@ -447,7 +446,7 @@ class ContactsScreen(CRMScreen):
         if not rows:
             return
         tz, now = self.crm.store.tz, self.crm.store.now()
-        shown = self.shown_columns
+        shown = [key for key, _ in self.column_layout]
         for c in rows:
             cells = {
                 "name": c.name,
@@ -494,7 +493,7 @@ class ContactsScreen(CRMScreen):
         layout = list(zip(shown, widths, strict=True))
         if layout == self.column_layout:
             return False
-        self.column_layout, self.shown_columns = layout, shown
+        self.column_layout = layout
         table.clear(columns=True)
         for key, w in layout:
             table.add_column(key.capitalize(), key=key, width=w)

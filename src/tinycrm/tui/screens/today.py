@@ -161,18 +161,12 @@ class TodayScreen(CRMScreen):
             seen.add(deal.id)
             rotting = deal.rots_at is not None and deal.rots_at <= now
             # the most pressing reason only, so it fits beside the value; the title counts all
-            flags = next(
-                (
-                    f
-                    for f, on in (
-                        ("rotting", rotting),
-                        ("big", deal.big),
-                        ("no next step", not deal.next_step),
-                    )
-                    if on
-                ),
-                "",
-            )
+            if rotting:
+                flags = "rotting"
+            elif deal.big:
+                flags = "big"
+            else:
+                flags = "" if deal.next_step else "no next step"
             deals.append(
                 (
                     f"d{deal.id}",
@@ -238,12 +232,12 @@ class TodayScreen(CRMScreen):
             table.move_cursor(row=min(keep, len(rows) - 1))
 
     def show_top(self, ranking: Any) -> None:
-        from decimal import Decimal
-
         from rich.cells import cell_len, set_cell_size
 
+        from tinycrm.money import display_amount, parse_amount
+
         out = Text(no_wrap=True, overflow="ellipsis")
-        amounts = [f"{Decimal(c.monetary):,.2f}" for c in ranking.customers]
+        amounts = [display_amount(parse_amount(c.monetary)) for c in ranking.customers]
         wide = max(map(len, amounts), default=0)
         names = min(24, max((cell_len(c.name) for c in ranking.customers), default=0))
         for c, amount in zip(ranking.customers, amounts, strict=True):
