@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import _pg_admin_url
+
 TINYCRM = Path(sys.executable).parent / "tinycrm"
 
 
@@ -27,18 +29,19 @@ def snapshot(path: str | Path) -> dict[str, list[tuple[Any, ...]]]:
     search index is compared byte for byte too)."""
     conn = sqlite3.connect(path)
     try:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'"
-                " AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name"
-            )
-        ]
-        return {
-            t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables
-        }
+        return _every_row(
+            conn,
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+            " AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name",
+        )
     finally:
         conn.close()
+
+
+def _every_row(conn: Any, tables_sql: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of each table `tables_sql` names, in a stable order, by table."""
+    tables = [r[0] for r in conn.execute(tables_sql).fetchall()]
+    return {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
 
 
 def wal_size(store: str | Path) -> int:
@@ -101,23 +104,12 @@ def pg_snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table of a PostgreSQL store (the search index included)."""
     import psycopg
 
-    with psycopg.connect(_plain_pg_url(url)) as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-                " ORDER BY tablename"
-            )
-        ]
-        return {
-            t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables
-        }
-
-
-def _plain_pg_url(url: str) -> str:
-    import re
-
-    return re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", url)
+    with psycopg.connect(_pg_admin_url(url)) as conn:
+        return _every_row(
+            conn,
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            " ORDER BY tablename",
+        )
 
 
 def kill_mid_pg_write(
@@ -140,7 +132,7 @@ def kill_mid_pg_write(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
         " AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
     )
-    with psycopg.connect(_plain_pg_url(url), autocommit=True) as watch:
+    with psycopg.connect(_pg_admin_url(url), autocommit=True) as watch:
         start = watch.execute(size, (table,)).fetchone()[0]  # type: ignore[index]
         proc = subprocess.Popen(
             [str(TINYCRM), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
@@ -170,7 +162,7 @@ def wait_for_no_other_backends(url: str, timeout: float = 30.0) -> None:
     client's backend rolls back and exits once the server sees the socket close)."""
     import psycopg
 
-    with psycopg.connect(_plain_pg_url(url), autocommit=True) as watch:
+    with psycopg.connect(_pg_admin_url(url), autocommit=True) as watch:
         deadline = time.monotonic() + timeout
         while True:
             row = watch.execute(

@@ -566,23 +566,30 @@ def test_contacts_sort_by_company_and_owner(seeded: str) -> None:
     run(flow)
 
 
-def test_contacts_scroll_through_a_window_to_the_last_and_back(
-    seeded: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The table holds at most WINDOW rows however far one scrolls; arrows walk every
-    contact in order, end and home jump to either end."""
+def many_people(monkeypatch: pytest.MonkeyPatch, n: int) -> list[str]:
+    """`n` more contacts (Person 000…) and a small window over them (pages of 12, 36 rows
+    held, read 4 rows from either end): every contact's name, in list order."""
     from tinycrm.services.contacts import add_contact
     from tinycrm.tui.screens import contacts as screen_module
 
     monkeypatch.setattr(screen_module, "PAGE", 12)
     monkeypatch.setattr(screen_module, "WINDOW", 36)
     monkeypatch.setattr(screen_module, "EDGE", 4)
+    people = [f"Person {i:03d}" for i in range(n)]
     with Store.open().ctx() as ctx, ctx.db.write():
-        for i in range(80):
-            add_contact(ctx, name=f"Person {i:03d}", allow_duplicate=True)
-    names = sorted(
-        ["Alice Wong", "Bob Stone", "Carla Diaz", "王小明"] + [f"Person {i:03d}" for i in range(80)]
-    )
+        for name in people:
+            add_contact(ctx, name=name, allow_duplicate=True)
+    return sorted(["Alice Wong", "Bob Stone", "Carla Diaz", "王小明", *people])
+
+
+def test_contacts_scroll_through_a_window_to_the_last_and_back(
+    seeded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The table holds at most WINDOW rows however far one scrolls; arrows walk every
+    contact in order, end and home jump to either end."""
+    from tinycrm.tui.screens import contacts as screen_module
+
+    names = many_people(monkeypatch, 80)
 
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.press("2")
@@ -625,19 +632,9 @@ def test_page_down_held_faster_than_pages_come_loses_no_press(
 ) -> None:
     """Presses that reach the end of the rows held while the next page is being read are
     kept and done when it arrives: n quick page-downs end where n slow ones would."""
-    from tinycrm.services.contacts import add_contact
     from tinycrm.tui.screens import contacts as screen_module
 
-    monkeypatch.setattr(screen_module, "PAGE", 12)
-    monkeypatch.setattr(screen_module, "WINDOW", 36)
-    monkeypatch.setattr(screen_module, "EDGE", 4)
-    with Store.open().ctx() as ctx, ctx.db.write():
-        for i in range(120):
-            add_contact(ctx, name=f"Person {i:03d}", allow_duplicate=True)
-    names = sorted(
-        ["Alice Wong", "Bob Stone", "Carla Diaz", "王小明"]
-        + [f"Person {i:03d}" for i in range(120)]
-    )
+    names = many_people(monkeypatch, 120)
 
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.press("2")
