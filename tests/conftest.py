@@ -65,6 +65,19 @@ def _forget_cli_state() -> None:
     cli_state.state.db_option = None
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Skipped tests, one line per reason (not one per test: without PostgreSQL that would
+    be hundreds of lines saying the same thing)."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
+        terminalreporter.write_line(f"SKIPPED {count} test{'s' if count != 1 else ''}: {reason}")
+
+
 # -- stores ------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -15,7 +15,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Runner
+
+pytestmark = pytest.mark.slow  # real processes racing: `make test-fast` leaves them out
 
 WORKERS = 8
 STEPS = 500  # per worker; every fourth step is each kind of write

@@ -19,6 +19,8 @@ from tests.crash import (
     wait_for_no_other_backends,
 )
 
+pytestmark = pytest.mark.slow  # real processes killed mid-write: `make test-fast` leaves them out
+
 
 def big_csv(path: Path, rows: int) -> Path:
     with path.open("w") as f:

@@ -200,6 +200,7 @@ for i in range(int(sys.argv[1])):
 """
 
 
+@pytest.mark.slow
 def test_backup_while_another_process_writes(
     sqlite_cli: Runner, sqlite_store: str, tmp_path: Path
 ) -> None:
@@ -569,6 +570,7 @@ for i in range(int(sys.argv[1])):
 """
 
 
+@pytest.mark.slow
 def test_no_write_is_lost_when_restoring_under_load(
     sqlite_cli: Runner, sqlite_store: str, tmp_path: Path
 ) -> None:

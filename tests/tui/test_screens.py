@@ -582,6 +582,7 @@ def many_people(monkeypatch: pytest.MonkeyPatch, n: int) -> list[str]:
     return sorted(["Alice Wong", "Bob Stone", "Carla Diaz", "王小明", *people])
 
 
+@pytest.mark.slow
 def test_contacts_scroll_through_a_window_to_the_last_and_back(
     seeded: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -627,6 +628,7 @@ def test_contacts_scroll_through_a_window_to_the_last_and_back(
     run(flow, size=(100, 24))  # 17 rows on screen, 36 held
 
 
+@pytest.mark.slow
 def test_page_down_held_faster_than_pages_come_loses_no_press(
     seeded: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

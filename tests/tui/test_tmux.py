@@ -17,7 +17,10 @@ import pytest
 
 from tests.conftest import Runner
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux"),
+    pytest.mark.slow,
+]
 
 
 class Terminal:
