@@ -38,9 +38,9 @@ from typing import Any
 from tinycrm.errors import InvalidInput
 from tinycrm.io import csv_import
 from tinycrm.io.csv_values import DateReader
-from tinycrm.io.exports import uninert
 from tinycrm.services.contact_imports import ContactImportSource, ContactRow, Method
 from tinycrm.services.imports import RowError, quoted
+from tinycrm.text import uninert
 
 FORMATS = ("csv", "vcard", "json")
 PROGRESS_EVERY = 5_000

@@ -11,8 +11,9 @@ CSV (RFC 4180, UTF-8, CRLF): a header row, then a record per row. Lists (`emails
 `label: value`. Times are UTC ISO 8601 with a `Z`, days `YYYY-MM-DD`,
 money a decimal string. Text keeps its line breaks (quoted, as CSV allows). A text cell
 that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so a
-spreadsheet shows it instead of running it as a formula; tinycrm's imports drop that `'`
-again (`uninert`).
+spreadsheet shows it instead of running it as a formula, and so does one that starts with
+`'` (the spreadsheet's escape); tinycrm's imports drop that `'` again, so what was stored
+reads back exactly (`text.inert` / `text.uninert`).
 
 JSON: one array, an object per record, the same keys as the CSV header; lists are lists,
 methods `{"value", "label"}` objects.
@@ -36,25 +37,7 @@ from typing import Any, TextIO
 
 from tinycrm.errors import InvalidInput
 from tinycrm.services.exports import ContactRecord, Method
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"-?\d+(\.\d+)?")
-
-
-def inert(cell: str) -> str:
-    """A text cell a spreadsheet will not run: one starting with `=`, `+`, `-`, `@`, tab or
-    CR gets a leading apostrophe (OWASP's advice); plain numbers such as `-12.50` stay."""
-    if cell[:1] in FORMULA_STARTS and not _NUMBER.fullmatch(cell):
-        return "'" + cell
-    return cell
-
-
-def uninert(cell: str) -> str:
-    """What `inert` wrote, back: an apostrophe before a formula character is dropped."""
-    if cell[:1] == "'" and cell[1:2] in FORMULA_STARTS and not _NUMBER.fullmatch(cell[1:]):
-        return cell[1:]
-    return cell
-
+from tinycrm.text import inert
 
 # -- values -----------------------------------------------------------------------------------
 

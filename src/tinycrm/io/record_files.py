@@ -29,13 +29,12 @@ from typing import Any, Generic, TypeVar
 from tinycrm.errors import InvalidInput
 from tinycrm.io import csv_import
 from tinycrm.io.csv_import import DELIMITER_NAMES, Column
-from tinycrm.io.exports import uninert
 from tinycrm.money import parse_amount, parse_currency
 from tinycrm.services.contact_imports import ContactImportSource
 from tinycrm.services.contacts import MAX_NAME, check_text
 from tinycrm.services.imports import RowError, quoted
 from tinycrm.services.record_imports import DealRow, InteractionRow
-from tinycrm.text import clean
+from tinycrm.text import clean, uninert
 
 FORMATS = ("csv", "json")
 PROGRESS_EVERY = 10_000
