@@ -953,6 +953,8 @@ def _json_items(text: str, label: str) -> list[tuple[int, Any]]:
             item, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as e:
             raise InvalidInput(f"{label} line {e.lineno}: not valid JSON: {e.msg}") from None
+        except RecursionError:  # arrays or objects inside each other, thousands deep
+            raise InvalidInput(f"{label} line {line}: nested too deeply to read") from None
         items.append((line, item))
     return items
 
