@@ -13,6 +13,7 @@ upgraded imports Alembic, and an existing SQLite file is backed up before any up
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import sqlite3
@@ -632,8 +633,18 @@ def place_file(tmp: Path, target: Path, *, overwrite: bool) -> None:
     if overwrite:
         os.replace(tmp, target)
     else:
-        os.link(tmp, target)  # fails if target exists: no check-then-write race
-        os.unlink(tmp)
+        try:
+            os.link(tmp, target)  # fails if target exists: no check-then-write race
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links here (FAT, some network shares): check, then move
+            if os.path.lexists(target):
+                raise FileExistsError(
+                    errno.EEXIST, os.strerror(errno.EEXIST), str(target)
+                ) from None
+            os.replace(tmp, target)
+        else:
+            os.unlink(tmp)
     with contextlib.suppress(OSError):
         dir_fd = os.open(target.parent, os.O_RDONLY)
         try:

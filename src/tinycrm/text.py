@@ -109,6 +109,30 @@ def one_line(text: str, width: int | None = None) -> str:
     return text
 
 
+#: What makes a spreadsheet run a cell as a formula (Excel, LibreOffice, Google Sheets).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def inert(cell: str) -> str:
+    """A CSV text cell a spreadsheet shows as it is and never runs: one that starts with
+    `=`, `+`, `-`, `@`, tab or CR gets a leading apostrophe (OWASP's advice), and so does
+    one that starts with an apostrophe itself, since a spreadsheet hides the first one;
+    plain numbers such as `-12.50` stay numbers. `uninert` undoes it exactly."""
+    first = cell[:1]
+    if first == "'" or (first in FORMULA_STARTS and not _NUMBER.fullmatch(cell)):
+        return "'" + cell
+    return cell
+
+
+def uninert(cell: str) -> str:
+    """The text `inert` guarded, back: a leading apostrophe before a formula character or
+    another apostrophe is dropped (also what a spreadsheet shows for such a cell)."""
+    if cell[:1] == "'" and cell[1:2] in (*FORMULA_STARTS, "'"):
+        return cell[1:]
+    return cell
+
+
 # user:password@ in a URL (the password may hold '@' and ':' when not percent-encoded, so
 # up to the last '@' before the path), and password=... in its query string
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][\w+.-]*://[^:/?#@\s]*):[^/?#\s]*@")

@@ -151,8 +151,7 @@ def test_backup_refuses_to_overwrite_without_force(cli: Runner, store: str, tmp_
     cli.ok("backup", str(file), "--force")
     assert file.read_bytes() != b"precious"
     r = cli("backup", str(tmp_path))
-    assert (r.exit_code, r.stderr) == (2, f"Error: {tmp_path} is a folder; give a file name"
-                                          " for the backup\n")  # fmt: skip
+    assert (r.exit_code, r.stderr) == (2, f"Error: {tmp_path} is a folder; give a file name\n")
 
 
 def test_sqlite_backup_is_one_private_checked_file(sqlite_cli: Runner, sqlite_store: str) -> None:

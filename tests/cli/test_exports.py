@@ -150,7 +150,7 @@ def test_an_existing_file_is_kept_without_force(cli: Runner, store: str, tmp_pat
         env={**os.environ, "TINYCRM_DB": store},
     )
     assert proc.returncode == 2
-    assert proc.stderr == f"Error: {target} already exists: pass --force to overwrite it\n"
+    assert proc.stderr == f"Error: {target} already exists; pass --force to overwrite it\n"
     assert target.read_text() == "mine"
     cli.ok("export", "contacts", "-o", str(target), "--force", "-f", "json")
     assert len(json.loads(target.read_text(encoding="utf-8"))) == 4

@@ -2,13 +2,19 @@
 
 Only this module turns exceptions into exit codes: domain errors (tinycrm.errors) and
 Typer's usage errors become `Error: ...` on stderr with exit 2 (usage) or 1 (runtime);
-nothing else ever prints a traceback unless TINYCRM_DEBUG is set.
+standard output that can't be written (a full disk, `ulimit -f`) is one line too (exit
+1); nothing else ever prints a traceback unless TINYCRM_DEBUG is set.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
+
+#: How writing standard output fails: a full disk or quota, a file-size limit (ulimit -f),
+#: a terminal that went away.
+_WRITE_FAILURES = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
 
 
 def _fail(message: str, code: int) -> int:
@@ -41,6 +47,7 @@ def run(argv: list[str]) -> int:
     try:
         app = build_app(argv)
         result = app(args=argv, prog_name="tinycrm", standalone_mode=False)
+        sys.stdout.flush()  # a full disk shows here, while it can still be one line
         return result if isinstance(result, int) else 0
     except TinyCRMError as e:
         return _fail(str(e), e.exit_code)
@@ -57,7 +64,10 @@ def run(argv: list[str]) -> int:
     except BrokenPipeError:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - the reader went away
         return 0
-    except Exception as e:  # a bug: still one line, the details on request
+    except Exception as e:  # a full stdout, else a bug: one line, the details on request
+        if isinstance(e, OSError) and e.filename is None and e.errno in _WRITE_FAILURES:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - drop what can't be written
+            return _fail(f"can't write the output: {e.strerror}", 1)
         if os.environ.get("TINYCRM_DEBUG"):
             raise
         return _fail(f"internal error ({type(e).__name__}: {e}); rerun with TINYCRM_DEBUG=1", 1)

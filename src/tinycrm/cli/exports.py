@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,6 +11,9 @@ from tinycrm.cli import output
 from tinycrm.cli.common import RefArg, get_ctx, resolve
 from tinycrm.cli.followups import TeamOpt, UserOpt, _scope
 from tinycrm.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from tinycrm.io.outputs import Output
 
 export_app = typer.Typer(help="Write data out to files and other tools.", no_args_is_help=True)
 
@@ -33,11 +34,20 @@ def _format(text: str, allowed: tuple[str, ...]) -> str:
     return fmt
 
 
+def _output(out: str | None, force: bool) -> Output:
+    """Where `--output` goes, checked against the store (io.outputs)."""
+    from tinycrm.io import outputs
+
+    return outputs.target(out, store=get_ctx().db.location.path, force=force)
+
+
 def _export(kind: str, fmt: str, out: str | None, force: bool) -> None:
-    from tinycrm.io.exports import output_file, write_records
+    from tinycrm.io.exports import write_records
+    from tinycrm.io.outputs import opened
     from tinycrm.services import exports
 
     ctx = get_ctx()
+    target = _output(out, force)
     records: Iterator[Any]
     if kind == "contacts":
         records, headers = exports.iter_contacts(ctx.db), exports.CONTACT_FIELDS
@@ -47,9 +57,9 @@ def _export(kind: str, fmt: str, out: str | None, force: bool) -> None:
         records, headers = exports.iter_deals(ctx.db), exports.DEAL_FIELDS
     else:
         records, headers = exports.iter_purchases(ctx.db), exports.PURCHASE_FIELDS
-    with output_file(out, force=force) as f:
+    with opened(target) as f:
         n = write_records(f, fmt, headers, records)
-    if out not in (None, "-"):
+    if target.path is not None:
         noun = kind if n != 1 else kind[:-1]
         output.say(f"Wrote {n:,} {noun} to {out}")
 
@@ -99,15 +109,16 @@ def export_person(ref: RefArg, out: OutputOpt = None, force: ForceOpt = False) -
     """Everything stored about one person, as JSON (GDPR access)."""
     import json
 
-    from tinycrm.io.exports import jsonable, output_file
+    from tinycrm.io.exports import jsonable
+    from tinycrm.io.outputs import write_text
     from tinycrm.services import exports
 
     ctx = get_ctx()
     target = resolve(ctx, ref)
+    where = _output(out, force)
     data = exports.person(ctx.db, target.id, ctx.now)
-    with output_file(out, force=force) as f:
-        f.write(json.dumps(jsonable(data), ensure_ascii=False, indent=2) + "\n")
-    if out not in (None, "-"):
+    write_text(where, json.dumps(jsonable(data), ensure_ascii=False, indent=2) + "\n")
+    if where.path is not None:
         output.say(f"Wrote everything about #{target.id} {target.label} to {out}")
 
 
@@ -118,31 +129,19 @@ def export_ics(
     out: Annotated[
         str, typer.Option("--output", "-o", help="File to write ('-' for standard output).")
     ] = "-",
+    force: ForceOpt = False,
     todo: Annotated[
         bool, typer.Option("--todo", help="Tasks (VTODO) instead of events with alarms.")
     ] = False,
 ) -> None:
-    """Open reminders as an iCalendar file (replaces the file)."""
+    """Open reminders as an iCalendar file."""
     from tinycrm.io.ics import reminders_ics
+    from tinycrm.io.outputs import write_bytes
 
     ctx = get_ctx()
     scope = _scope(ctx, user, team)
+    where = _output(out, force)
     data, n = reminders_ics(ctx, scope, as_todo=todo)
-    if out == "-":
-        sys.stdout.flush()
-        binary = getattr(sys.stdout, "buffer", None)
-        if binary is not None:  # the CRLF line ends of RFC 5545, untouched
-            binary.write(data)
-            binary.flush()
-        else:
-            sys.stdout.write(data.decode())
-        return
-    path = Path(out).expanduser()
-    tmp = path.with_name(path.name + ".part")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)  # never a half-written calendar
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise InvalidInput(f"can't write {path}: {e.strerror}") from None
-    output.say(f"Wrote {n} reminder{'s' if n != 1 else ''} to {path}")
+    write_bytes(where, data)  # the CRLF line ends of RFC 5545, untouched
+    if where.path is not None:
+        output.say(f"Wrote {n} reminder{'s' if n != 1 else ''} to {out}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -16,7 +17,9 @@ from tinycrm.cli.common import JsonOpt, get_ctx
 from tinycrm.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from tinycrm.io.outputs import Output
     from tinycrm.services.contact_imports import ContactImportSummary
+    from tinycrm.services.context import Ctx
     from tinycrm.services.imports import ImportSummary, Progress, RowError
     from tinycrm.services.record_imports import RecordImportSummary
 
@@ -27,6 +30,10 @@ import_app = typer.Typer(
 _DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "semicolon": ";", "comma": ",", "pipe": "|"}
 _STAGES = {"read": "Reading", "check": "Checking", "save": "Saving"}
 _SHOWN_PROBLEMS = 3
+
+RejectsForceOpt = Annotated[
+    bool, typer.Option("--force", help="Overwrite an existing --rejects file.")
+]
 
 
 @import_app.command("purchases")
@@ -79,6 +86,7 @@ def import_purchases(
             "--rejects", help="Where --skip-bad puts bad rows (default FILE.rejects.csv)."
         ),
     ] = None,
+    force: RejectsForceOpt = False,
     json_: JsonOpt = False,
 ) -> None:
     """Import purchases from a CSV file, all rows or none.
@@ -87,19 +95,15 @@ def import_purchases(
     stored purchase are skipped. Delimiter, encoding, decimal mark and date format are
     detected; the summary says what was found.
     """
-    from pathlib import Path
-
     from tinycrm.io import csv_import, purchase_csv
     from tinycrm.services import imports
 
     path = Path(file)
     if rejects and not skip_bad:
         raise InvalidInput("--rejects goes with --skip-bad")
-    rejects_path = Path(rejects) if rejects else path.with_name(f"{path.stem}.rejects.csv")
-    if rejects_path.resolve() == path.resolve():
-        raise InvalidInput(f"--rejects would overwrite {file} itself")
     mapping = csv_import.parse_mapping(map_ or [], purchase_csv.COLUMNS)
     ctx = get_ctx()
+    rejects_to = _rejects_target(ctx, path, rejects, ".csv", skip_bad and not dry_run, force)
     with _progress_bar() as progress:
         parsed = purchase_csv.read_purchases(
             path,
@@ -114,9 +118,10 @@ def import_purchases(
         )
 
         def save_rejects(errors: list[RowError]) -> str:
+            assert rejects_to is not None  # only a run that writes has bad rows to save
             reasons = [(e.line, _reason(e)) for e in errors]
-            csv_import.write_rejects(parsed.csv, rejects_path, reasons)
-            return str(rejects_path)
+            csv_import.write_rejects(parsed.csv, rejects_to, reasons)
+            return rejects_to.shown
 
         summary = imports.import_purchases(
             ctx,
@@ -148,6 +153,20 @@ def _delimiter(text: str | None) -> str | None:
 def _reason(e: RowError) -> str:
     """The rejects file's `error` column (its `line` column says where)."""
     return f"field {e.field}: {e.error}" if e.field else e.error
+
+
+def _rejects_target(
+    ctx: Ctx, source: Path, rejects: str | None, suffix: str, writes: bool, force: bool
+) -> Output | None:
+    """Where the bad rows go (`--rejects`, default FILE.rejects.SUFFIX beside the file),
+    checked like every output (io.outputs): never the store or the file being imported,
+    an existing file only with --force. None when nothing will be written."""
+    if not writes:
+        return None
+    from tinycrm.io import outputs
+
+    given = Path(rejects) if rejects else source.with_name(f"{source.stem}.rejects{suffix}")
+    return outputs.target(given, store=ctx.db.location.path, force=force, inputs=(source,))
 
 
 @contextlib.contextmanager
@@ -289,6 +308,7 @@ def import_contacts(
         str | None,
         typer.Option("--rejects", help="Where --skip-bad puts bad rows (default FILE.rejects.*)."),
     ] = None,
+    force: RejectsForceOpt = False,
     json_: JsonOpt = False,
 ) -> None:
     """Import contacts from a CSV (Google, Outlook, HubSpot... exports), vCard or JSON file.
@@ -296,8 +316,6 @@ def import_contacts(
     All rows or none (--skip-bad sets the bad ones aside). People already in the store, by
     email, phone or name, are reported and skipped unless --on-duplicate says otherwise.
     """
-    from pathlib import Path
-
     from tinycrm.io import contact_files
     from tinycrm.services import contact_imports
 
@@ -318,17 +336,14 @@ def import_contacts(
             mapping=mapping,
             progress=progress,
         )
-        rejects_path = (
-            Path(rejects)
-            if rejects
-            else path.with_name(f"{path.stem}.rejects{parsed.rejects_suffix}")
+        rejects_to = _rejects_target(
+            ctx, path, rejects, parsed.rejects_suffix, skip_bad and not dry_run, force
         )
-        if rejects_path.resolve() == path.resolve():
-            raise InvalidInput(f"--rejects would overwrite {file} itself")
 
         def save_rejects(errors: list[RowError]) -> str:
-            parsed.write_rejects(rejects_path, errors)
-            return str(rejects_path)
+            assert rejects_to is not None  # only a run that writes has bad rows to save
+            parsed.write_rejects(rejects_to, errors)
+            return rejects_to.shown
 
         summary = contact_imports.import_contacts(
             ctx,
@@ -448,6 +463,7 @@ def import_interactions(
     delimiter: _DelimiterOpt = None,
     encoding: _EncodingOpt = None,
     rejects: _RejectsOpt = None,
+    force: RejectsForceOpt = False,
     json_: JsonOpt = False,
 ) -> None:
     """Import notes, calls, emails and meetings, all rows or none.
@@ -456,8 +472,9 @@ def import_interactions(
     (created when missing). Interactions already in the store are skipped.
     """
     _import_records(
-        "interactions", file, format_, skip_bad, dry_run, delimiter, encoding, rejects, json_
-    )
+        "interactions", file, format_, skip_bad, dry_run, delimiter, encoding, rejects, force,
+        json_,
+    )  # fmt: skip
 
 
 @import_app.command("deals")
@@ -471,6 +488,7 @@ def import_deals(
     delimiter: _DelimiterOpt = None,
     encoding: _EncodingOpt = None,
     rejects: _RejectsOpt = None,
+    force: RejectsForceOpt = False,
     json_: JsonOpt = False,
 ) -> None:
     """Import deals with their stage, status, value and dates, all rows or none.
@@ -478,7 +496,9 @@ def import_deals(
     Contacts are found by email, else exact name; stages and owners by name; companies by
     name (created when missing). Deals already in the store are skipped.
     """
-    _import_records("deals", file, format_, skip_bad, dry_run, delimiter, encoding, rejects, json_)
+    _import_records(
+        "deals", file, format_, skip_bad, dry_run, delimiter, encoding, rejects, force, json_
+    )
 
 
 def _import_records(
@@ -490,10 +510,9 @@ def _import_records(
     delimiter: str | None,
     encoding: str | None,
     rejects: str | None,
+    force: bool,
     json_: bool,
 ) -> None:
-    from pathlib import Path
-
     from tinycrm.io import record_files
     from tinycrm.services import record_imports
 
@@ -522,17 +541,14 @@ def _import_records(
                 delimiter=_delimiter(delimiter),
                 progress=progress,
             )
-        rejects_path = (
-            Path(rejects)
-            if rejects
-            else path.with_name(f"{path.stem}.rejects{parsed.rejects_suffix}")
+        rejects_to = _rejects_target(
+            ctx, path, rejects, parsed.rejects_suffix, skip_bad and not dry_run, force
         )
-        if rejects_path.resolve() == path.resolve():
-            raise InvalidInput(f"--rejects would overwrite {file} itself")
 
         def save_rejects(errors: list[RowError]) -> str:
-            parsed.write_rejects(rejects_path, errors)
-            return str(rejects_path)
+            assert rejects_to is not None  # only a run that writes has bad rows to save
+            parsed.write_rejects(rejects_to, errors)
+            return rejects_to.shown
 
         run: Callable[..., RecordImportSummary] = (
             record_imports.import_deals if what == "deals" else record_imports.import_interactions

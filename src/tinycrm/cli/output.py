@@ -10,13 +10,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
-from tinycrm.text import one_line
+from tinycrm.text import inert, one_line
 
 
 def to_jsonable(value: Any) -> Any:
@@ -159,20 +158,8 @@ def csv_rows(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     for row in rows:
         cells = [to_jsonable(c) for c in row]
         writer.writerow(
-            ["" if c is None else _inert(one_line(c)) if isinstance(c, str) else c for c in cells]
+            ["" if c is None else inert(one_line(c)) if isinstance(c, str) else c for c in cells]
         )
-
-
-_NUMBER = re.compile(r"-?\d+(\.\d+)?")
-
-
-def _inert(cell: str) -> str:
-    """A text cell a spreadsheet will not run: `=`, `+`, `-`, `@` (and tab or CR) start a
-    formula in Excel and LibreOffice, so such text gets a leading apostrophe, as OWASP
-    advises; plain numbers such as `-12.50` stay numbers."""
-    if cell[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(cell):
-        return "'" + cell
-    return cell
 
 
 _EIGHTHS = "▏▎▍▌▋▊▉"

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from tinycrm import db as store
 from tinycrm.errors import InvalidInput, StoreError
+from tinycrm.io import outputs
 
 #: Every table a tinycrm store has (tests check this against the models).
 TABLES = (
@@ -114,12 +115,8 @@ def backup(location: store.Location, file: Path | None, *, force: bool) -> Backu
         file = default_backup_file(location)
     else:
         file = file.expanduser().absolute()
-        if file.is_dir():
-            raise InvalidInput(f"{file} is a folder; give a file name for the backup")
-        if file.exists() and not force:
-            raise InvalidInput(f"{file} already exists; pass --force to overwrite it")
-        if location.path is not None and _same_file(file, location.path):
-            raise InvalidInput(f"{file} is the store itself; give another file name")
+        # never the store or its journals, an existing file only with --force, a file only
+        outputs.target(file, store=location.path, force=force, regular_only=True)
     if location.path is not None:
         return _backup_sqlite(location, file, force=force)
     return _backup_pg(location, file, force=force)

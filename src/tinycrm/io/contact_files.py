@@ -26,7 +26,6 @@ its line and field, and the service decides whether that stops the import.
 from __future__ import annotations
 
 import json
-import os
 import quopri
 import re
 from collections.abc import Callable, Iterable
@@ -38,9 +37,10 @@ from typing import Any
 from tinycrm.errors import InvalidInput
 from tinycrm.io import csv_import
 from tinycrm.io.csv_values import DateReader
-from tinycrm.io.exports import uninert
+from tinycrm.io.outputs import Output, write_text
 from tinycrm.services.contact_imports import ContactImportSource, ContactRow, Method
 from tinycrm.services.imports import RowError, quoted
+from tinycrm.text import uninert
 
 FORMATS = ("csv", "vcard", "json")
 PROGRESS_EVERY = 5_000
@@ -77,7 +77,7 @@ class ContactFile:
     source: ContactImportSource
     rows: list[ContactRow]
     errors: list[RowError]
-    write_rejects: Callable[[Path, list[RowError]], None]
+    write_rejects: Callable[[Output, list[RowError]], None]
     rejects_suffix: str  # ".csv", ".vcf", ".json"
 
 
@@ -469,7 +469,7 @@ def _read_csv(
         progress("read", total, total)
     columns = {f.header[i].strip(): s.shown() for i, s in slots}
 
-    def write(target: Path, errs: list[RowError]) -> None:
+    def write(target: Output, errs: list[RowError]) -> None:
         csv_import.write_rejects(f, target, [(e.line, _reason(e)) for e in errs])
 
     source = ContactImportSource(
@@ -741,7 +741,7 @@ def _read_vcard(text: str, label: str, encoding: str, guessed: bool, write_as: s
             errors.append(RowError(card.line, e.field, e.message))
     by_line = {c.line: c for c in cards}
 
-    def write(target: Path, errs: list[RowError]) -> None:
+    def write(target: Output, errs: list[RowError]) -> None:
         chunks: list[str] = []
         for e in errs:
             card = by_line[e.line]
@@ -913,7 +913,7 @@ def _read_json(text: str, label: str, encoding: str, guessed: bool) -> ContactFi
             errors.append(RowError(line, e.field, e.message))
     originals = dict(items)
 
-    def write(target: Path, errs: list[RowError]) -> None:
+    def write(target: Output, errs: list[RowError]) -> None:
         out = [{"line": e.line, "error": _reason(e), **_as_dict(originals[e.line])} for e in errs]
         _write_atomically(target, json.dumps(out, ensure_ascii=False, indent=2) + "\n", "utf-8")
 
@@ -953,6 +953,8 @@ def _json_items(text: str, label: str) -> list[tuple[int, Any]]:
             item, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as e:
             raise InvalidInput(f"{label} line {e.lineno}: not valid JSON: {e.msg}") from None
+        except RecursionError:  # arrays or objects inside each other, thousands deep
+            raise InvalidInput(f"{label} line {line}: nested too deeply to read") from None
         items.append((line, item))
     return items
 
@@ -1001,18 +1003,8 @@ def _json_row(
     return row
 
 
-def _write_atomically(target: Path, text: str, encoding: str) -> None:
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        with partial.open("w", encoding=encoding, errors="replace", newline="") as f:
-            f.write(text)
-        os.replace(partial, target)
-    except OSError as e:
-        partial.unlink(missing_ok=True)
-        raise InvalidInput(
-            f"can't write the rejected rows to {target}: {e.strerror}"
-            " (choose another place with --rejects PATH)"
-        ) from None
+def _write_atomically(target: Output, text: str, encoding: str) -> None:
+    write_text(target, text, encoding=encoding, errors="replace")
 
 
 __all__ = ["FORMATS", "ContactFile", "Slot", "parse_mapping", "read_contacts", "slot_for"]

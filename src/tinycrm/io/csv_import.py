@@ -26,13 +26,13 @@ import codecs
 import csv
 import io
 import itertools
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tinycrm.errors import InvalidInput
+from tinycrm.io.outputs import Output, opened
 from tinycrm.text import fold
 
 DELIMITERS = (";", ",", "\t", "|")
@@ -375,22 +375,13 @@ def map_columns(
 # -- writing rows back ----------------------------------------------------------------------
 
 
-def write_rejects(source: CsvFile, target: Path, rejects: Sequence[tuple[int, str]]) -> None:
+def write_rejects(source: CsvFile, target: Output, rejects: Sequence[tuple[int, str]]) -> None:
     """The rejected rows as a CSV the user can fix and import again: `line` and `error`,
-    then the original columns, in the file's own delimiter and encoding. Written beside
-    the target and moved into place, so a failure never leaves half a file."""
+    then the original columns, in the file's own delimiter and encoding. Written whole,
+    private and never over the store (`io.outputs`)."""
     originals = source.originals({line for line, _ in rejects})
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        with partial.open("w", encoding=source.write_encoding, errors="replace", newline="") as f:
-            out = csv.writer(f, delimiter=source.delimiter)
-            out.writerow(["line", "error", *source.header])
-            for line, message in rejects:
-                out.writerow([line, message, *originals.get(line, [])])
-        os.replace(partial, target)
-    except OSError as e:
-        partial.unlink(missing_ok=True)
-        raise InvalidInput(
-            f"can't write the rejected rows to {target}: {e.strerror}"
-            " (choose another place with --rejects PATH)"
-        ) from None
+    with opened(target, encoding=source.write_encoding, errors="replace") as f:
+        out = csv.writer(f, delimiter=source.delimiter)
+        out.writerow(["line", "error", *source.header])
+        for line, message in rejects:
+            out.writerow([line, message, *originals.get(line, [])])

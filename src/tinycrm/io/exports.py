@@ -1,9 +1,7 @@
 """`tinycrm export`: records from `services.exports` written as CSV, JSON or vCard.
 
 Everything streams: a writer takes an iterator of records and writes each as it comes, so
-an export holds one page of the store in memory however big the store is. A file is
-written beside its target and moved into place when complete (`output_file`), so a failed
-export never leaves half a file, and an existing file is only replaced with `force`.
+an export holds one page of the store in memory however big the store is.
 
 CSV (RFC 4180, UTF-8, CRLF): a header row, then a record per row. Lists (`emails`,
 `phones`, `urls`, `tags`) hold their values separated by "; ", `addresses` by " ::: "
@@ -11,50 +9,31 @@ CSV (RFC 4180, UTF-8, CRLF): a header row, then a record per row. Lists (`emails
 `label: value`. Times are UTC ISO 8601 with a `Z`, days `YYYY-MM-DD`,
 money a decimal string. Text keeps its line breaks (quoted, as CSV allows). A text cell
 that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so a
-spreadsheet shows it instead of running it as a formula; tinycrm's imports drop that `'`
-again (`uninert`).
+spreadsheet shows it instead of running it as a formula, and so does one that starts with
+`'` (the spreadsheet's escape); tinycrm's imports drop that `'` again, so what was stored
+reads back exactly (`text.inert` / `text.uninert`).
 
 JSON: one array, an object per record, the same keys as the CSV header; lists are lists,
 methods `{"value", "label"}` objects.
 
 vCard: version 3.0, one card per contact (see `contact_vcard`).
+
+Where it goes (standard output or a file, written whole, private, never over the store)
+is `io.outputs`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import json
-import os
-import re
-import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any, TextIO
 
 from tinycrm.errors import InvalidInput
 from tinycrm.services.exports import ContactRecord, Method
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"-?\d+(\.\d+)?")
-
-
-def inert(cell: str) -> str:
-    """A text cell a spreadsheet will not run: one starting with `=`, `+`, `-`, `@`, tab or
-    CR gets a leading apostrophe (OWASP's advice); plain numbers such as `-12.50` stay."""
-    if cell[:1] in FORMULA_STARTS and not _NUMBER.fullmatch(cell):
-        return "'" + cell
-    return cell
-
-
-def uninert(cell: str) -> str:
-    """What `inert` wrote, back: an apostrophe before a formula character is dropped."""
-    if cell[:1] == "'" and cell[1:2] in FORMULA_STARTS and not _NUMBER.fullmatch(cell[1:]):
-        return cell[1:]
-    return cell
-
+from tinycrm.text import inert
 
 # -- values -----------------------------------------------------------------------------------
 
@@ -177,37 +156,3 @@ def write_records(out: TextIO, fmt: str, headers: Sequence[str], records: Iterab
     if fmt == "vcard":
         return write_vcards(out, records)
     raise InvalidInput(f"unknown format {fmt!r}")
-
-
-# -- where it goes ----------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def output_file(target: str | None, *, force: bool) -> Iterator[TextIO]:
-    """Standard output, or a file written completely or not at all: into a hidden file
-    beside `target`, moved over it only once everything is written. An existing file is
-    refused unless `force`."""
-    if target is None or target == "-":
-        yield sys.stdout
-        sys.stdout.flush()
-        return
-    path = Path(target).expanduser()
-    if path.is_dir():
-        raise InvalidInput(f"{target} is a folder: give a file name")
-    if path.exists() and not force:
-        raise InvalidInput(f"{target} already exists: pass --force to overwrite it")
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        f = partial.open("w", encoding="utf-8", newline="")
-    except OSError as e:
-        raise InvalidInput(f"can't write {target}: {e.strerror}") from None
-    try:
-        with f:
-            yield f
-        os.replace(partial, path)
-    except OSError as e:
-        partial.unlink(missing_ok=True)
-        raise InvalidInput(f"can't write {target}: {e.strerror}") from None
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise

@@ -16,11 +16,10 @@ from pathlib import Path
 from tinycrm.errors import InvalidInput
 from tinycrm.io.csv_import import DELIMITER_NAMES, Column, CsvFile, open_csv
 from tinycrm.io.csv_values import AmountReader, DateReader
-from tinycrm.io.exports import uninert
 from tinycrm.money import parse_currency
 from tinycrm.services.contacts import check_text
 from tinycrm.services.imports import ImportSource, PurchaseRow, RowError, quoted
-from tinycrm.text import clean
+from tinycrm.text import clean, uninert
 
 # Synonyms are compared after csv_import.normalize_header (folded, `_-./` as spaces). Email
 # columns come before name columns: when a file has both, the email is the surer match. A
@@ -197,8 +196,8 @@ def _parse_rows(
             continue
         fields += [""] * (width - len(fields))
         contact = refs.get(fields[ci])
-        if contact is None:
-            contact = refs[fields[ci]] = clean(fields[ci])
+        if contact is None:  # a name tinycrm's export guarded ('=...) reads back as it was
+            contact = refs[fields[ci]] = clean(uninert(fields[ci]))
         if not contact:
             errors.append(RowError(line, "contact", "empty"))
             continue

@@ -19,7 +19,6 @@ raise InvalidInput; a row that can't be read becomes a `RowError` naming its lin
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -29,13 +28,13 @@ from typing import Any, Generic, TypeVar
 from tinycrm.errors import InvalidInput
 from tinycrm.io import csv_import
 from tinycrm.io.csv_import import DELIMITER_NAMES, Column
-from tinycrm.io.exports import uninert
+from tinycrm.io.outputs import Output, write_text
 from tinycrm.money import parse_amount, parse_currency
 from tinycrm.services.contact_imports import ContactImportSource
 from tinycrm.services.contacts import MAX_NAME, check_text
 from tinycrm.services.imports import RowError, quoted
 from tinycrm.services.record_imports import DealRow, InteractionRow
-from tinycrm.text import clean
+from tinycrm.text import clean, uninert
 
 FORMATS = ("csv", "json")
 PROGRESS_EVERY = 10_000
@@ -89,7 +88,7 @@ class RecordFile(Generic[R]):
     source: ContactImportSource
     rows: list[R]
     errors: list[RowError]
-    write_rejects: Callable[[Path, list[RowError]], None]
+    write_rejects: Callable[[Output, list[RowError]], None]
     rejects_suffix: str  # ".csv" or ".json"
 
 
@@ -204,7 +203,7 @@ def _read_csv(
     if progress:
         progress("read", total, total)
 
-    def write(target: Path, errs: list[RowError]) -> None:
+    def write(target: Output, errs: list[RowError]) -> None:
         csv_import.write_rejects(f, target, [(e.line, _reason(e)) for e in errs])
 
     source = ContactImportSource(
@@ -261,7 +260,7 @@ def _read_json(
         )
     originals = dict(items)
 
-    def write(target: Path, errs: list[RowError]) -> None:
+    def write(target: Output, errs: list[RowError]) -> None:
         out = [
             {"line": e.line, "error": _reason(e), **_as_dict(originals.get(e.line))} for e in errs
         ]
@@ -300,18 +299,8 @@ def _reason(e: RowError) -> str:
     return f"field {e.field}: {e.error}" if e.field else e.error
 
 
-def _write_atomically(target: Path, text: str) -> None:
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        with partial.open("w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(partial, target)
-    except OSError as e:
-        partial.unlink(missing_ok=True)
-        raise InvalidInput(
-            f"can't write the rejected rows to {target}: {e.strerror}"
-            " (choose another place with --rejects PATH)"
-        ) from None
+def _write_atomically(target: Output, text: str) -> None:
+    write_text(target, text)
 
 
 # -- values ---------------------------------------------------------------------------------
