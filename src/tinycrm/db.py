@@ -28,8 +28,8 @@ from tinycrm.text import mask_secrets
 
 #: The newest schema revision this tinycrm knows, and every revision it can upgrade from.
 #: tests/test_migrations.py checks these against the Alembic scripts.
-SCHEMA_HEAD = "0006"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
+SCHEMA_HEAD = "0007"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 
 DEFAULT_BUSY_TIMEOUT_S = 10.0
 
