@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import time
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.conftest import Runner
 from tinycrm.db import Db, open_store
@@ -252,3 +258,130 @@ def test_only_whole_mentions_are_scrubbed(cli: Runner, store: str) -> None:
     history = cli.ok("history", "--all", "--json").stdout
     assert "annual planning" in history and "Banner for (erased)" in history
     assert "with Ann" not in history
+
+
+# -- item 17: nothing left in the files ------------------------------------------------------
+READER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN")
+conn.execute("SELECT count(*) FROM contacts").fetchone()  # a read snapshot, held
+print("reading", flush=True)
+sys.stdin.readline()
+conn.execute("COMMIT")  # the snapshot ends; the connection stays open
+print("done", flush=True)
+sys.stdin.readline()
+conn.close()
+"""
+
+
+def _raw_bytes(path: Path) -> bytes:
+    out = b""
+    for name in (path.name, path.name + "-wal"):
+        p = path.with_name(name)
+        if p.exists():
+            out += p.read_bytes()
+    return out
+
+
+def _secrets() -> list[bytes]:
+    return [
+        NAME.encode(),
+        b"quorn",
+        b"Quorn",
+        EMAIL.encode(),
+        b"5550199",
+        b"moonlit orchard",
+    ]
+
+
+def _seed_for_bytes(cli: Runner, sqlite_store: str) -> None:
+    cli.ok("contact", "add", NAME, "-e", EMAIL, "-p", PHONE, "--notes", "moonlit orchard")
+    cli.ok("contact", "add", "Bob Stone")
+    for n in range(30):
+        cli.ok("note", EMAIL, f"moonlit orchard visit {n} " + "x" * 300)
+    cli.ok("note", "bob", f"{NAME} says hi")
+    import sqlite3
+
+    conn = sqlite3.connect(sqlite_store)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the person now sits in the main file
+    conn.close()
+    assert all(s in _raw_bytes(Path(sqlite_store)) for s in (NAME.encode(), b"moonlit orchard"))
+
+
+def _reader(sqlite_store: str) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", READER, sqlite_store],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline() == "reading\n"
+    return proc
+
+
+def _tell(proc: subprocess.Popen[str], expect: str | None = None) -> None:
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write("\n")
+    proc.stdin.flush()
+    if expect is not None:
+        assert proc.stdout.readline() == expect
+
+
+def _let_go(proc: subprocess.Popen[str]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.close()
+    proc.wait(timeout=30)
+
+
+def test_forget_leaves_nothing_in_the_files_while_another_process_reads(
+    sqlite_store: str,
+) -> None:
+    """A reader holds a snapshot from before the erasure and lets go a moment later:
+    `forget` waits for it, and when it returns the file and its WAL hold no trace."""
+    import threading
+
+    cli = Runner()
+    _seed_for_bytes(cli, sqlite_store)
+    reader = _reader(sqlite_store)
+    timer = threading.Timer(1.0, _tell, (reader,))
+    try:
+        timer.start()
+        r = cli("forget", EMAIL, "--yes")
+        assert (r.exit_code, r.stderr) == (0, ""), r.stderr
+        left = _raw_bytes(Path(sqlite_store))
+        for secret in _secrets():
+            assert secret not in left, secret
+    finally:
+        timer.join()
+        _let_go(reader)
+    assert cli.ok("contact", "list", "--json").json()[0]["name"] == "Bob Stone"
+
+
+def test_forget_says_so_when_a_reader_keeps_the_old_data_in_the_file(
+    sqlite_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TINYCRM_BUSY_TIMEOUT", "0.5")
+    cli = Runner()
+    _seed_for_bytes(cli, sqlite_store)
+    reader = _reader(sqlite_store)
+    try:
+        started = time.monotonic()
+        r = cli("forget", EMAIL, "--yes")
+        waited = time.monotonic() - started
+        assert r.exit_code == 0
+        assert r.stderr == (
+            f"Note: another program is reading the store, so the erased data stays in"
+            f" {sqlite_store} until it closes the store\n"
+        )
+        assert 0.4 < waited < 10
+        # the erasure itself is done: nothing of the person is readable
+        assert [c["name"] for c in cli.ok("contact", "list", "--json").json()] == ["Bob Stone"]
+        _tell(reader, "done\n")
+        # once the reader lets go, the next command's checkpoint purges the file
+        cli.ok("forget", "bob", "--yes")
+        left = _raw_bytes(Path(sqlite_store))
+        for secret in _secrets():
+            assert secret not in left, secret
+    finally:
+        _let_go(reader)

@@ -17,6 +17,7 @@ import os
 import re
 import sqlite3
 import stat
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -216,6 +217,24 @@ class Db:
         return f"lower({column}) LIKE :{param} ESCAPE '!'"
 
     # -- the store's files and schema ------------------------------------------------------
+    def checkpoint(self, wait: float) -> bool:
+        """SQLite: copy the write-ahead log into the store file and empty it, waiting up to
+        `wait` seconds for readers of an older snapshot (they still need the old pages).
+        With `secure_delete` on when rows were deleted, the file then holds nothing of
+        them. False if a reader still held on; the next checkpoint (at the latest when the
+        last connection closes) finishes the job. PostgreSQL: nothing to do (True)."""
+        if not self.is_sqlite:
+            return True
+        deadline = time.monotonic() + wait
+        while True:
+            with self._errors():
+                row = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not row["busy"]:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
     def tables(self) -> list[Table]:
         """tinycrm's tables as the store has them (not the search index or Alembic's)."""
         if self.is_sqlite:

@@ -25,10 +25,13 @@ their `version` (an edit form filled before can't write the name back), and thei
 documents, derived keys and clocks are rewritten.
 
 One `erasures` row records when, by whom, and how many rows of each kind went: counts
-only. On SQLite, `secure_delete` is on for the transaction, so the freed pages are
-zeroed, and the search index is optimised afterwards, so the erased words are not left
-in old index segments. Out of reach: backups taken earlier, copies exported earlier, and
-the dead row versions PostgreSQL keeps until (auto)vacuum.
+only. On SQLite, `secure_delete` is on for the transaction, so freed space is zeroed; the
+search index is optimised, so the erased words are not left in old index segments; and
+after the commit the write-ahead log is checkpointed into the file and emptied, waiting
+(up to the busy timeout) for readers of an older snapshot, so when `forget` returns the
+file holds nothing of the person, or `Erased.file_purged` is False and the CLI says a
+reader holds the old pages. Out of reach: backups taken earlier, copies exported
+earlier, and the dead row versions PostgreSQL keeps until (auto)vacuum.
 """
 
 from __future__ import annotations
@@ -36,11 +39,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tinycrm.db import Db, Table
+from tinycrm.db import Db, Table, busy_timeout
 from tinycrm.errors import InvalidInput, NotFound
 from tinycrm.services import clocks, search
 from tinycrm.services.context import Ctx
@@ -78,6 +81,8 @@ class Erased:
     # purchases_anonymised or purchases_deleted, deals_unlinked, merges, audit_entries,
     # audit_entries_scrubbed, texts_scrubbed (other rows), details_removed (others' tags,
     # emails, phones that named the person)
+    file_purged: bool | None = field(default=None)  # SQLite: nothing left in the file;
+    # False while another program reads an older snapshot; None on PostgreSQL
 
 
 def _count(db: Db, sql: str, contact_id: int) -> int:
@@ -344,9 +349,10 @@ def forget(ctx: Ctx, contact_id: int, *, purchases: str = "anonymise") -> Erased
         )
         if db.is_sqlite:
             _purge_search_index(db, notes=what.interactions > 0, all_kinds=scrubbed.any())
-    if db.is_sqlite:
-        db.execute("PRAGMA secure_delete = OFF")
-    return Erased(erasure_id, ctx.now, done, counts)
+    if not db.is_sqlite:
+        return Erased(erasure_id, ctx.now, done, counts)
+    db.execute("PRAGMA secure_delete = OFF")
+    return Erased(erasure_id, ctx.now, done, counts, file_purged=db.checkpoint(busy_timeout()))
 
 
 def _purge_search_index(db: Db, *, notes: bool, all_kinds: bool) -> None:
