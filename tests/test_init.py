@@ -30,7 +30,7 @@ def test_init_creates_the_store_the_user_and_the_settings(home: Path, tmp_path: 
         "--timezone", "Europe/Berlin",
     )  # fmt: skip
     assert r.stdout.splitlines() == [
-        f"Store: {store} (SQLite, schema 0006, created)",
+        f"Store: {store} (SQLite, schema 0007, created)",
         "You: Sam Lee <sam@x.com>, Europe/Berlin",
         f"Settings: {home / 'settings.toml'} (db, user, timezone written)",
         'Next: tinycrm contact add "Alice Wong" --email alice@example.com',
@@ -92,7 +92,7 @@ def test_init_upgrades_an_older_store_after_a_backup(home: Path, tmp_path: Path)
     old = tmp_path / "old.db"
     _make_old_store(old)
     view = Runner().ok("init", "--db", str(old), "--json").json()
-    assert (view["status"], view["upgraded_from"], view["revision"]) == ("upgraded", "0001", "0006")
+    assert (view["status"], view["upgraded_from"], view["revision"]) == ("upgraded", "0001", "0007")
     backup = Path(view["backup"])
     assert backup.parent == tmp_path / "backups" and mode(backup) == 0o600
     assert mode(tmp_path / "backups") == 0o700
@@ -134,7 +134,7 @@ def fresh_pg_database() -> Iterator[str]:
 def test_init_sets_up_a_shared_postgresql_store(home: Path, fresh_pg_database: str) -> None:
     url = fresh_pg_database
     r = Runner().ok("init", "--db", url, "--user", "sam", "--email", "sam@x.com")
-    assert r.stdout.splitlines()[0].endswith("(PostgreSQL, schema 0006, created)")
+    assert r.stdout.splitlines()[0].endswith("(PostgreSQL, schema 0007, created)")
     assert tomllib.loads((home / "settings.toml").read_text())["db"] == url
     # a second salesperson on another machine joins the same store
     other = home.parent / "other-home"
@@ -143,7 +143,7 @@ def test_init_sets_up_a_shared_postgresql_store(home: Path, fresh_pg_database: s
         [TINYCRM, "init", "--db", url, "--user", "kim"], env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
-    assert "(PostgreSQL, schema 0006, already set up)" in done.stdout
+    assert "(PostgreSQL, schema 0007, already set up)" in done.stdout
     assert [u["name"] for u in Runner().ok("user", "list", "--json").json()] == ["kim", "sam"]
     Runner().ok("doctor")
 

@@ -104,7 +104,7 @@ def test_opening_an_older_store_backs_it_up_and_upgrades(tmp_path: Path) -> None
     r = Runner()("--db", str(path), "search", "tokyo", "--json")
     assert r.exit_code == 0, r.stderr
     assert [h["title"] for h in r.json()] == ["Zoë Quinn"]
-    backups = list((tmp_path / "backups").glob("old.db.before-0006-from-0001-*.bak"))
+    backups = list((tmp_path / "backups").glob(f"old.db.before-{SCHEMA_HEAD}-from-0001-*.bak"))
     assert len(backups) == 1
     assert stat.S_IMODE(backups[0].stat().st_mode) == 0o600
     old = sqlite3.connect(backups[0])

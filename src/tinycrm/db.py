@@ -18,6 +18,7 @@ import os
 import re
 import sqlite3
 import stat
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -29,8 +30,8 @@ from tinycrm.text import mask_secrets
 
 #: The newest schema revision this tinycrm knows, and every revision it can upgrade from.
 #: tests/test_migrations.py checks these against the Alembic scripts.
-SCHEMA_HEAD = "0006"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
+SCHEMA_HEAD = "0007"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 
 DEFAULT_BUSY_TIMEOUT_S = 10.0
 
@@ -208,6 +209,104 @@ class Db:
     def close(self) -> None:
         self.conn.close()
 
+    def like_any_case(self, column: str, param: str) -> str:
+        """SQL for: `column` matches the LIKE pattern in `:param` (ASCII in lower case,
+        `!` escaping) whatever the case of its ASCII letters. SQLite's LIKE ignores that
+        case already (and lower() would cost 4x on a long scan); PostgreSQL's doesn't."""
+        if self.is_sqlite:
+            return f"{column} LIKE :{param} ESCAPE '!'"
+        return f"lower({column}) LIKE :{param} ESCAPE '!'"
+
+    # -- the store's files and schema ------------------------------------------------------
+    def checkpoint(self, wait: float) -> bool:
+        """SQLite: copy the write-ahead log into the store file and empty it, waiting up to
+        `wait` seconds for readers of an older snapshot (they still need the old pages).
+        With `secure_delete` on when rows were deleted, the file then holds nothing of
+        them. False if a reader still held on; the next checkpoint (at the latest when the
+        last connection closes) finishes the job. PostgreSQL: nothing to do (True)."""
+        if not self.is_sqlite:
+            return True
+        deadline = time.monotonic() + wait
+        while True:
+            with self._errors():
+                row = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not row["busy"]:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
+    def tables(self) -> list[Table]:
+        """tinycrm's tables as the store has them (not the search index or Alembic's)."""
+        if self.is_sqlite:
+            return self._sqlite_tables()
+        return self._postgres_tables()
+
+    def _sqlite_tables(self) -> list[Table]:
+        names = [
+            str(r["name"])
+            for r in self.all(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%'"
+                " ESCAPE '!' AND name NOT LIKE '%!_fts' ESCAPE '!' AND name NOT LIKE"
+                " '%!_fts!_%' ESCAPE '!' AND name <> 'alembic_version' ORDER BY name"
+            )
+        ]
+        out = []
+        for name in names:
+            info = self.all(f"PRAGMA table_info('{name}')")
+            unique = set()
+            for index in self.all(f"PRAGMA index_list('{name}')"):
+                cols = self.all(f"PRAGMA index_info('{index['name']}')")
+                if index["unique"] and len(cols) == 1:
+                    unique.add(str(cols[0]["name"]))
+            out.append(
+                Table(
+                    name,
+                    key=tuple(
+                        str(c["name"]) for c in sorted(info, key=lambda c: c["pk"]) if c["pk"]
+                    ),
+                    columns=tuple(str(c["name"]) for c in info),
+                    text=tuple(str(c["name"]) for c in info if _is_text(str(c["type"]))),
+                    unique=frozenset(unique),
+                )
+            )
+        return out
+
+    def _postgres_tables(self) -> list[Table]:
+        columns: dict[str, list[tuple[str, str]]] = {}
+        for r in self.all(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name NOT IN"
+            " ('alembic_version', 'search_docs') ORDER BY table_name, ordinal_position"
+        ):
+            columns.setdefault(str(r["table_name"]), []).append(
+                (str(r["column_name"]), str(r["data_type"]))
+            )
+        keys: dict[str, list[str]] = {}
+        unique: dict[str, set[str]] = {}
+        for r in self.all(
+            "SELECT c.relname AS tbl, i.indisprimary AS pk, a.attname AS col,"
+            " array_position(i.indkey::int2[], a.attnum) AS pos, i.indnkeyatts AS n"
+            " FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid"
+            " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey)"
+            " WHERE c.relnamespace = current_schema()::regnamespace AND i.indisunique"
+            " ORDER BY tbl, pos"
+        ):
+            if r["pk"]:
+                keys.setdefault(str(r["tbl"]), []).append(str(r["col"]))
+            elif r["n"] == 1:
+                unique.setdefault(str(r["tbl"]), set()).add(str(r["col"]))
+        return [
+            Table(
+                name,
+                key=tuple(keys.get(name, ())),
+                columns=tuple(c for c, _ in cols),
+                text=tuple(c for c, kind in cols if _is_text(kind)),
+                unique=frozenset(unique.get(name, ())),
+            )
+            for name, cols in sorted(columns.items())
+        ]
+
     # -- values ---------------------------------------------------------------------------
     def ts(self, value: datetime | None) -> Any:
         """A timestamp as the store wants it."""
@@ -222,6 +321,22 @@ class Db:
         if value is None:
             return None
         return value.isoformat() if self.is_sqlite else value
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table as the store describes it (`Db.tables()`)."""
+
+    name: str
+    key: tuple[str, ...]  # the primary key's columns
+    columns: tuple[str, ...]
+    text: tuple[str, ...]  # the columns that hold text
+    unique: frozenset[str]  # columns with a unique index of their own
+
+
+def _is_text(declared: str) -> bool:
+    kind = declared.upper()
+    return any(word in kind for word in ("CHAR", "TEXT", "CLOB"))
 
 
 def _is_psycopg_error(e: Exception) -> bool:

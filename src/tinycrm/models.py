@@ -349,3 +349,16 @@ class AuditEntry(SQLModel, table=True):
     entity_id: int
     action: str  # add | edit | delete | merge | restore | ...
     changes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+def _ids_never_reused() -> None:
+    """Every table keyed by an integer `id` is AUTOINCREMENT on SQLite, so a deleted row's
+    id is never handed out again (the audit log, merge snapshots, exports and people name
+    records by id). PostgreSQL's sequences never go back anyway. Set here for every such
+    table, so a new one can't forget it; migration 0007 rebuilt the older stores."""
+    for table in metadata.tables.values():
+        if [c.name for c in table.primary_key.columns] == ["id"]:
+            table.dialect_kwargs["sqlite_autoincrement"] = True
+
+
+_ids_never_reused()

@@ -4,6 +4,7 @@ real command line on both backends (and a real subprocess where exit codes matte
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -286,12 +287,29 @@ def test_the_real_command_refuses_without_yes_and_merges_with_it(sqlite_store: s
     assert dump(sqlite_store, without=LOGS) == {k: v for k, v in before.items() if k not in LOGS}
 
 
+def test_the_removed_id_stays_free_for_the_undo(store: str) -> None:
+    cli = Runner()
+    cli.ok("contact", "add", "Alice Wong")
+    cli.ok("contact", "add", "Alice Wang", "--allow-duplicate")
+    cli.ok("merge", "1", "2", "--yes")
+    assert cli.ok("contact", "add", "Carl Berg", "--json").json()["id"] == 3  # not 2 (#14)
+    cli.ok("merge", "--undo", "1", "--yes")
+    assert cli.ok("contact", "show", "2", "--json").json()["name"] == "Alice Wang"
+
+
 def test_undo_refuses_when_the_removed_id_was_taken_again(sqlite_store: str) -> None:
     cli = Runner()
     cli.ok("contact", "add", "Alice Wong")
     cli.ok("contact", "add", "Alice Wang", "--allow-duplicate")
     cli.ok("merge", "1", "2", "--yes")
-    cli.ok("contact", "add", "Carl Berg")  # SQLite hands out the freed id 2 again
+    # a store from before schema 0007 could have handed the freed id 2 out again
+    conn = sqlite3.connect(sqlite_store)
+    conn.execute(
+        "INSERT INTO contacts (id, name, name_key, created_at, updated_at, version)"
+        " VALUES (2, 'Carl Berg', 'carl berg', '2026-11-23 09:00:00', '2026-11-23 09:00:00', 1)"
+    )
+    conn.commit()
+    conn.close()
     r = cli("merge", "--undo", "1", "--yes")
     assert r.exit_code == 1
     assert "contact id #2 has been given to another contact since merge 1" in r.stderr

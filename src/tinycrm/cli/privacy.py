@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -56,6 +57,11 @@ def forget(
     )
     confirm(question, yes)
     erased = privacy.forget(ctx, p.id, purchases=choice)
+    if erased.file_purged is False:  # said, not hidden: the old pages are still on disk
+        sys.stderr.write(
+            "Note: another program is reading the store, so the erased data stays in"
+            f" {ctx.db.location.describe()} until it closes the store\n"
+        )
     if json_:
         output.emit_json(erased)
         return

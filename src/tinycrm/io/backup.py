@@ -461,19 +461,23 @@ def _restore_sqlite(prepared: PreparedRestore) -> Path | None:
     live = _connect(path)
     try:
         _match_page_size(copy, live)
+        with contextlib.closing(sqlite3.connect(str(copy), isolation_level=None)) as conn:
+            _retire_ids(conn, _id_marks(live))
         src = sqlite3.connect(str(copy), isolation_level=None)
         pages = int(src.execute("PRAGMA page_count").fetchone()[0])
         safety: list[Path] = []
+        marks: list[dict[str, int]] = []
         deadline = time.monotonic() + store.busy_timeout()
 
         def progress(status: int, remaining: int, total: int) -> None:
             # Called after each step. From the first step that succeeds the backup holds
             # the store's write lock until it commits, and its pages are not yet visible:
             # a separate reader now sees exactly the last committed state, which no one
-            # else can change any more. That is the safety backup.
+            # else can change any more. That is the safety backup, and the last ids given.
             if status == _SQLITE_OK and not safety:
                 with contextlib.closing(_connect(path)) as reader:
                     safety.append(store.auto_backup_sqlite(reader, prepared.location, "restore"))
+                    marks.append(_id_marks(reader))
             elif status in (_SQLITE_BUSY, _SQLITE_LOCKED) and time.monotonic() > deadline:
                 raise StoreError(
                     f"the store {path} stayed locked by another process for"
@@ -487,11 +491,45 @@ def _restore_sqlite(prepared: PreparedRestore) -> Path | None:
             raise StoreError(f"restoring into {path} failed, nothing changed: {e}") from None
         finally:
             src.close()
+        if marks:  # ids given while the copy was being readied
+            live.execute("BEGIN IMMEDIATE")
+            try:
+                _retire_ids(live, marks[0])
+            except BaseException:
+                live.execute("ROLLBACK")
+                raise
+            live.execute("COMMIT")
         with contextlib.suppress(sqlite3.Error):
             live.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return safety[0] if safety else None
     finally:
         live.close()
+
+
+def _id_marks(conn: sqlite3.Connection) -> dict[str, int]:
+    """The highest id each AUTOINCREMENT table of an SQLite store has handed out."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
+        return {}
+    return {str(n): int(seq) for n, seq in conn.execute("SELECT name, seq FROM sqlite_sequence")}
+
+
+def _retire_ids(conn: sqlite3.Connection, marks: dict[str, int]) -> None:
+    """Make each table's next id come after `marks` (ids the store handed out before a
+    restore stay retired: exports, the log and people may still name them). A store from
+    before schema 0007 has no counters to raise: its upgrade starts them after the ids
+    its own rows and log name."""
+    have = _id_marks(conn)
+    for table, mark in marks.items():
+        if table not in have:
+            autoincrement = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+                " AND sql LIKE '%AUTOINCREMENT%'",
+                (table,),
+            ).fetchone()
+            if autoincrement:
+                conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, mark))
+        elif have[table] < mark:
+            conn.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = ?", (mark, table))
 
 
 def _match_page_size(copy: Path, live: sqlite3.Connection) -> None:
@@ -554,6 +592,22 @@ def _prepare_pg(location: store.Location, file: Path) -> PreparedRestore:
     return prepared
 
 
+# Ids the store handed out before a restore stay retired (exports, the log and people may
+# still name them): the sequences' positions are noted before the tables are dropped, and
+# after the archive is in, each sequence is moved past its old position; all in the
+# restore's one transaction. (The archive sets search_path to '', hence the schema names.)
+_PG_ID_MARKS = (
+    "CREATE TEMPORARY TABLE tinycrm_id_marks ON COMMIT DROP AS"
+    " SELECT schemaname, sequencename, last_value FROM pg_catalog.pg_sequences"
+    " WHERE schemaname = current_schema() AND last_value IS NOT NULL;\n"
+)
+_PG_RETIRE_IDS = (
+    "\nSELECT pg_catalog.setval(pg_catalog.format('%I.%I', s.schemaname, s.sequencename)::regclass,"
+    " m.last_value) FROM pg_catalog.pg_sequences s JOIN pg_temp.tinycrm_id_marks m"
+    " USING (schemaname, sequencename) WHERE coalesce(s.last_value, 0) < m.last_value;\n"
+)
+
+
 def _restore_pg(prepared: PreparedRestore) -> Path | None:
     import subprocess
 
@@ -576,14 +630,14 @@ def _restore_pg(prepared: PreparedRestore) -> Path | None:
         ],
         what="pg_restore",
     )
-    drops = "".join(f'DROP TABLE IF EXISTS "{t}" CASCADE;\n' for t in TABLES)
+    drops = _PG_ID_MARKS + "".join(f'DROP TABLE IF EXISTS "{t}" CASCADE;\n' for t in TABLES)
     drops += "DROP FUNCTION IF EXISTS tinycrm_forget_search_doc() CASCADE;\n"
     conninfo, env = store.pg_command_env(location)
     psql = store.pg_tool("psql", "restoring a PostgreSQL store")
     done = subprocess.run(
         [psql, "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
          "--dbname", conninfo, "--file=-"],
-        input=drops.encode() + script,
+        input=drops.encode() + script + _PG_RETIRE_IDS.encode(),
         env=env,
         capture_output=True,
         check=False,

@@ -18,6 +18,11 @@ def _run(conn: Connection) -> None:
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode rebuilds tables
         compare_type=True,
     )
+    if conn.dialect.name == "sqlite" and not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+        # pysqlite opens a transaction only before the first INSERT/UPDATE/DELETE, so DDL
+        # ahead of it (a table rebuilt in 0007) would be committed on its own: one
+        # transaction holds the whole upgrade, and a crash leaves the store as it was.
+        conn.exec_driver_sql("BEGIN")
     with context.begin_transaction():
         context.run_migrations()
 

@@ -14,23 +14,41 @@ methods, tags, owner, search-index row or clock. Contact lists and counts, searc
 rankings, the customers report and exports leave it out (`contacts.REAL`); revenue by
 owner (team report: nobody's) and by source (sources report: none) keeps its purchases.
 
+What stays is scrubbed: every text column of every table (read from the store's own
+catalog, so a column added later is covered too) that mentions the person by name (as
+typed, or folded), email, phone or tag form has each mention replaced by "(erased)": other
+contacts' notes, a deal titled after them, a purchase note, company notes, reminders, the
+audit log, merge snapshots. `KEPT` lists the few text columns left alone and why (codes,
+derived keys, the team's accounts, another contact's own name). A value that *is* its row
+(a tag, another contact's email or phone) takes the row with it. Scrubbed records move
+their `version` (an edit form filled before can't write the name back), and their search
+documents, derived keys and clocks are rewritten.
+
 One `erasures` row records when, by whom, and how many rows of each kind went: counts
-only. On SQLite, `secure_delete` is on for the transaction, so the freed pages are
-zeroed, and the search index of contacts and notes is optimised afterwards, so the erased
-words are not left in old index segments. Out of reach: backups taken earlier, copies
-exported earlier, and the dead row versions PostgreSQL keeps until (auto)vacuum.
+only. On SQLite, `secure_delete` is on for the transaction, so freed space is zeroed; the
+search index is optimised, so the erased words are not left in old index segments; and
+after the commit the write-ahead log is checkpointed into the file and emptied, waiting
+(up to the busy timeout) for readers of an older snapshot, so when `forget` returns the
+file holds nothing of the person, or `Erased.file_purged` is False and the CLI says a
+reader holds the old pages. Out of reach: backups taken earlier, copies exported
+earlier, and the dead row versions PostgreSQL keeps until (auto)vacuum.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from tinycrm.db import Db
+from tinycrm.db import Db, Table, busy_timeout
 from tinycrm.errors import InvalidInput, NotFound
+from tinycrm.services import clocks, search
 from tinycrm.services.context import Ctx
 from tinycrm.services.exports import AUDIT_OF_CONTACT
+from tinycrm.text import fold
 
 PLACEHOLDER_NAME = "Erased customers"
 PURCHASE_CHOICES = ("anonymise", "delete")
@@ -60,7 +78,11 @@ class Erased:
     erased_at: datetime
     purchases: str  # anonymised | deleted
     counts: dict[str, int]  # contacts, methods, tags, interactions, reminders,
-    # purchases_anonymised or purchases_deleted, deals_unlinked, merges, audit_entries
+    # purchases_anonymised or purchases_deleted, deals_unlinked, merges, audit_entries,
+    # audit_entries_scrubbed, texts_scrubbed (other rows), details_removed (others' tags,
+    # emails, phones that named the person)
+    file_purged: bool | None = field(default=None)  # SQLite: nothing left in the file;
+    # False while another program reads an older snapshot; None on PostgreSQL
 
 
 def _count(db: Db, sql: str, contact_id: int) -> int:
@@ -90,46 +112,166 @@ def plan(db: Db, contact_id: int) -> ForgetPlan:
 
 ERASED = "(erased)"
 
+#: The text columns `forget` leaves as they are, and why. Every other text column of
+#: every table is scrubbed, including any added after this list was written.
+KEPT: dict[tuple[str, str], str] = {
+    ("users", "name"): "a team member's login name, not the erased person's",
+    ("users", "email"): "a team member's address, not the erased person's",
+    ("users", "timezone"): "a time zone name",
+    ("digests_sent", "recipient_key"): "a team member's login name (whose digest it was)",
+    ("contacts", "name"): "another contact's own name: a namesake is someone else",
+    ("contacts", "name_key"): "derived from that name, which stays",
+    ("companies", "name_key"): "derived from the name: rewritten when the name is scrubbed",
+    ("deals", "title_key"): "derived from the title: rewritten when the title is scrubbed",
+    ("contact_methods", "value_key"): "derived from the value: the method goes if it names them",
+    ("contact_methods", "match_key"): "derived from the value: the method goes if it names them",
+    ("contact_methods", "kind"): "email, phone, url or address",
+    ("interactions", "kind"): "note, call, email or meeting",
+    ("reminders", "rrule"): "a recurrence rule (RFC 5545), checked when entered",
+    ("stages", "outcome"): "open, won or lost",
+    ("deals", "currency"): "an ISO currency code",
+    ("deals", "status"): "open, won or lost",
+    ("purchases", "currency"): "an ISO currency code",
+    ("audit_log", "entity"): "the kind of record an entry is about",
+    ("audit_log", "action"): "a verb such as add, edit or delete",
+}
+#: Text columns with a key derived from them (folded), rewritten along with them.
+_DERIVED = {("companies", "name"): "name_key", ("deals", "title"): "title_key"}
+#: Values that are what their row is, like the text columns of a primary key (a tag):
+#: when one names the person, the row goes rather than holding "(erased)".
+_WHOLE_ROW = {("contact_methods", "value")}
+
 
 def _identifiers(db: Db, contact_id: int) -> list[str]:
-    """What names the person in text: their name, emails and phone numbers."""
+    """What names the person in text (as whole words): their full name (also folded, and
+    as a tag), emails and phone numbers (also as their match keys), longest first."""
     name = db.value("SELECT name FROM contacts WHERE id = :id", {"id": contact_id})
-    values = [
-        str(r["value"])
-        for r in db.all(
-            "SELECT value FROM contact_methods WHERE contact_id = :id AND kind IN"
-            " ('email', 'phone')",
-            {"id": contact_id},
-        )
-    ]
-    found = [str(name), *values] if name else values
+    found = [str(name), fold(str(name)), fold(str(name)).replace(" ", "-")] if name else []
+    for r in db.all(
+        "SELECT value, match_key FROM contact_methods WHERE contact_id = :id AND kind IN"
+        " ('email', 'phone')",
+        {"id": contact_id},
+    ):
+        found += [str(v) for v in (r["value"], r["match_key"]) if v]
     return sorted({v for v in found if len(v) >= 3}, key=len, reverse=True)
 
 
-def _scrub_audit(db: Db, needles: list[str]) -> int:
-    """Blank the person out of the audit entries of records that stay (a deal that was
-    theirs, a merge into someone else): each mention becomes "(erased)". Returns how many
-    entries changed."""
-    import re
+def _like(needle: str) -> str:
+    """A pattern for `Db.like_any_case` that finds `needle` in any case on both backends:
+    ASCII letters lowercased, and any other letter that has case as `_` (one character:
+    the backend may not fold it), so it finds at least what the case-insensitive regular
+    expression then replaces."""
+    out = []
+    for ch in needle:
+        if ch.isascii():
+            ch = ch.lower()
+            out.append("!" + ch if ch in "!%_" else ch)
+        elif ch.lower() != ch or ch.upper() != ch:
+            out.append("_")
+        else:
+            out.append(ch)
+    return "%" + "".join(out) + "%"
 
+
+@dataclass
+class _Scrubbed:
+    audit_entries: int = 0
+    texts: int = 0
+    removed: int = 0
+
+    def any(self) -> bool:
+        return bool(self.audit_entries or self.texts or self.removed)
+
+
+def _scrub_everywhere(ctx: Ctx, needles: list[str]) -> _Scrubbed:
+    """Replace every mention of `needles` in what stays with "(erased)" (see the module
+    docstring); in the write transaction, after the person's own rows are gone."""
+    db = ctx.db
+    done = _Scrubbed()
     if not needles:
-        return 0
-    encoded = [json.dumps(n, ensure_ascii=False)[1:-1] for n in needles]
-    like = " OR ".join(f"lower(changes) LIKE :p{i} ESCAPE '!'" for i in range(len(encoded)))
-    params = {
-        f"p{i}": "%" + e.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
-        for i, e in enumerate(encoded)
-    }
-    pattern = re.compile("|".join(re.escape(e) for e in encoded), re.IGNORECASE)
-    changed = 0
-    for row in db.all(f"SELECT id, changes FROM audit_log WHERE {like}", params):
-        text = pattern.sub(ERASED, row["changes"])
-        if text != row["changes"]:
-            db.execute(
-                "UPDATE audit_log SET changes = :c WHERE id = :id", {"c": text, "id": row["id"]}
-            )
-            changed += 1
-    return changed
+        return done
+    variants = {
+        v
+        for n in needles
+        for v in (n, json.dumps(n, ensure_ascii=False)[1:-1], json.dumps(n)[1:-1])
+    }  # as typed, and as JSON holds it (the audit log, merge snapshots)
+    ordered = sorted(variants, key=len, reverse=True)
+    # whole words only: forgetting "Ann" must not turn "annual" into "(erased)ual"
+    alternatives = "|".join(re.escape(v) for v in ordered)
+    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    likes = {f"p{i}": _like(v) for i, v in enumerate(ordered)}
+    for table in db.tables():
+        columns = [c for c in table.text if (table.name, c) not in KEPT]
+        if not columns or not table.key:
+            continue
+        where = " OR ".join(db.like_any_case(c, p) for c in columns for p in likes)
+        rows = db.all(f"SELECT * FROM {table.name} WHERE {where}", likes)
+        touched: list[Mapping[str, Any]] = []
+        for row in rows:
+            changed = {
+                c: pattern.sub(ERASED, row[c])
+                for c in columns
+                if isinstance(row[c], str) and pattern.search(row[c])
+            }
+            if not changed:
+                continue
+            if any(c in table.key or (table.name, c) in _WHOLE_ROW for c in changed):
+                _delete_row(db, table, row)
+                done.removed += 1
+            else:
+                _rewrite_row(ctx, table, row, changed)
+                if table.name == "audit_log":
+                    done.audit_entries += 1
+                else:
+                    done.texts += 1
+            touched.append(row)
+        if touched:
+            search.reindex_rows(db, table.name, touched)
+    return done
+
+
+def _match(table: Table, row: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    where = " AND ".join(f"{k} = :k_{k}" for k in table.key)
+    return where, {f"k_{k}": row[k] for k in table.key}
+
+
+def _delete_row(db: Db, table: Table, row: Mapping[str, Any]) -> None:
+    where, params = _match(table, row)
+    db.execute(f"DELETE FROM {table.name} WHERE {where}", params)
+    # a tag or a tag's cadence gone: the stay-in-touch clocks that read them
+    if table.name == "contact_tags":
+        clocks.refresh_touch(db, [int(row["contact_id"])])
+    elif table.name == "tag_cadences":
+        clocks.refresh_touch_for_tag(db, str(row["tag"]))
+
+
+def _rewrite_row(ctx: Ctx, table: Table, row: Mapping[str, Any], changed: dict[str, str]) -> None:
+    db = ctx.db
+    values = dict(changed)
+    for column, text in changed.items():
+        if column in table.unique:
+            values[column] = text = _unused(db, table, column, text)
+        if (table.name, column) in _DERIVED:
+            values[_DERIVED[(table.name, column)]] = fold(text)
+    sets = [f"{c} = :v_{c}" for c in values]
+    if "version" in table.columns:  # a form filled before can't write the name back
+        sets.append("version = version + 1")
+    if "updated_at" in table.columns:
+        sets.append("updated_at = :now")
+    where, params = _match(table, row)
+    db.execute(
+        f"UPDATE {table.name} SET {', '.join(sets)} WHERE {where}",
+        {**params, **{f"v_{c}": v for c, v in values.items()}, "now": db.ts(ctx.now)},
+    )
+
+
+def _unused(db: Db, table: Table, column: str, text: str) -> str:
+    """`text`, or `text (2)`, `text (3)`...: the first that no row of a unique column has."""
+    candidate, n = text, 1
+    while db.value(f"SELECT 1 FROM {table.name} WHERE {column} = :v", {"v": candidate}):
+        n += 1
+        candidate = f"{text} ({n})"
+    return candidate
 
 
 def placeholder_id(ctx: Ctx) -> int:
@@ -157,13 +299,13 @@ def forget(ctx: Ctx, contact_id: int, *, purchases: str = "anonymise") -> Erased
         if db.is_sqlite:
             db.execute("PRAGMA secure_delete = ON")
         what = plan(db, contact_id)
+        needles = _identifiers(db, contact_id)
         # audit entries first: they are found through the rows deleted below
         db.execute(
             "DELETE FROM audit_log WHERE id IN"
             f" (SELECT a.id FROM audit_log a WHERE {AUDIT_OF_CONTACT})",
             p,
         )
-        scrubbed = _scrub_audit(db, _identifiers(db, contact_id))
         db.execute("DELETE FROM merges WHERE kept_id = :id OR removed_id = :id", p)
         db.execute("DELETE FROM interactions WHERE contact_id = :id", p)
         db.execute("DELETE FROM reminders WHERE contact_id = :id", p)
@@ -180,6 +322,7 @@ def forget(ctx: Ctx, contact_id: int, *, purchases: str = "anonymise") -> Erased
             {"id": contact_id, "now": db.ts(ctx.now)},
         )
         db.execute("DELETE FROM contacts WHERE id = :id", p)  # methods and tags cascade
+        scrubbed = _scrub_everywhere(ctx, needles)
         counts = {
             "contacts": 1,
             "methods": what.methods,
@@ -190,7 +333,9 @@ def forget(ctx: Ctx, contact_id: int, *, purchases: str = "anonymise") -> Erased
             "deals_unlinked": what.deals,
             "merges": what.merges,
             "audit_entries": what.audit_entries,
-            "audit_entries_scrubbed": scrubbed,
+            "audit_entries_scrubbed": scrubbed.audit_entries,
+            "texts_scrubbed": scrubbed.texts,
+            "details_removed": scrubbed.removed,
         }
         done = "deleted" if purchases == "delete" else "anonymised"
         erasure_id = db.insert(
@@ -203,15 +348,17 @@ def forget(ctx: Ctx, contact_id: int, *, purchases: str = "anonymise") -> Erased
             },
         )
         if db.is_sqlite:
-            _purge_search_index(db, what.interactions > 0)
-    if db.is_sqlite:
-        db.execute("PRAGMA secure_delete = OFF")
-    return Erased(erasure_id, ctx.now, done, counts)
+            _purge_search_index(db, notes=what.interactions > 0, all_kinds=scrubbed.any())
+    if not db.is_sqlite:
+        return Erased(erasure_id, ctx.now, done, counts)
+    db.execute("PRAGMA secure_delete = OFF")
+    return Erased(erasure_id, ctx.now, done, counts, file_purged=db.checkpoint(busy_timeout()))
 
 
-def _purge_search_index(db: Db, notes: bool) -> None:
+def _purge_search_index(db: Db, *, notes: bool, all_kinds: bool) -> None:
     """FTS5 deletes by adding 'delete' markers; the erased words stay in older index
     segments until they are merged. 'optimize' merges them all into one."""
-    tables = ["contact_fts", "interaction_fts"] if notes else ["contact_fts"]
-    for table in tables:
+    kinds = search.KINDS if all_kinds else ("contact", "interaction") if notes else ("contact",)
+    for kind in kinds:
+        table = f"{kind}_fts"
         db.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")

@@ -9,9 +9,10 @@ Deleting a record drops its index row through a trigger (see migration 0002).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tinycrm.db import Db, read_ts
 from tinycrm.text import one_line, query_terms, search_document
@@ -100,6 +101,31 @@ def reindex(db: Db, kind: str, ref_id: int) -> None:
         _write(db, kind, ref_id, docs[ref_id])
     else:
         unindex(db, kind, ref_id)
+
+
+def reindex_rows(db: Db, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Rewrite every index document that reads these rows of `table` (just changed or
+    deleted; full rows as SELECT * gave them), as `documents` defines them: a contact's
+    reads its row, its company's name, its methods and tags; the others their own row."""
+    wanted: set[tuple[str, int]] = set()
+    for row in rows:
+        if table in ("contact_methods", "contact_tags"):
+            wanted.add(("contact", int(row["contact_id"])))
+        elif table in _TABLE_KIND:
+            wanted.add((_TABLE_KIND[table], int(row["id"])))
+        if table == "companies":
+            for r in db.all("SELECT id FROM contacts WHERE company_id = :c", {"c": row["id"]}):
+                wanted.add(("contact", int(r["id"])))
+    for kind, ref_id in sorted(wanted):
+        reindex(db, kind, ref_id)
+
+
+_TABLE_KIND = {
+    "contacts": "contact",
+    "companies": "company",
+    "interactions": "interaction",
+    "deals": "deal",
+}
 
 
 def unindex(db: Db, kind: str, ref_id: int) -> None:
