@@ -548,12 +548,9 @@ def test_pg_passwords_stay_off_command_lines_and_out_of_messages(
     assert r.exit_code == 1 and "needs pg_restore, which is not installed" in r.stderr
 
 
-def test_pg_restore_refuses_a_file_that_is_not_a_dump(
-    cli: Runner, store: str, tmp_path: Path
-) -> None:
-    if "://" not in store:
-        pytest.skip("PostgreSQL only")
-    _needs_pg_tools(store)
+def test_pg_restore_refuses_a_file_that_is_not_a_dump(pg_store: str, tmp_path: Path) -> None:
+    cli = Runner()
+    _needs_pg_tools(pg_store)
     cli.ok("contact", "add", "Alice Wong")
     bad = tmp_path / "bad.dump"
     bad.write_bytes(b"not a dump")
