@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from tinycrm import pgurl
 from tinycrm.errors import StoreError
 from tinycrm.text import mask_secrets
 
@@ -55,32 +56,42 @@ _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 @dataclass(frozen=True)
 class Location:
-    """Where a store lives: a SQLite file path, or a PostgreSQL connection URL."""
+    """Where a store lives: a SQLite file path, or a PostgreSQL connection URL (as the user
+    gave it in `url`; read once into `pg`, which keeps the password apart)."""
 
     dialect: str  # "sqlite" | "postgresql"
     path: Path | None = None
     url: str | None = None
+    pg: pgurl.PgUrl | None = None
 
     def describe(self) -> str:
         """A label safe to print: the path, or the URL with any password masked."""
         if self.path is not None:
             return str(self.path)
-        return mask_secrets(self.url or "")
+        return self.pg.masked if self.pg is not None else mask_secrets(self.url or "")
 
 
 def locate(value: str) -> Location:
     """Parse what the user gave as `--db`: a path, `sqlite:///path` or `postgresql://...`."""
     value = value.strip()
-    if value.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
-        return Location("postgresql", url=value)
+    if pgurl.SCHEME.match(value):
+        return Location("postgresql", url=value, pg=pgurl.parse(value))
     if value.startswith("sqlite:///"):
         return Location("sqlite", path=Path(value[len("sqlite:///") :]).expanduser())
     if "://" in value:
         scheme = value.split("://", 1)[0]
         raise StoreError(
-            f"unsupported store URL scheme {scheme!r}: use a file path or postgresql://..."
+            f"unsupported store URL scheme {mask_secrets(scheme)!r}: use a file path or"
+            " postgresql://..."
         )
+    if pgurl.is_key_value(value):
+        pgurl.parse(value)  # refused, with the password masked
     return Location("sqlite", path=Path(value).expanduser())
+
+
+def _pg(location: Location) -> pgurl.PgUrl:
+    assert location.pg is not None, "not a PostgreSQL store"
+    return location.pg
 
 
 def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
@@ -118,7 +129,7 @@ class Db:
         except Exception as e:
             if self.is_sqlite or not _is_psycopg_error(e):
                 raise
-            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            first = mask_secrets((str(e).strip().splitlines() or [type(e).__name__])[0])
             raise StoreError(f"store error on {self.location.describe()}: {first}") from None
 
     def execute(self, sql: str, params: Params = None) -> Any:
@@ -345,7 +356,7 @@ def _sqlite_revision(db: Db) -> str | None:
 
 
 def _open_postgres(location: Location, *, create: bool) -> Db:
-    db = _connect_postgres(location)
+    db = connect_postgres(location)
     try:
         has = db.value("SELECT to_regclass('alembic_version') IS NOT NULL AS has")
         revision = db.value("SELECT version_num FROM alembic_version") if has else None
@@ -359,7 +370,9 @@ def _open_postgres(location: Location, *, create: bool) -> Db:
     return db
 
 
-def _connect_postgres(location: Location) -> Db:
+def connect_postgres(location: Location) -> Db:
+    """A connection to the PostgreSQL server of `location`; no schema check. The password
+    goes to libpq as a parameter of its own, never inside the URL it parses."""
     try:
         import psycopg
         from psycopg.rows import dict_row
@@ -367,16 +380,28 @@ def _connect_postgres(location: Location) -> Db:
         raise StoreError(
             "PostgreSQL stores need psycopg: pip install 'tinycrm[postgres]'"
         ) from None
-    url = location.url or ""
-    conninfo = re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", url)
+    pg = _pg(location)
     try:
         conn = psycopg.connect(
-            conninfo, row_factory=dict_row, autocommit=True, options="-c TimeZone=UTC"
+            pg.url,
+            row_factory=dict_row,
+            autocommit=True,
+            options="-c TimeZone=UTC",
+            **pg_secrets(location),
         )
     except psycopg.Error as e:
         message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise StoreError(f"can't connect to {location.describe()}: {message}") from None
+        raise StoreError(
+            f"can't connect to {location.describe()}: {mask_secrets(message)}"
+        ) from None
     return Db(conn, location)
+
+
+def pg_secrets(location: Location) -> dict[str, Any]:
+    """The store URL's password (and SSL key password) as connection parameters."""
+    pg = _pg(location)
+    found = {"password": pg.password, "sslpassword": pg.sslpassword}
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def peek_revision(location: Location) -> str | None:
@@ -391,7 +416,7 @@ def peek_revision(location: Location) -> str | None:
             return _sqlite_revision(db)
         finally:
             db.close()
-    db = _connect_postgres(location)
+    db = connect_postgres(location)
     try:
         return _current_revision(db)
     finally:
@@ -480,7 +505,7 @@ def backup_stem(location: Location) -> str:
         return location.path.name
     from urllib.parse import urlsplit
 
-    parts = urlsplit(pg_conninfo(location))
+    parts = urlsplit(_pg(location).url)
     raw = f"pg-{parts.hostname or 'local'}-{parts.port or 5432}-{parts.path.lstrip('/')}"
     return re.sub(r"[^A-Za-z0-9._-]", "_", raw)
 
@@ -643,11 +668,6 @@ def place_file(tmp: Path, target: Path, *, overwrite: bool) -> None:
 
 
 # -- PostgreSQL client tools -------------------------------------------------------------
-def pg_conninfo(location: Location) -> str:
-    """The URL as libpq takes it (no `+psycopg`), password included: never print it."""
-    return re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", location.url or "")
-
-
 def pg_tool(name: str, why: str) -> str:
     import shutil
 
@@ -661,19 +681,19 @@ def pg_tool(name: str, why: str) -> str:
 
 
 def pg_command_env(location: Location) -> tuple[str, dict[str, str]]:
-    """(conninfo without the password, environment with PGPASSWORD): the password never
+    """(the URL without any password, environment with PGPASSWORD): the password never
     reaches a command line, where other users could read it in the process list."""
-    from urllib.parse import unquote, urlsplit, urlunsplit
-
-    conninfo = pg_conninfo(location)
-    parts = urlsplit(conninfo)
+    pg = _pg(location)
+    if pg.sslpassword is not None:  # libpq reads it from no variable or file
+        raise StoreError(
+            f"the PostgreSQL client tools can't be given the sslpassword in"
+            f" {location.describe()} without showing it to other users; decrypt the key"
+            " file or connect without it"
+        )
     env = dict(os.environ)
-    if parts.password is not None:
-        env["PGPASSWORD"] = unquote(parts.password)
-        host = parts.netloc.rsplit("@", 1)[1]
-        user = parts.netloc.rsplit("@", 1)[0].split(":", 1)[0]
-        conninfo = urlunsplit(parts._replace(netloc=f"{user}@{host}"))
-    return conninfo, env
+    if pg.password is not None:
+        env["PGPASSWORD"] = pg.password
+    return pg.url, env
 
 
 def run_pg_tool(location: Location, args: list[str], *, what: str) -> bytes:
@@ -712,9 +732,11 @@ def alembic_config() -> Any:
 
 
 def sqlalchemy_url(location: Location) -> str:
+    """The store as SQLAlchemy names it; for PostgreSQL without the password, which goes
+    in as a connect argument (pg_secrets)."""
     if location.dialect == "sqlite":
         return f"sqlite:///{location.path}"
-    return re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql+psycopg://", location.url or "")
+    return _pg(location).sqlalchemy_url()
 
 
 def _run_alembic(db: Db, target: str = "head") -> None:
@@ -722,7 +744,8 @@ def _run_alembic(db: Db, target: str = "head") -> None:
     from alembic import command
     from sqlalchemy import create_engine
 
-    engine = create_engine(sqlalchemy_url(db.location))
+    secrets = {} if db.is_sqlite else pg_secrets(db.location)
+    engine = create_engine(sqlalchemy_url(db.location), connect_args=secrets)
     try:
         with engine.begin() as conn:
             if db.is_sqlite:

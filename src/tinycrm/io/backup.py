@@ -603,11 +603,9 @@ def _pg_counted(location: store.Location, view: BackupView) -> BackupView:
     """The view with the rows now in the store (read without upgrading it)."""
     import dataclasses
 
-    import psycopg
-
-    with psycopg.connect(store.pg_conninfo(location)) as conn:
-        a, b, c, d = (
-            int(row[0]) if (row := conn.execute(f"SELECT count(*) FROM {t}").fetchone()) else 0
-            for t in COUNTED
-        )
+    db = store.connect_postgres(location)
+    try:
+        a, b, c, d = (int(db.value(f"SELECT count(*) AS n FROM {t}")) for t in COUNTED)
+    finally:
+        db.close()
     return dataclasses.replace(view, contacts=a, interactions=b, deals=c, purchases=d)

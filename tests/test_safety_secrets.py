@@ -1,0 +1,273 @@
+"""#14: no secret leaks, mail logins need TLS, the cron line runs what was asked, the digest
+escapes what users typed, settings and the environment are checked, and a backup stopped by
+a file-size limit leaves nothing behind.
+
+Real things throughout: the PostgreSQL server and its client tools (through wrappers that
+record what each call was given), an SMTP server on loopback, the crontab line handed to
+/bin/sh the way cron does, and child processes under `ulimit -f`.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import json
+import os
+import re
+import resource
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from tests.conftest import NOW, TZ, Runner
+from tests.test_digest_delivery import Inbox, smtp  # noqa: F401 - the fixture
+
+TINYCRM = Path(sys.executable).parent / "tinycrm"
+
+# A password is recognised in any output by either half: a half-masked password is a leak.
+PIECES = ("Zq7x", "Wv9k")
+# Every character that means something in a URL or a libpq string, between the halves.
+AWKWARD = "Zq7x#? @%:'&/=Wv9k"
+# The same typed into a URL as it is: all but '/' (which ends the host) and, in a query,
+# '&' (which starts the next parameter) can stand there un-encoded.
+RAW = "Zq7x#? @%:'=Wv9k"
+SHAPES = ("#", "?", "@", "/", " ", "%", "%41", ":", "'", "&", "=", "\\")
+
+
+def _leaks(text: str) -> list[str]:
+    return [p for p in PIECES if p in text]
+
+
+def _pg_url_forms(url: str, password_chars: str) -> dict[str, tuple[str, str]]:
+    """{form: (URL, the password it carries)} for a URL like scheme://user@host/db."""
+    scheme, rest = url.split("://", 1)
+    user, _, hostpart = rest.partition("@")
+    joiner = "&" if "?" in hostpart else "?"
+    awkward = f"Zq7x{password_chars}Wv9k"
+    forms = {
+        "userinfo, percent-encoded": (
+            f"{scheme}://{user}:{quote(awkward, safe='')}@{hostpart}",
+            awkward,
+        ),
+        "query, percent-encoded": (
+            f"{scheme}://{user}@{hostpart}{joiner}password={quote(awkward, safe='')}",
+            awkward,
+        ),
+    }
+    if "/" not in password_chars:
+        forms["userinfo, as typed"] = (f"{scheme}://{user}:{awkward}@{hostpart}", awkward)
+    if "&" not in password_chars:
+        forms["query, as typed"] = (
+            f"{scheme}://{user}@{hostpart}{joiner}password={awkward}",
+            awkward,
+        )
+    return forms
+
+
+# -- 5. passwords never reach a command line, stdout or stderr ----------------------------------
+
+
+@dataclass
+class ToolCall:
+    tool: str
+    argv: list[str]
+    env: dict[str, str]
+
+
+def _recording_tools(tmp_path: Path) -> tuple[Path, Path]:
+    """Wrappers for pg_dump, pg_restore and psql that record their argv and environment,
+    then exec the real tool: what `ps` and /proc would show. Returns (bin dir, log dir)."""
+    bin_dir, log_dir = tmp_path / "bin", tmp_path / "calls"
+    bin_dir.mkdir()
+    log_dir.mkdir()
+    for tool in ("pg_dump", "pg_restore", "psql"):
+        real = shutil.which(tool)
+        if real is None:
+            pytest.skip(f"needs {tool} on PATH (postgresql-client)")
+        script = bin_dir / tool
+        script.write_text(
+            "#!/bin/sh\n"
+            f'd="{log_dir}/$(date +%s%N)-$$"\n'
+            'mkdir "$d"\n'
+            f'printf \'%s\\0\' {tool} "$@" > "$d/argv"\n'
+            'env -0 > "$d/env"\n'
+            f'exec "{real}" "$@"\n'
+        )
+        script.chmod(0o700)
+    return bin_dir, log_dir
+
+
+def _calls(log_dir: Path) -> list[ToolCall]:
+    calls = []
+    for d in sorted(log_dir.iterdir()):
+        tool, *argv = (d / "argv").read_bytes().decode().rstrip("\0").split("\0")
+        env = dict(
+            item.split("=", 1) for item in (d / "env").read_bytes().decode().split("\0") if item
+        )
+        calls.append(ToolCall(tool, argv, env))
+    return calls
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "userinfo, as typed",
+        "userinfo, percent-encoded",
+        "query, as typed",
+        "query, percent-encoded",
+    ],
+)
+def test_pg_client_tools_get_the_password_only_in_pgpassword(
+    pg_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, form: str
+) -> None:
+    """A real backup and restore through a URL with an awkward password (trust auth accepts
+    it): every pg_dump, pg_restore and psql call is recorded, and the password is in no
+    argument, in no environment variable but PGPASSWORD, and in no output."""
+    bin_dir, log_dir = _recording_tools(tmp_path)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    chars = (AWKWARD if "encoded" in form else RAW)[4:-4]
+    url, password = _pg_url_forms(pg_store, chars)[form]
+    cli = Runner()
+    outputs = [cli.ok("--db", url, "contact", "add", "Alice Wong")]
+    file = tmp_path / "b.dump"
+    outputs.append(cli.ok("--db", url, "backup", str(file), "--json"))
+    restored = cli.ok("--db", url, "restore", str(file), "--force", "--json")
+    outputs.append(restored)
+    assert restored.json()["contacts"] == 1
+    calls = _calls(log_dir)
+    assert {c.tool for c in calls} == {"pg_dump", "pg_restore", "psql"}
+    for call in calls:
+        assert not [a for a in call.argv if _leaks(a)], (call.tool, call.argv)
+        holders = {k for k, v in call.env.items() if _leaks(v)}
+        if call.tool in ("pg_dump", "psql") or "--list" not in call.argv:
+            assert holders == {"PGPASSWORD"}, (call.tool, holders)
+            assert call.env["PGPASSWORD"] == password
+        else:
+            assert holders <= {"PGPASSWORD"}
+    for r in outputs:
+        assert _leaks(r.stdout + r.stderr) == []
+    assert "***" in restored.json()["store"]
+
+
+CLOSED = "postgresql://sam@127.0.0.1:1/crm"
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_no_part_of_a_password_shows_when_the_server_is_unreachable(
+    shape: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    backup = tmp_path / "x.dump"
+    backup.write_bytes(b"PGDMP")
+    forms = _pg_url_forms(CLOSED, shape)
+    for form, (url, _) in forms.items():
+        for args in (
+            ("--db", url, "todo"),
+            ("--db", url, "doctor"),
+            ("--db", url, "backup"),
+            ("--db", url, "restore", str(backup), "--force"),
+            ("init", "--db", url),
+        ):
+            r = Runner()(*args)
+            assert r.exit_code in (1, 2), (form, args, r.stdout)
+            assert r.stderr.startswith("Error: ") and r.stderr.count("\n") == 1, (form, r.stderr)
+            assert _leaks(r.stdout + r.stderr) == [], (form, args, r.stderr)
+    assert {p.name for p in tmp_path.iterdir()} <= {"home", "x.dump"}
+    assert not (tmp_path / "home" / "settings.toml").exists()
+
+
+def test_a_password_with_an_unencoded_slash_is_refused_without_showing_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libpq would end the host at the '/' and print the rest as a host or a port."""
+    monkeypatch.chdir(tmp_path)
+    for password in ("Zq7x/Wv9k", "Zq7x/a@b/Wv9k", "Zq7x#/?Wv9k"):
+        r = Runner()("--db", f"postgresql://sam:{password}@127.0.0.1:1/crm", "todo")
+        assert (r.exit_code, r.stderr) == (
+            2,
+            "Error: the store URL postgresql://sam:***@127.0.0.1:1/crm has an '@' after a '/':"
+            " write a '/' in the password as %2F (and an '@' in the database name as %40)\n",
+        )
+
+
+def test_a_libpq_key_value_string_is_refused_not_made_into_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for value in (
+        f"host=127.0.0.1 port=1 dbname=crm password={RAW}",
+        "host=127.0.0.1 dbname=crm password='Zq7x \\' Wv9k'",
+        "dbname=crm user=sam password=Zq7xWv9k",
+    ):
+        r = Runner()("--db", value, "todo")
+        assert r.exit_code == 2, r.stderr
+        assert r.stderr.startswith("Error: ") and r.stderr.count("\n") == 1
+        assert "postgresql://" in r.stderr and _leaks(r.stderr) == []
+    assert not [p for p in tmp_path.iterdir() if p.name != "home"]
+
+
+def test_the_client_tools_are_never_given_an_ssl_key_password(
+    pg_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libpq reads `sslpassword` from no variable or file: refused before any tool runs
+    (psycopg, in-process, still gets it as a parameter)."""
+    bin_dir, log_dir = _recording_tools(tmp_path)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    url = f"{pg_store}?sslpassword={quote(AWKWARD, safe='')}"
+    Runner().ok("--db", url, "contact", "add", "Alice Wong")
+    r = Runner()("--db", url, "backup", str(tmp_path / "b.dump"))
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1
+    assert "can't be given the sslpassword" in r.stderr and "sslpassword=***" in r.stderr
+    assert _leaks(r.stdout + r.stderr) == []
+    assert _calls(log_dir) == [] and not (tmp_path / "b.dump").exists()
+
+
+def test_one_masking_function_knows_every_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tinycrm import text
+    from tinycrm.text import mask_secrets
+
+    # by its patterns alone: forget the passwords earlier tests' URLs taught it
+    monkeypatch.setattr(text, "_KNOWN_SECRETS", set())
+
+    for line in (
+        "postgresql://u:Zq7x#Wv9k@h:5/db",
+        "postgresql://u:Zq7x/Wv9k@h/db",
+        "postgresql://u:Zq7x?Wv9k@h/db",
+        "postgresql://u:Zq7x@Wv9k@h/db",
+        "can't connect to postgresql://u:Zq7x Wv9k@h/db: refused",
+        "postgres://u@h/db?sslmode=x&password=Zq7x%23Wv9k",
+        "postgres://u@h/db?password=Zq7x#?@/Wv9k",
+        "host=h password=Zq7x#Wv9k dbname=d",
+        "host=h password='Zq7x \\' Wv9k' dbname=d",
+        "host=h password = Zq7x@Wv9k",
+        "PGPASSWORD=Zq7x?Wv9k pg_dump",
+        "sslpassword=Zq7x:Wv9k",
+        "TINYCRM_SMTP_PASSWORD='Zq7x Wv9k'",
+    ):
+        assert _leaks(mask_secrets(line)) == [], line
+    # what is not a password stays as it was
+    for line in (
+        "postgresql://h:5432/db",
+        "postgresql://u@h:5432/db?application_name=a@b",
+        "no store at /home/sam/passwords.db",
+    ):
+        assert mask_secrets(line) == line
+    assert mask_secrets("postgresql://u:p@ss:w@h:5/db") == "postgresql://u:***@h:5/db"
+
+
+def test_the_store_is_described_without_its_password_in_every_form() -> None:
+    from tinycrm.db import locate
+
+    for shape in SHAPES:
+        for form, (url, _) in _pg_url_forms(CLOSED, shape).items():
+            described = locate(url).describe()
+            assert _leaks(described) == [] and "***" in described, (form, described)
+            assert described.startswith("postgresql://sam") and "127.0.0.1:1/crm" in described
