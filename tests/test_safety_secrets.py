@@ -271,3 +271,91 @@ def test_the_store_is_described_without_its_password_in_every_form() -> None:
             described = locate(url).describe()
             assert _leaks(described) == [] and "***" in described, (form, described)
             assert described.startswith("postgresql://sam") and "127.0.0.1:1/crm" in described
+
+
+# -- 13. the environment and the settings are checked, with the allowed range --------------------
+
+
+@pytest.mark.parametrize("value", ["1e308", "nan", "inf", "-inf", "-1", "86401", "garbage", "1e"])
+def test_busy_timeout_outside_its_range_is_a_usage_error(
+    sqlite_store: str, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("TINYCRM_BUSY_TIMEOUT", value)
+    r = Runner()("contact", "list")
+    assert (r.exit_code, r.stdout, r.stderr) == (
+        2,
+        "",
+        f"Error: TINYCRM_BUSY_TIMEOUT must be a number of seconds from 0 to 86400: {value!r}\n",
+    )
+
+
+def test_busy_timeout_within_its_range_is_taken(
+    sqlite_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for value in ("0", "0.25", "86400", " 30 ", ""):
+        monkeypatch.setenv("TINYCRM_BUSY_TIMEOUT", value)
+        Runner().ok("contact", "list")
+
+
+@pytest.mark.parametrize("value", ["x", "nan", "inf", "0", "-1", "1e308", "61"])
+def test_tui_poll_outside_its_range_is_a_usage_error(
+    sqlite_store: str, tmp_path: Path, value: str
+) -> None:
+    """Refused before the app starts (a real process: an app that started would wait)."""
+    done = subprocess.run(
+        [str(TINYCRM), "tui"],
+        env={**os.environ, "TINYCRM_TUI_POLL": value},
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"Error: TINYCRM_TUI_POLL must be a number of seconds from 0.05 to 60: {value!r}\n",
+    )
+
+
+@pytest.mark.parametrize(
+    "value", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "1899-12-31", "2201-01-01"]
+)
+def test_a_frozen_clock_outside_the_calendar_tinycrm_knows_is_a_usage_error(
+    sqlite_store: str, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("TINYCRM_NOW", value)
+    r = Runner()("todo")
+    assert (r.exit_code, r.stderr) == (
+        2,
+        f"Error: TINYCRM_NOW must be an ISO 8601 time from 1900 to 2200: {value!r}\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        (
+            "escalate_after = 99999999999999",
+            "escalate_after must be a whole number of days from 0 to 3650",
+        ),
+        ("escalate_after = -1", "escalate_after must be a whole number of days from 0 to 3650"),
+        ("escalate_after = 2.5", "escalate_after must be a whole number of days from 0 to 3650"),
+        ("[smtp]\nport = 0", "smtp.port must be a whole number from 1 to 65535"),
+        ("[smtp]\nport = 99999999", "smtp.port must be a whole number from 1 to 65535"),
+        ("[smtp]\nport = true", "smtp.port must be a whole number from 1 to 65535"),
+        ("[smtp]\nport = 2.5", "smtp.port must be a whole number from 1 to 65535"),
+        ('[smtp]\nport = "x"', "smtp.port must be a whole number from 1 to 65535"),
+        ("[smtp]\nhost = 5", "smtp.host must be a string in quotes"),
+    ],
+)
+def test_numbers_in_the_settings_outside_their_range_are_usage_errors(
+    sqlite_store: str, home: Path, line: str, error: str
+) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    settings = home / "settings.toml"
+    settings.write_text(line + "\n")
+    r = Runner()("digest", "--mail-to", "sam@example.com")
+    assert (r.exit_code, r.stderr) == (
+        2,
+        f"Error: {error.replace(' must', f' in {settings} must', 1)}\n",
+    )

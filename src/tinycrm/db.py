@@ -35,14 +35,14 @@ KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 DEFAULT_BUSY_TIMEOUT_S = 10.0
 
 
+MAX_BUSY_TIMEOUT_S = 86400.0  # a day; SQLite counts the wait in int milliseconds
+
+
 def busy_timeout() -> float:
     """How long a writer waits for another one to finish (TINYCRM_BUSY_TIMEOUT seconds)."""
-    raw = os.environ.get("TINYCRM_BUSY_TIMEOUT")
-    try:
-        value = float(raw) if raw else DEFAULT_BUSY_TIMEOUT_S
-    except ValueError:
-        raise StoreError(f"TINYCRM_BUSY_TIMEOUT must be a number of seconds: {raw!r}") from None
-    return max(value, 0.0)
+    from tinycrm.config import env_seconds
+
+    return env_seconds("TINYCRM_BUSY_TIMEOUT", DEFAULT_BUSY_TIMEOUT_S, 0.0, MAX_BUSY_TIMEOUT_S)
 
 
 Row = dict[str, Any]

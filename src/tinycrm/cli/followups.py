@@ -192,7 +192,7 @@ def _mail(
         normalize_email(to)
     except ValueError:
         raise InvalidInput(f"--mail-to must be an email address: {to!r}") from None
-    smtp = mail.smtp_settings(config.load_settings().raw)
+    smtp = mail.smtp_settings(config.load_settings().raw, config.settings_path())
     sent = digests.sent_on(ctx, scope, the_day)
     if sent is not None and not force:
         if sys.stderr.isatty():

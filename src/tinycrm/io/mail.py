@@ -14,6 +14,7 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from pathlib import Path
 from typing import Any
 
 from tinycrm.errors import DeliveryError, InvalidInput
@@ -34,25 +35,28 @@ class SmtpSettings:
         return f"SmtpSettings({self.host}:{self.port}, tls={self.tls}, user={self.user!r})"
 
 
-def smtp_settings(raw: dict[str, Any]) -> SmtpSettings:
+def smtp_settings(raw: dict[str, Any], where: Path | str = "the settings") -> SmtpSettings:
+    """The [smtp] table of the settings file at `where`, checked."""
+    from tinycrm.config import whole_number
+
     section = raw.get("smtp", {})
     if not isinstance(section, dict):
-        raise InvalidInput("[smtp] in the settings file must be a table")
+        raise InvalidInput(f"[smtp] in {where} must be a table")
     if "password" in section:
         raise InvalidInput(
             "don't put the SMTP password in the settings file: set TINYCRM_SMTP_PASSWORD"
             " or store it in the system keyring"
         )
-    tls = str(section.get("tls", "none")).lower()
+    for key in ("host", "user", "tls", "from"):
+        if key in section and not isinstance(section[key], str):
+            raise InvalidInput(f"smtp.{key} in {where} must be a string in quotes")
+    tls = section.get("tls", "none").lower()
     if tls not in TLS_MODES:
-        raise InvalidInput(f"smtp.tls in settings must be one of {', '.join(TLS_MODES)}: {tls!r}")
+        raise InvalidInput(f"smtp.tls in {where} must be one of {', '.join(TLS_MODES)}: {tls!r}")
     default_port = {"ssl": 465, "starttls": 587, "none": 25}[tls]
-    try:
-        port = int(section.get("port", default_port))
-    except (TypeError, ValueError):
-        raise InvalidInput(f"smtp.port in settings must be a number: {section['port']!r}") from None
+    port = whole_number(section.get("port", default_port), f"smtp.port in {where}", 1, 65535)
     return SmtpSettings(
-        host=str(section.get("host", "localhost")),
+        host=section.get("host", "localhost"),
         port=port,
         user=section.get("user"),
         tls=tls,
