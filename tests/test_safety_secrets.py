@@ -273,6 +273,79 @@ def test_the_store_is_described_without_its_password_in_every_form() -> None:
             assert described.startswith("postgresql://sam") and "127.0.0.1:1/crm" in described
 
 
+# -- 6. an SMTP login needs TLS, unless the server is this machine and the settings say so -----
+
+
+def _smtp_settings(home: Path, host: str, port: int, tls: str | None) -> None:
+    tls_line = f'tls = "{tls}"\n' if tls is not None else ""
+    (home / "settings.toml").write_text(
+        f'[smtp]\nhost = "{host}"\nport = {port}\nuser = "crm"\n{tls_line}from = "crm@x.com"\n'
+    )
+
+
+def test_a_login_without_tls_is_refused_by_default(
+    cli: Runner,
+    smtp: tuple[Inbox, int],  # noqa: F811
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inbox, port = smtp
+    _smtp_settings(home, "127.0.0.1", port, None)
+    monkeypatch.setenv("TINYCRM_SMTP_PASSWORD", "s3cret-pw")
+    cli.ok("remind", "-", "today 18:00", "call")
+    r = cli("digest", "--mail-to", "sam@example.com")
+    assert r.exit_code == 2
+    assert r.stderr == (
+        "Error: the SMTP login for 'crm' would go to 127.0.0.1:"
+        f'{port} unencrypted: set tls = "starttls" or "ssl" under [smtp] in the settings, or'
+        ' tls = "none" to allow it for a mail server on this machine\n'
+    )
+    assert inbox.logins == [] and inbox.messages == []
+    assert "s3cret" not in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("host", ["mail.example.invalid", "192.0.2.1"])
+def test_a_login_without_tls_to_another_machine_is_refused_even_when_asked(
+    cli: Runner, home: Path, monkeypatch: pytest.MonkeyPatch, host: str
+) -> None:
+    """Refused before any connection: the error is not a failure to connect."""
+    home.mkdir(parents=True, exist_ok=True)
+    _smtp_settings(home, host, 25, "none")
+    monkeypatch.setenv("TINYCRM_SMTP_PASSWORD", "s3cret-pw")
+    cli.ok("remind", "-", "today 18:00", "call")
+    r = cli("digest", "--mail-to", "sam@example.com")
+    assert (r.exit_code, r.stderr) == (
+        2,
+        f"Error: the SMTP login for 'crm' would cross the network to {host}:25 unencrypted:"
+        ' set tls = "starttls" or "ssl" under [smtp] in the settings\n',
+    )
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_a_login_without_tls_on_this_machine_goes_with_one_warning(
+    cli: Runner,
+    smtp: tuple[Inbox, int],  # noqa: F811
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    host: str,
+) -> None:
+    inbox, port = smtp
+    _smtp_settings(home, host, port, "none")
+    monkeypatch.setenv("TINYCRM_SMTP_PASSWORD", "s3cret-pw")
+    cli.ok("remind", "-", "today 18:00", "call")
+    r = cli("digest", "--mail-to", "sam@example.com")
+    assert r.exit_code == 0
+    assert r.stderr == (
+        f"Warning: the SMTP login for 'crm' goes to {host}:{port} unencrypted"
+        ' (tls = "none"; allowed for a mail server on this machine only)\n'
+    )
+    assert inbox.logins == [(b"crm", b"s3cret-pw")] and len(inbox.messages) == 1
+    # no login, nothing to warn about
+    (home / "settings.toml").write_text(f'[smtp]\nhost = "{host}"\nport = {port}\n')
+    cli.ok("digest", "--mail-to", "sam@example.com", "--force")
+    assert len(inbox.messages) == 2 and len(inbox.logins) == 1
+
+
 # -- 13. the environment and the settings are checked, with the allowed range --------------------
 
 

@@ -193,6 +193,7 @@ def _mail(
     except ValueError:
         raise InvalidInput(f"--mail-to must be an email address: {to!r}") from None
     smtp = mail.smtp_settings(config.load_settings().raw, config.settings_path())
+    warning = mail.login_warning(smtp)  # refuses a login that would go in clear text
     sent = digests.sent_on(ctx, scope, the_day)
     if sent is not None and not force:
         if sys.stderr.isatty():
@@ -216,6 +217,8 @@ def _mail(
         text=digest_format.to_text(d),
         html=digest_format.to_html(d),
     )
+    if warning:
+        output.warn(warning)
     mail.send(smtp, msg)
     digests.record_sent(ctx, scope, the_day, to)
     if sys.stdout.isatty():
