@@ -346,6 +346,112 @@ def test_a_login_without_tls_on_this_machine_goes_with_one_warning(
     assert len(inbox.messages) == 2 and len(inbox.logins) == 1
 
 
+# -- 7. the cron line: the store asked for, cron's '%', the shell's quoting, no password -------
+
+
+def _cron_command(line: str) -> str:
+    """What cron hands to /bin/sh for a crontab line: the command after the five time
+    fields, up to the first '%' not escaped with a backslash, with '\\%' turned into '%'
+    (crontab(5); cron's do_command)."""
+    command = line.split(None, 5)[5]
+    out, i = [], 0
+    while i < len(command):
+        if command.startswith("\\%", i):
+            out.append("%")
+            i += 2
+            continue
+        if command[i] == "%":
+            break
+        out.append(command[i])
+        i += 1
+    return "".join(out)
+
+
+def _run_as_cron(line: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    # cron's bare environment (plus the frozen clock the store's test data was made with)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd), "TINYCRM_NOW": NOW, "TINYCRM_TZ": TZ}
+    return subprocess.run(
+        ["/bin/sh", "-c", _cron_command(line)],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+
+
+def test_the_cron_line_runs_the_store_given_with_db_whatever_its_name(
+    store: str, tmp_path: Path
+) -> None:
+    """--db wins over TINYCRM_DB, and a path full of %, quotes, $ and spaces survives cron
+    and the shell."""
+    folder = tmp_path / 'it\'s 100% "ours" $HOME `id`'
+    folder.mkdir()
+    other = folder / "crm 50%.db"
+    cli = Runner()
+    cli.ok("--db", str(other), "contact", "add", "Percy Other")
+    cli.ok("--db", str(other), "remind", "percy", "today 18:00", "ring 100% sure")
+    cli.ok("contact", "add", "Tina Default")  # the store TINYCRM_DB names
+    cli.ok("remind", "tina", "today 18:00", "wrong store")
+    r = cli.ok("--db", str(other), "digest", "--cron-line")
+    line = r.stdout.strip()
+    assert r.stdout.count("\n") == 1 and line.startswith("0 7 * * 1-5 ")
+    assert re.search(r"(?<!\\)%", line) is None  # every % escaped for cron
+    done = _run_as_cron(line, tmp_path)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "ring 100% sure" in done.stdout and "wrong store" not in done.stdout
+
+
+def test_the_cron_line_keeps_each_piece_one_word(store: str, tmp_path: Path) -> None:
+    line = Runner().ok("digest", "--cron-line", "--mail-to", "sam+50%off@example.com").stdout
+    words = shlex.split(_cron_command(line.strip()))
+    assert words[words.index("--mail-to") + 1] == "sam+50%off@example.com"
+    assert words[words.index("--user") + 1] == "sam"
+
+
+def test_the_cron_line_refuses_what_a_crontab_cannot_hold(store: str) -> None:
+    r = Runner()("digest", "--cron-line", "--user", "sam\n* * * * * rm -rf ~")
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1
+    assert r.stderr.startswith("Error: --user can't go into a crontab line")
+    r = Runner()("digest", "--cron-line", "--mail-to", "not an address")
+    assert (r.exit_code, r.stderr) == (
+        2,
+        "Error: --mail-to must be an email address: 'not an address'\n",
+    )
+
+
+def test_the_cron_line_never_holds_the_store_password(
+    pg_store: str, tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _ = _pg_url_forms(pg_store, "#@ %")["userinfo, as typed"]
+    cli = Runner()
+    cli.ok("--db", url, "remind", "-", "today 18:00", "from the server")
+    r = cli("--db", url, "digest", "--cron-line")
+    assert r.exit_code == 0
+    assert _leaks(r.stdout + r.stderr) == []
+    assert r.stderr == (
+        "Note: the crontab line leaves the store's password out: cron's job reads it from"
+        " ~/.pgpass (or the file PGPASSFILE names) as HOST:PORT:DATABASE:USER:PASSWORD\n"
+    )
+    assert "TINYCRM_DB=" in r.stdout
+    done = _run_as_cron(r.stdout.strip(), tmp_path)  # trust auth: no password needed here
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "from the server" in done.stdout
+    # a PGPASSFILE in use goes into the line; a password in the settings stays there
+    passfile = tmp_path / "pgpass"
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    monkeypatch.delenv("TINYCRM_DB")
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "settings.toml").write_text(f"db = {json.dumps(url)}\n")
+    r = cli.ok("digest", "--cron-line")
+    assert _leaks(r.stdout) == [] and "TINYCRM_DB" not in r.stdout
+    assert f"PGPASSFILE={passfile}" in r.stdout and f"TINYCRM_HOME={home}" in r.stdout
+    done = _run_as_cron(r.stdout.strip(), tmp_path)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "from the server" in done.stdout
+
+
 # -- 13. the environment and the settings are checked, with the allowed range --------------------
 
 
