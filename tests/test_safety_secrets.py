@@ -452,6 +452,68 @@ def test_the_cron_line_never_holds_the_store_password(
     assert "from the server" in done.stdout
 
 
+# -- 15. the Markdown and HTML digests show what users typed, as typed ---------------------------
+
+NASTY = "*Bold* _it_ `code` [link](http://e.x) <b>x</b> &amp; ~~gone~~ | # \\ !"
+
+
+class _Text(html.parser.HTMLParser):
+    """The text of each h1 and li, and every tag used."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: set[str] = set()
+        self.blocks: list[tuple[str, str]] = []
+        self._open: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        self.tags.add(tag)
+        if tag in ("h1", "li"):
+            self._open = tag
+            self.blocks.append((tag, ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._open:
+            self._open = None
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            tag, text = self.blocks[-1]
+            self.blocks[-1] = (tag, text + data)
+
+
+def _blocks(rendered_html: str) -> tuple[list[tuple[str, str]], set[str]]:
+    parser = _Text()
+    parser.feed(rendered_html)
+    return [(t, " ".join(x.split())) for t, x in parser.blocks], parser.tags
+
+
+def test_markdown_and_html_digests_escape_every_user_string(
+    cli: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rendered by a CommonMark parser (with GitHub's strikethrough and tables), the Markdown
+    digest reads exactly as the text digest: heading, names, note text, deal titles and
+    companies; and so does the HTML one in a browser's parser."""
+    from markdown_it import MarkdownIt
+
+    monkeypatch.setenv("TINYCRM_USER", f"Sam {NASTY}")
+    cli.ok("contact", "add", "--company", f"+ Co {NASTY}", "--every", "1d", "--", f"- 1. {NASTY}")
+    cli.ok("remind", "contact:1", "2026-11-20 10:00", f"call {NASTY}")
+    cli.ok("deal", "add", "company:1", f"1) deal {NASTY}", "--value", "5000")
+    as_of = ("--as-of", "2026-11-25")  # the stay-in-touch is due too
+    text = cli.ok("digest", *as_of).stdout.splitlines()
+    expected = [("h1", text[0])] + [("li", x.strip()) for x in text[1:] if x.startswith("  ")]
+    assert len(expected) >= 4
+    md = cli.ok("digest", "--format", "markdown", *as_of).stdout
+    rendered = MarkdownIt("commonmark").enable(["strikethrough", "table"]).render(md)
+    blocks, tags = _blocks(rendered)
+    assert blocks == expected
+    assert tags <= {"h1", "h2", "ul", "li", "p", "em"}, tags
+    blocks, tags = _blocks(cli.ok("digest", "--format", "html", *as_of).stdout)
+    assert blocks == expected
+    assert tags <= {"html", "head", "meta", "title", "body", "h1", "h2", "ul", "li", "p", "em"}
+
+
 # -- 13. the environment and the settings are checked, with the allowed range --------------------
 
 
