@@ -600,3 +600,92 @@ def test_numbers_in_the_settings_outside_their_range_are_usage_errors(
         2,
         f"Error: {error.replace(' must', f' in {settings} must', 1)}\n",
     )
+
+
+# -- 13. a backup stopped by the file-size limit -------------------------------------------------
+
+
+def _limited(limit: int) -> Any:
+    def preexec() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write() fails with EFBIG instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return preexec
+
+
+def _tree(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+def _run_limited(limit: int, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(TINYCRM), *args],
+        preexec_fn=_limited(limit),  # noqa: PLW1509 - no threads started in the parent here
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def test_a_backup_over_the_file_size_limit_is_one_line_and_leaves_nothing(
+    sqlite_store: str, tmp_path: Path
+) -> None:
+    Runner().ok("contact", "add", "Alice Wong")
+    store = Path(sqlite_store)
+    size = store.stat().st_size
+    before = _tree(tmp_path)
+    for limit in (8192, 40_000, size - 4096):
+        for args in (("backup", str(tmp_path / "out" / "b.db")), ("backup",)):
+            done = _run_limited(limit, *args, cwd=tmp_path)
+            assert done.returncode == 1, (limit, args, done.stderr)
+            assert done.stderr.count("\n") == 1 and "internal error" not in done.stderr
+            assert "ulimit -f" in done.stderr and f"{limit} bytes" in done.stderr, done.stderr
+            assert _tree(tmp_path) == before, (limit, args, _tree(tmp_path) - before)
+    # opening the store at all needs room for SQLite's index beside it
+    done = _run_limited(8192, "todo", cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (
+        1,
+        f"Error: opening the store {store} needs to write files of up to 32768 bytes, but"
+        " this process may not write files over 8192 bytes (ulimit -f)\n",
+    )
+    assert _tree(tmp_path) == before
+    Runner().ok("backup", str(tmp_path / "fine.db"))  # the store is as good as before
+
+
+def test_an_automatic_backup_over_the_file_size_limit_stops_the_upgrade_cleanly(
+    tmp_path: Path,
+) -> None:
+    """The backup before a schema upgrade is the same copy: refused in one line, nothing
+    left in backups/, and the store stays at its old revision."""
+    from tests.test_store import _make_old_store
+
+    path = tmp_path / "old" / "old.db"
+    path.parent.mkdir()
+    _make_old_store(path)
+    before = _tree(tmp_path)
+    done = _run_limited(path.stat().st_size - 4096, "--db", str(path), "todo", cwd=tmp_path)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert "ulimit -f" in done.stderr and "internal error" not in done.stderr
+    assert _tree(tmp_path) == before
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+    conn.close()
+
+
+def test_a_pg_backup_over_the_file_size_limit_is_one_line_and_leaves_nothing(
+    pg_store: str, tmp_path: Path
+) -> None:
+    for tool in ("pg_dump", "pg_restore"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"needs {tool} on PATH (postgresql-client)")
+    Runner().ok("contact", "add", "Alice Wong")
+    out = tmp_path / "out"
+    out.mkdir()
+    done = _run_limited(2048, "backup", str(out / "b.dump"), cwd=tmp_path)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert "internal error" not in done.stderr and "no message" not in done.stderr
+    assert "SIGXFSZ" in done.stderr and "2048 bytes: ulimit -f" in done.stderr, done.stderr
+    assert list(out.iterdir()) == []

@@ -21,11 +21,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tinycrm import pgurl
 from tinycrm.errors import StoreError
 from tinycrm.text import mask_secrets
+
+if TYPE_CHECKING:
+    import subprocess
 
 #: The newest schema revision this tinycrm knows, and every revision it can upgrade from.
 #: tests/test_migrations.py checks these against the Alembic scripts.
@@ -269,9 +272,45 @@ def _store_error(e: sqlite3.OperationalError, where: Location) -> StoreError:
         )
     if "readonly" in text or "read-only" in text:
         return StoreError(f"the store {where.describe()} is read-only")
+    if "disk I/O" in text and file_size_limit() is not None:
+        return StoreError(f"can't use the store {where.describe()}: {text}{limit_hint()}")
     if "disk I/O" in text or "not a database" in text or "malformed" in text:
         return StoreError(f"the store {where.describe()} is unreadable: {text}")
     return StoreError(f"store error on {where.describe()}: {text}")
+
+
+# -- the file-size limit (ulimit -f) -----------------------------------------------------
+#: What SQLite writes beside a WAL store as soon as it is opened (the -shm index).
+WAL_INDEX_BYTES = 32768
+
+
+def file_size_limit() -> int | None:
+    """The largest file this process may write (RLIMIT_FSIZE, `ulimit -f`), if limited."""
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return None
+    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    return None if soft == resource.RLIM_INFINITY else int(soft)
+
+
+def limit_hint() -> str:
+    """' (...ulimit -f)' naming the limit when there is one: for I/O errors."""
+    limit = file_size_limit()
+    if limit is None:
+        return ""
+    return f" (this process may not write files over {limit} bytes: ulimit -f)"
+
+
+def check_file_size_limit(needed: int, doing: str) -> None:
+    """Refuse up front what the file-size limit would stop half-way: a clean one-line
+    error instead of a half-written file (and SIGXFSZ, or EFBIG, part-way through)."""
+    limit = file_size_limit()
+    if limit is not None and needed > limit:
+        raise StoreError(
+            f"{doing} needs to write files of up to {needed} bytes, but this process may not"
+            f" write files over {limit} bytes (ulimit -f)"
+        )
 
 
 # -- opening ----------------------------------------------------------------------------
@@ -308,6 +347,7 @@ def _open_sqlite_raw(location: Location) -> Db:
     assert path is not None
     if path.is_dir():
         raise StoreError(f"the store path {path} is a directory, not a file")
+    check_file_size_limit(WAL_INDEX_BYTES, f"opening the store {path}")
     wait = busy_timeout()
     try:
         conn = sqlite3.connect(
@@ -458,11 +498,13 @@ def _migration_lock(db: Db) -> Iterator[None]:
         fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-            # Waiters re-check the revision once they hold the lock, so removing the file
-            # (instead of leaving it beside the store) is safe.
-            with contextlib.suppress(OSError):
-                os.unlink(lock_path)
+            try:
+                yield
+            finally:
+                # Waiters re-check the revision once they hold the lock, so removing the
+                # file (instead of leaving it beside the store, even after a failure) is safe.
+                with contextlib.suppress(OSError):
+                    os.unlink(lock_path)
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
@@ -518,6 +560,25 @@ def make_private_dir(folder: Path) -> None:
         raise StoreError(f"can't create the backup folder {folder}: {e.strerror}") from None
 
 
+@contextlib.contextmanager
+def private_dir(folder: Path) -> Iterator[Path]:
+    """make_private_dir(), and if the block fails, remove again the folders it made (when
+    empty): a failed backup leaves nothing behind."""
+    made = []
+    for parent in (folder, *folder.parents):
+        if parent.exists():
+            break
+        made.append(parent)
+    make_private_dir(folder)
+    try:
+        yield folder
+    except BaseException:
+        for created in made:  # innermost first
+            with contextlib.suppress(OSError):
+                created.rmdir()
+        raise
+
+
 def keep_backups() -> int:
     """How many automatic backups to keep per store (`keep_backups` in the settings)."""
     from tinycrm.config import load_settings
@@ -531,31 +592,29 @@ def auto_backup(db: Db, what: str) -> Path:
     then only the newest keep_backups() automatic backups of this store are kept."""
     if db.is_sqlite:
         return auto_backup_sqlite(db.conn, db.location, what)
-    folder = backups_dir(db.location)
-    make_private_dir(folder)
-    target = claim_auto_name(folder, backup_stem(db.location), what, ".dump")
-    try:
-        pg_dump(db.location, target, why="the backup before this change")
-    except BaseException:
-        with contextlib.suppress(OSError):
-            target.unlink()
-        raise
+    with private_dir(backups_dir(db.location)) as folder:
+        target = claim_auto_name(folder, backup_stem(db.location), what, ".dump")
+        try:
+            pg_dump(db.location, target, why="the backup before this change")
+        except BaseException:
+            with contextlib.suppress(OSError):
+                target.unlink()
+            raise
     rotate_backups(folder, backup_stem(db.location), keep_backups())
     return target
 
 
 def auto_backup_sqlite(conn: sqlite3.Connection, location: Location, what: str) -> Path:
     """auto_backup() for an SQLite store, from any connection to it."""
-    folder = backups_dir(location)
-    make_private_dir(folder)
     stem = backup_stem(location)
-    target = claim_auto_name(folder, stem, what, ".bak")
-    try:
-        sqlite_copy(conn, target, overwrite=True)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            target.unlink()
-        raise
+    with private_dir(backups_dir(location)) as folder:
+        target = claim_auto_name(folder, stem, what, ".bak")
+        try:
+            sqlite_copy(conn, target, overwrite=True)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                target.unlink()
+            raise
     rotate_backups(folder, stem, keep_backups())
     return target
 
@@ -622,7 +681,13 @@ def sqlite_copy(conn: sqlite3.Connection, target: Path, *, overwrite: bool) -> N
     writing) at `target`: SQLite's online backup API in one step (a single read snapshot),
     into a private temporary file beside `target` that is synced and then renamed into
     place, so `target` is never half written. The copy is a single file (rollback
-    journal), readable on its own."""
+    journal), readable on its own. A copy the file-size limit would stop is refused before
+    it starts; any failure is a StoreError and leaves no temporary file or journal."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    pages = cursor.execute("PRAGMA page_count").fetchone()[0]
+    page_size = cursor.execute("PRAGMA page_size").fetchone()[0]
+    check_file_size_limit(int(pages) * int(page_size), f"copying the store to {target}")
     tmp = _private_temp(target)
     try:
         dest = sqlite3.connect(str(tmp), isolation_level=None)
@@ -632,9 +697,14 @@ def sqlite_copy(conn: sqlite3.Connection, target: Path, *, overwrite: bool) -> N
         finally:
             dest.close()
         place_file(tmp, target, overwrite=overwrite)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    except BaseException as e:
+        for leftover in (tmp, *(tmp.with_name(tmp.name + x) for x in ("-journal", "-wal", "-shm"))):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+        if isinstance(e, sqlite3.Error):
+            raise StoreError(f"can't copy the store to {target}: {e}{limit_hint()}") from None
+        if isinstance(e, OSError) and not isinstance(e, FileExistsError):
+            raise StoreError(f"can't write {target}: {e.strerror or e}{limit_hint()}") from None
         raise
 
 
@@ -704,11 +774,26 @@ def run_pg_tool(location: Location, args: list[str], *, what: str) -> bytes:
     _, env = pg_command_env(location)
     done = subprocess.run(args, env=env, capture_output=True, check=False)
     if done.returncode != 0:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"]
-        first = next((line for line in lines if "error" in line.lower()), lines[0])
-        first = mask_secrets(first)
-        raise StoreError(f"{what} failed on {location.describe()}: {first}")
+        raise StoreError(f"{what} failed on {location.describe()}: {tool_failure(done)}")
     return done.stdout
+
+
+def tool_failure(done: subprocess.CompletedProcess[bytes]) -> str:
+    """Why a client tool failed, in one line: its first error line (passwords masked), or
+    the signal that stopped it (SIGXFSZ: the file-size limit, named)."""
+    import signal
+
+    lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+    if lines:
+        return mask_secrets(next((line for line in lines if "error" in line.lower()), lines[0]))
+    if done.returncode < 0:
+        try:
+            name = signal.Signals(-done.returncode).name
+        except ValueError:
+            name = f"signal {-done.returncode}"
+        hint = limit_hint() if name == "SIGXFSZ" else ""
+        return f"it was stopped by {name}{hint}"
+    return f"it exited with status {done.returncode} and no message"
 
 
 def pg_dump(location: Location, target: Path, *, why: str, snapshot: str | None = None) -> None:
