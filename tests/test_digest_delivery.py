@@ -158,17 +158,24 @@ def test_login_uses_the_password_from_the_environment_only(
 ) -> None:
     inbox, port = smtp
     (home / "settings.toml").write_text(
-        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nuser = "crm"\n'
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nuser = "crm"\ntls = "none"\n'
+    )
+    warning = (
+        f"Warning: the SMTP login for 'crm' goes to 127.0.0.1:{port} unencrypted"
+        ' (tls = "none"; allowed for a mail server on this machine only)\n'
     )
     cli.ok("remind", "-", "today 18:00", "call")
     monkeypatch.setenv("TINYCRM_SMTP_PASSWORD", "wrong-pw")
     r = cli("digest", "--mail-to", "sam@example.com")
     assert r.exit_code == 1
-    assert r.stderr == f"Error: the mail server 127.0.0.1:{port} refused the login for 'crm'\n"
+    assert r.stderr == (
+        f"{warning}Error: the mail server 127.0.0.1:{port} refused the login for 'crm'\n"
+    )
     assert "wrong-pw" not in r.stdout + r.stderr
     assert inbox.messages == []
     monkeypatch.setenv("TINYCRM_SMTP_PASSWORD", "s3cret-pw")
-    cli.ok("digest", "--mail-to", "sam@example.com")
+    r = cli("digest", "--mail-to", "sam@example.com")
+    assert (r.exit_code, r.stderr) == (0, warning)
     assert len(inbox.messages) == 1 and inbox.logins[-1] == (b"crm", b"s3cret-pw")
     # a password in the settings file is refused, not used
     (home / "settings.toml").write_text('[smtp]\nhost = "127.0.0.1"\npassword = "oops"\n')

@@ -69,7 +69,8 @@ def test_a_failed_smtp_login_never_shows_the_password(
 ) -> None:
     inbox, port = smtp
     (home / "settings.toml").write_text(
-        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nuser = "crm"\nfrom = "crm@x.com"\n'
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nuser = "crm"\ntls = "none"\n'
+        'from = "crm@x.com"\n'
     )
     Runner().ok("remind", "-", "today 18:00", "call")
     env = {**os.environ, "TINYCRM_SMTP_PASSWORD": "hunter2-secret"}
@@ -77,7 +78,11 @@ def test_a_failed_smtp_login_never_shows_the_password(
         [TINYCRM, "digest", "--mail-to", "sam@x.com"], env=env, capture_output=True, text=True
     )
     assert done.returncode == 1
-    assert done.stderr == f"Error: the mail server 127.0.0.1:{port} refused the login for 'crm'\n"
+    assert done.stderr == (
+        f"Warning: the SMTP login for 'crm' goes to 127.0.0.1:{port} unencrypted"
+        ' (tls = "none"; allowed for a mail server on this machine only)\n'
+        f"Error: the mail server 127.0.0.1:{port} refused the login for 'crm'\n"
+    )
     assert "hunter2" not in done.stdout + done.stderr
     assert set(inbox.logins) == {(b"crm", b"hunter2-secret")} and inbox.messages == []
 

@@ -193,11 +193,11 @@ def old_store(
 
 def _raw(url: str) -> Db:
     """A connection to the store that neither checks nor upgrades its schema."""
-    from tinycrm.db import _connect_postgres, _open_sqlite_raw, locate
+    from tinycrm.db import _open_sqlite_raw, connect_postgres, locate
 
     location = locate(url)
     return (
-        _open_sqlite_raw(location) if location.dialect == "sqlite" else _connect_postgres(location)
+        _open_sqlite_raw(location) if location.dialect == "sqlite" else connect_postgres(location)
     )
 
 

@@ -19,6 +19,40 @@ from typing import Any
 from tinycrm.errors import InvalidInput
 
 APP = "tinycrm"
+#: The calendar tinycrm works in (dates.py refuses dates outside it too).
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
+# -- numbers from the environment and the settings file -----------------------------------
+def env_seconds(name: str, default: float, low: float, high: float) -> float:
+    """The number of seconds in environment variable `name` (unset or empty: `default`);
+    InvalidInput naming the variable and its range for anything else (nan, inf, garbage)."""
+    import math
+
+    raw = os.environ.get(name, "")
+    if not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not low <= value <= high:  # also false for nan
+        raise InvalidInput(f"{name} must be a number of seconds from {low:g} to {high:g}: {raw!r}")
+    return value
+
+
+def tui_poll_seconds() -> float:
+    """How often the app looks for changes by others (TINYCRM_TUI_POLL seconds)."""
+    return env_seconds("TINYCRM_TUI_POLL", 0.5, 0.05, 60.0)
+
+
+def whole_number(value: object, what: str, low: int, high: int, unit: str = "") -> int:
+    """`value` (from a TOML file) as an int in [low, high]; InvalidInput naming `what` and
+    the range otherwise (true/false, fractions, strings and huge numbers included)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        of = f" of {unit}" if unit else ""
+        raise InvalidInput(f"{what} must be a whole number{of} from {low} to {high}")
+    return value
 
 
 def data_dir() -> Path:
@@ -81,16 +115,12 @@ def load_settings() -> Settings:
         if value is not None and not isinstance(value, str):
             raise InvalidInput(f"{key} in {path} must be a string in quotes")
     cur = str(raw.get("currency", "EUR")).upper()
-    escalate = raw.get("escalate_after", 3)
-    if isinstance(escalate, bool) or not isinstance(escalate, int) or escalate < 0:
-        raise InvalidInput(f"escalate_after in {path} must be a whole number of days")
+    escalate = whole_number(
+        raw.get("escalate_after", 3), f"escalate_after in {path}", 0, 3650, "days"
+    )
     big = raw.get("big_deal_threshold")
-    clv_years = raw.get("clv_years", 3)
-    if isinstance(clv_years, bool) or not isinstance(clv_years, int) or not 1 <= clv_years <= 50:
-        raise InvalidInput(f"clv_years in {path} must be a whole number of years from 1 to 50")
-    keep = raw.get("keep_backups", 5)
-    if isinstance(keep, bool) or not isinstance(keep, int) or not 1 <= keep <= 1000:
-        raise InvalidInput(f"keep_backups in {path} must be a whole number from 1 to 1000")
+    clv_years = whole_number(raw.get("clv_years", 3), f"clv_years in {path}", 1, 50, "years")
+    keep = whole_number(raw.get("keep_backups", 5), f"keep_backups in {path}", 1, 1000)
     region = raw.get("phone_region")
     if region is not None and not (
         isinstance(region, str) and len(region) == 2 and region.isascii() and region.isalpha()
@@ -148,9 +178,14 @@ def now() -> datetime:
     if frozen:
         try:
             value = datetime.fromisoformat(frozen)
-        except ValueError:
-            raise InvalidInput(f"TINYCRM_NOW is not an ISO 8601 time: {frozen!r}") from None
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+            value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+        except (ValueError, OverflowError):
+            value = None
+        if value is None or not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise InvalidInput(
+                f"TINYCRM_NOW must be an ISO 8601 time from {FIRST_YEAR} to {LAST_YEAR}: {frozen!r}"
+            )
+        return value
     return datetime.now(UTC)
 
 

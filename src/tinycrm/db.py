@@ -23,10 +23,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from tinycrm import pgurl
 from tinycrm.errors import StoreError
 from tinycrm.text import mask_secrets
+
+if TYPE_CHECKING:
+    import subprocess
 
 #: The newest schema revision this tinycrm knows, and every revision it can upgrade from.
 #: tests/test_migrations.py checks these against the Alembic scripts.
@@ -36,14 +40,14 @@ KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 DEFAULT_BUSY_TIMEOUT_S = 10.0
 
 
+MAX_BUSY_TIMEOUT_S = 86400.0  # a day; SQLite counts the wait in int milliseconds
+
+
 def busy_timeout() -> float:
     """How long a writer waits for another one to finish (TINYCRM_BUSY_TIMEOUT seconds)."""
-    raw = os.environ.get("TINYCRM_BUSY_TIMEOUT")
-    try:
-        value = float(raw) if raw else DEFAULT_BUSY_TIMEOUT_S
-    except ValueError:
-        raise StoreError(f"TINYCRM_BUSY_TIMEOUT must be a number of seconds: {raw!r}") from None
-    return max(value, 0.0)
+    from tinycrm.config import env_seconds
+
+    return env_seconds("TINYCRM_BUSY_TIMEOUT", DEFAULT_BUSY_TIMEOUT_S, 0.0, MAX_BUSY_TIMEOUT_S)
 
 
 Row = dict[str, Any]
@@ -57,32 +61,42 @@ _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 @dataclass(frozen=True)
 class Location:
-    """Where a store lives: a SQLite file path, or a PostgreSQL connection URL."""
+    """Where a store lives: a SQLite file path, or a PostgreSQL connection URL (as the user
+    gave it in `url`; read once into `pg`, which keeps the password apart)."""
 
     dialect: str  # "sqlite" | "postgresql"
     path: Path | None = None
     url: str | None = None
+    pg: pgurl.PgUrl | None = None
 
     def describe(self) -> str:
         """A label safe to print: the path, or the URL with any password masked."""
         if self.path is not None:
             return str(self.path)
-        return mask_secrets(self.url or "")
+        return self.pg.masked if self.pg is not None else mask_secrets(self.url or "")
 
 
 def locate(value: str) -> Location:
     """Parse what the user gave as `--db`: a path, `sqlite:///path` or `postgresql://...`."""
     value = value.strip()
-    if value.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
-        return Location("postgresql", url=value)
+    if pgurl.SCHEME.match(value):
+        return Location("postgresql", url=value, pg=pgurl.parse(value))
     if value.startswith("sqlite:///"):
         return Location("sqlite", path=Path(value[len("sqlite:///") :]).expanduser())
     if "://" in value:
         scheme = value.split("://", 1)[0]
         raise StoreError(
-            f"unsupported store URL scheme {scheme!r}: use a file path or postgresql://..."
+            f"unsupported store URL scheme {mask_secrets(scheme)!r}: use a file path or"
+            " postgresql://..."
         )
+    if pgurl.is_key_value(value):
+        pgurl.parse(value)  # refused, with the password masked
     return Location("sqlite", path=Path(value).expanduser())
+
+
+def _pg(location: Location) -> pgurl.PgUrl:
+    assert location.pg is not None, "not a PostgreSQL store"
+    return location.pg
 
 
 def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
@@ -120,7 +134,7 @@ class Db:
         except Exception as e:
             if self.is_sqlite or not _is_psycopg_error(e):
                 raise
-            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            first = mask_secrets((str(e).strip().splitlines() or [type(e).__name__])[0])
             raise StoreError(f"store error on {self.location.describe()}: {first}") from None
 
     def execute(self, sql: str, params: Params = None) -> Any:
@@ -374,9 +388,45 @@ def _store_error(e: sqlite3.OperationalError, where: Location) -> StoreError:
         )
     if "readonly" in text or "read-only" in text:
         return StoreError(f"the store {where.describe()} is read-only")
+    if "disk I/O" in text and file_size_limit() is not None:
+        return StoreError(f"can't use the store {where.describe()}: {text}{limit_hint()}")
     if "disk I/O" in text or "not a database" in text or "malformed" in text:
         return StoreError(f"the store {where.describe()} is unreadable: {text}")
     return StoreError(f"store error on {where.describe()}: {text}")
+
+
+# -- the file-size limit (ulimit -f) -----------------------------------------------------
+#: What SQLite writes beside a WAL store as soon as it is opened (the -shm index).
+WAL_INDEX_BYTES = 32768
+
+
+def file_size_limit() -> int | None:
+    """The largest file this process may write (RLIMIT_FSIZE, `ulimit -f`), if limited."""
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return None
+    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    return None if soft == resource.RLIM_INFINITY else int(soft)
+
+
+def limit_hint() -> str:
+    """' (...ulimit -f)' naming the limit when there is one: for I/O errors."""
+    limit = file_size_limit()
+    if limit is None:
+        return ""
+    return f" (this process may not write files over {limit} bytes: ulimit -f)"
+
+
+def check_file_size_limit(needed: int, doing: str) -> None:
+    """Refuse up front what the file-size limit would stop half-way: a clean one-line
+    error instead of a half-written file (and SIGXFSZ, or EFBIG, part-way through)."""
+    limit = file_size_limit()
+    if limit is not None and needed > limit:
+        raise StoreError(
+            f"{doing} needs to write files of up to {needed} bytes, but this process may not"
+            f" write files over {limit} bytes (ulimit -f)"
+        )
 
 
 # -- opening ----------------------------------------------------------------------------
@@ -413,6 +463,7 @@ def _open_sqlite_raw(location: Location) -> Db:
     assert path is not None
     if path.is_dir():
         raise StoreError(f"the store path {path} is a directory, not a file")
+    check_file_size_limit(WAL_INDEX_BYTES, f"opening the store {path}")
     wait = busy_timeout()
     try:
         conn = sqlite3.connect(
@@ -461,7 +512,7 @@ def _sqlite_revision(db: Db) -> str | None:
 
 
 def _open_postgres(location: Location, *, create: bool) -> Db:
-    db = _connect_postgres(location)
+    db = connect_postgres(location)
     try:
         has = db.value("SELECT to_regclass('alembic_version') IS NOT NULL AS has")
         revision = db.value("SELECT version_num FROM alembic_version") if has else None
@@ -475,7 +526,9 @@ def _open_postgres(location: Location, *, create: bool) -> Db:
     return db
 
 
-def _connect_postgres(location: Location) -> Db:
+def connect_postgres(location: Location) -> Db:
+    """A connection to the PostgreSQL server of `location`; no schema check. The password
+    goes to libpq as a parameter of its own, never inside the URL it parses."""
     try:
         import psycopg
         from psycopg.rows import dict_row
@@ -483,16 +536,28 @@ def _connect_postgres(location: Location) -> Db:
         raise StoreError(
             "PostgreSQL stores need psycopg: pip install 'tinycrm[postgres]'"
         ) from None
-    url = location.url or ""
-    conninfo = re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", url)
+    pg = _pg(location)
     try:
         conn = psycopg.connect(
-            conninfo, row_factory=dict_row, autocommit=True, options="-c TimeZone=UTC"
+            pg.url,
+            row_factory=dict_row,
+            autocommit=True,
+            options="-c TimeZone=UTC",
+            **pg_secrets(location),
         )
     except psycopg.Error as e:
         message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise StoreError(f"can't connect to {location.describe()}: {message}") from None
+        raise StoreError(
+            f"can't connect to {location.describe()}: {mask_secrets(message)}"
+        ) from None
     return Db(conn, location)
+
+
+def pg_secrets(location: Location) -> dict[str, Any]:
+    """The store URL's password (and SSL key password) as connection parameters."""
+    pg = _pg(location)
+    found = {"password": pg.password, "sslpassword": pg.sslpassword}
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def peek_revision(location: Location) -> str | None:
@@ -507,7 +572,7 @@ def peek_revision(location: Location) -> str | None:
             return _sqlite_revision(db)
         finally:
             db.close()
-    db = _connect_postgres(location)
+    db = connect_postgres(location)
     try:
         return _current_revision(db)
     finally:
@@ -549,11 +614,13 @@ def _migration_lock(db: Db) -> Iterator[None]:
         fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-            # Waiters re-check the revision once they hold the lock, so removing the file
-            # (instead of leaving it beside the store) is safe.
-            with contextlib.suppress(OSError):
-                os.unlink(lock_path)
+            try:
+                yield
+            finally:
+                # Waiters re-check the revision once they hold the lock, so removing the
+                # file (instead of leaving it beside the store, even after a failure) is safe.
+                with contextlib.suppress(OSError):
+                    os.unlink(lock_path)
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
@@ -596,7 +663,7 @@ def backup_stem(location: Location) -> str:
         return location.path.name
     from urllib.parse import urlsplit
 
-    parts = urlsplit(pg_conninfo(location))
+    parts = urlsplit(_pg(location).url)
     raw = f"pg-{parts.hostname or 'local'}-{parts.port or 5432}-{parts.path.lstrip('/')}"
     return re.sub(r"[^A-Za-z0-9._-]", "_", raw)
 
@@ -607,6 +674,25 @@ def make_private_dir(folder: Path) -> None:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as e:
         raise StoreError(f"can't create the backup folder {folder}: {e.strerror}") from None
+
+
+@contextlib.contextmanager
+def private_dir(folder: Path) -> Iterator[Path]:
+    """make_private_dir(), and if the block fails, remove again the folders it made (when
+    empty): a failed backup leaves nothing behind."""
+    made = []
+    for parent in (folder, *folder.parents):
+        if parent.exists():
+            break
+        made.append(parent)
+    make_private_dir(folder)
+    try:
+        yield folder
+    except BaseException:
+        for created in made:  # innermost first
+            with contextlib.suppress(OSError):
+                created.rmdir()
+        raise
 
 
 def keep_backups() -> int:
@@ -622,31 +708,29 @@ def auto_backup(db: Db, what: str) -> Path:
     then only the newest keep_backups() automatic backups of this store are kept."""
     if db.is_sqlite:
         return auto_backup_sqlite(db.conn, db.location, what)
-    folder = backups_dir(db.location)
-    make_private_dir(folder)
-    target = claim_auto_name(folder, backup_stem(db.location), what, ".dump")
-    try:
-        pg_dump(db.location, target, why="the backup before this change")
-    except BaseException:
-        with contextlib.suppress(OSError):
-            target.unlink()
-        raise
+    with private_dir(backups_dir(db.location)) as folder:
+        target = claim_auto_name(folder, backup_stem(db.location), what, ".dump")
+        try:
+            pg_dump(db.location, target, why="the backup before this change")
+        except BaseException:
+            with contextlib.suppress(OSError):
+                target.unlink()
+            raise
     rotate_backups(folder, backup_stem(db.location), keep_backups())
     return target
 
 
 def auto_backup_sqlite(conn: sqlite3.Connection, location: Location, what: str) -> Path:
     """auto_backup() for an SQLite store, from any connection to it."""
-    folder = backups_dir(location)
-    make_private_dir(folder)
     stem = backup_stem(location)
-    target = claim_auto_name(folder, stem, what, ".bak")
-    try:
-        sqlite_copy(conn, target, overwrite=True)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            target.unlink()
-        raise
+    with private_dir(backups_dir(location)) as folder:
+        target = claim_auto_name(folder, stem, what, ".bak")
+        try:
+            sqlite_copy(conn, target, overwrite=True)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                target.unlink()
+            raise
     rotate_backups(folder, stem, keep_backups())
     return target
 
@@ -713,7 +797,13 @@ def sqlite_copy(conn: sqlite3.Connection, target: Path, *, overwrite: bool) -> N
     writing) at `target`: SQLite's online backup API in one step (a single read snapshot),
     into a private temporary file beside `target` that is synced and then renamed into
     place, so `target` is never half written. The copy is a single file (rollback
-    journal), readable on its own."""
+    journal), readable on its own. A copy the file-size limit would stop is refused before
+    it starts; any failure is a StoreError and leaves no temporary file or journal."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    pages = cursor.execute("PRAGMA page_count").fetchone()[0]
+    page_size = cursor.execute("PRAGMA page_size").fetchone()[0]
+    check_file_size_limit(int(pages) * int(page_size), f"copying the store to {target}")
     tmp = _private_temp(target)
     try:
         dest = sqlite3.connect(str(tmp), isolation_level=None)
@@ -723,9 +813,14 @@ def sqlite_copy(conn: sqlite3.Connection, target: Path, *, overwrite: bool) -> N
         finally:
             dest.close()
         place_file(tmp, target, overwrite=overwrite)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    except BaseException as e:
+        for leftover in (tmp, *(tmp.with_name(tmp.name + x) for x in ("-journal", "-wal", "-shm"))):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+        if isinstance(e, sqlite3.Error):
+            raise StoreError(f"can't copy the store to {target}: {e}{limit_hint()}") from None
+        if isinstance(e, OSError) and not isinstance(e, FileExistsError):
+            raise StoreError(f"can't write {target}: {e.strerror or e}{limit_hint()}") from None
         raise
 
 
@@ -769,11 +864,6 @@ def place_file(tmp: Path, target: Path, *, overwrite: bool) -> None:
 
 
 # -- PostgreSQL client tools -------------------------------------------------------------
-def pg_conninfo(location: Location) -> str:
-    """The URL as libpq takes it (no `+psycopg`), password included: never print it."""
-    return re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", location.url or "")
-
-
 def pg_tool(name: str, why: str) -> str:
     import shutil
 
@@ -787,19 +877,19 @@ def pg_tool(name: str, why: str) -> str:
 
 
 def pg_command_env(location: Location) -> tuple[str, dict[str, str]]:
-    """(conninfo without the password, environment with PGPASSWORD): the password never
+    """(the URL without any password, environment with PGPASSWORD): the password never
     reaches a command line, where other users could read it in the process list."""
-    from urllib.parse import unquote, urlsplit, urlunsplit
-
-    conninfo = pg_conninfo(location)
-    parts = urlsplit(conninfo)
+    pg = _pg(location)
+    if pg.sslpassword is not None:  # libpq reads it from no variable or file
+        raise StoreError(
+            f"the PostgreSQL client tools can't be given the sslpassword in"
+            f" {location.describe()} without showing it to other users; decrypt the key"
+            " file or connect without it"
+        )
     env = dict(os.environ)
-    if parts.password is not None:
-        env["PGPASSWORD"] = unquote(parts.password)
-        host = parts.netloc.rsplit("@", 1)[1]
-        user = parts.netloc.rsplit("@", 1)[0].split(":", 1)[0]
-        conninfo = urlunsplit(parts._replace(netloc=f"{user}@{host}"))
-    return conninfo, env
+    if pg.password is not None:
+        env["PGPASSWORD"] = pg.password
+    return pg.url, env
 
 
 def run_pg_tool(location: Location, args: list[str], *, what: str) -> bytes:
@@ -810,11 +900,26 @@ def run_pg_tool(location: Location, args: list[str], *, what: str) -> bytes:
     _, env = pg_command_env(location)
     done = subprocess.run(args, env=env, capture_output=True, check=False)
     if done.returncode != 0:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"]
-        first = next((line for line in lines if "error" in line.lower()), lines[0])
-        first = mask_secrets(first)
-        raise StoreError(f"{what} failed on {location.describe()}: {first}")
+        raise StoreError(f"{what} failed on {location.describe()}: {tool_failure(done)}")
     return done.stdout
+
+
+def tool_failure(done: subprocess.CompletedProcess[bytes]) -> str:
+    """Why a client tool failed, in one line: its first error line (passwords masked), or
+    the signal that stopped it (SIGXFSZ: the file-size limit, named)."""
+    import signal
+
+    lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+    if lines:
+        return mask_secrets(next((line for line in lines if "error" in line.lower()), lines[0]))
+    if done.returncode < 0:
+        try:
+            name = signal.Signals(-done.returncode).name
+        except ValueError:
+            name = f"signal {-done.returncode}"
+        hint = limit_hint() if name == "SIGXFSZ" else ""
+        return f"it was stopped by {name}{hint}"
+    return f"it exited with status {done.returncode} and no message"
 
 
 def pg_dump(location: Location, target: Path, *, why: str, snapshot: str | None = None) -> None:
@@ -838,9 +943,11 @@ def alembic_config() -> Any:
 
 
 def sqlalchemy_url(location: Location) -> str:
+    """The store as SQLAlchemy names it; for PostgreSQL without the password, which goes
+    in as a connect argument (pg_secrets)."""
     if location.dialect == "sqlite":
         return f"sqlite:///{location.path}"
-    return re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql+psycopg://", location.url or "")
+    return _pg(location).sqlalchemy_url()
 
 
 def _run_alembic(db: Db, target: str = "head") -> None:
@@ -848,7 +955,8 @@ def _run_alembic(db: Db, target: str = "head") -> None:
     from alembic import command
     from sqlalchemy import create_engine
 
-    engine = create_engine(sqlalchemy_url(db.location))
+    secrets = {} if db.is_sqlite else pg_secrets(db.location)
+    engine = create_engine(sqlalchemy_url(db.location), connect_args=secrets)
     try:
         with engine.begin() as conn:
             if db.is_sqlite:

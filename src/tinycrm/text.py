@@ -133,20 +133,42 @@ def uninert(cell: str) -> str:
     return cell
 
 
-# user:password@ in a URL (the password may hold '@' and ':' when not percent-encoded, so
-# up to the last '@' before the path), and password=... in its query string
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][\w+.-]*://[^:/?#@\s]*):[^/?#\s]*@")
-_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)[^&\s]*", re.IGNORECASE)
+# user:PASSWORD@ in a URL. The password may hold '@', ':', '/', '?', '#' and even spaces
+# when not percent-encoded, so it runs to the first '@' that is followed by a host (and
+# maybe a port, then a path, a query, another host, a space or the end); a number followed
+# by '/' or the end after `host:` is a port, not a password.
+_URL_PASSWORD = re.compile(
+    r"(?P<head>[A-Za-z][\w+.-]*://[^:/?#@\s]*):(?!\d+(?:[/?]|\s|$))"
+    r".*?@(?=[\w.~%\[\]-]*(?::\d*)?(?:[/?,]|\s|$))"
+)
+# password=... (sslpassword=, PGPASSWORD=...) in a URL's query string, a libpq key=value
+# string or an environment listing; a quoted value runs to its closing quote.
+_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]\w*password=)[^&\s]*", re.IGNORECASE)
+_KEY_PASSWORD = re.compile(
+    r"(?<![?&\w])(?P<head>\w*password\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|\"[^\"]*\"?|(?!\*\*\*)\S+)",
+    re.IGNORECASE,
+)
+_KNOWN_SECRETS: set[str] = set()
+
+
+def remember_secret(secret: str | None) -> None:
+    """Mask `secret` in every message from now on (a password read from a store URL)."""
+    if secret and len(secret) >= 3:
+        _KNOWN_SECRETS.add(secret)
 
 
 def mask_secrets(text: str, *secrets: str | None) -> str:
-    """`text` with every password in a connection URL replaced by ***, and so is each of
-    `secrets` (say, the SMTP password) wherever it appears."""
-    for secret in secrets:
-        if secret and len(secret) >= 3:
-            text = text.replace(secret, "***")
+    """`text` with every password in it replaced by ***: in a connection URL (as
+    user:password@ or ?password=), in `password=` of a libpq string or an environment
+    listing, each of `secrets` (say, the SMTP password) and each remembered one, wherever
+    they appear. The one masking function: every message that may quote a URL, a server
+    or a client tool goes through it."""
+    known = {s for s in secrets if s and len(s) >= 3} | _KNOWN_SECRETS
+    for secret in sorted(known, key=len, reverse=True):  # longest first: no half-masking
+        text = text.replace(secret, "***")
     text = _URL_PASSWORD.sub(r"\g<head>:***@", text)
-    return _QUERY_PASSWORD.sub(r"\g<head>***", text)
+    text = _QUERY_PASSWORD.sub(r"\g<head>***", text)
+    return _KEY_PASSWORD.sub(r"\g<head>***", text)
 
 
 def _dirty(value: Any) -> bool:

@@ -155,7 +155,10 @@ def digest(
     if fmt not in FORMATS:
         raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}: {fmt!r}")
     if cron_line:
-        sys.stdout.write(_cron_line(user, team, fmt, mail_to, days_ahead) + "\n")
+        line, note = _cron_line(user, team, fmt, mail_to, days_ahead)
+        sys.stdout.write(line + "\n")
+        if note:
+            output.note(note)
         return
     from tinycrm.io import digest_format
     from tinycrm.services import digest as digests
@@ -186,13 +189,10 @@ def _mail(
     from tinycrm import config
     from tinycrm.io import digest_format, mail
     from tinycrm.services import digest as digests
-    from tinycrm.text import normalize_email
 
-    try:
-        normalize_email(to)
-    except ValueError:
-        raise InvalidInput(f"--mail-to must be an email address: {to!r}") from None
-    smtp = mail.smtp_settings(config.load_settings().raw)
+    _check_mail_to(to)
+    smtp = mail.smtp_settings(config.load_settings().raw, config.settings_path())
+    warning = mail.login_warning(smtp)  # refuses a login that would go in clear text
     sent = digests.sent_on(ctx, scope, the_day)
     if sent is not None and not force:
         if sys.stderr.isatty():
@@ -216,33 +216,70 @@ def _mail(
         text=digest_format.to_text(d),
         html=digest_format.to_html(d),
     )
+    if warning:
+        output.warn(warning)
     mail.send(smtp, msg)
     digests.record_sent(ctx, scope, the_day, to)
     if sys.stdout.isatty():
         output.say(f"Mailed the digest for {the_day} to {to}")
 
 
-def _cron_line(user: str | None, team: bool, fmt: str, mail_to: str | None, days: int) -> str:
-    """A crontab line with absolute paths. Mailed digests run every hour of the working day:
-    the send log keeps it to one mail a day, and a machine that was off at 7 catches up."""
-    from tinycrm import config
+def _check_mail_to(to: str) -> None:
+    from tinycrm.text import normalize_email
 
+    try:
+        normalize_email(to)
+    except ValueError:
+        raise InvalidInput(f"--mail-to must be an email address: {to!r}") from None
+
+
+def _cron_line(
+    user: str | None, team: bool, fmt: str, mail_to: str | None, days: int
+) -> tuple[str, str | None]:
+    """(A crontab line, a note for stderr or None). The line has absolute paths and names
+    the store this command would use (--db included), never its password. Mailed digests
+    run every hour of the working day: the send log keeps it to one mail a day, and a
+    machine that was off at 7 catches up. Every piece is shell-quoted, and every '%' is
+    written '\\%', or cron would end the command there."""
+    from tinycrm import config
+    from tinycrm.cli.state import state
+    from tinycrm.db import locate
+
+    if mail_to:
+        _check_mail_to(mail_to)
     script = Path(sys.argv[0])
     if script.name == "tinycrm" and script.exists():
         command = [str(script.absolute())]
     else:  # run as `python -m tinycrm` (or from tests): the same interpreter, absolutely
         command = [os.path.abspath(sys.executable), "-m", "tinycrm"]
     settings = config.load_settings()
-    store = config.store_url(None, settings)
-    if "://" not in store:
-        store = str(Path(store).expanduser().resolve())
+    chosen = state.db_option or os.environ.get("TINYCRM_DB")  # not from the settings file
+    location = locate(config.store_url(state.db_option, settings))
+    env: list[tuple[str, str]] = []
+    note = None
+    if location.path is not None:
+        env.append(("TINYCRM_DB", str(location.path.resolve())))
+    else:
+        assert location.pg is not None
+        if chosen or location.pg.password is None:  # else the settings file names it
+            env.append(("TINYCRM_DB", location.pg.url))
+            if location.pg.password is not None or os.environ.get("PGPASSWORD"):
+                note = (
+                    "the crontab line leaves the store's password out: cron's job reads it"
+                    " from ~/.pgpass (or the file PGPASSFILE names) as"
+                    " HOST:PORT:DATABASE:USER:PASSWORD"
+                )
+        if os.environ.get("PGPASSFILE"):
+            env.append(("PGPASSFILE", str(Path(os.environ["PGPASSFILE"]).resolve())))
+    if os.environ.get("TINYCRM_HOME"):
+        env.append(("TINYCRM_HOME", str(Path(os.environ["TINYCRM_HOME"]).resolve())))
+    else:
+        env.append(("TINYCRM_SETTINGS", str(config.settings_path().resolve())))
     args = [*command, "digest"]
     if team:
         args.append("--team")
-    elif user:
-        args += ["--user", user]
     else:
-        args += ["--user", config.current_user_name(settings)]
+        args += ["--user", user or config.current_user_name(settings)]
     if fmt != "text":
         args += ["--format", fmt]
     if days != 7:
@@ -250,13 +287,16 @@ def _cron_line(user: str | None, team: bool, fmt: str, mail_to: str | None, days
     args.append("--quiet-if-empty")
     if mail_to:
         args += ["--mail-to", mail_to]
-    env = [f"TINYCRM_DB={shlex.quote(store)}"]
-    if os.environ.get("TINYCRM_HOME"):
-        env.append(f"TINYCRM_HOME={shlex.quote(str(Path(os.environ['TINYCRM_HOME']).resolve()))}")
-    else:
-        env.append(f"TINYCRM_SETTINGS={shlex.quote(str(config.settings_path().resolve()))}")
+    for name, value in [*env, ("--user", user or ""), ("the tinycrm command", command[0])]:
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise InvalidInput(
+                f"{name} can't go into a crontab line: it holds a line break or a control"
+                f" character: {value!r}"
+            )
+    words = [f"{name}={shlex.quote(value)}" for name, value in env]
+    words += [shlex.quote(a) for a in args]
     schedule = "0 7-18 * * 1-5" if mail_to else "0 7 * * 1-5"
-    return f"{schedule} {' '.join(env)} {' '.join(shlex.quote(a) for a in args)}"
+    return f"{schedule} {' '.join(words)}".replace("%", "\\%"), note
 
 
 # -- tags -----------------------------------------------------------------------------------

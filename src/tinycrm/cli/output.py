@@ -92,6 +92,16 @@ def say(text: str) -> None:
     sys.stdout.write(one_line(text) + "\n")
 
 
+def note(text: str) -> None:
+    """A one-line note on stderr, beside what goes to stdout."""
+    sys.stderr.write(f"Note: {one_line(text)}\n")
+
+
+def warn(text: str) -> None:
+    """A one-line warning on stderr (the command goes on)."""
+    sys.stderr.write(f"Warning: {one_line(text)}\n")
+
+
 def table(
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],

@@ -107,6 +107,7 @@ def default_backup_file(location: store.Location) -> Path:
 def backup(location: store.Location, file: Path | None, *, force: bool) -> BackupView:
     """Copy the store to `file` (default: default_backup_file) and check the copy."""
     if location.path is not None:
+        _check_room(location.path)
         _check_store(location.path)
     else:
         store.pg_tool("pg_dump", "backing up a PostgreSQL store")
@@ -120,6 +121,17 @@ def backup(location: store.Location, file: Path | None, *, force: bool) -> Backu
     if location.path is not None:
         return _backup_sqlite(location, file, force=force)
     return _backup_pg(location, file, force=force)
+
+
+def _check_room(path: Path) -> None:
+    """Refuse before anything is written a copy the file-size limit (ulimit -f) would stop:
+    the copy is at most the store and its write-ahead log."""
+    wal = path.with_name(path.name + "-wal")
+    try:
+        needed = path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+    except OSError:
+        return  # no store: _check_store says so
+    store.check_file_size_limit(max(needed, store.WAL_INDEX_BYTES), f"backing up {path}")
 
 
 def _check_store(path: Path) -> None:
@@ -148,7 +160,14 @@ def _backup_sqlite(location: store.Location, file: Path, *, force: bool) -> Back
     if not path.is_file():
         raise StoreError(f"no store at {path}")
     taken_at = datetime.now(UTC)
-    store.make_private_dir(file.parent)
+    with store.private_dir(file.parent):
+        revision, counts = _copy_sqlite(path, file, force=force)
+    return BackupView(
+        str(file), str(path), "sqlite", file.stat().st_size, revision, *counts, taken_at
+    )
+
+
+def _copy_sqlite(path: Path, file: Path, *, force: bool) -> tuple[str, tuple[int, int, int, int]]:
     tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
     try:
         src = _connect(path)
@@ -159,7 +178,7 @@ def _backup_sqlite(location: store.Location, file: Path, *, force: bool) -> Back
                 raise StoreError(str(e)) from None
             store.sqlite_copy(src, tmp, overwrite=True)
         except sqlite3.DatabaseError as e:
-            raise StoreError(f"can't back up {path}: {e}") from None
+            raise StoreError(f"can't back up {path}: {e}{store.limit_hint()}") from None
         finally:
             src.close()
         try:
@@ -172,9 +191,7 @@ def _backup_sqlite(location: store.Location, file: Path, *, force: bool) -> Back
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
-    return BackupView(
-        str(file), str(path), "sqlite", file.stat().st_size, revision, *counts, taken_at
-    )
+    return revision, counts
 
 
 def _place(tmp: Path, file: Path, *, force: bool) -> None:
@@ -242,22 +259,26 @@ def _backup_pg(location: store.Location, file: Path, *, force: bool) -> BackupVi
     db = store.open_store(location.url or "", create=False)
     tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
     try:
-        store.make_private_dir(file.parent)
-        # Count the rows and dump in one snapshot, so the counts describe the file.
-        with db.conn.transaction():
-            db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            snapshot = str(db.value("SELECT pg_export_snapshot() AS s"))
-            revision = str(db.value("SELECT version_num FROM alembic_version"))
-            counts = [int(db.value(f"SELECT count(*) AS n FROM {t}")) for t in COUNTED]
-            os.close(os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600))
-            store.pg_dump(location, tmp, why="backing up a PostgreSQL store", snapshot=snapshot)
-        if check_pg(location, tmp, label=str(file)) != revision:
-            raise StoreError(f"the dump of {location.describe()} does not read back")
-        _place(tmp, file, force=force)
+        with store.private_dir(file.parent):
+            try:
+                # Count the rows and dump in one snapshot, so the counts describe the file.
+                with db.conn.transaction():
+                    db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    snapshot = str(db.value("SELECT pg_export_snapshot() AS s"))
+                    revision = str(db.value("SELECT version_num FROM alembic_version"))
+                    counts = [int(db.value(f"SELECT count(*) AS n FROM {t}")) for t in COUNTED]
+                    os.close(os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600))
+                    store.pg_dump(
+                        location, tmp, why="backing up a PostgreSQL store", snapshot=snapshot
+                    )
+                if check_pg(location, tmp, label=str(file)) != revision:
+                    raise StoreError(f"the dump of {location.describe()} does not read back")
+                _place(tmp, file, force=force)
+            finally:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
     finally:
         db.close()
-        with contextlib.suppress(OSError):
-            tmp.unlink()
     a, b, c, d = counts
     return BackupView(
         str(file), location.describe(), "postgresql", file.stat().st_size, revision,
@@ -643,9 +664,9 @@ def _restore_pg(prepared: PreparedRestore) -> Path | None:
         check=False,
     )  # fmt: skip
     if done.returncode != 0:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"]
         raise StoreError(
-            f"restoring into {location.describe()} failed, nothing changed: {lines[0]}"
+            f"restoring into {location.describe()} failed, nothing changed:"
+            f" {store.tool_failure(done)}"
         )
     return safety
 
@@ -654,11 +675,9 @@ def _pg_counted(location: store.Location, view: BackupView) -> BackupView:
     """The view with the rows now in the store (read without upgrading it)."""
     import dataclasses
 
-    import psycopg
-
-    with psycopg.connect(store.pg_conninfo(location)) as conn:
-        a, b, c, d = (
-            int(row[0]) if (row := conn.execute(f"SELECT count(*) FROM {t}").fetchone()) else 0
-            for t in COUNTED
-        )
+    db = store.connect_postgres(location)
+    try:
+        a, b, c, d = (int(db.value(f"SELECT count(*) AS n FROM {t}")) for t in COUNTED)
+    finally:
+        db.close()
     return dataclasses.replace(view, contacts=a, interactions=b, deals=c, purchases=d)

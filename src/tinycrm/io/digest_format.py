@@ -3,12 +3,17 @@ digest renders to the same bytes every time (safe to diff, to mail, to test).
 
 JSON keys are exactly `as_of`, `user` and the sections (docs/digest.md); items carry
 ids, names, dates as `YYYY-MM-DD` or ISO 8601 local times, and amounts as strings.
+
+Markdown and HTML show what users typed (their names, note text, deal titles, company
+names) as typed: each line is built as plain text, then escaped whole, heading included
+(`_md_escape`, `html.escape`), so a name can't become a link, an emphasis or a tag.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import Any
@@ -219,10 +224,10 @@ def to_text(d: Digest, *, limit: int = ITEMS_PER_SECTION) -> str:
 
 
 def to_markdown(d: Digest, *, limit: int = ITEMS_PER_SECTION) -> str:
-    lines = [f"# {heading(d)}", ""]
+    lines = [f"# {_md_escape(heading(d))}", ""]
     note = _catch_up(d)
     if note:
-        lines += [f"_{note}_", ""]
+        lines += [f"_{_md_escape(note)}_", ""]
     sections = _sections(d, limit)
     if not sections:
         lines.append("Nothing is due. Nothing is slipping.")
@@ -235,9 +240,20 @@ def to_markdown(d: Digest, *, limit: int = ITEMS_PER_SECTION) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+# Inline Markdown (CommonMark and GitHub's): code, emphasis, links and images, autolinks
+# and HTML, entities, headings, tables, strikethrough. A backslash makes each literal.
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>#|~&!])")
+# What makes a line's start a block: a list item, a numbered item, a setext underline.
+_MD_BLOCK = re.compile(r"^(?:[-+=]|\d+(?=[.)]))")
+
+
 def _md_escape(text: str) -> str:
-    for ch in "\\`*_[]<>#|":
-        text = text.replace(ch, "\\" + ch)
+    """Plain text as Markdown that renders to exactly that text (one line)."""
+    text = _MD_INLINE.sub(r"\\\1", text)
+    m = _MD_BLOCK.match(text)
+    if m:
+        end = m.end()
+        text = text[:end] + "\\" + text[end:] if text[:end].isdigit() else "\\" + text
     return text
 
 

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 
 def run(db_option: str | None = None, screen: str = "today") -> int:
-    """Open the store (a StoreError is raised before any drawing), then run the app."""
+    """Check the environment and open the store (errors are raised before any drawing),
+    then run the app."""
+    from tinycrm.config import tui_poll_seconds
     from tinycrm.tui.data import Store
+
+    tui_poll_seconds()
 
     store = Store.open(db_option)
     from tinycrm.tui.app import TinyCRMApp

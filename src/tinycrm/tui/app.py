@@ -18,12 +18,13 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import get_current_worker
 
+from tinycrm.config import tui_poll_seconds
 from tinycrm.refs import Target
 from tinycrm.tui.commands import CRMCommands
 from tinycrm.tui.data import Store, Watcher
 from tinycrm.tui.screens.base import CRMScreen, run_db
 
-POLL_SECONDS = float(os.environ.get("TINYCRM_TUI_POLL", "0.5"))
+POLL_SECONDS: float | None = None  # None: TINYCRM_TUI_POLL (config.tui_poll_seconds)
 UNDO_SECONDS = 8.0
 
 
@@ -160,6 +161,7 @@ class TinyCRMApp(App[int]):
 
         watcher = Watcher(self.store)
         worker = get_current_worker()
+        pause = POLL_SECONDS if POLL_SECONDS is not None else tui_poll_seconds()
         try:
             while not worker.is_cancelled:
                 try:
@@ -167,7 +169,7 @@ class TinyCRMApp(App[int]):
                         self.call_from_thread(self.data_changed)
                 except TinyCRMError:
                     watcher.close()  # locked or gone for a moment: reconnect next time
-                time.sleep(POLL_SECONDS)
+                time.sleep(pause)
         finally:
             watcher.close()
 
