@@ -17,11 +17,11 @@ import os
 import re
 import sqlite3
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from tinycrm.errors import StoreError
 from tinycrm.text import mask_secrets
@@ -46,6 +46,22 @@ def busy_timeout() -> float:
 
 Row = dict[str, Any]
 Params = Mapping[str, Any] | None
+
+#: What a check can be about when there is no row to lock yet: a name or an address about
+#: to be taken, a file about to be imported twice (see Db.lock_key).
+LockKey = Literal[
+    "contact identities",  # names, emails and phones, for the duplicate checks
+    "company names",
+    "user names",
+    "stages",  # the pipeline: names and positions
+    "tag cadences",
+    "digests sent",
+    "purchase imports",
+    "interaction imports",
+    "deal imports",
+]
+LockMode = Literal["change", "delete", "keep"]
+_LOCK_SPACE = 0x7463  # "tc": the first key of tinycrm's advisory locks (Db.lock_key)
 
 # Whole seconds: a CRM needs no more, and it saves 7 bytes per stored time and index entry
 # (~40 MiB on the benchmark store); equal times fall back to id order.
@@ -96,6 +112,7 @@ class Db:
         self.dialect = location.dialect
         self.is_sqlite = location.dialect == "sqlite"
         self._in_tx = False
+        self._writing = False
         self._sql_cache: dict[str, str] = {}
 
     # -- SQL ------------------------------------------------------------------------------
@@ -172,7 +189,7 @@ class Db:
         if self._in_tx:  # nested use: part of the outer transaction
             yield self
             return
-        self._in_tx = True
+        self._in_tx = self._writing = True
         try:
             if self.is_sqlite:
                 self.execute("BEGIN IMMEDIATE")
@@ -186,7 +203,55 @@ class Db:
                 with self.conn.transaction():
                     yield self
         finally:
-            self._in_tx = False
+            self._in_tx = self._writing = False
+
+    # -- locks ----------------------------------------------------------------------------
+    # The rule (docs/architecture.md, "Check, then write"): a write transaction locks what
+    # it checks before it reads it, so the check still holds when it writes. SQLite's
+    # BEGIN IMMEDIATE already holds the whole store; PostgreSQL runs READ COMMITTED, where
+    # two transactions can read the same row, both pass the same check and both write.
+    # Locks are taken first in a transaction: keys, then rows, parents before children
+    # (companies, contacts, deals, reminders), ids in order; so two writers never wait
+    # for each other in a circle.
+
+    def lock(self, table: str, ids: int | Iterable[int], mode: LockMode = "change") -> None:
+        """Hold these rows of `table` until the transaction ends; read them after this.
+
+        A writer that waits here then reads what the one before it committed. The mode
+        says what the transaction does with the rows: "change" them (or decide on what
+        they hold: only one writer at a time), "delete" them or move their children
+        away (also holds back rows being added under them), or "keep" them: add rows
+        under them, which needs them to stay (other keepers and changers go on).
+        Missing ids are skipped: the read after finds them gone."""
+        self._check_writing("lock")
+        wanted = sorted({ids} if isinstance(ids, int) else {int(i) for i in ids})
+        if self.is_sqlite or not wanted:
+            return
+        clause = {"change": "NO KEY UPDATE", "delete": "UPDATE", "keep": "KEY SHARE"}[mode]
+        listed = ",".join(str(i) for i in wanted)
+        self.execute(f"SELECT id FROM {table} WHERE id IN ({listed}) ORDER BY id FOR {clause}")
+
+    def lock_key(self, key: LockKey, *, shared: bool = False) -> None:
+        """Hold `key` until the transaction ends: for a check with no row to lock (is
+        this name taken? was this file imported?). Every writer that could make the
+        check fail takes the same key first; `shared` for one that only relies on what
+        the key guards (a deal move needs its stage to stay), so those go on together.
+        A PostgreSQL advisory lock."""
+        self._check_writing("lock_key")
+        if self.is_sqlite:
+            return
+        import zlib
+
+        how = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        number = zlib.crc32(key.encode()) - (1 << 31)  # an int4
+        self.execute(
+            f"SELECT {how}(CAST(:space AS integer), CAST(:key AS integer))",
+            {"space": _LOCK_SPACE, "key": number},
+        )
+
+    def _check_writing(self, what: str) -> None:
+        if not self._writing:
+            raise RuntimeError(f"Db.{what}() outside a write transaction locks nothing")
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Db]:

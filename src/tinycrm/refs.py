@@ -78,6 +78,16 @@ def resolve(db: Db, text: str, kinds: tuple[str, ...] = ("contact",)) -> Target:
     return _fuzzy(db, kinds, raw, key)
 
 
+def hold(db: Db, target: Target) -> None:
+    """In a write that adds rows under `target` (a note, a reminder, a deal...): keep it
+    from being deleted until the transaction ends, and check that it is still there,
+    since it was resolved before (NotFound, as resolving it now would say)."""
+    table = _TABLES[target.kind]
+    db.lock(table, target.id, "keep")
+    if db.value(f"SELECT 1 AS x FROM {table} WHERE id = :id", {"id": target.id}) is None:
+        raise NotFound(f"no {target.kind} with id {target.id}")
+
+
 def _by_id(db: Db, kind: str, ident: int, raw: str) -> Target:
     table, label = _TABLES[kind], _LABEL[kind]
     row = db.one(f"SELECT id, {label} AS label FROM {table} WHERE id = :id", {"id": ident})

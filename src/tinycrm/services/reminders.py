@@ -8,7 +8,7 @@ from typing import Any
 
 from tinycrm.db import Db, read_ts
 from tinycrm.errors import InvalidInput, NotFound
-from tinycrm.refs import Target
+from tinycrm.refs import Target, hold
 from tinycrm.services import audit
 from tinycrm.services.contacts import check_text
 from tinycrm.services.context import Ctx
@@ -91,6 +91,8 @@ def add_reminder(
         {target.kind: target.id} if target else {}
     )
     with db.write():
+        if target is not None:
+            hold(db, target)
         new_id = db.insert(
             "INSERT INTO reminders (contact_id, company_id, deal_id, owner_id, text, due_at,"
             " scheduled_at, snoozed, rrule, recurrence, from_done, created_at, updated_at)"
@@ -200,6 +202,7 @@ def complete(ctx: Ctx, reminder_id: int) -> Completed:
     time, or from now with `from_done`)."""
     db = ctx.db
     with db.write():
+        _lock(db, reminder_id, parents=True)
         row = db.one("SELECT * FROM reminders WHERE id = :id", {"id": reminder_id})
         if row is None:
             raise NotFound(f"no reminder with id {reminder_id}")
@@ -216,6 +219,23 @@ def complete(ctx: Ctx, reminder_id: int) -> Completed:
         if row["rrule"]:
             nxt = _schedule_next(ctx, row)
         return Completed(get_reminder(db, reminder_id, ctx.now), nxt)
+
+
+_PARENTS = (("company_id", "companies"), ("contact_id", "contacts"), ("deal_id", "deals"))
+
+
+def _lock(db: Db, reminder_id: int, *, parents: bool = False) -> None:
+    """Lock a reminder before checking it is open; with `parents`, first keep what it is
+    about (its next occurrence goes under them), so locks go parents first."""
+    if parents:
+        row = db.one(
+            "SELECT contact_id, company_id, deal_id FROM reminders WHERE id = :id",
+            {"id": reminder_id},
+        )
+        for column, table in _PARENTS:
+            if row is not None and row[column] is not None:
+                db.lock(table, row[column], "keep")
+    db.lock("reminders", reminder_id)
 
 
 def _schedule_next(ctx: Ctx, row: dict[str, Any]) -> ReminderView:
@@ -279,6 +299,7 @@ def snooze(ctx: Ctx, reminder_id: int, until: datetime) -> ReminderView:
         raise InvalidInput("can't snooze into the past")
     db = ctx.db
     with db.write():
+        _lock(db, reminder_id)
         row = db.one("SELECT due_at, done_at FROM reminders WHERE id = :id", {"id": reminder_id})
         if row is None:
             raise NotFound(f"no reminder with id {reminder_id}")
