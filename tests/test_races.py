@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -216,3 +218,313 @@ def test_one_done_schedules_the_next_occurrence(cli: Runner, store: str) -> None
         assert (r.exit_code, r.stderr) == (2, "Error: reminder 1 is already done\n")
     assert count("SELECT count(*) FROM reminders") == 2
     assert count("SELECT count(*) FROM audit_log WHERE action = 'done'") == 1
+
+
+def test_one_won_closes_the_deal(cli: Runner, store: str) -> None:
+    deal = _deal(cli)
+    results = race(store, same(N, "deal", "won", str(deal)))
+    assert len(winners(results)) == 1
+    for r in losers(results):
+        assert (r.exit_code, r.stderr) == (2, f"Error: deal #{deal} is already in Won\n")
+    assert count("SELECT count(*) FROM stage_changes WHERE deal_id = :d", d=deal) == 2
+    assert count("SELECT count(*) FROM audit_log WHERE action = 'won'") == 1
+
+
+def test_one_stale_checked_deal_edit_wins(cli: Runner, store: str) -> None:
+    deal = _deal(cli)
+    results = race(store, same(N, "deal", "edit", str(deal), "-v", "2000", "--if-version", "1"))
+    assert len(winners(results)) == 1
+    for r in losers(results):
+        assert r.exit_code == 1 and "(version 2, you had 1); nothing was saved" in r.stderr
+    assert count("SELECT count(*) FROM audit_log WHERE action = 'edit'") == 1
+
+
+def test_a_stage_removed_while_deals_move_into_it(cli: Runner, store: str) -> None:
+    """Removing a stage checks no deal is in it; a deal moving in relies on it being
+    there. One of them goes first: the stage is gone and the moves are refused as for an
+    unknown stage, or the deals are in and the removal is refused. Never a deal in a
+    stage that is gone, nor a store error."""
+    deals = [_deal(cli)] + [
+        int(cli.ok("deal", "add", "dana", f"Deal {i}", "--json").json()["id"]) for i in (2, 3)
+    ]
+    results = race(
+        store,
+        [racer("stages", "rm", "Proposal")],
+        [racer("deal", "move", str(d), "Proposal") for d in deals],
+    )
+    removal, moves = results[0], results[1:]
+    if removal.exit_code == 0:
+        for r in moves:
+            assert r.exit_code == 2 and r.stderr.startswith("Error: unknown stage 'Proposal'")
+    else:
+        assert all(r.exit_code == 0 for r in moves)  # those before it and after it
+        assert re.fullmatch(
+            r"Error: stage 'Proposal' still has [123] deal\(s\); move them first\n", removal.stderr
+        )
+    assert count("SELECT count(*) FROM deals d JOIN stages s ON s.id = d.stage_id") == 3
+
+
+# -- reminders, notes and what they are about ------------------------------------------
+def test_a_snooze_never_lands_on_a_done_reminder(cli: Runner, store: str) -> None:
+    cli.ok("remind", "-", "today 5pm", "call back")
+    results = race(store, [racer("done", "1")], same(N - 1, "snooze", "1", "3d"))
+    assert results[0].exit_code == 0
+    done_at = count("SELECT id FROM audit_log WHERE action = 'done'")
+    for r in results[1:]:
+        assert r.exit_code == 0 or r.stderr == "Error: reminder 1 is already done\n"
+    snoozed = [e["id"] for e in rows("SELECT id FROM audit_log WHERE action = 'snooze'")]
+    assert len(snoozed) == len(winners(results)) - 1
+    assert all(i < done_at for i in snoozed)  # every snooze that landed came before done
+
+
+def test_notes_and_reminders_on_a_contact_being_removed(cli: Runner, store: str) -> None:
+    """A note or reminder resolved its contact before the removal committed: it lands
+    before it (and goes with the contact) or is refused as for a missing contact."""
+    cli.ok("contact", "add", "Gone Soon", "-e", "gone@x.example")
+    results = race(
+        store,
+        [racer("contact", "rm", "1", "--yes")],
+        [racer("note", "#1", "hello"), racer("remind", "#1", "3d", "call"),
+         racer("deal", "add", "#1", "Late deal")],
+    )  # fmt: skip
+    assert results[0].exit_code == 0
+    for r in results[1:]:
+        # refused by the service, or (SQLite, which may run it last) by resolving "#1"
+        assert r.exit_code == 0 or r.stderr.startswith("Error: no contact with id 1"), r.stderr
+    assert count("SELECT count(*) FROM interactions") == 0
+    assert count("SELECT count(*) FROM reminders") == 0
+    assert count("SELECT count(*) FROM deals WHERE contact_id IS NOT NULL") == 0
+
+
+# -- contacts --------------------------------------------------------------------------
+def test_one_stale_checked_contact_edit_wins(cli: Runner, store: str) -> None:
+    cli.ok("contact", "add", "Ann Lee")
+    results = race(store, same(N, "contact", "edit", "1", "-t", "CTO", "--if-version", "1"))
+    assert len(winners(results)) == 1
+    for r in losers(results):
+        assert r.exit_code == 1 and "(version 2, you had 1); nothing was saved" in r.stderr
+    assert cli.ok("contact", "show", "1", "--json").json()["version"] == 2
+
+
+def test_racing_tags_land_once(cli: Runner, store: str) -> None:
+    cli.ok("contact", "add", "Ann Lee")
+    results = race(store, same(N, "contact", "tag", "1", "vip"))
+    assert len(winners(results)) == N, [r.stderr for r in losers(results)]
+    assert count("SELECT count(*) FROM contact_tags WHERE tag = 'vip'") == 1
+    assert cli.ok("contact", "show", "1", "--json").json()["version"] == 1 + N
+
+
+def test_one_contact_removal_wins(cli: Runner, store: str) -> None:
+    cli.ok("contact", "add", "Ann Lee")
+    results = race(store, same(N, "contact", "rm", "1", "--yes"))
+    assert len(winners(results)) == 1
+    for r in losers(results):
+        assert (r.exit_code, r.stderr) == (1, "Error: no contact with id 1\n")
+    assert count("SELECT count(*) FROM audit_log WHERE action = 'delete'") == 1
+
+
+def test_one_of_racing_look_alike_contacts_is_added(cli: Runner, store: str) -> None:
+    results = race(store, same(N, "contact", "add", "Ann Lee", "-e", "ann@x.example"))
+    assert len(winners(results)) == 1
+    for r in losers(results):
+        assert r.exit_code == 1
+        assert r.stderr.startswith("Error: a contact like 'Ann Lee' already exists: #1 ")
+    assert count("SELECT count(*) FROM contacts") == 1
+
+
+def test_contacts_racing_to_a_new_company_share_it(cli: Runner, store: str) -> None:
+    results = race(store, [racer("contact", "add", f"Person {i}", "-c", "NewCo") for i in range(N)])
+    assert len(winners(results)) == N, [r.stderr for r in losers(results)]
+    assert count("SELECT count(*) FROM companies") == 1
+    assert count("SELECT count(DISTINCT company_id) FROM contacts") == 1
+
+
+# -- companies -------------------------------------------------------------------------
+def test_one_company_takes_a_name(cli: Runner, store: str) -> None:
+    """Adding a company and renaming two others to the same name: one takes it."""
+    cli.ok("company", "add", "Alpha")
+    cli.ok("company", "add", "Beta")
+    results = race(
+        store,
+        [racer("company", "add", "Zeta"), racer("company", "edit", "co:1", "--name", "Zeta"),
+         racer("company", "edit", "co:2", "--name", "zeta")],
+    )  # fmt: skip
+    assert len(winners(results)) == 1
+    for r in losers(results):
+        # named as the winner spelt it
+        assert r.exit_code == 1 and r.stderr.lower().startswith("error: a company named 'zeta' al")
+    assert count("SELECT count(*) FROM companies WHERE name_key = 'zeta'") == 1
+
+
+def test_one_stale_checked_company_edit_wins(cli: Runner, store: str) -> None:
+    cli.ok("company", "add", "Acme")
+    results = race(store, same(N, "company", "edit", "co:1", "--notes", "x", "--if-version", "1"))
+    assert len(winners(results)) == 1
+    for r in losers(results):
+        assert r.exit_code == 1 and "(version 2, you had 1); nothing was saved" in r.stderr
+
+
+def test_one_company_removal_wins(cli: Runner, store: str) -> None:
+    cli.ok("company", "add", "Acme")
+    results = race(store, same(N, "company", "rm", "co:1", "--yes"))
+    assert len(winners(results)) == 1
+    for r in losers(results):
+        assert (r.exit_code, r.stderr) == (1, "Error: no company with id 1\n")
+    assert count("SELECT count(*) FROM audit_log WHERE action = 'delete'") == 1
+
+
+# -- owners and users ------------------------------------------------------------------
+def test_racing_assignments_hand_over_in_turn(cli: Runner, store: str) -> None:
+    """Each assignment's audit entry names the owner before it: the one the previous
+    assignment left, so the entries chain."""
+    deal = _deal(cli)
+    people = ["bob", "carol", "dave"]
+    for p in people:
+        cli.ok("user", "add", p)
+    results = race(store, [racer("assign", f"deal:{deal}", p) for p in people])
+    assert len(winners(results)) == len(people), [r.stderr for r in losers(results)]
+    entries = rows("SELECT changes FROM audit_log WHERE action = 'assign' ORDER BY id")
+    owners = [json.loads(e["changes"])["owner"] for e in entries]
+    assert [o[0] for o in owners] == ["sam"] + [o[1] for o in owners[:-1]]
+    assert cli.ok("deal", "show", str(deal), "--json").json()["version"] == 1 + len(people)
+
+
+def test_one_user_takes_a_name(cli: Runner, store: str) -> None:
+    results = race(store, same(N, "user", "add", "bob"))
+    assert len(winners(results)) == 1
+    for r in losers(results):
+        assert (r.exit_code, r.stderr) == (1, "Error: there is already a user called 'bob'\n")
+
+
+def test_a_new_user_s_first_commands_create_them_once(cli: Runner, store: str) -> None:
+    cli.ok("contact", "add", "Ann Lee")
+    results = race(store, same(N, "note", "ann", "hello", TINYCRM_USER="newbie"))
+    assert len(winners(results)) == N, [r.stderr for r in losers(results)]
+    assert count("SELECT count(*) FROM users WHERE name = 'newbie'") == 1
+
+
+def test_racing_leads_never_make_a_loop(cli: Runner, store: str) -> None:
+    cli.ok("user", "add", "bob")
+    cli.ok("user", "add", "carol")
+    results = race(
+        store, [racer("user", "edit", "bob", "--lead", "carol"),
+                racer("user", "edit", "carol", "--lead", "bob")],
+    )  # fmt: skip
+    assert len(winners(results)) == 1
+    (loser,) = losers(results)
+    assert loser.exit_code == 2 and loser.stderr.endswith("that would make a loop\n")
+
+
+# -- the pipeline and tags -------------------------------------------------------------
+def test_one_stage_takes_a_name(cli: Runner, store: str) -> None:
+    results = race(store, same(N, "stages", "add", "Demo", "-p", "30"))
+    assert len(winners(results)) == 1
+    for r in losers(results):
+        assert (r.exit_code, r.stderr) == (1, "Error: a stage named 'Demo' already exists\n")
+    positions = [r["position"] for r in rows("SELECT position FROM stages ORDER BY position")]
+    assert positions == list(range(1, 8))
+
+
+def test_racing_tag_cadences_keep_one(cli: Runner, store: str) -> None:
+    results = race(store, [racer("tag", "cadence", "vip", f"{d}d") for d in (10, 20, 30, 40)])
+    assert len(winners(results)) == 4, [r.stderr for r in losers(results)]
+    assert count("SELECT count(*) FROM tag_cadences") == 1
+
+
+# -- merges and erasure ----------------------------------------------------------------
+def _two_alikes(cli: Runner) -> None:
+    cli.ok("contact", "add", "Ann Lee", "-e", "ann@x.example")
+    cli.ok("contact", "add", "Ann Lee", "-e", "ann@y.example", "--on-duplicate", "create")
+    cli.ok("note", "#2", "about ann")
+
+
+def test_one_merge_wins(cli: Runner, store: str) -> None:
+    _two_alikes(cli)
+    results = race(
+        store, same(N - 1, "merge", "1", "2", "--yes"), [racer("merge", "2", "1", "--yes")]
+    )
+    assert len(winners(results)) == 1
+    for r in losers(results):
+        assert r.exit_code == 1 and r.stderr.startswith("Error: no contact with id ")
+    assert count("SELECT count(*) FROM merges") == 1
+    assert count("SELECT count(*) FROM contacts") == 1
+    assert count("SELECT count(*) FROM interactions") == 1
+
+
+def test_one_undo_of_a_merge_wins(cli: Runner, store: str) -> None:
+    _two_alikes(cli)
+    cli.ok("merge", "1", "2", "--yes")
+    results = race(store, same(N, "merge", "--undo", "1", "--yes"))
+    assert len(winners(results)) == 1
+    for r in losers(results):
+        assert r.exit_code == 1 and r.stderr.startswith("Error: merge 1 was already undone")
+    assert count("SELECT count(*) FROM contacts") == 2
+
+
+def test_one_erasure_wins(cli: Runner, store: str) -> None:
+    cli.ok("contact", "add", "Ann Lee", "-e", "ann@x.example")
+    cli.ok("purchase", "add", "ann", "10")
+    results = race(store, same(N, "forget", "#1", "--yes"))
+    assert len(winners(results)) == 1
+    for r in losers(results):
+        assert (r.exit_code, r.stderr) == (1, "Error: no contact with id 1\n")
+    assert count("SELECT count(*) FROM erasures") == 1
+    assert count("SELECT count(*) FROM contacts WHERE name_key = ''") == 1  # one placeholder
+
+
+# -- imports ---------------------------------------------------------------------------
+def test_racing_imports_of_one_purchases_file_land_it_once(
+    cli: Runner, store: str, tmp_path: Path
+) -> None:
+    csv = tmp_path / "orders.csv"
+    csv.write_text(
+        "email,date,amount\n"
+        + "".join(f"c{i}@shop.example,2026-10-{1 + i:02d},{10 + i}.00\n" for i in range(20)),
+        encoding="utf-8",
+    )
+    results = race(store, same(N, "import", "purchases", str(csv), "--create-missing"))
+    assert len(winners(results)) == N, [r.stderr for r in losers(results)]
+    assert count("SELECT count(*) FROM purchases") == 20
+    assert count("SELECT count(*) FROM contacts") == 20
+
+
+def test_racing_imports_of_one_contacts_file_land_it_once(
+    cli: Runner, store: str, tmp_path: Path
+) -> None:
+    csv = tmp_path / "people.csv"
+    csv.write_text(
+        "name,email,company\n"
+        + "".join(f"Person {i},p{i}@x.example,Co {i % 3}\n" for i in range(20)),
+        encoding="utf-8",
+    )
+    results = race(store, same(N, "import", "contacts", str(csv)))
+    assert len(winners(results)) == N, [r.stderr for r in losers(results)]
+    assert count("SELECT count(*) FROM contacts") == 20
+    assert count("SELECT count(*) FROM companies") == 3
+
+
+def test_racing_imports_of_interactions_and_deals_land_them_once(
+    cli: Runner, store: str, tmp_path: Path
+) -> None:
+    cli.ok("contact", "add", "Ann Lee", "-e", "ann@x.example")
+    notes, deals = tmp_path / "notes.csv", tmp_path / "deals.csv"
+    notes.write_text(
+        "happened_at,kind,contact,body\n"
+        + "".join(
+            f"2026-10-{1 + i:02d}T10:00:00Z,call,ann@x.example,call {i}\n" for i in range(10)
+        ),
+        encoding="utf-8",
+    )
+    deals.write_text(
+        "title,contact,stage,company\n"
+        + "".join(f"Deal {i},ann@x.example,Lead,Shared Co\n" for i in range(10)),
+        encoding="utf-8",
+    )
+    results = race(
+        store,
+        same(2, "import", "interactions", str(notes)) + same(2, "import", "deals", str(deals)),
+    )
+    assert len(winners(results)) == 4, [r.stderr for r in losers(results)]
+    assert count("SELECT count(*) FROM interactions") == 10
+    assert count("SELECT count(*) FROM deals") == 10
+    assert count("SELECT count(*) FROM companies") == 1

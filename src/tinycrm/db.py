@@ -52,7 +52,7 @@ Params = Mapping[str, Any] | None
 LockKey = Literal[
     "contact identities",  # names, emails and phones, for the duplicate checks
     "company names",
-    "user names",
+    "users",  # their names and who leads whom
     "stages",  # the pipeline: names and positions
     "tag cadences",
     "digests sent",

@@ -319,7 +319,7 @@ def add_deal(
     with db.write():
         db.lock_key("stages", shared=True)  # the stage stays until the deal is in it
         if target is not None:
-            hold(db, target)
+            hold(db, target.kind, target.id)
         st = (
             find_stage(db, stage)
             if stage

@@ -138,6 +138,7 @@ def last_sent_before(ctx: Ctx, scope: Scope, as_of: date) -> date | None:
 def record_sent(ctx: Ctx, scope: Scope, as_of: date, sent_to: str) -> None:
     db = ctx.db
     with db.write():
+        db.lock_key("digests sent")
         db.execute(
             "DELETE FROM digests_sent WHERE recipient_key = :k AND as_of = :d",
             {"k": recipient_key(scope), "d": db.day(as_of)},

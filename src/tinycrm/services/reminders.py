@@ -92,7 +92,7 @@ def add_reminder(
     )
     with db.write():
         if target is not None:
-            hold(db, target)
+            hold(db, target.kind, target.id)
         new_id = db.insert(
             "INSERT INTO reminders (contact_id, company_id, deal_id, owner_id, text, due_at,"
             " scheduled_at, snoozed, rrule, recurrence, from_done, created_at, updated_at)"
