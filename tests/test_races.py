@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from tests import test_digest_delivery
 from tests.conftest import TABLES, Result, Runner, _pg_admin_url
 
 WAIT_S = 30.0  # for every racer to reach the store; far more than they need
@@ -528,3 +529,41 @@ def test_racing_imports_of_interactions_and_deals_land_them_once(
     assert count("SELECT count(*) FROM interactions") == 10
     assert count("SELECT count(*) FROM deals") == 10
     assert count("SELECT count(*) FROM companies") == 1
+
+
+# -- the digest ------------------------------------------------------------------------
+smtp = test_digest_delivery.smtp  # a loopback SMTP server and its inbox
+
+
+def test_racing_digest_runs_mail_the_day_once(
+    cli: Runner, store: str, smtp: tuple[test_digest_delivery.Inbox, int]
+) -> None:
+    """Cron on two machines, at the same minute: the send log is checked and written
+    in one transaction before the mail goes, so one run mails and the others see it
+    (before, each checked, mailed, then wrote: on SQLite as well)."""
+    inbox, _ = smtp
+    cli.ok("remind", "-", "today 5pm", "call")
+    results = race(store, same(N, "digest", "--mail-to", "sam@example.com"))
+    assert len(winners(results)) == N, [r.stderr for r in losers(results)]
+    assert len(inbox.messages) == 1
+    assert count("SELECT count(*) FROM digests_sent") == 1
+
+
+def test_a_failed_mail_leaves_the_day_to_the_next_run(
+    cli: Runner, store: str, smtp: tuple[test_digest_delivery.Inbox, int], home: Path
+) -> None:
+    inbox, port = smtp
+    cli.ok("remind", "-", "today 5pm", "call")
+    cli.ok("digest", "--mail-to", "sam@example.com")
+    before = rows("SELECT * FROM digests_sent")
+    settings = (home / "settings.toml").read_text()
+    (home / "settings.toml").write_text(settings.replace(str(port), "1"))
+    r = cli("digest", "--mail-to", "other@example.com", "--force")
+    assert r.exit_code == 1 and r.stderr.startswith("Error: can't send mail through")
+    assert rows("SELECT * FROM digests_sent") == before  # the entry it replaced is back
+    r = cli("digest", "--mail-to", "sam@example.com", "--as-of", "2026-11-24")
+    assert r.exit_code == 1
+    assert count("SELECT count(*) FROM digests_sent") == 1  # not the failed day
+    (home / "settings.toml").write_text(settings)
+    cli.ok("digest", "--mail-to", "sam@example.com", "--as-of", "2026-11-24")
+    assert len(inbox.messages) == 2
