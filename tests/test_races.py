@@ -266,6 +266,21 @@ def test_a_stage_removed_while_deals_move_into_it(cli: Runner, store: str) -> No
 
 
 # -- reminders, notes and what they are about ------------------------------------------
+def test_done_on_the_same_reminders_in_other_orders(cli: Runner, store: str) -> None:
+    """`done 1 2` and `done 2 1` at once: one marks both, the other is refused (the
+    first it names is done), and neither waits for the other in a circle (PostgreSQL
+    would then cancel one with "deadlock detected")."""
+    cli.ok("remind", "-", "today 5pm", "one")
+    cli.ok("remind", "-", "today 6pm", "two")
+    results = race(store, [racer("done", "1", "2"), racer("done", "2", "1")])
+    assert len(winners(results)) == 1
+    (loser,) = losers(results)
+    assert loser.exit_code == 2 and re.fullmatch(
+        r"Error: reminder [12] is already done\n", loser.stderr
+    )
+    assert count("SELECT count(*) FROM reminders WHERE done_at IS NOT NULL") == 2
+
+
 def test_a_snooze_never_lands_on_a_done_reminder(cli: Runner, store: str) -> None:
     cli.ok("remind", "-", "today 5pm", "call back")
     results = race(store, [racer("done", "1")], same(N - 1, "snooze", "1", "3d"))
@@ -567,3 +582,78 @@ def test_a_failed_mail_leaves_the_day_to_the_next_run(
     (home / "settings.toml").write_text(settings)
     cli.ok("digest", "--mail-to", "sam@example.com", "--as-of", "2026-11-24")
     assert len(inbox.messages) == 2
+
+
+# -- waiting, and what a writer says when it waited too long -----------------------------
+def test_a_writer_held_up_too_long_says_so_on_both_backends(cli: Runner, store: str) -> None:
+    """TINYCRM_BUSY_TIMEOUT bounds the wait for another writer's locks on PostgreSQL as it
+    does for SQLite's file lock, with the same message; nothing is written."""
+    deal = _deal(cli)
+    with _gate(store):
+        started = time.monotonic()
+        pid, fd = _fork(racer("deal", "move", str(deal), "Qualified", TINYCRM_BUSY_TIMEOUT="1"))
+        while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            if time.monotonic() - started > 8:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+                pytest.fail("the writer waited on past TINYCRM_BUSY_TIMEOUT")
+            time.sleep(0.05)
+        waited = time.monotonic() - started
+    r = _collect(pid, fd)
+    assert r.exit_code == 1
+    assert r.stderr == (
+        f"Error: the store {_described(store)} stayed locked by another process for"
+        " 1 s; try again\n"
+    )
+    assert 0.9 < waited < 8
+    assert cli.ok("deal", "show", str(deal), "--json").json()["stage"] == "Lead"
+
+
+def _described(store: str) -> str:
+    """The store as messages name it."""
+    from tinycrm.db import locate
+
+    return locate(store).describe()
+
+
+@pytest.mark.pg
+def test_a_deadlock_is_one_clear_line(pg_store: str) -> None:
+    """Locks are taken in one order so writers never wait in a circle; if two ever did,
+    PostgreSQL cancels one: it says so plainly, and nothing of it is written."""
+    import threading
+
+    from tinycrm.db import open_store
+    from tinycrm.errors import StoreError
+
+    setup = open_store(pg_store)
+    with setup.write():
+        for name in ("a", "b"):
+            setup.execute("INSERT INTO tag_cadences (tag, days) VALUES (:t, 1)", {"t": name})
+    setup.close()
+    both = threading.Barrier(2)
+    outcome: dict[str, str] = {}
+
+    def grab(first: str, second: str) -> None:
+        db = open_store(pg_store)
+        try:
+            with db.write():
+                db.execute("UPDATE tag_cadences SET days = 2 WHERE tag = :t", {"t": first})
+                both.wait()
+                db.execute("UPDATE tag_cadences SET days = 3 WHERE tag = :t", {"t": second})
+            outcome[first] = "ok"
+        except StoreError as e:
+            outcome[first] = str(e)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=grab, args=p) for p in (("a", "b"), ("b", "a"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=WAIT_S)
+    assert sorted(outcome.values()) == [
+        f"another command on {_described(pg_store)} was changing the same records at the"
+        " same time; nothing was saved: try again",
+        "ok",
+    ]
+    assert count("SELECT count(*) FROM tag_cadences WHERE days = 3") == 1

@@ -135,8 +135,7 @@ class Db:
         except Exception as e:
             if self.is_sqlite or not _is_psycopg_error(e):
                 raise
-            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            raise StoreError(f"store error on {self.location.describe()}: {first}") from None
+            raise _pg_error(e, self.location) from None
 
     def execute(self, sql: str, params: Params = None) -> Any:
         with self._errors():
@@ -293,6 +292,26 @@ def _is_psycopg_error(e: Exception) -> bool:
     return module.startswith("psycopg")
 
 
+def _pg_error(e: Exception, where: Location) -> StoreError:
+    state = getattr(e, "sqlstate", None)
+    if state == "55P03":  # lock_not_available: waited lock_timeout (the busy timeout)
+        return _locked_error(where)
+    if state == "40P01":  # deadlock_detected: the server cancelled this one
+        return StoreError(
+            f"another command on {where.describe()} was changing the same records at the"
+            " same time; nothing was saved: try again"
+        )
+    first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+    return StoreError(f"store error on {where.describe()}: {first}")
+
+
+def _locked_error(where: Location) -> StoreError:
+    return StoreError(
+        f"the store {where.describe()} stayed locked by another process for"
+        f" {busy_timeout():g} s; try again"
+    )
+
+
 def read_ts(value: Any) -> datetime | None:
     """A stored timestamp back as an aware UTC datetime."""
     if value is None:
@@ -317,10 +336,7 @@ def read_day(value: Any) -> date | None:
 def _store_error(e: sqlite3.OperationalError, where: Location) -> StoreError:
     text = str(e)
     if "locked" in text or "busy" in text:
-        return StoreError(
-            f"the store {where.describe()} stayed locked by another process for "
-            f"{busy_timeout():g} s; try again"
-        )
+        return _locked_error(where)
     if "readonly" in text or "read-only" in text:
         return StoreError(f"the store {where.describe()} is read-only")
     if "disk I/O" in text or "not a database" in text or "malformed" in text:
@@ -434,10 +450,10 @@ def _connect_postgres(location: Location) -> Db:
         ) from None
     url = location.url or ""
     conninfo = re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", url)
+    # A writer waits for another's locks as long as an SQLite one waits for the file.
+    options = f"-c TimeZone=UTC -c lock_timeout={int(busy_timeout() * 1000)}"
     try:
-        conn = psycopg.connect(
-            conninfo, row_factory=dict_row, autocommit=True, options="-c TimeZone=UTC"
-        )
+        conn = psycopg.connect(conninfo, row_factory=dict_row, autocommit=True, options=options)
     except psycopg.Error as e:
         message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise StoreError(f"can't connect to {location.describe()}: {message}") from None
@@ -507,11 +523,13 @@ def _migration_lock(db: Db) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
     else:
+        db.execute("SET lock_timeout = 0")  # however long the other's migration takes
         db.execute("SELECT pg_advisory_lock(7463829)")
         try:
             yield
         finally:
             db.execute("SELECT pg_advisory_unlock(7463829)")
+            db.execute("RESET lock_timeout")
 
 
 def backup_before_migration(db: Db, revision: str) -> Path | None:

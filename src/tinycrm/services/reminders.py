@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -200,42 +201,51 @@ class Completed:
 def complete(ctx: Ctx, reminder_id: int) -> Completed:
     """Mark done; a recurring reminder schedules its next occurrence (from the scheduled
     time, or from now with `from_done`)."""
+    return complete_all(ctx, [reminder_id])[0]
+
+
+def complete_all(ctx: Ctx, reminder_ids: Sequence[int]) -> list[Completed]:
+    """`complete` each, in this order, in one transaction. The locks for all of them are
+    taken first, in one order whatever the order given, so `done 1 2` and `done 2 1` at
+    once never wait for each other in a circle."""
     db = ctx.db
     with db.write():
-        _lock(db, reminder_id, parents=True)
-        row = db.one("SELECT * FROM reminders WHERE id = :id", {"id": reminder_id})
-        if row is None:
-            raise NotFound(f"no reminder with id {reminder_id}")
-        if row["done_at"] is not None:
-            raise InvalidInput(f"reminder {reminder_id} is already done")
-        db.execute(
-            "UPDATE reminders SET done_at = :now, updated_at = :now WHERE id = :id",
-            {"now": db.ts(ctx.now), "id": reminder_id},
-        )
-        audit.record(
-            ctx, "reminder", reminder_id, "done", {"done_at": [None, audit.plain(ctx.now)]}
-        )
-        nxt = None
-        if row["rrule"]:
-            nxt = _schedule_next(ctx, row)
-        return Completed(get_reminder(db, reminder_id, ctx.now), nxt)
+        _lock(db, reminder_ids, parents=True)
+        return [_complete(ctx, i) for i in reminder_ids]
+
+
+def _complete(ctx: Ctx, reminder_id: int) -> Completed:
+    db = ctx.db
+    row = db.one("SELECT * FROM reminders WHERE id = :id", {"id": reminder_id})
+    if row is None:
+        raise NotFound(f"no reminder with id {reminder_id}")
+    if row["done_at"] is not None:
+        raise InvalidInput(f"reminder {reminder_id} is already done")
+    db.execute(
+        "UPDATE reminders SET done_at = :now, updated_at = :now WHERE id = :id",
+        {"now": db.ts(ctx.now), "id": reminder_id},
+    )
+    audit.record(ctx, "reminder", reminder_id, "done", {"done_at": [None, audit.plain(ctx.now)]})
+    nxt = None
+    if row["rrule"]:
+        nxt = _schedule_next(ctx, row)
+    return Completed(get_reminder(db, reminder_id, ctx.now), nxt)
 
 
 _PARENTS = (("company_id", "companies"), ("contact_id", "contacts"), ("deal_id", "deals"))
 
 
-def _lock(db: Db, reminder_id: int, *, parents: bool = False) -> None:
-    """Lock a reminder before checking it is open; with `parents`, first keep what it is
-    about (its next occurrence goes under them), so locks go parents first."""
+def _lock(db: Db, reminder_ids: Sequence[int], *, parents: bool = False) -> None:
+    """Lock reminders before checking they are open; with `parents`, first keep what
+    they are about (a next occurrence goes under it), so locks go parents first."""
     if parents:
-        row = db.one(
-            "SELECT contact_id, company_id, deal_id FROM reminders WHERE id = :id",
-            {"id": reminder_id},
+        listed = ",".join(str(int(i)) for i in reminder_ids) or "0"
+        found = db.all(
+            f"SELECT contact_id, company_id, deal_id FROM reminders WHERE id IN ({listed})"
         )
         for column, table in _PARENTS:
-            if row is not None and row[column] is not None:
-                db.lock(table, row[column], "keep")
-    db.lock("reminders", reminder_id)
+            db.lock(table, [r[column] for r in found if r[column] is not None], "keep")
+    db.lock("reminders", reminder_ids)
 
 
 def _schedule_next(ctx: Ctx, row: dict[str, Any]) -> ReminderView:
@@ -299,7 +309,7 @@ def snooze(ctx: Ctx, reminder_id: int, until: datetime) -> ReminderView:
         raise InvalidInput("can't snooze into the past")
     db = ctx.db
     with db.write():
-        _lock(db, reminder_id)
+        _lock(db, [reminder_id])
         row = db.one("SELECT due_at, done_at FROM reminders WHERE id = :id", {"id": reminder_id})
         if row is None:
             raise NotFound(f"no reminder with id {reminder_id}")
