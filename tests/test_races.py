@@ -433,12 +433,20 @@ def test_racing_leads_never_make_a_loop(cli: Runner, store: str) -> None:
 
 # -- the pipeline and tags -------------------------------------------------------------
 def test_one_stage_takes_a_name(cli: Runner, store: str) -> None:
-    results = race(store, same(N, "stages", "add", "Demo", "-p", "30"))
+    """Adding a stage and renaming one to the same name (in any case): one takes it, and
+    the positions stay one to seven."""
+    results = race(
+        store, same(N - 1, "stages", "add", "Demo", "-p", "30") + [
+            racer("stages", "edit", "Lead", "--name", "demo")]
+    )  # fmt: skip
     assert len(winners(results)) == 1
     for r in losers(results):
-        assert (r.exit_code, r.stderr) == (1, "Error: a stage named 'Demo' already exists\n")
+        assert r.exit_code == 1
+        assert r.stderr.lower() == "error: a stage named 'demo' already exists\n"
+    names = [r["name"].lower() for r in rows("SELECT name FROM stages ORDER BY position")]
+    assert names.count("demo") == 1
     positions = [r["position"] for r in rows("SELECT position FROM stages ORDER BY position")]
-    assert positions == list(range(1, 8))
+    assert positions == list(range(1, len(names) + 1))
 
 
 def test_racing_tag_cadences_keep_one(cli: Runner, store: str) -> None:

@@ -253,8 +253,15 @@ def edit_company(
         if "name" in sets:  # contacts are findable by their company's name
             from tinycrm.services.contacts import reindex as reindex_contact
 
-            for c in db.all("SELECT id FROM contacts WHERE company_id = :id", {"id": company_id}):
-                reindex_contact(db, c["id"])
+            people = [
+                int(c["id"])
+                for c in db.all(
+                    "SELECT id FROM contacts WHERE company_id = :id", {"id": company_id}
+                )
+            ]
+            db.lock("contacts", people)  # so no edit of theirs lands between read and write
+            for contact_id in people:
+                reindex_contact(db, contact_id)
 
 
 def delete_company(ctx: Ctx, company_id: int) -> None:

@@ -143,8 +143,7 @@ def add_stage(
     db = ctx.db
     with db.write():
         db.lock_key("stages")
-        if any(fold(s.name) == fold(name) for s in list_stages(db)):
-            raise Conflict(f"a stage named {name!r} already exists")
+        _refuse_taken(db, name)
         stages = list_stages(db)
         if before:
             pos = find_stage(db, before).position
@@ -160,6 +159,12 @@ def add_stage(
         added = find_stage(db, name)
         audit.record(ctx, "stage", added.id, "add", audit.added(_stage_fields(added)))
         return added
+
+
+def _refuse_taken(db: Db, name: str, *, but: int | None = None) -> None:
+    """Conflict if another stage has this name, in any case or accents."""
+    if any(fold(s.name) == fold(name) and s.id != but for s in list_stages(db)):
+        raise Conflict(f"a stage named {name!r} already exists")
 
 
 def _stage_fields(s: StageView) -> dict[str, Any]:
@@ -187,6 +192,7 @@ def edit_stage(
         sets: dict[str, Any] = {}
         if new_name is not None:
             sets["name"] = check_name(new_name, "stage name")
+            _refuse_taken(db, sets["name"], but=stage.id)
         if probability is not None:
             sets["probability"] = _check_probability(probability)
         if rot_days is not None:
