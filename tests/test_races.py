@@ -17,6 +17,7 @@ and so on.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -665,3 +666,24 @@ def test_a_deadlock_is_one_clear_line(pg_store: str) -> None:
         "ok",
     ]
     assert count("SELECT count(*) FROM tag_cadences WHERE days = 3") == 1
+
+
+def test_a_lock_outside_a_write_transaction_is_refused(store: str) -> None:
+    """A lock taken outside a write transaction would be let go at once on PostgreSQL
+    (autocommit) and lock nothing; both backends refuse it, so a test on SQLite catches
+    the mistake too."""
+    from tinycrm.db import open_store
+
+    db = open_store(store)
+    try:
+        for outside in (contextlib.nullcontext(), db.read()):
+            with outside:
+                with pytest.raises(RuntimeError, match=r"Db.lock\(\) outside a write"):
+                    db.lock("contacts", 1)
+                with pytest.raises(RuntimeError, match=r"Db.lock_key\(\) outside a write"):
+                    db.lock_key("users")
+        with db.write():
+            db.lock("contacts", [2, 1], "delete")
+            db.lock_key("users", shared=True)
+    finally:
+        db.close()
