@@ -668,6 +668,20 @@ def test_a_deadlock_is_one_clear_line(pg_store: str) -> None:
     assert count("SELECT count(*) FROM tag_cadences WHERE days = 3") == 1
 
 
+def test_a_new_user_s_dry_run_import_still_runs(
+    cli: Runner, store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dry run reads in one snapshot; a user's first command makes them a user (a
+    write, with its lock) inside it. That stays allowed."""
+    cli.ok("contact", "add", "Ann Lee", "-e", "ann@x.example")
+    notes = tmp_path / "notes.csv"
+    notes.write_text("happened_at,kind,contact,body\n2026-10-01T10:00:00Z,call,ann@x.example,hi\n")
+    monkeypatch.setenv("TINYCRM_USER", "newbie")
+    r = cli.ok("import", "interactions", str(notes), "--dry-run", "--json").json()
+    assert (r["imported"], r["errors"]) == (1, [])
+    assert count("SELECT count(*) FROM interactions") == 0
+
+
 def test_a_lock_outside_a_write_transaction_is_refused(store: str) -> None:
     """A lock taken outside a write transaction would be let go at once on PostgreSQL
     (autocommit) and lock nothing; both backends refuse it, so a test on SQLite catches

@@ -186,7 +186,14 @@ class Db:
         """One write transaction. SQLite takes the write lock up front (BEGIN IMMEDIATE), so
         concurrent writers queue on the busy timeout instead of failing half-way."""
         if self._in_tx:  # nested use: part of the outer transaction
-            yield self
+            if self._writing:
+                yield self
+                return
+            self._writing = True  # inside an SQLite read() (the user made on first use)
+            try:
+                yield self
+            finally:
+                self._writing = False
             return
         self._in_tx = self._writing = True
         try:
