@@ -144,6 +144,9 @@ def import_contacts(
         raise InvalidInput("--tag can't be empty")
     db = ctx.db
     with db.read() if dry_run else db.write():
+        if not dry_run:  # what the duplicate checks read stays as it is until this lands
+            db.lock_key("contact identities")
+            db.lock_key("company names")
         users = {str(n): int(i) for i, n in db.tuples("SELECT id, name FROM users")}
         if owner is not None and owner.strip() not in users:
             raise InvalidInput(f"--owner: no user called {owner.strip()!r}; see tinycrm user list")
@@ -687,6 +690,7 @@ def _merge(ctx: Ctx, merges: dict[int, list[_Plan]]) -> None:
     columns = "id, company_id, title, notes, birthday, cadence_days, consent, consent_at,"
     columns += " opted_out_at"
     for batch in _chunks(sorted(merges)):
+        db.lock("contacts", batch)  # their blank fields stay blank until these land
         listed = ",".join(str(int(i)) for i in batch)
         current = {
             int(r["id"]): r

@@ -19,6 +19,7 @@ def ensure_user(db: Db, name: str, now: datetime) -> int:
     if found is not None:
         return int(found)
     with db.write():
+        db.lock_key("users")
         found = db.value("SELECT id FROM users WHERE name = :name", {"name": name})
         if found is not None:
             return int(found)
@@ -85,6 +86,7 @@ def setup_user(
     what `tinycrm init` leaves behind, however often it runs."""
     name = check_user_name(name)
     with db.write():
+        db.lock_key("users")
         ensure_user(db, name, now)
         if email is not None or timezone is not None:
             return edit_user(db, name, email=email, timezone=timezone)
@@ -106,6 +108,7 @@ def add_user(
 
     name = check_name(name, "user name")
     with db.write():
+        db.lock_key("users")
         if db.value("SELECT id FROM users WHERE name = :n", {"n": name}) is not None:
             raise Conflict(f"there is already a user called {name!r}")
         db.insert(
@@ -141,6 +144,7 @@ def edit_user(
     """Change a user's email, timezone or lead; an empty string clears it. `by` signs the
     audit log entry."""
     with db.write():
+        db.lock_key("users")  # two leads set at once could close a loop neither saw
         user = get_user(db, name)
         sets: dict[str, Any] = {}
         if email is not None:
