@@ -48,17 +48,19 @@ def open_ctx(
         raise InvalidInput(
             f"day_starts_at in settings must look like 09:00: {settings.day_starts_at!r}"
         ) from None
+    currency = settings.currency
     big = None
-    if settings.big_deal_threshold is not None:
-        from tinycrm.money import parse_amount
+    if currency != "EUR" or settings.big_deal_threshold is not None:  # EUR: the default
+        from tinycrm.money import parse_currency, parse_money
 
-        try:
-            big = parse_amount(settings.big_deal_threshold)
-        except InvalidInput:
-            raise InvalidInput(
-                "big_deal_threshold in settings must be an amount like 10000:"
-                f" {settings.big_deal_threshold!r}"
-            ) from None
+        currency = parse_currency(settings.currency, field="currency in settings")
+        if settings.big_deal_threshold is not None:
+            big = parse_money(
+                settings.big_deal_threshold,
+                field="big_deal_threshold in settings",
+                currency=currency,
+                given_as="the settings' currency",
+            ).cents
     tz = user_zone(settings.timezone)
     db = open_store(config.store_url(db_option, settings), create=create)
     return Ctx(
@@ -66,7 +68,7 @@ def open_ctx(
         user_name=config.current_user_name(settings),
         now=config.now(),
         tz=tz,
-        currency=settings.currency,
+        currency=currency,
         day_start=day_start,
         big_deal_cents=big,
         escalate_after=settings.escalate_after,
