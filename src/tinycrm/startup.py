@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 from datetime import time, tzinfo
 
-from tinycrm.config import Settings
+from tinycrm.config import Settings, StoreChoice
+from tinycrm.db import Db
 from tinycrm.services.context import Ctx
 
 
@@ -34,10 +35,10 @@ def open_ctx(
     db_option: str | None = None, settings: Settings | None = None, *, create: bool = True
 ) -> Ctx:
     """Open the store named by `db_option` (or the environment, or the settings) and
-    describe who and when; `create=False` refuses a store that doesn't exist yet. The
-    caller closes `ctx.db`."""
+    describe who and when. Only the default location is created when missing (and not
+    even that with `create=False`); elsewhere a missing store is `MissingStore`, naming
+    where it was looked for and `tinycrm init`. The caller closes `ctx.db`."""
     from tinycrm import config
-    from tinycrm.db import open_store
     from tinycrm.errors import InvalidInput
 
     settings = settings or config.load_settings()
@@ -62,7 +63,7 @@ def open_ctx(
                 given_as="the settings' currency",
             ).cents
     tz = user_zone(settings.timezone)
-    db = open_store(config.store_url(db_option, settings), create=create)
+    db = _open(config.store_choice(db_option, settings), create=create)
     return Ctx(
         db=db,
         user_name=config.current_user_name(settings),
@@ -75,3 +76,20 @@ def open_ctx(
         clv_years=settings.clv_years,
         phone_region=config.phone_region(settings),
     )
+
+
+def _open(choice: StoreChoice, *, create: bool) -> Db:
+    import shlex
+
+    from tinycrm.db import locate, open_store
+    from tinycrm.errors import MissingStore
+
+    try:
+        return open_store(choice.url, create=False)
+    except MissingStore:
+        if create and choice.is_default:  # first use: zero set-up
+            return open_store(choice.url, create=True)
+        where = locate(choice.url).describe()
+        named = f" ({choice.source})" if choice.source else ""
+        init = f"tinycrm init --db {shlex.quote(where)}" if choice.source else "tinycrm init"
+        raise MissingStore(f"no tinycrm store at {where}{named}; create one with {init}") from None
