@@ -35,9 +35,11 @@ def open_ctx(
     db_option: str | None = None, settings: Settings | None = None, *, create: bool = True
 ) -> Ctx:
     """Open the store named by `db_option` (or the environment, or the settings) and
-    describe who and when. Only the default location is created when missing (and not
-    even that with `create=False`); elsewhere a missing store is `MissingStore`, naming
-    where it was looked for and `tinycrm init`. The caller closes `ctx.db`."""
+    describe who and when, signing the user in (`users.sign_in`: created on a local
+    store, or as a team store's first user). Only the default location is created when
+    missing (and not even that with `create=False`); elsewhere a missing store is
+    `MissingStore`, naming where it was looked for and `tinycrm init`. The caller closes
+    `ctx.db`."""
     from tinycrm import config
     from tinycrm.errors import InvalidInput
 
@@ -56,18 +58,31 @@ def open_ctx(
 
         currency = parse_currency(settings.currency, field="currency in settings")
         if settings.big_deal_threshold is not None:
-            big = parse_money(
-                settings.big_deal_threshold,
-                field="big_deal_threshold in settings",
-                currency=currency,
-                given_as="the settings' currency",
-            ).cents
+            try:
+                big = parse_money(
+                    settings.big_deal_threshold,
+                    currency=currency,
+                    given_as="the settings' currency",
+                ).cents
+            except InvalidInput as e:
+                raise InvalidInput(
+                    f"big_deal_threshold in settings must be an amount like 10000: {e}"
+                ) from None
     tz = user_zone(settings.timezone)
+    now = config.now()
+    user = config.current_user_name(settings)
     db = _open(config.store_choice(db_option, settings), create=create)
+    try:
+        from tinycrm.services.users import sign_in
+
+        user_id = sign_in(db, user, now)
+    except BaseException:
+        db.close()
+        raise
     return Ctx(
         db=db,
-        user_name=config.current_user_name(settings),
-        now=config.now(),
+        user_name=user,
+        now=now,
         tz=tz,
         currency=currency,
         day_start=day_start,
@@ -75,6 +90,7 @@ def open_ctx(
         escalate_after=settings.escalate_after,
         clv_years=settings.clv_years,
         phone_region=config.phone_region(settings),
+        _user_id=user_id,
     )
 
 
