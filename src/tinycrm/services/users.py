@@ -42,6 +42,8 @@ def sign_in(db: Db, name: str, now: datetime) -> int | None:
         return int(found)
     if db.is_sqlite:
         return ensure_user(db, name, now)
+    if db.value("SELECT count(*) AS n FROM users"):
+        return None
     with db.write():
         # two first commands at once must not both count as the first user
         db.execute("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
