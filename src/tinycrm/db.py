@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from tinycrm import pgurl
-from tinycrm.errors import StoreError
+from tinycrm.errors import MissingStore, StoreError
 from tinycrm.text import mask_secrets
 
 if TYPE_CHECKING:
@@ -519,7 +519,9 @@ def check_file_size_limit(needed: int, doing: str) -> None:
 
 # -- opening ----------------------------------------------------------------------------
 def open_store(value: str, *, create: bool = True) -> Db:
-    """Open (creating or upgrading if needed) the store named by `value`."""
+    """Open (upgrading if needed) the store named by `value`; with `create`, make it where
+    there is none. Without, no file, an empty file or a database without tinycrm's tables
+    is `MissingStore`."""
     location = locate(value)
     if location.dialect == "sqlite":
         return _open_sqlite(location, create=create)
@@ -530,13 +532,15 @@ def _open_sqlite(location: Location, *, create: bool) -> Db:
     path = location.path
     assert path is not None
     fresh = not path.exists()
+    if not create and (fresh or (path.is_file() and path.stat().st_size == 0)):
+        raise MissingStore(f"no tinycrm store at {path}")  # an empty file is not one yet
     if fresh:
-        if not create:
-            raise StoreError(f"no store at {path}")
         _create_private_file(path)
     db = _open_sqlite_raw(location)
     try:
         revision = _sqlite_revision(db)
+        if revision is None and not create:  # an SQLite file without tables
+            raise MissingStore(f"no tinycrm store at {path}")
     except BaseException:
         db.close()
         raise
@@ -606,7 +610,7 @@ def _open_postgres(location: Location, *, create: bool) -> Db:
         revision = db.value("SELECT version_num FROM alembic_version") if has else None
         if revision != SCHEMA_HEAD:
             if revision is None and not create:
-                raise StoreError(f"no tinycrm store at {location.describe()}")
+                raise MissingStore(f"no tinycrm store at {location.describe()}")
             _migrate(db, None if revision is None else str(revision))
     except BaseException:
         db.close()
