@@ -82,7 +82,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store migrated once; each test gets a copy (migrating per test is slow)."""
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     path = tmp_path_factory.mktemp("template") / "template.db"
     open_store(str(path)).close()
@@ -106,7 +106,7 @@ def pg_database() -> Iterator[str]:
         conn.execute(f'CREATE DATABASE "{name}"')
     base, _, query = PG_URL.partition("?")
     url = base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     open_store(url).close()  # migrate once
     try:

@@ -264,7 +264,7 @@ def test_one_masking_function_knows_every_form(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_the_store_is_described_without_its_password_in_every_form() -> None:
-    from tinycrm.db import locate
+    from tinycrm.store.db import locate
 
     for shape in SHAPES:
         for form, (url, _) in _pg_url_forms(CLOSED, shape).items():

@@ -37,8 +37,8 @@ def open_ctx(
     describe who and when; `create=False` refuses a store that doesn't exist yet. The
     caller closes `ctx.db`."""
     from tinycrm import config
-    from tinycrm.db import open_store
     from tinycrm.errors import InvalidInput
+    from tinycrm.store.open import open_store
 
     settings = settings or config.load_settings()
     try:
@@ -60,7 +60,11 @@ def open_ctx(
                 f" {settings.big_deal_threshold!r}"
             ) from None
     tz = user_zone(settings.timezone)
-    db = open_store(config.store_url(db_option, settings), create=create)
+    db = open_store(
+        config.store_url(db_option, settings),
+        create=create,
+        settings=config.store_settings(settings),
+    )
     return Ctx(
         db=db,
         user_name=config.current_user_name(settings),

@@ -23,7 +23,7 @@ NOTES = 'first line, with a comma\nsecond "quoted" line\n=not a formula'
 
 
 def _db(store: str) -> Any:
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     return open_store(store)
 

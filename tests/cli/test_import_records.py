@@ -40,7 +40,7 @@ def _seed_source(cli: Runner, src: str) -> None:
     cli.ok(*db, "note", "company:acme", "about the whole company", "--kind", "call")
     cli.ok(*db, "note", "deal:4", "site visit booked")  # a company deal
     cli.ok(*db, "note", "deal:3", "@tab: renewal talk", "--when", "2026-11-22 16:00")
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     d = open_store(src)
     with d.write():  # a note by another user
@@ -110,7 +110,7 @@ def test_interactions_and_deals_round_trip(
 
 
 def _audit_imports(store: str) -> list[dict[str, Any]]:
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     db = open_store(store)
     try:
@@ -153,7 +153,7 @@ INTERACTION_HEADER = "happened_at,kind,contact,contact_name,company,deal,body,us
 
 
 def _counts(store: str) -> tuple[int, int, int, int]:
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     db = open_store(store)
     try:

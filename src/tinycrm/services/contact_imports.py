@@ -33,13 +33,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from tinycrm.db import Db
 from tinycrm.errors import InvalidInput
 from tinycrm.identity import email_match_key, name_match_key, phone_match_key
 from tinycrm.services import audit, clocks, search
 from tinycrm.services.contacts import MAX_NAME, check_text, normalize_tags, reindex
 from tinycrm.services.context import Ctx
 from tinycrm.services.imports import Progress, RowError, derived_name, quoted
+from tinycrm.store.db import Db
 from tinycrm.text import clean, fold, normalize_email, phone_key
 
 CHUNK = 500  # values per IN (...) lookup

@@ -116,7 +116,7 @@ def recipient_key(scope: Scope) -> str:
 
 def sent_on(ctx: Ctx, scope: Scope, as_of: date) -> datetime | None:
     """When the digest for this day was mailed, if it was."""
-    from tinycrm.db import read_ts
+    from tinycrm.store.db import read_ts
 
     value = ctx.db.value(
         "SELECT sent_at FROM digests_sent WHERE recipient_key = :k AND as_of = :d",
@@ -126,7 +126,7 @@ def sent_on(ctx: Ctx, scope: Scope, as_of: date) -> datetime | None:
 
 
 def last_sent_before(ctx: Ctx, scope: Scope, as_of: date) -> date | None:
-    from tinycrm.db import read_day
+    from tinycrm.store.db import read_day
 
     value = ctx.db.value(
         "SELECT max(as_of) FROM digests_sent WHERE recipient_key = :k AND as_of < :d",

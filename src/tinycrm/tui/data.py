@@ -22,10 +22,10 @@ from tinycrm.config import Settings
 from tinycrm.services.context import Ctx
 
 if TYPE_CHECKING:
-    from tinycrm.db import Db
     from tinycrm.services.deals import StageTotal
     from tinycrm.services.digest import Digest
     from tinycrm.services.value import Ranking
+    from tinycrm.store.db import Db
 
 
 class Store:
