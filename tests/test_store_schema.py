@@ -12,52 +12,10 @@ import pytest
 
 import tinycrm
 from tests.conftest import PG_URL
+from tests.schema import merged, models, pg_catalog, search_index, sqlite_catalog
 from tests.sql_columns import check_source, check_tree
 
 SRC = Path(tinycrm.__file__).parent
-
-
-def _sqlite_catalog(path: Path) -> dict[str, set[str]]:
-    """Every table of a migrated SQLite store (FTS tables included) and its columns, with
-    `rowid`, and an FTS table's own name (its command column: `x_fts MATCH`)."""
-    out: dict[str, set[str]] = {}
-    with contextlib.closing(sqlite3.connect(path)) as conn:
-        tables = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
-        for name, sql in tables.fetchall():
-            cols = {r[1] for r in conn.execute(f"PRAGMA table_info('{name}')")}
-            out[name] = cols | {"rowid"} | ({name} if "VIRTUAL" in (sql or "") else set())
-    return out
-
-
-def _pg_catalog(url: str) -> dict[str, set[str]]:
-    """Every table of a migrated PostgreSQL store (search_docs included) and its columns."""
-    from tinycrm.store.open import open_store
-
-    db = open_store(url)
-    try:
-        out: dict[str, set[str]] = {}
-        for r in db.all(
-            "SELECT table_name, column_name FROM information_schema.columns"
-            " WHERE table_schema = current_schema()"
-        ):
-            out.setdefault(str(r["table_name"]), set()).add(str(r["column_name"]))
-        return out
-    finally:
-        db.close()
-
-
-def _models() -> dict[str, set[str]]:
-    from tinycrm.models import metadata
-
-    return {name: {c.name for c in table.columns} for name, table in metadata.tables.items()}
-
-
-def _merged(*schemas: dict[str, set[str]]) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for schema in schemas:
-        for table, cols in schema.items():
-            out.setdefault(table, set()).update(cols)
-    return out
 
 
 def test_every_column_named_in_sql_exists(
@@ -65,10 +23,10 @@ def test_every_column_named_in_sql_exists(
 ) -> None:
     """Every `table.column`, INSERT column list and UPDATE ... SET column in src/tinycrm
     exists in the schema: the models, and the real stores' catalogs (the search tables)."""
-    schemas = [_models(), _sqlite_catalog(sqlite_template)]
+    schemas = [models(), sqlite_catalog(sqlite_template)]
     if PG_URL:
-        schemas.append(_pg_catalog(request.getfixturevalue("pg_database")))
-    schema = _merged(*schemas)
+        schemas.append(pg_catalog(request.getfixturevalue("pg_database")))
+    schema = merged(*schemas)
     problems, unknown = check_tree(SRC, schema)
     assert [str(p) for p in problems] == []
     # Names SQL uses that are none of tinycrm's tables: the databases' own catalogs only.
@@ -99,7 +57,7 @@ def f(db):
 
 
 def test_the_checker_finds_misspelled_columns_in_every_form() -> None:
-    schema = _models()
+    schema = models()
     problems, unknown = check_source(BAD, "bad.py", schema)
     found = sorted((p.table, p.column, p.where) for p in problems)
     assert found == [
@@ -114,10 +72,80 @@ def test_the_checker_finds_misspelled_columns_in_every_form() -> None:
 
 def test_the_checker_catches_a_renamed_column_in_the_real_source() -> None:
     """Renaming a real column in the source (in memory) is caught where SQL uses it."""
-    schema = _models()
+    schema = models()
     found = []
     for path in sorted(SRC.rglob("*.py")):
         text = re.sub(r"\bdue_at\b", "due_on", path.read_text(encoding="utf-8"))
         found += check_source(text, str(path), schema)[0]
     assert {p.column for p in found} == {"due_on"}
     assert {Path(p.where.split(":")[0]).name for p in found} >= {"reminders.py", "agenda.py"}
+
+
+def test_the_search_index_is_what_the_search_migration_builds(
+    sqlite_template: Path, request: pytest.FixtureRequest
+) -> None:
+    """search_index() (services.search.KINDS) names exactly the tables migration 0002
+    creates: on SQLite every virtual table, on PostgreSQL search_docs."""
+    import importlib
+
+    migration = importlib.import_module("tinycrm.migrations.versions.0002_search_index")
+    from tinycrm.services.search import KINDS
+
+    assert tuple(migration.KINDS) == KINDS
+    index = search_index()
+    with contextlib.closing(sqlite3.connect(sqlite_template)) as conn:
+        virtual = {
+            r[0]
+            for r in conn.execute("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL%'")
+        }
+        shadow = {
+            r[0]
+            for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if r[0].startswith(index.prefixes)
+        }
+    assert virtual == {f"{kind}_fts" for kind in KINDS} <= index.names
+    assert shadow and not shadow & set(models())
+    if PG_URL:
+        tables = set(pg_catalog(request.getfixturevalue("pg_database")))
+        assert tables - set(models()) == {"search_docs", "alembic_version"}
+        assert "search_docs" in index.names
+
+
+def test_a_reset_postgresql_store_has_the_stages_the_migrations_seed(
+    sqlite_template: Path, pg_store: str
+) -> None:
+    """The tests' PostgreSQL reset refills the stages the migrations seeded (read back, not
+    copied by hand): the same as a freshly migrated SQLite store, ids from 1."""
+    from tinycrm.store.open import open_store
+
+    columns = "id, name, position, probability, rot_days, outcome"
+    template = open_store(str(sqlite_template))
+    pg = open_store(pg_store)
+    try:
+        want = template.all(f"SELECT {columns} FROM stages ORDER BY id")
+        assert pg.all(f"SELECT {columns} FROM stages ORDER BY id") == want
+        assert [r["id"] for r in want] == list(range(1, len(want) + 1))
+    finally:
+        template.close()
+        pg.close()
+
+
+def test_the_tui_watcher_watches_every_table_keyed_by_id(pg_store: str) -> None:
+    """The PostgreSQL watcher's newest-id probe covers every table models.py keys by `id`
+    (companies, users, the audit log... not only the six it once listed by hand)."""
+    from tinycrm.models import metadata
+    from tinycrm.store.open import open_store
+    from tinycrm.tui.data import Watcher
+
+    keyed = {
+        name for name, t in metadata.tables.items() if [c.name for c in t.primary_key] == ["id"]
+    }
+    db = open_store(pg_store)
+    try:
+        sql = Watcher.signature(db)
+        row = db.one(sql)
+    finally:
+        db.close()
+    assert {"companies", "users", "audit_log"} <= keyed
+    assert set(re.findall(r"FROM (\w+)\)", sql)) == keyed | {"pg_stat_user_tables"}
+    assert row is not None and set(row) == keyed | {"writes"}

@@ -97,22 +97,24 @@ class Watcher:
     table that grows (primary-key lookups), so a new note shows even before the statistics
     do. No table is scanned."""
 
-    SIGNATURE = (
-        "SELECT (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)"
-        " FROM pg_stat_user_tables) AS writes,"
-        " (SELECT max(id) FROM interactions) AS interactions,"
-        " (SELECT max(id) FROM reminders) AS reminders,"
-        " (SELECT max(id) FROM contacts) AS contacts,"
-        " (SELECT max(id) FROM deals) AS deals,"
-        " (SELECT max(id) FROM stage_changes) AS moves,"
-        " (SELECT max(id) FROM purchases) AS purchases"
-    )
+    @staticmethod
+    def signature(db: Db) -> str:
+        """The PostgreSQL query: rows written, and the newest id of every table keyed by
+        one `id` (from the store's own catalog, so a new table is watched too)."""
+        newest = [
+            f" (SELECT max(id) FROM {t.name}) AS {t.name}" for t in db.tables() if t.key == ("id",)
+        ]
+        return (
+            "SELECT (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)"
+            " FROM pg_stat_user_tables) AS writes," + ",".join(newest)
+        )
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._stack: contextlib.ExitStack | None = None
         self._db: Db | None = None
         self._last: object = None
+        self._sql = ""
 
     def changed(self) -> bool:
         """True when someone committed since the previous call (never on the first)."""
@@ -124,7 +126,8 @@ class Watcher:
         if db.is_sqlite:
             now: object = db.value("PRAGMA data_version")
         else:
-            now = tuple((db.one(self.SIGNATURE) or {}).values())
+            self._sql = self._sql or self.signature(db)
+            now = tuple((db.one(self._sql) or {}).values())
         before, self._last = self._last, now
         return before is not None and before != now
 
