@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tinycrm.errors import InvalidInput, StoreError
+from tinycrm.errors import InvalidInput, MissingStore, StoreError
 from tinycrm.io import outputs
 from tinycrm.store import backups
 from tinycrm.store import db as connection
@@ -613,11 +613,9 @@ def _prepare_pg(location: connection.Location, file: Path) -> PreparedRestore:
     prepared = PreparedRestore(location, file, view)
     try:
         db = opening.open_store(location.url or "", create=False, settings=location.settings)
-    except StoreError as e:
-        if "no tinycrm store" in str(e):
-            prepared.current = None
-            return prepared
-        raise
+    except MissingStore:
+        prepared.current = None
+        return prepared
     try:
         prepared.current = {t: int(db.value(f"SELECT count(*) AS n FROM {t}")) for t in _HAS_DATA}
     finally:

@@ -17,11 +17,11 @@ import contextlib
 import re
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from tinycrm import pgurl
 from tinycrm.errors import StoreError
@@ -33,6 +33,22 @@ DEFAULT_KEEP_BACKUPS = 5
 
 Row = dict[str, Any]
 Params = Mapping[str, Any] | None
+
+#: What a check can be about when there is no row to lock yet: a name or an address about
+#: to be taken, a file about to be imported twice (see Db.lock_key).
+LockKey = Literal[
+    "contact identities",  # names, emails and phones, for the duplicate checks
+    "company names",
+    "users",  # their names and who leads whom
+    "stages",  # the pipeline: names and positions
+    "tag cadences",
+    "digests sent",
+    "purchase imports",
+    "interaction imports",
+    "deal imports",
+]
+LockMode = Literal["change", "delete", "keep"]
+_LOCK_SPACE = 0x7463  # "tc": the first key of tinycrm's advisory locks (Db.lock_key)
 
 
 @dataclass(frozen=True)
@@ -111,6 +127,7 @@ class Db:
         self.dialect = location.dialect
         self.is_sqlite = location.dialect == "sqlite"
         self._in_tx = False
+        self._writing = False
         self._sql_cache: dict[str, str] = {}
 
     # -- SQL ------------------------------------------------------------------------------
@@ -133,8 +150,7 @@ class Db:
         except Exception as e:
             if self.is_sqlite or not _is_psycopg_error(e):
                 raise
-            first = mask_secrets((str(e).strip().splitlines() or [type(e).__name__])[0])
-            raise StoreError(f"store error on {self.location.describe()}: {first}") from None
+            raise _pg_error(e, self.location) from None
 
     def execute(self, sql: str, params: Params = None) -> Any:
         """Run one statement with `:name` parameters; the driver's cursor."""
@@ -190,9 +206,16 @@ class Db:
         """One write transaction. SQLite takes the write lock up front (BEGIN IMMEDIATE), so
         concurrent writers queue on the busy timeout instead of failing half-way."""
         if self._in_tx:  # nested use: part of the outer transaction
-            yield self
+            if self._writing:
+                yield self
+                return
+            self._writing = True  # inside an SQLite read() (the user made on first use)
+            try:
+                yield self
+            finally:
+                self._writing = False
             return
-        self._in_tx = True
+        self._in_tx = self._writing = True
         try:
             if self.is_sqlite:
                 self.execute("BEGIN IMMEDIATE")
@@ -206,7 +229,55 @@ class Db:
                 with self.conn.transaction():
                     yield self
         finally:
-            self._in_tx = False
+            self._in_tx = self._writing = False
+
+    # -- locks ----------------------------------------------------------------------------
+    # The rule (docs/architecture.md, "Check, then write"): a write transaction locks what
+    # it checks before it reads it, so the check still holds when it writes. SQLite's
+    # BEGIN IMMEDIATE already holds the whole store; PostgreSQL runs READ COMMITTED, where
+    # two transactions can read the same row, both pass the same check and both write.
+    # Locks are taken first in a transaction: keys, then rows, parents before children
+    # (companies, contacts, deals, reminders), ids in order; so two writers never wait
+    # for each other in a circle.
+
+    def lock(self, table: str, ids: int | Iterable[int], mode: LockMode = "change") -> None:
+        """Hold these rows of `table` until the transaction ends; read them after this.
+
+        A writer that waits here then reads what the one before it committed. The mode
+        says what the transaction does with the rows: "change" them (or decide on what
+        they hold: only one writer at a time), "delete" them or move their children
+        away (also holds back rows being added under them), or "keep" them: add rows
+        under them, which needs them to stay (other keepers and changers go on).
+        Missing ids are skipped: the read after finds them gone."""
+        self._check_writing("lock")
+        wanted = sorted({ids} if isinstance(ids, int) else {int(i) for i in ids})
+        if self.is_sqlite or not wanted:
+            return
+        clause = {"change": "NO KEY UPDATE", "delete": "UPDATE", "keep": "KEY SHARE"}[mode]
+        listed = ",".join(str(i) for i in wanted)
+        self.execute(f"SELECT id FROM {table} WHERE id IN ({listed}) ORDER BY id FOR {clause}")
+
+    def lock_key(self, key: LockKey, *, shared: bool = False) -> None:
+        """Hold `key` until the transaction ends: for a check with no row to lock (is
+        this name taken? was this file imported?). Every writer that could make the
+        check fail takes the same key first; `shared` for one that only relies on what
+        the key guards (a deal move needs its stage to stay), so those go on together.
+        A PostgreSQL advisory lock."""
+        self._check_writing("lock_key")
+        if self.is_sqlite:
+            return
+        import zlib
+
+        how = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        number = zlib.crc32(key.encode()) - (1 << 31)  # an int4
+        self.execute(
+            f"SELECT {how}(CAST(:space AS integer), CAST(:key AS integer))",
+            {"space": _LOCK_SPACE, "key": number},
+        )
+
+    def _check_writing(self, what: str) -> None:
+        if not self._writing:
+            raise RuntimeError(f"Db.{what}() outside a write transaction locks nothing")
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Db]:
@@ -364,6 +435,26 @@ def _is_psycopg_error(e: Exception) -> bool:
     return module.startswith("psycopg")
 
 
+def _pg_error(e: Exception, where: Location) -> StoreError:
+    state = getattr(e, "sqlstate", None)
+    if state == "55P03":  # lock_not_available: waited lock_timeout (the busy timeout)
+        return _locked_error(where)
+    if state == "40P01":  # deadlock_detected: the server cancelled this one
+        return StoreError(
+            f"another command on {where.describe()} was changing the same records at the"
+            " same time; nothing was saved: try again"
+        )
+    first = mask_secrets((str(e).strip().splitlines() or [type(e).__name__])[0])
+    return StoreError(f"store error on {where.describe()}: {first}")
+
+
+def _locked_error(where: Location) -> StoreError:
+    return StoreError(
+        f"the store {where.describe()} stayed locked by another process for"
+        f" {where.settings.busy_timeout:g} s; try again"
+    )
+
+
 def read_ts(value: Any) -> datetime | None:
     """A stored timestamp back as an aware UTC datetime."""
     if value is None:
@@ -389,10 +480,7 @@ def read_day(value: Any) -> date | None:
 def _store_error(e: sqlite3.OperationalError, where: Location) -> StoreError:
     text = str(e)
     if "locked" in text or "busy" in text:
-        return StoreError(
-            f"the store {where.describe()} stayed locked by another process for "
-            f"{where.settings.busy_timeout:g} s; try again"
-        )
+        return _locked_error(where)
     if "readonly" in text or "read-only" in text:
         return StoreError(f"the store {where.describe()} is read-only")
     if "disk I/O" in text and file_size_limit() is not None:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tinycrm.errors import StoreError
+from tinycrm.errors import MissingStore, StoreError
 from tinycrm.store.backups import auto_backup
 from tinycrm.store.db import (
     WAL_INDEX_BYTES,
@@ -38,8 +38,10 @@ KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 
 
 def open_store(value: str, *, create: bool = True, settings: StoreSettings | None = None) -> Db:
-    """Open (creating or upgrading if needed) the store named by `value`, used with
-    `settings` (the built-in defaults when not given)."""
+    """Open (upgrading if needed) the store named by `value`, used with `settings` (the
+    built-in defaults when not given); with `create`, make it where there is none.
+    Without, no file, an empty file or a database without tinycrm's tables is
+    `MissingStore`."""
     location = locate(value, settings)
     if location.dialect == "sqlite":
         return _open_sqlite(location, create=create)
@@ -50,13 +52,15 @@ def _open_sqlite(location: Location, *, create: bool) -> Db:
     path = location.path
     assert path is not None
     fresh = not path.exists()
+    if not create and (fresh or (path.is_file() and path.stat().st_size == 0)):
+        raise MissingStore(f"no tinycrm store at {path}")  # an empty file is not one yet
     if fresh:
-        if not create:
-            raise StoreError(f"no store at {path}")
         _create_private_file(path)
     db = _open_sqlite_raw(location)
     try:
         revision = _sqlite_revision(db)
+        if revision is None and not create:  # an SQLite file without tables
+            raise MissingStore(f"no tinycrm store at {path}")
     except BaseException:
         db.close()
         raise
@@ -126,7 +130,7 @@ def _open_postgres(location: Location, *, create: bool) -> Db:
         revision = db.value("SELECT version_num FROM alembic_version") if has else None
         if revision != SCHEMA_HEAD:
             if revision is None and not create:
-                raise StoreError(f"no tinycrm store at {location.describe()}")
+                raise MissingStore(f"no tinycrm store at {location.describe()}")
             _migrate(db, None if revision is None else str(revision))
     except BaseException:
         db.close()
@@ -145,13 +149,11 @@ def connect_postgres(location: Location) -> Db:
             "PostgreSQL stores need psycopg: pip install 'tinycrm[postgres]'"
         ) from None
     pg = pg_of(location)
+    # A writer waits for another's locks as long as an SQLite one waits for the file.
+    options = f"-c TimeZone=UTC -c lock_timeout={int(location.settings.busy_timeout * 1000)}"
     try:
         conn = psycopg.connect(
-            pg.url,
-            row_factory=dict_row,
-            autocommit=True,
-            options="-c TimeZone=UTC",
-            **pg_secrets(location),
+            pg.url, row_factory=dict_row, autocommit=True, options=options, **pg_secrets(location)
         )
     except psycopg.Error as e:
         message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -233,11 +235,13 @@ def _migration_lock(db: Db) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
     else:
+        db.execute("SET lock_timeout = 0")  # however long the other's migration takes
         db.execute("SELECT pg_advisory_lock(7463829)")
         try:
             yield
         finally:
             db.execute("SELECT pg_advisory_unlock(7463829)")
+            db.execute("RESET lock_timeout")
 
 
 def backup_before_migration(db: Db, revision: str) -> Path | None:
