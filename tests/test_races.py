@@ -654,7 +654,7 @@ def test_a_writer_held_up_too_long_says_so_on_both_backends(cli: Runner, store: 
 
 def _described(store: str) -> str:
     """The store as messages name it."""
-    from tinycrm.db import locate
+    from tinycrm.store.db import locate
 
     return locate(store).describe()
 
@@ -665,8 +665,8 @@ def test_a_deadlock_is_one_clear_line(pg_store: str) -> None:
     PostgreSQL cancels one: it says so plainly, and nothing of it is written."""
     import threading
 
-    from tinycrm.db import open_store
     from tinycrm.errors import StoreError
+    from tinycrm.store.open import open_store
 
     setup = open_store(pg_store)
     with setup.write():
@@ -723,7 +723,7 @@ def test_a_lock_outside_a_write_transaction_is_refused(store: str) -> None:
     """A lock taken outside a write transaction would be let go at once on PostgreSQL
     (autocommit) and lock nothing; both backends refuse it, so a test on SQLite catches
     the mistake too."""
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     db = open_store(store)
     try:

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from tinycrm.db import Db, read_ts
 from tinycrm.errors import InvalidInput
 from tinycrm.money import format_cents
 from tinycrm.services.context import Ctx
+from tinycrm.store.db import Db, read_ts
 from tinycrm.text import fold
 
 

@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
-from tinycrm.db import Db, read_ts
 from tinycrm.errors import Conflict
 from tinycrm.services.context import Ctx
+from tinycrm.store.db import Db, read_ts
 
 Changes = dict[str, list[Any]]
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tinycrm.db import Db, read_ts
 from tinycrm.errors import Conflict, InvalidInput, NotFound
 from tinycrm.refs import hold, prefix_match, resolve
 from tinycrm.services import audit, search
 from tinycrm.services.context import Ctx
+from tinycrm.store.db import Db, read_ts
 from tinycrm.text import clean, fold
 
 

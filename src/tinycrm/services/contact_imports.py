@@ -33,7 +33,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from tinycrm.db import Db
 from tinycrm.errors import InvalidInput
 from tinycrm.identity import email_match_key, name_match_key, phone_match_key
 from tinycrm.services import audit, clocks, search
@@ -41,6 +40,7 @@ from tinycrm.services.contacts import MAX_NAME, check_text, normalize_tags, rein
 from tinycrm.services.context import Ctx
 from tinycrm.services.duplicates import same_person
 from tinycrm.services.imports import Progress, RowError, derived_name, quoted
+from tinycrm.store.db import Db
 from tinycrm.text import clean, fold, normalize_email, phone_key
 
 CHUNK = 500  # values per IN (...) lookup

@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from tinycrm.db import Db, read_day, read_ts
 from tinycrm.errors import Conflict, InvalidInput, NotFound
 from tinycrm.money import format_cents
 from tinycrm.refs import Target, hold
 from tinycrm.services import audit, clocks, search
 from tinycrm.services.contacts import check_name, check_text, check_version
 from tinycrm.services.context import Ctx
+from tinycrm.store.db import Db, read_day, read_ts
 from tinycrm.text import fold
 
 

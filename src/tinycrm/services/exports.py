@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from tinycrm.db import Db, read_day, read_ts
 from tinycrm.money import format_cents
+from tinycrm.store.db import Db, read_day, read_ts
 
 PAGE = 1000
 #: Contact methods by kind, in the order they appear in an export.

@@ -33,13 +33,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from tinycrm.db import Db
 from tinycrm.errors import InvalidInput
 from tinycrm.identity import email_match_key
 from tinycrm.money import format_cents
 from tinycrm.services import audit, search
 from tinycrm.services.contacts import MAX_NAME
 from tinycrm.services.context import Ctx
+from tinycrm.store.db import Db
 from tinycrm.text import clean, fold, normalize_email
 
 CHUNK = 500  # values per IN (...) lookup

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from tinycrm.db import Db, read_day
 from tinycrm.errors import InvalidInput
 from tinycrm.money import format_cents
 from tinycrm.refs import hold
 from tinycrm.services import audit
 from tinycrm.services.contacts import check_text
 from tinycrm.services.context import Ctx
+from tinycrm.store.db import Db, read_day
 
 
 @dataclass

@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from tinycrm.db import Db, read_ts
 from tinycrm.services import audit, clocks, search
 from tinycrm.services.contact_imports import ContactImportSource, _companies
 from tinycrm.services.context import Ctx
@@ -49,6 +48,7 @@ from tinycrm.services.imports import (
     quoted,
 )
 from tinycrm.services.interactions import KINDS
+from tinycrm.store.db import Db, read_ts
 from tinycrm.text import fold
 
 BATCH = 5_000  # rows per executemany

@@ -23,10 +23,10 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from tinycrm.db import Db, read_day, read_ts
 from tinycrm.errors import InvalidInput
 from tinycrm.money import format_cents, parse_currency
 from tinycrm.services.context import Ctx
+from tinycrm.store.db import Db, read_day, read_ts
 
 DEFAULT_PERIOD_DAYS = 90
 DEFAULT_ONCE_OLDER_THAN = 90
