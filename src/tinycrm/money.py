@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from tinycrm.errors import InvalidInput
@@ -11,6 +12,17 @@ MAX_CENTS = 10**15  # a quadrillion cents: far beyond any deal, well inside BIGI
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "￥": "CNY"}
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An amount as services return it: integer cents and an ISO currency code.
+
+    Services never format money; the CLI's JSON encoder writes `cents` as a decimal string
+    (`format_cents`) and the shells show it with `display_money`."""
+
+    cents: int
+    currency: str
 
 
 def parse_amount(text: str, *, field: str = "amount", allow_zero: bool = True) -> int:
@@ -74,7 +86,13 @@ def display_money(cents: int, currency: str) -> str:
     return f"{display_amount(cents)} {currency}"
 
 
+def show(amount: Money) -> str:
+    """A typed amount for people: Money(123450, 'EUR') -> '1,234.50 EUR'."""
+    return display_money(amount.cents, amount.currency)
+
+
 def parse_currency(text: str) -> str:
+    """'eur', 'EUR' or '€' -> 'EUR'; anything that isn't a 3-letter code is refused."""
     code = _SYMBOLS.get(text.strip(), text.strip().upper())
     if not _CURRENCY.match(code):
         raise InvalidInput(f"currency must be a 3-letter ISO code like EUR or USD: {text!r}")

@@ -8,7 +8,7 @@ from typing import Any
 
 from tinycrm.db import Db, read_day
 from tinycrm.errors import InvalidInput
-from tinycrm.money import format_cents
+from tinycrm.money import Money
 from tinycrm.services import audit
 from tinycrm.services.contacts import check_text
 from tinycrm.services.context import Ctx
@@ -20,7 +20,7 @@ class PurchaseView:
     contact_id: int
     contact: str
     purchased_on: date
-    amount: str
+    amount: Money
     amount_cents: int
     currency: str
     note: str | None
@@ -109,7 +109,7 @@ def list_purchases(
                 r["contact_id"],
                 r["contact"],
                 day,
-                format_cents(int(r["amount_cents"])),
+                Money(int(r["amount_cents"]), r["currency"]),
                 int(r["amount_cents"]),
                 r["currency"],
                 r["note"],
