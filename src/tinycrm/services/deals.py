@@ -275,6 +275,7 @@ def _view(r: dict[str, Any]) -> DealView:
 
 
 def get_deal(db: Db, deal_id: int, *, history: bool = False) -> DealView:
+    """One deal, its value and weighted value as `Money`; with `history`, its stage moves."""
     row = db.one(_SELECT + " WHERE d.id = :id", {"id": deal_id})
     if row is None:
         raise NotFound(f"no deal with id {deal_id}")

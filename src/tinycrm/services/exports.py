@@ -241,6 +241,7 @@ def iter_interactions(db: Db, contact_id: int | None = None) -> Iterator[Interac
 
 
 def iter_deals(db: Db, contact_id: int | None = None) -> Iterator[DealRecord]:
+    """Every deal (or one contact's), values as `Money`, a page of rows at a time."""
     where, params = _of_contact(contact_id)
     sql = (
         "SELECT x.id AS id, x.title, x.contact_id, c.name AS contact_name, co.name AS company,"

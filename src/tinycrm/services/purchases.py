@@ -35,6 +35,8 @@ def add_purchase(
     currency: str | None = None,
     note: str | None = None,
 ) -> PurchaseView:
+    """Record what a contact bought (on `on`, default today; in `currency`, default the
+    store's), logged in the audit log."""
     if amount_cents <= 0:
         raise InvalidInput("a purchase amount must be more than zero")
     day = on or ctx.now.astimezone(ctx.tz).date()
@@ -81,6 +83,8 @@ def list_purchases(
     purchase_id: int | None = None,
     limit: int = 200,
 ) -> list[PurchaseView]:
+    """Purchases newest first (one contact's, from `since`, or the one `purchase_id`),
+    amounts as `Money`."""
     where: list[str] = []
     params: dict[str, Any] = {"n": limit}
     if contact_id is not None:

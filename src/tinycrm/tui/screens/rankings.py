@@ -63,6 +63,7 @@ class RankingsScreen(CRMScreen):
         self.reload()
 
     def show(self, ranking: Ranking) -> None:
+        """Fill the table and the Pareto line from a ranking (amounts as plain decimals)."""
         self.ranking = ranking
         s = ranking.summary
         table = self.query_one("#ranking", DataTable)

@@ -232,6 +232,7 @@ class TodayScreen(CRMScreen):
             table.move_cursor(row=min(keep, len(rows) - 1))
 
     def show_top(self, ranking: Any) -> None:
+        """The best customers: grade, what they bought (for people, no currency), name."""
         from rich.cells import cell_len, set_cell_size
 
         from tinycrm.money import display_amount
