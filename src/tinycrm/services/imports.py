@@ -126,6 +126,10 @@ def import_purchases(
     write them lands nothing) and returns where it put them. A dry run only reads."""
     db = ctx.db
     with db.read() if dry_run else db.write():
+        if not dry_run:  # what the checks read stays as it is until this lands
+            if create_missing:
+                db.lock_key("contact identities")
+            db.lock_key("purchase imports")
         if progress:
             progress("check", 0, len(rows))
         # in file order: a contact to create takes the first spelling the file uses

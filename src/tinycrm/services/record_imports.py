@@ -255,6 +255,9 @@ def import_interactions(
     `save_rejects` as for `imports.import_purchases`. A dry run only reads."""
     db = ctx.db
     with db.read() if dry_run else db.write():
+        if not dry_run:  # what the duplicate checks read stays as it is until this lands
+            db.lock_key("company names")
+            db.lock_key("interaction imports")
         if progress:
             progress("check", 0, len(rows))
         found = _find(
@@ -512,6 +515,10 @@ def import_deals(
     """Import `rows`, all or nothing (see the module docstring)."""
     db = ctx.db
     with db.read() if dry_run else db.write():
+        if not dry_run:  # what the duplicate checks read stays as it is until this lands
+            db.lock_key("company names")
+            db.lock_key("stages", shared=True)
+            db.lock_key("deal imports")
         if progress:
             progress("check", 0, len(rows))
         found = _find(

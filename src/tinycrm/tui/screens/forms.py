@@ -235,7 +235,7 @@ class PurchaseForm(FormModal):
         self.contact_id = contact_id
         self.title_text = f"Record a purchase · {label}"
         self.fields = [
-            Field("amount", "Amount", placeholder="1200 or 1,200.50"),
+            Field("amount", "Amount", placeholder="1200, 1,200.50 or $99"),
             Field("on", "Date", "today", placeholder="today, yesterday, 2026-11-01"),
             Field("note", "What was bought (optional)", placeholder="licences"),
         ]
@@ -243,11 +243,13 @@ class PurchaseForm(FormModal):
 
     def build(self) -> Job:
         from tinycrm.dates import parse_date
-        from tinycrm.money import parse_amount
+        from tinycrm.money import parse_money
         from tinycrm.services.purchases import add_purchase
 
         try:
-            cents = parse_amount(self.value("amount"), allow_zero=False)
+            money = parse_money(
+                self.value("amount"), usual=[self.crm.store.currency], allow_zero=False
+            )
         except InvalidInput as e:
             raise FieldError("amount", str(e)) from None
         today = self.crm.store.today()
@@ -259,7 +261,9 @@ class PurchaseForm(FormModal):
         contact_id = self.contact_id
 
         def job(ctx: Ctx) -> Any:
-            return add_purchase(ctx, contact_id, cents, on=on, note=note)
+            return add_purchase(
+                ctx, contact_id, money.cents, on=on, currency=money.currency, note=note
+            )
 
         return job
 
