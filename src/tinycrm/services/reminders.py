@@ -11,8 +11,8 @@ from tinycrm.db import Db, read_ts
 from tinycrm.errors import InvalidInput, NotFound
 from tinycrm.refs import Target, hold
 from tinycrm.services import audit
-from tinycrm.services.contacts import check_text
 from tinycrm.services.context import Ctx
+from tinycrm.services.validation import check_text
 
 
 @dataclass
