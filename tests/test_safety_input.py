@@ -350,7 +350,7 @@ def test_the_tui_purchase_form_reads_the_mark(sqlite_store: str) -> None:
 
     from textual.widgets import Static
 
-    from tests.tui.test_screens import settle, until
+    from tests.tui.test_screens import settle
     from tinycrm.tui.app import TinyCRMApp
     from tinycrm.tui.data import Store
     from tinycrm.tui.screens.contact import ContactScreen
@@ -361,12 +361,13 @@ def test_the_tui_purchase_form_reads_the_mark(sqlite_store: str) -> None:
     async def main() -> None:
         app = TinyCRMApp(Store.open(), watch=False)
         async with app.run_test(size=(100, 32)) as pilot:
-            await until(pilot, lambda: getattr(app.screen, "loaded_generation", -1) >= 0)
-            app.open_contact(1)
-            await until(pilot, lambda: isinstance(app.screen, ContactScreen))
             await settle(pilot)
+            app.open_contact(1)
+            await settle(pilot)
+            assert isinstance(app.screen, ContactScreen)
             await pilot.press("p")
-            await until(pilot, lambda: isinstance(app.screen, FormModal))
+            await settle(pilot)
+            assert isinstance(app.screen, FormModal)
             form = app.screen
             form.query_one("#amount").value = "1€2"  # type: ignore[attr-defined]
             await pilot.press("ctrl+s")
