@@ -564,7 +564,10 @@ def test_csv_export_then_import_gives_back_what_was_stored(
         files[kind] = tmp_path / f"{kind}.csv"
         cli.ok("export", kind, "-o", str(files[kind]))
     target = str(tmp_path / "fresh.db")
-    cli.ok("--db", target, "user", "list")  # a new store, with you in it
+    from tinycrm.db import open_store
+
+    open_store(target).close()  # a new store (only `init` makes one away from the default)
+    cli.ok("--db", target, "user", "list")  # with you in it
     for kind in _QUERIES:
         extra = ["--create-missing"] if kind == "purchases" else []
         cli.ok("--db", target, "import", kind, str(files[kind]), *extra)

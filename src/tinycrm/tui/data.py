@@ -111,16 +111,18 @@ class Watcher:
     PostgreSQL: the newest id of the audit log (every change made through tinycrm writes
     an entry) and of each table that grows (primary-key lookups), which move with the
     commit; and, for changes that leave no such trace, the server's own count of rows
-    written (`pg_stat_user_tables`), flushed by each session within about a second. That
-    count also moves a moment after every change already seen by its ids: within GRACE
-    seconds of one, it is taken as the same change, not reported again. No table is
+    written (`pg_stat_user_tables`), which each session flushes at most once a second, and
+    within 10 s when it sits idle (PostgreSQL's PGSTAT_IDLE_INTERVAL), later still on a
+    loaded server. That count so moves a while after every change already seen by its
+    ids: within GRACE seconds of one, it is taken as the same change, not reported again
+    (a change with no such trace in that time shows with the next one). No table is
     scanned.
 
     It looks every `poll` seconds (never, if None) and whenever the app says it wrote
     (`wrote()`): the app's own change is then reported once, at once, and the next look
     finds nothing new, so nothing is reloaded twice for one commit."""
 
-    GRACE = 2.0
+    GRACE = 10.0
     SIGNATURE = (
         "SELECT (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)"
         " FROM pg_stat_user_tables) AS writes,"
