@@ -43,10 +43,11 @@ def sign_in(db: Db, name: str, now: datetime) -> int | None:
         return int(found)
     if db.is_sqlite:
         return ensure_user(db, name, now)
-    if db.value("SELECT count(*) AS n FROM users"):
-        return None
     with db.write():
         db.lock_key("users")  # two first commands at once must not both be the first user
+        found = db.value("SELECT id FROM users WHERE name = :name", {"name": name})
+        if found is not None:  # made meanwhile, by a first command racing this one as `name`
+            return int(found)
         if db.value("SELECT count(*) AS n FROM users"):
             return None
         return ensure_user(db, name, now)
