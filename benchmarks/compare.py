@@ -34,11 +34,13 @@ from tinycrm.refs import resolve
 from tinycrm.services.context import Ctx
 from tinycrm.services.interactions import log_interaction
 from tinycrm.services.reminders import add_reminder, complete
+from tinycrm.services.users import sign_in
 
 store, who, user, now, calls = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 db = open_store(store, create=False)
-ctx = Ctx(db=db, user_name=user, now=datetime.fromisoformat(now.replace("Z", "+00:00")),
-          tz=ZoneInfo("Europe/Berlin"))
+at = datetime.fromisoformat(now.replace("Z", "+00:00"))
+ctx = Ctx(db=db, user_name=user, now=at, tz=ZoneInfo("Europe/Berlin"),
+          _user_id=sign_in(db, user, at))
 target = resolve(db, who)
 ids = [r["id"] for r in db.all(
     "SELECT id FROM reminders WHERE done_at IS NULL AND rrule IS NULL ORDER BY id DESC LIMIT :n",

@@ -342,7 +342,12 @@ def time_in_process(setup: Setup, runs: int) -> list[Probe]:
 
     db = open_store(str(setup.store), create=False)
     now = datetime.fromisoformat(setup.meta["now"].replace("Z", "+00:00"))
-    ctx = Ctx(db=db, user_name=setup.meta["user"], now=now, tz=ZoneInfo(TIMEZONE))
+    from tinycrm.services.users import sign_in
+
+    user = setup.meta["user"]
+    ctx = Ctx(
+        db=db, user_name=user, now=now, tz=ZoneInfo(TIMEZONE), _user_id=sign_in(db, user, now)
+    )
     scope = agenda.scope_for(ctx, setup.meta["user"])
     today = now.astimezone(ctx.tz).date()
     common, rare = setup.meta["common_word"], setup.meta["rare_word"]

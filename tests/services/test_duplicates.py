@@ -3,6 +3,8 @@ backends, through the real indexes."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from tinycrm.services import contacts, duplicates
@@ -10,8 +12,13 @@ from tinycrm.services.context import Ctx
 
 
 @pytest.fixture
+def ctx(store: str, ctx: Ctx) -> Ctx:
+    """The shared context, with phone numbers written without a country code British."""
+    return dataclasses.replace(ctx, phone_region="GB")
+
+
+@pytest.fixture
 def alice(ctx: Ctx) -> int:
-    ctx.phone_region = "GB"
     return contacts.add_contact(
         ctx, name="Alice Wong", emails=["Alice.Wong@gmail.com"], phones=["+44 20 7946 0958"]
     )
@@ -76,7 +83,7 @@ def test_the_same_phone_in_any_format_with_a_region(ctx: Ctx, alice: int, phone:
 
 
 def test_a_national_number_needs_a_region(ctx: Ctx, alice: int) -> None:
-    ctx.phone_region = None
+    ctx = dataclasses.replace(ctx, phone_region=None)
     assert duplicates.find_matches(ctx, name="Someone Else", phones=["020 7946 0958"]) == []
     found = duplicates.find_matches(ctx, name="Someone Else", phones=["+44 20 7946 0958"])
     assert [m.id for m in found] == [alice]

@@ -9,7 +9,7 @@ import typer
 
 from tinycrm.cli.state import get_ctx
 from tinycrm.refs import Target
-from tinycrm.services.context import Ctx
+from tinycrm.services.context import Ctx, unknown_user
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (keys in docs/cli.md).")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Don't ask for confirmation.")]
@@ -40,7 +40,8 @@ def owner_name(ctx: Ctx, owner: str | None, mine: bool) -> str | None:
 
         raise InvalidInput("give --mine or --owner, not both")
     if mine:
-        ctx.user_id  # noqa: B018 - in team mode an unknown user is refused, not listed empty
+        if not ctx.signed_in:  # in team mode an unknown user is refused, not listed empty
+            raise unknown_user(ctx.db, ctx.user_name)
         return ctx.user_name
     if owner is None:
         return None

@@ -27,9 +27,19 @@ from tinycrm.services.contacts import TimelineEntry
 
 if TYPE_CHECKING:
     from tinycrm.services import duplicates
+    from tinycrm.services.contacts import ContactDetail
 
 contact_app = typer.Typer(help="Add, find, show and change contacts.", no_args_is_help=True)
 company_app = typer.Typer(help="Add, find, show and change companies.", no_args_is_help=True)
+
+
+def _emit_contact(d: ContactDetail) -> None:
+    """A contact as JSON, its purchase totals as decimal strings per currency ("1200.50")."""
+    from tinycrm.money import format_cents
+
+    shown = output.to_jsonable(d)
+    shown["purchases_total"] = {k: format_cents(v) for k, v in d.purchases_total.items()}
+    output.emit_json(shown)
 
 
 def _cadence(text: str | None) -> int | None:
@@ -160,7 +170,7 @@ def contact_add(
             else f"Contact #{detail.id} {detail.name} already has all of that; nothing changed"
         )
     if json_:
-        output.emit_json(detail)
+        _emit_contact(detail)
     else:
         output.say(message)
 
@@ -287,14 +297,16 @@ def contact_show(
     ctx = get_ctx()
     d = contacts.get_contact(ctx.db, resolve(ctx, ref).id, timeline=timeline)
     if json_:
-        output.emit_json(d)
+        _emit_contact(d)
         return
     nxt = (
         f"{format_relative(d.next_reminder_at, now=ctx.now, tz=ctx.tz)} — {d.next_reminder}"
         if d.next_reminder_at
         else "nothing planned"
     )
-    totals = ", ".join(output.money(v, k) for k, v in d.purchases_total.items())
+    from tinycrm.money import display_money
+
+    totals = ", ".join(display_money(v, k) for k, v in d.purchases_total.items())
     output.fields(
         [
             ("id", d.id),
@@ -429,7 +441,7 @@ def contact_edit(
     )
     detail = contacts.get_contact(ctx.db, target.id, timeline=0)
     if json_:
-        output.emit_json(detail)
+        _emit_contact(detail)
     else:
         output.say(f"Updated contact #{detail.id} {detail.name}")
 

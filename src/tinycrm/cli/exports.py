@@ -139,7 +139,7 @@ def export_ics(
     from tinycrm.io.outputs import write_bytes
 
     ctx = get_ctx()
-    scope = _scope(ctx, user, team)
+    ctx, scope = _scope(ctx, user, team)
     where = _output(out, force)
     data, n = reminders_ics(ctx, scope, as_todo=todo)
     write_bytes(where, data)  # the CRLF line ends of RFC 5545, untouched

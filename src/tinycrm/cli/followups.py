@@ -25,25 +25,28 @@ UserOpt = Annotated[
 TeamOpt = Annotated[bool, typer.Option("--team", help="Everyone's work.")]
 
 
-def _scope(ctx: Ctx, user: str | None, team: bool) -> Scope:
+def _scope(ctx: Ctx, user: str | None, team: bool) -> tuple[Ctx, Scope]:
+    """Whose work, and the context to show it in (in that user's time zone)."""
     from tinycrm.services.agenda import scope_for
 
     if user and team:
         raise InvalidInput("give --user or --team, not both")
     scope = scope_for(ctx, user, team)
-    _use_users_zone(ctx, scope.user_id)
-    return scope
+    return _in_users_zone(ctx, scope.user_id), scope
 
 
-def _use_users_zone(ctx: Ctx, user_id: int | None) -> None:
-    """Days and times in the user's own timezone, when the store knows it."""
+def _in_users_zone(ctx: Ctx, user_id: int | None) -> Ctx:
+    """Days and times in the user's own timezone, when the store knows it (a copy: the
+    context itself never changes)."""
     if user_id is None or os.environ.get("TINYCRM_TZ"):
-        return
+        return ctx
     zone = ctx.db.value("SELECT timezone FROM users WHERE id = :id", {"id": user_id})
     if zone:
+        from dataclasses import replace
         from zoneinfo import ZoneInfo
 
-        ctx.tz = ZoneInfo(zone)
+        return replace(ctx, tz=ZoneInfo(zone))
+    return ctx
 
 
 # -- next -----------------------------------------------------------------------------------
@@ -66,7 +69,7 @@ def next_(
     from tinycrm.services.next_actions import next_actions
 
     ctx = get_ctx()
-    scope = _scope(ctx, user, team)
+    ctx, scope = _scope(ctx, user, team)
     actions = next_actions(ctx, scope, limit=limit)
     if json_:
         output.emit_json(actions)
@@ -164,7 +167,7 @@ def digest(
     from tinycrm.services import digest as digests
 
     ctx = get_ctx()
-    scope = _scope(ctx, user, team)
+    ctx, scope = _scope(ctx, user, team)
     the_day = day(ctx, as_of) if as_of else ctx.now.astimezone(ctx.tz).date()
     if mail_to:
         _mail(ctx, scope, the_day, days_ahead, mail_to, force=force, quiet_if_empty=quiet_if_empty)
@@ -374,7 +377,6 @@ def user_list(json_: JsonOpt = False) -> None:
     from tinycrm.services.users import list_users
 
     ctx = get_ctx()
-    ctx.user_id  # noqa: B018 - the current user exists from the first command on
     users = list_users(ctx.db)
     if json_:
         output.emit_json(users)

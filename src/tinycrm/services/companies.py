@@ -252,8 +252,6 @@ def edit_company(
         audit.record(ctx, "company", company_id, "edit", audit.diff(old, new))
         reindex(db, company_id)
         if "name" in sets:  # contacts are findable by their company's name
-            from tinycrm.services.contacts import reindex as reindex_contact
-
             people = [
                 int(c["id"])
                 for c in db.all(
@@ -262,7 +260,7 @@ def edit_company(
             ]
             db.lock("contacts", people)  # so no edit of theirs lands between read and write
             for contact_id in people:
-                reindex_contact(db, contact_id)
+                search.reindex(db, "contact", contact_id)
 
 
 def delete_company(ctx: Ctx, company_id: int) -> None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from datetime import datetime, time, tzinfo
 
+from tinycrm.errors import InvalidInput
 from tinycrm.store.db import Db
 
 
-@dataclass
+@dataclass(frozen=True)
 class Ctx:
+    """Settled once when the store is opened (`startup.open_ctx`) and never changed: a
+    use case that needs another clock or zone gets a copy (`dataclasses.replace`)."""
+
     db: Db
     user_name: str
     now: datetime  # aware UTC
@@ -20,15 +25,27 @@ class Ctx:
     escalate_after: int = 3  # days overdue before a reminder escalates to the owner's lead
     clv_years: int = 3  # how long a customer keeps buying, for `rank`'s CLV
     phone_region: str | None = None  # for phone numbers written without a country code
-    _user_id: int | None = None
+    _user_id: int | None = None  # from `users.sign_in`; None: a name the store doesn't know
 
     @property
     def user_id(self) -> int:
-        """The current user's id. `startup.open_ctx` signs the user in when it opens the
-        store (`users.sign_in`); reading this never creates a user: a name the store
-        doesn't know (in team mode) is InvalidInput naming `tinycrm user add`."""
+        """The signed-in user's id, as `users.sign_in` settled it at open; a name the store
+        doesn't know (in team mode) is InvalidInput naming `tinycrm user add`. Reading it
+        never touches the store."""
         if self._user_id is None:
-            from tinycrm.services.users import known_user_id
-
-            self._user_id = known_user_id(self.db, self.user_name)
+            raise unknown_user(self.db, self.user_name)
         return self._user_id
+
+    @property
+    def signed_in(self) -> bool:
+        """Whether the user is one the store knows (always, on a local SQLite store)."""
+        return self._user_id is not None
+
+
+def unknown_user(db: Db, name: str) -> InvalidInput:
+    """The error for a user name the store doesn't know, saying how to become a user."""
+    where = "" if db.is_sqlite else " in this team store"
+    return InvalidInput(
+        f"no user called {name!r}{where}; someone who is one can add you with"
+        f" tinycrm user add {shlex.quote(name)}"
+    )

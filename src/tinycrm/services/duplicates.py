@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 from tinycrm.errors import InvalidInput
 from tinycrm.identity import email_match_key, name_match_key, phone_match_key
+from tinycrm.services import search
+from tinycrm.services.contact_queries import summaries_by_id
 from tinycrm.services.context import Ctx
 from tinycrm.store.db import Db
 from tinycrm.text import fold, search_tokens
@@ -131,8 +133,6 @@ def find_matches(
     threshold: int = THRESHOLD,
 ) -> list[Match]:
     """Existing contacts that look like `name` with these emails and phones, best first."""
-    from tinycrm.services import search
-
     db = ctx.db
     skip = set(exclude or ())
     reasons: dict[int, list[str]] = defaultdict(list)
@@ -201,8 +201,6 @@ def _ids(ids: Iterable[int]) -> str:
 def _matches(
     db: Db, reasons: dict[int, list[str]], score: dict[int, int], *, new_reachable: bool
 ) -> list[Match]:
-    from tinycrm.services.contacts import summaries_by_id
-
     out = [
         Match(
             id=s.id,
@@ -380,8 +378,6 @@ def _similar_keys(keys: list[str], threshold: int) -> list[tuple[str, str, int]]
 
 
 def _people(db: Db, ids: list[int]) -> dict[int, DuplicateContact]:
-    from tinycrm.services.contacts import summaries_by_id
-
     out: dict[int, DuplicateContact] = {}
     for start in range(0, len(ids), 500):
         for s in summaries_by_id(db, ids[start : start + 500]):

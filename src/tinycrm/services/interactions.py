@@ -8,8 +8,9 @@ from datetime import datetime
 from tinycrm.errors import InvalidInput
 from tinycrm.refs import Target, hold
 from tinycrm.services import audit, clocks, search
-from tinycrm.services.contacts import check_text, touch
+from tinycrm.services.contact_writes import touch
 from tinycrm.services.context import Ctx
+from tinycrm.services.validation import check_text
 
 KINDS = ("note", "call", "email", "meeting")
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from tinycrm.errors import Conflict, InvalidInput, NotFound
 from tinycrm.services import audit, clocks
+from tinycrm.services.contact_writes import reindex
 from tinycrm.services.context import Ctx
 from tinycrm.store.backups import auto_backup
 from tinycrm.store.db import Db, read_ts
@@ -289,8 +290,6 @@ def merge_contacts(
 ) -> MergePlan:
     """Fold contact `drop_id` into `keep_id` (see the module doc); returns what was done,
     with the merge's id for `undo_merge`. Backs the store up first unless `backup` is off."""
-    from tinycrm.services.contacts import reindex
-
     db = ctx.db
     check_prefer(prefer)
     plan_merge(ctx, keep_id, drop_id, prefer=prefer)  # refuse before taking a backup
@@ -491,8 +490,6 @@ def undo_merge(ctx: Ctx, merge_id: int, *, backup: bool = True) -> UndoView:
                 )
         clocks.refresh_rot(db, [d[0] for d in snap["deal_clocks"]])
         clocks.refresh_touch(db, [kept_id, removed_id])
-        from tinycrm.services.contacts import reindex
-
         reindex(db, kept_id)
         reindex(db, removed_id)
         db.execute(

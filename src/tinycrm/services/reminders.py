@@ -10,8 +10,8 @@ from typing import Any
 from tinycrm.errors import InvalidInput, NotFound
 from tinycrm.refs import Target, hold
 from tinycrm.services import audit
-from tinycrm.services.contacts import check_text
 from tinycrm.services.context import Ctx
+from tinycrm.services.validation import check_text
 from tinycrm.store.db import Db, read_ts
 
 

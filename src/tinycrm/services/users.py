@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tinycrm.errors import Conflict, InvalidInput, NotFound
+from tinycrm.services import audit
+from tinycrm.services.context import Ctx, unknown_user
+from tinycrm.services.validation import check_emails, check_name
 from tinycrm.store.db import Db
-
-if TYPE_CHECKING:
-    from tinycrm.services.context import Ctx
 
 
 def ensure_user(db: Db, name: str, now: datetime) -> int:
@@ -43,10 +43,11 @@ def sign_in(db: Db, name: str, now: datetime) -> int | None:
         return int(found)
     if db.is_sqlite:
         return ensure_user(db, name, now)
-    if db.value("SELECT count(*) AS n FROM users"):
-        return None
     with db.write():
         db.lock_key("users")  # two first commands at once must not both be the first user
+        found = db.value("SELECT id FROM users WHERE name = :name", {"name": name})
+        if found is not None:  # made meanwhile, by a first command racing this one as `name`
+            return int(found)
         if db.value("SELECT count(*) AS n FROM users"):
             return None
         return ensure_user(db, name, now)
@@ -58,13 +59,7 @@ def known_user_id(db: Db, name: str) -> int:
     found = db.value("SELECT id FROM users WHERE name = :name", {"name": name})
     if found is not None:
         return int(found)
-    import shlex
-
-    where = "" if db.is_sqlite else " in this team store"
-    raise InvalidInput(
-        f"no user called {name!r}{where}; someone who is one can add you with"
-        f" tinycrm user add {shlex.quote(name)}"
-    )
+    raise unknown_user(db, name)
 
 
 def user_names(db: Db) -> dict[int, str]:
@@ -106,14 +101,12 @@ def check_zone(tz: str) -> str:
 
 
 def check_email(email: str) -> str:
-    from tinycrm.services.contacts import _check_emails
-
-    return _check_emails([email])[0]
+    """A user's email address, normalized as a contact's is; InvalidInput if it isn't one."""
+    return check_emails([email])[0]
 
 
 def check_user_name(name: str) -> str:
-    from tinycrm.services.contacts import check_name
-
+    """A user's name, checked and cleaned as a contact's is."""
     return check_name(name, "user name")
 
 
@@ -144,9 +137,7 @@ def add_user(
     by: Ctx | None = None,
 ) -> UserView:
     """Add a user; `by` (the context of whoever adds them) signs the audit log entry."""
-    from tinycrm.services.contacts import check_name
-
-    name = check_name(name, "user name")
+    name = check_user_name(name)
     with db.write():
         db.lock_key("users")
         if db.value("SELECT id FROM users WHERE name = :n", {"n": name}) is not None:
@@ -169,8 +160,6 @@ def add_user(
         )
         user = get_user(db, name)
         if by is not None:
-            from tinycrm.services import audit
-
             fields = {"name": user.name, "email": user.email, "timezone": user.timezone}
             changes = audit.added({**fields, "lead": user.lead})
             audit.record(by, "user", user.id, "add", changes, user_id=_actor(by))
@@ -207,8 +196,6 @@ def edit_user(
         db.execute(f"UPDATE users SET {assigns} WHERE id = :id", {**sets, "id": user.id})
         changed = get_user(db, user.name)
         if by is not None:
-            from tinycrm.services import audit
-
             changes = audit.diff(_fields(user), _fields(changed))
             audit.record(by, "user", user.id, "edit", changes, user_id=_actor(by))
         return changed

@@ -112,7 +112,7 @@ class ContactScreen(CRMScreen):
             card.append(fmt.due(c.next_reminder_at, now, tz))
             card.append(f" {c.next_reminder}\n")
         if c.purchases_count:
-            totals = ", ".join(fmt.money(parse_amount(v), k) for k, v in c.purchases_total.items())
+            totals = ", ".join(fmt.money(v, k) for k, v in c.purchases_total.items())
             card.append(f"{'bought':>10}  ", style="dim")
             card.append(f"{totals} in {c.purchases_count}\n")
             card.append(f"{'last buy':>10}  ", style="dim")

@@ -1,0 +1,472 @@
+"""Changing contacts: add (refusing look-alikes), fold in details, edit, tag, delete and
+touch. Each is one transaction with its audit log entry, search index row and clocks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tinycrm.errors import Conflict, InvalidInput, NotFound
+from tinycrm.identity import email_match_key, phone_match_key
+from tinycrm.services import audit, clocks, companies, search
+from tinycrm.services.contact_queries import delete_impact, methods
+from tinycrm.services.context import Ctx
+from tinycrm.services.duplicates import describe, find_matches
+from tinycrm.services.validation import (
+    check_emails,
+    check_name,
+    check_phones,
+    check_text,
+    normalize_tags,
+)
+from tinycrm.store.db import Db, read_ts
+from tinycrm.text import fold, phone_key
+
+
+def reindex(db: Db, contact_id: int) -> None:
+    """Rewrite the contact's search index row (name, company, title, source, notes, emails,
+    phones, tags: see search.documents)."""
+    search.reindex(db, "contact", contact_id)
+
+
+def add_contact(
+    ctx: Ctx,
+    *,
+    name: str,
+    emails: list[str] | None = None,
+    phones: list[str] | None = None,
+    company: str | None = None,
+    title: str | None = None,
+    tags: list[str] | None = None,
+    source: str | None = None,
+    notes: str | None = None,
+    cadence_days: int | None = None,
+    allow_duplicate: bool = False,
+) -> int:
+    """Create a contact and return its id. If it looks like a contact already in the store
+    (tinycrm.services.duplicates: the same email or phone, the same or a near-identical
+    name) it is refused (Conflict) unless `allow_duplicate`."""
+    name = check_name(name)
+    mails = check_emails(emails or [])
+    tels = check_phones(phones or [])
+    tag_list = normalize_tags(tags or [])
+    title, source, notes = (
+        check_text(title, "title"),
+        check_text(source, "source"),
+        check_text(notes, "notes"),
+    )
+    if cadence_days is not None and not 1 <= cadence_days <= 3650:
+        raise InvalidInput("stay-in-touch cadence must be between 1 and 3650 days")
+    db, now = ctx.db, ctx.now
+    with db.write():
+        db.lock_key("contact identities")  # whoever adds a look-alike next sees this one
+        if company:
+            db.lock_key("company names")
+        if not allow_duplicate:
+            _refuse_duplicate(ctx, name, mails, tels)
+        company_id = companies.find_or_create(ctx, company) if company else None
+        contact_id = db.insert(
+            "INSERT INTO contacts (name, name_key, company_id, title, source, owner_id, notes,"
+            " cadence_days, created_at, updated_at, version) VALUES (:name, :key, :company,"
+            " :title, :source, :owner, :notes, :cadence, :now, :now, 1) RETURNING id",
+            {
+                "name": name,
+                "key": fold(name),
+                "company": company_id,
+                "title": title,
+                "source": source,
+                "owner": ctx.user_id,
+                "notes": notes,
+                "cadence": cadence_days,
+                "now": db.ts(now),
+            },
+        )
+        _add_methods(db, contact_id, mails, tels, start=0, region=ctx.phone_region)
+        for t in tag_list:
+            db.execute(
+                "INSERT INTO contact_tags (contact_id, tag) VALUES (:id, :tag)",
+                {"id": contact_id, "tag": t},
+            )
+        reindex(db, contact_id)
+        if cadence_days is not None or tag_list:
+            clocks.refresh_touch(db, [contact_id])
+        audit.record(
+            ctx,
+            "contact",
+            contact_id,
+            "add",
+            audit.added(
+                {
+                    "name": name,
+                    "emails": mails,
+                    "phones": tels,
+                    "company": _company_name(db, company_id),
+                    "title": title,
+                    "tags": tag_list,
+                    "source": source,
+                    "notes": notes,
+                    "cadence_days": cadence_days,
+                    "owner": ctx.user_name,
+                }
+            ),
+        )
+    return contact_id
+
+
+def _company_name(db: Db, company_id: int | None) -> str | None:
+    if company_id is None:
+        return None
+    return db.value("SELECT name FROM companies WHERE id = :id", {"id": company_id})  # type: ignore[no-any-return]
+
+
+def _refuse_duplicate(ctx: Ctx, name: str, emails: list[str], phones: list[str]) -> None:
+    matches = find_matches(ctx, name=name, emails=emails, phones=phones)
+    if matches:
+        raise Conflict(f"a contact like {name!r} already exists: {describe(matches)}")
+
+
+def add_details(
+    ctx: Ctx,
+    contact_id: int,
+    *,
+    emails: list[str] | None = None,
+    phones: list[str] | None = None,
+    company: str | None = None,
+    title: str | None = None,
+    tags: list[str] | None = None,
+    source: str | None = None,
+    notes: str | None = None,
+    cadence_days: int | None = None,
+) -> list[str]:
+    """Fold new details into an existing contact (a duplicate caught on entry): emails,
+    phones and tags it lacks are added, and fields it has blank are filled; fields it
+    already has are kept. Returns what was added ("email ann@x.com", "title"...)."""
+    mails = check_emails(emails or [])
+    tels = check_phones(phones or [])
+    tag_list = normalize_tags(tags or [])
+    given = {
+        "title": check_text(title, "title"),
+        "source": check_text(source, "source"),
+        "notes": check_text(notes, "notes"),
+    }
+    if cadence_days is not None and not 1 <= cadence_days <= 3650:
+        raise InvalidInput("stay-in-touch cadence must be between 1 and 3650 days")
+    db = ctx.db
+    added: list[str] = []
+    with db.write():
+        if company and company.strip():
+            db.lock_key("company names")
+        db.lock("contacts", contact_id)
+        row = db.one(
+            "SELECT company_id, title, source, notes, cadence_days FROM contacts WHERE id = :id",
+            {"id": contact_id},
+        )
+        if row is None:
+            raise NotFound(f"no contact with id {contact_id}")
+        sets: dict[str, Any] = {k: v for k, v in given.items() if v and not row[k]}
+        if cadence_days is not None and row["cadence_days"] is None:
+            sets["cadence_days"] = cadence_days
+        if company and company.strip() and row["company_id"] is None:
+            sets["company_id"] = companies.find_or_create(ctx, company)
+        added += ["company" if k == "company_id" else k for k in sets]
+        before = {
+            (m["kind"], m["value_key"])
+            for m in db.all(
+                "SELECT kind, value_key FROM contact_methods WHERE contact_id = :c",
+                {"c": contact_id},
+            )
+        }
+        added += [f"email {e}" for e in dict.fromkeys(mails) if ("email", e) not in before]
+        added += [
+            f"phone {p}" for p in dict.fromkeys(tels) if ("phone", phone_key(p)) not in before
+        ]
+        start = db.value(
+            "SELECT coalesce(max(position), -1) + 1 AS n FROM contact_methods"
+            " WHERE contact_id = :c",
+            {"c": contact_id},
+        )
+        _add_methods(db, contact_id, mails, tels, start=int(start), region=ctx.phone_region)
+        have = {
+            r["tag"]
+            for r in db.all("SELECT tag FROM contact_tags WHERE contact_id = :c", {"c": contact_id})
+        }
+        for t in tag_list:
+            if t not in have:
+                db.execute(
+                    "INSERT INTO contact_tags (contact_id, tag) VALUES (:c, :t)",
+                    {"c": contact_id, "t": t},
+                )
+                added.append(f"tag {t}")
+        if not added:
+            return added
+        sets["updated_at"] = db.ts(ctx.now)
+        assigns = ", ".join(f"{k} = :{k}" for k in sets)
+        db.execute(
+            f"UPDATE contacts SET {assigns}, version = version + 1 WHERE id = :id",
+            {**sets, "id": contact_id},
+        )
+        reindex(db, contact_id)
+        clocks.refresh_touch(db, [contact_id])
+        audit.record(ctx, "contact", contact_id, "edit", {"added": [None, added]})
+    return added
+
+
+def _add_methods(
+    db: Db,
+    contact_id: int,
+    emails: list[str],
+    phones: list[str],
+    start: int,
+    region: str | None,
+) -> None:
+    pos = start
+    for kind, values in (("email", emails), ("phone", phones)):
+        for v in values:
+            key = v if kind == "email" else phone_key(v)
+            exists = db.value(
+                "SELECT id FROM contact_methods WHERE contact_id = :c AND kind = :k"
+                " AND value_key = :key",
+                {"c": contact_id, "k": kind, "key": key},
+            )
+            if exists:
+                continue
+            match = email_match_key(v) if kind == "email" else phone_match_key(v, region)
+            db.execute(
+                "INSERT INTO contact_methods (contact_id, kind, value, value_key, match_key,"
+                " position) VALUES (:c, :k, :v, :key, :match, :pos)",
+                {"c": contact_id, "k": kind, "v": v, "key": key, "match": match, "pos": pos},
+            )
+            pos += 1
+
+
+def edit_contact(
+    ctx: Ctx,
+    contact_id: int,
+    *,
+    name: str | None = None,
+    company: str | None = None,
+    title: str | None = None,
+    source: str | None = None,
+    notes: str | None = None,
+    cadence_days: int | None = None,
+    clear_cadence: bool = False,
+    add_emails: list[str] | None = None,
+    remove_emails: list[str] | None = None,
+    add_phones: list[str] | None = None,
+    remove_phones: list[str] | None = None,
+    consent: str | None = None,
+    consent_at: datetime | None = None,
+    opt_out: bool = False,
+    opt_in: bool = False,
+    expected_version: int | None = None,
+) -> None:
+    """Change the given fields; an empty string clears an optional text field. `opt_out`
+    records that the person asked not to be contacted (now, unless already recorded) and
+    stops their stay-in-touch clock; `opt_in` clears it.
+
+    With `expected_version` (the version the caller showed the user), a contact changed
+    since then is refused with Conflict instead of overwritten."""
+    db = ctx.db
+    sets: dict[str, Any] = {}
+    if name is not None:
+        sets["name"] = check_name(name)
+        sets["name_key"] = fold(sets["name"])
+    for col, value in (("title", title), ("source", source), ("notes", notes)):
+        if value is not None:
+            sets[col] = check_text(value, col)
+    if cadence_days is not None:
+        if not 1 <= cadence_days <= 3650:
+            raise InvalidInput("stay-in-touch cadence must be between 1 and 3650 days")
+        sets["cadence_days"] = cadence_days
+    if clear_cadence:
+        sets["cadence_days"] = None
+    if consent is not None:
+        sets["consent"] = check_text(consent, "consent")
+    if consent_at is not None:
+        if consent_at > ctx.now:
+            raise InvalidInput("consent can't be given in the future")
+        sets["consent_at"] = db.ts(consent_at)
+    if opt_out and opt_in:
+        raise InvalidInput("give --opt-out or --opt-in, not both")
+    if opt_in:
+        sets["opted_out_at"] = None
+    mails = check_emails(add_emails or [])
+    tels = check_phones(add_phones or [])
+    drop_mails = check_emails(remove_emails or [])
+    methods_change = bool(mails or tels or drop_mails or remove_phones)
+    with db.write():
+        if company is not None and company.strip():
+            db.lock_key("company names")
+        db.lock("contacts", contact_id)
+        old = db.one(
+            "SELECT c.name, c.title, c.source, c.notes, c.cadence_days, c.version, c.consent,"
+            " c.consent_at, c.opted_out_at, co.name AS company"
+            " FROM contacts c LEFT JOIN companies co ON co.id = c.company_id"
+            " WHERE c.id = :id",
+            {"id": contact_id},
+        )
+        if old is None:
+            raise NotFound(f"no contact with id {contact_id}")
+        check_version(ctx, "contact", contact_id, old["name"], old["version"], expected_version)
+        if opt_out:
+            already = old["opted_out_at"]
+            sets["opted_out_at"] = already if already is not None else db.ts(ctx.now)
+        new: dict[str, Any] = {k: v for k, v in sets.items() if k != "name_key"}
+        # the audit log takes times as datetimes
+        old = {**old, "consent_at": read_ts(old["consent_at"])}
+        old["opted_out_at"] = read_ts(old["opted_out_at"])
+        if "consent_at" in new:
+            new["consent_at"] = consent_at
+        if "opted_out_at" in new:
+            new["opted_out_at"] = read_ts(new["opted_out_at"])
+        if company is not None:
+            sets["company_id"] = companies.find_or_create(ctx, company) if company.strip() else None
+            new["company"] = _company_name(db, sets["company_id"])
+        if not sets and not methods_change:
+            raise InvalidInput("nothing to change: give at least one option (see --help)")
+        before = methods(db, contact_id) if methods_change else {}
+        for e in drop_mails:
+            gone = db.execute(
+                "DELETE FROM contact_methods WHERE contact_id = :c AND kind = 'email'"
+                " AND value_key = :k",
+                {"c": contact_id, "k": e},
+            )
+            if gone.rowcount == 0:
+                raise InvalidInput(f"the contact has no email {e}")
+        for p in remove_phones or []:
+            gone = db.execute(
+                "DELETE FROM contact_methods WHERE contact_id = :c AND kind = 'phone'"
+                " AND value_key = :k",
+                {"c": contact_id, "k": phone_key(p)},
+            )
+            if gone.rowcount == 0:
+                raise InvalidInput(f"the contact has no phone {p}")
+        if mails or tels:
+            start = db.value(
+                "SELECT coalesce(max(position), -1) + 1 AS n FROM contact_methods"
+                " WHERE contact_id = :c",
+                {"c": contact_id},
+            )
+            _add_methods(db, contact_id, mails, tels, start=int(start), region=ctx.phone_region)
+        sets["updated_at"] = db.ts(ctx.now)
+        assigns = ", ".join(f"{k} = :{k}" for k in sets)
+        db.execute(
+            f"UPDATE contacts SET {assigns}, version = version + 1 WHERE id = :id",
+            {**sets, "id": contact_id},
+        )
+        reindex(db, contact_id)
+        if "cadence_days" in sets or "opted_out_at" in sets:
+            clocks.refresh_touch(db, [contact_id])
+        changes = audit.diff(old, new)
+        if methods_change:
+            changes.update(audit.diff(before, methods(db, contact_id)))
+        audit.record(ctx, "contact", contact_id, "edit", changes)
+
+
+def check_version(
+    ctx: Ctx, entity: str, entity_id: int, label: str, actual: int, expected: int | None
+) -> None:
+    """Refuse (Conflict) a change based on another version than the stored `actual`."""
+    if expected is not None and int(actual) != expected:
+        raise audit.stale(ctx, entity, entity_id, label, expected, int(actual))
+
+
+def tag_contact(
+    ctx: Ctx,
+    contact_id: int,
+    *,
+    add: list[str],
+    remove: list[str],
+    expected_version: int | None = None,
+) -> list[str]:
+    """Add and remove tags; returns the contact's tags afterwards. `expected_version` as
+    for edit_contact."""
+    db = ctx.db
+    add_t, rm_t = normalize_tags(add), normalize_tags(remove)
+    if not add_t and not rm_t:
+        raise InvalidInput("give tags to add (vip) or remove (-vip)")
+    with db.write():
+        db.lock("contacts", contact_id)
+        row = db.one("SELECT name, version FROM contacts WHERE id = :id", {"id": contact_id})
+        if row is None:
+            raise NotFound(f"no contact with id {contact_id}")
+        check_version(ctx, "contact", contact_id, row["name"], row["version"], expected_version)
+        before = [
+            r["tag"]
+            for r in db.all(
+                "SELECT tag FROM contact_tags WHERE contact_id = :c ORDER BY tag", {"c": contact_id}
+            )
+        ]
+        for t in add_t:
+            if not db.value(
+                "SELECT 1 AS x FROM contact_tags WHERE contact_id = :c AND tag = :t",
+                {"c": contact_id, "t": t},
+            ):
+                db.execute(
+                    "INSERT INTO contact_tags (contact_id, tag) VALUES (:c, :t)",
+                    {"c": contact_id, "t": t},
+                )
+        for t in rm_t:
+            db.execute(
+                "DELETE FROM contact_tags WHERE contact_id = :c AND tag = :t",
+                {"c": contact_id, "t": t},
+            )
+        db.execute(
+            "UPDATE contacts SET updated_at = :now, version = version + 1 WHERE id = :id",
+            {"now": db.ts(ctx.now), "id": contact_id},
+        )
+        reindex(db, contact_id)
+        clocks.refresh_touch(db, [contact_id])
+        after = [
+            r["tag"]
+            for r in db.all(
+                "SELECT tag FROM contact_tags WHERE contact_id = :c ORDER BY tag", {"c": contact_id}
+            )
+        ]
+        audit.record(
+            ctx, "contact", contact_id, "tag", audit.diff({"tags": before}, {"tags": after})
+        )
+        return after
+
+
+def delete_contact(ctx: Ctx, contact_id: int) -> None:
+    """Delete a contact with its notes, reminders and purchases; its deals stay, unlinked."""
+    db = ctx.db
+    with db.write():
+        db.lock("contacts", contact_id, "delete")
+        row = db.one(
+            "SELECT c.name, c.title, co.name AS company FROM contacts c"
+            " LEFT JOIN companies co ON co.id = c.company_id WHERE c.id = :id",
+            {"id": contact_id},
+        )
+        if row is None:
+            raise NotFound(f"no contact with id {contact_id}")
+        impact = delete_impact(db, contact_id)
+        snapshot = {**row, **methods(db, contact_id)}
+        db.execute("DELETE FROM contacts WHERE id = :id", {"id": contact_id})
+        audit.record(
+            ctx,
+            "contact",
+            contact_id,
+            "delete",
+            audit.removed(
+                {
+                    **snapshot,
+                    "interactions": impact.interactions,
+                    "reminders": impact.reminders,
+                    "purchases": impact.purchases,
+                }
+            ),
+        )
+
+
+def touch(db: Db, contact_id: int, when: datetime) -> None:
+    """Record an interaction time: last_touch_at only ever moves forward, and the
+    stay-in-touch clock restarts from it."""
+    moved = db.execute(
+        "UPDATE contacts SET last_touch_at = :w WHERE id = :id"
+        " AND (last_touch_at IS NULL OR last_touch_at < :w)",
+        {"w": db.ts(when), "id": contact_id},
+    )
+    if moved.rowcount:
+        clocks.refresh_touch(db, [contact_id])
