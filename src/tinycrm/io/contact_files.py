@@ -1,4 +1,4 @@
-"""Contact files read into `ContactRow`s, for `services.contact_imports`.
+"""Contact files read into `ContactRow`s, for `services.imports.contacts`.
 
 Three formats, told by `--format` or worked out from the name and the first bytes:
 
@@ -38,8 +38,8 @@ from tinycrm.errors import InvalidInput
 from tinycrm.io import csv_import
 from tinycrm.io.csv_values import DateReader
 from tinycrm.io.outputs import Output, write_text
-from tinycrm.services.contact_imports import ContactImportSource, ContactRow, Method
-from tinycrm.services.imports import RowError, quoted
+from tinycrm.services.imports.bulk import RowError, quoted
+from tinycrm.services.imports.contacts import ContactImportSource, ContactRow, Method
 from tinycrm.text import uninert
 
 FORMATS = ("csv", "vcard", "json")
@@ -470,7 +470,7 @@ def _read_csv(
     columns = {f.header[i].strip(): s.shown() for i, s in slots}
 
     def write(target: Output, errs: list[RowError]) -> None:
-        csv_import.write_rejects(f, target, [(e.line, _reason(e)) for e in errs])
+        csv_import.write_rejects(f, target, [(e.line, e.reason()) for e in errs])
 
     source = ContactImportSource(
         file=label,
@@ -488,10 +488,6 @@ class _Unreadable(Exception):
     def __init__(self, field: str | None, message: str) -> None:
         super().__init__(message)
         self.field, self.message = field, message
-
-
-def _reason(e: RowError) -> str:
-    return f"field {e.field}: {e.error}" if e.field else e.error
 
 
 _SPLIT = {
@@ -745,7 +741,7 @@ def _read_vcard(text: str, label: str, encoding: str, guessed: bool, write_as: s
         chunks: list[str] = []
         for e in errs:
             card = by_line[e.line]
-            note = _reason(e).replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+            note = e.reason().replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
             chunks.append(
                 "\r\n".join([card.lines[0], f"X-TINYCRM-ERROR:{note}", *card.lines[1:]]) + "\r\n"
             )
@@ -914,7 +910,7 @@ def _read_json(text: str, label: str, encoding: str, guessed: bool) -> ContactFi
     originals = dict(items)
 
     def write(target: Output, errs: list[RowError]) -> None:
-        out = [{"line": e.line, "error": _reason(e), **_as_dict(originals[e.line])} for e in errs]
+        out = [{"line": e.line, "error": e.reason(), **_as_dict(originals[e.line])} for e in errs]
         _write_atomically(target, json.dumps(out, ensure_ascii=False, indent=2) + "\n", "utf-8")
 
     source = ContactImportSource(

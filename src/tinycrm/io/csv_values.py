@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from tinycrm.errors import InvalidInput
 from tinycrm.money import MAX_CENTS, parse_currency
-from tinycrm.services.imports import quoted
+from tinycrm.services.imports.bulk import quoted
 
 DATE_FORMATS = (
     "yyyy-mm-dd",

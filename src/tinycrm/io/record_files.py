@@ -1,4 +1,4 @@
-"""Interactions and deals files read into rows, for `services.record_imports`.
+"""Interactions and deals files read into rows, for `services.imports.records`.
 
 Two formats, told by `--format` or worked out from the name and the first bytes, both
 exactly what `tinycrm export interactions|deals` writes:
@@ -30,10 +30,10 @@ from tinycrm.io import csv_import
 from tinycrm.io.csv_import import DELIMITER_NAMES, Column
 from tinycrm.io.outputs import Output, write_text
 from tinycrm.money import parse_amount, parse_currency
-from tinycrm.services.contact_imports import ContactImportSource
 from tinycrm.services.contacts import MAX_NAME, check_text
-from tinycrm.services.imports import RowError, quoted
-from tinycrm.services.record_imports import DealRow, InteractionRow
+from tinycrm.services.imports.bulk import RowError, quoted
+from tinycrm.services.imports.contacts import ContactImportSource
+from tinycrm.services.imports.records import DealRow, InteractionRow
 from tinycrm.text import clean, uninert
 
 FORMATS = ("csv", "json")
@@ -204,7 +204,7 @@ def _read_csv(
         progress("read", total, total)
 
     def write(target: Output, errs: list[RowError]) -> None:
-        csv_import.write_rejects(f, target, [(e.line, _reason(e)) for e in errs])
+        csv_import.write_rejects(f, target, [(e.line, e.reason()) for e in errs])
 
     source = ContactImportSource(
         file=label,
@@ -262,7 +262,7 @@ def _read_json(
 
     def write(target: Output, errs: list[RowError]) -> None:
         out = [
-            {"line": e.line, "error": _reason(e), **_as_dict(originals.get(e.line))} for e in errs
+            {"line": e.line, "error": e.reason(), **_as_dict(originals.get(e.line))} for e in errs
         ]
         _write_atomically(target, json.dumps(out, ensure_ascii=False, indent=2) + "\n")
 
@@ -293,10 +293,6 @@ def _json_value(key: str, value: Any) -> str | None:
 
 def _as_dict(item: Any) -> dict[str, Any]:
     return item if isinstance(item, dict) else {"value": item}
-
-
-def _reason(e: RowError) -> str:
-    return f"field {e.field}: {e.error}" if e.field else e.error
 
 
 def _write_atomically(target: Output, text: str) -> None:
