@@ -463,7 +463,7 @@ def _read_csv(
             continue
         try:
             rows.append(_csv_row(line, fields, slots, dates))
-        except _Unreadable as e:
+        except csv_import.Unreadable as e:
             errors.append(RowError(line, e.field, e.message))
     if progress:
         progress("read", total, total)
@@ -482,12 +482,6 @@ def _read_csv(
         ignored_columns=f.ignored,
     )
     return ContactFile(source, rows, errors, write, ".csv")
-
-
-class _Unreadable(Exception):
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field, self.message = field, message
 
 
 _SPLIT = {
@@ -581,7 +575,7 @@ def _csv_birthday(row: ContactRow, value: str, dates: DateReader) -> date | None
         return None
     day = dates.parse(value)
     if isinstance(day, str):
-        raise _Unreadable("birthday", day)
+        raise csv_import.Unreadable("birthday", day)
     return day
 
 
@@ -589,7 +583,7 @@ def _int(value: str, what: str) -> int:
     try:
         return int(value.strip())
     except ValueError:
-        raise _Unreadable(what, f"not a whole number: {quoted(value)}") from None
+        raise csv_import.Unreadable(what, f"not a whole number: {quoted(value)}") from None
 
 
 def parse_instant(value: str, what: str) -> datetime:
@@ -598,7 +592,9 @@ def parse_instant(value: str, what: str) -> datetime:
     try:
         when = datetime.fromisoformat(text.replace(" ", "T", 1) if " " in text else text)
     except ValueError:
-        raise _Unreadable(what, f"not a time like 2026-11-23T09:00:00Z: {quoted(value)}") from None
+        raise csv_import.Unreadable(
+            what, f"not a time like 2026-11-23T09:00:00Z: {quoted(value)}"
+        ) from None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
@@ -733,7 +729,7 @@ def _read_vcard(text: str, label: str, encoding: str, guessed: bool, write_as: s
             continue
         try:
             rows.append(_card_row(card.line, parsed, used, ignored))
-        except _Unreadable as e:
+        except csv_import.Unreadable as e:
             errors.append(RowError(card.line, e.field, e.message))
     by_line = {c.line: c for c in cards}
 
@@ -862,11 +858,11 @@ def _vcard_birthday(row: ContactRow, text: str) -> date | None:
         try:
             return date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
-            raise _Unreadable("birthday", f"no such day: {quoted(raw)}") from None
+            raise csv_import.Unreadable("birthday", f"no such day: {quoted(raw)}") from None
     if re.fullmatch(r"--\d{2}-?\d{2}", raw) or re.fullmatch(r"1604-?\d{2}-?\d{2}", raw):
         row.dropped.append("birthday without a year")
         return None
-    raise _Unreadable("birthday", f"not a date: {quoted(raw)} (vCard wants 1985-03-14)")
+    raise csv_import.Unreadable("birthday", f"not a date: {quoted(raw)} (vCard wants 1985-03-14)")
 
 
 # -- JSON -----------------------------------------------------------------------------------
@@ -905,13 +901,12 @@ def _read_json(text: str, label: str, encoding: str, guessed: bool) -> ContactFi
             continue
         try:
             rows.append(_json_row(line, item, used, ignored))
-        except _Unreadable as e:
+        except csv_import.Unreadable as e:
             errors.append(RowError(line, e.field, e.message))
     originals = dict(items)
 
     def write(target: Output, errs: list[RowError]) -> None:
-        out = [{"line": e.line, "error": e.reason(), **_as_dict(originals[e.line])} for e in errs]
-        _write_atomically(target, json.dumps(out, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        csv_import.write_json_rejects(target, originals, [(e.line, e.reason()) for e in errs])
 
     source = ContactImportSource(
         file=label,
@@ -923,10 +918,6 @@ def _read_json(text: str, label: str, encoding: str, guessed: bool) -> ContactFi
         ignored_columns=list(ignored),
     )
     return ContactFile(source, rows, errors, write, ".json")
-
-
-def _as_dict(item: Any) -> dict[str, Any]:
-    return item if isinstance(item, dict) else {"value": item}
 
 
 def _json_items(text: str, label: str) -> list[tuple[int, Any]]:
@@ -976,7 +967,9 @@ def _json_row(
                 else:
                     v, lab = entry, None
                 if not isinstance(v, str) or not (lab is None or isinstance(lab, str)):
-                    raise _Unreadable(target, f"not a {target}: {quoted(json.dumps(entry))}")
+                    raise csv_import.Unreadable(
+                        target, f"not a {target}: {quoted(json.dumps(entry))}"
+                    )
                 row.methods.append(Method(target, v, lab))
         elif target == "tags":
             tags = value if isinstance(value, list) else _values("tags", str(value))
@@ -985,16 +978,20 @@ def _json_row(
             try:
                 row.birthday = date.fromisoformat(str(value))
             except ValueError:
-                raise _Unreadable("birthday", f"not a date: {quoted(str(value))}") from None
+                raise csv_import.Unreadable(
+                    "birthday", f"not a date: {quoted(str(value))}"
+                ) from None
         elif target == "cadence_days":
             if not isinstance(value, int) or isinstance(value, bool):
-                raise _Unreadable("cadence_days", f"not a whole number: {quoted(str(value))}")
+                raise csv_import.Unreadable(
+                    "cadence_days", f"not a whole number: {quoted(str(value))}"
+                )
             row.cadence_days = value
         elif target in ("consent_at", "opted_out_at", "created_at"):
             setattr(row, target, parse_instant(str(value), target))
         else:
             if not isinstance(value, str):
-                raise _Unreadable(target, f"not text: {quoted(json.dumps(value))}")
+                raise csv_import.Unreadable(target, f"not text: {quoted(json.dumps(value))}")
             setattr(row, target, value)
     return row
 

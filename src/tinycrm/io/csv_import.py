@@ -26,13 +26,15 @@ import codecs
 import csv
 import io
 import itertools
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tinycrm.errors import InvalidInput
-from tinycrm.io.outputs import Output, opened
+from tinycrm.io.outputs import Output, opened, write_text
 from tinycrm.text import fold
 
 DELIMITERS = (";", ",", "\t", "|")
@@ -372,6 +374,15 @@ def map_columns(
     return found, ignored
 
 
+class Unreadable(Exception):
+    """A value a reader can't read; the reader makes it the row's `RowError`."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
 # -- writing rows back ----------------------------------------------------------------------
 
 
@@ -385,3 +396,21 @@ def write_rejects(source: CsvFile, target: Output, rejects: Sequence[tuple[int, 
         out.writerow(["line", "error", *source.header])
         for line, message in rejects:
             out.writerow([line, message, *originals.get(line, [])])
+
+
+def write_json_rejects(
+    target: Output, originals: dict[int, Any], rejects: Sequence[tuple[int, str]]
+) -> None:
+    """The rejected items of a JSON file as a JSON list to fix and import again: each
+    object with its `line` and `error` first (an item that is no object as its `value`)."""
+    out = []
+    for line, message in rejects:
+        item = originals.get(line)
+        out.append(
+            {
+                "line": line,
+                "error": message,
+                **(item if isinstance(item, dict) else {"value": item}),
+            }
+        )
+    write_text(target, json.dumps(out, ensure_ascii=False, indent=2) + "\n", errors="replace")

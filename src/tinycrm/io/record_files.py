@@ -28,7 +28,7 @@ from typing import Any, Generic, TypeVar
 from tinycrm.errors import InvalidInput
 from tinycrm.io import csv_import
 from tinycrm.io.csv_import import DELIMITER_NAMES, Column
-from tinycrm.io.outputs import Output, write_text
+from tinycrm.io.outputs import Output
 from tinycrm.money import parse_amount, parse_currency
 from tinycrm.services.contacts import MAX_NAME, check_text
 from tinycrm.services.imports.bulk import RowError, quoted
@@ -71,13 +71,6 @@ DEAL_COLUMNS = (
     _col("created_at", False),
     _col("owner", False),
 )
-
-
-class _Unreadable(Exception):
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 R = TypeVar("R")
@@ -198,7 +191,7 @@ def _read_csv(
         values = {name: uninert(fields[i]) or None for name, i in f.columns.items()}
         try:
             rows.append(parse(line, values, present, default_currency))
-        except _Unreadable as e:
+        except csv_import.Unreadable as e:
             errors.append(RowError(line, e.field, e.message))
     if progress:
         progress("read", total, total)
@@ -250,7 +243,7 @@ def _read_json(
         try:
             values = {k: _json_value(k, item.get(k)) for k in known}
             rows.append(parse(line, values, set(item), default_currency))
-        except _Unreadable as e:
+        except csv_import.Unreadable as e:
             errors.append(RowError(line, e.field, e.message))
     if items and missing_everywhere:
         keys = sorted(missing_everywhere, key=[c.name for c in columns].index)
@@ -261,10 +254,7 @@ def _read_json(
     originals = dict(items)
 
     def write(target: Output, errs: list[RowError]) -> None:
-        out = [
-            {"line": e.line, "error": e.reason(), **_as_dict(originals.get(e.line))} for e in errs
-        ]
-        _write_atomically(target, json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+        csv_import.write_json_rejects(target, originals, [(e.line, e.reason()) for e in errs])
 
     source = ContactImportSource(
         file=label,
@@ -287,16 +277,10 @@ def _json_value(key: str, value: Any) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise _Unreadable(key, f"not text: {quoted(json.dumps(value, ensure_ascii=False))}")
+        raise csv_import.Unreadable(
+            key, f"not text: {quoted(json.dumps(value, ensure_ascii=False))}"
+        )
     return str(value)
-
-
-def _as_dict(item: Any) -> dict[str, Any]:
-    return item if isinstance(item, dict) else {"value": item}
-
-
-def _write_atomically(target: Output, text: str) -> None:
-    write_text(target, text)
 
 
 # -- values ---------------------------------------------------------------------------------
@@ -305,7 +289,7 @@ def _write_atomically(target: Output, text: str) -> None:
 def _required(values: dict[str, Any], key: str) -> str:
     v = values.get(key)
     if v is None or not v.strip():
-        raise _Unreadable(key, "empty")
+        raise csv_import.Unreadable(key, "empty")
     return str(v)
 
 
@@ -315,7 +299,7 @@ def _name(values: dict[str, Any], key: str) -> str | None:
         return None
     name = " ".join(clean(v).split())
     if len(name) > MAX_NAME:
-        raise _Unreadable(key, f"longer than {MAX_NAME} characters")
+        raise csv_import.Unreadable(key, f"longer than {MAX_NAME} characters")
     return name or None
 
 
@@ -327,7 +311,9 @@ def _instant(values: dict[str, Any], key: str) -> datetime | None:
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise _Unreadable(key, f"not a time like 2026-11-23T09:00:00Z: {quoted(v)}") from None
+        raise csv_import.Unreadable(
+            key, f"not a time like 2026-11-23T09:00:00Z: {quoted(v)}"
+        ) from None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
@@ -338,14 +324,14 @@ def _day(values: dict[str, Any], key: str) -> date | None:
     try:
         return date.fromisoformat(v.strip())
     except ValueError:
-        raise _Unreadable(key, f"not a day like 2026-11-23: {quoted(v)}") from None
+        raise csv_import.Unreadable(key, f"not a day like 2026-11-23: {quoted(v)}") from None
 
 
 def _text(values: dict[str, Any], key: str) -> str | None:
     try:
         return check_text(values.get(key), key)
     except InvalidInput as e:
-        raise _Unreadable(key, str(e)) from None
+        raise csv_import.Unreadable(key, str(e)) from None
 
 
 def _interaction(
@@ -353,11 +339,11 @@ def _interaction(
 ) -> InteractionRow:
     happened = _instant(values, "happened_at")
     if happened is None:
-        raise _Unreadable("happened_at", "empty")
+        raise csv_import.Unreadable("happened_at", "empty")
     kind = _required(values, "kind").strip().lower()
     body = _text(values, "body")
     if not body:
-        raise _Unreadable("body", "empty")
+        raise csv_import.Unreadable("body", "empty")
     return InteractionRow(
         line=line,
         happened_at=happened,
@@ -375,28 +361,30 @@ def _interaction(
 def _deal(line: int, values: dict[str, Any], present: set[str], currency: str) -> DealRow:
     title = _name(values, "title")
     if not title:
-        raise _Unreadable("title", "empty")
+        raise csv_import.Unreadable("title", "empty")
     stage = _name(values, "stage")
     if not stage:
-        raise _Unreadable("stage", "empty")
+        raise csv_import.Unreadable("stage", "empty")
     status = values.get("status")
     raw_value = values.get("value")
     try:
         cents = parse_amount(raw_value, field="value") if raw_value else 0
     except InvalidInput as e:
-        raise _Unreadable("value", str(e)) from None
+        raise csv_import.Unreadable("value", str(e)) from None
     raw_cur = values.get("currency")
     try:
         cur = parse_currency(raw_cur) if raw_cur and raw_cur.strip() else currency
     except InvalidInput as e:
-        raise _Unreadable("currency", str(e)) from None
+        raise csv_import.Unreadable("currency", str(e)) from None
     raw_prob = values.get("probability")
     probability = None
     if raw_prob is not None and raw_prob.strip():
         try:
             probability = int(raw_prob.strip().rstrip("%"))
         except ValueError:
-            raise _Unreadable("probability", f"not a whole number: {quoted(raw_prob)}") from None
+            raise csv_import.Unreadable(
+                "probability", f"not a whole number: {quoted(raw_prob)}"
+            ) from None
     return DealRow(
         line=line,
         title=title,
