@@ -53,3 +53,28 @@ def test_rejects_without_skip_bad_is_refused_by_every_import(
     r = cli("import", kind, str(path), "--rejects", str(tmp_path / "r.csv"))
     assert (r.exit_code, r.stderr) == (2, "Error: --rejects goes with --skip-bad\n")
     assert not (tmp_path / "r.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "header", "spec", "error"),
+    [
+        ("purchases", "contact,date,amount\n", "Kunde", "--map wants COLUMN=field pairs,"
+         " e.g. Kunde=contact: 'Kunde'"),
+        ("contacts", "name,email\n", "=phone", "--map wants COLUMN=field pairs,"
+         " e.g. Handy=phone: '=phone'"),
+        ("purchases", "contact,date,amount\n", "Kunde=buyer", "--map: 'buyer' is not a field;"
+         " the fields are contact, date, amount, currency, note"),
+        ("contacts", "name,email\n", "Handy=fax:work", "--map: 'fax' is not a field; the"
+         " fields are "),
+    ],
+)  # fmt: skip
+def test_map_pairs_are_read_alike_by_every_csv_import(
+    cli: Runner, tmp_path: Path, kind: str, header: str, spec: str, error: str
+) -> None:
+    """`--map COLUMN=field` is split and checked by one reader for purchases and contacts."""
+    path = tmp_path / "in.csv"
+    path.write_text(header, encoding="utf-8")
+    r = cli("import", kind, str(path), "--map", spec)
+    assert r.exit_code == 2
+    assert r.stderr.startswith(f"Error: {error}")
+    assert r.stderr.count("\n") == 1

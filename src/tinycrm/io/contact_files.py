@@ -372,24 +372,16 @@ def _label(word: str) -> str:
 def parse_mapping(specs: Iterable[str]) -> dict[str, Slot]:
     """`--map Handy=phone:mobile,Firma=company` (repeatable) -> {normalized header: slot}."""
     out: dict[str, Slot] = {}
-    for spec in specs:
-        for pair in spec.split(","):
-            if not pair.strip():
-                continue
-            header, sep, target = pair.rpartition("=")
-            target = target.strip().lower()
-            if not sep or not header.strip():
-                raise InvalidInput(f"--map wants COLUMN=field pairs, e.g. Handy=phone: {pair!r}")
-            name, _, label = target.partition(":")
-            name = name.strip().replace("-", "_")
-            if name not in FIELDS:
-                raise InvalidInput(
-                    f"--map: {name!r} is not a field; the fields are {', '.join(FIELDS)}"
-                )
-            if label and name not in _METHODS:
-                raise InvalidInput(f"--map: only {', '.join(_METHODS)} take a label: {target!r}")
-            key = csv_import.normalize_header(header)
-            out[key] = Slot(name, label.strip() or None, group=f"map:{key}")
+    for key, target in csv_import.map_pairs(specs, "Handy=phone"):
+        name, _, label = target.partition(":")
+        name = name.strip().replace("-", "_")
+        if name not in FIELDS:
+            raise InvalidInput(
+                f"--map: {name!r} is not a field; the fields are {', '.join(FIELDS)}"
+            )
+        if label and name not in _METHODS:
+            raise InvalidInput(f"--map: only {', '.join(_METHODS)} take a label: {target!r}")
+        out[key] = Slot(name, label.strip() or None, group=f"map:{key}")
     return out
 
 

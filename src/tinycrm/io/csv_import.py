@@ -321,25 +321,31 @@ def normalize_header(name: str) -> str:
     return " ".join(re.sub(r"[_\-./:#]+", " ", fold(name)).split())
 
 
-def parse_mapping(specs: Iterable[str], columns: Sequence[Column]) -> dict[str, str]:
-    """`--map Kunde=contact,Datum=date` (repeatable) -> {normalized header: field}."""
-    fields = [c.name for c in columns]
-    out: dict[str, str] = {}
+def map_pairs(specs: Iterable[str], example: str) -> Iterator[tuple[str, str]]:
+    """The `COLUMN=field` pairs of `--map` options (repeatable, comma-separated), as
+    (normalized header, lower-case field); `example` shows the form in the error."""
     for spec in specs:
         for pair in spec.split(","):
             if not pair.strip():
                 continue
             header, sep, target = pair.rpartition("=")
-            target = target.strip().lower()
             if not sep or not header.strip():
-                raise InvalidInput(f"--map wants COLUMN=field pairs, e.g. Kunde=contact: {pair!r}")
-            if target not in fields:
-                raise InvalidInput(
-                    f"--map: {target!r} is not a field; the fields are {', '.join(fields)}"
-                )
-            if target in out.values():
-                raise InvalidInput(f"--map names two columns for {target}")
-            out[normalize_header(header)] = target
+                raise InvalidInput(f"--map wants COLUMN=field pairs, e.g. {example}: {pair!r}")
+            yield normalize_header(header), target.strip().lower()
+
+
+def parse_mapping(specs: Iterable[str], columns: Sequence[Column]) -> dict[str, str]:
+    """`--map Kunde=contact,Datum=date` (repeatable) -> {normalized header: field}."""
+    fields = [c.name for c in columns]
+    out: dict[str, str] = {}
+    for header, target in map_pairs(specs, "Kunde=contact"):
+        if target not in fields:
+            raise InvalidInput(
+                f"--map: {target!r} is not a field; the fields are {', '.join(fields)}"
+            )
+        if target in out.values():
+            raise InvalidInput(f"--map names two columns for {target}")
+        out[header] = target
     return out
 
 
