@@ -538,10 +538,25 @@ def import_interactions(
     Contacts are found by email, else exact name; deals by title; companies by name
     (created when missing). Interactions already in the store are skipped.
     """
-    _import_records(
-        "interactions", file, format_, skip_bad, dry_run, delimiter, encoding, rejects, force,
-        json_,
-    )  # fmt: skip
+    from tinycrm.io import record_files
+    from tinycrm.services.imports import records
+
+    opts = _options(file, skip_bad, dry_run, rejects, force, json_)
+    ctx = get_ctx()
+    _run_import(
+        ctx,
+        opts,
+        lambda progress: record_files.read_interactions(
+            opts.path,
+            file,
+            fmt=format_,
+            encoding=encoding,
+            delimiter=_delimiter(delimiter),
+            progress=progress,
+        ),
+        lambda parsed, common: records.import_interactions(ctx, parsed.rows, **common),
+        _render_records,
+    )
 
 
 @import_app.command("deals")
@@ -563,60 +578,26 @@ def import_deals(
     Contacts are found by email, else exact name; stages and owners by name; companies by
     name (created when missing). Deals already in the store are skipped.
     """
-    _import_records(
-        "deals", file, format_, skip_bad, dry_run, delimiter, encoding, rejects, force, json_
-    )
-
-
-def _import_records(
-    what: str,
-    file: str,
-    format_: str | None,
-    skip_bad: bool,
-    dry_run: bool,
-    delimiter: str | None,
-    encoding: str | None,
-    rejects: str | None,
-    force: bool,
-    json_: bool,
-) -> None:
-    """`import interactions` and `import deals`: the same options, their own reader."""
     from tinycrm.io import record_files
     from tinycrm.services.imports import records
 
     opts = _options(file, skip_bad, dry_run, rejects, force, json_)
     ctx = get_ctx()
-    if what == "deals":
-        _run_import(
-            ctx,
-            opts,
-            lambda progress: record_files.read_deals(
-                opts.path,
-                file,
-                default_currency=ctx.currency,
-                fmt=format_,
-                encoding=encoding,
-                delimiter=_delimiter(delimiter),
-                progress=progress,
-            ),
-            lambda parsed, common: records.import_deals(ctx, parsed.rows, **common),
-            _render_records,
-        )
-    else:
-        _run_import(
-            ctx,
-            opts,
-            lambda progress: record_files.read_interactions(
-                opts.path,
-                file,
-                fmt=format_,
-                encoding=encoding,
-                delimiter=_delimiter(delimiter),
-                progress=progress,
-            ),
-            lambda parsed, common: records.import_interactions(ctx, parsed.rows, **common),
-            _render_records,
-        )
+    _run_import(
+        ctx,
+        opts,
+        lambda progress: record_files.read_deals(
+            opts.path,
+            file,
+            default_currency=ctx.currency,
+            fmt=format_,
+            encoding=encoding,
+            delimiter=_delimiter(delimiter),
+            progress=progress,
+        ),
+        lambda parsed, common: records.import_deals(ctx, parsed.rows, **common),
+        _render_records,
+    )
 
 
 def _render_records(s: RecordImportSummary) -> None:

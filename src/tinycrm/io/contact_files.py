@@ -31,6 +31,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -72,13 +73,7 @@ FIELDS = (
 _METHODS = ("email", "phone", "url", "address")
 
 
-@dataclass
-class ContactFile:
-    source: ContactImportSource
-    rows: list[ContactRow]
-    errors: list[RowError]
-    write_rejects: Callable[[Output, list[RowError]], None]
-    rejects_suffix: str  # ".csv", ".vcf", ".json"
+ContactFile = csv_import.ImportFile[ContactRow]
 
 
 def read_contacts(
@@ -461,9 +456,6 @@ def _read_csv(
         progress("read", total, total)
     columns = {f.header[i].strip(): s.shown() for i, s in slots}
 
-    def write(target: Output, errs: list[RowError]) -> None:
-        csv_import.write_rejects(f, target, [(e.line, e.reason()) for e in errs])
-
     source = ContactImportSource(
         file=label,
         format="csv",
@@ -473,7 +465,7 @@ def _read_csv(
         columns=columns,
         ignored_columns=f.ignored,
     )
-    return ContactFile(source, rows, errors, write, ".csv")
+    return ContactFile(source, rows, errors, partial(csv_import.write_rejects, f), ".csv")
 
 
 _SPLIT = {
@@ -895,11 +887,6 @@ def _read_json(text: str, label: str, encoding: str, guessed: bool) -> ContactFi
             rows.append(_json_row(line, item, used, ignored))
         except csv_import.Unreadable as e:
             errors.append(RowError(line, e.field, e.message))
-    originals = dict(items)
-
-    def write(target: Output, errs: list[RowError]) -> None:
-        csv_import.write_json_rejects(target, originals, [(e.line, e.reason()) for e in errs])
-
     source = ContactImportSource(
         file=label,
         format="json",
@@ -909,6 +896,7 @@ def _read_json(text: str, label: str, encoding: str, guessed: bool) -> ContactFi
         columns=used,
         ignored_columns=list(ignored),
     )
+    write = partial(csv_import.write_json_rejects, dict(items))
     return ContactFile(source, rows, errors, write, ".json")
 
 

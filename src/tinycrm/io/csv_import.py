@@ -31,15 +31,18 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from tinycrm.errors import InvalidInput
 from tinycrm.io.outputs import Output, opened, write_text
+from tinycrm.services.imports.bulk import RowError
+from tinycrm.services.imports.contacts import ContactImportSource
 from tinycrm.text import fold
 
 DELIMITERS = (";", ",", "\t", "|")
 DELIMITER_NAMES = {";": ";", ",": ",", "\t": "tab", "|": "|"}
 SNIFF_LINES = 50
+R = TypeVar("R")
 FALLBACK_ENCODING = "cp1252"
 # What charset-normalizer may pick over cp1252 for a file that is not UTF-8: the encodings
 # of Chinese, Japanese and Korean spreadsheets. Western files keep the cp1252 guess (its
@@ -392,26 +395,38 @@ class Unreadable(Exception):
 # -- writing rows back ----------------------------------------------------------------------
 
 
-def write_rejects(source: CsvFile, target: Output, rejects: Sequence[tuple[int, str]]) -> None:
+@dataclass
+class ImportFile(Generic[R]):
+    """A file read for an import: its rows, the rows it could not read, how it was read,
+    and how to write the bad rows back in its own format (`rejects_suffix`)."""
+
+    source: ContactImportSource
+    rows: list[R]
+    errors: list[RowError]
+    write_rejects: Callable[[Output, list[RowError]], None]
+    rejects_suffix: str  # ".csv", ".vcf", ".json"
+
+
+def write_rejects(source: CsvFile, target: Output, errors: Sequence[RowError]) -> None:
     """The rejected rows as a CSV the user can fix and import again: `line` and `error`,
     then the original columns, in the file's own delimiter and encoding. Written whole,
     private and never over the store (`io.outputs`)."""
-    originals = source.originals({line for line, _ in rejects})
+    originals = source.originals({e.line for e in errors})
     with opened(target, encoding=source.write_encoding, errors="replace") as f:
         out = csv.writer(f, delimiter=source.delimiter)
         out.writerow(["line", "error", *source.header])
-        for line, message in rejects:
-            out.writerow([line, message, *originals.get(line, [])])
+        for e in errors:
+            out.writerow([e.line, e.reason(), *originals.get(e.line, [])])
 
 
 def write_json_rejects(
-    target: Output, originals: dict[int, Any], rejects: Sequence[tuple[int, str]]
+    originals: dict[int, Any], target: Output, errors: Sequence[RowError]
 ) -> None:
     """The rejected items of a JSON file as a JSON list to fix and import again: each
     object with its `line` and `error` first (an item that is no object as its `value`)."""
     out = []
-    for line, message in rejects:
-        item = originals.get(line)
+    for e in errors:
+        line, message, item = e.line, e.reason(), originals.get(e.line)
         out.append(
             {
                 "line": line,

@@ -137,7 +137,7 @@ class PurchaseFile:
 
     def write_rejects(self, target: Output, errors: list[RowError]) -> None:
         """The bad rows as a CSV in the file's own dialect, to fix and import again."""
-        write_rejects(self.csv, target, [(e.line, e.reason()) for e in errors])
+        write_rejects(self.csv, target, errors)
 
 
 def read_purchases(

@@ -20,15 +20,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from tinycrm.errors import InvalidInput
 from tinycrm.io import csv_import
 from tinycrm.io.csv_import import DELIMITER_NAMES, Column
-from tinycrm.io.outputs import Output
 from tinycrm.money import parse_amount, parse_currency
 from tinycrm.services.contacts import MAX_NAME, check_text
 from tinycrm.services.imports.bulk import RowError, quoted
@@ -76,13 +75,7 @@ DEAL_COLUMNS = (
 R = TypeVar("R")
 
 
-@dataclass
-class RecordFile(Generic[R]):
-    source: ContactImportSource
-    rows: list[R]
-    errors: list[RowError]
-    write_rejects: Callable[[Output, list[RowError]], None]
-    rejects_suffix: str  # ".csv" or ".json"
+RecordFile = csv_import.ImportFile
 
 
 #: one record's values (None for an empty cell or a missing key) -> a row
@@ -196,9 +189,6 @@ def _read_csv(
     if progress:
         progress("read", total, total)
 
-    def write(target: Output, errs: list[RowError]) -> None:
-        csv_import.write_rejects(f, target, [(e.line, e.reason()) for e in errs])
-
     source = ContactImportSource(
         file=label,
         format="csv",
@@ -208,7 +198,7 @@ def _read_csv(
         columns={f.header[i].strip(): name for name, i in f.columns.items()},
         ignored_columns=f.ignored,
     )
-    return RecordFile(source, rows, errors, write, ".csv")
+    return RecordFile(source, rows, errors, partial(csv_import.write_rejects, f), ".csv")
 
 
 def _read_json(
@@ -251,11 +241,6 @@ def _read_json(
             f"{label}: no object has the key{'s' if len(keys) > 1 else ''} {', '.join(keys)}"
             f" ({_not_an_export(columns)})"
         )
-    originals = dict(items)
-
-    def write(target: Output, errs: list[RowError]) -> None:
-        csv_import.write_json_rejects(target, originals, [(e.line, e.reason()) for e in errs])
-
     source = ContactImportSource(
         file=label,
         format="json",
@@ -265,6 +250,7 @@ def _read_json(
         columns=used,
         ignored_columns=list(ignored),
     )
+    write = partial(csv_import.write_json_rejects, dict(items))
     return RecordFile(source, rows, errors, write, ".json")
 
 
