@@ -77,6 +77,7 @@ def test_a_killed_restore_leaves_the_store_as_it_was(sqlite_store: str, tmp_path
     seed(cli)
     # a big backup to restore: another store with the import in it
     other = tmp_path / "other" / "big.db"
+    Runner().ok("init", "--db", str(other))
     Runner()("--db", str(other), "import", "purchases", str(big_csv(tmp_path / "o.csv", 60_000)),
              "--create-missing")  # fmt: skip
     backup = tmp_path / "big-backup.db"

@@ -181,7 +181,11 @@ def test_a_damaged_fts_index_is_rebuilt(sqlite_store: str) -> None:
 def test_doctor_never_creates_a_store(tmp_path: Path) -> None:
     missing = tmp_path / "nothing-here.db"
     r = Runner()("--db", str(missing), "doctor")
-    assert (r.exit_code, r.stderr) == (1, f"Error: no store at {missing}\n")
+    assert (r.exit_code, r.stderr) == (
+        1,
+        f"Error: no tinycrm store at {missing} (--db); create one with tinycrm init --db"
+        f" {missing}\n",
+    )
     assert not missing.exists()
 
 

@@ -136,12 +136,14 @@ def test_init_sets_up_a_shared_postgresql_store(home: Path, fresh_pg_database: s
     r = Runner().ok("init", "--db", url, "--user", "sam", "--email", "sam@x.com")
     assert r.stdout.splitlines()[0].endswith("(PostgreSQL, schema 0007, created)")
     assert tomllib.loads((home / "settings.toml").read_text())["db"] == url
-    # a second salesperson on another machine joins the same store
+    # a second salesperson on another machine joins the same store, once a user added them
     other = home.parent / "other-home"
     env = {**os.environ, "TINYCRM_HOME": str(other), "TINYCRM_USER": "kim"}
-    done = subprocess.run(
-        [TINYCRM, "init", "--db", url, "--user", "kim"], env=env, capture_output=True, text=True
-    )
+    join = [str(TINYCRM), "init", "--db", url, "--user", "kim"]
+    done = subprocess.run(join, env=env, capture_output=True, text=True)
+    assert done.returncode == 2 and "tinycrm user add kim" in done.stderr, done.stderr
+    Runner().ok("user", "add", "kim")
+    done = subprocess.run(join, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "(PostgreSQL, schema 0007, already set up)" in done.stdout
     assert [u["name"] for u in Runner().ok("user", "list", "--json").json()] == ["kim", "sam"]

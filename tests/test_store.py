@@ -212,11 +212,16 @@ def test_store_path_that_is_a_directory(tmp_path: Path) -> None:
     )
 
 
-def test_missing_store_is_created_on_first_use(tmp_path: Path) -> None:
-    target = tmp_path / "new" / "crm.db"
+def test_missing_store_is_created_on_first_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default location only: elsewhere `tinycrm init` makes a store
+    (tests/test_safety_input.py)."""
+    monkeypatch.setenv("TINYCRM_HOME", str(tmp_path / "new"))
+    target = tmp_path / "new" / "tinycrm.db"
     with pytest.raises(StoreError):
         open_store(str(target), create=False)
-    Runner().ok("--db", str(target), "contact", "add", "Alice")
+    Runner().ok("contact", "add", "Alice")
     assert target.exists()
 
 

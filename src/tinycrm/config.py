@@ -157,9 +157,39 @@ def default_db_path() -> Path:
     return data_dir() / "tinycrm.db"
 
 
+@dataclass(frozen=True)
+class StoreChoice:
+    """The store the user means, and who named it."""
+
+    url: str  # a filesystem path or an SQLAlchemy-style URL
+    source: str  # "--db", "TINYCRM_DB", "db in PATH", or "" for the default location
+
+    @property
+    def is_default(self) -> bool:
+        """Whether this is the default location (platformdirs or TINYCRM_HOME), the only
+        store a command other than `init` creates: zero set-up on first use, while a
+        mistyped --db, TINYCRM_DB or settings `db` never leaves an empty store behind."""
+        if not self.source:
+            return True
+        if "://" in self.url:
+            return False
+        return Path(self.url).expanduser().absolute() == default_db_path().absolute()
+
+
+def store_choice(cli_value: str | None, settings: Settings) -> StoreChoice:
+    """Precedence: `--db` > `TINYCRM_DB` > `db` in the settings file > the default."""
+    if cli_value:
+        return StoreChoice(cli_value, "--db")
+    if os.environ.get("TINYCRM_DB"):
+        return StoreChoice(os.environ["TINYCRM_DB"], "TINYCRM_DB")
+    if settings.db:
+        return StoreChoice(settings.db, f"db in {settings_path()}")
+    return StoreChoice(str(default_db_path()), "")
+
+
 def store_url(cli_value: str | None, settings: Settings) -> str:
     """The store the user means: a filesystem path or an SQLAlchemy-style URL."""
-    return cli_value or os.environ.get("TINYCRM_DB") or settings.db or str(default_db_path())
+    return store_choice(cli_value, settings).url
 
 
 def current_user_name(settings: Settings) -> str:

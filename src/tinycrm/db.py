@@ -19,14 +19,14 @@ import re
 import sqlite3
 import stat
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from tinycrm import pgurl
-from tinycrm.errors import StoreError
+from tinycrm.errors import MissingStore, StoreError
 from tinycrm.text import mask_secrets
 
 if TYPE_CHECKING:
@@ -52,6 +52,22 @@ def busy_timeout() -> float:
 
 Row = dict[str, Any]
 Params = Mapping[str, Any] | None
+
+#: What a check can be about when there is no row to lock yet: a name or an address about
+#: to be taken, a file about to be imported twice (see Db.lock_key).
+LockKey = Literal[
+    "contact identities",  # names, emails and phones, for the duplicate checks
+    "company names",
+    "users",  # their names and who leads whom
+    "stages",  # the pipeline: names and positions
+    "tag cadences",
+    "digests sent",
+    "purchase imports",
+    "interaction imports",
+    "deal imports",
+]
+LockMode = Literal["change", "delete", "keep"]
+_LOCK_SPACE = 0x7463  # "tc": the first key of tinycrm's advisory locks (Db.lock_key)
 
 # Whole seconds: a CRM needs no more, and it saves 7 bytes per stored time and index entry
 # (~40 MiB on the benchmark store); equal times fall back to id order.
@@ -112,6 +128,7 @@ class Db:
         self.dialect = location.dialect
         self.is_sqlite = location.dialect == "sqlite"
         self._in_tx = False
+        self._writing = False
         self._sql_cache: dict[str, str] = {}
 
     # -- SQL ------------------------------------------------------------------------------
@@ -134,8 +151,7 @@ class Db:
         except Exception as e:
             if self.is_sqlite or not _is_psycopg_error(e):
                 raise
-            first = mask_secrets((str(e).strip().splitlines() or [type(e).__name__])[0])
-            raise StoreError(f"store error on {self.location.describe()}: {first}") from None
+            raise _pg_error(e, self.location) from None
 
     def execute(self, sql: str, params: Params = None) -> Any:
         with self._errors():
@@ -186,9 +202,16 @@ class Db:
         """One write transaction. SQLite takes the write lock up front (BEGIN IMMEDIATE), so
         concurrent writers queue on the busy timeout instead of failing half-way."""
         if self._in_tx:  # nested use: part of the outer transaction
-            yield self
+            if self._writing:
+                yield self
+                return
+            self._writing = True  # inside an SQLite read() (the user made on first use)
+            try:
+                yield self
+            finally:
+                self._writing = False
             return
-        self._in_tx = True
+        self._in_tx = self._writing = True
         try:
             if self.is_sqlite:
                 self.execute("BEGIN IMMEDIATE")
@@ -202,7 +225,55 @@ class Db:
                 with self.conn.transaction():
                     yield self
         finally:
-            self._in_tx = False
+            self._in_tx = self._writing = False
+
+    # -- locks ----------------------------------------------------------------------------
+    # The rule (docs/architecture.md, "Check, then write"): a write transaction locks what
+    # it checks before it reads it, so the check still holds when it writes. SQLite's
+    # BEGIN IMMEDIATE already holds the whole store; PostgreSQL runs READ COMMITTED, where
+    # two transactions can read the same row, both pass the same check and both write.
+    # Locks are taken first in a transaction: keys, then rows, parents before children
+    # (companies, contacts, deals, reminders), ids in order; so two writers never wait
+    # for each other in a circle.
+
+    def lock(self, table: str, ids: int | Iterable[int], mode: LockMode = "change") -> None:
+        """Hold these rows of `table` until the transaction ends; read them after this.
+
+        A writer that waits here then reads what the one before it committed. The mode
+        says what the transaction does with the rows: "change" them (or decide on what
+        they hold: only one writer at a time), "delete" them or move their children
+        away (also holds back rows being added under them), or "keep" them: add rows
+        under them, which needs them to stay (other keepers and changers go on).
+        Missing ids are skipped: the read after finds them gone."""
+        self._check_writing("lock")
+        wanted = sorted({ids} if isinstance(ids, int) else {int(i) for i in ids})
+        if self.is_sqlite or not wanted:
+            return
+        clause = {"change": "NO KEY UPDATE", "delete": "UPDATE", "keep": "KEY SHARE"}[mode]
+        listed = ",".join(str(i) for i in wanted)
+        self.execute(f"SELECT id FROM {table} WHERE id IN ({listed}) ORDER BY id FOR {clause}")
+
+    def lock_key(self, key: LockKey, *, shared: bool = False) -> None:
+        """Hold `key` until the transaction ends: for a check with no row to lock (is
+        this name taken? was this file imported?). Every writer that could make the
+        check fail takes the same key first; `shared` for one that only relies on what
+        the key guards (a deal move needs its stage to stay), so those go on together.
+        A PostgreSQL advisory lock."""
+        self._check_writing("lock_key")
+        if self.is_sqlite:
+            return
+        import zlib
+
+        how = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        number = zlib.crc32(key.encode()) - (1 << 31)  # an int4
+        self.execute(
+            f"SELECT {how}(CAST(:space AS integer), CAST(:key AS integer))",
+            {"space": _LOCK_SPACE, "key": number},
+        )
+
+    def _check_writing(self, what: str) -> None:
+        if not self._writing:
+            raise RuntimeError(f"Db.{what}() outside a write transaction locks nothing")
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Db]:
@@ -358,6 +429,26 @@ def _is_psycopg_error(e: Exception) -> bool:
     return module.startswith("psycopg")
 
 
+def _pg_error(e: Exception, where: Location) -> StoreError:
+    state = getattr(e, "sqlstate", None)
+    if state == "55P03":  # lock_not_available: waited lock_timeout (the busy timeout)
+        return _locked_error(where)
+    if state == "40P01":  # deadlock_detected: the server cancelled this one
+        return StoreError(
+            f"another command on {where.describe()} was changing the same records at the"
+            " same time; nothing was saved: try again"
+        )
+    first = mask_secrets((str(e).strip().splitlines() or [type(e).__name__])[0])
+    return StoreError(f"store error on {where.describe()}: {first}")
+
+
+def _locked_error(where: Location) -> StoreError:
+    return StoreError(
+        f"the store {where.describe()} stayed locked by another process for"
+        f" {busy_timeout():g} s; try again"
+    )
+
+
 def read_ts(value: Any) -> datetime | None:
     """A stored timestamp back as an aware UTC datetime."""
     if value is None:
@@ -382,10 +473,7 @@ def read_day(value: Any) -> date | None:
 def _store_error(e: sqlite3.OperationalError, where: Location) -> StoreError:
     text = str(e)
     if "locked" in text or "busy" in text:
-        return StoreError(
-            f"the store {where.describe()} stayed locked by another process for "
-            f"{busy_timeout():g} s; try again"
-        )
+        return _locked_error(where)
     if "readonly" in text or "read-only" in text:
         return StoreError(f"the store {where.describe()} is read-only")
     if "disk I/O" in text and file_size_limit() is not None:
@@ -431,7 +519,9 @@ def check_file_size_limit(needed: int, doing: str) -> None:
 
 # -- opening ----------------------------------------------------------------------------
 def open_store(value: str, *, create: bool = True) -> Db:
-    """Open (creating or upgrading if needed) the store named by `value`."""
+    """Open (upgrading if needed) the store named by `value`; with `create`, make it where
+    there is none. Without, no file, an empty file or a database without tinycrm's tables
+    is `MissingStore`."""
     location = locate(value)
     if location.dialect == "sqlite":
         return _open_sqlite(location, create=create)
@@ -442,13 +532,15 @@ def _open_sqlite(location: Location, *, create: bool) -> Db:
     path = location.path
     assert path is not None
     fresh = not path.exists()
+    if not create and (fresh or (path.is_file() and path.stat().st_size == 0)):
+        raise MissingStore(f"no tinycrm store at {path}")  # an empty file is not one yet
     if fresh:
-        if not create:
-            raise StoreError(f"no store at {path}")
         _create_private_file(path)
     db = _open_sqlite_raw(location)
     try:
         revision = _sqlite_revision(db)
+        if revision is None and not create:  # an SQLite file without tables
+            raise MissingStore(f"no tinycrm store at {path}")
     except BaseException:
         db.close()
         raise
@@ -518,7 +610,7 @@ def _open_postgres(location: Location, *, create: bool) -> Db:
         revision = db.value("SELECT version_num FROM alembic_version") if has else None
         if revision != SCHEMA_HEAD:
             if revision is None and not create:
-                raise StoreError(f"no tinycrm store at {location.describe()}")
+                raise MissingStore(f"no tinycrm store at {location.describe()}")
             _migrate(db, None if revision is None else str(revision))
     except BaseException:
         db.close()
@@ -537,13 +629,11 @@ def connect_postgres(location: Location) -> Db:
             "PostgreSQL stores need psycopg: pip install 'tinycrm[postgres]'"
         ) from None
     pg = _pg(location)
+    # A writer waits for another's locks as long as an SQLite one waits for the file.
+    options = f"-c TimeZone=UTC -c lock_timeout={int(busy_timeout() * 1000)}"
     try:
         conn = psycopg.connect(
-            pg.url,
-            row_factory=dict_row,
-            autocommit=True,
-            options="-c TimeZone=UTC",
-            **pg_secrets(location),
+            pg.url, row_factory=dict_row, autocommit=True, options=options, **pg_secrets(location)
         )
     except psycopg.Error as e:
         message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -625,11 +715,13 @@ def _migration_lock(db: Db) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
     else:
+        db.execute("SET lock_timeout = 0")  # however long the other's migration takes
         db.execute("SELECT pg_advisory_lock(7463829)")
         try:
             yield
         finally:
             db.execute("SELECT pg_advisory_unlock(7463829)")
+            db.execute("RESET lock_timeout")
 
 
 def backup_before_migration(db: Db, revision: str) -> Path | None:

@@ -46,6 +46,11 @@ class StoreError(TinyCRMError):
     exit_code = 1
 
 
+class MissingStore(StoreError):
+    """There is no tinycrm store where the command looked (only `tinycrm init`, and first
+    use of the default location, create one)."""
+
+
 class DeliveryError(TinyCRMError):
     """Mail could not be sent (SMTP refused, unreachable, bad credentials)."""
 

@@ -78,6 +78,16 @@ def resolve(db: Db, text: str, kinds: tuple[str, ...] = ("contact",)) -> Target:
     return _fuzzy(db, kinds, raw, key)
 
 
+def hold(db: Db, kind: str, ident: int) -> None:
+    """In a write that adds rows under a contact, company or deal resolved before it
+    (a note, a reminder, a deal): keep the record from being deleted until the
+    transaction ends, and check it is still there (NotFound, as resolving it now would)."""
+    table = _TABLES[kind]
+    db.lock(table, ident, "keep")
+    if db.value(f"SELECT 1 AS x FROM {table} WHERE id = :id", {"id": ident}) is None:
+        raise NotFound(f"no {kind} with id {ident}")
+
+
 def _by_id(db: Db, kind: str, ident: int, raw: str) -> Target:
     table, label = _TABLES[kind], _LABEL[kind]
     row = db.one(f"SELECT id, {label} AS label FROM {table} WHERE id = :id", {"id": ident})

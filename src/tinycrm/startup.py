@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 from datetime import time, tzinfo
 
-from tinycrm.config import Settings
+from tinycrm.config import Settings, StoreChoice
+from tinycrm.db import Db
 from tinycrm.services.context import Ctx
 
 
@@ -34,10 +35,12 @@ def open_ctx(
     db_option: str | None = None, settings: Settings | None = None, *, create: bool = True
 ) -> Ctx:
     """Open the store named by `db_option` (or the environment, or the settings) and
-    describe who and when; `create=False` refuses a store that doesn't exist yet. The
-    caller closes `ctx.db`."""
+    describe who and when, signing the user in (`users.sign_in`: created on a local
+    store, or as a team store's first user). Only the default location is created when
+    missing (and not even that with `create=False`); elsewhere a missing store is
+    `MissingStore`, naming where it was looked for and `tinycrm init`. The caller closes
+    `ctx.db`."""
     from tinycrm import config
-    from tinycrm.db import open_store
     from tinycrm.errors import InvalidInput
 
     settings = settings or config.load_settings()
@@ -48,28 +51,61 @@ def open_ctx(
         raise InvalidInput(
             f"day_starts_at in settings must look like 09:00: {settings.day_starts_at!r}"
         ) from None
+    currency = settings.currency
     big = None
-    if settings.big_deal_threshold is not None:
-        from tinycrm.money import parse_amount
+    if currency != "EUR" or settings.big_deal_threshold is not None:  # EUR: the default
+        from tinycrm.money import parse_currency, parse_money
 
-        try:
-            big = parse_amount(settings.big_deal_threshold)
-        except InvalidInput:
-            raise InvalidInput(
-                "big_deal_threshold in settings must be an amount like 10000:"
-                f" {settings.big_deal_threshold!r}"
-            ) from None
+        currency = parse_currency(settings.currency, field="currency in settings")
+        if settings.big_deal_threshold is not None:
+            try:
+                big = parse_money(
+                    settings.big_deal_threshold,
+                    currency=currency,
+                    given_as="the settings' currency",
+                ).cents
+            except InvalidInput as e:
+                raise InvalidInput(
+                    f"big_deal_threshold in settings must be an amount like 10000: {e}"
+                ) from None
     tz = user_zone(settings.timezone)
-    db = open_store(config.store_url(db_option, settings), create=create)
+    now = config.now()
+    user = config.current_user_name(settings)
+    db = _open(config.store_choice(db_option, settings), create=create)
+    try:
+        from tinycrm.services.users import sign_in
+
+        user_id = sign_in(db, user, now)
+    except BaseException:
+        db.close()
+        raise
     return Ctx(
         db=db,
-        user_name=config.current_user_name(settings),
-        now=config.now(),
+        user_name=user,
+        now=now,
         tz=tz,
-        currency=settings.currency,
+        currency=currency,
         day_start=day_start,
         big_deal_cents=big,
         escalate_after=settings.escalate_after,
         clv_years=settings.clv_years,
         phone_region=config.phone_region(settings),
+        _user_id=user_id,
     )
+
+
+def _open(choice: StoreChoice, *, create: bool) -> Db:
+    import shlex
+
+    from tinycrm.db import locate, open_store
+    from tinycrm.errors import MissingStore
+
+    try:
+        return open_store(choice.url, create=False)
+    except MissingStore:
+        if create and choice.is_default:  # first use: zero set-up
+            return open_store(choice.url, create=True)
+        where = locate(choice.url).describe()
+        named = f" ({choice.source})" if choice.source else ""
+        init = f"tinycrm init --db {shlex.quote(where)}" if choice.source else "tinycrm init"
+        raise MissingStore(f"no tinycrm store at {where}{named}; create one with {init}") from None

@@ -153,7 +153,7 @@ def test_bad_big_deal_threshold_is_one_line(cli: Runner, home: Path) -> None:
 
 def test_overdue_reminders_escalate_to_the_owners_lead(cli: Runner, home: Path) -> None:
     cli.ok("user", "add", "lea", "--email", "lea@example.com")
-    cli.ok("user", "add", "sam", "--lead", "lea")
+    cli.ok("user", "edit", "sam", "--lead", "lea")  # sam: a user from the first command on
     cli.ok("contact", "add", "Alice Wong")
     cli.ok("remind", "alice", "2026-11-19 10:00", "four days late")
     cli.ok("remind", "alice", "2026-11-21 10:00", "two days late")
@@ -271,7 +271,7 @@ def seed_for_digest(cli: Runner, home: Path) -> None:
     """A small fixed store that fills every section of sam's digest."""
     settings(home, 'big_deal_threshold = "10000"\n')
     cli.ok("user", "add", "lea")
-    cli.ok("user", "add", "sam", "--lead", "lea", "--email", "sam@example.com")
+    cli.ok("user", "edit", "sam", "--lead", "lea", "--email", "sam@example.com")
     cli.ok("user", "add", "max", "--lead", "sam")
     at(cli, "2026-09-01T09:00:00Z", "contact", "add", "Zoë Quinn", "--every", "30d")
     at(cli, "2026-09-01T09:00:00Z", "contact", "add", "Alice Wong", "--email", "alice@example.com")

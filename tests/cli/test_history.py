@@ -108,6 +108,7 @@ def test_usage_errors_are_one_line_exit_2(cli: Runner, args: list[str], message:
 
 def test_a_stale_edit_from_a_script_is_refused_and_writes_nothing(cli: Runner) -> None:
     cli.ok("contact", "add", "Alice Wong", "--title", "Buyer")
+    cli.ok("user", "add", "ana")  # in team mode only users write
     cli.ok("deal", "add", "alice", "Pilot", "--value", "1000")
     seen = cli.ok("contact", "show", "alice", "--json").json()["version"]
     deal_seen = cli.ok("deal", "show", "1", "--json").json()["version"]
@@ -135,6 +136,7 @@ def test_a_stale_edit_from_a_script_is_refused_and_writes_nothing(cli: Runner) -
 
 def test_stale_moves_and_closes_of_a_deal_are_refused(cli: Runner) -> None:
     cli.ok("contact", "add", "Alice Wong")
+    cli.ok("user", "add", "ana")  # in team mode only users write
     cli.ok("deal", "add", "alice", "Pilot", "--value", "1000")
     assert run_as("ana", "deal", "move", "1", "proposal").returncode == 0
     for args in (["move", "1", "qualified"], ["won", "1"], ["lost", "1", "--reason", "price"]):

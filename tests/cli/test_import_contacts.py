@@ -264,6 +264,7 @@ def test_a_broken_card_names_its_line(cli: Runner, store: str, here: Path) -> No
         "x.vcf",
         good + "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Bad\r\nEMAIL:not-an-email\r\nEND:VCARD\r\n",
     )
+    cli.ok("user", "list")  # sam is a user from the first command on, failed or not
     before = counts(store)
     r = cli("import", "contacts", "x.vcf")
     assert r.exit_code == 2

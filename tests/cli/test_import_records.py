@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Runner
+from tinycrm.db import open_store
 
 MULTI = 'first line, with a comma\nsecond "quoted" line'
 
@@ -20,6 +21,7 @@ def _seed_source(cli: Runner, src: str) -> None:
     """A store with notes of every kind (multi-line, CJK, formula-looking), notes on a
     company and on deals, and deals in several stages, won and lost among them."""
     db = ("--db", src)
+    open_store(src).close()  # a second store, as tinycrm init makes one
     cli.ok(*db, "contact", "add", "Ann Lee", "-e", "ann@acme.com", "-c", "Acme, Inc.")
     cli.ok(*db, "contact", "add", "王小明", "-e", "wang@example.cn", "-c", "北京贸易")
     cli.ok(*db, "contact", "add", "Tab Person")  # no email: found by name
@@ -40,8 +42,6 @@ def _seed_source(cli: Runner, src: str) -> None:
     cli.ok(*db, "note", "company:acme", "about the whole company", "--kind", "call")
     cli.ok(*db, "note", "deal:4", "site visit booked")  # a company deal
     cli.ok(*db, "note", "deal:3", "@tab: renewal talk", "--when", "2026-11-22 16:00")
-    from tinycrm.db import open_store
-
     d = open_store(src)
     with d.write():  # a note by another user
         d.execute(
@@ -55,8 +55,7 @@ def _fill_target(cli: Runner, src: str, tmp_path: Path) -> None:
     """The contacts into the empty test store, through export + import contacts."""
     contacts = tmp_path / "contacts.json"
     cli.ok("--db", src, "export", "contacts", "-f", "json", "-o", str(contacts))
-    for user in ("sam", "kim"):
-        cli.ok("user", "add", user)
+    cli.ok("user", "add", "kim")  # sam, you, is a user from the first command on
     cli.ok("import", "contacts", str(contacts))
 
 

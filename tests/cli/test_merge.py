@@ -221,20 +221,25 @@ def test_dry_run_shows_the_plan_and_changes_nothing(cli: Runner, pair: str) -> N
 
 
 def test_on_duplicate_choices(cli: Runner, pair: str) -> None:
-    r = cli.ok("contact", "add", "ALICE  WONG", "-e", "alice@new.example", "--on-duplicate", "skip")
+    r = cli.ok("contact", "add", "ALICE  WONG", "--on-duplicate", "skip")
     assert r.stdout.startswith("Skipped: ALICE WONG looks like #1 Alice Wong (same name)")
     r = cli.ok(
-        "contact", "add", "Alice Wong", "-e", "alice@new.example", "--tag", "fair",
-        "--on-duplicate", "merge",
+        "contact", "add", "Alice Wong", "-e", "alice@new.example", "-p", "+442079460958",
+        "--tag", "fair", "--on-duplicate", "merge",
     )  # fmt: skip
     assert (
         r.stdout == "Merged into contact #1 Alice Wong: added email alice@new.example, tag fair\n"
     )
     r = cli.ok("contact", "add", "Alice Wong", "--on-duplicate", "merge")
     assert r.stdout == "Contact #1 Alice Wong already has all of that; nothing changed\n"
+    # the same name with another address is a look-alike: added, never merged
+    r = cli.ok("contact", "add", "Alice Wong", "-e", "alice@other.example", "--on-duplicate",
+               "merge")  # fmt: skip
+    assert r.stdout.startswith("Added contact #3 Alice Wong; it only looks like #1 Alice Wong")
+    assert r.stdout.endswith("with no email or phone in common, so it was not merged\n")
     r = cli.ok("contact", "add", "Alice Wong", "--allow-duplicate")
-    assert r.stdout == "Added contact #3 Alice Wong\n"
-    assert cli.ok("contact", "add", "Bob Jones").stdout == "Added contact #4 Bob Jones\n"
+    assert r.stdout == "Added contact #4 Alice Wong\n"
+    assert cli.ok("contact", "add", "Bob Jones").stdout == "Added contact #5 Bob Jones\n"
 
 
 def test_dedupe_lists_groups_with_reasons(cli: Runner, pair: str) -> None:

@@ -23,11 +23,14 @@ from tests.conftest import Runner
 from tinycrm.refs import Target
 from tinycrm.services import contacts, deals, interactions, purchases, reminders
 from tinycrm.services.context import Ctx
+from tinycrm.services.users import ensure_user
 
 
 def _as(ctx: Ctx, user: str, when: str) -> Ctx:
     now = datetime.fromisoformat(when.replace("Z", "+00:00"))
-    return dataclasses.replace(ctx, user_name=user, now=now, _user_id=None)
+    return dataclasses.replace(
+        ctx, user_name=user, now=now, _user_id=ensure_user(ctx.db, user, now)
+    )
 
 
 # name -> (owner, source, created)

@@ -22,20 +22,23 @@ from tinycrm.services import agenda, contacts, deals, interactions, purchases, r
 from tinycrm.services.context import Ctx
 from tinycrm.services.digest import SECTIONS, build_digest
 from tinycrm.services.next_actions import Action, next_actions
+from tinycrm.services.users import ensure_user
 
 NOW = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
 STAGES = ["Lead", "Qualified", "Proposal", "Negotiation"]
 
 
 def _as(ctx: Ctx, user: str, now: datetime) -> Ctx:
-    return dataclasses.replace(ctx, user_name=user, now=now, _user_id=None)
+    return dataclasses.replace(
+        ctx, user_name=user, now=now, _user_id=ensure_user(ctx.db, user, now)
+    )
 
 
 def populate(ctx: Ctx, seed: int) -> None:
     """Users (sam leads ana), contacts with own or tag cadences, reminders from two months
     overdue to next week, deals in every open stage with old and recent activity, purchases."""
     rng = random.Random(seed)
-    users.add_user(ctx.db, "sam", NOW)
+    users.ensure_user(ctx.db, "sam", NOW)  # the current user: there from the first command
     users.add_user(ctx.db, "ana", NOW, lead="sam")
     agenda.set_tag_cadence(_as(ctx, "sam", NOW), "vip", 14)
     for i in range(40):

@@ -24,6 +24,7 @@ from tinycrm.services import (
     users,
 )
 from tinycrm.services.context import Ctx
+from tinycrm.services.users import ensure_user
 
 
 def entries(ctx: Ctx) -> list[tuple[Any, ...]]:
@@ -39,8 +40,8 @@ def last(ctx: Ctx) -> tuple[Any, ...]:
 
 
 def as_user(ctx: Ctx, name: str) -> Ctx:
-    """The same store and clock, another user (created on first write)."""
-    return dataclasses.replace(ctx, user_name=name, _user_id=None)
+    """The same store and clock, another user (added to the store if new)."""
+    return dataclasses.replace(ctx, user_name=name, _user_id=ensure_user(ctx.db, name, ctx.now))
 
 
 def later(ctx: Ctx, minutes: int) -> Ctx:
@@ -235,12 +236,12 @@ def test_reminder_interaction_and_purchase_writes(ctx: Ctx) -> None:
     )
 
 
-def test_adding_users_does_not_make_the_one_adding_them_a_user(ctx: Ctx) -> None:
-    users.add_user(ctx.db, "lea", ctx.now, by=ctx)
-    users.add_user(ctx.db, "sam", ctx.now, lead="lea", by=ctx)
+def test_the_one_adding_users_is_a_user_already_and_signs_every_entry(ctx: Ctx) -> None:
+    users.add_user(ctx.db, "lea", ctx.now, by=ctx)  # sam was signed in when ctx was opened
+    users.edit_user(ctx.db, "sam", lead="lea", by=ctx)
     assert [(e[0], e[1], e[3]) for e in entries(ctx)] == [
-        (None, "user", "add"),
         ("sam", "user", "add"),
+        ("sam", "user", "edit"),
     ]
 
 

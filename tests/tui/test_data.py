@@ -7,8 +7,15 @@ import time
 
 from tests.conftest import Runner
 from tests.tui.conftest import seed
-from tinycrm.tui.data import Store, Watcher, load_today
-from tinycrm.tui.screens.contacts import Query, load_before, load_page, load_window
+from tinycrm.tui.data import (
+    Query,
+    Store,
+    Watcher,
+    load_before,
+    load_page,
+    load_today,
+    load_window,
+)
 
 
 def test_screens_read_the_same_on_both_backends(cli: Runner) -> None:
@@ -78,3 +85,26 @@ def test_grades_are_ranked_once_until_a_purchase(cli: Runner) -> None:
         cli.ok("purchase", "add", "bob", "5000", "--date", "2026-11-20")
         assert store.rankings.grade(ctx, 2).endswith("rank 1")
         assert store.rankings.grade(ctx, 1).endswith("rank 2")
+
+
+def test_the_watcher_reports_the_apps_own_write_at_once_and_once(cli: Runner) -> None:
+    """`wrote()` (the app committed) makes the watcher look at once, and returns once the
+    change is reported; the change is not reported again (on PostgreSQL: not when the
+    server's statistics of the same commit arrive a moment later either)."""
+    seed(cli)
+    reports: list[float] = []
+    watcher = Watcher(Store.open(), lambda: reports.append(time.monotonic()), poll=None)
+    watcher.start()
+    try:
+        assert watcher.looked.wait(5.0)
+        cli.ok("done", "1")  # an update only
+        watcher.wrote()
+        assert len(reports) == 1
+        time.sleep(1.2)  # PostgreSQL flushes a session's statistics within about a second
+        watcher.wrote()  # nothing new
+        assert len(reports) == 1
+        cli.ok("note", "bob", "called")
+        watcher.wrote()
+        assert len(reports) == 2
+    finally:
+        watcher.stop()

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
+from textual.worker import WorkerCancelled
 
 from tests.conftest import Runner
 from tinycrm.tui import app as app_module
 from tinycrm.tui.app import TinyCRMApp
 from tinycrm.tui.data import Store
+from tinycrm.tui.screens.base import StoreChanged
 from tinycrm.tui.screens.contact import ContactScreen
 from tinycrm.tui.screens.forms import FormModal
 from tinycrm.tui.screens.help import HelpScreen
@@ -24,33 +28,61 @@ from tinycrm.tui.widgets.pipeline import PipelineBars
 Flow = Callable[[Pilot[int], TinyCRMApp], Awaitable[None]]
 
 
-def run(flow: Flow, *, watch: bool = False, size: tuple[int, int] = (100, 32)) -> None:
+def run(
+    flow: Flow,
+    *,
+    watch: bool = False,
+    size: tuple[int, int] = (100, 32),
+    messages: list[Message] | None = None,
+) -> None:
+    """Run `flow` on the app once its first screen has loaded; every message any part of
+    the app receives is added to `messages`, if given."""
+
     async def main() -> None:
         app = TinyCRMApp(Store.open(), watch=watch)
-        async with app.run_test(size=size) as pilot:
-            await until(pilot, lambda: getattr(app.screen, "loaded_generation", -1) >= 0)
+        hook = messages.append if messages is not None else None
+        async with app.run_test(size=size, message_hook=hook) as pilot:
             await settle(pilot)
+            assert getattr(app.screen, "loaded_generation", -1) >= 0
             await flow(pilot, app)
 
     asyncio.run(main())
 
 
 async def settle(pilot: Pilot[int]) -> None:
-    """Let the workers finish and their results be drawn (not the store watcher)."""
-    for _ in range(3):
-        await pilot.pause(0.05)
-        workers = [w for w in pilot.app.workers if w.group != "watch" and not w.is_finished]
-        for w in workers:
-            await w.wait()
-    await pilot.pause()
-
-
-async def until(pilot: Pilot[int], cond: Callable[[], Any], timeout: float = 3.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if cond():
+    """Let every worker finish and what it posted be handled, until two rounds in a row
+    start nothing new (a message handled may start a worker, whose message may start
+    another: Today's list, then its top customers)."""
+    quiet = 0
+    for _ in range(200):
+        if quiet == 2:
             return
-        await pilot.pause(0.05)
-    raise AssertionError("the screen never got there")
+        await pilot.pause()
+        running = [w for w in pilot.app.workers if not w.is_finished]
+        if running:
+            with contextlib.suppress(WorkerCancelled):  # replaced by a newer one: go on
+                await pilot.app.workers.wait_for_complete(running)
+            quiet = 0
+        else:
+            quiet += 1
+    raise AssertionError("the app never settled: its workers keep starting new ones")
+
+
+async def watching(app: TinyCRMApp) -> None:
+    """Wait for the store watcher's first look: the changes it reports come after it."""
+    assert app.watcher is not None
+    assert await asyncio.to_thread(app.watcher.looked.wait, 5.0)
+
+
+async def store_changed(pilot: Pilot[int], messages: list[Message], timeout: float = 3.0) -> None:
+    """Wait for the store watcher to report a change made elsewhere (it looks every
+    POLL_SECONDS), then for the screen to show it."""
+    seen = sum(isinstance(m, StoreChanged) for m in messages)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while sum(isinstance(m, StoreChanged) for m in messages) == seen:
+        assert asyncio.get_running_loop().time() < deadline, "no StoreChanged came"
+        await asyncio.sleep(0.05)
+    await settle(pilot)
 
 
 def rows(app: TinyCRMApp, table_id: str) -> list[list[str]]:
@@ -72,7 +104,8 @@ def test_today_shows_reminders_touches_deals_and_pipeline(seeded: str) -> None:
         assert "北京 order" in [r[0] for r in rows(app, "deals")]
         pipeline = str(app.screen.query_one(PipelineBars).render())
         assert "Proposal" in pipeline and "12.0k" in pipeline
-        await until(pilot, lambda: "Alice Wong" in str(app.screen.query_one("#top").render()))
+        await settle(pilot)
+        assert "Alice Wong" in str(app.screen.query_one("#top").render())
 
     run(flow)
 
@@ -90,7 +123,8 @@ def test_done_from_today_completes_the_highlighted_reminder(seeded: str) -> None
 def test_snooze_from_today_takes_a_when(seeded: str) -> None:
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.press("down", "s")
-        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        await settle(pilot)
+        assert isinstance(app.screen, FormModal)
         app.screen.query_one("#until").value = ""  # type: ignore[attr-defined]
         await pilot.press(*"wed 14:00", "enter")
         await settle(pilot)
@@ -128,14 +162,17 @@ def test_open_a_contact_and_log_a_note(seeded: str) -> None:
         await pilot.press("2")
         await settle(pilot)
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, ContactScreen)
         await settle(pilot)
         card = str(app.screen.query_one("#card", Static).render())
         assert "Alice Wong" in card and "alice@acme.example" in card and "#vip" in card
         assert "2,000.00 EUR in 2\n  last buy  2026-11-02" in card and "12,000.00 EUR" in card
-        await until(pilot, lambda: "ABC A" in str(app.screen.query_one("#grade").render()))
+        await settle(pilot)
+        assert "ABC A" in str(app.screen.query_one("#grade").render())
         await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        await settle(pilot)
+        assert isinstance(app.screen, FormModal)
         await pilot.press(*"signed the NDA", "ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ContactScreen)
@@ -149,10 +186,12 @@ def test_open_a_contact_and_log_a_note(seeded: str) -> None:
 def test_reminder_form_explains_a_bad_date_inline_then_saves(seeded: str) -> None:
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         app.open_contact(2)  # Bob
-        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, ContactScreen)
         await settle(pilot)
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        await settle(pilot)
+        assert isinstance(app.screen, FormModal)
         form = app.screen
         await pilot.press(*"send the contract", "tab")
         form.query_one("#due").value = "tomorow"  # type: ignore[attr-defined]
@@ -173,10 +212,12 @@ def test_reminder_form_explains_a_bad_date_inline_then_saves(seeded: str) -> Non
 def test_purchase_form_refuses_a_negative_amount(seeded: str) -> None:
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         app.open_contact(2)
-        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, ContactScreen)
         await settle(pilot)
         await pilot.press("p")
-        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        await settle(pilot)
+        assert isinstance(app.screen, FormModal)
         form = app.screen
         await pilot.press(*"-5", "ctrl+s")
         await pilot.pause()
@@ -191,22 +232,25 @@ def test_purchase_form_refuses_a_negative_amount(seeded: str) -> None:
 
 def test_a_write_from_another_process_appears(seeded: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app_module, "POLL_SECONDS", 0.1)
+    messages: list[Message] = []
 
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         assert len(rows(app, "reminders")) == 3
-        await pilot.pause(0.3)  # the watcher has read the store once
+        await watching(app)
         # another connection, as `tinycrm remind` from another terminal would be
         await asyncio.to_thread(Runner().ok, "remind", "bob", "today 18:00", "from elsewhere")
-        await until(pilot, lambda: len(rows(app, "reminders")) == 4, timeout=2.0)
+        await store_changed(pilot, messages)
+        assert len(rows(app, "reminders")) == 4
         assert "from elsewhere" in [r[1] for r in rows(app, "reminders")]
 
-    run(flow, watch=True)
+    run(flow, watch=True, messages=messages)
 
 
 def test_help_lists_the_keys_of_the_screen_underneath(seeded: str) -> None:
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.press("question_mark")
-        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one(Static).render())
         assert "Today" in text and "Snooze" in text and "command palette" in text
         await pilot.press("escape")
@@ -243,7 +287,8 @@ def columns(app: TinyCRMApp) -> dict[str, list[str]]:
 def test_move_a_deal_along_the_board_with_shift_arrows(seeded: str) -> None:
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.press("3")
-        await until(pilot, lambda: columns(app))
+        await settle(pilot)
+        assert columns(app)
         board = columns(app)
         assert list(board) == ["Lead", "Qualified", "Proposal", "Negotiation"]
         assert board["Lead"] == ["2"]  # Stone pilot
@@ -267,12 +312,14 @@ def test_move_a_deal_along_the_board_with_shift_arrows(seeded: str) -> None:
 def test_mark_won_and_lost_with_a_reason(seeded: str) -> None:
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.press("3")
-        await until(pilot, lambda: columns(app))
+        await settle(pilot)
+        assert columns(app)
         await pilot.press("w")  # Stone pilot, in Lead
         await settle(pilot)
         assert "2" not in sum(columns(app).values(), [])
         await pilot.press("right", "right", "right", "l")  # 北京 order, in Negotiation
-        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        await settle(pilot)
+        assert isinstance(app.screen, FormModal)
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "can't be empty" in str(app.screen.query_one("#reason-error", Static).render())
@@ -290,14 +337,17 @@ def test_mark_won_and_lost_with_a_reason(seeded: str) -> None:
 def test_reminders_screen_lists_by_due_and_marks_done(seeded: str) -> None:
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.press("4")
-        await until(pilot, lambda: len(rows(app, "reminder-list")) == 3)
+        await settle(pilot)
+        assert len(rows(app, "reminder-list")) == 3
         listed = rows(app, "reminder-list")
         assert [r[3] for r in listed] == ["send the proposal", "call Bob back", "check in"]
         assert listed[0][0] == "3d overdue" and listed[2][4] == "weekly"
         await pilot.press("o")
-        await until(pilot, lambda: len(rows(app, "reminder-list")) == 1)
+        await settle(pilot)
+        assert len(rows(app, "reminder-list")) == 1
         await pilot.press("o", "down", "down")
-        await until(pilot, lambda: len(rows(app, "reminder-list")) == 3)
+        await settle(pilot)
+        assert len(rows(app, "reminder-list")) == 3
         await pilot.press("down", "down", "d")  # the weekly one: done, and the next one set
         await settle(pilot)
         assert [r[1] for r in rows(app, "reminder-list")][-1] == "2026-12-04 09:00"
@@ -308,14 +358,17 @@ def test_reminders_screen_lists_by_due_and_marks_done(seeded: str) -> None:
 def test_rankings_show_the_pareto_line_and_filter_by_grade(seeded: str) -> None:
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.press("5")
-        await until(pilot, lambda: len(rows(app, "ranking")) == 2)
+        await settle(pilot)
+        assert len(rows(app, "ranking")) == 2
         assert [r[1] for r in rows(app, "ranking")] == ["Alice Wong", "Carla Diaz"]
         pareto = str(app.screen.query_one("#pareto", Static).render())
         assert "2 customers" in pareto and "the top 20% bring" in pareto
         await pilot.press("a")  # ABC: A only
-        await until(pilot, lambda: len(rows(app, "ranking")) == 1)
+        await settle(pilot)
+        assert len(rows(app, "ranking")) == 1
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, ContactScreen)
 
     run(flow)
 
@@ -327,14 +380,16 @@ def test_command_palette_finds_contacts_and_actions(seeded: str) -> None:
         await pilot.press(*"wong")
         await pilot.pause(0.5)
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
-        assert app.screen.contact_id == 1  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert isinstance(app.screen, ContactScreen)
+        assert app.screen.contact_id == 1
         await pilot.press("ctrl+p")
         await pilot.pause(0.2)
         await pilot.press(*"go to deals")
         await pilot.pause(0.5)
         await pilot.press("enter")
-        await until(pilot, lambda: type(app.screen).__name__ == "DealsScreen")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "DealsScreen"
 
     run(flow)
 
@@ -342,24 +397,29 @@ def test_command_palette_finds_contacts_and_actions(seeded: str) -> None:
 def test_add_a_contact_then_edit_it(seeded: str) -> None:
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.press("2")
-        await until(pilot, lambda: len(rows(app, "contacts")) == 4)
+        await settle(pilot)
+        assert len(rows(app, "contacts")) == 4
         await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        await settle(pilot)
+        assert isinstance(app.screen, FormModal)
         form = app.screen
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "can't be empty" in str(form.query_one("#name-error", Static).render())
         await pilot.press(*"Dora Lind", "tab", *"dora@lind.example", "ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, ContactScreen)
         await settle(pilot)
         await pilot.press("e")
-        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        await settle(pilot)
+        assert isinstance(app.screen, FormModal)
         edit = app.screen
         edit.query_one("#tags").value = "vip partner"  # type: ignore[attr-defined]
         edit.query_one("#every").value = "2 weeks"  # type: ignore[attr-defined]
         edit.query_one("#title").value = "CTO"  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, ContactScreen)
         await settle(pilot)
         assert "#partner #vip" in str(app.screen.query_one("#card", Static).render())
 
@@ -372,18 +432,22 @@ def test_add_a_contact_then_edit_it(seeded: str) -> None:
 def test_adding_a_look_alike_is_refused_once_then_saved_on_request(seeded: str) -> None:
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.press("2")
-        await until(pilot, lambda: len(rows(app, "contacts")) == 4)
+        await settle(pilot)
+        assert len(rows(app, "contacts")) == 4
         await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        await settle(pilot)
+        assert isinstance(app.screen, FormModal)
         form = app.screen
         await pilot.press(*"alice  WONG", "ctrl+s")
         error = form.query_one("#form-error", Static)
-        await until(pilot, lambda: "already exists" in str(error.render()))
+        await settle(pilot)
+        assert "already exists" in str(error.render())
         shown = str(error.render())
         assert "#1 Alice Wong (same name)" in shown and "Save again to add it anyway" in shown
         assert app.screen is form  # still open, with what was typed
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, ContactScreen)
 
     run(flow)
     names = [c["name"] for c in Runner().ok("contact", "list", "--json").json()]
@@ -393,17 +457,23 @@ def test_adding_a_look_alike_is_refused_once_then_saved_on_request(seeded: str) 
 def test_delete_asks_then_can_be_undone(seeded: str) -> None:
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.press("2")
-        await until(pilot, lambda: len(rows(app, "contacts")) == 4)
+        await settle(pilot)
+        assert len(rows(app, "contacts")) == 4
         await pilot.press("x")
-        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmModal")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "ConfirmModal"
         await pilot.press("y")
-        await until(pilot, lambda: len(rows(app, "contacts")) == 3)
+        await settle(pilot)
+        assert len(rows(app, "contacts")) == 3
         await pilot.press("u")
-        await until(pilot, lambda: len(rows(app, "contacts")) == 4)
+        await settle(pilot)
+        assert len(rows(app, "contacts")) == 4
         await pilot.press("down", "x")  # the cursor stayed on Bob through the undo: Carla
-        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmModal")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "ConfirmModal"
         await pilot.press("y")
-        await until(pilot, lambda: len(rows(app, "contacts")) == 3)
+        await settle(pilot)
+        assert len(rows(app, "contacts")) == 3
         await pilot.press("q")  # quitting carries out the delete still waiting
 
     run(flow)
@@ -415,10 +485,13 @@ def test_the_app_can_open_on_another_screen(seeded: str) -> None:
     async def main() -> None:
         app = TinyCRMApp.starting_on("contacts")(Store.open(), watch=False)
         async with app.run_test(size=(100, 32)) as pilot:
-            await until(pilot, lambda: type(app.screen).__name__ == "ContactsScreen")
-            await until(pilot, lambda: len(rows(app, "contacts")) == 4)
+            await settle(pilot)
+            assert type(app.screen).__name__ == "ContactsScreen"
+            await settle(pilot)
+            assert len(rows(app, "contacts")) == 4
             await pilot.press("1")
-            await until(pilot, lambda: len(rows(app, "reminders")) == 3)
+            await settle(pilot)
+            assert len(rows(app, "reminders")) == 3
 
     asyncio.run(main())
 
@@ -426,9 +499,11 @@ def test_the_app_can_open_on_another_screen(seeded: str) -> None:
 def test_enter_in_the_search_box_opens_the_first_match(seeded: str) -> None:
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.press("2")
-        await until(pilot, lambda: len(rows(app, "contacts")) == 4)
+        await settle(pilot)
+        assert len(rows(app, "contacts")) == 4
         await pilot.press("slash", *"carla", "enter", "n")  # n before the contact has loaded
-        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        await settle(pilot)
+        assert isinstance(app.screen, FormModal)
         assert "Carla Diaz" in str(app.screen.query_one(".form-title", Static).render())
 
     run(flow)
@@ -438,7 +513,7 @@ def test_a_locked_store_or_a_bug_is_a_message_not_a_crash(
     seeded: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tinycrm.errors import StoreError
-    from tinycrm.tui.screens import reminders, today
+    from tinycrm.tui import data
 
     def locked(*args: object, **kwargs: object) -> None:
         raise StoreError("the store tinycrm.db stayed locked by another process for 5 s")
@@ -450,12 +525,14 @@ def test_a_locked_store_or_a_bug_is_a_message_not_a_crash(
 
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         monkeypatch.setattr(app, "notify", lambda message, **kw: seen.append(str(message)))
-        monkeypatch.setattr(today, "load_today", locked)
-        monkeypatch.setattr(reminders, "load_reminders", broken)
+        monkeypatch.setattr(data, "load_today", locked)
+        monkeypatch.setattr(data, "load_reminders", broken)
         await pilot.press("f5")
-        await until(pilot, lambda: seen)
+        await settle(pilot)
+        assert seen
         await pilot.press("4")
-        await until(pilot, lambda: len(seen) == 2)
+        await settle(pilot)
+        assert len(seen) == 2
         assert app.is_running
 
     run(flow)
@@ -470,7 +547,8 @@ def test_clicking_a_screen_name_switches_to_it(seeded: str) -> None:
 
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.click(NavBar, offset=(27, 0))  # " 3 Deals "
-        await until(pilot, lambda: type(app.screen).__name__ == "DealsScreen")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "DealsScreen"
 
     run(flow)
 
@@ -482,20 +560,18 @@ def test_the_app_on_either_backend_sees_writes_from_elsewhere(
 
     seed(cli)
     monkeypatch.setattr(app_module, "POLL_SECONDS", 0.1)
+    messages: list[Message] = []
 
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         app.open_contact(2)  # Bob
-        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
         await settle(pilot)
-        await pilot.pause(0.3)
+        assert isinstance(app.screen, ContactScreen)
+        await watching(app)
         await asyncio.to_thread(cli.ok, "note", "bob", "called from the other terminal")
-        await until(
-            pilot,
-            lambda: rows(app, "timeline")[0][2] == "called from the other terminal",
-            timeout=2.0,
-        )
+        await store_changed(pilot, messages)
+        assert rows(app, "timeline")[0][2] == "called from the other terminal"
 
-    run(flow, watch=True)
+    run(flow, watch=True, messages=messages)
 
 
 def test_every_screen_loads_on_either_backend(cli: Runner) -> None:
@@ -506,16 +582,22 @@ def test_every_screen_loads_on_either_backend(cli: Runner) -> None:
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         assert len(rows(app, "reminders")) == 3
         await pilot.press("2")
-        await until(pilot, lambda: len(rows(app, "contacts")) == 4)
+        await settle(pilot)
+        assert len(rows(app, "contacts")) == 4
         await pilot.press("3")
-        await until(pilot, lambda: sum(len(v) for v in columns(app).values()) == 3)
+        await settle(pilot)
+        assert sum(len(v) for v in columns(app).values()) == 3
         await pilot.press("4")
-        await until(pilot, lambda: len(rows(app, "reminder-list")) == 3)
+        await settle(pilot)
+        assert len(rows(app, "reminder-list")) == 3
         await pilot.press("5")
-        await until(pilot, lambda: len(rows(app, "ranking")) == 2)
+        await settle(pilot)
+        assert len(rows(app, "ranking")) == 2
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
-        await until(pilot, lambda: len(rows(app, "timeline")) == 4)
+        await settle(pilot)
+        assert isinstance(app.screen, ContactScreen)
+        await settle(pilot)
+        assert len(rows(app, "timeline")) == 4
 
     run(flow)
 
@@ -523,20 +605,25 @@ def test_every_screen_loads_on_either_backend(cli: Runner) -> None:
 def test_contacts_change_order(seeded: str) -> None:
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.press("2")
-        await until(pilot, lambda: len(rows(app, "contacts")) == 4)
+        await settle(pilot)
+        assert len(rows(app, "contacts")) == 4
         names = ["Alice Wong", "Bob Stone", "Carla Diaz", "王小明"]
         await pilot.press("o")
-        await until(pilot, lambda: [r[0] for r in rows(app, "contacts")] == names[::-1])
+        await settle(pilot)
+        assert [r[0] for r in rows(app, "contacts")] == names[::-1]
         await pilot.press("o")  # never touched first, then the longest ago
         untouched = ["Bob Stone", "王小明", "Alice Wong", "Carla Diaz"]
-        await until(pilot, lambda: [r[0] for r in rows(app, "contacts")] == untouched)
+        await settle(pilot)
+        assert [r[0] for r in rows(app, "contacts")] == untouched
         status = str(app.screen.query_one("#contacts-status", Static).render())
         assert "longest untouched first" in status
         await pilot.press("o")  # newest first
         newest = ["Carla Diaz", "王小明", "Bob Stone", "Alice Wong"]
-        await until(pilot, lambda: [r[0] for r in rows(app, "contacts")] == newest)
+        await settle(pilot)
+        assert [r[0] for r in rows(app, "contacts")] == newest
         await pilot.press("slash", *"acme")  # a search keeps the order
-        await until(pilot, lambda: [r[0] for r in rows(app, "contacts")] == names[2::-2])
+        await settle(pilot)
+        assert [r[0] for r in rows(app, "contacts")] == names[2::-2]
 
     run(flow)
 
@@ -544,24 +631,26 @@ def test_contacts_change_order(seeded: str) -> None:
 def test_contacts_sort_by_company_and_owner(seeded: str) -> None:
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.press("2")
-        await until(pilot, lambda: len(rows(app, "contacts")) == 4)
+        await settle(pilot)
+        assert len(rows(app, "contacts")) == 4
         for _ in range(4):  # Z→A, untouched, newest, then by company
             await pilot.press("o")
         by_company = ["Alice Wong", "Carla Diaz", "王小明", "Bob Stone"]  # ACME, 北京贸易, none
-        await until(pilot, lambda: [r[0] for r in rows(app, "contacts")] == by_company)
+        await settle(pilot)
+        assert [r[0] for r in rows(app, "contacts")] == by_company
         status = str(app.screen.query_one("#contacts-status", Static).render())
         assert "by company" in status
         await pilot.press("o")  # by owner: all sam's, so by name
-        await until(
-            pilot, lambda: "by owner" in str(app.screen.query_one("#contacts-status").render())
-        )
+        await settle(pilot)
+        assert "by owner" in str(app.screen.query_one("#contacts-status").render())
         assert [r[0] for r in rows(app, "contacts")] == sorted(by_company[:2] + ["Bob Stone"]) + [
             "王小明"
         ]
         table = app.screen.query_one("#contacts", DataTable)
         name_width = table.ordered_columns[0].get_render_width(table)
         await pilot.click(table, offset=(name_width + 2, 0))  # the Company header
-        await until(pilot, lambda: [r[0] for r in rows(app, "contacts")] == by_company)
+        await settle(pilot)
+        assert [r[0] for r in rows(app, "contacts")] == by_company
 
     run(flow)
 
@@ -594,7 +683,8 @@ def test_contacts_scroll_through_a_window_to_the_last_and_back(
 
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.press("2")
-        await until(pilot, lambda: len(rows(app, "contacts")) >= 12)
+        await settle(pilot)
+        assert len(rows(app, "contacts")) >= 12
         screen = app.screen
         assert isinstance(screen, screen_module.ContactsScreen)
         table = screen.query_one(screen_module.ContactTable)
@@ -606,7 +696,8 @@ def test_contacts_scroll_through_a_window_to_the_last_and_back(
             seen = [current()]
             for _ in range(len(names) + 5):
                 await pilot.press(key)
-                await until(pilot, lambda: not screen.paging)
+                await settle(pilot)
+                assert not screen.paging
                 assert table.row_count <= 36
                 if current() != seen[-1]:
                     seen.append(current())
@@ -616,13 +707,16 @@ def test_contacts_scroll_through_a_window_to_the_last_and_back(
         assert (screen.after, screen.before) == (None, True)  # the first ones were let go
         assert await walk("up") == names[::-1]  # and back up, reading them again
         await pilot.press("end")
-        await until(pilot, lambda: current() == names[-1])
+        await settle(pilot)
+        assert current() == names[-1]
         assert table.row_count <= 36
         await pilot.press("home")
-        await until(pilot, lambda: current() == names[0])
+        await settle(pilot)
+        assert current() == names[0]
         for _ in range(len(names) // 16 + 1):  # 17 rows a page (pagedown moves 16 on)
             await pilot.press("pagedown")
-            await until(pilot, lambda: not screen.paging)
+            await settle(pilot)
+            assert not screen.paging
         assert current() == names[-1] and table.row_count <= 36
 
     run(flow, size=(100, 24))  # 17 rows on screen, 36 held
@@ -640,21 +734,25 @@ def test_page_down_held_faster_than_pages_come_loses_no_press(
 
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.press("2")
-        await until(pilot, lambda: len(rows(app, "contacts")) >= 12)
+        await settle(pilot)
+        assert len(rows(app, "contacts")) >= 12
         screen = app.screen
         assert isinstance(screen, screen_module.ContactsScreen)
         table = screen.query_one(screen_module.ContactTable)
         step = table._page()  # the rows a page-down moves on
         await pilot.press(*["pagedown"] * 5)  # all sent before any page can come
-        await until(pilot, lambda: not screen.paging and not screen.owed)
+        await settle(pilot)
+        assert not screen.paging and not screen.owed
         await settle(pilot)
         assert str(table.get_row_at(table.cursor_row)[0]) == names[5 * step]
         await pilot.press(*["pageup"] * 5)
-        await until(pilot, lambda: not screen.paging and not screen.owed)
+        await settle(pilot)
+        assert not screen.paging and not screen.owed
         await settle(pilot)
         assert str(table.get_row_at(table.cursor_row)[0]) == names[0]
         await pilot.press(*["pagedown"] * 40)  # far past the end: stops at the last
-        await until(pilot, lambda: not screen.paging and not screen.owed)
+        await settle(pilot)
+        assert not screen.paging and not screen.owed
         await settle(pilot)
         assert str(table.get_row_at(table.cursor_row)[0]) == names[-1]
         assert table.row_count <= 36
@@ -689,7 +787,8 @@ def test_contacts_columns_fit_the_width_and_hold_still_while_scrolling(
 
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.press("2")
-        await until(pilot, lambda: len(rows(app, "contacts")) >= 12)
+        await settle(pilot)
+        assert len(rows(app, "contacts")) >= 12
         table = app.screen.query_one("#contacts", DataTable)
         first = layout(app)
         assert [k for k, _ in first] == ["name", "company", "email", "phone", "last touch"]
@@ -701,7 +800,8 @@ def test_contacts_columns_fit_the_width_and_hold_still_while_scrolling(
         assert layout(app) == first
         at = str(table.get_row_at(table.cursor_row)[0])
         await pilot.resize_terminal(200, 40)
-        await until(pilot, lambda: len(layout(app)) == 8)
+        await settle(pilot)
+        assert len(layout(app)) == 8
         assert [k for k, _ in layout(app)] == [
             "name", "company", "title", "email", "phone", "tags", "owner", "last touch"
         ]  # fmt: skip
@@ -719,7 +819,8 @@ def test_the_theme_picked_is_the_theme_of_the_next_run(seeded: str) -> None:
     async def pick(pilot: Pilot[int], app: TinyCRMApp) -> None:
         assert app.theme == "textual-dark"
         await pilot.press("ctrl+t")
-        await until(pilot, state_path().exists)
+        await settle(pilot)
+        assert state_path().exists()
 
     async def check(pilot: Pilot[int], app: TinyCRMApp) -> None:
         assert app.theme == "textual-light"
@@ -729,7 +830,11 @@ def test_the_theme_picked_is_the_theme_of_the_next_run(seeded: str) -> None:
     assert json.loads(state_path().read_text()) == {"theme": "textual-light"}
     assert not config.settings_path().exists()  # the user's settings are never written
     state_path().write_text("{not json")  # a damaged file is forgotten, not a crash
-    run(lambda pilot, app: until(pilot, lambda: app.theme == "textual-dark"))
+
+    async def dark(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        assert app.theme == "textual-dark"
+
+    run(dark)
 
 
 def test_today_fits_long_names_in_80_columns_without_scrolling_sideways(seeded: str) -> None:
@@ -766,12 +871,15 @@ def test_brackets_in_names_and_notes_are_text_not_markup(seeded: str) -> None:
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         assert "Zed [/b] Markup" in [r[2] for r in rows(app, "reminders")]
         await pilot.press("2")
-        await until(pilot, lambda: len(rows(app, "contacts")) == 5)
+        await settle(pilot)
+        assert len(rows(app, "contacts")) == 5
         assert ["Zed [/b] Markup", "[bold]Co"] in [r[:2] for r in rows(app, "contacts")]
         await pilot.press("end", "up")  # 王小明 comes last, after Zed
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ContactScreen))
-        await until(pilot, lambda: "quoted [/i] and [red]" in [r[2] for r in rows(app, "timeline")])
+        await settle(pilot)
+        assert isinstance(app.screen, ContactScreen)
+        await settle(pilot)
+        assert "quoted [/i] and [red]" in [r[2] for r in rows(app, "timeline")]
         await pilot.pause(0.2)  # drawn without an error
         assert app.is_running
 

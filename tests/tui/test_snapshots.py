@@ -11,7 +11,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from tests.tui.test_screens import settle, until
+from tests.tui.test_screens import settle
 from tinycrm.tui.app import TinyCRMApp
 from tinycrm.tui.data import Store
 
@@ -30,15 +30,13 @@ def loaded(*keys: str, screen_name: str | None = None) -> Callable[[Pilot[Any]],
 
     async def run_before(pilot: Pilot[Any]) -> None:
         app = pilot.app
-        await until(pilot, lambda: getattr(app.screen, "loaded_generation", -1) >= 0)
         await settle(pilot)
+        assert getattr(app.screen, "loaded_generation", -1) >= 0
         if keys:
             await pilot.press(*keys)
-            if screen_name is not None:
-                await until(pilot, lambda: type(app.screen).__name__ == screen_name)
             await settle(pilot)
-        await pilot.pause(0.2)
-        await settle(pilot)
+            if screen_name is not None:
+                assert type(app.screen).__name__ == screen_name
         for box in app.screen.query(Input):
             box.cursor_blink = False  # a blinking cursor would make the picture random
         await pilot.pause()

@@ -61,7 +61,8 @@ def main(
         typer.Option(
             "--db",
             help="Store: a file path or postgresql://... URL (default: $TINYCRM_DB, then the"
-            " settings file, then tinycrm.db in your user data folder).",
+            " settings file, then tinycrm.db in your user data folder, the one store created"
+            " on first use; tinycrm init --db makes others).",
             show_default=False,
         ),
     ] = None,

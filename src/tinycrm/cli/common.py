@@ -40,7 +40,7 @@ def owner_name(ctx: Ctx, owner: str | None, mine: bool) -> str | None:
 
         raise InvalidInput("give --mine or --owner, not both")
     if mine:
-        ctx.user_id  # noqa: B018 - you exist from your first command on
+        ctx.user_id  # noqa: B018 - in team mode an unknown user is refused, not listed empty
         return ctx.user_name
     if owner is None:
         return None

@@ -72,7 +72,9 @@ def contact_add(
             "--on-duplicate",
             help="If it looks like a contact already there (same email, phone or a"
             " near-identical name): ask (on a terminal; refuse otherwise), merge (add the new"
-            " details to it), skip, or create anyway.",
+            " details to it), skip, or create anyway. merge and skip act only on the same"
+            " person (a shared email or phone, or the same name where one has neither);"
+            " a mere look-alike is added.",
         ),
     ] = "ask",
     allow_duplicate: Annotated[
@@ -102,11 +104,14 @@ def contact_add(
         contacts.check_methods(emails, phones)
         matches = duplicates.find_matches(ctx, name=name, emails=emails, phones=phones)
     target: duplicates.Match | None = None
+    # merge and skip act on the same person only; a look-alike is added (and named)
+    same = [m for m in matches if m.same_person]
+    alike = matches if matches and not same and choice in ("merge", "skip") else []
     if matches and choice == "ask":
         choice, target = _ask_duplicate(name, matches)
-    elif matches and choice == "merge":
-        target = _merge_target(name, matches)
-    if not matches or choice == "create":
+    elif same and choice == "merge":
+        target = _merge_target(name, same)
+    if not matches or choice == "create" or alike:
         try:
             new_id = contacts.add_contact(
                 ctx,
@@ -119,15 +124,20 @@ def contact_add(
                 source=source,
                 notes=notes,
                 cadence_days=cadence,
-                allow_duplicate=choice == "create",
+                allow_duplicate=choice == "create" or bool(alike),
             )
         except Conflict as e:  # a look-alike, off a terminal: say how to choose
             raise Conflict(f"{e}; choose with --on-duplicate merge, skip or create") from None
         detail = contacts.get_contact(ctx.db, new_id, timeline=0)
         at = f" ({detail.company})" if detail.company else ""
         message = f"Added contact #{new_id} {detail.name}{at}"
+        if alike:
+            message += (
+                f"; it only looks like {duplicates.describe(alike)}, with no email or phone"
+                f" in common, so it was not {'merged' if choice == 'merge' else 'skipped'}"
+            )
     elif choice == "skip":
-        detail = contacts.get_contact(ctx.db, matches[0].id, timeline=0)
+        detail = contacts.get_contact(ctx.db, same[0].id if same else matches[0].id, timeline=0)
         message = f"Skipped: {name} looks like {duplicates.describe(matches)}; nothing was added"
     else:
         assert target is not None
@@ -159,16 +169,12 @@ ON_DUPLICATE = ("ask", "merge", "skip", "create")
 
 
 def _merge_target(name: str, matches: list[duplicates.Match]) -> duplicates.Match:
-    """The one contact to fold new details into: the only match, or the only one with an
-    exact reason (same email, phone or name)."""
+    """The one contact to fold new details into: the only one that is the same person."""
     from tinycrm.errors import Ambiguous
     from tinycrm.services.duplicates import describe
 
-    exact = [m for m in matches if m.score == 100]
     if len(matches) == 1:
         return matches[0]
-    if len(exact) == 1:
-        return exact[0]
     raise Ambiguous(
         f"several contacts look like {name!r}: {describe(matches)};"
         " add the details to one with tinycrm contact edit, or choose --on-duplicate skip or"

@@ -51,7 +51,10 @@ def deal_add(
     ref: Annotated[str, typer.Argument(help="Contact or company (company:acme) the deal is with.")],
     title: Annotated[str, typer.Argument(help="What is being sold, e.g. '50 licences'.")],
     value: Annotated[
-        str, typer.Option("--value", "-v", help="Deal value, e.g. 12000 or 12,000.50.")
+        str,
+        typer.Option(
+            "--value", "-v", help="Deal value, e.g. 12000, 12,000.50 or $12000 (sets the currency)."
+        ),
     ] = "0",
     currency: Annotated[
         str | None, typer.Option("--currency", help="ISO code (default from settings).")
@@ -68,17 +71,19 @@ def deal_add(
     json_: JsonOpt = False,
 ) -> None:
     """Open a new deal with a contact or company."""
-    from tinycrm.money import parse_amount, parse_currency
+    from tinycrm.money import parse_currency, parse_money
     from tinycrm.services.deals import add_deal
 
     ctx = get_ctx()
+    given = parse_currency(currency, field="--currency", usual=[ctx.currency]) if currency else None
+    money = parse_money(value, field="--value", currency=given, usual=[ctx.currency])
     target = resolve(ctx, ref, ("contact", "company"))
     d = add_deal(
         ctx,
         title,
         target=target,
-        value_cents=parse_amount(value, field="--value"),
-        currency=parse_currency(currency) if currency else None,
+        value_cents=money.cents,
+        currency=money.currency,
         stage=stage,
         probability=probability,
         expected_close=day(ctx, close) if close else None,
@@ -190,7 +195,10 @@ def deal_show(ref: DealArg, json_: JsonOpt = False) -> None:
 def deal_edit(
     ref: DealArg,
     title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
-    value: Annotated[str | None, typer.Option("--value", "-v", help="New value.")] = None,
+    value: Annotated[
+        str | None,
+        typer.Option("--value", "-v", help="New value (a currency mark, $5, sets the currency)."),
+    ] = None,
     currency: Annotated[str | None, typer.Option("--currency", help="ISO currency code.")] = None,
     probability: Annotated[
         int | None, typer.Option("--probability", min=0, max=100, help="Win probability %.")
@@ -200,16 +208,23 @@ def deal_edit(
     json_: JsonOpt = False,
 ) -> None:
     """Change a deal's title, value, probability or expected close."""
-    from tinycrm.money import parse_amount, parse_currency
-    from tinycrm.services.deals import edit_deal
+    from tinycrm.money import parse_currency, parse_money
+    from tinycrm.services.deals import edit_deal, get_deal
 
     ctx = get_ctx()
+    deal = _deal(ctx, ref)
+    # a shared mark (¥, kr, $) means the deal's own currency when it can
+    usual = [get_deal(ctx.db, deal.id).currency, ctx.currency]
+    given = parse_currency(currency, field="--currency", usual=usual) if currency else None
+    money = None
+    if value is not None:
+        money = parse_money(value, field="--value", currency=given, usual=usual)
     d = edit_deal(
         ctx,
-        _deal(ctx, ref).id,
+        deal.id,
         title=title,
-        value_cents=parse_amount(value, field="--value") if value is not None else None,
-        currency=parse_currency(currency) if currency else None,
+        value_cents=money.cents if money else None,
+        currency=money.currency if money else given,
         probability=probability,
         expected_close=day(ctx, close) if close else None,
         expected_version=if_version,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -195,11 +195,7 @@ def _mail(
     warning = mail.login_warning(smtp)  # refuses a login that would go in clear text
     sent = digests.sent_on(ctx, scope, the_day)
     if sent is not None and not force:
-        if sys.stderr.isatty():
-            sys.stderr.write(
-                f"The digest for {the_day} was already mailed at"
-                f" {output.local(sent, ctx.tz)}; --force sends it again.\n"
-            )
+        _already_mailed(ctx, the_day, sent)
         return
     per_section = digest_format.ITEMS_PER_SECTION
     d = digests.build_digest(ctx, scope, the_day, days_ahead=days_ahead, per_section=per_section)
@@ -216,12 +212,28 @@ def _mail(
         text=digest_format.to_text(d),
         html=digest_format.to_html(d),
     )
+    claim = digests.claim_send(ctx, scope, the_day, to, force=force)
+    if not claim.taken:  # another run mailed it since the check above
+        assert claim.sent_at is not None
+        _already_mailed(ctx, the_day, claim.sent_at)
+        return
     if warning:
         output.warn(warning)
-    mail.send(smtp, msg)
-    digests.record_sent(ctx, scope, the_day, to)
+    try:
+        mail.send(smtp, msg)
+    except BaseException:
+        digests.release_send(ctx, scope, the_day, claim)  # the next run sends it
+        raise
     if sys.stdout.isatty():
         output.say(f"Mailed the digest for {the_day} to {to}")
+
+
+def _already_mailed(ctx: Ctx, the_day: date, sent: datetime) -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write(
+            f"The digest for {the_day} was already mailed at"
+            f" {output.local(sent, ctx.tz)}; --force sends it again.\n"
+        )
 
 
 def _check_mail_to(to: str) -> None:

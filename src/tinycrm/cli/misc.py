@@ -15,7 +15,13 @@ purchase_app = typer.Typer(help="Record and list what customers bought.", no_arg
 @purchase_app.command("add")
 def purchase_add(
     ref: RefArg,
-    amount: Annotated[str, typer.Argument(help="Amount, e.g. 1200 or 1,200.50 (never negative).")],
+    amount: Annotated[
+        str,
+        typer.Argument(
+            help="Amount, e.g. 1200, 1,200.50, €99 or 99 USD (a currency mark sets the"
+            " currency; never negative)."
+        ),
+    ],
     date_: Annotated[
         str | None, typer.Option("--date", "-d", help="Purchase date (default today).")
     ] = None,
@@ -26,19 +32,20 @@ def purchase_add(
     json_: JsonOpt = False,
 ) -> None:
     """Record a purchase by a contact."""
-    from tinycrm.money import display_money, parse_amount, parse_currency
+    from tinycrm.money import display_money, parse_currency, parse_money
     from tinycrm.services.purchases import add_purchase
 
     ctx = get_ctx()
-    cents = parse_amount(amount, allow_zero=False)
+    given = parse_currency(currency, field="--currency", usual=[ctx.currency]) if currency else None
+    money = parse_money(amount, currency=given, usual=[ctx.currency], allow_zero=False)
     on = day(ctx, date_, past=True) if date_ else None
     target = resolve(ctx, ref)
     p = add_purchase(
         ctx,
         target.id,
-        cents,
+        money.cents,
         on=on,
-        currency=parse_currency(currency) if currency else None,
+        currency=money.currency,
         note=note,
     )
     if json_:

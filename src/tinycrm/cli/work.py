@@ -212,12 +212,11 @@ def done(
 
     A recurring reminder schedules its next occurrence.
     """
-    from tinycrm.services.reminders import complete
+    from tinycrm.services.reminders import complete_all
 
     ctx = get_ctx()
     numbers = [parse_id(i, "reminder id") for i in ids]
-    with ctx.db.write():  # all or nothing
-        results = [complete(ctx, n) for n in numbers]
+    results = complete_all(ctx, numbers)  # all or nothing
     if json_:
         output.emit_json(results if len(results) > 1 else results[0])
         return

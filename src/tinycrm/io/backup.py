@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tinycrm import db as store
-from tinycrm.errors import InvalidInput, StoreError
+from tinycrm.errors import InvalidInput, MissingStore, StoreError
 from tinycrm.io import outputs
 
 #: Every table a tinycrm store has (tests check this against the models).
@@ -601,11 +601,9 @@ def _prepare_pg(location: store.Location, file: Path) -> PreparedRestore:
     prepared = PreparedRestore(location, file, view)
     try:
         db = store.open_store(location.url or "", create=False)
-    except StoreError as e:
-        if "no tinycrm store" in str(e):
-            prepared.current = None
-            return prepared
-        raise
+    except MissingStore:
+        prepared.current = None
+        return prepared
     try:
         prepared.current = {t: int(db.value(f"SELECT count(*) AS n FROM {t}")) for t in _HAS_DATA}
     finally:

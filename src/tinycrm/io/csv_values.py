@@ -12,9 +12,11 @@ both kinds, or with neither where it matters, is refused: pass a format.
 Amounts: the decimal mark is `,` when some amount shows it (`12,5`, `1.234,50`) and `.` when
 some amount shows that (`12.50`, `1,234.50`); a file showing both is refused. `1.500` (one
 separator, three digits after it) shows neither: when no amount shows a mark, separators are
-thousands separators. A currency symbol or code around an amount (`€12`, `12,50 EUR`) is the
-row's currency. Amounts become integer cents through `Decimal`, never float; negative,
-zero and more than two (non-zero) decimals are refused.
+thousands separators. A currency mark or code around an amount (`€12`, `12,50 EUR`, `5 kr`)
+is the row's currency, read as `money.parse_money` reads one: a shared mark (`¥`, `kr`) must
+be told apart by the currency column or the store's currency. Amounts become integer cents
+through `Decimal`, never float; negative, zero and more than two (non-zero) decimals are
+refused.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from datetime import date
 from decimal import Decimal
 
 from tinycrm.errors import InvalidInput
-from tinycrm.money import MAX_CENTS, parse_currency
+from tinycrm.money import MAX_CENTS, is_mark, mark_patterns
 from tinycrm.services.imports.bulk import quoted
 
 DATE_FORMATS = (
@@ -139,8 +141,6 @@ def normalize_date_format(text: str) -> str:
     return t
 
 
-_CURRENCY_FRONT = re.compile(r"([A-Za-z]{3}|[€$£¥￥])\s*")
-_CURRENCY_BACK = re.compile(r"\s*([A-Za-z]{3}|[€$£¥￥])$")
 _NO_GROUPING = str.maketrans("", "", " \u00a0\u202f'’_")
 _NUMBER = re.compile(r"\d*(?:[.,]\d+)*")
 _WELL_FORMED = re.compile(r"\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?|\d*(?:[.,]\d+)?")
@@ -148,7 +148,8 @@ _SEPARATOR = re.compile(r"[.,]")
 
 
 def _split_amount(text: str) -> tuple[str, str | None, bool]:
-    """(digits and separators, the currency written with it, whether it is negative)."""
+    """(digits and separators, the currency mark written with it, whether it is negative)."""
+    front, back = mark_patterns()
     s = text.strip()
     negative = False
     if s.startswith("(") and s.endswith(")"):  # accountants' negative
@@ -159,11 +160,11 @@ def _split_amount(text: str) -> tuple[str, str | None, bool]:
             negative, s = True, s[1:].lstrip()
         elif s[:1] == "+":
             s = s[1:].lstrip()
-        m = _CURRENCY_FRONT.match(s)
-        if m and currency is None:
+        m = front.match(s)
+        if m and currency is None and not s[:1].isdigit() and is_mark(m[1]):
             currency, s = m[1], s[m.end() :]
-    m = _CURRENCY_BACK.search(s)
-    if m and currency is None:
+    m = back.search(s)
+    if m and currency is None and is_mark(m[1]):
         currency, s = m[1], s[: m.start()]
     if s.endswith("-"):  # "12.50-", as some ERPs write credits
         negative, s = True, s[:-1].rstrip()
@@ -215,7 +216,8 @@ class AmountReader:
         return cls(next(iter(shown), None))
 
     def parse(self, text: str) -> tuple[int, str | None] | str:
-        """(cents, currency written with the amount), or what is wrong with `text`."""
+        """(cents, the currency mark written with the amount), or what is wrong with `text`
+        (the mark is read by `money.currency_of`, which needs the row's currency column)."""
         hit = self._cache.get(text)
         if hit is None:
             hit = self._cache[text] = self._parse(text)
@@ -239,11 +241,6 @@ class AmountReader:
             return f"must be more than zero: {quoted(raw)}"
         if cents >= MAX_CENTS:
             return f"too large: {quoted(raw)}"
-        if currency is not None:
-            try:
-                currency = parse_currency(currency)
-            except InvalidInput:
-                return f"not a number: {quoted(raw)}"
         return cents, currency
 
     def _cents(self, body: str) -> int | str | None:

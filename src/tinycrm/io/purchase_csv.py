@@ -17,7 +17,7 @@ from tinycrm.errors import InvalidInput
 from tinycrm.io.csv_import import DELIMITER_NAMES, Column, CsvFile, open_csv, write_rejects
 from tinycrm.io.csv_values import AmountReader, DateReader
 from tinycrm.io.outputs import Output
-from tinycrm.money import parse_currency
+from tinycrm.money import currency_of, parse_currency
 from tinycrm.services.contacts import check_text
 from tinycrm.services.imports.bulk import RowError, quoted
 from tinycrm.services.imports.purchases import ImportSource, PurchaseRow
@@ -218,17 +218,28 @@ def _parse_rows(
         if isinstance(amount, str):
             errors.append(RowError(line, "amount", amount))
             continue
-        cents, written = amount
+        cents, mark = amount
         raw_cur = fields[cur_i].strip() if cur_i >= 0 else ""
         if raw_cur not in currencies:
             try:
-                currencies[raw_cur] = parse_currency(raw_cur)
+                currencies[raw_cur] = (
+                    parse_currency(raw_cur, usual=[default_currency]) if raw_cur else None
+                )
             except InvalidInput:
                 currencies[raw_cur] = None
         currency = currencies[raw_cur]
         if raw_cur and currency is None:
             errors.append(RowError(line, "currency", f"not a currency code: {quoted(raw_cur)}"))
             continue
+        written = None
+        if mark is not None:
+            try:
+                written = currency_of(
+                    mark, fields[ai].strip(), usual=[c for c in (currency, default_currency) if c]
+                )
+            except InvalidInput as e:
+                errors.append(RowError(line, "amount", str(e).removeprefix("amount ")))
+                continue
         if currency and written and currency != written:
             errors.append(RowError(line, "currency", f"{currency}, but the amount says {written}"))
             continue

@@ -12,7 +12,8 @@ exactly what `tinycrm export interactions|deals` writes:
 - **JSON**: the export's array of objects with the same keys.
 
 Times are ISO 8601 (`2026-11-23T09:00:00Z`; without a zone, UTC), days `YYYY-MM-DD`,
-money a decimal string (`money.parse_amount`), currencies ISO codes. File-level problems
+money a decimal string (`money.parse_money`: a currency mark must agree with the
+currency column), currencies ISO codes. File-level problems
 raise InvalidInput; a row that can't be read becomes a `RowError` naming its line and field.
 """
 
@@ -28,7 +29,7 @@ from typing import Any, TypeVar
 from tinycrm.errors import InvalidInput
 from tinycrm.io import csv_import
 from tinycrm.io.csv_import import DELIMITER_NAMES, Column
-from tinycrm.money import parse_amount, parse_currency
+from tinycrm.money import parse_currency, parse_money
 from tinycrm.services.contacts import MAX_NAME, check_text
 from tinycrm.services.imports.bulk import RowError, quoted
 from tinycrm.services.imports.contacts import ContactImportSource
@@ -353,15 +354,22 @@ def _deal(line: int, values: dict[str, Any], present: set[str], currency: str) -
         raise csv_import.Unreadable("stage", "empty")
     status = values.get("status")
     raw_value = values.get("value")
-    try:
-        cents = parse_amount(raw_value, field="value") if raw_value else 0
-    except InvalidInput as e:
-        raise csv_import.Unreadable("value", str(e)) from None
     raw_cur = values.get("currency")
     try:
-        cur = parse_currency(raw_cur) if raw_cur and raw_cur.strip() else currency
+        given = parse_currency(raw_cur, usual=[currency]) if raw_cur and raw_cur.strip() else None
     except InvalidInput as e:
         raise csv_import.Unreadable("currency", str(e)) from None
+    try:
+        money = parse_money(
+            raw_value or "0",
+            field="value",
+            currency=given,
+            given_as="the currency column",
+            usual=[currency],
+        )
+    except InvalidInput as e:
+        raise csv_import.Unreadable("value", str(e)) from None
+    cents, cur = money.cents, money.currency or currency
     raw_prob = values.get("probability")
     probability = None
     if raw_prob is not None and raw_prob.strip():

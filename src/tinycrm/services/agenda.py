@@ -423,6 +423,7 @@ def set_tag_cadence(ctx: Ctx, tag: str, days: int | None) -> TagInfo:
     from tinycrm.services.clocks import refresh_touch_for_tag
 
     with db.write():
+        db.lock_key("tag cadences")
         db.execute("DELETE FROM tag_cadences WHERE tag = :t", {"t": key})
         if days is not None:
             db.execute(

@@ -10,7 +10,9 @@ instead of scanning a million interactions.
   days, only while the deal is open in a stage that rots.
 
 The services that change an input call the `refresh_*` functions in the same transaction.
-Date arithmetic happens here in Python, so the SQL stays portable.
+They lock the rows they recompute before reading them, so a clock computed here is never
+from a version of the row another writer has just replaced. Date arithmetic happens here
+in Python, so the SQL stays portable.
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ def touch_rows(
 def refresh_touch(db: Db, contact_ids: Iterable[int]) -> None:
     """Recompute `touch_due_at` for these contacts (after a note, a cadence or tag change)."""
     for batch in _chunks(contact_ids):
+        db.lock("contacts", batch)
         for contact_id, stored, due in touch_rows(db, f"c.id IN ({_ids(batch)})"):
             if due != stored:
                 db.execute(
@@ -143,12 +146,22 @@ def deal_activity(
 def refresh_rot(db: Db, deal_ids: Iterable[int]) -> None:
     """Recompute `rots_at` for these deals (after a move, an edit or new activity)."""
     for batch in _chunks(deal_ids):
+        db.lock("deals", batch)
         _refresh_rot_where(db, f"d.id IN ({_ids(batch)})", {})
 
 
 def refresh_rot_for_stage(db: Db, stage_id: int) -> None:
     """After a stage's rot days change."""
-    _refresh_rot_where(db, "d.stage_id = :s AND d.status = 'open'", {"s": stage_id})
+    refresh_rot(
+        db,
+        [
+            r["id"]
+            for r in db.all(
+                "SELECT id FROM deals WHERE stage_id = :s AND status = 'open' ORDER BY id",
+                {"s": stage_id},
+            )
+        ],
+    )
 
 
 def rot_rows(

@@ -8,7 +8,7 @@ from typing import Any
 
 from tinycrm.db import Db, read_ts
 from tinycrm.errors import Conflict, InvalidInput, NotFound
-from tinycrm.refs import prefix_match, resolve
+from tinycrm.refs import hold, prefix_match, resolve
 from tinycrm.services import audit, search
 from tinycrm.services.context import Ctx
 from tinycrm.text import clean, fold
@@ -71,6 +71,7 @@ def add_company(
     name = _name(name)
     db = ctx.db
     with db.write():
+        db.lock_key("company names")
         same = db.one("SELECT id, name FROM companies WHERE name_key = :k", {"k": fold(name)})
         if same:
             raise Conflict(
@@ -97,10 +98,14 @@ def add_company(
 
 
 def find_or_create(ctx: Ctx, name_or_ref: str) -> int:
-    """The company the user named: an existing one (by id or exact name), else a new one."""
+    """The company the user named: an existing one (by id or exact name), else a new one;
+    in a write transaction, which then holds the names (deleting a company frees one)."""
     raw = name_or_ref.strip()
     if raw.lower().startswith(("company:", "co:")) or raw.startswith("#") or raw.isdigit():
-        return resolve(ctx.db, raw, ("company",)).id
+        found_id = resolve(ctx.db, raw, ("company",)).id
+        hold(ctx.db, "company", found_id)
+        return found_id
+    ctx.db.lock_key("company names")
     found = ctx.db.value("SELECT id FROM companies WHERE name_key = :k", {"k": fold(_name(raw))})
     if found is not None:
         return int(found)
@@ -216,6 +221,9 @@ def edit_company(
     if not sets:
         raise InvalidInput("nothing to change: give at least one option (see --help)")
     with db.write():
+        if "name_key" in sets:
+            db.lock_key("company names")
+        db.lock("companies", company_id)
         old = db.one(
             "SELECT name, domain, phone, website, notes, version FROM companies WHERE id = :id",
             {"id": company_id},
@@ -245,13 +253,22 @@ def edit_company(
         if "name" in sets:  # contacts are findable by their company's name
             from tinycrm.services.contacts import reindex as reindex_contact
 
-            for c in db.all("SELECT id FROM contacts WHERE company_id = :id", {"id": company_id}):
-                reindex_contact(db, c["id"])
+            people = [
+                int(c["id"])
+                for c in db.all(
+                    "SELECT id FROM contacts WHERE company_id = :id", {"id": company_id}
+                )
+            ]
+            db.lock("contacts", people)  # so no edit of theirs lands between read and write
+            for contact_id in people:
+                reindex_contact(db, contact_id)
 
 
 def delete_company(ctx: Ctx, company_id: int) -> None:
     """Delete a company; its contacts and deals stay, unlinked."""
     with ctx.db.write():
+        ctx.db.lock_key("company names")
+        ctx.db.lock("companies", company_id, "delete")
         old = ctx.db.one(
             "SELECT name, domain, phone, website, notes FROM companies WHERE id = :id",
             {"id": company_id},

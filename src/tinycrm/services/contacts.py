@@ -178,6 +178,9 @@ def add_contact(
         raise InvalidInput("stay-in-touch cadence must be between 1 and 3650 days")
     db, now = ctx.db, ctx.now
     with db.write():
+        db.lock_key("contact identities")  # whoever adds a look-alike next sees this one
+        if company:
+            db.lock_key("company names")
         if not allow_duplicate:
             _refuse_duplicate(ctx, name, mails, tels)
         company_id = companies.find_or_create(ctx, company) if company else None
@@ -272,6 +275,9 @@ def add_details(
     db = ctx.db
     added: list[str] = []
     with db.write():
+        if company and company.strip():
+            db.lock_key("company names")
+        db.lock("contacts", contact_id)
         row = db.one(
             "SELECT company_id, title, source, notes, cadence_days FROM contacts WHERE id = :id",
             {"id": contact_id},
@@ -755,6 +761,9 @@ def edit_contact(
     drop_mails = _check_emails(remove_emails or [])
     methods_change = bool(mails or tels or drop_mails or remove_phones)
     with db.write():
+        if company is not None and company.strip():
+            db.lock_key("company names")
+        db.lock("contacts", contact_id)
         old = db.one(
             "SELECT c.name, c.title, c.source, c.notes, c.cadence_days, c.version, c.consent,"
             " c.consent_at, c.opted_out_at, co.name AS company"
@@ -857,6 +866,7 @@ def tag_contact(
     if not add_t and not rm_t:
         raise InvalidInput("give tags to add (vip) or remove (-vip)")
     with db.write():
+        db.lock("contacts", contact_id)
         row = db.one("SELECT name, version FROM contacts WHERE id = :id", {"id": contact_id})
         if row is None:
             from tinycrm.errors import NotFound
@@ -924,6 +934,7 @@ def delete_contact(ctx: Ctx, contact_id: int) -> None:
     """Delete a contact with its notes, reminders and purchases; its deals stay, unlinked."""
     db = ctx.db
     with db.write():
+        db.lock("contacts", contact_id, "delete")
         row = db.one(
             "SELECT c.name, c.title, co.name AS company FROM contacts c"
             " LEFT JOIN companies co ON co.id = c.company_id WHERE c.id = :id",

@@ -24,9 +24,11 @@ class Ctx:
 
     @property
     def user_id(self) -> int:
-        """The current user's id, creating the user on first use (one per OS login)."""
+        """The current user's id. `startup.open_ctx` signs the user in when it opens the
+        store (`users.sign_in`); reading this never creates a user: a name the store
+        doesn't know (in team mode) is InvalidInput naming `tinycrm user add`."""
         if self._user_id is None:
-            from tinycrm.services.users import ensure_user
+            from tinycrm.services.users import known_user_id
 
-            self._user_id = ensure_user(self.db, self.user_name, self.now)
+            self._user_id = known_user_id(self.db, self.user_name)
         return self._user_id

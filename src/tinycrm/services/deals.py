@@ -9,7 +9,7 @@ from typing import Any
 from tinycrm.db import Db, read_day, read_ts
 from tinycrm.errors import Conflict, InvalidInput, NotFound
 from tinycrm.money import format_cents
-from tinycrm.refs import Target
+from tinycrm.refs import Target, hold
 from tinycrm.services import audit, clocks, search
 from tinycrm.services.contacts import check_name, check_text, check_version
 from tinycrm.services.context import Ctx
@@ -142,8 +142,8 @@ def add_stage(
     _check_probability(probability)
     db = ctx.db
     with db.write():
-        if any(fold(s.name) == fold(name) for s in list_stages(db)):
-            raise Conflict(f"a stage named {name!r} already exists")
+        db.lock_key("stages")
+        _refuse_taken(db, name)
         stages = list_stages(db)
         if before:
             pos = find_stage(db, before).position
@@ -159,6 +159,12 @@ def add_stage(
         added = find_stage(db, name)
         audit.record(ctx, "stage", added.id, "add", audit.added(_stage_fields(added)))
         return added
+
+
+def _refuse_taken(db: Db, name: str, *, but: int | None = None) -> None:
+    """Conflict if another stage has this name, in any case or accents."""
+    if any(fold(s.name) == fold(name) and s.id != but for s in list_stages(db)):
+        raise Conflict(f"a stage named {name!r} already exists")
 
 
 def _stage_fields(s: StageView) -> dict[str, Any]:
@@ -181,10 +187,12 @@ def edit_stage(
 ) -> StageView:
     db = ctx.db
     with db.write():
+        db.lock_key("stages")
         stage = find_stage(db, name)
         sets: dict[str, Any] = {}
         if new_name is not None:
             sets["name"] = check_name(new_name, "stage name")
+            _refuse_taken(db, sets["name"], but=stage.id)
         if probability is not None:
             sets["probability"] = _check_probability(probability)
         if rot_days is not None:
@@ -221,6 +229,7 @@ def edit_stage(
 def remove_stage(ctx: Ctx, name: str) -> None:
     db = ctx.db
     with db.write():
+        db.lock_key("stages")  # deal moves and adds hold it shared: none is on its way in
         stage = find_stage(db, name)
         used = db.value("SELECT count(*) FROM deals WHERE stage_id = :id", {"id": stage.id})
         if used:
@@ -314,6 +323,9 @@ def add_deal(
         _check_probability(probability)
     db = ctx.db
     with db.write():
+        db.lock_key("stages", shared=True)  # the stage stays until the deal is in it
+        if target is not None:
+            hold(db, target.kind, target.id)
         st = (
             find_stage(db, stage)
             if stage
@@ -469,6 +481,7 @@ def edit_deal(
         raise InvalidInput("nothing to change: give at least one option (see --help)")
     db = ctx.db
     with db.write():
+        db.lock("deals", deal_id)
         old = get_deal(db, deal_id)
         check_version(ctx, "deal", deal_id, old.title, old.version, expected_version)
         sets["updated_at"] = sets["activity_at"] = db.ts(ctx.now)
@@ -497,6 +510,8 @@ def move_deal(
     `expected_version` as for edit_deal."""
     db = ctx.db
     with db.write():
+        db.lock_key("stages", shared=True)  # the stage stays until the deal is in it
+        db.lock("deals", deal_id)
         deal = get_deal(db, deal_id)
         check_version(ctx, "deal", deal_id, deal.title, deal.version, expected_version)
         st = find_stage(db, stage)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
+from tinycrm.db import Db, read_ts
 from tinycrm.services import agenda
 from tinycrm.services.agenda import DealItem, ReminderItem, Scope, TouchItem
 from tinycrm.services.context import Ctx
@@ -116,8 +118,6 @@ def recipient_key(scope: Scope) -> str:
 
 def sent_on(ctx: Ctx, scope: Scope, as_of: date) -> datetime | None:
     """When the digest for this day was mailed, if it was."""
-    from tinycrm.db import read_ts
-
     value = ctx.db.value(
         "SELECT sent_at FROM digests_sent WHERE recipient_key = :k AND as_of = :d",
         {"k": recipient_key(scope), "d": ctx.db.day(as_of)},
@@ -135,18 +135,62 @@ def last_sent_before(ctx: Ctx, scope: Scope, as_of: date) -> date | None:
     return read_day(value)
 
 
-def record_sent(ctx: Ctx, scope: Scope, as_of: date, sent_to: str) -> None:
+@dataclass(frozen=True)
+class Claim:
+    """The send log's entry for one day's digest, taken before mailing it."""
+
+    taken: bool  # False: the day was mailed already and nothing was changed
+    sent_at: datetime | None  # when it was mailed before, if it was
+    sent_to: str | None  # and to whom
+
+
+def claim_send(ctx: Ctx, scope: Scope, as_of: date, sent_to: str, *, force: bool) -> Claim:
+    """Log the digest for this day as mailed, now, unless it was (then nothing changes;
+    `force` replaces the entry). The check and the entry are one transaction, holding
+    the log, so of several runs at once (cron on two machines) one mails it. Mail after
+    this; if the mail fails, `release_send` takes the entry back for the next run."""
+    db = ctx.db
+    key, day = recipient_key(scope), db.day(as_of)
+    with db.write():
+        db.lock_key("digests sent")
+        before = db.one(
+            "SELECT sent_to, sent_at FROM digests_sent WHERE recipient_key = :k AND as_of = :d",
+            {"k": key, "d": day},
+        )
+        claim = Claim(
+            force or before is None,
+            None if before is None else read_ts(before["sent_at"]),
+            None if before is None else str(before["sent_to"]),
+        )
+        if claim.taken:
+            _log(db, key, day, sent_to, db.ts(ctx.now))
+    return claim
+
+
+def release_send(ctx: Ctx, scope: Scope, as_of: date, claim: Claim) -> None:
+    """Undo `claim_send` after the mail failed: the entry it replaced, or none."""
     db = ctx.db
     with db.write():
-        db.execute(
-            "DELETE FROM digests_sent WHERE recipient_key = :k AND as_of = :d",
-            {"k": recipient_key(scope), "d": db.day(as_of)},
-        )
-        db.execute(
-            "INSERT INTO digests_sent (recipient_key, as_of, sent_to, sent_at)"
-            " VALUES (:k, :d, :to, :now)",
-            {"k": recipient_key(scope), "d": db.day(as_of), "to": sent_to, "now": db.ts(ctx.now)},
-        )
+        db.lock_key("digests sent")
+        key, day = recipient_key(scope), db.day(as_of)
+        if claim.sent_at is not None and claim.sent_to is not None:
+            _log(db, key, day, claim.sent_to, db.ts(claim.sent_at))
+        else:
+            db.execute(
+                "DELETE FROM digests_sent WHERE recipient_key = :k AND as_of = :d",
+                {"k": key, "d": day},
+            )
+
+
+def _log(db: Db, key: str, day: Any, sent_to: str, at: Any) -> None:
+    """The day's entry, replacing any."""
+    params = {"k": key, "d": day, "to": sent_to, "at": at}
+    db.execute("DELETE FROM digests_sent WHERE recipient_key = :k AND as_of = :d", params)
+    db.execute(
+        "INSERT INTO digests_sent (recipient_key, as_of, sent_to, sent_at)"
+        " VALUES (:k, :d, :to, :at)",
+        params,
+    )
 
 
 def missed_weekdays(last_sent: date | None, as_of: date) -> list[date]:

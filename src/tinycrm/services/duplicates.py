@@ -42,6 +42,7 @@ class Match:
     phone: str | None
     score: int  # 100 for the same email, phone or name; else the name similarity
     reasons: list[str]
+    same_person: bool  # by `same_person`: may be merged or skipped without asking
 
 
 @dataclass
@@ -67,6 +68,25 @@ class DuplicateReport:
     contacts: int  # how many contacts were compared
     groups_total: int  # groups found (`groups` may be cut by --limit)
     groups: list[DuplicateGroup]
+
+
+def same_person(evidence: Iterable[str], *, new_reachable: bool, old_reachable: bool) -> bool:
+    """Whether `evidence` (kinds of reasons: "email", "phone", "name", "similar name")
+    makes a new contact and a stored one (or an earlier row of a file) one person, so that
+    `contact add --on-duplicate merge|skip` and `import contacts` may merge or skip it
+    without asking. A shared email or phone does; the same name only when one of the two
+    has neither an email nor a phone (two John Smiths at different addresses are two
+    people); a similar name never: it is a look-alike to ask about. `*_reachable`: whether
+    that side has an email or a phone."""
+    kinds = set(evidence)
+    if kinds & {"email", "phone"}:
+        return True
+    return "name" in kinds and not (new_reachable and old_reachable)
+
+
+def _kind(reason: str) -> str:
+    """'same email a@b.c' -> 'email', 'similar name (93)' -> 'similar name'."""
+    return next((k for k in _ORDER if reason.startswith(k)), reason).removeprefix("same ")
 
 
 def check_threshold(threshold: int) -> int:
@@ -167,7 +187,7 @@ def find_matches(
                         found(cid, f"similar name ({ratio})", ratio)
     if not reasons:
         return []
-    return _matches(db, reasons, score)
+    return _matches(db, reasons, score, new_reachable=bool(keys or tels))
 
 
 def _params(prefix: str, values: list[str]) -> str:
@@ -178,7 +198,9 @@ def _ids(ids: Iterable[int]) -> str:
     return ",".join(str(int(i)) for i in ids)
 
 
-def _matches(db: Db, reasons: dict[int, list[str]], score: dict[int, int]) -> list[Match]:
+def _matches(
+    db: Db, reasons: dict[int, list[str]], score: dict[int, int], *, new_reachable: bool
+) -> list[Match]:
     from tinycrm.services.contacts import summaries_by_id
 
     out = [
@@ -190,6 +212,11 @@ def _matches(db: Db, reasons: dict[int, list[str]], score: dict[int, int]) -> li
             phone=s.phone,
             score=score[s.id],
             reasons=_strongest_first(reasons[s.id]),
+            same_person=same_person(
+                (_kind(r) for r in reasons[s.id]),
+                new_reachable=new_reachable,
+                old_reachable=s.email is not None or s.phone is not None,
+            ),
         )
         for s in summaries_by_id(db, list(reasons))
     ]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tinycrm.errors import InvalidInput
-from tinycrm.refs import Target
+from tinycrm.refs import Target, hold
 from tinycrm.services import audit, clocks, search
 from tinycrm.services.contacts import check_text, touch
 from tinycrm.services.context import Ctx
@@ -49,18 +49,22 @@ def log_interaction(
         raise InvalidInput("an interaction can't be more than a year in the future")
     db = ctx.db
     contact_id = company_id = deal_id = None
-    if target.kind == "contact":
-        contact_id = target.id
-    elif target.kind == "company":
-        company_id = target.id
-    else:
-        deal_id = target.id
-        row = db.one("SELECT contact_id, company_id FROM deals WHERE id = :id", {"id": deal_id})
-        if row is not None:
-            contact_id, company_id = row["contact_id"], row["company_id"]
-        if contact_id is None and company_id is None:
-            raise InvalidInput(f"deal #{deal_id} has no contact or company to log against")
     with db.write():
+        hold(db, target.kind, target.id)  # and what a deal is about, below
+        if target.kind == "contact":
+            contact_id = target.id
+        elif target.kind == "company":
+            company_id = target.id
+        else:
+            deal_id = target.id
+            row = db.one("SELECT contact_id, company_id FROM deals WHERE id = :id", {"id": deal_id})
+            assert row is not None  # held
+            contact_id, company_id = row["contact_id"], row["company_id"]
+            if contact_id is None and company_id is None:
+                raise InvalidInput(f"deal #{deal_id} has no contact or company to log against")
+            for parent, ident in (("company", company_id), ("contact", contact_id)):
+                if ident is not None:
+                    hold(db, parent, ident)
         new_id = db.insert(
             "INSERT INTO interactions (contact_id, company_id, deal_id, kind, body, happened_at,"
             " user_id, created_at) VALUES (:contact, :company, :deal, :kind, :body, :when,"

@@ -295,6 +295,8 @@ def merge_contacts(
     plan_merge(ctx, keep_id, drop_id, prefer=prefer)  # refuse before taking a backup
     backup_path = auto_backup(db, "merge") if backup else None
     with db.write():
+        # both: one goes, and rows move from it to the other (held back meanwhile)
+        db.lock("contacts", [keep_id, drop_id], "delete")
         w = _prepare(ctx, keep_id, drop_id, prefer)
         for table, ids in w.moved.items():
             if ids:
@@ -413,6 +415,10 @@ def undo_merge(ctx: Ctx, merge_id: int, *, backup: bool = True) -> UndoView:
     _undo_checks(db, merge_id)  # refuse before taking a backup
     backup_path = auto_backup(db, "merge-undo") if backup else None
     with db.write():
+        kept = db.value("SELECT kept_id FROM merges WHERE id = :id", {"id": merge_id})
+        if kept is not None:
+            db.lock("contacts", int(kept))  # parents first
+        db.lock("merges", merge_id)
         m, snap = _undo_checks(db, merge_id)
         kept_id, removed_id = int(m["kept_id"]), int(m["removed_id"])
         removed = {k: _dec(db, v) for k, v in snap["removed"].items()}

@@ -37,6 +37,7 @@ def assign(ctx: Ctx, kind: str, record_id: int, user: str, *, with_open: bool = 
         raise InvalidInput("--with-open goes with a contact or a deal, not a reminder")
     db = ctx.db
     with db.write():
+        db.lock(_TABLES[kind], record_id)
         new_id = user_id(db, user)
         owner = str(db.value("SELECT name FROM users WHERE id = :id", {"id": new_id}))
         table, label = _TABLES[kind], _LABELS[kind]
@@ -51,10 +52,12 @@ def assign(ctx: Ctx, kind: str, record_id: int, user: str, *, with_open: bool = 
         if row["owner"] != owner:
             _hand_over(ctx, kind, [{"id": record_id, "owner": row["owner"]}], new_id, owner)
         if with_open and kind == "contact":
-            deals = db.all(
+            deals = _locked(
+                ctx,
+                "deals",
                 "SELECT d.id, u.name AS owner FROM deals d LEFT JOIN users u ON u.id = d.owner_id"
                 " WHERE d.contact_id = :id AND d.status = 'open' ORDER BY d.id",
-                {"id": record_id},
+                record_id,
             )
             result.deals = _hand_over(ctx, "deal", deals, new_id, owner)
             deal_ids = ",".join(str(int(d["id"])) for d in deals) or "0"
@@ -72,11 +75,20 @@ def assign(ctx: Ctx, kind: str, record_id: int, user: str, *, with_open: bool = 
     return result
 
 
+def _locked(ctx: Ctx, table: str, sql: str, record_id: int) -> list[dict[str, Any]]:
+    """The rows of `table` that `sql` selects (id, owner), locked: read again once they
+    are, so the owners are the current ones (a row that stopped matching drops out)."""
+    ctx.db.lock(table, [r["id"] for r in ctx.db.all(sql, {"id": record_id})])
+    return ctx.db.all(sql, {"id": record_id})
+
+
 def _open_reminders(ctx: Ctx, where: str, record_id: int) -> list[dict[str, Any]]:
-    return ctx.db.all(
+    return _locked(
+        ctx,
+        "reminders",
         "SELECT r.id, u.name AS owner FROM reminders r LEFT JOIN users u ON u.id = r.owner_id"
         f" WHERE r.done_at IS NULL AND ({where}) ORDER BY r.id",
-        {"id": record_id},
+        record_id,
     )
 
 

@@ -275,7 +275,8 @@ def _unused(db: Db, table: Table, column: str, text: str) -> str:
 
 
 def placeholder_id(ctx: Ctx) -> int:
-    """The erased-customers placeholder, created on first use."""
+    """The erased-customers placeholder, created on first use (the caller holds the
+    "contact identities" key, so only once)."""
     db = ctx.db
     found = db.value("SELECT id FROM contacts WHERE name_key = '' ORDER BY id LIMIT 1")
     if found is not None:
@@ -296,6 +297,8 @@ def forget(ctx: Ctx, contact_id: int, *, purchases: str = "anonymise") -> Erased
     db = ctx.db
     p = {"id": contact_id}
     with db.write():
+        db.lock_key("contact identities")  # for the placeholder, created once
+        db.lock("contacts", contact_id, "delete")
         if db.is_sqlite:
             db.execute("PRAGMA secure_delete = ON")
         what = plan(db, contact_id)

@@ -9,6 +9,7 @@ from typing import Any
 from tinycrm.db import Db, read_day
 from tinycrm.errors import InvalidInput
 from tinycrm.money import format_cents
+from tinycrm.refs import hold
 from tinycrm.services import audit
 from tinycrm.services.contacts import check_text
 from tinycrm.services.context import Ctx
@@ -42,6 +43,7 @@ def add_purchase(
         raise InvalidInput(f"purchase date out of range: {day.isoformat()}")
     db = ctx.db
     with db.write():
+        hold(db, "contact", contact_id)
         new_id = db.insert(
             "INSERT INTO purchases (contact_id, purchased_on, amount_cents, currency, note,"
             " created_at) VALUES (:c, :on, :amount, :cur, :note, :now) RETURNING id",

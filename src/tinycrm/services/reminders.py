@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from tinycrm.db import Db, read_ts
 from tinycrm.errors import InvalidInput, NotFound
-from tinycrm.refs import Target
+from tinycrm.refs import Target, hold
 from tinycrm.services import audit
 from tinycrm.services.contacts import check_text
 from tinycrm.services.context import Ctx
@@ -91,6 +92,8 @@ def add_reminder(
         {target.kind: target.id} if target else {}
     )
     with db.write():
+        if target is not None:
+            hold(db, target.kind, target.id)
         new_id = db.insert(
             "INSERT INTO reminders (contact_id, company_id, deal_id, owner_id, text, due_at,"
             " scheduled_at, snoozed, rrule, recurrence, from_done, created_at, updated_at)"
@@ -198,24 +201,51 @@ class Completed:
 def complete(ctx: Ctx, reminder_id: int) -> Completed:
     """Mark done; a recurring reminder schedules its next occurrence (from the scheduled
     time, or from now with `from_done`)."""
+    return complete_all(ctx, [reminder_id])[0]
+
+
+def complete_all(ctx: Ctx, reminder_ids: Sequence[int]) -> list[Completed]:
+    """`complete` each, in this order, in one transaction. The locks for all of them are
+    taken first, in one order whatever the order given, so `done 1 2` and `done 2 1` at
+    once never wait for each other in a circle."""
     db = ctx.db
     with db.write():
-        row = db.one("SELECT * FROM reminders WHERE id = :id", {"id": reminder_id})
-        if row is None:
-            raise NotFound(f"no reminder with id {reminder_id}")
-        if row["done_at"] is not None:
-            raise InvalidInput(f"reminder {reminder_id} is already done")
-        db.execute(
-            "UPDATE reminders SET done_at = :now, updated_at = :now WHERE id = :id",
-            {"now": db.ts(ctx.now), "id": reminder_id},
+        _lock(db, reminder_ids, parents=True)
+        return [_complete(ctx, i) for i in reminder_ids]
+
+
+def _complete(ctx: Ctx, reminder_id: int) -> Completed:
+    db = ctx.db
+    row = db.one("SELECT * FROM reminders WHERE id = :id", {"id": reminder_id})
+    if row is None:
+        raise NotFound(f"no reminder with id {reminder_id}")
+    if row["done_at"] is not None:
+        raise InvalidInput(f"reminder {reminder_id} is already done")
+    db.execute(
+        "UPDATE reminders SET done_at = :now, updated_at = :now WHERE id = :id",
+        {"now": db.ts(ctx.now), "id": reminder_id},
+    )
+    audit.record(ctx, "reminder", reminder_id, "done", {"done_at": [None, audit.plain(ctx.now)]})
+    nxt = None
+    if row["rrule"]:
+        nxt = _schedule_next(ctx, row)
+    return Completed(get_reminder(db, reminder_id, ctx.now), nxt)
+
+
+_PARENTS = (("company_id", "companies"), ("contact_id", "contacts"), ("deal_id", "deals"))
+
+
+def _lock(db: Db, reminder_ids: Sequence[int], *, parents: bool = False) -> None:
+    """Lock reminders before checking they are open; with `parents`, first keep what
+    they are about (a next occurrence goes under it), so locks go parents first."""
+    if parents:
+        listed = ",".join(str(int(i)) for i in reminder_ids) or "0"
+        found = db.all(
+            f"SELECT contact_id, company_id, deal_id FROM reminders WHERE id IN ({listed})"
         )
-        audit.record(
-            ctx, "reminder", reminder_id, "done", {"done_at": [None, audit.plain(ctx.now)]}
-        )
-        nxt = None
-        if row["rrule"]:
-            nxt = _schedule_next(ctx, row)
-        return Completed(get_reminder(db, reminder_id, ctx.now), nxt)
+        for column, table in _PARENTS:
+            db.lock(table, [r[column] for r in found if r[column] is not None], "keep")
+    db.lock("reminders", reminder_ids)
 
 
 def _schedule_next(ctx: Ctx, row: dict[str, Any]) -> ReminderView:
@@ -279,6 +309,7 @@ def snooze(ctx: Ctx, reminder_id: int, until: datetime) -> ReminderView:
         raise InvalidInput("can't snooze into the past")
     db = ctx.db
     with db.write():
+        _lock(db, [reminder_id])
         row = db.one("SELECT due_at, done_at FROM reminders WHERE id = :id", {"id": reminder_id})
         if row is None:
             raise NotFound(f"no reminder with id {reminder_id}")

@@ -111,7 +111,7 @@ def _between(db: Db, column: str, p: Period) -> tuple[str, dict[str, Any]]:
 
 
 def _currency(ctx: Ctx, currency: str | None) -> str:
-    return parse_currency(currency) if currency else ctx.currency
+    return parse_currency(currency, usual=[ctx.currency]) if currency else ctx.currency
 
 
 def _codes(rows: list[dict[str, Any]]) -> list[str]:

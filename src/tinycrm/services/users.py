@@ -19,6 +19,7 @@ def ensure_user(db: Db, name: str, now: datetime) -> int:
     if found is not None:
         return int(found)
     with db.write():
+        db.lock_key("users")
         found = db.value("SELECT id FROM users WHERE name = :name", {"name": name})
         if found is not None:
             return int(found)
@@ -26,6 +27,44 @@ def ensure_user(db: Db, name: str, now: datetime) -> int:
             "INSERT INTO users (name, created_at) VALUES (:name, :now) RETURNING id",
             {"name": name, "now": db.ts(now)},
         )
+
+
+def sign_in(db: Db, name: str, now: datetime) -> int | None:
+    """The id of the user running a command, settled once when the store is opened
+    (`startup.open_ctx`), never as a side effect of reading `Ctx.user_id`.
+
+    A local SQLite store is one person's: a name it doesn't know is created (one user per
+    OS login or TINYCRM_USER, zero set-up). A PostgreSQL store is team mode: users are
+    added by a user (`tinycrm user add NAME`), so an unknown name gets None here, may read,
+    and is refused by `Ctx.user_id` as soon as it writes; only a store with no users at
+    all makes its first user, as `tinycrm init` does."""
+    found = db.value("SELECT id FROM users WHERE name = :name", {"name": name})
+    if found is not None:
+        return int(found)
+    if db.is_sqlite:
+        return ensure_user(db, name, now)
+    if db.value("SELECT count(*) AS n FROM users"):
+        return None
+    with db.write():
+        db.lock_key("users")  # two first commands at once must not both be the first user
+        if db.value("SELECT count(*) AS n FROM users"):
+            return None
+        return ensure_user(db, name, now)
+
+
+def known_user_id(db: Db, name: str) -> int:
+    """The id of the user called `name`; a name the store doesn't know is an error that
+    says how to become a user (it is never created here)."""
+    found = db.value("SELECT id FROM users WHERE name = :name", {"name": name})
+    if found is not None:
+        return int(found)
+    import shlex
+
+    where = "" if db.is_sqlite else " in this team store"
+    raise InvalidInput(
+        f"no user called {name!r}{where}; someone who is one can add you with"
+        f" tinycrm user add {shlex.quote(name)}"
+    )
 
 
 def user_names(db: Db) -> dict[int, str]:
@@ -81,11 +120,14 @@ def check_user_name(name: str) -> str:
 def setup_user(
     db: Db, name: str, now: datetime, *, email: str | None = None, timezone: str | None = None
 ) -> UserView:
-    """The user called `name`, created if new, with this email and time zone (when given):
-    what `tinycrm init` leaves behind, however often it runs."""
+    """The user called `name`, signed in as for any command (`sign_in`: created if new on
+    SQLite, or as a team store's first user; else it must exist), with this email and time
+    zone (when given): what `tinycrm init` leaves behind, however often it runs."""
     name = check_user_name(name)
     with db.write():
-        ensure_user(db, name, now)
+        db.lock_key("users")
+        if sign_in(db, name, now) is None:
+            known_user_id(db, name)  # raises, naming `tinycrm user add`
         if email is not None or timezone is not None:
             return edit_user(db, name, email=email, timezone=timezone)
         return get_user(db, name)
@@ -106,8 +148,14 @@ def add_user(
 
     name = check_name(name, "user name")
     with db.write():
+        db.lock_key("users")
         if db.value("SELECT id FROM users WHERE name = :n", {"n": name}) is not None:
-            raise Conflict(f"there is already a user called {name!r}")
+            import shlex
+
+            raise Conflict(
+                f"there is already a user called {name!r}; change them with tinycrm user edit"
+                f" {shlex.quote(name)}"
+            )
         db.insert(
             "INSERT INTO users (name, email, timezone, lead_id, created_at)"
             " VALUES (:n, :e, :tz, :lead, :now) RETURNING id",
@@ -141,6 +189,7 @@ def edit_user(
     """Change a user's email, timezone or lead; an empty string clears it. `by` signs the
     audit log entry."""
     with db.write():
+        db.lock_key("users")  # two leads set at once could close a loop neither saw
         user = get_user(db, name)
         sets: dict[str, Any] = {}
         if email is not None:
@@ -165,13 +214,10 @@ def edit_user(
         return changed
 
 
-def _actor(by: Ctx) -> int | None:
-    """Who is adding or changing users, without making them a user on the way: a team
-    set up with `user add` may add its first user before that user's first command."""
-    if by._user_id is not None:
-        return by._user_id
-    found = by.db.value("SELECT id FROM users WHERE name = :n", {"n": by.user_name})
-    return None if found is None else int(found)
+def _actor(by: Ctx) -> int:
+    """Who is adding or changing users: a user of the store (in team mode, an unknown
+    name is refused rather than signing the entry)."""
+    return by.user_id
 
 
 def _fields(u: UserView) -> dict[str, Any]:

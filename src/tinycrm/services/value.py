@@ -171,6 +171,14 @@ def rank(
     )
 
 
+def purchases_mark(ctx: Ctx) -> tuple[int, int | None]:
+    """The number of purchases and the newest one's id: a ranking computed earlier is still
+    right while this stays the same (and the day and currency do)."""
+    row = ctx.db.one("SELECT count(*) AS n, max(id) AS last FROM purchases") or {}
+    last = row.get("last")
+    return int(row.get("n") or 0), None if last is None else int(last)
+
+
 def _share(x: Fraction) -> str:
     """A fraction as a 4-place decimal string, rounded half up."""
     scaled = (x * 10_000 * 2 + 1) // 2

@@ -7,22 +7,22 @@ import contextlib
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.worker import get_current_worker
 
 from tinycrm.config import tui_poll_seconds
 from tinycrm.refs import Target
 from tinycrm.tui.commands import CRMCommands
-from tinycrm.tui.data import Store, Watcher
-from tinycrm.tui.screens.base import CRMScreen, run_db
+from tinycrm.tui.data import Store
+from tinycrm.tui.screens.base import CRMScreen, StoreChanged, run_db
+
+if TYPE_CHECKING:
+    from tinycrm.tui.data import Watcher
 
 POLL_SECONDS: float | None = None  # None: TINYCRM_TUI_POLL (config.tui_poll_seconds)
 UNDO_SECONDS = 8.0
@@ -84,13 +84,16 @@ class TinyCRMApp(App[int]):
     ]
 
     def __init__(self, store: Store, *, watch: bool = True) -> None:
+        """`watch=False`: don't look for other people's commits (tests that want a stale
+        screen); the app's own writes still refresh it."""
         super().__init__()
         self.store = store
         self._terminal = -1  # the terminal's file descriptor, once it is being watched
-        self.generation = 0  # bumped whenever the store changed; screens reload when stale
+        self.generation = 0  # bumped on StoreChanged; screens shown again reload when stale
         # contacts deleted on screen but not yet in the store: id -> (name, timer)
         self.pending_deletes: dict[int, tuple[str, Timer]] = {}
         self._watch = watch
+        self.watcher: Watcher | None = None
         self._saved_theme = ""
         self.sub_title = store.description
 
@@ -109,8 +112,7 @@ class TinyCRMApp(App[int]):
             self.theme = theme
         self._saved_theme = self.theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
-        if self._watch:
-            self.watch_store()
+        self._start_watcher()
         stdin = sys.__stdin__
         if not self.is_headless and stdin is not None and stdin.isatty():
             self._terminal = stdin.fileno()
@@ -154,31 +156,37 @@ class TinyCRMApp(App[int]):
         self._saved_theme = theme.name
 
     # -- keeping up with the store ------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
-    def watch_store(self) -> None:
-        """Poll cheaply for commits by anyone (another terminal, the CLI, a colleague)."""
-        from tinycrm.errors import TinyCRMError
+    # One path: the watcher looks every POLL_SECONDS (for commits by anyone: another
+    # terminal, the CLI, a colleague) and at once after each of the app's own writes
+    # (`wrote`), and posts StoreChanged once per change it sees; the screen in front
+    # reloads, the others when shown.
+    def _start_watcher(self) -> None:
+        from tinycrm.tui.data import Watcher
 
-        watcher = Watcher(self.store)
-        worker = get_current_worker()
         pause = POLL_SECONDS if POLL_SECONDS is not None else tui_poll_seconds()
-        try:
-            while not worker.is_cancelled:
-                try:
-                    if watcher.changed():
-                        self.call_from_thread(self.data_changed)
-                except TinyCRMError:
-                    watcher.close()  # locked or gone for a moment: reconnect next time
-                time.sleep(pause)
-        finally:
-            watcher.close()
+        self.watcher = Watcher(self.store, self._store_changed, poll=pause if self._watch else None)
+        self.watcher.start()
 
-    def data_changed(self) -> None:
-        """The store changed: reload the screen in view; the others reload when shown."""
+    def _store_changed(self) -> None:
+        """In the watcher's thread."""
+        with contextlib.suppress(RuntimeError):  # the app has just closed
+            self.post_message(StoreChanged())
+
+    def wrote(self) -> None:
+        """The app committed a change (in a worker thread): returns once the watcher has
+        looked, so StoreChanged is on its way before the writer's own message."""
+        if self.watcher is not None:
+            self.watcher.wrote()
+
+    def on_store_changed(self, message: StoreChanged) -> None:
         self.generation += 1
         screen = self.screen
         if isinstance(screen, CRMScreen):
-            screen.reload()
+            screen.post_message(StoreChanged())
+
+    def on_unmount(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
 
     # -- deleting with undo ---------------------------------------------------------------------
     def delete_later(self, contact_id: int, name: str) -> None:
@@ -204,9 +212,9 @@ class TinyCRMApp(App[int]):
         run_db(
             self,
             lambda ctx: delete_contact(ctx, contact_id),
-            lambda _: self.data_changed(),
             group="write",
             exclusive=False,
+            writes=True,
         )
 
     def flush_deletes(self) -> None:

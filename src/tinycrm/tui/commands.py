@@ -22,12 +22,11 @@ CONTACTS = 8
 
 def find_contacts(app: TinyCRMApp, text: str) -> list[ContactSummary]:
     """Contacts matching `text` as `tinycrm search` matches, in a thread of its own."""
-    from tinycrm.services import contacts, search
     from tinycrm.text import scrub
+    from tinycrm.tui.data import find_contacts
 
     with app.store.ctx() as ctx:
-        ids = search.matching_ids(ctx.db, "contact", text, CONTACTS)
-        found: list[ContactSummary] = scrub(contacts.summaries_by_id(ctx.db, ids))
+        found: list[ContactSummary] = scrub(find_contacts(ctx, text, CONTACTS))
         return found
 
 

@@ -1,9 +1,12 @@
-"""The TUI's data access: plain Python, no Textual, so it can be tested and timed alone.
+"""The app's data: everything the screens read, and the store watcher. Plain Python, no
+Textual, so it can be tested and timed alone.
 
-Every worker call opens its own connection with `Store.ctx()` (sqlite3 connections must
-not cross threads) and builds a fresh `Ctx`, so the clock is read at each call: a TUI left
-open overnight sees the new day. `Watcher` holds the one long-lived connection, used only by
-the watch thread, to notice writes from other processes.
+Every read is a function of a `Ctx`, the same context the CLI builds for a command
+(`startup.open_ctx`): the screens call them from thread workers, each worker call with a
+fresh `Ctx` and its own connection (`Store.ctx()`; sqlite3 connections must not cross
+threads), so the clock is read at each call and an app left open overnight sees the new
+day. Writes call one service each, the same way. `Watcher` holds the one long-lived
+connection, used only by its own thread, to notice commits, the app's own included.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ import contextlib
 import json
 import os
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from tinycrm.config import Settings
@@ -23,47 +27,25 @@ from tinycrm.services.context import Ctx
 
 if TYPE_CHECKING:
     from tinycrm.db import Db
-    from tinycrm.services.deals import StageTotal
+    from tinycrm.services.contacts import ContactDetail, ContactSummary, DeleteImpact
+    from tinycrm.services.deals import DealView, StageTotal
     from tinycrm.services.digest import Digest
+    from tinycrm.services.reminders import ReminderView
     from tinycrm.services.value import Ranking
 
 
-class Store:
-    """Where the data is and how to reach it from any thread."""
+@dataclass(frozen=True)
+class Clock:
+    """The user's time zone and day start, taken from the `Ctx` the store was opened with
+    (checked there, as for every command), with the time read anew at each call: what
+    the UI thread needs to show times and read a WHEN without a connection."""
 
-    def __init__(self, db_option: str | None, settings: Settings) -> None:
-        self.db_option = db_option
-        self.settings = settings
-        self.description = ""
-        self.user_name = ""
-        self.is_sqlite = True
-        self.tz: tzinfo = UTC
-        self.currency = settings.currency
-        self.rankings = Rankings()
+    tz: tzinfo = UTC
+    day_start: time = time(9, 0)
 
     @classmethod
-    def open(cls, db_option: str | None = None) -> Store:
-        """Check that the store opens (creating or upgrading it once, here), so a locked,
-        missing or newer store is one error line before any screen is drawn."""
-        from tinycrm import config
-
-        store = cls(db_option, config.load_settings())
-        with store.ctx() as ctx:
-            store.description = ctx.db.location.describe()
-            store.user_name = ctx.user_name
-            store.is_sqlite = ctx.db.is_sqlite
-            store.tz = ctx.tz
-        return store
-
-    @contextlib.contextmanager
-    def ctx(self) -> Iterator[Ctx]:
-        from tinycrm.startup import open_ctx
-
-        ctx = open_ctx(self.db_option, self.settings)
-        try:
-            yield ctx
-        finally:
-            ctx.db.close()
+    def of(cls, ctx: Ctx) -> Clock:
+        return cls(ctx.tz, ctx.day_start)
 
     def now(self) -> datetime:
         from tinycrm import config
@@ -75,31 +57,74 @@ class Store:
 
     def when(self, text: str, *, past: bool = False) -> datetime:
         """Parse a WHEN as the CLI does (docs/cli.md#when); raises InvalidInput."""
-        from tinycrm import config
         from tinycrm.dates import parse_when
 
-        hh, mm = (int(x) for x in self.settings.day_starts_at.split(":"))
-        return parse_when(
-            text,
-            now=config.now(),
-            tz=self.tz,
-            default_time=time(hh, mm),
-            past=past,
-        )
+        return parse_when(text, now=self.now(), tz=self.tz, default_time=self.day_start, past=past)
+
+
+class Store:
+    """Where the data is and how to reach it from any thread."""
+
+    def __init__(self, db_option: str | None, settings: Settings) -> None:
+        self.db_option = db_option
+        self.settings = settings
+        self.description = ""
+        self.clock = Clock()
+        self.currency = "EUR"  # the store's, from the Ctx it was opened with
+        self.rankings = Rankings()
+
+    @classmethod
+    def open(cls, db_option: str | None = None) -> Store:
+        """Check that the store opens (creating or upgrading it once, here), so a locked,
+        missing or newer store, or a bad setting, is one error line before any screen is
+        drawn."""
+        from tinycrm import config
+
+        store = cls(db_option, config.load_settings())
+        with store.ctx() as ctx:
+            store.description = ctx.db.location.describe()
+            store.clock = Clock.of(ctx)
+            store.currency = ctx.currency
+        return store
+
+    @contextlib.contextmanager
+    def ctx(self) -> Iterator[Ctx]:
+        """A fresh `Ctx` with its own connection, as the CLI builds one per command."""
+        from tinycrm.startup import open_ctx
+
+        ctx = open_ctx(self.db_option, self.settings)
+        try:
+            yield ctx
+        finally:
+            ctx.db.close()
+
+
+# -- noticing changes ------------------------------------------------------------------------
 
 
 class Watcher:
-    """Notices commits by other connections, cheaply enough to ask twice a second.
+    """Notices commits, cheaply enough to ask twice a second, and says so through
+    `on_change` (called in its own thread).
 
-    SQLite: `PRAGMA data_version`, which changes when another connection commits.
-    PostgreSQL: the server's own count of rows written (`pg_stat_user_tables`, flushed by
-    each session within about a second, at once when it ends) plus the newest id of each
-    table that grows (primary-key lookups), so a new note shows even before the statistics
-    do. No table is scanned."""
+    SQLite: `PRAGMA data_version`, which changes when another connection commits (the
+    app's workers have connections of their own, so their commits count too).
+    PostgreSQL: the newest id of the audit log (every change made through tinycrm writes
+    an entry) and of each table that grows (primary-key lookups), which move with the
+    commit; and, for changes that leave no such trace, the server's own count of rows
+    written (`pg_stat_user_tables`), flushed by each session within about a second. That
+    count also moves a moment after every change already seen by its ids: within GRACE
+    seconds of one, it is taken as the same change, not reported again. No table is
+    scanned.
 
+    It looks every `poll` seconds (never, if None) and whenever the app says it wrote
+    (`wrote()`): the app's own change is then reported once, at once, and the next look
+    finds nothing new, so nothing is reloaded twice for one commit."""
+
+    GRACE = 2.0
     SIGNATURE = (
         "SELECT (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)"
         " FROM pg_stat_user_tables) AS writes,"
+        " (SELECT max(id) FROM audit_log) AS audit,"
         " (SELECT max(id) FROM interactions) AS interactions,"
         " (SELECT max(id) FROM reminders) AS reminders,"
         " (SELECT max(id) FROM contacts) AS contacts,"
@@ -108,11 +133,26 @@ class Watcher:
         " (SELECT max(id) FROM purchases) AS purchases"
     )
 
-    def __init__(self, store: Store) -> None:
+    def __init__(
+        self,
+        store: Store,
+        on_change: Callable[[], object] = lambda: None,
+        *,
+        poll: float | None = None,
+    ) -> None:
         self.store = store
+        self.on_change = on_change
+        self.poll = poll
         self._stack: contextlib.ExitStack | None = None
         self._db: Db | None = None
         self._last: object = None
+        self._ids_moved = -float("inf")  # when the ids last moved (PostgreSQL)
+        self._thread: threading.Thread | None = None
+        self._cond = threading.Condition()
+        self._asked = 0  # looks asked for by wrote()
+        self._answered = 0  # ... and done
+        self._stopping = False
+        self.looked = threading.Event()  # set once the first look is done
 
     def changed(self) -> bool:
         """True when someone committed since the previous call (never on the first)."""
@@ -121,18 +161,76 @@ class Watcher:
             self._db = stack.enter_context(self.store.ctx()).db
             self._stack = stack
         db = self._db
+        before = self._last
         if db.is_sqlite:
-            now: object = db.value("PRAGMA data_version")
-        else:
-            now = tuple((db.one(self.SIGNATURE) or {}).values())
-        before, self._last = self._last, now
-        return before is not None and before != now
+            self._last = db.value("PRAGMA data_version")
+            return before is not None and before != self._last
+        writes, *ids = (db.one(self.SIGNATURE) or {}).values()
+        self._last = (writes, tuple(ids))
+        if not isinstance(before, tuple):
+            return False
+        if before[1] != self._last[1]:
+            self._ids_moved = monotonic()
+            return True
+        return before[0] != writes and monotonic() - self._ids_moved > self.GRACE
 
     def close(self) -> None:
         if self._stack is not None:
             self._stack.close()
             self._stack = None
             self._db = None
+
+    # the watching thread
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="tinycrm-watcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop looking (the thread closes its connection on its way out)."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+
+    def wrote(self, timeout: float = 5.0) -> None:
+        """The app committed: look now, and return once the change has been reported."""
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            self.on_change()  # nobody watching: say so directly
+            return
+        with self._cond:
+            self._asked += 1
+            asked = self._asked
+            self._cond.notify_all()
+            self._cond.wait_for(lambda: self._answered >= asked or self._stopping, timeout)
+
+    def _run(self) -> None:
+        from tinycrm.errors import TinyCRMError
+
+        def look(told: bool) -> None:
+            try:
+                first = self._last is None
+                if self.changed() or (told and first):
+                    self.on_change()
+            except TinyCRMError:
+                self.close()  # locked or gone for a moment: reconnect next time
+
+        try:
+            look(False)  # what the store is like now: later looks compare with it
+            self.looked.set()
+            while True:
+                with self._cond:
+                    self._cond.wait_for(
+                        lambda: self._stopping or self._asked > self._answered, self.poll
+                    )
+                    if self._stopping:
+                        return
+                    asked = self._asked
+                look(asked > self._answered)
+                with self._cond:
+                    self._answered = asked
+                    self._cond.notify_all()
+        finally:
+            self.close()
 
 
 # -- what the app remembers between runs -----------------------------------------------------
@@ -168,7 +266,7 @@ def save_state(**changes: Any) -> None:
     os.replace(tmp, path)
 
 
-# -- what the screens show -------------------------------------------------------------------
+# -- Today -------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -184,6 +282,7 @@ class Today:
 
 def load_today(ctx: Ctx, *, team: bool = False, per_section: int = 50) -> Today:
     from tinycrm.services.agenda import scope_for
+    from tinycrm.services.contacts import list_contacts
     from tinycrm.services.deals import stage_totals
     from tinycrm.services.digest import build_digest
 
@@ -192,7 +291,7 @@ def load_today(ctx: Ctx, *, team: bool = False, per_section: int = 50) -> Today:
     with ctx.db.read():
         digest = build_digest(ctx, scope, local.date(), days_ahead=7, per_section=per_section)
         pipeline = stage_totals(ctx.db, ctx.currency)
-        empty = ctx.db.one("SELECT id FROM contacts LIMIT 1") is None
+        empty = not list_contacts(ctx.db, limit=1)
     who = "the team" if team else ctx.user_name
     return Today(
         greeting=f"{local.strftime('%A %d %B, %H:%M')} · {who}",
@@ -205,10 +304,187 @@ def load_today(ctx: Ctx, *, team: bool = False, per_section: int = 50) -> Today:
 
 def top_customers(store: Store, ctx: Ctx, n: int = 5) -> Ranking:
     """The best customers by value."""
-    from dataclasses import replace
-
     ranking = store.rankings.get(ctx, by="value")
     return replace(ranking, customers=ranking.customers[:n])
+
+
+# -- Contacts --------------------------------------------------------------------------------
+
+SEARCH_LIMIT = 500  # search hits shown at most (type more to narrow)
+
+
+@dataclass
+class Query:
+    """What the contacts list shows: the words searched, `tag:` and `owner:`, the order."""
+
+    text: str = ""
+    tag: str | None = None
+    owner: str | None = None
+    order: str = "name"  # one of tinycrm.services.contacts.ORDERS
+
+    @classmethod
+    def parse(cls, raw: str, order: str) -> Query:
+        q = cls(order=order)
+        words = []
+        for word in raw.split():
+            low = word.lower()
+            if low.startswith("tag:") and len(word) > 4:
+                q.tag = word[4:]
+            elif low.startswith("owner:") and len(word) > 6:
+                q.owner = word[6:]
+            else:
+                words.append(word)
+        q.text = " ".join(words)
+        return q
+
+
+@dataclass
+class Page:
+    """Rows for the table and where they go: `where` is "all" (they replace what is
+    shown), "end" (after it) or "start" (before it)."""
+
+    query: Query
+    rows: list[ContactSummary]
+    after: Any  # more after these: True (list) or the search hits still to show; None: no
+    before: bool = False  # more before these
+    total: int | None = None  # contacts in the store, or search hits
+    where: str = "all"
+    keep: int | None = None  # the contact to put the cursor back on
+    last: bool = False  # the cursor goes to the last row
+    epoch: int = 0  # which start of the table it belongs to (ContactsScreen.epoch)
+
+
+def load_page(ctx: Ctx, q: Query, after: Any, limit: int, count: bool) -> Page:
+    """One page of the list: in order by keyset (`after` is the id of the row the page
+    follows), or of the search hits (`after` holds the hits still to show, in order)."""
+    from tinycrm.services import contacts, search
+
+    db = ctx.db
+    if q.text:
+        if after is None:  # a new search: every hit, in order, once
+            ids = search.matching_ids(db, "contact", q.text, SEARCH_LIMIT)
+            after = contacts.sorted_ids(db, ids, tag=q.tag, owner=q.owner, order=q.order)
+        hits: list[int] = after
+        window, rest = hits[:limit], hits[limit:]
+        by_id = {c.id: c for c in contacts.summaries_by_id(db, window)}
+        rows = [by_id[i] for i in window if i in by_id]
+        return Page(q, rows, rest or None, total=len(hits) if count else None)
+    key = contacts.page_key(db, after, q.order) if after is not None else None
+    rows = contacts.list_contacts(
+        db, tag=q.tag, owner=q.owner, order=q.order, after=key, limit=limit
+    )
+    total = contacts.count_contacts(db) if count else None
+    return Page(q, rows, True if len(rows) == limit else None, key is not None, total)
+
+
+def load_before(ctx: Ctx, q: Query, first: int | None, limit: int) -> Page:
+    """The `limit` rows before the contact `first` in the list (not searching), or the
+    last `limit` rows when `first` is None."""
+    from tinycrm.services import contacts
+
+    key = contacts.page_key(ctx.db, first, q.order) if first is not None else None
+    rows = contacts.list_contacts(
+        ctx.db, tag=q.tag, owner=q.owner, order=q.order, before=key, last=key is None, limit=limit
+    )
+    return Page(q, rows, first is not None or None, len(rows) == limit, where="start")
+
+
+def load_window(ctx: Ctx, q: Query, first: int | None, limit: int) -> Page:
+    """The list read again from the contact `first` on (or from the start): what a reload
+    shows without moving. `first` gone (deleted meanwhile): from the start."""
+    from tinycrm.errors import NotFound
+
+    if q.text or first is None:
+        return load_page(ctx, q, None, limit, count=True)
+    try:
+        prev = load_before(ctx, q, first, 1).rows
+    except NotFound:
+        return load_page(ctx, q, None, limit, count=True)
+    page = load_page(ctx, q, prev[0].id if prev else None, limit, count=True)
+    if not page.rows or page.rows[0].id != first:
+        # a row came in just before `first` (or `first` went): not a reason to jump
+        page.before = bool(prev)
+    return page
+
+
+def find_contacts(ctx: Ctx, text: str, limit: int) -> list[ContactSummary]:
+    """The first `limit` contacts matching `text` as `tinycrm search` matches."""
+    from tinycrm.services import contacts, search
+
+    return contacts.summaries_by_id(ctx.db, search.matching_ids(ctx.db, "contact", text, limit))
+
+
+def delete_impact(ctx: Ctx, contact_id: int) -> DeleteImpact:
+    """What goes with a contact deleted (notes, reminders, purchases) and what stays."""
+    from tinycrm.services import contacts
+
+    return contacts.delete_impact(ctx.db, contact_id)
+
+
+# -- one contact -------------------------------------------------------------------------------
+
+TIMELINE = 200  # timeline entries shown
+
+
+def load_contact(ctx: Ctx, contact_id: int, *, timeline: int = TIMELINE) -> ContactDetail:
+    """The 360 view; `timeline=0` for the contact form (fields and version only)."""
+    from tinycrm.services.contacts import get_contact
+
+    return get_contact(ctx.db, contact_id, timeline=timeline)
+
+
+def contact_grade(store: Store, ctx: Ctx, contact_id: int) -> str:
+    """'RFM 333 need attention · ABC A · rank 1', or '' for someone who never bought."""
+    return store.rankings.grade(ctx, contact_id)
+
+
+# -- Deals -------------------------------------------------------------------------------------
+
+PER_COLUMN = 100  # deals shown in each stage's column
+
+
+@dataclass
+class Board:
+    stages: list[StageTotal]  # the open stages, in pipeline order
+    deals: dict[str, list[DealView]]  # by stage name, biggest first
+    currency: str
+
+
+def load_board(ctx: Ctx) -> Board:
+    from tinycrm.services.deals import list_deals, stage_totals
+
+    with ctx.db.read():
+        stages = [s for s in stage_totals(ctx.db, ctx.currency) if s.outcome == "open"]
+        deals = {s.stage: list_deals(ctx.db, stage=s.stage, limit=PER_COLUMN) for s in stages}
+    return Board(stages, deals, ctx.currency)
+
+
+# -- Reminders ---------------------------------------------------------------------------------
+
+REMINDERS = 500  # reminders shown at most
+
+
+@dataclass
+class Reminders:
+    rows: list[ReminderView]
+    total: int
+
+
+def load_reminders(ctx: Ctx, mine: bool, overdue: bool) -> Reminders:
+    from tinycrm.services.reminders import count_reminders, list_reminders
+
+    with ctx.db.read():
+        rows = list_reminders(ctx, mine=mine, overdue_only=overdue, limit=REMINDERS)
+        total = count_reminders(ctx, mine=mine, overdue_only=overdue)
+    return Reminders(rows, total)
+
+
+# -- Rankings ----------------------------------------------------------------------------------
+
+
+def load_ranking(store: Store, ctx: Ctx, *, by: str, level: str) -> Ranking:
+    """Every customer, best first (the screen filters segments and grades from it)."""
+    return store.rankings.get(ctx, by=by, level=level)
 
 
 class Rankings:
@@ -223,8 +499,9 @@ class Rankings:
         self._grades: dict[int, str] | None = None
 
     def _check(self, ctx: Ctx) -> None:
-        row = ctx.db.one("SELECT count(*) AS n, max(id) AS last FROM purchases") or {}
-        key = (row.get("n"), row.get("last"), ctx.now.astimezone(ctx.tz).date(), ctx.currency)
+        from tinycrm.services.value import purchases_mark
+
+        key = (purchases_mark(ctx), ctx.now.astimezone(ctx.tz).date(), ctx.currency)
         if key != self._key:
             self._key, self._cache, self._grades = key, {}, None
 

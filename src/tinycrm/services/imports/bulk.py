@@ -15,12 +15,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from tinycrm.db import Db
+from tinycrm.db import Db, LockKey
 from tinycrm.errors import InvalidInput
 from tinycrm.services import audit, search
 from tinycrm.services.contacts import MAX_NAME
@@ -69,9 +69,21 @@ class Run:
     save_rejects: SaveRejects | None = None
     progress: Progress | None = None
 
-    def transaction(self, db: Db) -> AbstractContextManager[Db]:
-        """The run's one transaction: a read for a dry run, else a write."""
-        return db.read() if self.dry_run else db.write()
+    @contextmanager
+    def transaction(
+        self, db: Db, *locks: LockKey, shared: Collection[LockKey] = ()
+    ) -> Iterator[Db]:
+        """The run's one transaction: a read for a dry run; else a write that first takes
+        `locks` in order (those in `shared` shared), so that what the checks read stays as
+        it is until the run lands."""
+        if self.dry_run:
+            with db.read() as reading:
+                yield reading
+            return
+        with db.write() as writing:
+            for key in locks:
+                db.lock_key(key, shared=key in shared)
+            yield writing
 
     def step(self, stage: str, done: int, total: int) -> None:
         """Report progress, when someone is watching."""

@@ -9,12 +9,12 @@ rejects, the audit entry); this module owns the rules for contacts, in every for
   company. Emails, phones and tags are checked as `contact add` checks them; a bad one is
   an error naming the row's line and the field. Owners must be existing users.
 - Duplicates: a row is the same person as a stored contact (or an earlier row of the file)
-  that has the same email match key (case, plus-addressing at the big providers), the
-  same phone match key (E.164, the `phone_region` setting for numbers without a country
-  code) or the same `identity.name_match_key` (case, accents, width, word order), but a
-  name alone only when one side has no email or phone (two John Smiths with different
-  addresses are two people). The
-  keys of the file are looked up once, in batches, never per row. `on_duplicate` says
+  by `duplicates.same_person`, the rule `contact add` follows too: the same email match
+  key (case, plus-addressing at the big providers), the same phone match key (E.164, the
+  `phone_region` setting for numbers without a country code), or the same
+  `identity.name_match_key` (case, accents, width, word order) when one side has no email
+  or phone (two John Smiths with different addresses are two people). The keys of the file
+  are looked up once, in batches, never per row. `on_duplicate` says
   what happens: `skip` (the default; reported, never silent), `merge` (the new emails,
   phones (by match key: a plus-address of a known mailbox is not new), addresses, web
   addresses and tags, and the fields the contact has blank) or
@@ -39,6 +39,7 @@ from tinycrm.identity import email_match_key, name_match_key, phone_match_key
 from tinycrm.services import clocks, search
 from tinycrm.services.contacts import MAX_NAME, check_text, normalize_tags, reindex
 from tinycrm.services.context import Ctx
+from tinycrm.services.duplicates import same_person
 from tinycrm.services.imports.bulk import (
     BATCH,
     SHOWN,
@@ -152,7 +153,8 @@ def import_contacts(
         raise InvalidInput("--tag can't be empty")
     db = ctx.db
     run = Run("contacts", source.file, skip_bad, dry_run, save_rejects, progress)
-    with run.transaction(db):
+    # what the duplicate checks read stays as it is until this lands
+    with run.transaction(db, "contact identities", "company names"):
         users = {str(n): int(i) for i, n in db.tuples("SELECT id, name FROM users")}
         if owner is not None and owner.strip() not in users:
             raise InvalidInput(f"--owner: no user called {owner.strip()!r}; see tinycrm user list")
@@ -448,19 +450,22 @@ def _find(
     in_file: dict[tuple[str, str], _Plan],
     reachable: set[int],
 ) -> tuple[int | _Plan, str] | None:
-    """What `p` duplicates: by email, then phone, then name. A name alone is not enough
-    when both sides have emails or phones and share none (checked before it): two John
-    Smiths at different addresses are two people."""
+    """What `p` duplicates: by email, then phone, then name, each candidate judged by
+    `duplicates.same_person` (`reachable`: the name matches that have an email or phone)."""
     mine = p.reachable()
     for kind, key in p.keys():
         reason = f"same {kind}" + (f" {key}" if kind != "name" else "")
-        ids = stored[kind].get(key)
-        if kind == "name" and ids and mine:
-            ids = [i for i in ids if i not in reachable]
+        ids = [
+            i
+            for i in stored[kind].get(key, ())
+            if same_person([kind], new_reachable=mine, old_reachable=i in reachable)
+        ]
         if ids:
             return ids[0], reason
         earlier = in_file.get((kind, key))
-        if earlier is not None and not (kind == "name" and mine and earlier.reachable()):
+        if earlier is not None and same_person(
+            [kind], new_reachable=mine, old_reachable=earlier.reachable()
+        ):
             return earlier, reason
     return None
 
@@ -622,6 +627,7 @@ def _merge(ctx: Ctx, merges: dict[int, list[_Plan]]) -> None:
     columns = "id, company_id, title, notes, birthday, cadence_days, consent, consent_at,"
     columns += " opted_out_at"
     for batch, listed in id_lists(merges):
+        db.lock("contacts", batch)  # their blank fields stay blank until these land
         current = {
             int(r["id"]): r
             for r in db.all(f"SELECT {columns} FROM contacts WHERE id IN ({listed})")

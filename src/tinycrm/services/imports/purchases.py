@@ -32,7 +32,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from tinycrm.db import Db
+from tinycrm.db import Db, LockKey
 from tinycrm.identity import email_match_key
 from tinycrm.money import format_cents
 from tinycrm.services import search
@@ -115,7 +115,9 @@ def import_purchases(
     `create_missing` creates the contacts no REF matches. A dry run only reads."""
     db = ctx.db
     run = Run("purchases", source.file, skip_bad, dry_run, save_rejects, progress)
-    with run.transaction(db):
+    # what the checks read stays as it is until this lands
+    locks: list[LockKey] = ["contact identities"] if create_missing else []
+    with run.transaction(db, *locks, "purchase imports"):
         run.step("check", 0, len(rows))
         # in file order: a contact to create takes the first spelling the file uses
         refs = resolve_refs(db, list(dict.fromkeys(r.contact for r in rows)), create_missing)

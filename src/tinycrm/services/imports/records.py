@@ -246,7 +246,8 @@ def import_interactions(
     those already stored (see the module docstring). A dry run only reads."""
     db = ctx.db
     run = Run("interactions", source.file, skip_bad, dry_run, save_rejects, progress)
-    with run.transaction(db):
+    # what the duplicate checks read stays as it is until this lands
+    with run.transaction(db, "company names", "interaction imports"):
         run.step("check", 0, len(rows))
         found = _find(
             db,
@@ -497,7 +498,8 @@ def import_deals(
     already stored (see the module docstring). A dry run only reads."""
     db = ctx.db
     run = Run("deals", source.file, skip_bad, dry_run, save_rejects, progress)
-    with run.transaction(db):
+    # what the duplicate checks read stays as it is until this lands
+    with run.transaction(db, "company names", "stages", "deal imports", shared={"stages"}):
         run.step("check", 0, len(rows))
         found = _find(
             db,

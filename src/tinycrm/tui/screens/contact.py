@@ -12,15 +12,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from tinycrm.refs import Target
 from tinycrm.services.contacts import ContactDetail
+from tinycrm.tui import data
 from tinycrm.tui.screens.base import CRMScreen, run_db
 from tinycrm.tui.widgets import format as fmt
 from tinycrm.tui.widgets.nav import NavBar
-
-TIMELINE = 200
 
 
 class ContactScreen(CRMScreen):
@@ -38,6 +38,16 @@ class ContactScreen(CRMScreen):
         self.contact_id = contact_id
         self.detail: ContactDetail | None = None
         self.pending: str | None = None  # an action asked for before the contact loaded
+
+    class Loaded(Message, bubble=False):
+        def __init__(self, detail: ContactDetail) -> None:
+            super().__init__()
+            self.detail = detail
+
+    class GradeLoaded(Message, bubble=False):
+        def __init__(self, grade: str) -> None:
+            super().__init__()
+            self.grade = grade
 
     def compose(self) -> ComposeResult:
         yield NavBar("contacts")
@@ -58,25 +68,26 @@ class ContactScreen(CRMScreen):
 
     def reload(self) -> None:
         super().reload()
-        from tinycrm.services.contacts import get_contact
-
-        cid = self.contact_id
-        run_db(self, lambda ctx: get_contact(ctx.db, cid, timeline=TIMELINE), self.show)
-        rankings = self.crm.store.rankings
-        run_db(self, lambda ctx: rankings.grade(ctx, cid), self.show_grade, group="grade")
+        cid, store = self.contact_id, self.crm.store
+        run_db(self, lambda ctx: data.load_contact(ctx, cid), self.Loaded)
+        run_db(
+            self, lambda ctx: data.contact_grade(store, ctx, cid), self.GradeLoaded, group="grade"
+        )
 
     def action_reload(self) -> None:
         self.reload()
 
-    def show(self, c: ContactDetail) -> None:
+    def on_contact_screen_loaded(self, message: Loaded) -> None:
         from tinycrm.money import parse_amount
 
+        c = message.detail
         first = self.detail is None
         self.detail = c
         if first and self.pending is not None:
             self.call_after_refresh(self.run_action, self.pending)
             self.pending = None
-        tz, now = self.crm.store.tz, self.crm.store.now()
+        clock = self.crm.store.clock
+        tz, now = clock.tz, clock.now()
         self.sub_title = c.name
         card = Text()
         card.append(c.name + "\n", style="bold")
@@ -128,8 +139,8 @@ class ContactScreen(CRMScreen):
         if not c.timeline:
             table.add_row("", "", "nothing yet: n logs a note", "")
 
-    def show_grade(self, grade: str) -> None:
-        self.query_one("#grade", Static).update(Text(grade, style="bold"))
+    def on_contact_screen_grade_loaded(self, message: GradeLoaded) -> None:
+        self.query_one("#grade", Static).update(Text(message.grade, style="bold"))
 
     def _target(self) -> tuple[Target, str] | None:
         if self.detail is None:

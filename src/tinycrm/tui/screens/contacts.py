@@ -12,38 +12,41 @@ Company, Owner or Last touch header) changes the order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 
-from tinycrm.services.contacts import ContactSummary
+from tinycrm.errors import TinyCRMError
+from tinycrm.services.contacts import ContactDetail, ContactSummary, DeleteImpact
 from tinycrm.services.context import Ctx
+from tinycrm.tui import data
+from tinycrm.tui.data import SEARCH_LIMIT, Page, Query
 from tinycrm.tui.screens.base import CRMScreen, run_db
 from tinycrm.tui.widgets import format as fmt
 from tinycrm.tui.widgets.nav import NavBar
+from tinycrm.tui.widgets.table import Column, FittingTable, Row
 
 PAGE = 100
 WINDOW = 300  # rows held at most, around the cursor: the table's memory stays flat at 100k
 EDGE = 10  # a page is read when the cursor or the view comes this close to either end
 
-# The columns, by key: (width when there is room, least width, share of the room when there
-# isn't (0: never shrinks), order of going when even the least widths don't fit (0: stays)).
-# Widths are fixed, not measured from the rows: rows come and go as the list scrolls.
-COLUMNS: dict[str, tuple[int, int, int, int]] = {
-    "name": (26, 16, 3, 0),
-    "company": (28, 10, 3, 0),
-    "title": (22, 8, 1, 1),
-    "email": (36, 12, 3, 0),
-    "phone": (17, 17, 0, 5),
-    "tags": (24, 6, 1, 2),
-    "owner": (10, 6, 0, 3),
-    "last touch": (10, 10, 0, 4),
-}
-# (or a screenful, whichever is more: held-down page-down should not wait for pages)
+# The columns at fixed widths, not measured from the rows: rows come and go as the list
+# scrolls. On a narrow terminal title, tags, owner and then last touch give way.
+COLUMNS = (
+    Column("name", "Name", 16, share=3, width=26),
+    Column("company", "Company", 10, share=3, width=28),
+    Column("title", "Title", 8, share=1, goes=1, width=22),
+    Column("email", "Email", 12, share=3, width=36),
+    Column("phone", "Phone", 17, share=0, goes=5, width=17),
+    Column("tags", "Tags", 6, share=1, goes=2, width=24),
+    Column("owner", "Owner", 6, share=0, goes=3, width=10),
+    Column("last touch", "Last touch", 10, share=0, goes=4, width=10),
+)
 ORDER_LABELS = {
     "name": "by name A→Z",
     "name-desc": "by name Z→A",
@@ -52,124 +55,72 @@ ORDER_LABELS = {
     "company": "by company",
     "owner": "by owner",
 }
-SEARCH_LIMIT = 500
 
 
-@dataclass
-class Query:
-    text: str = ""
-    tag: str | None = None
-    owner: str | None = None
-    order: str = "name"  # one of tinycrm.services.contacts.ORDERS
-
-    @classmethod
-    def parse(cls, raw: str, order: str) -> Query:
-        q = cls(order=order)
-        words = []
-        for word in raw.split():
-            low = word.lower()
-            if low.startswith("tag:") and len(word) > 4:
-                q.tag = word[4:]
-            elif low.startswith("owner:") and len(word) > 6:
-                q.owner = word[6:]
-            else:
-                words.append(word)
-        q.text = " ".join(words)
-        return q
-
-
-@dataclass
-class Page:
-    """Rows for the table and where they go: `where` is "all" (they replace what is
-    shown), "end" (after it) or "start" (before it)."""
-
-    query: Query
-    rows: list[ContactSummary]
-    after: Any  # more after these: True (list) or the search hits still to show; None: no
-    before: bool = False  # more before these
-    total: int | None = None  # contacts in the store, or search hits
-    where: str = "all"
-    keep: int | None = None  # the contact to put the cursor back on
-    last: bool = False  # the cursor goes to the last row
-    epoch: int = 0  # which start of the table it belongs to (ContactsScreen.epoch)
-
-
-def load_page(ctx: Ctx, q: Query, after: Any, limit: int, count: bool) -> Page:
-    """One page of the list: in order by keyset (`after` is the id of the row the page
-    follows), or of the search hits (`after` holds the hits still to show, in order)."""
-    from tinycrm.services import contacts, search
-
-    db = ctx.db
-    if q.text:
-        if after is None:  # a new search: every hit, in order, once
-            ids = search.matching_ids(db, "contact", q.text, SEARCH_LIMIT)
-            after = contacts.sorted_ids(db, ids, tag=q.tag, owner=q.owner, order=q.order)
-        hits: list[int] = after
-        window, rest = hits[:limit], hits[limit:]
-        by_id = {c.id: c for c in contacts.summaries_by_id(db, window)}
-        rows = [by_id[i] for i in window if i in by_id]
-        return Page(q, rows, rest or None, total=len(hits) if count else None)
-    key = contacts.page_key(db, after, q.order) if after is not None else None
-    rows = contacts.list_contacts(
-        db, tag=q.tag, owner=q.owner, order=q.order, after=key, limit=limit
-    )
-    total = contacts.count_contacts(db) if count else None
-    return Page(q, rows, True if len(rows) == limit else None, key is not None, total)
-
-
-def load_before(ctx: Ctx, q: Query, first: int | None, limit: int) -> Page:
-    """The `limit` rows before the contact `first` in the list (not searching), or the
-    last `limit` rows when `first` is None."""
-    from tinycrm.services import contacts
-
-    key = contacts.page_key(ctx.db, first, q.order) if first is not None else None
-    rows = contacts.list_contacts(
-        ctx.db, tag=q.tag, owner=q.owner, order=q.order, before=key, last=key is None, limit=limit
-    )
-    return Page(q, rows, first is not None or None, len(rows) == limit, where="start")
-
-
-def load_window(ctx: Ctx, q: Query, first: int | None, limit: int) -> Page:
-    """The list read again from the contact `first` on (or from the start): what a reload
-    shows without moving. `first` gone (deleted meanwhile): from the start."""
-    from tinycrm.errors import NotFound
-
-    if q.text or first is None:
-        return load_page(ctx, q, None, limit, count=True)
-    try:
-        prev = load_before(ctx, q, first, 1).rows
-    except NotFound:
-        return load_page(ctx, q, None, limit, count=True)
-    page = load_page(ctx, q, prev[0].id if prev else None, limit, count=True)
-    if not page.rows or page.rows[0].id != first:
-        # a row came in just before `first` (or `first` went): not a reason to jump
-        page.before = bool(prev)
-    return page
-
-
-class ContactTable(DataTable[Any]):
-    """Asks for more rows when scrolled near either end of what it holds; home and end
-    go to the first and the last contact."""
+class ContactTable(FittingTable):
+    """The contacts held (a window of the list). It says when it is scrolled near either
+    end of its rows (EdgeNeared), when a move stopped short at their end (MoveCutShort),
+    when home or end asks for the first or the last contact (JumpRequested) and when a
+    contact is chosen (ContactSelected); the screen reads the pages."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("home,ctrl+home", "first", "First", show=False),
         Binding("end,ctrl+end", "last", "Last", show=False),
     ]
 
+    class EdgeNeared(Message):
+        """Scrolled near the end (`forward`) or the start of the rows held."""
+
+        def __init__(self, forward: bool) -> None:
+            super().__init__()
+            self.forward = forward
+
+    class MoveCutShort(Message):
+        """A move stopped at the end of the rows held, `rows` short (- upwards)."""
+
+        def __init__(self, rows: int) -> None:
+            super().__init__()
+            self.rows = rows
+
+    class JumpRequested(Message):
+        """home or end: the first or the `last` contact, held or not."""
+
+        def __init__(self, last: bool) -> None:
+            super().__init__()
+            self.last = last
+
+    class ContactSelected(Message):
+        def __init__(self, contact_id: int) -> None:
+            super().__init__()
+            self.contact_id = contact_id
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(COLUMNS, **kwargs)
+        self._placing = False
+
+    @contextlib.contextmanager
+    def placing(self) -> Iterator[None]:
+        """Rows and the view changed by the screen (a page put in), not scrolled by the
+        user: no EdgeNeared meanwhile."""
+        self._placing = True
+        try:
+            yield
+        finally:
+            self._placing = False
+
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        screen = self.screen
-        if isinstance(screen, ContactsScreen) and self.row_count:
+        if self.row_count and not self._placing:
             edge = self.edge()
             if new > old and new >= self.max_scroll_y - edge:
-                screen.more()
+                self.post_message(self.EdgeNeared(forward=True))
             elif new < old and new <= edge:
-                screen.less()
+                self.post_message(self.EdgeNeared(forward=False))
 
-    def on_resize(self) -> None:
-        screen = self.screen
-        if isinstance(screen, ContactsScreen):
-            screen.fit_columns()
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.ContactSelected(int(event.row_key.value)))
 
     # A key held down outruns the pages: what a move could not do because the rows it
     # wanted are still being read is owed, and done when they arrive, so no press is lost.
@@ -177,9 +128,8 @@ class ContactTable(DataTable[Any]):
         before = self.cursor_row
         action()
         short = wanted - (self.cursor_row - before)
-        screen = self.screen
-        if short * wanted > 0 and isinstance(screen, ContactsScreen):  # fell short
-            screen.owe(short)
+        if short * wanted > 0:  # fell short
+            self.post_message(self.MoveCutShort(short))
 
     def _page(self) -> int:
         """The rows a page-down or page-up moves (DataTable's page: the rows in view)."""
@@ -206,14 +156,10 @@ class ContactTable(DataTable[Any]):
         return min(max(EDGE, self.size.height), (WINDOW - PAGE) // 2 - 1)
 
     def action_first(self) -> None:
-        screen = self.screen
-        if isinstance(screen, ContactsScreen):
-            screen.jump(last=False)
+        self.post_message(self.JumpRequested(last=False))
 
     def action_last(self) -> None:
-        screen = self.screen
-        if isinstance(screen, ContactsScreen):
-            screen.jump(last=True)
+        self.post_message(self.JumpRequested(last=True))
 
 
 class ContactsScreen(CRMScreen):
@@ -244,7 +190,32 @@ class ContactsScreen(CRMScreen):
         self.total: int | None = None
         self.window: list[ContactSummary] = []  # the table's rows, in order
         self.summaries: dict[int, ContactSummary] = {}
-        self.column_layout: list[tuple[str, int]] = []  # (key, width) of the columns shown
+
+    class PageLoaded(Message, bubble=False):
+        def __init__(self, page: Page) -> None:
+            super().__init__()
+            self.page = page
+
+    class PageFailed(Message, bubble=False):
+        def __init__(self, error: TinyCRMError) -> None:
+            super().__init__()
+            self.error = error
+
+    class EditLoaded(Message, bubble=False):
+        """The contact to edit, as it is now (its version is what the form saves against)."""
+
+        def __init__(self, detail: ContactDetail) -> None:
+            super().__init__()
+            self.detail = detail
+
+    class ImpactLoaded(Message, bubble=False):
+        """What deleting the contact would take with it, to ask first."""
+
+        def __init__(self, contact_id: int, name: str, impact: DeleteImpact) -> None:
+            super().__init__()
+            self.contact_id = contact_id
+            self.name = name
+            self.impact = impact
 
     def compose(self) -> ComposeResult:
         yield NavBar("contacts")
@@ -252,9 +223,7 @@ class ContactsScreen(CRMScreen):
             placeholder="/ to search name, email, company, tags, notes…  tag:vip owner:sam",
             id="search",
         )
-        table = ContactTable(id="contacts", cursor_type="row", zebra_stripes=True)
-        self._fit_columns(table)  # again on every resize
-        yield table
+        yield ContactTable(id="contacts", cursor_type="row", zebra_stripes=True)
         yield Static("", id="contacts-status")
         yield Footer()
 
@@ -278,11 +247,11 @@ class ContactsScreen(CRMScreen):
         epoch = self._new_epoch()
 
         def job(ctx: Ctx) -> Page:
-            page = load_window(ctx, q, first, limit)
+            page = data.load_window(ctx, q, first, limit)
             page.keep, page.epoch = keep, epoch
             return page
 
-        run_db(self, job, self.show, failed=self._failed)
+        run_db(self, job, self.PageLoaded, failed=self.PageFailed)
 
     def more(self) -> None:
         """The next page, after the last row."""
@@ -294,11 +263,11 @@ class ContactsScreen(CRMScreen):
         epoch = self.epoch
 
         def job(ctx: Ctx) -> Page:
-            page = load_page(ctx, q, after, PAGE, count=False)
+            page = data.load_page(ctx, q, after, PAGE, count=False)
             page.where, page.epoch = "end", epoch
             return page
 
-        run_db(self, job, self.show, group="more", failed=self._failed)
+        run_db(self, job, self.PageLoaded, group="more", failed=self.PageFailed)
 
     def less(self) -> None:
         """The page before the first row (rows dropped from the window to keep it small)."""
@@ -308,11 +277,11 @@ class ContactsScreen(CRMScreen):
         q, first, epoch = self.query_, self.window[0].id, self.epoch
 
         def job(ctx: Ctx) -> Page:
-            page = load_before(ctx, q, first, PAGE)
+            page = data.load_before(ctx, q, first, PAGE)
             page.epoch = epoch
             return page
 
-        run_db(self, job, self.show, group="more", failed=self._failed)
+        run_db(self, job, self.PageLoaded, group="more", failed=self.PageFailed)
 
     def jump(self, *, last: bool) -> None:
         """To the first or the last contact, reading that end of the list if not held."""
@@ -329,14 +298,14 @@ class ContactsScreen(CRMScreen):
 
         def job(ctx: Ctx) -> Page:
             if last:
-                page = load_before(ctx, q, None, PAGE)
+                page = data.load_before(ctx, q, None, PAGE)
                 page.where, page.last = "all", True
             else:
-                page = load_page(ctx, q, None, PAGE, count=False)
+                page = data.load_page(ctx, q, None, PAGE, count=False)
             page.epoch = epoch
             return page
 
-        run_db(self, job, self.show, failed=self._failed)
+        run_db(self, job, self.PageLoaded, failed=self.PageFailed)
 
     def _new_epoch(self) -> int:
         """A new start for the table: pages asked for before it are dropped."""
@@ -344,11 +313,25 @@ class ContactsScreen(CRMScreen):
         self.owed = 0
         return self.epoch
 
-    def owe(self, rows: int) -> None:
-        """The cursor fell `rows` short at the end of the rows held (a page down pressed
-        again before the next page came): move them once it is here, if there is more."""
-        if self.after is not None if rows > 0 else self.before:
-            self.owed += rows
+    # -- what the table says ------------------------------------------------------------------
+    def on_contact_table_edge_neared(self, message: ContactTable.EdgeNeared) -> None:
+        if message.forward:
+            self.more()
+        else:
+            self.less()
+
+    def on_contact_table_move_cut_short(self, message: ContactTable.MoveCutShort) -> None:
+        """The cursor fell short at the end of the rows held (a page down pressed again
+        before the next page came): move on as far as the rows held now allow (the page
+        may have come meanwhile), the rest when the next page is here, if there is more."""
+        self.owed += message.rows
+        self._pay(self.query_one(ContactTable))
+
+    def on_contact_table_jump_requested(self, message: ContactTable.JumpRequested) -> None:
+        self.jump(last=message.last)
+
+    def on_contact_table_contact_selected(self, message: ContactTable.ContactSelected) -> None:
+        self.crm.open_contact(message.contact_id)
 
     def _pay(self, table: ContactTable) -> None:
         """Move the cursor the rows owed, as far as the rows held now allow."""
@@ -360,9 +343,12 @@ class ContactsScreen(CRMScreen):
             self.owed = 0  # at the very end: nothing more will come
         table.move_cursor(row=target)
 
-    def _failed(self, error: Exception) -> None:
+    def on_contacts_screen_page_failed(self, message: PageFailed) -> None:
         self.paging = False
-        self.crm.show_error(error)
+        self.crm.show_error(message.error)
+
+    def on_contacts_screen_page_loaded(self, message: PageLoaded) -> None:
+        self.show(message.page)
 
     def show(self, page: Page) -> None:
         if page.query != self.query_ or page.epoch != self.epoch:
@@ -385,7 +371,8 @@ class ContactsScreen(CRMScreen):
             if not drop:  # only rows to add at the bottom: nothing moves
                 self.window = window
                 self.summaries.update((c.id, c) for c in rows)
-                self._add_rows(table, rows)
+                with table.placing():
+                    table.append_rows(self._rows(rows))
                 self._status()
                 self.paging = False
                 self._pay(table)
@@ -410,22 +397,22 @@ class ContactsScreen(CRMScreen):
             self.after, self.before = page.after, page.before
         self.window = window
         self.summaries = {c.id: c for c in window}
-        table.clear()
-        self._add_rows(table, window)
-        if page.where == "all":
-            index = next((i for i, c in enumerate(window) if c.id == page.keep), None)
-            if page.last:
-                table.move_cursor(row=len(window) - 1)
-            elif index is not None:
-                table.move_cursor(row=index, scroll=False)
-                table.scroll_y = table.scroll_target_y = scroll
-                table.move_cursor(row=index)  # and into view, should the rows have moved
-        else:
-            # rows came or went above: keep the same contacts where they were on screen
-            table.move_cursor(row=max(0, min(cursor + shift, len(window) - 1)), scroll=False)
-            table.scroll_y = table.scroll_target_y = max(0, scroll + shift)
+        with table.placing():  # the view moves with the rows: not a reason to read more
+            table.set_rows(self._rows(window))
+            if page.where == "all":
+                index = next((i for i, c in enumerate(window) if c.id == page.keep), None)
+                if page.last:
+                    table.move_cursor(row=len(window) - 1)
+                elif index is not None:
+                    table.move_cursor(row=index, scroll=False)
+                    table.scroll_y = table.scroll_target_y = scroll
+                    table.move_cursor(row=index)  # and into view, should the rows have moved
+            else:
+                # rows came or went above: keep the same contacts where they were on screen
+                table.move_cursor(row=max(0, min(cursor + shift, len(window) - 1)), scroll=False)
+                table.scroll_y = table.scroll_target_y = max(0, scroll + shift)
         self._status()
-        # the table's scroll and cursor moved above without asking for pages: now it may
+        # the table's scroll and cursor were placed above: from now on a move may read pages
         self.paging = False
         self._pay(table)
         self._edges()
@@ -442,62 +429,26 @@ class ContactsScreen(CRMScreen):
         elif table.cursor_row < edge:
             self.less()
 
-    def _add_rows(self, table: ContactTable, rows: list[ContactSummary]) -> None:
-        if not rows:
-            return
-        tz, now = self.crm.store.tz, self.crm.store.now()
-        shown = [key for key, _ in self.column_layout]
-        for c in rows:
-            cells = {
-                "name": c.name,
-                "company": c.company or "",
-                "title": c.title or "",
-                "email": c.email or "",
-                "phone": c.phone or "",
-                "tags": " ".join(c.tags),
-                "owner": c.owner or "",
-                "last touch": fmt.ago(c.last_touch_at, now, tz) if c.last_touch_at else "",
-            }
-            # Text, not str: DataTable would read a name's [brackets] as markup
-            table.add_row(*(fmt.cell(cells[key]) for key in shown), key=str(c.id))
-
-    def fit_columns(self) -> None:
-        """Fit the columns to the table's new width and redraw the rows held."""
-        table = self.query_one(ContactTable)
-        cursor, scroll = table.cursor_row, table.scroll_y
-        if not self._fit_columns(table) or not self.window:
-            return
-        self._add_rows(table, self.window)
-        table.move_cursor(row=min(cursor, len(self.window) - 1), scroll=False)
-        table.scroll_y = table.scroll_target_y = scroll
-
-    def _fit_columns(self, table: ContactTable) -> bool:
-        """Give the table the columns that fit its width, at fixed widths (fmt.fit_widths):
-        they don't change as pages of contacts come and go, and nothing scrolls sideways.
-        On a narrow terminal the least needed columns go first. True if they changed."""
-        width = table.size.width or self.app.size.width
-        shown = list(COLUMNS)
-        while True:
-            # less the scrollbar and the focus bar, and a cell of padding either side
-            room = width - 3 - 2 * len(shown)
-            widths = fmt.fit_widths(
-                room,
-                [COLUMNS[k][0] for k in shown],
-                [COLUMNS[k][1] for k in shown],
-                [COLUMNS[k][2] for k in shown],
+    def _rows(self, contacts: list[ContactSummary]) -> list[Row]:
+        """The table's rows for `contacts`: a cell for every column, shown or not."""
+        clock = self.crm.store.clock
+        tz, now = clock.tz, clock.now()
+        return [
+            (
+                str(c.id),
+                (
+                    c.name,
+                    c.company or "",
+                    c.title or "",
+                    c.email or "",
+                    c.phone or "",
+                    " ".join(c.tags),
+                    c.owner or "",
+                    fmt.ago(c.last_touch_at, now, tz) if c.last_touch_at else "",
+                ),
             )
-            droppable = [k for k in shown if COLUMNS[k][3]]
-            if sum(widths) <= room or not droppable:
-                break
-            shown.remove(min(droppable, key=lambda k: COLUMNS[k][3]))
-        layout = list(zip(shown, widths, strict=True))
-        if layout == self.column_layout:
-            return False
-        self.column_layout = layout
-        table.clear(columns=True)
-        for key, w in layout:
-            table.add_column(key.capitalize(), key=key, width=w)
-        return True
+            for c in contacts
+        ]
 
     def _status(self) -> None:
         table = self.query_one(ContactTable)
@@ -582,11 +533,6 @@ class ContactsScreen(CRMScreen):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return int(key) if key is not None else None
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        if event.row_key.value is not None:
-            self.crm.open_contact(int(event.row_key.value))
-
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._edges()  # where the cursor is now: the event may be older than the rows
 
@@ -627,40 +573,46 @@ class ContactsScreen(CRMScreen):
         cid = self._current_id()
         if cid is None:
             return
-        from tinycrm.services.contacts import get_contact
+
+        def job(ctx: Ctx) -> ContactDetail:
+            return data.load_contact(ctx, cid, timeline=0)
+
+        run_db(self, job, self.EditLoaded, group="edit")
+
+    def on_contacts_screen_edit_loaded(self, message: EditLoaded) -> None:
         from tinycrm.tui.screens.forms import ContactForm
 
-        def loaded(detail: Any) -> None:
-            self.app.push_screen(ContactForm(detail))
-
-        run_db(self, lambda ctx: get_contact(ctx.db, cid, timeline=0), loaded, group="edit")
+        self.app.push_screen(ContactForm(message.detail))
 
     def action_delete(self) -> None:
         cid = self._current_id()
         if cid is None or cid not in self.summaries:
             return
         name = self.summaries[cid].name
-        from tinycrm.services.contacts import delete_impact
+
+        def asked(impact: DeleteImpact) -> ContactsScreen.ImpactLoaded:
+            return self.ImpactLoaded(cid, name, impact)
+
+        run_db(self, lambda ctx: data.delete_impact(ctx, cid), asked, group="edit")
+
+    def on_contacts_screen_impact_loaded(self, message: ImpactLoaded) -> None:
         from tinycrm.tui.screens.forms import ConfirmModal
 
-        def ask(impact: Any) -> None:
-            detail = (
-                f"With {impact.interactions} notes, {impact.reminders} reminders and"
-                f" {impact.purchases} purchases; {impact.deals} deals stay, unlinked."
-                " You can undo for a few seconds (u)."
-            )
+        cid, name, impact = message.contact_id, message.name, message.impact
+        detail = (
+            f"With {impact.interactions} notes, {impact.reminders} reminders and"
+            f" {impact.purchases} purchases; {impact.deals} deals stay, unlinked."
+            " You can undo for a few seconds (u)."
+        )
 
-            def answered(yes: bool | None) -> None:
-                if yes:
-                    self.crm.delete_later(cid, name)
-                    table = self.query_one(ContactTable)
-                    table.remove_row(str(cid))
-                    self.summaries.pop(cid, None)
-                    self.window = [c for c in self.window if c.id != cid]
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.crm.delete_later(cid, name)
+                self.query_one(ContactTable).drop_row(str(cid))
+                self.summaries.pop(cid, None)
+                self.window = [c for c in self.window if c.id != cid]
 
-            self.app.push_screen(ConfirmModal(f"Delete {name}?", detail), answered)
-
-        run_db(self, lambda ctx: delete_impact(ctx.db, cid), ask, group="edit")
+        self.app.push_screen(ConfirmModal(f"Delete {name}?", detail), answered)
 
     def action_undo(self) -> None:
         if self.crm.undo_delete():

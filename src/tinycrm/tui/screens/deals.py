@@ -8,41 +8,25 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from tinycrm.errors import InvalidInput
+from tinycrm.errors import InvalidInput, TinyCRMError
 from tinycrm.services.context import Ctx
-from tinycrm.services.deals import DealView, StageTotal
+from tinycrm.services.deals import DealView
+from tinycrm.tui import data
+from tinycrm.tui.data import Board
 from tinycrm.tui.screens.base import CRMModal, CRMScreen, run_db
 from tinycrm.tui.screens.forms import Field, FormModal, Job
 from tinycrm.tui.widgets import format as fmt
 from tinycrm.tui.widgets.nav import NavBar
-
-PER_COLUMN = 100
-
-
-@dataclass
-class Board:
-    stages: list[StageTotal]  # the open stages, in pipeline order
-    deals: dict[str, list[DealView]]  # by stage name, biggest first
-    currency: str
-
-
-def load_board(ctx: Ctx) -> Board:
-    from tinycrm.services.deals import list_deals, stage_totals
-
-    with ctx.db.read():
-        stages = [s for s in stage_totals(ctx.db, ctx.currency) if s.outcome == "open"]
-        deals = {s.stage: list_deals(ctx.db, stage=s.stage, limit=PER_COLUMN) for s in stages}
-    return Board(stages, deals, ctx.currency)
 
 
 class StageColumn(OptionList):
@@ -75,6 +59,21 @@ class DealsScreen(CRMScreen):
         self._writing = threading.Lock()  # the board's own changes, one at a time
         self._written: dict[int, DealView] = {}  # each deal as this board last wrote it
 
+    class Loaded(Message, bubble=False):
+        def __init__(self, board: Board) -> None:
+            super().__init__()
+            self.board = board
+
+    class DealChanged(Message, bubble=False):
+        def __init__(self, note: str) -> None:
+            super().__init__()
+            self.note = note
+
+    class ChangeRefused(Message, bubble=False):
+        def __init__(self, error: TinyCRMError) -> None:
+            super().__init__()
+            self.error = error
+
     def compose(self) -> ComposeResult:
         yield NavBar("deals")
         yield Horizontal(id="board")
@@ -89,15 +88,16 @@ class DealsScreen(CRMScreen):
         current = self._current()
         if current is not None and self.follow is None:
             self.follow = current.id
-        run_db(self, load_board, self.show)
+        run_db(self, data.load_board, self.Loaded)
 
     def action_reload(self) -> None:
         self.reload()
 
-    async def show(self, board: Board) -> None:
+    async def on_deals_screen_loaded(self, message: Loaded) -> None:
+        board = message.board
         self.board = board
         self.deals = {}
-        now = self.crm.store.now()
+        now = self.crm.store.clock.now()
         column = self._focused_column()
         focus_stage = column.stage if column else None
         names = [s.stage for s in board.stages]
@@ -213,15 +213,24 @@ class DealsScreen(CRMScreen):
                 self._written[result.id] = result
                 return result
 
-        def done(result: DealView) -> None:
-            self.notify(message.format(stage=result.stage))
-            self.crm.data_changed()
+        run_db(
+            self,
+            job,
+            lambda result: self.DealChanged(message.format(stage=result.stage)),
+            group="write",
+            exclusive=False,
+            failed=self.ChangeRefused,
+            writes=True,
+        )
 
-        def failed(error: Exception) -> None:
-            self.crm.show_error(error)
-            self.crm.data_changed()
+    def on_deals_screen_deal_changed(self, message: DealChanged) -> None:
+        self.notify(message.note)
 
-        run_db(self, job, done, group="write", exclusive=False, failed=failed)
+    def on_deals_screen_change_refused(self, message: ChangeRefused) -> None:
+        """Refused (changed meanwhile, say): nothing was written; read the board again to
+        show where the deal is now."""
+        self.crm.show_error(message.error)
+        self.reload()
 
     def _stage_after(self, deal: DealView, step: int) -> str:
         """The open stage `step` columns from the deal's; InvalidInput past either end."""

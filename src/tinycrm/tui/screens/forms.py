@@ -15,9 +15,10 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
-from tinycrm.errors import Conflict, InvalidInput
+from tinycrm.errors import Conflict, InvalidInput, TinyCRMError
 from tinycrm.services.context import Ctx
 from tinycrm.tui.screens.base import CRMModal, run_db
 
@@ -49,6 +50,16 @@ class FormModal(CRMModal[Any]):
     ]
     title_text = ""
     fields: list[Field] = []
+
+    class Saved(Message, bubble=False):
+        def __init__(self, result: Any) -> None:
+            super().__init__()
+            self.result = result
+
+    class SaveRefused(Message, bubble=False):
+        def __init__(self, error: TinyCRMError) -> None:
+            super().__init__()
+            self.error = error
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form"):
@@ -120,7 +131,7 @@ class FormModal(CRMModal[Any]):
             self._failed(e)
             return
         self.query_one("#save", Button).disabled = True
-        run_db(self, job, self._saved, group="save", failed=self._failed)
+        run_db(self, job, self.Saved, group="save", failed=self.SaveRefused, writes=True)
 
     def _field_failed(self, field: str, message: str) -> None:
         self.query_one(f"#{field}-error", Static).update(message)
@@ -132,10 +143,13 @@ class FormModal(CRMModal[Any]):
         self.query_one("#save", Button).disabled = False
         self.query_one("#form-error", Static).update(str(error))
 
-    def _saved(self, result: Any) -> None:
-        self.app.notify(self.describe(result))
-        self.dismiss(result)
-        self.crm.data_changed()
+    def on_form_modal_save_refused(self, message: SaveRefused) -> None:
+        self._failed(message.error)
+
+    def on_form_modal_saved(self, message: Saved) -> None:
+        """Saved: the store watcher's StoreChanged refreshes the screen underneath."""
+        self.app.notify(self.describe(message.result))
+        self.dismiss(message.result)
 
     # helpers for subclasses
     def when(self, field: str, *, past: bool = False, required: bool = True) -> Any:
@@ -145,7 +159,7 @@ class FormModal(CRMModal[Any]):
                 raise FieldError(field, "say when, e.g. tomorrow 9am, 3d or friday")
             return None
         try:
-            return self.crm.store.when(text, past=past)
+            return self.crm.store.clock.when(text, past=past)
         except InvalidInput as e:
             raise FieldError(field, str(e)) from None
 
@@ -235,7 +249,7 @@ class PurchaseForm(FormModal):
         self.contact_id = contact_id
         self.title_text = f"Record a purchase · {label}"
         self.fields = [
-            Field("amount", "Amount", placeholder="1200 or 1,200.50"),
+            Field("amount", "Amount", placeholder="1200, 1,200.50 or $99"),
             Field("on", "Date", "today", placeholder="today, yesterday, 2026-11-01"),
             Field("note", "What was bought (optional)", placeholder="licences"),
         ]
@@ -243,14 +257,16 @@ class PurchaseForm(FormModal):
 
     def build(self) -> Job:
         from tinycrm.dates import parse_date
-        from tinycrm.money import parse_amount
+        from tinycrm.money import parse_money
         from tinycrm.services.purchases import add_purchase
 
         try:
-            cents = parse_amount(self.value("amount"), allow_zero=False)
+            money = parse_money(
+                self.value("amount"), usual=[self.crm.store.currency], allow_zero=False
+            )
         except InvalidInput as e:
             raise FieldError("amount", str(e)) from None
-        today = self.crm.store.today()
+        today = self.crm.store.clock.today()
         try:
             on = parse_date(self.value("on") or "today", today=today, past=True)
         except InvalidInput as e:
@@ -259,7 +275,9 @@ class PurchaseForm(FormModal):
         contact_id = self.contact_id
 
         def job(ctx: Ctx) -> Any:
-            return add_purchase(ctx, contact_id, cents, on=on, note=note)
+            return add_purchase(
+                ctx, contact_id, money.cents, on=on, currency=money.currency, note=note
+            )
 
         return job
 

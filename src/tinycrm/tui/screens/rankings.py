@@ -8,10 +8,12 @@ from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from tinycrm.analytics.value import ORDERS, SEGMENT_NAMES
 from tinycrm.services.value import Ranking
+from tinycrm.tui import data
 from tinycrm.tui.screens.base import CRMScreen, run_db
 from tinycrm.tui.widgets import format as fmt
 from tinycrm.tui.widgets.nav import NavBar
@@ -37,6 +39,11 @@ class RankingsScreen(CRMScreen):
         self.level = "contact"
         self.ranking: Ranking | None = None
 
+    class Loaded(Message, bubble=False):
+        def __init__(self, ranking: Ranking) -> None:
+            super().__init__()
+            self.ranking = ranking
+
     def compose(self) -> ComposeResult:
         yield NavBar("rankings")
         yield Static("", id="pareto")
@@ -54,12 +61,15 @@ class RankingsScreen(CRMScreen):
 
     def reload(self) -> None:
         super().reload()
-        by, level, rankings = self.by, self.level, self.crm.store.rankings
+        by, level, store = self.by, self.level, self.crm.store
         self.query_one("#ranking-status", Static).update("ranking…")
-        run_db(self, lambda ctx: rankings.get(ctx, by=by, level=level), self.show)
+        run_db(self, lambda ctx: data.load_ranking(store, ctx, by=by, level=level), self.Loaded)
 
     def action_reload(self) -> None:
         self.reload()
+
+    def on_rankings_screen_loaded(self, message: Loaded) -> None:
+        self.show(message.ranking)
 
     def show(self, ranking: Ranking) -> None:
         self.ranking = ranking

@@ -3,37 +3,20 @@ d done, s snooze, n note, enter opens the contact; m only mine, o only overdue."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from tinycrm.refs import Target
-from tinycrm.services.context import Ctx
-from tinycrm.services.reminders import ReminderView
+from tinycrm.services.reminders import Completed, ReminderView
+from tinycrm.tui import data
 from tinycrm.tui.screens.base import CRMScreen, run_db
 from tinycrm.tui.widgets import format as fmt
 from tinycrm.tui.widgets.nav import NavBar
-
-LIMIT = 500
-
-
-@dataclass
-class Reminders:
-    rows: list[ReminderView]
-    total: int
-
-
-def load_reminders(ctx: Ctx, mine: bool, overdue: bool) -> Reminders:
-    from tinycrm.services.reminders import count_reminders, list_reminders
-
-    with ctx.db.read():
-        rows = list_reminders(ctx, mine=mine, overdue_only=overdue, limit=LIMIT)
-        total = count_reminders(ctx, mine=mine, overdue_only=overdue)
-    return Reminders(rows, total)
 
 
 class RemindersScreen(CRMScreen):
@@ -52,6 +35,17 @@ class RemindersScreen(CRMScreen):
         self.overdue = False
         self.items: dict[int, ReminderView] = {}
 
+    class Loaded(Message, bubble=False):
+        def __init__(self, reminders: data.Reminders) -> None:
+            super().__init__()
+            self.reminders = reminders
+
+    class ReminderDone(Message, bubble=False):
+        def __init__(self, text: str, result: Completed) -> None:
+            super().__init__()
+            self.text = text
+            self.result = result
+
     def compose(self) -> ComposeResult:
         yield NavBar("reminders")
         table: DataTable[Any] = DataTable(id="reminder-list", cursor_type="row", zebra_stripes=True)
@@ -67,18 +61,20 @@ class RemindersScreen(CRMScreen):
     def reload(self) -> None:
         super().reload()
         mine, overdue = self.mine, self.overdue
-        run_db(self, lambda ctx: load_reminders(ctx, mine, overdue), self.show)
+        run_db(self, lambda ctx: data.load_reminders(ctx, mine, overdue), self.Loaded)
 
     def action_reload(self) -> None:
         self.reload()
 
-    def show(self, data: Reminders) -> None:
+    def on_reminders_screen_loaded(self, message: Loaded) -> None:
+        loaded = message.reminders
         table = self.query_one("#reminder-list", DataTable)
         keep = table.cursor_row
         table.clear()
         self.items = {}
-        tz, now = self.crm.store.tz, self.crm.store.now()
-        for r in data.rows:
+        clock = self.crm.store.clock
+        tz, now = clock.tz, clock.now()
+        for r in loaded.rows:
             self.items[r.id] = r
             table.add_row(
                 fmt.due(r.due_at, now, tz),
@@ -90,10 +86,11 @@ class RemindersScreen(CRMScreen):
                 f"{r.snoozed}×" if r.snoozed else "",
                 key=str(r.id),
             )
-        if data.rows:
-            table.move_cursor(row=min(keep, len(data.rows) - 1))
-        overdue = sum(1 for r in data.rows if r.overdue)
-        shown = f"{len(data.rows)} of {data.total}" if data.total > len(data.rows) else data.total
+        if loaded.rows:
+            table.move_cursor(row=min(keep, len(loaded.rows) - 1))
+        overdue = sum(1 for r in loaded.rows if r.overdue)
+        total = loaded.total
+        shown = f"{len(loaded.rows)} of {total}" if total > len(loaded.rows) else total
         filters = " · ".join(
             x for x in ("mine" if self.mine else "everyone's", "overdue only" * self.overdue) if x
         )
@@ -114,13 +111,19 @@ class RemindersScreen(CRMScreen):
             return
         from tinycrm.services.reminders import complete
 
-        def done(result: Any) -> None:
-            tz = self.crm.store.tz
-            extra = f" · next {fmt.local(result.next.due_at, tz)}" if result.next else ""
-            self.notify(f"Done: {r.text}{extra}")
-            self.crm.data_changed()
+        run_db(
+            self,
+            lambda ctx: complete(ctx, r.id),
+            lambda result: self.ReminderDone(r.text, result),
+            group="write",
+            exclusive=False,
+            writes=True,
+        )
 
-        run_db(self, lambda ctx: complete(ctx, r.id), done, group="write", exclusive=False)
+    def on_reminders_screen_reminder_done(self, message: ReminderDone) -> None:
+        next_one = message.result.next
+        due = next_one.due_at if next_one else None
+        self.notify(fmt.done(message.text, due, self.crm.store.clock.tz))
 
     def action_snooze(self) -> None:
         r = self._current()

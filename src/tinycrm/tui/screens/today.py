@@ -12,23 +12,42 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from tinycrm.refs import Target
-from tinycrm.tui.data import Today, load_today, top_customers
+from tinycrm.services.reminders import Completed
+from tinycrm.services.value import Ranking
+from tinycrm.tui import data
 from tinycrm.tui.screens.base import CRMScreen, run_db
 from tinycrm.tui.widgets import format as fmt
 from tinycrm.tui.widgets.nav import NavBar
 from tinycrm.tui.widgets.pipeline import PipelineBars
+from tinycrm.tui.widgets.table import Column, FittingTable, Row
 
-
-class FitTable(DataTable[Any]):
-    """A table whose columns the screen fits to its width, again when that changes."""
-
-    def on_resize(self) -> None:
-        screen = self.screen
-        if isinstance(screen, TodayScreen) and (self.id or "") in screen.cells:
-            screen._draw(self)
+# Each list's columns. They fit the width and long texts end in …, so nothing scrolls
+# sideways; what to do comes before whom it is about, so it stays readable at 80 columns.
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    "reminders": (
+        Column("due", "Due", 11, share=1),
+        Column("text", "Reminder", 12, share=4),
+        Column("about", "About", 8, share=2),
+        Column("repeats", "Repeats", 6, share=1, goes=1),
+    ),
+    "touch": (
+        Column("contact", "Contact", 10, share=3),
+        Column("last", "Last touch", 8, share=1, goes=2),
+        Column("due", "Due", 10, share=1),
+        Column("cadence", "Cadence", 6, share=1, goes=1),
+    ),
+    "deals": (
+        Column("deal", "Deal", 6, share=3),
+        Column("with", "With", 6, share=2, goes=2),
+        Column("stage", "Stage", 6, share=1, goes=1),
+        Column("value", "Value", 8, share=0),
+        Column("flags", "", 4, share=1),
+    ),
+}
 
 
 class TodayScreen(CRMScreen):
@@ -47,7 +66,22 @@ class TodayScreen(CRMScreen):
         super().__init__()
         self.team = False
         self.rows: dict[str, Any] = {}  # row key -> the item it shows
-        self.cells: dict[str, list[tuple[str, tuple[Any, ...]]]] = {}  # table id -> its rows
+
+    class Loaded(Message, bubble=False):
+        def __init__(self, today: data.Today) -> None:
+            super().__init__()
+            self.today = today
+
+    class TopLoaded(Message, bubble=False):
+        def __init__(self, ranking: Ranking) -> None:
+            super().__init__()
+            self.ranking = ranking
+
+    class ReminderDone(Message, bubble=False):
+        def __init__(self, text: str, result: Completed) -> None:
+            super().__init__()
+            self.text = text
+            self.result = result
 
     def compose(self) -> ComposeResult:
         yield NavBar("today")
@@ -67,36 +101,8 @@ class TodayScreen(CRMScreen):
                 yield Static("", id="top")
         yield Footer()
 
-    # each table's columns: (label, fewest cells, share of the shrinking (0: never shrinks),
-    # which goes first when even that is too wide (1 first; 0: never)). The columns fit the
-    # width and long texts end in …, so nothing scrolls sideways; what to do comes before
-    # whom it is about, so it stays readable at 80 columns.
-    COLUMNS: ClassVar[dict[str, tuple[tuple[str, int, int, int], ...]]] = {
-        "reminders": (
-            ("Due", 11, 1, 0),
-            ("Reminder", 12, 4, 0),
-            ("About", 8, 2, 0),
-            ("Repeats", 6, 1, 1),
-        ),
-        "touch": (
-            ("Contact", 10, 3, 0),
-            ("Last touch", 8, 1, 2),
-            ("Due", 10, 1, 0),
-            ("Cadence", 6, 1, 1),
-        ),
-        "deals": (
-            ("Deal", 6, 3, 0),
-            ("With", 6, 2, 2),
-            ("Stage", 6, 1, 1),
-            ("Value", 8, 0, 0),
-            ("", 4, 1, 0),
-        ),
-    }
-
-    def _table(self, name: str) -> DataTable[Any]:
-        table = FitTable(id=name, cursor_type="row", zebra_stripes=True)
-        table.add_columns(*(label for label, *_ in self.COLUMNS[name]))
-        return table
+    def _table(self, name: str) -> FittingTable:
+        return FittingTable(COLUMNS[name], id=name, cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#reminders", DataTable))
@@ -105,23 +111,24 @@ class TodayScreen(CRMScreen):
     def reload(self) -> None:
         super().reload()
         team = self.team
-        run_db(self, lambda ctx: load_today(ctx, team=team), self.show)
+        run_db(self, lambda ctx: data.load_today(ctx, team=team), self.Loaded)
 
     def action_reload(self) -> None:
         self.reload()
 
     # -- drawing ------------------------------------------------------------------------------
-    def show(self, today: Today) -> None:
+    def on_today_screen_loaded(self, message: Loaded) -> None:
+        today = message.today
         d = today.digest
-        now, tz = self.crm.store.now(), self.crm.store.tz
+        clock = self.crm.store.clock
+        now, tz = clock.now(), clock.tz
         greeting = f"{today.greeting} · {self.crm.store.description}"
         if today.empty_store:
             greeting += "  ·  An empty store: press 2 then a to add your first contact"
         self.query_one("#greeting", Static).update(greeting)
         self.rows = {}
-        reminders = self.query_one("#reminders", DataTable)
         self._refill(
-            reminders,
+            "reminders",
             [
                 (
                     f"r{r.id}",
@@ -137,7 +144,7 @@ class TodayScreen(CRMScreen):
             f" · {counts['upcoming']} this week"
         )
         self._refill(
-            self.query_one("#touch", DataTable),
+            "touch",
             [
                 (
                     f"c{t.contact_id}",
@@ -153,7 +160,7 @@ class TodayScreen(CRMScreen):
             ],
         )
         self.query_one("#touch-title", Static).update(f"Stay in touch · {counts['stay_in_touch']}")
-        deals: list[tuple[str, Any, tuple[Any, ...]]] = []
+        deals: list[tuple[str, Any, tuple[object, ...]]] = []
         seen: set[int] = set()
         for deal in [*d.rotting_deals, *d.big_deals, *d.no_next_step]:
             if deal.id in seen:
@@ -180,7 +187,7 @@ class TodayScreen(CRMScreen):
                     ),
                 )
             )
-        self._refill(self.query_one("#deals", DataTable), deals)
+        self._refill("deals", deals)
         self.query_one("#deals-title", Static).update(
             f"Deals to push · {counts['rotting_deals']} rotting · {counts['big_deals']} big"
             f" · {counts['no_next_step']} without a next step"
@@ -188,54 +195,25 @@ class TodayScreen(CRMScreen):
         self.query_one(PipelineBars).show(today.pipeline, today.currency)
         # ranking every customer is the slow part: only once the rest is on screen
         store = self.crm.store
-        run_db(self, lambda ctx: top_customers(store, ctx), self.show_top, group="top")
+        run_db(self, lambda ctx: data.top_customers(store, ctx), self.TopLoaded, group="top")
 
-    def _refill(self, table: DataTable[Any], rows: list[tuple[str, Any, tuple[Any, ...]]]) -> None:
+    def _refill(self, name: str, rows: list[tuple[str, Any, tuple[object, ...]]]) -> None:
+        """Show `rows` (key, the item, its cells) in the list `name`, the cursor kept."""
         for key, item, _ in rows:
             self.rows[key] = item
-        self.cells[table.id or ""] = [(key, cells) for key, _, cells in rows]
-        self._draw(table)
-
-    def _draw(self, table: DataTable[Any]) -> None:
-        """Fill `table` with its rows, its columns fitted to its width."""
-        from rich.cells import cell_len
-
-        spec = self.COLUMNS[table.id or ""]
-        rows = [(key, [fmt.cell(c) for c in cells]) for key, cells in self.cells[table.id or ""]]
-        natural = [
-            max([cell_len(c[0])] + [r[i].cell_len for _, r in rows]) for i, c in enumerate(spec)
-        ]
-        shown = list(range(len(spec)))
-        if sum(natural) > table.size.width - 2 - 2 * len(spec):  # too wide: first go the
-            # columns that may go and are empty (no reminder repeats, say)
-            shown = [i for i in shown if not spec[i][3] or any(r[i].plain for _, r in rows)]
-        while True:
-            # less the scrollbar, the focus bar and a cell of padding either side of each column
-            room = table.size.width - 2 - 2 * len(shown)
-            widths = fmt.fit_widths(
-                room,
-                [natural[i] for i in shown],
-                [spec[i][1] for i in shown],
-                [spec[i][2] for i in shown],
-            )
-            droppable = [i for i in shown if spec[i][3]]
-            if sum(widths) <= room or not droppable or not table.size.width:
-                break
-            shown.remove(min(droppable, key=lambda i: spec[i][3]))
+        table = self.query_one(f"#{name}", FittingTable)
         keep = table.cursor_row
-        table.clear(columns=True)
-        for i, width in zip(shown, widths, strict=True):
-            table.add_column(spec[i][0], width=width)
-        for key, cells in rows:
-            table.add_row(*(cells[i] for i in shown), key=key)
+        cells: list[Row] = [(key, c) for key, _, c in rows]
+        table.set_rows(cells)
         if rows:
             table.move_cursor(row=min(keep, len(rows) - 1))
 
-    def show_top(self, ranking: Any) -> None:
+    def on_today_screen_top_loaded(self, message: TopLoaded) -> None:
         from rich.cells import cell_len, set_cell_size
 
         from tinycrm.money import display_amount, parse_amount
 
+        ranking = message.ranking
         out = Text(no_wrap=True, overflow="ellipsis")
         amounts = [display_amount(parse_amount(c.monetary)) for c in ranking.customers]
         wide = max(map(len, amounts), default=0)
@@ -275,14 +253,19 @@ class TodayScreen(CRMScreen):
             return
         from tinycrm.services.reminders import complete
 
-        def done(result: Any) -> None:
-            extra = (
-                f" · next {fmt.local(result.next.due_at, self.crm.store.tz)}" if result.next else ""
-            )
-            self.notify(f"Done: {r.text}{extra}")
-            self.crm.data_changed()
+        run_db(
+            self,
+            lambda ctx: complete(ctx, r.id),
+            lambda result: self.ReminderDone(r.text, result),
+            group="write",
+            exclusive=False,
+            writes=True,
+        )
 
-        run_db(self, lambda ctx: complete(ctx, r.id), done, group="write", exclusive=False)
+    def on_today_screen_reminder_done(self, message: ReminderDone) -> None:
+        next_one = message.result.next
+        due = next_one.due_at if next_one else None
+        self.notify(fmt.done(message.text, due, self.crm.store.clock.tz))
 
     def action_snooze(self) -> None:
         r = self._reminder()

@@ -31,6 +31,11 @@ def local(when: datetime | None, tz: tzinfo) -> str:
     return "" if when is None else when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
+def done(text: str, next_due: datetime | None, tz: tzinfo) -> str:
+    """What marking a reminder done says: 'Done: call Bob · next 2026-12-04 09:00'."""
+    return f"Done: {text}" + (f" · next {local(next_due, tz)}" if next_due else "")
+
+
 def money(cents: int, currency: str) -> str:
     from tinycrm.money import display_money
 
@@ -54,30 +59,6 @@ def bar(value: int, biggest: int, width: int) -> str:
     eighths = max(1, round(value * width * 8 / biggest))
     full, part = divmod(eighths, 8)
     return "█" * full + ("" if not part else " ▏▎▍▌▋▊▉"[part])
-
-
-def fit_widths(room: int, natural: list[int], least: list[int], weight: list[int]) -> list[int]:
-    """Column widths that fit in `room` cells: each column its `natural` width (its
-    longest cell) when all fit; otherwise the columns with a `weight` share what the others
-    leave in proportion to it (never below their `least`, never above their natural
-    width); weight 0: a column that never shrinks."""
-    if sum(natural) <= room:
-        return list(natural)
-    widths = [n if not w else min(n, lo) for n, lo, w in zip(natural, least, weight, strict=True)]
-    spare = room - sum(widths)
-    growing = [i for i, w in enumerate(weight) if w and widths[i] < natural[i]]
-    while spare > 0 and growing:
-        total = sum(weight[i] for i in growing)
-        given = 0
-        for i in growing:
-            more = min(natural[i] - widths[i], max(1, spare * weight[i] // total), spare - given)
-            widths[i] += more
-            given += more
-        spare -= given
-        growing = [i for i in growing if widths[i] < natural[i]]
-        if not given:
-            break
-    return widths
 
 
 def cell(value: object, style: str = "") -> Text:
