@@ -29,7 +29,7 @@ IN_PROCESS = """
 import json, statistics, sys, time
 from zoneinfo import ZoneInfo
 from datetime import datetime, timedelta
-from tinycrm.db import open_store
+from tinycrm.store.open import open_store
 from tinycrm.refs import resolve
 from tinycrm.services.context import Ctx
 from tinycrm.services.interactions import log_interaction

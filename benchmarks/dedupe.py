@@ -28,8 +28,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate  # noqa: E402
-from tinycrm.db import open_store  # noqa: E402
 from tinycrm.identity import email_match_key, phone_match_key  # noqa: E402
+from tinycrm.store.open import open_store  # noqa: E402
 from tinycrm.text import fold, phone_key, search_document  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

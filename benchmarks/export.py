@@ -40,7 +40,7 @@ def copy_store(source: Path, target: Path) -> None:
     finally:
         dst.close()
         src.close()
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     open_store(str(target)).close()
     for backup in target.parent.glob("backups/*"):

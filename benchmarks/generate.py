@@ -11,10 +11,10 @@ one stage change per deal creation and per move, and the full-text tables filled
 `tinycrm.text.search_document` over the same parts the services index.
 
 Every value comes from `random.Random(seed)` and a fixed "now" (2026-11-23 09:00 UTC), so the
-same arguments always give the same store. The schema comes from `tinycrm.db.open_store` (the
-Alembic migrations); rows are bulk-inserted through its stdlib `sqlite3` connection, one
-transaction per table. A JSON sidecar next to the store records "now", the counts and the
-words the benchmark searches for.
+same arguments always give the same store. The schema comes from
+`tinycrm.store.open.open_store` (the Alembic migrations); rows are bulk-inserted through its
+stdlib `sqlite3` connection, one transaction per table. A JSON sidecar next to the store
+records "now", the counts and the words the benchmark searches for.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tinycrm.db import Db, Location, _dict_row, open_store
 from tinycrm.identity import email_match_key, phone_match_key
+from tinycrm.store.db import Db, Location, _dict_row
+from tinycrm.store.open import open_store
 from tinycrm.text import fold, phone_key, search_document
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -256,12 +257,12 @@ STAGE_PROBABILITY = {1: 10, 2: 25, 3: 50, 4: 75}
 
 # -- helpers --------------------------------------------------------------------------------
 def _stamp_width() -> int:
-    """How much of `isoformat(" ", "microseconds")` tinycrm.db keeps of a timestamp on
+    """How much of `isoformat(" ", "microseconds")` tinycrm.store keeps of a timestamp on
     SQLite, checked against `Db.ts` so that a change of the stored layout can't go unseen."""
     probe = datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
     stored = str(Db(None, Location("sqlite")).ts(probe))
     if not probe.isoformat(" ", "microseconds").startswith(stored):
-        raise SystemExit(f"tinycrm.db now stores timestamps like {stored!r}; adapt stamp()")
+        raise SystemExit(f"tinycrm.store now stores timestamps like {stored!r}; adapt stamp()")
     return len(stored)
 
 

@@ -50,7 +50,7 @@ def copy_store(source: Path, target: Path) -> None:
 
 def upgrade(store: Path) -> None:
     """Bring the copy to the current schema now, so no timed run pays for it."""
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     open_store(str(store)).close()
     for backup in store.parent.glob(f"{store.name}.before-*.bak"):

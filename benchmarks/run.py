@@ -332,13 +332,13 @@ def time_in_process(setup: Setup, runs: int) -> list[Probe]:
     """Search timed inside one process, on an open store (no start-up cost)."""
     from zoneinfo import ZoneInfo
 
-    from tinycrm.db import open_store
     from tinycrm.services import agenda
     from tinycrm.services.context import Ctx
     from tinycrm.services.digest import build_digest
     from tinycrm.services.next_actions import next_actions
     from tinycrm.services.search import matching_ids, search
     from tinycrm.services.value import customers, rank
+    from tinycrm.store.open import open_store
 
     db = open_store(str(setup.store), create=False)
     now = datetime.fromisoformat(setup.meta["now"].replace("Z", "+00:00"))

@@ -82,7 +82,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store migrated once; each test gets a copy (migrating per test is slow)."""
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     path = tmp_path_factory.mktemp("template") / "template.db"
     open_store(str(path)).close()
@@ -106,9 +106,13 @@ def pg_database() -> Iterator[str]:
         conn.execute(f'CREATE DATABASE "{name}"')
     base, _, query = PG_URL.partition("?")
     url = base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
-    open_store(url).close()  # migrate once
+    db = open_store(url)  # migrate once
+    try:
+        _SEEDED[url] = db.all("SELECT * FROM stages ORDER BY id")
+    finally:
+        db.close()
     try:
         yield url
     finally:
@@ -116,27 +120,24 @@ def pg_database() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-DEFAULT_STAGES = [
-    ("Lead", 1, 10, 14, "open"),
-    ("Qualified", 2, 25, 14, "open"),
-    ("Proposal", 3, 50, 10, "open"),
-    ("Negotiation", 4, 75, 7, "open"),
-    ("Won", 5, 100, None, "won"),
-    ("Lost", 6, 0, None, "lost"),
-]
+#: The default pipeline each session database had right after its migrations: what the
+#: migrations seed, read back rather than copied here by hand.
+_SEEDED: dict[str, list[dict[str, Any]]] = {}
 
 
 def _reset_pg(url: str) -> None:
     """Empty every table and restore the default pipeline, as a new store has it."""
     import psycopg
 
+    seed = [{k: v for k, v in row.items() if k != "id"} for row in _SEEDED[url]]
+    columns = list(seed[0])
     with psycopg.connect(_pg_admin_url(url), autocommit=True) as conn:
         conn.execute(f"TRUNCATE {TABLES}, stages RESTART IDENTITY CASCADE")
         with conn.cursor() as cur:
             cur.executemany(
-                "INSERT INTO stages (name, position, probability, rot_days, outcome)"
-                " VALUES (%s, %s, %s, %s, %s)",
-                DEFAULT_STAGES,
+                f"INSERT INTO stages ({', '.join(columns)})"
+                f" VALUES ({', '.join(f'%({c})s' for c in columns)})",
+                seed,
             )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Runner
-from tinycrm.db import open_store
+from tinycrm.store.open import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 

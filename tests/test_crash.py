@@ -109,7 +109,7 @@ def test_a_killed_burst_of_quick_entry_leaves_only_whole_commands(sqlite_store: 
     for round_ in range(4):  # killed at a different moment each time
         code = kill_after([sys.executable, "-c", BURST, str(round_)], 1.5 + 0.4 * round_)
         assert code == -signal.SIGKILL
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     db = open_store(sqlite_store)
     try:

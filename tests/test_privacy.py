@@ -38,7 +38,7 @@ def test_store_wal_shm_backups_and_settings_are_private(home: Path, tmp_path: Pa
     assert mode(store) == 0o600 and mode(store.parent) == 0o700
     assert mode(home / "settings.toml") == 0o600 and mode(home) == 0o700
     # WAL and shared-memory files exist while a connection is open
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     db = open_store(str(store))
     with db.write():

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import Runner
-from tinycrm.db import Db, open_store
+from tinycrm.store.db import Db
+from tinycrm.store.open import open_store
 from tinycrm.text import fold
 
 NAME, EMAIL, PHONE = "Zoë Quorn", "zq@quorn-mail.example", "+49 30 5550199"

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import PG_URL, Runner, _pg_admin_url
-from tinycrm.db import Db, open_store
+from tinycrm.store.db import Db
+from tinycrm.store.open import open_store
 
 ANN = ("Ann Lee", "ann@acme.com", "allergic to nuts", "secret merger plan", "call Ann back")
 
@@ -147,7 +148,8 @@ def _at_0006(url: str) -> None:
     from alembic import command
     from sqlalchemy import create_engine
 
-    from tinycrm.db import alembic_config, locate, sqlalchemy_url
+    from tinycrm.store.db import locate
+    from tinycrm.store.open import alembic_config, sqlalchemy_url
 
     engine = create_engine(sqlalchemy_url(locate(url)))
     try:
@@ -193,7 +195,8 @@ def old_store(
 
 def _raw(url: str) -> Db:
     """A connection to the store that neither checks nor upgrades its schema."""
-    from tinycrm.db import _open_sqlite_raw, connect_postgres, locate
+    from tinycrm.store.db import locate
+    from tinycrm.store.open import _open_sqlite_raw, connect_postgres
 
     location = locate(url)
     return (

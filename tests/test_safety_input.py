@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import PG_URL, Result, Runner, _pg_admin_url
 from tests.crash import pg_snapshot, snapshot
-from tinycrm.db import open_store
+from tinycrm.store.open import open_store
 
 
 def rows(store: str) -> dict[str, list[tuple[Any, ...]]]:

@@ -292,7 +292,7 @@ def _on_terminal(*args: str) -> str:
 def _store_hostile_text(store: str) -> None:
     """Text with escape sequences and bidi overrides, as an older version or a direct SQL
     write could have left it (the services clean what they store)."""
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     db = open_store(store)
     with db.write():
@@ -442,7 +442,7 @@ def test_a_file_size_limit_is_one_line_and_leaves_no_partial_file(
     big = tmp_path / "big.csv"
     rows = [f"Person {i},not-an-email-{i},{notes}" for i in range(60)]
     big.write_text("name,email,notes\n" + "\n".join(rows) + "\n")
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     db = open_store(sqlite_store)
     with db.write():
@@ -503,7 +503,7 @@ TRICKY = [
 
 
 def _rows(store: str, sql: str) -> list[tuple[Any, ...]]:
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     db = open_store(store)
     try:
@@ -513,7 +513,7 @@ def _rows(store: str, sql: str) -> list[tuple[Any, ...]]:
 
 
 def _seed_tricky(cli: Runner, store: str) -> None:
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     for i, _ in enumerate(TRICKY):
         cli.ok("contact", "add", f"Person {i}", "-e", f"p{i}@example.com", "-c", f"Co {i}")
@@ -564,7 +564,10 @@ def test_csv_export_then_import_gives_back_what_was_stored(
         files[kind] = tmp_path / f"{kind}.csv"
         cli.ok("export", kind, "-o", str(files[kind]))
     target = str(tmp_path / "fresh.db")
-    cli.ok("--db", target, "user", "list")  # a new store, with you in it
+    from tinycrm.store.open import open_store
+
+    open_store(target).close()  # a new store (only `init` makes one away from the default)
+    cli.ok("--db", target, "user", "list")  # with you in it
     for kind in _QUERIES:
         extra = ["--create-missing"] if kind == "purchases" else []
         cli.ok("--db", target, "import", kind, str(files[kind]), *extra)
@@ -591,7 +594,7 @@ def test_a_csv_cell_shows_in_a_spreadsheet_as_stored(cli: Runner, store: str) ->
     assert inert("'=quoted") == "''=quoted" and inert("'") == "''"
     assert inert("=1+2") == "'=1+2" and inert("-12.50") == "-12.50"
     cli.ok("contact", "add", "Quote Person", "-e", "q@example.com")
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     db = open_store(store)
     with db.write():
@@ -604,7 +607,7 @@ def test_a_csv_cell_shows_in_a_spreadsheet_as_stored(cli: Runner, store: str) ->
 def test_report_csv_guards_cells_the_same_way(cli: Runner, store: str) -> None:
     cli.ok("contact", "add", "Quote Person", "-e", "q@example.com")
     cli.ok("purchase", "add", "q@example.com", "10", "--date", "2026-11-01")
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     db = open_store(store)
     with db.write():

@@ -264,7 +264,7 @@ def test_one_masking_function_knows_every_form(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_the_store_is_described_without_its_password_in_every_form() -> None:
-    from tinycrm.db import locate
+    from tinycrm.store.db import locate
 
     for shape in SHAPES:
         for form, (url, _) in _pg_url_forms(CLOSED, shape).items():
@@ -389,6 +389,9 @@ def test_the_cron_line_runs_the_store_given_with_db_whatever_its_name(
     folder = tmp_path / 'it\'s 100% "ours" $HOME `id`'
     folder.mkdir()
     other = folder / "crm 50%.db"
+    from tinycrm.store.open import open_store
+
+    open_store(str(other)).close()  # only `init` makes a store away from the default
     cli = Runner()
     cli.ok("--db", str(other), "contact", "add", "Percy Other")
     cli.ok("--db", str(other), "remind", "percy", "today 18:00", "ring 100% sure")

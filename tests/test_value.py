@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from tests import oracle_value
 from tests.conftest import Runner
 from tinycrm.analytics import value as v
+from tinycrm.money import Money
 from tinycrm.services import contacts, purchases
 from tinycrm.services.context import Ctx
 from tinycrm.services.value import rank
@@ -303,7 +304,7 @@ def test_rank_takes_clv_years_from_the_context(ctx: Ctx) -> None:
     _buy(ctx, cid, 500, 36_500)
     five = dataclasses.replace(ctx, clv_years=5)
     [c] = rank(five, as_of=AS_OF).customers
-    assert c.clv == "1332.25"  # 365.00 x 365 x 5 / 500 days
+    assert c.clv == Money(133225, "EUR")  # 365.00 x 365 x 5 / 500 days
     assert rank(five, as_of=AS_OF).summary.clv_years == 5
     [c] = rank(five, as_of=AS_OF, clv_years=3).customers
-    assert c.clv == "799.35"
+    assert c.clv == Money(79935, "EUR")

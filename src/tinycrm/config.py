@@ -14,9 +14,12 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tinycrm.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from tinycrm.store.db import StoreSettings
 
 APP = "tinycrm"
 #: The calendar tinycrm works in (dates.py refuses dates outside it too).
@@ -151,6 +154,22 @@ def phone_region(settings: Settings) -> str | None:
             m = re.match(r"^[a-zA-Z]{2,3}_([a-zA-Z]{2})\b", value)
             return m.group(1).upper() if m else None
     return None
+
+
+def store_settings(settings: Settings | None = None) -> StoreSettings:
+    """What the store layer needs from the settings and the environment, read here once and
+    handed down as plain values: the busy timeout (TINYCRM_BUSY_TIMEOUT seconds),
+    keep_backups, and where backups of a PostgreSQL store go."""
+    from tinycrm.store.db import DEFAULT_BUSY_TIMEOUT_S, MAX_BUSY_TIMEOUT_S, StoreSettings
+
+    settings = settings or load_settings()
+    return StoreSettings(
+        busy_timeout=env_seconds(
+            "TINYCRM_BUSY_TIMEOUT", DEFAULT_BUSY_TIMEOUT_S, 0.0, MAX_BUSY_TIMEOUT_S
+        ),
+        keep_backups=settings.keep_backups,
+        pg_backups=data_dir() / "backups",
+    )
 
 
 def default_db_path() -> Path:

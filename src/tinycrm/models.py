@@ -2,7 +2,7 @@
 
 These SQLModel classes are the source of truth for the Alembic migrations (a test checks
 that upgrading an empty store to head yields exactly this metadata). The services talk to
-the store in portable SQL through `tinycrm.db` so that everyday commands never pay for
+the store in portable SQL through `tinycrm.store` so that everyday commands never pay for
 importing SQLAlchemy; this module is imported only by migrations, tests and tools.
 
 Conventions: money is integer minor units (`*_cents`, BIGINT) with an ISO currency code;

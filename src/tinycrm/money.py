@@ -85,8 +85,19 @@ def mark_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return re.compile(rf"({mark})\s*", re.IGNORECASE), re.compile(rf"\s*({mark})$", re.I)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Money:
+    """An amount as services return it: integer cents and an ISO currency code.
+
+    Services never format money; the CLI's JSON encoder writes `cents` as a decimal string
+    (`format_cents`) and the shells show it with `display_money` (or `show`)."""
+
+    cents: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class TypedAmount:
     """An amount as typed: cents, and the currency it was written in or given with (None
     when neither said; the caller's default applies)."""
 
@@ -102,7 +113,7 @@ def parse_money(
     given_as: str = "--currency",
     usual: Iterable[str] = (),
     allow_zero: bool = True,
-) -> Money:
+) -> TypedAmount:
     """An amount typed by a person: '1,234.50', '€99', '99 €', '$5', 'USD 5', '5 usd'.
 
     A currency mark before or after the number says the currency; one inside it ('1€2') is
@@ -136,8 +147,8 @@ def parse_money(
         raise InvalidInput(f"{field} can't be negative: {text!r}")
     cents = _cents(body, text, field, allow_zero)
     if mark is None:
-        return Money(cents, currency)
-    return Money(
+        return TypedAmount(cents, currency)
+    return TypedAmount(
         cents,
         currency_of(mark, text, field=field, currency=currency, given_as=given_as, usual=usual),
     )
@@ -273,6 +284,11 @@ def display_amount(cents: int) -> str:
 def display_money(cents: int, currency: str) -> str:
     """Cents for people: '1,234.50 EUR'."""
     return f"{display_amount(cents)} {currency}"
+
+
+def show(amount: Money) -> str:
+    """A typed amount for people: Money(123450, 'EUR') -> '1,234.50 EUR'."""
+    return display_money(amount.cents, amount.currency)
 
 
 def parse_currency(text: str, *, field: str = "currency", usual: Iterable[str] = ()) -> str:

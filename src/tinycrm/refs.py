@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tinycrm.db import Db
 from tinycrm.errors import Ambiguous, InvalidInput, NotFound
+from tinycrm.store.db import Db
 from tinycrm.text import clean, fold
 
 KINDS = ("contact", "company", "deal")

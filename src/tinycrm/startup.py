@@ -12,8 +12,8 @@ import os
 from datetime import time, tzinfo
 
 from tinycrm.config import Settings, StoreChoice
-from tinycrm.db import Db
 from tinycrm.services.context import Ctx
+from tinycrm.store.db import Db, StoreSettings
 
 
 def user_zone(configured: str | None) -> tzinfo:
@@ -71,7 +71,9 @@ def open_ctx(
     tz = user_zone(settings.timezone)
     now = config.now()
     user = config.current_user_name(settings)
-    db = _open(config.store_choice(db_option, settings), create=create)
+    db = _open(
+        config.store_choice(db_option, settings), config.store_settings(settings), create=create
+    )
     try:
         from tinycrm.services.users import sign_in
 
@@ -94,18 +96,19 @@ def open_ctx(
     )
 
 
-def _open(choice: StoreChoice, *, create: bool) -> Db:
+def _open(choice: StoreChoice, settings: StoreSettings, *, create: bool) -> Db:
     import shlex
 
-    from tinycrm.db import locate, open_store
     from tinycrm.errors import MissingStore
+    from tinycrm.store.db import locate
+    from tinycrm.store.open import open_store
 
     try:
-        return open_store(choice.url, create=False)
+        return open_store(choice.url, create=False, settings=settings)
     except MissingStore:
         if create and choice.is_default:  # first use: zero set-up
-            return open_store(choice.url, create=True)
-        where = locate(choice.url).describe()
+            return open_store(choice.url, create=True, settings=settings)
+        where = locate(choice.url, settings).describe()
         named = f" ({choice.source})" if choice.source else ""
         init = f"tinycrm init --db {shlex.quote(where)}" if choice.source else "tinycrm init"
         raise MissingStore(f"no tinycrm store at {where}{named}; create one with {init}") from None

@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import Runner
-from tinycrm.db import SCHEMA_HEAD, locate, open_store
 from tinycrm.io.backup import TABLES
+from tinycrm.store.db import locate
+from tinycrm.store.open import SCHEMA_HEAD, open_store
 
 
 def _needs_pg_tools(store: str) -> None:
@@ -467,7 +468,7 @@ def test_rotation_keeps_the_newest_automatic_backups_only(
 
 
 def test_rotate_backups_orders_by_stamp_and_sequence(tmp_path: Path) -> None:
-    from tinycrm.db import rotate_backups
+    from tinycrm.store.backups import rotate_backups
 
     names = [
         "crm.db.before-0005-from-0003-20261101T080000Z.bak",
@@ -526,7 +527,7 @@ def test_migrations_back_up_into_the_rotating_folder(
 def test_pg_passwords_stay_off_command_lines_and_out_of_messages(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tinycrm.db import pg_command_env
+    from tinycrm.store.backups import pg_command_env
 
     conninfo, env = pg_command_env(locate("postgresql+psycopg://sam:s%40cret@db.example:5433/crm"))
     assert conninfo == "postgresql://sam@db.example:5433/crm"

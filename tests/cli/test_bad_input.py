@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import Runner
-from tinycrm.db import open_store
 from tinycrm.models import metadata
+from tinycrm.store.open import open_store
 
 TABLES = tuple(sorted(metadata.tables))  # every table of the schema: none may change
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Runner
-from tinycrm.db import open_store
+from tinycrm.store.open import open_store
 
 CONTACT_HEADER = (
     "name,company,title,emails,phones,tags,birthday,notes,source,owner,cadence_days,"
@@ -24,7 +24,7 @@ NOTES = 'first line, with a comma\nsecond "quoted" line\n=not a formula'
 
 
 def _db(store: str) -> Any:
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     return open_store(store)
 

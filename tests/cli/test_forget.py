@@ -11,7 +11,7 @@ NAME, EMAIL, PHONE = "Ann Lee", "ann@acme.com", "+49 30 987654"
 
 
 def _db(store: str) -> Any:
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     return open_store(store)
 

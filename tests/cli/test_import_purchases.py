@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Runner
-from tinycrm.db import open_store
+from tinycrm.store.open import open_store
 
 TINYCRM = Path(sys.executable).parent / "tinycrm"
 

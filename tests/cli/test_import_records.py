@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Runner
-from tinycrm.db import open_store
+from tinycrm.store.open import open_store
 
 MULTI = 'first line, with a comma\nsecond "quoted" line'
 
@@ -109,7 +109,7 @@ def test_interactions_and_deals_round_trip(
 
 
 def _audit_imports(store: str) -> list[dict[str, Any]]:
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     db = open_store(store)
     try:
@@ -152,7 +152,7 @@ INTERACTION_HEADER = "happened_at,kind,contact,contact_name,company,deal,body,us
 
 
 def _counts(store: str) -> tuple[int, int, int, int]:
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     db = open_store(store)
     try:

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import NOW, Runner
-from tinycrm.db import open_store
 from tinycrm.models import metadata
+from tinycrm.store.open import open_store
 
 # What a merge and its undo leave behind on purpose: the merge record and the audit log.
 LOGS = ("merges", "audit_log")

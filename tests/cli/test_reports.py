@@ -422,7 +422,7 @@ def test_team_report(cli: Runner, crm: Crm) -> None:
 
 
 def test_team_shows_what_nobody_owns(cli: Runner, crm: Crm) -> None:
-    from tinycrm.db import open_store
+    from tinycrm.store.open import open_store
 
     db = open_store(os.environ["TINYCRM_DB"])
     with db.write():

@@ -14,16 +14,17 @@ from tinycrm.cli.state import state
 from tinycrm.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from tinycrm.db import Location
+    from tinycrm.store.db import Location
 
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")]
 
 
 def _location() -> Location:
     from tinycrm import config
-    from tinycrm.db import locate
+    from tinycrm.store.db import locate
 
-    return locate(config.store_url(state.db_option, config.load_settings()))
+    settings = config.load_settings()
+    return locate(config.store_url(state.db_option, settings), config.store_settings(settings))
 
 
 def _size(n: int) -> str:
@@ -98,7 +99,7 @@ def restore(
         f" {view.interactions} interactions, {view.deals} deals, {view.purchases} purchases)"
     )
     if view.upgrade_pending:
-        from tinycrm.db import SCHEMA_HEAD
+        from tinycrm.store.open import SCHEMA_HEAD
 
         output.say(
             f"It has schema {view.revision}; it is upgraded to {SCHEMA_HEAD} (after another"

@@ -35,15 +35,14 @@ def _deal(ctx: Ctx, ref: str) -> Target:
 
 
 def _show_one(ctx: Ctx, d: object, json_: bool, verb: str) -> None:
+    from tinycrm.money import show
     from tinycrm.services.deals import DealView
 
     assert isinstance(d, DealView)
     if json_:
         output.emit_json(d)
     else:
-        output.say(
-            f"{verb} deal #{d.id} {d.title} — {d.stage}, {output.money(d.value, d.currency)}"
-        )
+        output.say(f"{verb} deal #{d.id} {d.title} — {d.stage}, {show(d.value)}")
 
 
 @deal_app.command("add")
@@ -157,7 +156,7 @@ def deal_list(
 @deal_app.command("show")
 def deal_show(ref: DealArg, json_: JsonOpt = False) -> None:
     """A deal with its stage history."""
-    from tinycrm.money import display_money
+    from tinycrm.money import format_cents, show
     from tinycrm.services.deals import get_deal
 
     ctx = get_ctx()
@@ -169,9 +168,9 @@ def deal_show(ref: DealArg, json_: JsonOpt = False) -> None:
         [
             ("id", f"#{d.id}"),
             ("stage", f"{d.stage} ({d.status})"),
-            ("value", display_money(d.value_cents, d.currency)),
+            ("value", show(d.value)),
             ("probability", f"{d.probability}%"),
-            ("weighted", f"{d.weighted} {d.currency}"),
+            ("weighted", f"{format_cents(d.weighted.cents)} {d.currency}"),
             ("contact", d.contact),
             ("company", d.company),
             ("owner", d.owner),

@@ -255,7 +255,7 @@ def _cron_line(
     written '\\%', or cron would end the command there."""
     from tinycrm import config
     from tinycrm.cli.state import state
-    from tinycrm.db import locate
+    from tinycrm.store.db import locate
 
     if mail_to:
         _check_mail_to(mail_to)
@@ -266,7 +266,7 @@ def _cron_line(
         command = [os.path.abspath(sys.executable), "-m", "tinycrm"]
     settings = config.load_settings()
     chosen = state.db_option or os.environ.get("TINYCRM_DB")  # not from the settings file
-    location = locate(config.store_url(state.db_option, settings))
+    location = locate(config.store_url(state.db_option, settings), config.store_settings(settings))
     env: list[tuple[str, str]] = []
     note = None
     if location.path is not None:

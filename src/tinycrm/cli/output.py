@@ -15,10 +15,17 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
+from tinycrm.money import Money, format_cents
 from tinycrm.text import inert, one_line
 
 
 def to_jsonable(value: Any) -> Any:
+    """A typed service result as plain JSON values: the one place the JSON contract lives.
+
+    Money is its decimal string ('1234.50', the currency is a field of its own), times UTC
+    ISO 8601 with a `Z`, days `YYYY-MM-DD`; dataclasses become objects, tuples lists."""
+    if isinstance(value, Money):
+        return format_cents(value.cents)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, datetime):
@@ -33,6 +40,7 @@ def to_jsonable(value: Any) -> Any:
 
 
 def emit_json(value: Any) -> None:
+    """Write a typed result to stdout as indented JSON (see `to_jsonable`)."""
     sys.stdout.write(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2) + "\n")
 
 
@@ -78,10 +86,15 @@ def due(when: datetime, now: datetime, tz: tzinfo) -> str:
     return f"{label} (in {days} days)"
 
 
-def money(decimal_text: str, currency: str) -> str:
-    """'12000.00', 'EUR' -> '12,000.00 EUR' (display only; JSON keeps the plain decimal)."""
+def money(amount: Money | str, currency: str) -> str:
+    """An amount for people: Money(1200000, 'EUR') -> '12,000.00 EUR' (JSON keeps the plain
+    decimal). A decimal string with its `currency` is still taken from the results that
+    are not typed yet (a contact's purchases and open deals)."""
     from tinycrm.money import display_money, parse_amount
 
+    if isinstance(amount, Money):
+        return display_money(amount.cents, amount.currency)
+    decimal_text = amount
     negative = decimal_text.startswith("-")
     cents = parse_amount(decimal_text.lstrip("-"))
     return display_money(-cents if negative else cents, currency)
@@ -159,8 +172,8 @@ def fields(pairs: Sequence[tuple[str, Any]], *, title: str | None = None) -> Non
 def csv_rows(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """One CSV table on stdout for spreadsheets: a header row, then a record per row (RFC
     4180 via the csv module: CRLF line ends, quotes only where needed). Empty for None;
-    days as YYYY-MM-DD and times as UTC ISO 8601 (as in JSON); money should come as
-    decimal strings (money.format_cents). Control characters are removed from text."""
+    days as YYYY-MM-DD, times as UTC ISO 8601 and Money as a decimal string (as in JSON,
+    `to_jsonable`). Control characters are removed from text."""
     import csv
 
     writer = csv.writer(sys.stdout, lineterminator="\r\n")

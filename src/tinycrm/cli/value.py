@@ -41,6 +41,7 @@ def rank(
     a simple CLV, best first. Customers are those with a purchase in the period."""
     import dataclasses
 
+    from tinycrm.money import format_cents, show
     from tinycrm.services.value import RankedCustomer
     from tinycrm.services.value import rank as rank_customers
 
@@ -60,7 +61,7 @@ def rank(
         return
     if kind == "csv":
         fields = [f.name for f in dataclasses.fields(RankedCustomer)]
-        output.csv_rows(fields, [dataclasses.astuple(c) for c in ranking.customers])
+        output.csv_rows(fields, [[getattr(c, f) for f in fields] for c in ranking.customers])
         return
     s = ranking.summary
     if explain:
@@ -74,9 +75,9 @@ def rank(
             c.segment,
             c.abc,
             c.frequency,
-            output.money(c.monetary, s.currency) if output.is_tty() else c.monetary,
+            show(c.monetary) if output.is_tty() else format_cents(c.monetary.cents),
             f"{c.recency_days}d",
-            output.money(c.clv, s.currency) if output.is_tty() else c.clv,
+            show(c.clv) if output.is_tty() else format_cents(c.clv.cents),
         ]
         for c in ranking.customers
     ]
@@ -91,7 +92,7 @@ def rank(
             s.other_currencies
         )
         output.say(
-            f"{s.n:,} customers bought {output.money(s.revenue, s.currency)} before"
+            f"{s.n:,} customers bought {show(s.revenue)} before"
             f" {s.as_of}; the top 20% brought {share} of it{others}."
         )
         if top is None and len(rows) < s.n and segment is None:

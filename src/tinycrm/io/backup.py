@@ -13,8 +13,8 @@ counts the rows; a restore runs the archive through `psql --single-transaction` 
 dropping tinycrm's tables in the same transaction (an older archive then brings back
 exactly its own schema, to be upgraded on next use).
 
-The primitives (copying, naming, rotation, running the client tools) live in tinycrm.db,
-which migrations also use.
+The primitives (copying, naming, rotation, running the client tools) live in
+tinycrm.store.backups, which migrations also use.
 """
 
 from __future__ import annotations
@@ -28,9 +28,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tinycrm import db as store
 from tinycrm.errors import InvalidInput, MissingStore, StoreError
 from tinycrm.io import outputs
+from tinycrm.store import backups
+from tinycrm.store import db as connection
+from tinycrm.store import open as opening
 
 #: Every table a tinycrm store has (tests check this against the models).
 TABLES = (
@@ -90,9 +92,9 @@ class RestoreView:
     safety_backup: str | None  # the store as it was before; null if there was none
 
 
-def default_backup_file(location: store.Location) -> Path:
+def default_backup_file(location: connection.Location) -> Path:
     """backups/tinycrm-YYYYMMDD-HHMMSS.db (UTC; `.dump` for PostgreSQL), unused."""
-    folder = store.backups_dir(location)
+    folder = backups.backups_dir(location)
     ext = ".db" if location.path is not None else ".dump"
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     target = folder / f"tinycrm-{stamp}{ext}"
@@ -104,14 +106,14 @@ def default_backup_file(location: store.Location) -> Path:
 
 
 # -- backup ---------------------------------------------------------------------------------
-def backup(location: store.Location, file: Path | None, *, force: bool) -> BackupView:
+def backup(location: connection.Location, file: Path | None, *, force: bool) -> BackupView:
     """Copy the store to `file` (default: default_backup_file) and check the copy."""
     if location.path is not None:
         _check_room(location.path)
-        _check_store(location.path)
+        _check_store(location.path, location.settings.busy_timeout)
     else:
-        store.pg_tool("pg_dump", "backing up a PostgreSQL store")
-        store.pg_tool("pg_restore", "checking a PostgreSQL backup")
+        backups.pg_tool("pg_dump", "backing up a PostgreSQL store")
+        backups.pg_tool("pg_restore", "checking a PostgreSQL backup")
     if file is None:
         file = default_backup_file(location)
     else:
@@ -131,15 +133,15 @@ def _check_room(path: Path) -> None:
         needed = path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
     except OSError:
         return  # no store: _check_store says so
-    store.check_file_size_limit(max(needed, store.WAL_INDEX_BYTES), f"backing up {path}")
+    connection.check_file_size_limit(max(needed, connection.WAL_INDEX_BYTES), f"backing up {path}")
 
 
-def _check_store(path: Path) -> None:
+def _check_store(path: Path, wait: float) -> None:
     """Refuse early (before any folder is made) what is not a tinycrm SQLite store."""
     if not path.is_file():
         raise StoreError(f"no store at {path}")
     try:
-        with contextlib.closing(_connect(path)) as conn:
+        with contextlib.closing(_connect(path, wait)) as conn:
             _tinycrm_tables(conn, str(path), as_backup=False)
     except InvalidInput as e:
         raise StoreError(str(e)) from None
@@ -154,31 +156,35 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _backup_sqlite(location: store.Location, file: Path, *, force: bool) -> BackupView:
+def _backup_sqlite(location: connection.Location, file: Path, *, force: bool) -> BackupView:
     path = location.path
     assert path is not None
     if not path.is_file():
         raise StoreError(f"no store at {path}")
     taken_at = datetime.now(UTC)
-    with store.private_dir(file.parent):
-        revision, counts = _copy_sqlite(path, file, force=force)
+    with backups.private_dir(file.parent):
+        revision, counts = _copy_sqlite(
+            path, file, force=force, wait=location.settings.busy_timeout
+        )
     return BackupView(
         str(file), str(path), "sqlite", file.stat().st_size, revision, *counts, taken_at
     )
 
 
-def _copy_sqlite(path: Path, file: Path, *, force: bool) -> tuple[str, tuple[int, int, int, int]]:
+def _copy_sqlite(
+    path: Path, file: Path, *, force: bool, wait: float
+) -> tuple[str, tuple[int, int, int, int]]:
     tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
     try:
-        src = _connect(path)
+        src = _connect(path, wait)
         try:
             try:
                 _tinycrm_tables(src, str(path), as_backup=False)
-            except InvalidInput as e:  # the store itself: a runtime problem, as db.py says
+            except InvalidInput as e:  # the store itself: a runtime problem, as store/open.py says
                 raise StoreError(str(e)) from None
-            store.sqlite_copy(src, tmp, overwrite=True)
+            backups.sqlite_copy(src, tmp, overwrite=True)
         except sqlite3.DatabaseError as e:
-            raise StoreError(f"can't back up {path}: {e}{store.limit_hint()}") from None
+            raise StoreError(f"can't back up {path}: {e}{connection.limit_hint()}") from None
         finally:
             src.close()
         try:
@@ -196,16 +202,16 @@ def _copy_sqlite(path: Path, file: Path, *, force: bool) -> tuple[str, tuple[int
 
 def _place(tmp: Path, file: Path, *, force: bool) -> None:
     try:
-        store.place_file(tmp, file, overwrite=force)
+        backups.place_file(tmp, file, overwrite=force)
     except FileExistsError:
         raise InvalidInput(f"{file} already exists; pass --force to overwrite it") from None
     except OSError as e:
         raise StoreError(f"can't write {file}: {e.strerror}") from None
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    """A connection to an existing SQLite file (never creates one)."""
-    wait = store.busy_timeout()
+def _connect(path: Path, wait: float) -> sqlite3.Connection:
+    """A connection to an existing SQLite file (never creates one), waiting up to `wait`
+    seconds for a writer."""
     conn = sqlite3.connect(
         f"file:{_uri_path(path)}?mode=rw", uri=True, timeout=wait, isolation_level=None
     )
@@ -254,12 +260,12 @@ def check_sqlite(path: Path, *, label: str) -> tuple[str, tuple[int, int, int, i
     return str(row[0]), (a, b, c, d)
 
 
-def _backup_pg(location: store.Location, file: Path, *, force: bool) -> BackupView:
+def _backup_pg(location: connection.Location, file: Path, *, force: bool) -> BackupView:
     taken_at = datetime.now(UTC)
-    db = store.open_store(location.url or "", create=False)
+    db = opening.open_store(location.url or "", create=False, settings=location.settings)
     tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
     try:
-        with store.private_dir(file.parent):
+        with backups.private_dir(file.parent):
             try:
                 # Count the rows and dump in one snapshot, so the counts describe the file.
                 with db.conn.transaction():
@@ -268,7 +274,7 @@ def _backup_pg(location: store.Location, file: Path, *, force: bool) -> BackupVi
                     revision = str(db.value("SELECT version_num FROM alembic_version"))
                     counts = [int(db.value(f"SELECT count(*) AS n FROM {t}")) for t in COUNTED]
                     os.close(os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600))
-                    store.pg_dump(
+                    backups.pg_dump(
                         location, tmp, why="backing up a PostgreSQL store", snapshot=snapshot
                     )
                 if check_pg(location, tmp, label=str(file)) != revision:
@@ -286,11 +292,11 @@ def _backup_pg(location: store.Location, file: Path, *, force: bool) -> BackupVi
     )  # fmt: skip
 
 
-def check_pg(location: store.Location, file: Path, *, label: str) -> str:
+def check_pg(location: connection.Location, file: Path, *, label: str) -> str:
     """Check a pg_dump archive: readable, with tinycrm's tables; returns its revision."""
-    tool = store.pg_tool("pg_restore", "checking a PostgreSQL backup")
+    tool = backups.pg_tool("pg_restore", "checking a PostgreSQL backup")
     try:
-        listing = store.run_pg_tool(location, [tool, "--list", str(file)], what="pg_restore")
+        listing = backups.run_pg_tool(location, [tool, "--list", str(file)], what="pg_restore")
     except StoreError:
         raise InvalidInput(f"{label} is not a readable pg_dump archive") from None
     names = set()
@@ -304,7 +310,7 @@ def check_pg(location: store.Location, file: Path, *, label: str) -> str:
             f"{label} is a pg_dump archive but not a tinycrm backup"
             f" (no {', '.join(sorted(missing))} table)"
         )
-    data = store.run_pg_tool(
+    data = backups.run_pg_tool(
         location,
         [tool, "--data-only", "--table=alembic_version", "--file=-", str(file)],
         what="pg_restore",
@@ -323,7 +329,7 @@ def check_pg(location: store.Location, file: Path, *, label: str) -> str:
 class PreparedRestore:
     """A backup checked and ready to go in; `discard()` whatever happens."""
 
-    location: store.Location
+    location: connection.Location
     source: Path
     backup: BackupView
     copy: Path | None = None  # SQLite: the checked private copy beside the store
@@ -355,7 +361,7 @@ def _sidecars(path: Path) -> tuple[Path, Path, Path]:
     )
 
 
-def prepare_restore(location: store.Location, file: Path) -> PreparedRestore:
+def prepare_restore(location: connection.Location, file: Path) -> PreparedRestore:
     """Check `file` as a backup for this store and look at what the store holds now."""
     file = file.expanduser().absolute()
     if not file.is_file():
@@ -367,23 +373,23 @@ def prepare_restore(location: store.Location, file: Path) -> PreparedRestore:
 
 def _check_revision(revision: str, label: str) -> bool:
     """True when the backup's schema is older than this tinycrm's (upgraded on next use)."""
-    if revision not in store.KNOWN_REVISIONS:
-        if revision.isdigit() and revision > store.SCHEMA_HEAD:
+    if revision not in opening.KNOWN_REVISIONS:
+        if revision.isdigit() and revision > opening.SCHEMA_HEAD:
             raise StoreError(
                 f"{label} has schema revision {revision}, newer than this tinycrm knows"
-                f" ({store.SCHEMA_HEAD}); upgrade tinycrm to restore it"
+                f" ({opening.SCHEMA_HEAD}); upgrade tinycrm to restore it"
             )
         raise InvalidInput(f"{label} is not a tinycrm backup: unknown schema revision {revision}")
-    return revision != store.SCHEMA_HEAD
+    return revision != opening.SCHEMA_HEAD
 
 
-def _prepare_sqlite(location: store.Location, file: Path) -> PreparedRestore:
+def _prepare_sqlite(location: connection.Location, file: Path) -> PreparedRestore:
     path = location.path
     assert path is not None
     if _same_file(file, path):
         raise InvalidInput(f"{file} is the store itself")
     if not path.parent.exists():
-        store.make_private_dir(path.parent)
+        backups.make_private_dir(path.parent)
     copy = path.with_name(f".{path.name}.restore-{os.getpid()}.tmp")
     prepared = PreparedRestore(location, file, _empty_view(file), copy=copy)
     try:
@@ -403,7 +409,9 @@ def _prepare_sqlite(location: store.Location, file: Path) -> PreparedRestore:
             str(file), str(path), "sqlite", file.stat().st_size, revision, *counts,
             datetime.fromtimestamp(file.stat().st_mtime, UTC),
         )  # fmt: skip
-        prepared.current, prepared.current_unreadable = _sqlite_contents(path)
+        prepared.current, prepared.current_unreadable = _sqlite_contents(
+            path, location.settings.busy_timeout
+        )
     except OSError as e:
         prepared.discard()
         raise StoreError(f"can't prepare the restore beside {path}: {e.strerror}") from None
@@ -417,7 +425,7 @@ def _empty_view(file: Path) -> BackupView:
     return BackupView(str(file), "", "", 0, "", 0, 0, 0, 0, datetime.now(UTC))
 
 
-def _sqlite_contents(path: Path) -> tuple[dict[str, int] | None, str | None]:
+def _sqlite_contents(path: Path, wait: float) -> tuple[dict[str, int] | None, str | None]:
     """Rows per table in the store now (None: no store), or why it can't be read."""
     if not path.exists():
         return None, None
@@ -427,7 +435,7 @@ def _sqlite_contents(path: Path) -> tuple[dict[str, int] | None, str | None]:
         # Not SQLite: don't let SQLite near it (it could drop the file's -wal).
         return None, "unreadable: not an SQLite file"
     try:
-        with contextlib.closing(_connect(path)) as conn:
+        with contextlib.closing(_connect(path, wait)) as conn:
             names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
             if not names:
                 return {}, None
@@ -441,8 +449,7 @@ def _sqlite_contents(path: Path) -> tuple[dict[str, int] | None, str | None]:
     except sqlite3.OperationalError as e:
         if "locked" in str(e) or "busy" in str(e):
             raise StoreError(
-                f"the store {path} stayed locked by another process for"
-                f" {store.busy_timeout():g} s; try again"
+                f"the store {path} stayed locked by another process for {wait:g} s; try again"
             ) from None
         return None, f"unreadable: {e}"
     except sqlite3.DatabaseError as e:
@@ -462,7 +469,7 @@ def restore(prepared: PreparedRestore) -> RestoreView:
         prepared.location.describe(),
         b.backend,
         b.revision,
-        b.revision != store.SCHEMA_HEAD,
+        b.revision != opening.SCHEMA_HEAD,
         b.contacts,
         b.interactions,
         b.deals,
@@ -479,7 +486,8 @@ def _restore_sqlite(prepared: PreparedRestore) -> Path | None:
     assert path is not None and copy is not None
     if prepared.current is None or prepared.current_unreadable is not None:
         return _replace_file(prepared)
-    live = _connect(path)
+    wait = prepared.location.settings.busy_timeout
+    live = _connect(path, wait)
     try:
         _match_page_size(copy, live)
         with contextlib.closing(sqlite3.connect(str(copy), isolation_level=None)) as conn:
@@ -488,7 +496,7 @@ def _restore_sqlite(prepared: PreparedRestore) -> Path | None:
         pages = int(src.execute("PRAGMA page_count").fetchone()[0])
         safety: list[Path] = []
         marks: list[dict[str, int]] = []
-        deadline = time.monotonic() + store.busy_timeout()
+        deadline = time.monotonic() + wait
 
         def progress(status: int, remaining: int, total: int) -> None:
             # Called after each step. From the first step that succeeds the backup holds
@@ -496,13 +504,13 @@ def _restore_sqlite(prepared: PreparedRestore) -> Path | None:
             # a separate reader now sees exactly the last committed state, which no one
             # else can change any more. That is the safety backup, and the last ids given.
             if status == _SQLITE_OK and not safety:
-                with contextlib.closing(_connect(path)) as reader:
-                    safety.append(store.auto_backup_sqlite(reader, prepared.location, "restore"))
+                with contextlib.closing(_connect(path, wait)) as reader:
+                    safety.append(backups.auto_backup_sqlite(reader, prepared.location, "restore"))
                     marks.append(_id_marks(reader))
             elif status in (_SQLITE_BUSY, _SQLITE_LOCKED) and time.monotonic() > deadline:
                 raise StoreError(
                     f"the store {path} stayed locked by another process for"
-                    f" {store.busy_timeout():g} s; nothing was restored, try again"
+                    f" {wait:g} s; nothing was restored, try again"
                 )
 
         try:
@@ -569,17 +577,21 @@ def _replace_file(prepared: PreparedRestore) -> Path | None:
     assert path is not None and copy is not None
     safety = None
     if path.exists() and path.stat().st_size > 0:
-        folder = store.backups_dir(prepared.location)
-        store.make_private_dir(folder)
-        safety = store.claim_auto_name(
-            folder, store.backup_stem(prepared.location), "restore", ".bak"
+        folder = backups.backups_dir(prepared.location)
+        backups.make_private_dir(folder)
+        safety = backups.claim_auto_name(
+            folder, backups.backup_stem(prepared.location), "restore", ".bak"
         )
         shutil.copyfile(path, safety)
         wal = path.with_name(path.name + "-wal")
         if wal.exists():
             shutil.copyfile(wal, safety.with_name(safety.name + "-wal"))
-        store.rotate_backups(folder, store.backup_stem(prepared.location), store.keep_backups())
-    store.place_file(copy, path, overwrite=True)
+        backups.rotate_backups(
+            folder,
+            backups.backup_stem(prepared.location),
+            prepared.location.settings.keep_backups,
+        )
+    backups.place_file(copy, path, overwrite=True)
     prepared.copy = None
     for stale in _sidecars(path):  # belonged to the file that was replaced
         with contextlib.suppress(FileNotFoundError):
@@ -588,10 +600,10 @@ def _replace_file(prepared: PreparedRestore) -> Path | None:
 
 
 # -- PostgreSQL -----------------------------------------------------------------------------
-def _prepare_pg(location: store.Location, file: Path) -> PreparedRestore:
-    store.pg_tool("pg_restore", "restoring a PostgreSQL store")
-    store.pg_tool("psql", "restoring a PostgreSQL store")
-    store.pg_tool("pg_dump", "the backup of the store before a restore")
+def _prepare_pg(location: connection.Location, file: Path) -> PreparedRestore:
+    backups.pg_tool("pg_restore", "restoring a PostgreSQL store")
+    backups.pg_tool("psql", "restoring a PostgreSQL store")
+    backups.pg_tool("pg_dump", "the backup of the store before a restore")
     revision = check_pg(location, file, label=str(file))
     _check_revision(revision, str(file))
     view = BackupView(
@@ -600,7 +612,7 @@ def _prepare_pg(location: store.Location, file: Path) -> PreparedRestore:
     )  # fmt: skip
     prepared = PreparedRestore(location, file, view)
     try:
-        db = store.open_store(location.url or "", create=False)
+        db = opening.open_store(location.url or "", create=False, settings=location.settings)
     except MissingStore:
         prepared.current = None
         return prepared
@@ -633,15 +645,15 @@ def _restore_pg(prepared: PreparedRestore) -> Path | None:
     location = prepared.location
     safety = None
     if prepared.current is not None:
-        db = store.open_store(location.url or "", create=False)
+        db = opening.open_store(location.url or "", create=False, settings=location.settings)
         try:
-            safety = store.auto_backup(db, "restore")
+            safety = backups.auto_backup(db, "restore")
         finally:
             db.close()
-    script = store.run_pg_tool(
+    script = backups.run_pg_tool(
         location,
         [
-            store.pg_tool("pg_restore", "restoring a PostgreSQL store"),
+            backups.pg_tool("pg_restore", "restoring a PostgreSQL store"),
             "--no-owner",
             "--no-privileges",
             "--file=-",
@@ -651,8 +663,8 @@ def _restore_pg(prepared: PreparedRestore) -> Path | None:
     )
     drops = _PG_ID_MARKS + "".join(f'DROP TABLE IF EXISTS "{t}" CASCADE;\n' for t in TABLES)
     drops += "DROP FUNCTION IF EXISTS tinycrm_forget_search_doc() CASCADE;\n"
-    conninfo, env = store.pg_command_env(location)
-    psql = store.pg_tool("psql", "restoring a PostgreSQL store")
+    conninfo, env = backups.pg_command_env(location)
+    psql = backups.pg_tool("psql", "restoring a PostgreSQL store")
     done = subprocess.run(
         [psql, "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
          "--dbname", conninfo, "--file=-"],
@@ -664,16 +676,16 @@ def _restore_pg(prepared: PreparedRestore) -> Path | None:
     if done.returncode != 0:
         raise StoreError(
             f"restoring into {location.describe()} failed, nothing changed:"
-            f" {store.tool_failure(done)}"
+            f" {backups.tool_failure(done)}"
         )
     return safety
 
 
-def _pg_counted(location: store.Location, view: BackupView) -> BackupView:
+def _pg_counted(location: connection.Location, view: BackupView) -> BackupView:
     """The view with the rows now in the store (read without upgrading it)."""
     import dataclasses
 
-    db = store.connect_postgres(location)
+    db = opening.connect_postgres(location)
     try:
         a, b, c, d = (int(db.value(f"SELECT count(*) AS n FROM {t}")) for t in COUNTED)
     finally:

@@ -101,7 +101,7 @@ def _json_item(d: Digest, item: object, tz: tzinfo) -> dict[str, Any]:
         "with": item.with_name,
         "contact_id": item.contact_id,
         "stage": item.stage,
-        "amount": item.value,
+        "amount": format_cents(item.value_cents),
         "currency": item.currency,
         "probability": item.probability,
         "weighted": format_cents(item.weighted_cents),

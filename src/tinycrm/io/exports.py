@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
 from tinycrm.errors import InvalidInput
+from tinycrm.money import Money, format_cents
 from tinycrm.services.exports import ContactRecord, Method
 from tinycrm.text import inert
 
@@ -39,6 +40,10 @@ from tinycrm.text import inert
 
 
 def jsonable(value: Any) -> Any:
+    """A record as plain JSON values: money a decimal string ('1234.50'), times UTC ISO
+    8601 with a `Z`, days `YYYY-MM-DD` (the same forms as the CLI's `--json`)."""
+    if isinstance(value, Money):
+        return format_cents(value.cents)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, datetime):
@@ -53,6 +58,7 @@ def jsonable(value: Any) -> Any:
 
 
 def method_text(m: Method) -> str:
+    """A contact method as one cell: 'work: ann@example.com', or the bare value."""
     return f"{m.label}: {m.value}" if m.label else m.value
 
 
@@ -61,6 +67,8 @@ SEPARATORS = {"addresses": " ::: "}
 
 
 def csv_cell(value: Any, column: str = "") -> str:
+    """One CSV cell: lists joined (`SEPARATORS`), money as a decimal string, times as in
+    JSON, text guarded against formula injection (`inert`)."""
     if value is None:
         return ""
     if isinstance(value, list):
@@ -72,7 +80,7 @@ def csv_cell(value: Any, column: str = "") -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime | date | Money):
         return str(jsonable(value))
     return inert(str(value))
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from tinycrm.db import read_ts
 from tinycrm.services.agenda import Scope
 from tinycrm.services.context import Ctx
+from tinycrm.store.db import read_ts
 
 
 @dataclass

@@ -184,7 +184,7 @@ def _direct(path: Path, *, binary: bool, encoding: str, errors: str) -> Iterator
 @contextlib.contextmanager
 def _replaced(out: Output, *, binary: bool, encoding: str, errors: str) -> Iterator[IO[Any]]:
     """Into a private temporary file beside the target, moved into place when complete."""
-    from tinycrm.db import place_file
+    from tinycrm.store.backups import place_file
 
     assert out.path is not None
     folder = out.path.parent

@@ -1,4 +1,5 @@
-"""Alembic environment: runs on the connection tinycrm.db hands over in `config.attributes`."""
+"""Alembic environment: runs on the connection tinycrm.store.open hands over in
+`config.attributes`."""
 
 from __future__ import annotations
 

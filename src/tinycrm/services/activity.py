@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tinycrm.db import Db, read_ts
 from tinycrm.money import display_money
+from tinycrm.store.db import Db, read_ts
 from tinycrm.text import one_line
 
 

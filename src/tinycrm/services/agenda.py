@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from tinycrm.db import Db, read_ts
 from tinycrm.errors import InvalidInput
-from tinycrm.money import format_cents
+from tinycrm.money import Money
 from tinycrm.services.context import Ctx
+from tinycrm.store.db import Db, read_ts
 from tinycrm.text import fold
 
 
@@ -60,11 +60,13 @@ class DealItem:
     next_step: bool  # an open reminder on the deal or its contact
 
     @property
-    def value(self) -> str:
-        return format_cents(self.value_cents)
+    def value(self) -> Money:
+        """The deal's value with its currency."""
+        return Money(self.value_cents, self.currency)
 
     @property
     def weighted_cents(self) -> int:
+        """The value × probability in cents, rounded half-up."""
         return (self.value_cents * self.probability + 50) // 100
 
 

@@ -32,9 +32,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
-from tinycrm.db import Db, read_ts
 from tinycrm.errors import Conflict
+from tinycrm.money import Money, format_cents
 from tinycrm.services.context import Ctx
+from tinycrm.store.db import Db, read_ts
 
 Changes = dict[str, list[Any]]
 
@@ -54,7 +55,9 @@ _PARENT_COLUMN = {"contact": "contact_id", "company": "company_id", "deal": "dea
 
 # -- writing ----------------------------------------------------------------------------------
 def plain(value: Any) -> Any:
-    """A value as the log stores it (see the module docstring)."""
+    """A value as the log stores it (see the module docstring): Money as its decimal string."""
+    if isinstance(value, Money):
+        return format_cents(value.cents)
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, date):

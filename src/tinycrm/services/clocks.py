@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from tinycrm.db import Db, read_ts
+from tinycrm.store.db import Db, read_ts
 
 _CHUNK = 500
 

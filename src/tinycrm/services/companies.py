@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tinycrm.db import Db, read_ts
 from tinycrm.errors import Conflict, InvalidInput, NotFound
+from tinycrm.money import Money
 from tinycrm.refs import hold, prefix_match, resolve
 from tinycrm.services import audit, search
 from tinycrm.services.context import Ctx
+from tinycrm.store.db import Db, read_ts
 from tinycrm.text import clean, fold
 
 
@@ -37,7 +38,7 @@ class CompanyDetail:
     version: int  # changes on every edit; pass it back as expected_version
     contacts: list[dict[str, Any]] = field(default_factory=list)
     open_deals: list[dict[str, Any]] = field(default_factory=list)
-    purchases_total: dict[str, str] = field(default_factory=dict)
+    purchases_total: dict[str, Money] = field(default_factory=dict)  # by currency
 
 
 def _name(name: str) -> str:
@@ -139,8 +140,8 @@ def list_companies(
 
 
 def get_company(db: Db, company_id: int) -> CompanyDetail:
-    from tinycrm.money import format_cents
-
+    """One company with its people, open deals (theirs and their people's) and what its
+    people bought, per currency."""
     with db.read():
         r = db.one(
             "SELECT co.*, u.name AS owner FROM companies co LEFT JOIN users u"
@@ -183,12 +184,12 @@ def get_company(db: Db, company_id: int) -> CompanyDetail:
                 "id": d["id"],
                 "title": d["title"],
                 "stage": d["stage"],
-                "value": format_cents(int(d["value_cents"])),
+                "value": Money(int(d["value_cents"]), d["currency"]),
                 "currency": d["currency"],
             }
             for d in deals
         ],
-        purchases_total={t["currency"]: format_cents(int(t["total"])) for t in totals},
+        purchases_total={t["currency"]: Money(int(t["total"]), t["currency"]) for t in totals},
     )
 
 

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tinycrm.db import Db, read_day, read_ts
 from tinycrm.errors import Conflict, InvalidInput
 from tinycrm.identity import email_match_key, phone_match_key
 from tinycrm.refs import prefix_match
 from tinycrm.services import audit, clocks, companies, search
 from tinycrm.services.context import Ctx
+from tinycrm.store.db import Db, read_day, read_ts
 from tinycrm.text import clean, fold, normalize_email, phone_key
 
 MAX_NAME = 200

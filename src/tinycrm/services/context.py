@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, tzinfo
 
-from tinycrm.db import Db
+from tinycrm.store.db import Db
 
 
 @dataclass

@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from tinycrm.db import Db, read_day, read_ts
 from tinycrm.errors import Conflict, InvalidInput, NotFound
-from tinycrm.money import format_cents
+from tinycrm.money import Money
 from tinycrm.refs import Target, hold
 from tinycrm.services import audit, clocks, search
 from tinycrm.services.contacts import check_name, check_text, check_version
 from tinycrm.services.context import Ctx
+from tinycrm.store.db import Db, read_day, read_ts
 from tinycrm.text import fold
 
 
@@ -34,11 +34,11 @@ class DealView:
     stage: str
     stage_id: int
     status: str
-    value: str  # decimal string, e.g. "1200.00"
+    value: Money
     value_cents: int
     currency: str
     probability: int  # the deal's own, else its stage's
-    weighted: str
+    weighted: Money  # value × probability, rounded half-up to the cent
     contact_id: int | None
     contact: str | None
     company_id: int | None
@@ -261,11 +261,11 @@ def _view(r: dict[str, Any]) -> DealView:
         stage=r["stage"],
         stage_id=r["stage_id"],
         status=r["status"],
-        value=format_cents(cents),
+        value=Money(cents, r["currency"]),
         value_cents=cents,
         currency=r["currency"],
         probability=int(prob),
-        weighted=format_cents(weighted),
+        weighted=Money(weighted, r["currency"]),
         contact_id=r["contact_id"],
         contact=r["contact"],
         company_id=r["company_id"],
@@ -284,6 +284,7 @@ def _view(r: dict[str, Any]) -> DealView:
 
 
 def get_deal(db: Db, deal_id: int, *, history: bool = False) -> DealView:
+    """One deal, its value and weighted value as `Money`; with `history`, its stage moves."""
     row = db.one(_SELECT + " WHERE d.id = :id", {"id": deal_id})
     if row is None:
         raise NotFound(f"no deal with id {deal_id}")

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from tinycrm.db import Db, read_ts
 from tinycrm.services import agenda
 from tinycrm.services.agenda import DealItem, ReminderItem, Scope, TouchItem
 from tinycrm.services.context import Ctx
+from tinycrm.store.db import Db, read_ts
 
 SECTIONS = (
     "overdue",
@@ -126,7 +126,7 @@ def sent_on(ctx: Ctx, scope: Scope, as_of: date) -> datetime | None:
 
 
 def last_sent_before(ctx: Ctx, scope: Scope, as_of: date) -> date | None:
-    from tinycrm.db import read_day
+    from tinycrm.store.db import read_day
 
     value = ctx.db.value(
         "SELECT max(as_of) FROM digests_sent WHERE recipient_key = :k AND as_of < :d",

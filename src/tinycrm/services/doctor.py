@@ -32,8 +32,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tinycrm.db import SCHEMA_HEAD, Db, auto_backup
 from tinycrm.services import clocks, search
+from tinycrm.store.backups import auto_backup
+from tinycrm.store.db import Db
+from tinycrm.store.open import SCHEMA_HEAD
 
 #: Records are compared in id ranges of this size, so memory stays flat on big stores.
 SPAN = 5000

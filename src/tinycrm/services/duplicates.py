@@ -20,10 +20,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tinycrm.db import Db
 from tinycrm.errors import InvalidInput
 from tinycrm.identity import email_match_key, name_match_key, phone_match_key
 from tinycrm.services.context import Ctx
+from tinycrm.store.db import Db
 from tinycrm.text import fold, search_tokens
 
 THRESHOLD = 90  # similar names: rapidfuzz ratio of the name keys, 0-100

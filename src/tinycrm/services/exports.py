@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from tinycrm.db import Db, read_day, read_ts
-from tinycrm.money import format_cents
+from tinycrm.money import Money
+from tinycrm.store.db import Db, read_day, read_ts
 
 PAGE = 1000
 #: Contact methods by kind, in the order they appear in an export.
@@ -82,7 +82,7 @@ class DealRecord:
     company: str | None
     stage: str
     status: str
-    value: str
+    value: Money
     currency: str
     probability: int | None
     expected_close: date | None
@@ -98,7 +98,7 @@ class PurchaseRecord:
 
     contact: str
     date: date | None
-    amount: str
+    amount: Money
     currency: str
     note: str | None
     contact_name: str
@@ -241,6 +241,7 @@ def iter_interactions(db: Db, contact_id: int | None = None) -> Iterator[Interac
 
 
 def iter_deals(db: Db, contact_id: int | None = None) -> Iterator[DealRecord]:
+    """Every deal (or one contact's), values as `Money`, a page of rows at a time."""
     where, params = _of_contact(contact_id)
     sql = (
         "SELECT x.id AS id, x.title, x.contact_id, c.name AS contact_name, co.name AS company,"
@@ -262,7 +263,7 @@ def iter_deals(db: Db, contact_id: int | None = None) -> Iterator[DealRecord]:
                     company=r["company"],
                     stage=r["stage"],
                     status=r["status"],
-                    value=format_cents(int(r["value_cents"])),
+                    value=Money(int(r["value_cents"]), r["currency"]),
                     currency=r["currency"],
                     probability=r["probability"],
                     expected_close=read_day(r["expected_close"]),
@@ -289,7 +290,7 @@ def iter_purchases(db: Db, contact_id: int | None = None) -> Iterator[PurchaseRe
                 yield PurchaseRecord(
                     contact=emails.get(int(r["contact_id"])) or r["contact_name"],
                     date=read_day(r["purchased_on"]),
-                    amount=format_cents(int(r["amount_cents"])),
+                    amount=Money(int(r["amount_cents"]), r["currency"]),
                     currency=r["currency"],
                     note=r["note"],
                     contact_name=r["contact_name"],
@@ -380,9 +381,9 @@ def person(db: Db, contact_id: int, now: datetime) -> PersonExport:
         )
         record = contact_records(db, [row])[0]
     for d in deals:
-        d["value"] = format_cents(int(d.pop("value_cents")))
+        d["value"] = Money(int(d.pop("value_cents")), d["currency"])
     for pu in purchases:
-        pu["amount"] = format_cents(int(pu.pop("amount_cents")))
+        pu["amount"] = Money(int(pu.pop("amount_cents")), pu["currency"])
     for m in merges:
         m["snapshot"] = _json(m["snapshot"])
     for a in audit:

@@ -7,16 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tinycrm import config
-from tinycrm.db import (
-    SCHEMA_HEAD,
-    Location,
-    latest_auto_backup,
-    locate,
-    open_store,
-    peek_revision,
-)
 from tinycrm.errors import Conflict
 from tinycrm.services import users
+from tinycrm.store.backups import latest_auto_backup
+from tinycrm.store.db import Location, locate
+from tinycrm.store.open import SCHEMA_HEAD, open_store, peek_revision
 
 
 @dataclass
@@ -55,9 +50,9 @@ def init(
     `timezone` when given) into the settings file. A settings file that already names a
     different store or user is changed only with `force` (Conflict otherwise), and before
     anything is created."""
-    location = locate(store)
-    value = _stored_value(location, store)
     settings = config.load_settings()
+    location = locate(store, config.store_settings(settings))
+    value = _stored_value(location, store)
     wanted = {"db": value}
     if user is not None:
         wanted["user"] = users.check_user_name(user)
@@ -76,7 +71,7 @@ def init(
                 f" change it to {new!r}"
             )
     before = peek_revision(location)
-    db = open_store(store)
+    db = open_store(store, settings=location.settings)
     try:
         name = wanted.get("user") or config.current_user_name(settings)
         view_user = users.setup_user(db, name, now, email=email, timezone=timezone)

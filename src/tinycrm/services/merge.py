@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from tinycrm.db import Db, auto_backup, read_ts
 from tinycrm.errors import Conflict, InvalidInput, NotFound
 from tinycrm.services import audit, clocks
 from tinycrm.services.context import Ctx
+from tinycrm.store.backups import auto_backup
+from tinycrm.store.db import Db, read_ts
 
 PREFER = ("newer", "a", "b")
 SNAPSHOT_FORMAT = 1

@@ -43,11 +43,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tinycrm.db import Db, Table, busy_timeout
 from tinycrm.errors import InvalidInput, NotFound
 from tinycrm.services import clocks, search
 from tinycrm.services.context import Ctx
 from tinycrm.services.exports import AUDIT_OF_CONTACT
+from tinycrm.store.db import Db, Table
 from tinycrm.text import fold
 
 PLACEHOLDER_NAME = "Erased customers"
@@ -355,7 +355,13 @@ def forget(ctx: Ctx, contact_id: int, *, purchases: str = "anonymise") -> Erased
     if not db.is_sqlite:
         return Erased(erasure_id, ctx.now, done, counts)
     db.execute("PRAGMA secure_delete = OFF")
-    return Erased(erasure_id, ctx.now, done, counts, file_purged=db.checkpoint(busy_timeout()))
+    return Erased(
+        erasure_id,
+        ctx.now,
+        done,
+        counts,
+        file_purged=db.checkpoint(db.location.settings.busy_timeout),
+    )
 
 
 def _purge_search_index(db: Db, *, notes: bool, all_kinds: bool) -> None:

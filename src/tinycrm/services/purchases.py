@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from tinycrm.db import Db, read_day
 from tinycrm.errors import InvalidInput
-from tinycrm.money import format_cents
+from tinycrm.money import Money
 from tinycrm.refs import hold
 from tinycrm.services import audit
 from tinycrm.services.contacts import check_text
 from tinycrm.services.context import Ctx
+from tinycrm.store.db import Db, read_day
 
 
 @dataclass
@@ -21,7 +21,7 @@ class PurchaseView:
     contact_id: int
     contact: str
     purchased_on: date
-    amount: str
+    amount: Money
     amount_cents: int
     currency: str
     note: str | None
@@ -36,6 +36,8 @@ def add_purchase(
     currency: str | None = None,
     note: str | None = None,
 ) -> PurchaseView:
+    """Record what a contact bought (on `on`, default today; in `currency`, default the
+    store's), logged in the audit log."""
     if amount_cents <= 0:
         raise InvalidInput("a purchase amount must be more than zero")
     day = on or ctx.now.astimezone(ctx.tz).date()
@@ -83,6 +85,8 @@ def list_purchases(
     purchase_id: int | None = None,
     limit: int = 200,
 ) -> list[PurchaseView]:
+    """Purchases newest first (one contact's, from `since`, or the one `purchase_id`),
+    amounts as `Money`."""
     where: list[str] = []
     params: dict[str, Any] = {"n": limit}
     if contact_id is not None:
@@ -111,7 +115,7 @@ def list_purchases(
                 r["contact_id"],
                 r["contact"],
                 day,
-                format_cents(int(r["amount_cents"])),
+                Money(int(r["amount_cents"]), r["currency"]),
                 int(r["amount_cents"]),
                 r["currency"],
                 r["note"],

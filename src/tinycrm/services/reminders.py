@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from tinycrm.db import Db, read_ts
 from tinycrm.errors import InvalidInput, NotFound
 from tinycrm.refs import Target, hold
 from tinycrm.services import audit
 from tinycrm.services.contacts import check_text
 from tinycrm.services.context import Ctx
+from tinycrm.store.db import Db, read_ts
 
 
 @dataclass

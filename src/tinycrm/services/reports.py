@@ -23,10 +23,10 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from tinycrm.db import Db, read_day, read_ts
 from tinycrm.errors import InvalidInput
-from tinycrm.money import format_cents, parse_currency
+from tinycrm.money import Money, parse_currency
 from tinycrm.services.context import Ctx
+from tinycrm.store.db import Db, read_day, read_ts
 
 DEFAULT_PERIOD_DAYS = 90
 DEFAULT_ONCE_OLDER_THAN = 90
@@ -146,7 +146,7 @@ class CustomerSegment:
 class Concentration:
     top_percent: int  # the top N % of customers by revenue in the report currency
     customers: int  # how many customers that is: N % of them, rounded up
-    revenue: str
+    revenue: Money
     revenue_cents: int
     share: float | None  # of all revenue in the report currency
 
@@ -158,7 +158,7 @@ class CustomersReport:
     once_older_than_days: int
     contacts: int
     segments: list[CustomerSegment]
-    revenue: str  # every purchase in the report currency, ever
+    revenue: Money  # every purchase in the report currency, ever
     revenue_cents: int
     revenue_customers: int  # customers with purchases in the report currency
     concentration: list[Concentration]
@@ -176,7 +176,7 @@ class CustomerLine:
     last_purchase_on: date | None
     purchases: int
     buying_days: int
-    total: str  # purchases in `currency`, ever
+    total: Money  # purchases in `currency`, ever
     total_cents: int
     currency: str
     last_touch_at: datetime | None
@@ -272,7 +272,7 @@ def customers_report(
             seg("never-contacted", never_contacted, "contacts"),
             seg("churn", _int(buyers["churn"]), "customers"),
         ],
-        revenue=format_cents(revenue),
+        revenue=Money(revenue, cur),
         revenue_cents=revenue,
         revenue_customers=paying,
         concentration=tops,
@@ -299,7 +299,7 @@ def _concentration(db: Db, cur: str) -> tuple[list[Concentration], int, int]:
     out = []
     for p in CONCENTRATION_TOPS:
         k = (n * p + 99) // 100
-        out.append(Concentration(p, k, format_cents(cum[k]), cum[k], ratio(cum[k], grand)))
+        out.append(Concentration(p, k, Money(cum[k], cur), cum[k], ratio(cum[k], grand)))
     return out, grand, n
 
 
@@ -361,7 +361,7 @@ def customer_list(
                 last_purchase_on=read_day(r["last_on"]),
                 purchases=_int(r["purchases"]),
                 buying_days=_int(r["days"]),
-                total=format_cents(_int(r["total"])),
+                total=Money(_int(r["total"]), cur),
                 total_cents=_int(r["total"]),
                 currency=cur,
                 last_touch_at=read_ts(r["last_touch_at"]),
@@ -377,9 +377,9 @@ class StageLine:
     stage: str
     probability: int  # the stage's; a deal's own probability wins in `weighted`
     deals: int  # open now, in the report currency
-    value: str
+    value: Money
     value_cents: int
-    weighted: str  # sum over the deals of value x probability, each rounded half-up to a cent
+    weighted: Money  # sum over the deals of value x probability, each rounded half-up to a cent
     weighted_cents: int
     reached: int  # deals (all currencies, ever) that got to this stage or further
     to_next: float | None  # of those, the share that got to the next open stage (or won)
@@ -392,7 +392,7 @@ class StageLine:
 class ClosedLine:
     outcome: str  # won | lost
     deals: int
-    value: str
+    value: Money
     value_cents: int
 
 
@@ -400,7 +400,7 @@ class ClosedLine:
 class ReasonLine:
     reason: str | None
     deals: int
-    value: str
+    value: Money
     value_cents: int
 
 
@@ -412,9 +412,9 @@ class PipelineReport:
     currency: str
     stages: list[StageLine]
     open_deals: int
-    open_value: str
+    open_value: Money
     open_value_cents: int
-    open_weighted: str
+    open_weighted: Money
     open_weighted_cents: int
     closed: list[ClosedLine]  # won and lost in the period
     win_rate: float | None  # won / (won + lost) in the period
@@ -466,9 +466,9 @@ def pipeline_report(
                 stage=s["name"],
                 probability=int(s["probability"]),
                 deals=_int(o.get("n")),
-                value=format_cents(_int(o.get("value"))),
+                value=Money(_int(o.get("value")), cur),
                 value_cents=_int(o.get("value")),
-                weighted=format_cents(_int(o.get("weighted"))),
+                weighted=Money(_int(o.get("weighted")), cur),
                 weighted_cents=_int(o.get("weighted")),
                 reached=reached,
                 to_next=ratio(further, reached),
@@ -488,9 +488,9 @@ def pipeline_report(
         currency=cur,
         stages=lines,
         open_deals=sum(s.deals for s in lines),
-        open_value=format_cents(value),
+        open_value=Money(value, cur),
         open_value_cents=value,
-        open_weighted=format_cents(weighted),
+        open_weighted=Money(weighted, cur),
         open_weighted_cents=weighted,
         closed=closed,
         win_rate=ratio(won_line.deals, won_line.deals + lost_line.deals),
@@ -567,13 +567,13 @@ def _closed(db: Db, p: Period, cur: str) -> tuple[list[ClosedLine], list[ReasonL
         ClosedLine(
             outcome,
             _int(rows.get(outcome, {}).get("n")),
-            format_cents(_int(rows.get(outcome, {}).get("value"))),
+            Money(_int(rows.get(outcome, {}).get("value")), cur),
             _int(rows.get(outcome, {}).get("value")),
         )
         for outcome in ("won", "lost")
     ]
     reasons = [
-        ReasonLine(r["reason"], _int(r["n"]), format_cents(_int(r["value"])), _int(r["value"]))
+        ReasonLine(r["reason"], _int(r["n"]), Money(_int(r["value"]), cur), _int(r["value"]))
         for r in db.all(
             "SELECT d.lost_reason AS reason, count(*) AS n, sum(d.value_cents) AS value"
             f" FROM deals d WHERE d.status = 'lost' AND {when} AND d.currency = :cur"
@@ -598,12 +598,12 @@ class TeamLine:
     user: str | None  # None: records nobody owns
     activities: int  # interactions the user logged that happened in the period
     deals_won: int  # deals the user owns, won in the period (report currency)
-    won_value: str
+    won_value: Money
     won_value_cents: int
-    revenue: str  # purchases in the period by contacts the user owns (report currency)
+    revenue: Money  # purchases in the period by contacts the user owns (report currency)
     revenue_cents: int
     open_deals: int  # open deals the user owns (report currency)
-    open_weighted: str
+    open_weighted: Money
     open_weighted_cents: int
     overdue_reminders: int  # the user's open reminders due before now
 
@@ -630,17 +630,18 @@ _TEAM_COUNTS = (
 )
 
 
-def _team_line(user: str | None, v: dict[str, int]) -> TeamLine:
+def _team_line(user: str | None, v: dict[str, int], cur: str) -> TeamLine:
+    """One row of the team report from its counts, money in `cur`."""
     return TeamLine(
         user=user,
         activities=v["activities"],
         deals_won=v["deals_won"],
-        won_value=format_cents(v["won_value_cents"]),
+        won_value=Money(v["won_value_cents"], cur),
         won_value_cents=v["won_value_cents"],
-        revenue=format_cents(v["revenue_cents"]),
+        revenue=Money(v["revenue_cents"], cur),
         revenue_cents=v["revenue_cents"],
         open_deals=v["open_deals"],
-        open_weighted=format_cents(v["open_weighted_cents"]),
+        open_weighted=Money(v["open_weighted_cents"], cur),
         open_weighted_cents=v["open_weighted_cents"],
         overdue_reminders=v["overdue_reminders"],
     )
@@ -726,11 +727,11 @@ def team_report(
             )
         )
     empty = dict.fromkeys(_TEAM_COUNTS, 0)
-    lines = [_team_line(u["name"], figures.get(u["id"], empty)) for u in users]
+    lines = [_team_line(u["name"], figures.get(u["id"], empty), cur) for u in users]
     if any(figures.get(None, empty).values()):
-        lines.append(_team_line(None, figures[None]))
+        lines.append(_team_line(None, figures[None], cur))
     total = {k: sum(line[k] for line in figures.values()) for k in _TEAM_COUNTS}
-    return TeamReport(ctx.now, p.since, p.until, cur, lines, _team_line(None, total), others)
+    return TeamReport(ctx.now, p.since, p.until, cur, lines, _team_line(None, total, cur), others)
 
 
 # -- sources ----------------------------------------------------------------------------------
@@ -740,10 +741,10 @@ class SourceLine:
     contacts: int
     customers: int  # contacts with at least one purchase (any currency)
     conversion: float | None  # customers / contacts
-    revenue: str  # their purchases in the report currency, ever
+    revenue: Money  # their purchases in the report currency, ever
     revenue_cents: int
     deals_won: int  # won deals with these contacts (report currency), ever
-    won_value: str
+    won_value: Money
     won_value_cents: int
 
 
@@ -827,10 +828,10 @@ def sources_report(
             contacts,
             customers,
             ratio(customers, contacts),
-            format_cents(rev),
+            Money(rev, cur),
             rev,
             n,
-            format_cents(v),
+            Money(v, cur),
             v,
         )
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tinycrm.db import Db, read_ts
+from tinycrm.store.db import Db, read_ts
 from tinycrm.text import one_line, query_terms, search_document
 
 KINDS = ("contact", "company", "interaction", "deal")

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from tinycrm.db import Db
 from tinycrm.errors import Conflict, InvalidInput, NotFound
+from tinycrm.store.db import Db
 
 if TYPE_CHECKING:
     from tinycrm.services.context import Ctx

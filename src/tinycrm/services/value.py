@@ -14,7 +14,7 @@ from typing import Any
 
 from tinycrm.analytics import value as v
 from tinycrm.errors import InvalidInput
-from tinycrm.money import format_cents
+from tinycrm.money import Money
 from tinycrm.services.context import Ctx
 
 LEVELS = ("contact", "company")
@@ -27,20 +27,20 @@ class RankedCustomer:
     name: str
     recency_days: int
     frequency: int
-    monetary: str
+    monetary: Money
     r: int
     f: int
     m: int
     rfm: str
     segment: str
     abc: str
-    clv: str
+    clv: Money
 
 
 @dataclass
 class ValueSummary:
     n: int
-    revenue: str
+    revenue: Money
     top20_share: str  # of revenue, 4 decimal places
     currency: str
     level: str
@@ -143,14 +143,14 @@ def rank(
                 name=c.name,
                 recency_days=s.recency_days,
                 frequency=c.frequency,
-                monetary=format_cents(c.monetary_cents),
+                monetary=Money(c.monetary_cents, ctx.currency),
                 r=s.r,
                 f=s.f,
                 m=s.m,
                 rfm=s.rfm,
                 segment=s.segment,
                 abc=s.abc,
-                clv=format_cents(s.clv_cents),
+                clv=Money(s.clv_cents, ctx.currency),
             )
         )
         if top is not None and len(out) == top:
@@ -158,7 +158,7 @@ def rank(
     return Ranking(
         ValueSummary(
             n=summary.n,
-            revenue=format_cents(summary.revenue_cents),
+            revenue=Money(summary.revenue_cents, ctx.currency),
             top20_share=_share(summary.top20_share),
             currency=ctx.currency,
             level=level,

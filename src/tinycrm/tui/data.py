@@ -26,12 +26,12 @@ from tinycrm.config import Settings
 from tinycrm.services.context import Ctx
 
 if TYPE_CHECKING:
-    from tinycrm.db import Db
     from tinycrm.services.contacts import ContactDetail, ContactSummary, DeleteImpact
     from tinycrm.services.deals import DealView, StageTotal
     from tinycrm.services.digest import Digest
     from tinycrm.services.reminders import ReminderView
     from tinycrm.services.value import Ranking
+    from tinycrm.store.db import Db
 
 
 @dataclass(frozen=True)
@@ -111,27 +111,30 @@ class Watcher:
     PostgreSQL: the newest id of the audit log (every change made through tinycrm writes
     an entry) and of each table that grows (primary-key lookups), which move with the
     commit; and, for changes that leave no such trace, the server's own count of rows
-    written (`pg_stat_user_tables`), flushed by each session within about a second. That
-    count also moves a moment after every change already seen by its ids: within GRACE
-    seconds of one, it is taken as the same change, not reported again. No table is
+    written (`pg_stat_user_tables`), which each session flushes at most once a second, and
+    within 10 s when it sits idle (PostgreSQL's PGSTAT_IDLE_INTERVAL), later still on a
+    loaded server. That count so moves a while after every change already seen by its
+    ids: within GRACE seconds of one, it is taken as the same change, not reported again
+    (a change with no such trace in that time shows with the next one). No table is
     scanned.
 
     It looks every `poll` seconds (never, if None) and whenever the app says it wrote
     (`wrote()`): the app's own change is then reported once, at once, and the next look
     finds nothing new, so nothing is reloaded twice for one commit."""
 
-    GRACE = 2.0
-    SIGNATURE = (
-        "SELECT (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)"
-        " FROM pg_stat_user_tables) AS writes,"
-        " (SELECT max(id) FROM audit_log) AS audit,"
-        " (SELECT max(id) FROM interactions) AS interactions,"
-        " (SELECT max(id) FROM reminders) AS reminders,"
-        " (SELECT max(id) FROM contacts) AS contacts,"
-        " (SELECT max(id) FROM deals) AS deals,"
-        " (SELECT max(id) FROM stage_changes) AS moves,"
-        " (SELECT max(id) FROM purchases) AS purchases"
-    )
+    GRACE = 10.0
+
+    @staticmethod
+    def signature(db: Db) -> str:
+        """The PostgreSQL query: rows written, and the newest id of every table keyed by
+        one `id` (from the store's own catalog, so a new table is watched too)."""
+        newest = [
+            f" (SELECT max(id) FROM {t.name}) AS {t.name}" for t in db.tables() if t.key == ("id",)
+        ]
+        return (
+            "SELECT (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)"
+            " FROM pg_stat_user_tables) AS writes," + ",".join(newest)
+        )
 
     def __init__(
         self,
@@ -153,6 +156,7 @@ class Watcher:
         self._answered = 0  # ... and done
         self._stopping = False
         self.looked = threading.Event()  # set once the first look is done
+        self._sql = ""
 
     def changed(self) -> bool:
         """True when someone committed since the previous call (never on the first)."""
@@ -165,7 +169,8 @@ class Watcher:
         if db.is_sqlite:
             self._last = db.value("PRAGMA data_version")
             return before is not None and before != self._last
-        writes, *ids = (db.one(self.SIGNATURE) or {}).values()
+        self._sql = self._sql or self.signature(db)
+        writes, *ids = (db.one(self._sql) or {}).values()
         self._last = (writes, tuple(ids))
         if not isinstance(before, tuple):
             return False

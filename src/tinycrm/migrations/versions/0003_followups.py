@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from tinycrm.db import _TS_FORMAT, read_ts
 from tinycrm.services.clocks import rot_due, touch_due
+from tinycrm.store.db import _TS_FORMAT, read_ts
 
 revision = "0003"
 down_revision = "0002"

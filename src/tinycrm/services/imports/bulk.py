@@ -20,11 +20,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from tinycrm.db import Db, LockKey
 from tinycrm.errors import InvalidInput
 from tinycrm.services import audit, search
 from tinycrm.services.contacts import MAX_NAME
 from tinycrm.services.context import Ctx
+from tinycrm.store.db import Db, LockKey
 from tinycrm.text import clean, fold, normalize_email
 
 CHUNK = 500  # values per IN (...) lookup

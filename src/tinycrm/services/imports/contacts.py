@@ -33,7 +33,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from tinycrm.db import Db
 from tinycrm.errors import InvalidInput
 from tinycrm.identity import email_match_key, name_match_key, phone_match_key
 from tinycrm.services import clocks, search
@@ -53,6 +52,7 @@ from tinycrm.services.imports.bulk import (
     lookup,
     quoted,
 )
+from tinycrm.store.db import Db
 from tinycrm.text import clean, fold, normalize_email, phone_key
 
 ON_DUPLICATE = ("skip", "merge", "create")

@@ -32,7 +32,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from tinycrm.db import Db, LockKey
 from tinycrm.identity import email_match_key
 from tinycrm.money import format_cents
 from tinycrm.services import search
@@ -48,6 +47,7 @@ from tinycrm.services.imports.bulk import (
     id_lists,
     resolve_refs,
 )
+from tinycrm.store.db import Db, LockKey
 from tinycrm.text import fold
 
 

@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from tinycrm.db import Db, read_ts
 from tinycrm.services import clocks, search
 from tinycrm.services.context import Ctx
 from tinycrm.services.imports.bulk import (
@@ -53,6 +52,7 @@ from tinycrm.services.imports.bulk import (
 )
 from tinycrm.services.imports.contacts import ContactImportSource
 from tinycrm.services.interactions import KINDS
+from tinycrm.store.db import Db, read_ts
 from tinycrm.text import fold
 
 

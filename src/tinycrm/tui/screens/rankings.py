@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from tinycrm.analytics.value import ORDERS, SEGMENT_NAMES
+from tinycrm.money import format_cents
 from tinycrm.services.value import Ranking
 from tinycrm.tui import data
 from tinycrm.tui.screens.base import CRMScreen, run_db
@@ -72,6 +73,7 @@ class RankingsScreen(CRMScreen):
         self.show(message.ranking)
 
     def show(self, ranking: Ranking) -> None:
+        """Fill the table and the Pareto line from a ranking (amounts as plain decimals)."""
         self.ranking = ranking
         s = ranking.summary
         table = self.query_one("#ranking", DataTable)
@@ -88,19 +90,19 @@ class RankingsScreen(CRMScreen):
                 fmt.cell(c.name),  # never markup
                 f"{c.recency_days}d",
                 c.frequency,
-                c.monetary,
+                format_cents(c.monetary.cents),
                 c.r,
                 c.f,
                 c.m,
                 c.segment,
                 c.abc,
-                c.clv,
+                format_cents(c.clv.cents),
                 key=f"{self.level}:{c.id}",
             )
         share = float(s.top20_share) * 100
         self.query_one("#pareto", Static).update(
-            f"{s.n} customers · revenue {s.revenue} {s.currency} · the top 20% bring"
-            f" {share:.1f}% of it"
+            f"{s.n} customers · revenue {format_cents(s.revenue.cents)} {s.currency}"
+            f" · the top 20% bring {share:.1f}% of it"
             + (
                 f" · {s.other_currencies} in other currencies left out"
                 if s.other_currencies

@@ -209,13 +209,14 @@ class TodayScreen(CRMScreen):
             table.move_cursor(row=min(keep, len(rows) - 1))
 
     def on_today_screen_top_loaded(self, message: TopLoaded) -> None:
+        """The best customers: grade, what they bought (for people, no currency), name."""
         from rich.cells import cell_len, set_cell_size
 
-        from tinycrm.money import display_amount, parse_amount
+        from tinycrm.money import display_amount
 
         ranking = message.ranking
         out = Text(no_wrap=True, overflow="ellipsis")
-        amounts = [display_amount(parse_amount(c.monetary)) for c in ranking.customers]
+        amounts = [display_amount(c.monetary.cents) for c in ranking.customers]
         wide = max(map(len, amounts), default=0)
         names = min(24, max((cell_len(c.name) for c in ranking.customers), default=0))
         for c, amount in zip(ranking.customers, amounts, strict=True):
