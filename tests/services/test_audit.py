@@ -412,7 +412,7 @@ def test_assign_refuses_unknown_users_and_records(ctx: Ctx) -> None:
 
 
 def test_one_entry_per_import_run(ctx: Ctx) -> None:
-    from tinycrm.services.imports import ImportSource, PurchaseRow, import_purchases
+    from tinycrm.services.imports.purchases import ImportSource, PurchaseRow, import_purchases
 
     contacts.add_contact(ctx, name="Alice Wong", emails=["alice@example.com"])
     rows = [

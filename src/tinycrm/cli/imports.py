@@ -7,8 +7,9 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 import typer
 
@@ -18,10 +19,11 @@ from tinycrm.errors import InvalidInput
 
 if TYPE_CHECKING:
     from tinycrm.io.outputs import Output
-    from tinycrm.services.contact_imports import ContactImportSummary
     from tinycrm.services.context import Ctx
-    from tinycrm.services.imports import ImportSummary, Progress, RowError
-    from tinycrm.services.record_imports import RecordImportSummary
+    from tinycrm.services.imports.bulk import Progress, RowError
+    from tinycrm.services.imports.contacts import ContactImportSource, ContactImportSummary
+    from tinycrm.services.imports.purchases import ImportSummary
+    from tinycrm.services.imports.records import RecordImportSummary
 
 import_app = typer.Typer(
     help="Import records from CSV, vCard and JSON files.", no_args_is_help=True
@@ -96,17 +98,16 @@ def import_purchases(
     detected; the summary says what was found.
     """
     from tinycrm.io import csv_import, purchase_csv
-    from tinycrm.services import imports
+    from tinycrm.services.imports import purchases
 
-    path = Path(file)
-    if rejects and not skip_bad:
-        raise InvalidInput("--rejects goes with --skip-bad")
+    opts = _options(file, skip_bad, dry_run, rejects, force, json_)
     mapping = csv_import.parse_mapping(map_ or [], purchase_csv.COLUMNS)
     ctx = get_ctx()
-    rejects_to = _rejects_target(ctx, path, rejects, ".csv", skip_bad and not dry_run, force)
-    with _progress_bar() as progress:
-        parsed = purchase_csv.read_purchases(
-            path,
+    _run_import(
+        ctx,
+        opts,
+        lambda progress: purchase_csv.read_purchases(
+            opts.path,
             file,
             default_currency=ctx.currency,
             encoding=encoding,
@@ -115,30 +116,105 @@ def import_purchases(
             date_format=date_format,
             decimal=decimal,
             progress=progress,
-        )
+        ),
+        lambda parsed, common: purchases.import_purchases(
+            ctx,
+            parsed.rows,
+            create_missing=create_missing,
+            allow_duplicates=allow_duplicates,
+            **common,
+        ),
+        _render,
+        rejects_suffix=".csv",  # known before reading: the rejects path is checked first
+    )
+
+
+# -- what every import command shares -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The options every import command takes."""
+
+    file: str
+    skip_bad: bool
+    dry_run: bool
+    rejects: str | None
+    force: bool
+    json_: bool
+
+    @property
+    def path(self) -> Path:
+        """The file to import."""
+        return Path(self.file)
+
+
+def _options(
+    file: str, skip_bad: bool, dry_run: bool, rejects: str | None, force: bool, json_: bool
+) -> _Options:
+    """The shared options, checked before anything else is."""
+    if rejects and not skip_bad:
+        raise InvalidInput("--rejects goes with --skip-bad")
+    return _Options(file, skip_bad, dry_run, rejects, force, json_)
+
+
+class _ReadFile(Protocol):
+    """What every reader in io/ returns: the rows, the unreadable ones, how the file was
+    read, and how to write its bad rows back in its own format."""
+
+    @property
+    def source(self) -> Any: ...
+    @property
+    def errors(self) -> list[RowError]: ...
+    @property
+    def rejects_suffix(self) -> str: ...
+    @property
+    def write_rejects(self) -> Callable[[Output, list[RowError]], None]: ...
+
+
+_F = TypeVar("_F", bound=_ReadFile)
+_S = TypeVar("_S")
+
+
+def _run_import(
+    ctx: Ctx,
+    opts: _Options,
+    read: Callable[[Progress | None], _F],
+    run: Callable[[_F, dict[str, Any]], _S],
+    render: Callable[[_S], None],
+    *,
+    rejects_suffix: str | None = None,
+) -> None:
+    """Run one import command as they all run: read the file and import it under one
+    progress bar (on a terminal), the bad rows saved where `--rejects` says, then print the
+    summary or its JSON. `run` gets the service's shared keyword arguments in `common`."""
+    writes = opts.skip_bad and not opts.dry_run
+    rejects_to = None
+    if rejects_suffix is not None:
+        rejects_to = _rejects_target(ctx, opts, rejects_suffix, writes)
+    with _progress_bar() as progress:
+        parsed = read(progress)
+        if rejects_suffix is None:
+            rejects_to = _rejects_target(ctx, opts, parsed.rejects_suffix, writes)
 
         def save_rejects(errors: list[RowError]) -> str:
             assert rejects_to is not None  # only a run that writes has bad rows to save
-            reasons = [(e.line, _reason(e)) for e in errors]
-            csv_import.write_rejects(parsed.csv, rejects_to, reasons)
+            parsed.write_rejects(rejects_to, errors)
             return rejects_to.shown
 
-        summary = imports.import_purchases(
-            ctx,
-            parsed.rows,
-            source=parsed.source,
-            unreadable=parsed.errors,
-            create_missing=create_missing,
-            skip_bad=skip_bad,
-            allow_duplicates=allow_duplicates,
-            dry_run=dry_run,
-            save_rejects=save_rejects,
-            progress=progress,
-        )
-    if json_:
+        common: dict[str, Any] = {
+            "source": parsed.source,
+            "unreadable": parsed.errors,
+            "skip_bad": opts.skip_bad,
+            "dry_run": opts.dry_run,
+            "save_rejects": save_rejects,
+            "progress": progress,
+        }
+        summary = run(parsed, common)
+    if opts.json_:
         output.emit_json(summary)
     else:
-        _render(summary)
+        render(summary)
 
 
 def _delimiter(text: str | None) -> str | None:
@@ -150,14 +226,7 @@ def _delimiter(text: str | None) -> str | None:
     return d
 
 
-def _reason(e: RowError) -> str:
-    """The rejects file's `error` column (its `line` column says where)."""
-    return f"field {e.field}: {e.error}" if e.field else e.error
-
-
-def _rejects_target(
-    ctx: Ctx, source: Path, rejects: str | None, suffix: str, writes: bool, force: bool
-) -> Output | None:
+def _rejects_target(ctx: Ctx, opts: _Options, suffix: str, writes: bool) -> Output | None:
     """Where the bad rows go (`--rejects`, default FILE.rejects.SUFFIX beside the file),
     checked like every output (io.outputs): never the store or the file being imported,
     an existing file only with --force. None when nothing will be written."""
@@ -165,8 +234,11 @@ def _rejects_target(
         return None
     from tinycrm.io import outputs
 
-    given = Path(rejects) if rejects else source.with_name(f"{source.stem}.rejects{suffix}")
-    return outputs.target(given, store=ctx.db.location.path, force=force, inputs=(source,))
+    source = opts.path
+    given = (
+        Path(opts.rejects) if opts.rejects else source.with_name(f"{source.stem}.rejects{suffix}")
+    )
+    return outputs.target(given, store=ctx.db.location.path, force=opts.force, inputs=(source,))
 
 
 @contextlib.contextmanager
@@ -232,18 +304,55 @@ def _render(s: ImportSummary) -> None:
         ("columns", ", ".join(f"{k}={v}" for k, v in src.columns.items())),
         ("ignored columns", ", ".join(src.ignored_columns)),
     ]
-    pairs += [("problem", f"{e.where()}: {e.error}") for e in s.errors[:_SHOWN_PROBLEMS]]
-    if s.rejected > _SHOWN_PROBLEMS:
-        pairs.append(("", f"… {s.rejected - _SHOWN_PROBLEMS:,} more"))
-    output.fields(pairs, title=title)
+    output.fields(pairs + _problems(s), title=title)
 
 
-def _rejected(s: ImportSummary) -> str:
+class _Summed(Protocol):
+    """What every import's summary says about its bad rows."""
+
+    @property
+    def dry_run(self) -> bool: ...
+    @property
+    def rejected(self) -> int: ...
+    @property
+    def rejects_file(self) -> str | None: ...
+    @property
+    def errors(self) -> list[RowError]: ...
+
+
+def _rejected(s: _Summed) -> str:
+    """How many rows were rejected, and where they went."""
     if not s.rejected:
         return "0"
     if s.rejects_file:
         return f"{s.rejected:,}, written to {s.rejects_file}"
     return f"{s.rejected:,}" + (" (a dry run writes no rejects file)" if s.dry_run else "")
+
+
+def _problems(s: _Summed) -> list[tuple[str, object]]:
+    """The first bad rows, as the summary lists them (--json has more, the rejects file
+    all)."""
+    pairs: list[tuple[str, object]] = [
+        ("problem", f"{e.where()}: {e.error}") for e in s.errors[:_SHOWN_PROBLEMS]
+    ]
+    if s.rejected > _SHOWN_PROBLEMS:
+        pairs.append(("", f"… {s.rejected - _SHOWN_PROBLEMS:,} more"))
+    return pairs
+
+
+def _read_as(src: ContactImportSource) -> str:
+    """How a contacts, interactions or deals file was read: format, encoding, delimiter."""
+    read_as = [src.format]
+    if src.format != "json" or src.encoding != "utf-8":
+        read_as.append(
+            src.encoding
+            + (" (guessed; pass --encoding if names look wrong)" if src.encoding_guessed else "")
+        )
+    if src.delimiter:
+        read_as.append(
+            f"delimiter {src.delimiter!r}" if src.delimiter != "tab" else "delimiter tab"
+        )
+    return ", ".join(read_as)
 
 
 def _created(s: ImportSummary) -> str:
@@ -317,51 +426,30 @@ def import_contacts(
     email, phone or name, are reported and skipped unless --on-duplicate says otherwise.
     """
     from tinycrm.io import contact_files
-    from tinycrm.services import contact_imports
+    from tinycrm.services.imports import contacts
 
-    path = Path(file)
-    if rejects and not skip_bad:
-        raise InvalidInput("--rejects goes with --skip-bad")
-    if on_duplicate not in contact_imports.ON_DUPLICATE:
+    opts = _options(file, skip_bad, dry_run, rejects, force, json_)
+    if on_duplicate not in contacts.ON_DUPLICATE:
         raise InvalidInput(f"--on-duplicate must be skip, merge or create: {on_duplicate!r}")
     mapping = contact_files.parse_mapping(map_ or [])
     ctx = get_ctx()
-    with _progress_bar() as progress:
-        parsed = contact_files.read_contacts(
-            path,
+    _run_import(
+        ctx,
+        opts,
+        lambda progress: contact_files.read_contacts(
+            opts.path,
             file,
             fmt=format_,
             encoding=encoding,
             delimiter=_delimiter(delimiter),
             mapping=mapping,
             progress=progress,
-        )
-        rejects_to = _rejects_target(
-            ctx, path, rejects, parsed.rejects_suffix, skip_bad and not dry_run, force
-        )
-
-        def save_rejects(errors: list[RowError]) -> str:
-            assert rejects_to is not None  # only a run that writes has bad rows to save
-            parsed.write_rejects(rejects_to, errors)
-            return rejects_to.shown
-
-        summary = contact_imports.import_contacts(
-            ctx,
-            parsed.rows,
-            source=parsed.source,
-            unreadable=parsed.errors,
-            on_duplicate=on_duplicate,
-            owner=owner,
-            tag=tag,
-            skip_bad=skip_bad,
-            dry_run=dry_run,
-            save_rejects=save_rejects,
-            progress=progress,
-        )
-    if json_:
-        output.emit_json(summary)
-    else:
-        _render_contacts(summary)
+        ),
+        lambda parsed, common: contacts.import_contacts(
+            ctx, parsed.rows, on_duplicate=on_duplicate, owner=owner, tag=tag, **common
+        ),
+        _render_contacts,
+    )
 
 
 _ACTIONS = {"skipped": "skipped", "merged": "merged into", "created": "created anyway, like"}
@@ -374,16 +462,6 @@ def _render_contacts(s: ContactImportSummary) -> None:
     title = f"{verb} {n:,} contact{'' if n == 1 else 's'} from {src.file}"
     if s.merged:
         title += f", merged {s.merged:,} into existing ones"
-    read_as = [src.format]
-    if src.format != "json" or src.encoding != "utf-8":
-        read_as.append(
-            src.encoding
-            + (" (guessed; pass --encoding if names look wrong)" if src.encoding_guessed else "")
-        )
-    if src.delimiter:
-        read_as.append(
-            f"delimiter {src.delimiter!r}" if src.delimiter != "tab" else "delimiter tab"
-        )
     dups = s.skipped + s.merged + sum(1 for d in s.duplicates if d.action == "created")
     pairs: list[tuple[str, object]] = [
         ("rows read", f"{s.rows:,}"),
@@ -395,8 +473,8 @@ def _render_contacts(s: ContactImportSummary) -> None:
             if s.skipped
             else "0",
         ),
-        ("rejected", _rejected_contacts(s)),
-        ("read as", ", ".join(read_as)),
+        ("rejected", _rejected(s)),
+        ("read as", _read_as(src)),
         ("columns", ", ".join(f"{k} → {v}" for k, v in src.columns.items())),
         ("ignored columns", ", ".join(src.ignored_columns)),
     ]
@@ -413,18 +491,7 @@ def _render_contacts(s: ContactImportSummary) -> None:
         pairs.append(
             ("", f"… {dups - _SHOWN_PROBLEMS:,} more duplicates (--json lists {len(s.duplicates)})")
         )
-    pairs += [("problem", f"{e.where()}: {e.error}") for e in s.errors[:_SHOWN_PROBLEMS]]
-    if s.rejected > _SHOWN_PROBLEMS:
-        pairs.append(("", f"… {s.rejected - _SHOWN_PROBLEMS:,} more"))
-    output.fields(pairs, title=title)
-
-
-def _rejected_contacts(s: ContactImportSummary) -> str:
-    if not s.rejected:
-        return "0"
-    if s.rejects_file:
-        return f"{s.rejected:,}, written to {s.rejects_file}"
-    return f"{s.rejected:,}" + (" (a dry run writes no rejects file)" if s.dry_run else "")
+    output.fields(pairs + _problems(s), title=title)
 
 
 # -- interactions and deals: what `tinycrm export` wrote ------------------------------------
@@ -471,10 +538,25 @@ def import_interactions(
     Contacts are found by email, else exact name; deals by title; companies by name
     (created when missing). Interactions already in the store are skipped.
     """
-    _import_records(
-        "interactions", file, format_, skip_bad, dry_run, delimiter, encoding, rejects, force,
-        json_,
-    )  # fmt: skip
+    from tinycrm.io import record_files
+    from tinycrm.services.imports import records
+
+    opts = _options(file, skip_bad, dry_run, rejects, force, json_)
+    ctx = get_ctx()
+    _run_import(
+        ctx,
+        opts,
+        lambda progress: record_files.read_interactions(
+            opts.path,
+            file,
+            fmt=format_,
+            encoding=encoding,
+            delimiter=_delimiter(delimiter),
+            progress=progress,
+        ),
+        lambda parsed, common: records.import_interactions(ctx, parsed.rows, **common),
+        _render_records,
+    )
 
 
 @import_app.command("deals")
@@ -496,77 +578,26 @@ def import_deals(
     Contacts are found by email, else exact name; stages and owners by name; companies by
     name (created when missing). Deals already in the store are skipped.
     """
-    _import_records(
-        "deals", file, format_, skip_bad, dry_run, delimiter, encoding, rejects, force, json_
-    )
-
-
-def _import_records(
-    what: str,
-    file: str,
-    format_: str | None,
-    skip_bad: bool,
-    dry_run: bool,
-    delimiter: str | None,
-    encoding: str | None,
-    rejects: str | None,
-    force: bool,
-    json_: bool,
-) -> None:
     from tinycrm.io import record_files
-    from tinycrm.services import record_imports
+    from tinycrm.services.imports import records
 
-    path = Path(file)
-    if rejects and not skip_bad:
-        raise InvalidInput("--rejects goes with --skip-bad")
+    opts = _options(file, skip_bad, dry_run, rejects, force, json_)
     ctx = get_ctx()
-    with _progress_bar() as progress:
-        parsed: record_files.RecordFile[Any]
-        if what == "deals":
-            parsed = record_files.read_deals(
-                path,
-                file,
-                default_currency=ctx.currency,
-                fmt=format_,
-                encoding=encoding,
-                delimiter=_delimiter(delimiter),
-                progress=progress,
-            )
-        else:
-            parsed = record_files.read_interactions(
-                path,
-                file,
-                fmt=format_,
-                encoding=encoding,
-                delimiter=_delimiter(delimiter),
-                progress=progress,
-            )
-        rejects_to = _rejects_target(
-            ctx, path, rejects, parsed.rejects_suffix, skip_bad and not dry_run, force
-        )
-
-        def save_rejects(errors: list[RowError]) -> str:
-            assert rejects_to is not None  # only a run that writes has bad rows to save
-            parsed.write_rejects(rejects_to, errors)
-            return rejects_to.shown
-
-        run: Callable[..., RecordImportSummary] = (
-            record_imports.import_deals if what == "deals" else record_imports.import_interactions
-        )
-        summary = run(
-            ctx,
-            parsed.rows,
-            source=parsed.source,
-            unreadable=parsed.errors,
-            skip_bad=skip_bad,
-            dry_run=dry_run,
-            save_rejects=save_rejects,
+    _run_import(
+        ctx,
+        opts,
+        lambda progress: record_files.read_deals(
+            opts.path,
+            file,
+            default_currency=ctx.currency,
+            fmt=format_,
+            encoding=encoding,
+            delimiter=_delimiter(delimiter),
             progress=progress,
-        )
-    if json_:
-        output.emit_json(summary)
-    else:
-        _render_records(summary)
+        ),
+        lambda parsed, common: records.import_deals(ctx, parsed.rows, **common),
+        _render_records,
+    )
 
 
 def _render_records(s: RecordImportSummary) -> None:
@@ -575,16 +606,6 @@ def _render_records(s: RecordImportSummary) -> None:
     noun = s.what if n != 1 else s.what[:-1]
     verb = "Dry run: would import" if s.dry_run else "Imported"
     title = f"{verb} {n:,} {noun} from {src.file}"
-    read_as = [src.format]
-    if src.format != "json" or src.encoding != "utf-8":
-        read_as.append(
-            src.encoding
-            + (" (guessed; pass --encoding if names look wrong)" if src.encoding_guessed else "")
-        )
-    if src.delimiter:
-        read_as.append(
-            f"delimiter {src.delimiter!r}" if src.delimiter != "tab" else "delimiter tab"
-        )
     made = s.companies_created
     pairs: list[tuple[str, object]] = [
         ("rows read", f"{s.rows:,}"),
@@ -593,7 +614,7 @@ def _render_records(s: RecordImportSummary) -> None:
             "duplicates",
             f"{s.duplicates:,} already in the store, skipped" if s.duplicates else "0",
         ),
-        ("rejected", _rejected_records(s)),
+        ("rejected", _rejected(s)),
         (
             "companies created" if not s.dry_run else "companies to create",
             f"{len(made):,}: "
@@ -602,19 +623,8 @@ def _render_records(s: RecordImportSummary) -> None:
             if made
             else "0",
         ),
-        ("read as", ", ".join(read_as)),
+        ("read as", _read_as(src)),
         ("columns", ", ".join(f"{k} → {v}" for k, v in src.columns.items())),
         ("ignored columns", ", ".join(src.ignored_columns)),
     ]
-    pairs += [("problem", f"{e.where()}: {e.error}") for e in s.errors[:_SHOWN_PROBLEMS]]
-    if s.rejected > _SHOWN_PROBLEMS:
-        pairs.append(("", f"… {s.rejected - _SHOWN_PROBLEMS:,} more"))
-    output.fields(pairs, title=title)
-
-
-def _rejected_records(s: RecordImportSummary) -> str:
-    if not s.rejected:
-        return "0"
-    if s.rejects_file:
-        return f"{s.rejected:,}, written to {s.rejects_file}"
-    return f"{s.rejected:,}" + (" (a dry run writes no rejects file)" if s.dry_run else "")
+    output.fields(pairs + _problems(s), title=title)

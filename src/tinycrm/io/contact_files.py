@@ -1,4 +1,4 @@
-"""Contact files read into `ContactRow`s, for `services.contact_imports`.
+"""Contact files read into `ContactRow`s, for `services.imports.contacts`.
 
 Three formats, told by `--format` or worked out from the name and the first bytes:
 
@@ -31,6 +31,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,8 @@ from tinycrm.errors import InvalidInput
 from tinycrm.io import csv_import
 from tinycrm.io.csv_values import DateReader
 from tinycrm.io.outputs import Output, write_text
-from tinycrm.services.contact_imports import ContactImportSource, ContactRow, Method
-from tinycrm.services.imports import RowError, quoted
+from tinycrm.services.imports.bulk import RowError, quoted
+from tinycrm.services.imports.contacts import ContactImportSource, ContactRow, Method
 from tinycrm.text import uninert
 
 FORMATS = ("csv", "vcard", "json")
@@ -72,13 +73,7 @@ FIELDS = (
 _METHODS = ("email", "phone", "url", "address")
 
 
-@dataclass
-class ContactFile:
-    source: ContactImportSource
-    rows: list[ContactRow]
-    errors: list[RowError]
-    write_rejects: Callable[[Output, list[RowError]], None]
-    rejects_suffix: str  # ".csv", ".vcf", ".json"
+ContactFile = csv_import.ImportFile[ContactRow]
 
 
 def read_contacts(
@@ -372,24 +367,16 @@ def _label(word: str) -> str:
 def parse_mapping(specs: Iterable[str]) -> dict[str, Slot]:
     """`--map Handy=phone:mobile,Firma=company` (repeatable) -> {normalized header: slot}."""
     out: dict[str, Slot] = {}
-    for spec in specs:
-        for pair in spec.split(","):
-            if not pair.strip():
-                continue
-            header, sep, target = pair.rpartition("=")
-            target = target.strip().lower()
-            if not sep or not header.strip():
-                raise InvalidInput(f"--map wants COLUMN=field pairs, e.g. Handy=phone: {pair!r}")
-            name, _, label = target.partition(":")
-            name = name.strip().replace("-", "_")
-            if name not in FIELDS:
-                raise InvalidInput(
-                    f"--map: {name!r} is not a field; the fields are {', '.join(FIELDS)}"
-                )
-            if label and name not in _METHODS:
-                raise InvalidInput(f"--map: only {', '.join(_METHODS)} take a label: {target!r}")
-            key = csv_import.normalize_header(header)
-            out[key] = Slot(name, label.strip() or None, group=f"map:{key}")
+    for key, target in csv_import.map_pairs(specs, "Handy=phone"):
+        name, _, label = target.partition(":")
+        name = name.strip().replace("-", "_")
+        if name not in FIELDS:
+            raise InvalidInput(
+                f"--map: {name!r} is not a field; the fields are {', '.join(FIELDS)}"
+            )
+        if label and name not in _METHODS:
+            raise InvalidInput(f"--map: only {', '.join(_METHODS)} take a label: {target!r}")
+        out[key] = Slot(name, label.strip() or None, group=f"map:{key}")
     return out
 
 
@@ -463,14 +450,11 @@ def _read_csv(
             continue
         try:
             rows.append(_csv_row(line, fields, slots, dates))
-        except _Unreadable as e:
+        except csv_import.Unreadable as e:
             errors.append(RowError(line, e.field, e.message))
     if progress:
         progress("read", total, total)
     columns = {f.header[i].strip(): s.shown() for i, s in slots}
-
-    def write(target: Output, errs: list[RowError]) -> None:
-        csv_import.write_rejects(f, target, [(e.line, _reason(e)) for e in errs])
 
     source = ContactImportSource(
         file=label,
@@ -481,17 +465,7 @@ def _read_csv(
         columns=columns,
         ignored_columns=f.ignored,
     )
-    return ContactFile(source, rows, errors, write, ".csv")
-
-
-class _Unreadable(Exception):
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field, self.message = field, message
-
-
-def _reason(e: RowError) -> str:
-    return f"field {e.field}: {e.error}" if e.field else e.error
+    return ContactFile(source, rows, errors, partial(csv_import.write_rejects, f), ".csv")
 
 
 _SPLIT = {
@@ -585,7 +559,7 @@ def _csv_birthday(row: ContactRow, value: str, dates: DateReader) -> date | None
         return None
     day = dates.parse(value)
     if isinstance(day, str):
-        raise _Unreadable("birthday", day)
+        raise csv_import.Unreadable("birthday", day)
     return day
 
 
@@ -593,7 +567,7 @@ def _int(value: str, what: str) -> int:
     try:
         return int(value.strip())
     except ValueError:
-        raise _Unreadable(what, f"not a whole number: {quoted(value)}") from None
+        raise csv_import.Unreadable(what, f"not a whole number: {quoted(value)}") from None
 
 
 def parse_instant(value: str, what: str) -> datetime:
@@ -602,7 +576,9 @@ def parse_instant(value: str, what: str) -> datetime:
     try:
         when = datetime.fromisoformat(text.replace(" ", "T", 1) if " " in text else text)
     except ValueError:
-        raise _Unreadable(what, f"not a time like 2026-11-23T09:00:00Z: {quoted(value)}") from None
+        raise csv_import.Unreadable(
+            what, f"not a time like 2026-11-23T09:00:00Z: {quoted(value)}"
+        ) from None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
@@ -737,7 +713,7 @@ def _read_vcard(text: str, label: str, encoding: str, guessed: bool, write_as: s
             continue
         try:
             rows.append(_card_row(card.line, parsed, used, ignored))
-        except _Unreadable as e:
+        except csv_import.Unreadable as e:
             errors.append(RowError(card.line, e.field, e.message))
     by_line = {c.line: c for c in cards}
 
@@ -745,7 +721,7 @@ def _read_vcard(text: str, label: str, encoding: str, guessed: bool, write_as: s
         chunks: list[str] = []
         for e in errs:
             card = by_line[e.line]
-            note = _reason(e).replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+            note = e.reason().replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
             chunks.append(
                 "\r\n".join([card.lines[0], f"X-TINYCRM-ERROR:{note}", *card.lines[1:]]) + "\r\n"
             )
@@ -866,11 +842,11 @@ def _vcard_birthday(row: ContactRow, text: str) -> date | None:
         try:
             return date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
-            raise _Unreadable("birthday", f"no such day: {quoted(raw)}") from None
+            raise csv_import.Unreadable("birthday", f"no such day: {quoted(raw)}") from None
     if re.fullmatch(r"--\d{2}-?\d{2}", raw) or re.fullmatch(r"1604-?\d{2}-?\d{2}", raw):
         row.dropped.append("birthday without a year")
         return None
-    raise _Unreadable("birthday", f"not a date: {quoted(raw)} (vCard wants 1985-03-14)")
+    raise csv_import.Unreadable("birthday", f"not a date: {quoted(raw)} (vCard wants 1985-03-14)")
 
 
 # -- JSON -----------------------------------------------------------------------------------
@@ -909,14 +885,8 @@ def _read_json(text: str, label: str, encoding: str, guessed: bool) -> ContactFi
             continue
         try:
             rows.append(_json_row(line, item, used, ignored))
-        except _Unreadable as e:
+        except csv_import.Unreadable as e:
             errors.append(RowError(line, e.field, e.message))
-    originals = dict(items)
-
-    def write(target: Output, errs: list[RowError]) -> None:
-        out = [{"line": e.line, "error": _reason(e), **_as_dict(originals[e.line])} for e in errs]
-        _write_atomically(target, json.dumps(out, ensure_ascii=False, indent=2) + "\n", "utf-8")
-
     source = ContactImportSource(
         file=label,
         format="json",
@@ -926,11 +896,8 @@ def _read_json(text: str, label: str, encoding: str, guessed: bool) -> ContactFi
         columns=used,
         ignored_columns=list(ignored),
     )
+    write = partial(csv_import.write_json_rejects, dict(items))
     return ContactFile(source, rows, errors, write, ".json")
-
-
-def _as_dict(item: Any) -> dict[str, Any]:
-    return item if isinstance(item, dict) else {"value": item}
 
 
 def _json_items(text: str, label: str) -> list[tuple[int, Any]]:
@@ -980,7 +947,9 @@ def _json_row(
                 else:
                     v, lab = entry, None
                 if not isinstance(v, str) or not (lab is None or isinstance(lab, str)):
-                    raise _Unreadable(target, f"not a {target}: {quoted(json.dumps(entry))}")
+                    raise csv_import.Unreadable(
+                        target, f"not a {target}: {quoted(json.dumps(entry))}"
+                    )
                 row.methods.append(Method(target, v, lab))
         elif target == "tags":
             tags = value if isinstance(value, list) else _values("tags", str(value))
@@ -989,16 +958,20 @@ def _json_row(
             try:
                 row.birthday = date.fromisoformat(str(value))
             except ValueError:
-                raise _Unreadable("birthday", f"not a date: {quoted(str(value))}") from None
+                raise csv_import.Unreadable(
+                    "birthday", f"not a date: {quoted(str(value))}"
+                ) from None
         elif target == "cadence_days":
             if not isinstance(value, int) or isinstance(value, bool):
-                raise _Unreadable("cadence_days", f"not a whole number: {quoted(str(value))}")
+                raise csv_import.Unreadable(
+                    "cadence_days", f"not a whole number: {quoted(str(value))}"
+                )
             row.cadence_days = value
         elif target in ("consent_at", "opted_out_at", "created_at"):
             setattr(row, target, parse_instant(str(value), target))
         else:
             if not isinstance(value, str):
-                raise _Unreadable(target, f"not text: {quoted(json.dumps(value))}")
+                raise csv_import.Unreadable(target, f"not text: {quoted(json.dumps(value))}")
             setattr(row, target, value)
     return row
 

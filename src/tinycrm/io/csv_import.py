@@ -26,18 +26,23 @@ import codecs
 import csv
 import io
 import itertools
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 from tinycrm.errors import InvalidInput
-from tinycrm.io.outputs import Output, opened
+from tinycrm.io.outputs import Output, opened, write_text
+from tinycrm.services.imports.bulk import RowError
+from tinycrm.services.imports.contacts import ContactImportSource
 from tinycrm.text import fold
 
 DELIMITERS = (";", ",", "\t", "|")
 DELIMITER_NAMES = {";": ";", ",": ",", "\t": "tab", "|": "|"}
 SNIFF_LINES = 50
+R = TypeVar("R")
 FALLBACK_ENCODING = "cp1252"
 # What charset-normalizer may pick over cp1252 for a file that is not UTF-8: the encodings
 # of Chinese, Japanese and Korean spreadsheets. Western files keep the cp1252 guess (its
@@ -319,25 +324,31 @@ def normalize_header(name: str) -> str:
     return " ".join(re.sub(r"[_\-./:#]+", " ", fold(name)).split())
 
 
-def parse_mapping(specs: Iterable[str], columns: Sequence[Column]) -> dict[str, str]:
-    """`--map Kunde=contact,Datum=date` (repeatable) -> {normalized header: field}."""
-    fields = [c.name for c in columns]
-    out: dict[str, str] = {}
+def map_pairs(specs: Iterable[str], example: str) -> Iterator[tuple[str, str]]:
+    """The `COLUMN=field` pairs of `--map` options (repeatable, comma-separated), as
+    (normalized header, lower-case field); `example` shows the form in the error."""
     for spec in specs:
         for pair in spec.split(","):
             if not pair.strip():
                 continue
             header, sep, target = pair.rpartition("=")
-            target = target.strip().lower()
             if not sep or not header.strip():
-                raise InvalidInput(f"--map wants COLUMN=field pairs, e.g. Kunde=contact: {pair!r}")
-            if target not in fields:
-                raise InvalidInput(
-                    f"--map: {target!r} is not a field; the fields are {', '.join(fields)}"
-                )
-            if target in out.values():
-                raise InvalidInput(f"--map names two columns for {target}")
-            out[normalize_header(header)] = target
+                raise InvalidInput(f"--map wants COLUMN=field pairs, e.g. {example}: {pair!r}")
+            yield normalize_header(header), target.strip().lower()
+
+
+def parse_mapping(specs: Iterable[str], columns: Sequence[Column]) -> dict[str, str]:
+    """`--map Kunde=contact,Datum=date` (repeatable) -> {normalized header: field}."""
+    fields = [c.name for c in columns]
+    out: dict[str, str] = {}
+    for header, target in map_pairs(specs, "Kunde=contact"):
+        if target not in fields:
+            raise InvalidInput(
+                f"--map: {target!r} is not a field; the fields are {', '.join(fields)}"
+            )
+        if target in out.values():
+            raise InvalidInput(f"--map names two columns for {target}")
+        out[header] = target
     return out
 
 
@@ -372,16 +383,55 @@ def map_columns(
     return found, ignored
 
 
+class Unreadable(Exception):
+    """A value a reader can't read; the reader makes it the row's `RowError`."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
 # -- writing rows back ----------------------------------------------------------------------
 
 
-def write_rejects(source: CsvFile, target: Output, rejects: Sequence[tuple[int, str]]) -> None:
+@dataclass
+class ImportFile(Generic[R]):
+    """A file read for an import: its rows, the rows it could not read, how it was read,
+    and how to write the bad rows back in its own format (`rejects_suffix`)."""
+
+    source: ContactImportSource
+    rows: list[R]
+    errors: list[RowError]
+    write_rejects: Callable[[Output, list[RowError]], None]
+    rejects_suffix: str  # ".csv", ".vcf", ".json"
+
+
+def write_rejects(source: CsvFile, target: Output, errors: Sequence[RowError]) -> None:
     """The rejected rows as a CSV the user can fix and import again: `line` and `error`,
     then the original columns, in the file's own delimiter and encoding. Written whole,
     private and never over the store (`io.outputs`)."""
-    originals = source.originals({line for line, _ in rejects})
+    originals = source.originals({e.line for e in errors})
     with opened(target, encoding=source.write_encoding, errors="replace") as f:
         out = csv.writer(f, delimiter=source.delimiter)
         out.writerow(["line", "error", *source.header])
-        for line, message in rejects:
-            out.writerow([line, message, *originals.get(line, [])])
+        for e in errors:
+            out.writerow([e.line, e.reason(), *originals.get(e.line, [])])
+
+
+def write_json_rejects(
+    originals: dict[int, Any], target: Output, errors: Sequence[RowError]
+) -> None:
+    """The rejected items of a JSON file as a JSON list to fix and import again: each
+    object with its `line` and `error` first (an item that is no object as its `value`)."""
+    out = []
+    for e in errors:
+        line, message, item = e.line, e.reason(), originals.get(e.line)
+        out.append(
+            {
+                "line": line,
+                "error": message,
+                **(item if isinstance(item, dict) else {"value": item}),
+            }
+        )
+    write_text(target, json.dumps(out, ensure_ascii=False, indent=2) + "\n", errors="replace")

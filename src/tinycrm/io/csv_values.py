@@ -28,7 +28,7 @@ from decimal import Decimal
 
 from tinycrm.errors import InvalidInput
 from tinycrm.money import MAX_CENTS, is_mark, mark_patterns
-from tinycrm.services.imports import quoted
+from tinycrm.services.imports.bulk import quoted
 
 DATE_FORMATS = (
     "yyyy-mm-dd",

@@ -1,4 +1,4 @@
-"""A purchases CSV file read into `PurchaseRow`s, for `services.imports`.
+"""A purchases CSV file read into `PurchaseRow`s, for `services.imports.purchases`.
 
 Columns: `contact` (a REF: id, email or name), `date`, `amount`, and optionally `currency`
 and `note`, found by name or synonym (see COLUMNS) or by `--map`. The file is read twice in
@@ -14,11 +14,13 @@ from datetime import date
 from pathlib import Path
 
 from tinycrm.errors import InvalidInput
-from tinycrm.io.csv_import import DELIMITER_NAMES, Column, CsvFile, open_csv
+from tinycrm.io.csv_import import DELIMITER_NAMES, Column, CsvFile, open_csv, write_rejects
 from tinycrm.io.csv_values import AmountReader, DateReader
+from tinycrm.io.outputs import Output
 from tinycrm.money import currency_of, parse_currency
 from tinycrm.services.contacts import check_text
-from tinycrm.services.imports import ImportSource, PurchaseRow, RowError, quoted
+from tinycrm.services.imports.bulk import RowError, quoted
+from tinycrm.services.imports.purchases import ImportSource, PurchaseRow
 from tinycrm.text import clean, uninert
 
 # Synonyms are compared after csv_import.normalize_header (folded, `_-./` as spaces). Email
@@ -125,10 +127,17 @@ PROGRESS_EVERY = 10_000
 
 @dataclass
 class PurchaseFile:
+    """A purchases file read: its rows, the rows it could not read, and how it was read."""
+
     csv: CsvFile
     source: ImportSource
     rows: list[PurchaseRow]
     errors: list[RowError]
+    rejects_suffix: str = ".csv"
+
+    def write_rejects(self, target: Output, errors: list[RowError]) -> None:
+        """The bad rows as a CSV in the file's own dialect, to fix and import again."""
+        write_rejects(self.csv, target, errors)
 
 
 def read_purchases(

@@ -1,4 +1,4 @@
-"""Interactions and deals files read into rows, for `services.record_imports`.
+"""Interactions and deals files read into rows, for `services.imports.records`.
 
 Two formats, told by `--format` or worked out from the name and the first bytes, both
 exactly what `tinycrm export interactions|deals` writes:
@@ -21,20 +21,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from tinycrm.errors import InvalidInput
 from tinycrm.io import csv_import
 from tinycrm.io.csv_import import DELIMITER_NAMES, Column
-from tinycrm.io.outputs import Output, write_text
 from tinycrm.money import parse_currency, parse_money
-from tinycrm.services.contact_imports import ContactImportSource
 from tinycrm.services.contacts import MAX_NAME, check_text
-from tinycrm.services.imports import RowError, quoted
-from tinycrm.services.record_imports import DealRow, InteractionRow
+from tinycrm.services.imports.bulk import RowError, quoted
+from tinycrm.services.imports.contacts import ContactImportSource
+from tinycrm.services.imports.records import DealRow, InteractionRow
 from tinycrm.text import clean, uninert
 
 FORMATS = ("csv", "json")
@@ -74,23 +73,10 @@ DEAL_COLUMNS = (
 )
 
 
-class _Unreadable(Exception):
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
 R = TypeVar("R")
 
 
-@dataclass
-class RecordFile(Generic[R]):
-    source: ContactImportSource
-    rows: list[R]
-    errors: list[RowError]
-    write_rejects: Callable[[Output, list[RowError]], None]
-    rejects_suffix: str  # ".csv" or ".json"
+RecordFile = csv_import.ImportFile
 
 
 #: one record's values (None for an empty cell or a missing key) -> a row
@@ -199,13 +185,10 @@ def _read_csv(
         values = {name: uninert(fields[i]) or None for name, i in f.columns.items()}
         try:
             rows.append(parse(line, values, present, default_currency))
-        except _Unreadable as e:
+        except csv_import.Unreadable as e:
             errors.append(RowError(line, e.field, e.message))
     if progress:
         progress("read", total, total)
-
-    def write(target: Output, errs: list[RowError]) -> None:
-        csv_import.write_rejects(f, target, [(e.line, _reason(e)) for e in errs])
 
     source = ContactImportSource(
         file=label,
@@ -216,7 +199,7 @@ def _read_csv(
         columns={f.header[i].strip(): name for name, i in f.columns.items()},
         ignored_columns=f.ignored,
     )
-    return RecordFile(source, rows, errors, write, ".csv")
+    return RecordFile(source, rows, errors, partial(csv_import.write_rejects, f), ".csv")
 
 
 def _read_json(
@@ -251,7 +234,7 @@ def _read_json(
         try:
             values = {k: _json_value(k, item.get(k)) for k in known}
             rows.append(parse(line, values, set(item), default_currency))
-        except _Unreadable as e:
+        except csv_import.Unreadable as e:
             errors.append(RowError(line, e.field, e.message))
     if items and missing_everywhere:
         keys = sorted(missing_everywhere, key=[c.name for c in columns].index)
@@ -259,14 +242,6 @@ def _read_json(
             f"{label}: no object has the key{'s' if len(keys) > 1 else ''} {', '.join(keys)}"
             f" ({_not_an_export(columns)})"
         )
-    originals = dict(items)
-
-    def write(target: Output, errs: list[RowError]) -> None:
-        out = [
-            {"line": e.line, "error": _reason(e), **_as_dict(originals.get(e.line))} for e in errs
-        ]
-        _write_atomically(target, json.dumps(out, ensure_ascii=False, indent=2) + "\n")
-
     source = ContactImportSource(
         file=label,
         format="json",
@@ -276,6 +251,7 @@ def _read_json(
         columns=used,
         ignored_columns=list(ignored),
     )
+    write = partial(csv_import.write_json_rejects, dict(items))
     return RecordFile(source, rows, errors, write, ".json")
 
 
@@ -288,20 +264,10 @@ def _json_value(key: str, value: Any) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise _Unreadable(key, f"not text: {quoted(json.dumps(value, ensure_ascii=False))}")
+        raise csv_import.Unreadable(
+            key, f"not text: {quoted(json.dumps(value, ensure_ascii=False))}"
+        )
     return str(value)
-
-
-def _as_dict(item: Any) -> dict[str, Any]:
-    return item if isinstance(item, dict) else {"value": item}
-
-
-def _reason(e: RowError) -> str:
-    return f"field {e.field}: {e.error}" if e.field else e.error
-
-
-def _write_atomically(target: Output, text: str) -> None:
-    write_text(target, text)
 
 
 # -- values ---------------------------------------------------------------------------------
@@ -310,7 +276,7 @@ def _write_atomically(target: Output, text: str) -> None:
 def _required(values: dict[str, Any], key: str) -> str:
     v = values.get(key)
     if v is None or not v.strip():
-        raise _Unreadable(key, "empty")
+        raise csv_import.Unreadable(key, "empty")
     return str(v)
 
 
@@ -320,7 +286,7 @@ def _name(values: dict[str, Any], key: str) -> str | None:
         return None
     name = " ".join(clean(v).split())
     if len(name) > MAX_NAME:
-        raise _Unreadable(key, f"longer than {MAX_NAME} characters")
+        raise csv_import.Unreadable(key, f"longer than {MAX_NAME} characters")
     return name or None
 
 
@@ -332,7 +298,9 @@ def _instant(values: dict[str, Any], key: str) -> datetime | None:
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise _Unreadable(key, f"not a time like 2026-11-23T09:00:00Z: {quoted(v)}") from None
+        raise csv_import.Unreadable(
+            key, f"not a time like 2026-11-23T09:00:00Z: {quoted(v)}"
+        ) from None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
@@ -343,14 +311,14 @@ def _day(values: dict[str, Any], key: str) -> date | None:
     try:
         return date.fromisoformat(v.strip())
     except ValueError:
-        raise _Unreadable(key, f"not a day like 2026-11-23: {quoted(v)}") from None
+        raise csv_import.Unreadable(key, f"not a day like 2026-11-23: {quoted(v)}") from None
 
 
 def _text(values: dict[str, Any], key: str) -> str | None:
     try:
         return check_text(values.get(key), key)
     except InvalidInput as e:
-        raise _Unreadable(key, str(e)) from None
+        raise csv_import.Unreadable(key, str(e)) from None
 
 
 def _interaction(
@@ -358,11 +326,11 @@ def _interaction(
 ) -> InteractionRow:
     happened = _instant(values, "happened_at")
     if happened is None:
-        raise _Unreadable("happened_at", "empty")
+        raise csv_import.Unreadable("happened_at", "empty")
     kind = _required(values, "kind").strip().lower()
     body = _text(values, "body")
     if not body:
-        raise _Unreadable("body", "empty")
+        raise csv_import.Unreadable("body", "empty")
     return InteractionRow(
         line=line,
         happened_at=happened,
@@ -380,17 +348,17 @@ def _interaction(
 def _deal(line: int, values: dict[str, Any], present: set[str], currency: str) -> DealRow:
     title = _name(values, "title")
     if not title:
-        raise _Unreadable("title", "empty")
+        raise csv_import.Unreadable("title", "empty")
     stage = _name(values, "stage")
     if not stage:
-        raise _Unreadable("stage", "empty")
+        raise csv_import.Unreadable("stage", "empty")
     status = values.get("status")
     raw_value = values.get("value")
     raw_cur = values.get("currency")
     try:
         given = parse_currency(raw_cur, usual=[currency]) if raw_cur and raw_cur.strip() else None
     except InvalidInput as e:
-        raise _Unreadable("currency", str(e)) from None
+        raise csv_import.Unreadable("currency", str(e)) from None
     try:
         money = parse_money(
             raw_value or "0",
@@ -400,7 +368,7 @@ def _deal(line: int, values: dict[str, Any], present: set[str], currency: str) -
             usual=[currency],
         )
     except InvalidInput as e:
-        raise _Unreadable("value", str(e)) from None
+        raise csv_import.Unreadable("value", str(e)) from None
     cents, cur = money.cents, money.currency or currency
     raw_prob = values.get("probability")
     probability = None
@@ -408,7 +376,9 @@ def _deal(line: int, values: dict[str, Any], present: set[str], currency: str) -
         try:
             probability = int(raw_prob.strip().rstrip("%"))
         except ValueError:
-            raise _Unreadable("probability", f"not a whole number: {quoted(raw_prob)}") from None
+            raise csv_import.Unreadable(
+                "probability", f"not a whole number: {quoted(raw_prob)}"
+            ) from None
     return DealRow(
         line=line,
         title=title,

@@ -2,8 +2,8 @@
 and written in one transaction.
 
 The readers (`tinycrm.io.contact_files`: CSV, vCard, JSON) turn a file into `ContactRow`s
-and the `RowError`s of what they could not read; this module owns the rules that need the
-store or hold for every format:
+and the `RowError`s of what they could not read; `bulk` runs the import (all or nothing,
+rejects, the audit entry); this module owns the rules for contacts, in every format:
 
 - A row needs a name; without one it is named after its email (`derived_name`), else its
   company. Emails, phones and tags are checked as `contact add` checks them; a bad one is
@@ -27,7 +27,7 @@ store or hold for every format:
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -35,17 +35,26 @@ from typing import Any
 
 from tinycrm.errors import InvalidInput
 from tinycrm.identity import email_match_key, name_match_key, phone_match_key
-from tinycrm.services import audit, clocks, search
+from tinycrm.services import clocks, search
 from tinycrm.services.contacts import MAX_NAME, check_text, normalize_tags, reindex
 from tinycrm.services.context import Ctx
 from tinycrm.services.duplicates import same_person
-from tinycrm.services.imports import Progress, RowError, derived_name, quoted
+from tinycrm.services.imports.bulk import (
+    BATCH,
+    SHOWN,
+    Progress,
+    RowError,
+    Run,
+    SaveRejects,
+    companies,
+    derived_name,
+    id_lists,
+    lookup,
+    quoted,
+)
 from tinycrm.store.db import Db
 from tinycrm.text import clean, fold, normalize_email, phone_key
 
-CHUNK = 500  # values per IN (...) lookup
-BATCH = 5_000  # rows per executemany
-SHOWN = 20  # errors and duplicates carried in the summary
 ON_DUPLICATE = ("skip", "merge", "create")
 METHOD_KINDS = ("email", "phone", "url", "address")
 MAX_METHOD = 1_000
@@ -132,36 +141,31 @@ def import_contacts(
     tag: str | None = None,
     skip_bad: bool = False,
     dry_run: bool = False,
-    save_rejects: Callable[[list[RowError]], str] | None = None,
+    save_rejects: SaveRejects | None = None,
     progress: Progress | None = None,
 ) -> ContactImportSummary:
-    """Import `rows`, all or nothing: any bad row raises InvalidInput naming the first,
-    unless `skip_bad` (then `save_rejects` gets the bad ones inside the transaction and
-    says where it put them). A dry run reads only."""
+    """Import contacts in bulk, all or nothing (`bulk.Run`), each duplicate skipped, merged
+    or created as `on_duplicate` says. A dry run only reads."""
     if on_duplicate not in ON_DUPLICATE:
         raise InvalidInput(f"--on-duplicate must be one of {', '.join(ON_DUPLICATE)}")
     extra_tags = normalize_tags([tag]) if tag else []
     if tag is not None and not extra_tags:
         raise InvalidInput("--tag can't be empty")
     db = ctx.db
-    with db.read() if dry_run else db.write():
-        if not dry_run:  # what the duplicate checks read stays as it is until this lands
-            db.lock_key("contact identities")
-            db.lock_key("company names")
+    run = Run("contacts", source.file, skip_bad, dry_run, save_rejects, progress)
+    # what the duplicate checks read stays as it is until this lands
+    with run.transaction(db, "contact identities", "company names"):
         users = {str(n): int(i) for i, n in db.tuples("SELECT id, name FROM users")}
         if owner is not None and owner.strip() not in users:
             raise InvalidInput(f"--owner: no user called {owner.strip()!r}; see tinycrm user list")
-        if progress:
-            progress("check", 0, len(rows))
+        run.step("check", 0, len(rows))
         plans, errors = _check_rows(ctx, rows, users, extra_tags, unreadable)
-        if errors and not skip_bad:
-            raise _first_error(source.file, errors)
+        run.checked(errors)
         default_owner = users[owner.strip()] if owner is not None else users.get(ctx.user_name)
         if default_owner is None and not dry_run:
             default_owner = ctx.user_id
-        outcome = _match(db, plans, on_duplicate, source.file)
-        if progress:
-            progress("check", len(rows), len(rows))
+        outcome = _match(db, plans, on_duplicate)
+        run.step("check", len(rows), len(rows))
         if not dry_run:
             has_source = "source" in source.columns.values()
             _create(ctx, outcome.new, default_owner, source.file, progress, has_source=has_source)
@@ -169,30 +173,20 @@ def import_contacts(
             for d, plan in outcome.dup_targets:
                 if d.contact_id is None and plan.id is not None:
                     d.contact_id = plan.id
-        rejects_file = None
-        if errors and not dry_run and save_rejects is not None:
-            rejects_file = save_rejects(errors)
-        if not dry_run:  # one entry for the whole run, not one per row
-            merged_ids = sorted(
-                {d.contact_id for d in outcome.duplicates if d.action == "merged" and d.contact_id}
-            )
-            audit.record(
-                ctx,
-                "import",
-                0,
-                "import",
-                audit.added(
-                    {
-                        "what": "contacts",
-                        "file": source.file,
-                        "rows": len(rows) + len(unreadable),
-                        "created": len(outcome.new),
-                        "merged into": [f"#{i}" for i in merged_ids[:50]],
-                        "duplicates": len(outcome.duplicates),
-                        "rejected": len(errors),
-                    }
-                ),
-            )
+        merged_ids = sorted(
+            {d.contact_id for d in outcome.duplicates if d.action == "merged" and d.contact_id}
+        )
+        rejects_file = run.finish(
+            ctx,
+            errors,
+            {
+                "rows": len(rows) + len(unreadable),
+                "created": len(outcome.new),
+                "merged into": [f"#{i}" for i in merged_ids[:50]],
+                "duplicates": len(outcome.duplicates),
+                "rejected": len(errors),
+            },
+        )
     dropped: dict[str, int] = {}
     for r in rows:
         for what in r.dropped:
@@ -212,12 +206,6 @@ def import_contacts(
         duplicates=outcome.duplicates[:SHOWN],
         errors=errors[:SHOWN],
     )
-
-
-def _first_error(file: str, errors: list[RowError]) -> InvalidInput:
-    first, more = errors[0], len(errors) - 1
-    hint = f"; and {more:,} more bad row{'' if more == 1 else 's'} (--skip-bad imports the rest)"
-    return InvalidInput(f"{file} {first.where()}: {first.error}" + (hint if more else ""))
 
 
 # -- checking -------------------------------------------------------------------------------
@@ -297,7 +285,6 @@ def _check_rows(
             plans.append(_check_row(r, users, extra_tags, region))
         except _RowProblem as e:
             errors.append(RowError(r.line, e.field, e.message))
-    errors.sort(key=lambda e: e.line)
     return plans, errors
 
 
@@ -409,7 +396,7 @@ class _Outcome:
     dup_targets: list[tuple[DuplicateMatch, _Plan]] = field(default_factory=list)
 
 
-def _match(db: Db, plans: list[_Plan], on_duplicate: str, file: str) -> _Outcome:
+def _match(db: Db, plans: list[_Plan], on_duplicate: str) -> _Outcome:
     """Decide, row by row in file order, whether each is new or a duplicate (of a stored
     contact or of an earlier row), and what to do with it."""
     wanted: dict[str, set[str]] = {"email": set(), "phone": set(), "name": set()}
@@ -417,7 +404,7 @@ def _match(db: Db, plans: list[_Plan], on_duplicate: str, file: str) -> _Outcome
         for kind, key in p.keys():
             wanted[kind].add(key)
     stored = {
-        kind: _lookup(
+        kind: lookup(
             db,
             "SELECT match_key, contact_id FROM contact_methods"
             f" WHERE kind = '{kind}' AND match_key IN ({{keys}})",
@@ -486,8 +473,7 @@ def _find(
 def _reachable(db: Db, ids: set[int]) -> set[int]:
     """Those of `ids` that have an email or a phone."""
     out: set[int] = set()
-    for batch in _chunks(sorted(ids)):
-        listed = ",".join(str(int(i)) for i in batch)
+    for _, listed in id_lists(ids):
         out.update(
             int(r[0])
             for r in db.tuples(
@@ -514,8 +500,7 @@ def _names(db: Db, keys: set[str]) -> dict[str, list[int]]:
 
 def _contact_names(db: Db, ids: set[int]) -> dict[int, str]:
     out: dict[int, str] = {}
-    for batch in _chunks(sorted(ids)):
-        listed = ",".join(str(int(i)) for i in batch)
+    for _, listed in id_lists(ids):
         for ident, name in db.tuples(f"SELECT id, name FROM contacts WHERE id IN ({listed})"):
             out[int(ident)] = str(name)
     return out
@@ -531,59 +516,7 @@ def _fold_into(target: _Plan, p: _Plan) -> None:
             setattr(target, name, getattr(p, name))
 
 
-def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for v in values:
-        batch.append(v)
-        if len(batch) == CHUNK:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _lookup(db: Db, sql: str, keys: set[str]) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {}
-    for batch in _chunks(sorted(keys)):
-        params = {f"k{i}": k for i, k in enumerate(batch)}
-        listed = ",".join(f":{p}" for p in params)
-        for key, ident in db.tuples(sql.format(keys=listed), params):
-            ids = out.setdefault(key, [])
-            if int(ident) not in ids:
-                ids.append(int(ident))
-    for ids in out.values():
-        ids.sort()
-    return out
-
-
 # -- writing --------------------------------------------------------------------------------
-
-
-def _companies(ctx: Ctx, names: Iterable[str]) -> dict[str, int]:
-    """fold(name) -> company id, creating the companies the store lacks (first spelling)."""
-    db = ctx.db
-    wanted: dict[str, str] = {}
-    for n in names:
-        wanted.setdefault(fold(n), n)
-    found = {
-        k: ids[0]
-        for k, ids in _lookup(
-            db, "SELECT name_key, id FROM companies WHERE name_key IN ({keys})", set(wanted)
-        ).items()
-    }
-    now = db.ts(ctx.now)
-    docs: list[list[str | None]] = []
-    for key, name in wanted.items():
-        if key in found:
-            continue
-        found[key] = db.insert(
-            "INSERT INTO companies (name, name_key, owner_id, created_at, updated_at, version)"
-            " VALUES (:name, :key, :owner, :now, :now, 1) RETURNING id",
-            {"name": name, "key": key, "owner": ctx.user_id, "now": now},
-        )
-        docs.append([str(found[key]), name])
-    search.index_new(db, "company", docs)
-    return found
 
 
 def _create(
@@ -602,7 +535,7 @@ def _create(
     db = ctx.db
     now = db.ts(ctx.now)
     default_source = None if has_source else f"import {Path(file).name}"
-    company_ids = _companies(ctx, [p.company for p in new if p.company])
+    company_ids = companies(ctx, [p.company for p in new if p.company])
     methods: list[dict[str, Any]] = []
     tags: list[dict[str, Any]] = []
     docs: list[list[str | None]] = []
@@ -690,12 +623,11 @@ def _merge(ctx: Ctx, merges: dict[int, list[_Plan]]) -> None:
         return
     db = ctx.db
     now = db.ts(ctx.now)
-    company_ids = _companies(ctx, [p.company for ps in merges.values() for p in ps if p.company])
+    company_ids = companies(ctx, [p.company for ps in merges.values() for p in ps if p.company])
     columns = "id, company_id, title, notes, birthday, cadence_days, consent, consent_at,"
     columns += " opted_out_at"
-    for batch in _chunks(sorted(merges)):
+    for batch, listed in id_lists(merges):
         db.lock("contacts", batch)  # their blank fields stay blank until these land
-        listed = ",".join(str(int(i)) for i in batch)
         current = {
             int(r["id"]): r
             for r in db.all(f"SELECT {columns} FROM contacts WHERE id IN ({listed})")

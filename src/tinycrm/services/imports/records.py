@@ -2,8 +2,8 @@
 back into a store, so that every export round-trips.
 
 The reader (`tinycrm.io.record_files`) turns a CSV or JSON file into `InteractionRow`s or
-`DealRow`s and the `RowError`s of rows it could not read; this module owns the rules that
-need the store:
+`DealRow`s and the `RowError`s of rows it could not read; `bulk` runs the import (all or
+nothing, rejects, the audit entry); this module owns the rules for these records:
 
 - A row's contact is found by `contact` (an email or id, else an exact name, as `import
   purchases` finds a REF: never a prefix or a guess), else by `contact_name` (an exact
@@ -29,29 +29,31 @@ was created).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from tinycrm.services import audit, clocks, search
-from tinycrm.services.contact_imports import ContactImportSource, _companies
+from tinycrm.services import clocks, search
 from tinycrm.services.context import Ctx
-from tinycrm.services.imports import (
-    SHOWN_ERRORS,
+from tinycrm.services.imports.bulk import (
+    BATCH,
+    SHOWN,
     Progress,
     RowError,
-    _chunks,
-    _first_error,
-    _lookup,
-    _resolve_refs,
+    Run,
+    SaveRejects,
+    chunks,
+    companies,
+    id_lists,
+    lookup,
     quoted,
+    resolve_refs,
 )
+from tinycrm.services.imports.contacts import ContactImportSource
 from tinycrm.services.interactions import KINDS
 from tinycrm.store.db import Db, read_ts
 from tinycrm.text import fold
-
-BATCH = 5_000  # rows per executemany
 
 
 @dataclass(slots=True)
@@ -103,7 +105,7 @@ class RecordImportSummary:
     rejected: int
     rejects_file: str | None
     companies_created: list[str]
-    errors: list[RowError] = field(default_factory=list)  # the first SHOWN_ERRORS, by line
+    errors: list[RowError] = field(default_factory=list)  # the first bulk.SHOWN, by line
 
 
 # -- what both imports share ----------------------------------------------------------------
@@ -122,16 +124,16 @@ class _Found:
 def _find(
     db: Db, contact_refs: Iterable[str], users: Iterable[str], companies: Iterable[str]
 ) -> _Found:
-    refs = _resolve_refs(db, list(dict.fromkeys(contact_refs)), create_missing=False)
+    refs = resolve_refs(db, list(dict.fromkeys(contact_refs)), create_missing=False)
     user_ids = {
         name: ids[0]
-        for name, ids in _lookup(
+        for name, ids in lookup(
             db, "SELECT name, id FROM users WHERE name IN ({keys})", set(users)
         ).items()
     }
     company_ids = {
         key: ids[0]
-        for key, ids in _lookup(
+        for key, ids in lookup(
             db,
             "SELECT name_key, id FROM companies WHERE name_key IN ({keys})",
             {fold(c) for c in companies},
@@ -185,7 +187,7 @@ def _second(t: datetime | None) -> datetime | None:
 
 def _finish(
     ctx: Ctx,
-    what: str,
+    run: Run,
     source: ContactImportSource,
     *,
     rows: int,
@@ -193,48 +195,37 @@ def _finish(
     duplicates: int,
     errors: list[RowError],
     new_companies: list[str],
-    dry_run: bool,
-    save_rejects: Callable[[list[RowError]], str] | None,
 ) -> RecordImportSummary:
-    rejects_file = None
-    if errors and not dry_run and save_rejects is not None:
-        rejects_file = save_rejects(errors)
-    if not dry_run:  # one entry for the whole run, not one per row
-        audit.record(
-            ctx,
-            "import",
-            0,
-            "import",
-            audit.added(
-                {
-                    "what": what,
-                    "file": source.file,
-                    "rows": rows,
-                    "imported": imported,
-                    "duplicates": duplicates,
-                    "rejected": len(errors),
-                    "companies_created": len(new_companies),
-                }
-            ),
-        )
+    """Save the rejects and log the run (`Run.finish`), and sum it up."""
+    rejects_file = run.finish(
+        ctx,
+        errors,
+        {
+            "rows": rows,
+            "imported": imported,
+            "duplicates": duplicates,
+            "rejected": len(errors),
+            "companies_created": len(new_companies),
+        },
+    )
     return RecordImportSummary(
-        what=what,
+        what=run.what,
         source=source,
-        dry_run=dry_run,
+        dry_run=run.dry_run,
         rows=rows,
         imported=imported,
         duplicates=duplicates,
         rejected=len(errors),
         rejects_file=rejects_file,
         companies_created=new_companies,
-        errors=errors[:SHOWN_ERRORS],
+        errors=errors[:SHOWN],
     )
 
 
 def _company_ids(ctx: Ctx, found: _Found, new: list[str], dry_run: bool) -> dict[str, int]:
     if dry_run:
         return {**found.companies, **{fold(n): -1 - i for i, n in enumerate(new)}}
-    return {**found.companies, **_companies(ctx, new)}
+    return {**found.companies, **companies(ctx, new)}
 
 
 # -- interactions ---------------------------------------------------------------------------
@@ -248,18 +239,16 @@ def import_interactions(
     unreadable: Sequence[RowError] = (),
     skip_bad: bool = False,
     dry_run: bool = False,
-    save_rejects: Callable[[list[RowError]], str] | None = None,
+    save_rejects: SaveRejects | None = None,
     progress: Progress | None = None,
 ) -> RecordImportSummary:
-    """Import `rows`, all or nothing (see the module docstring); `skip_bad` and
-    `save_rejects` as for `imports.import_purchases`. A dry run only reads."""
+    """Import interactions as `export` wrote them, all or nothing (`bulk.Run`), skipping
+    those already stored (see the module docstring). A dry run only reads."""
     db = ctx.db
-    with db.read() if dry_run else db.write():
-        if not dry_run:  # what the duplicate checks read stays as it is until this lands
-            db.lock_key("company names")
-            db.lock_key("interaction imports")
-        if progress:
-            progress("check", 0, len(rows))
+    run = Run("interactions", source.file, skip_bad, dry_run, save_rejects, progress)
+    # what the duplicate checks read stays as it is until this lands
+    with run.transaction(db, "company names", "interaction imports"):
+        run.step("check", 0, len(rows))
         found = _find(
             db,
             [x for r in rows for x in (r.contact, r.contact_name) if x],
@@ -297,9 +286,7 @@ def import_interactions(
                     assert not isinstance(contact, RowError) and not isinstance(user, RowError)
                     assert not isinstance(deal, RowError)
                     good.append((r, contact, deal, user))
-        errors.sort(key=lambda e: e.line)
-        if errors and not skip_bad:
-            raise _first_error(source.file, errors)
+        run.checked(errors)
         new_companies = _plan_companies(found, (r.company for r, *_ in good))
         company_of = _company_ids(ctx, found, new_companies, dry_run)
         planned = [
@@ -307,21 +294,18 @@ def import_interactions(
             for r, contact, deal, user in good
         ]
         planned, duplicates = _drop_stored_interactions(db, planned)
-        if progress:
-            progress("check", len(rows), len(rows))
+        run.step("check", len(rows), len(rows))
         if not dry_run:
             _insert_interactions(ctx, planned, progress)
         return _finish(
             ctx,
-            "interactions",
+            run,
             source,
             rows=len(rows) + len(unreadable),
             imported=len(planned),
             duplicates=duplicates,
             errors=errors,
             new_companies=new_companies,
-            dry_run=dry_run,
-            save_rejects=save_rejects,
         )
 
 
@@ -341,7 +325,7 @@ class _Interaction:
 
 def _deals_by_title(db: Db, keys: set[str]) -> dict[str, list[tuple[int, int | None]]]:
     out: dict[str, list[tuple[int, int | None]]] = {}
-    for batch in _chunks(sorted(keys)):
+    for batch in chunks(sorted(keys)):
         params = {f"k{i}": k for i, k in enumerate(batch)}
         listed = ",".join(f":{p}" for p in params)
         for key, deal_id, contact_id in db.tuples(
@@ -395,8 +379,7 @@ def _drop_stored_interactions(
         ("company_id", {p.company_id for p in old if not p.contact_id}),
     ):
         extra = "" if column == "contact_id" else " AND contact_id IS NULL"
-        for batch in _chunks(sorted(i for i in ids if i and i > 0)):
-            listed = ",".join(str(int(i)) for i in batch)
+        for _, listed in id_lists(i for i in ids if i and i > 0):
             for ref, when, kind, body in db.tuples(
                 f"SELECT {column}, happened_at, kind, body FROM interactions"
                 f" WHERE {column} IN ({listed}){extra}"
@@ -480,8 +463,7 @@ def _insert_interactions(ctx: Ctx, planned: list[_Interaction], progress: Progre
     # UPDATE ... WHERE contact_id per contact makes SQLite pick the status index and scan)
     activity: dict[int, datetime] = {}
     for column, latest in (("id", deal_at), ("contact_id", contact_at)):
-        for batch in _chunks(sorted(latest)):
-            listed = ",".join(str(int(i)) for i in batch)
+        for _, listed in id_lists(latest):
             for deal_id, ref, at in db.tuples(
                 f"SELECT id, {column}, activity_at FROM deals WHERE {column} IN ({listed})"
                 " AND status = 'open'"
@@ -509,18 +491,16 @@ def import_deals(
     unreadable: Sequence[RowError] = (),
     skip_bad: bool = False,
     dry_run: bool = False,
-    save_rejects: Callable[[list[RowError]], str] | None = None,
+    save_rejects: SaveRejects | None = None,
     progress: Progress | None = None,
 ) -> RecordImportSummary:
-    """Import `rows`, all or nothing (see the module docstring)."""
+    """Import deals as `export` wrote them, all or nothing (`bulk.Run`), skipping those
+    already stored (see the module docstring). A dry run only reads."""
     db = ctx.db
-    with db.read() if dry_run else db.write():
-        if not dry_run:  # what the duplicate checks read stays as it is until this lands
-            db.lock_key("company names")
-            db.lock_key("stages", shared=True)
-            db.lock_key("deal imports")
-        if progress:
-            progress("check", 0, len(rows))
+    run = Run("deals", source.file, skip_bad, dry_run, save_rejects, progress)
+    # what the duplicate checks read stays as it is until this lands
+    with run.transaction(db, "company names", "stages", "deal imports", shared={"stages"}):
+        run.step("check", 0, len(rows))
         found = _find(
             db,
             [x for r in rows for x in (r.contact, r.contact_name) if x],
@@ -557,27 +537,22 @@ def import_deals(
                 else:
                     assert not isinstance(contact, RowError) and not isinstance(owner, RowError)
                     good.append((r, contact, owner, stage))
-        errors.sort(key=lambda e: e.line)
-        if errors and not skip_bad:
-            raise _first_error(source.file, errors)
+        run.checked(errors)
         good, duplicates = _drop_stored_deals(db, good)
         new_companies = _plan_companies(found, (g[0].company for g in good))
         company_of = _company_ids(ctx, found, new_companies, dry_run)
-        if progress:
-            progress("check", len(rows), len(rows))
+        run.step("check", len(rows), len(rows))
         if not dry_run:
             _insert_deals(ctx, good, company_of, progress)
         return _finish(
             ctx,
-            "deals",
+            run,
             source,
             rows=len(rows) + len(unreadable),
             imported=len(good),
             duplicates=duplicates,
             errors=errors,
             new_companies=new_companies,
-            dry_run=dry_run,
-            save_rejects=save_rejects,
         )
 
 
@@ -602,7 +577,7 @@ def _drop_stored_deals(
     row without created_at: same title and contact)."""
     stored: Counter[tuple[Any, ...]] = Counter()
     loose: Counter[tuple[Any, ...]] = Counter()
-    for batch in _chunks(sorted({fold(g[0].title) for g in good})):
+    for batch in chunks(sorted({fold(g[0].title) for g in good})):
         params = {f"k{i}": k for i, k in enumerate(batch)}
         listed = ",".join(f":{p}" for p in params)
         for key, contact_id, created in db.tuples(
@@ -691,8 +666,7 @@ def _insert_deals(
 
 def _latest_interactions(db: Db, contact_ids: set[int]) -> dict[int, datetime]:
     out: dict[int, datetime] = {}
-    for batch in _chunks(sorted(contact_ids)):
-        listed = ",".join(str(int(i)) for i in batch)
+    for _, listed in id_lists(contact_ids):
         for cid, when in db.tuples(
             "SELECT contact_id, max(happened_at) FROM interactions"
             f" WHERE contact_id IN ({listed}) GROUP BY contact_id"
