@@ -35,6 +35,8 @@ import pytest
 from tests import test_digest_delivery
 from tests.conftest import TABLES, Result, Runner, _pg_admin_url
 
+pytestmark = pytest.mark.slow  # real processes racing: `make test-fast` leaves them out
+
 WAIT_S = 30.0  # for every racer to reach the store; far more than they need
 
 
