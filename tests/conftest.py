@@ -227,3 +227,29 @@ def ctx(store: str) -> Iterator[object]:
 
     yield state.get_ctx()
     state.close()
+
+
+def pty_output(command: list[str], env: dict[str, str] | None = None) -> bytes:
+    """Run `command` with stdout on a pseudo-terminal (as a salesperson's terminal is);
+    every byte it printed there. It must succeed."""
+    import pty
+    import subprocess
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        command, stdout=follower, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()
+    return b"".join(chunks)

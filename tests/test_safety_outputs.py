@@ -15,7 +15,6 @@ import functools
 import io
 import json
 import os
-import pty
 import re
 import resource
 import signal
@@ -28,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Runner
+from tests.conftest import Runner, pty_output
 from tests.crash import TINYCRM, snapshot
 
 # -- every command that writes a file -------------------------------------------------------------
@@ -269,24 +268,7 @@ CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 def _on_terminal(*args: str) -> str:
     """Run `tinycrm ARGS` with stdout on a pseudo-terminal; everything it printed."""
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [str(TINYCRM), *args], stdout=follower, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
-    )
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            data = os.read(leader, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(leader)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err.decode()
-    return b"".join(chunks).decode("utf-8")
+    return pty_output([str(TINYCRM), *args]).decode("utf-8")
 
 
 def _store_hostile_text(store: str) -> None:

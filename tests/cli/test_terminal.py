@@ -3,41 +3,19 @@
 from __future__ import annotations
 
 import os
-import pty
 import re
-import subprocess
 import sys
 
-from tests.conftest import Runner
+from tests.conftest import Runner, pty_output
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def on_terminal(*args: str, lines: int = 15) -> str:
     """Run `tinycrm ARGS` with stdout on a pty of `lines` rows; the screen text it drew."""
-    leader, follower = pty.openpty()
     env = os.environ | {"LINES": str(lines), "COLUMNS": "100", "NO_COLOR": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tinycrm", *args],
-        stdout=follower,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        env=env,
-    )
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            data = os.read(leader, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(leader)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err.decode()
-    return ANSI.sub("", b"".join(chunks).decode()).replace("\r\n", "\n")
+    shown = pty_output([sys.executable, "-m", "tinycrm", *args], env)
+    return ANSI.sub("", shown.decode()).replace("\r\n", "\n")
 
 
 def test_todo_shows_a_screenful_and_says_how_many_more(cli: Runner) -> None:
