@@ -12,14 +12,15 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from tinycrm.refs import Target
-from tinycrm.services.reminders import Completed, ReminderView
+from tinycrm.services.reminders import ReminderView
 from tinycrm.tui import data
-from tinycrm.tui.screens.base import CRMScreen, run_db
+from tinycrm.tui.screens.base import run_db
+from tinycrm.tui.screens.reminder_actions import ReminderListScreen
 from tinycrm.tui.widgets import format as fmt
 from tinycrm.tui.widgets.nav import NavBar
 
 
-class RemindersScreen(CRMScreen):
+class RemindersScreen(ReminderListScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("d", "done", "Done"),
         Binding("s", "snooze", "Snooze"),
@@ -39,12 +40,6 @@ class RemindersScreen(CRMScreen):
         def __init__(self, reminders: data.Reminders) -> None:
             super().__init__()
             self.reminders = reminders
-
-    class ReminderDone(Message, bubble=False):
-        def __init__(self, text: str, result: Completed) -> None:
-            super().__init__()
-            self.text = text
-            self.result = result
 
     def compose(self) -> ComposeResult:
         yield NavBar("reminders")
@@ -106,31 +101,10 @@ class RemindersScreen(CRMScreen):
         return self.items.get(int(key)) if key else None
 
     def action_done(self) -> None:
-        r = self._current()
-        if r is None:
-            return
-        from tinycrm.services.reminders import complete
-
-        run_db(
-            self,
-            lambda ctx: complete(ctx, r.id),
-            lambda result: self.ReminderDone(r.text, result),
-            group="write",
-            exclusive=False,
-            writes=True,
-        )
-
-    def on_reminders_screen_reminder_done(self, message: ReminderDone) -> None:
-        next_one = message.result.next
-        due = next_one.due_at if next_one else None
-        self.notify(fmt.done(message.text, due, self.crm.store.clock.tz))
+        self.complete_reminder(self._current())
 
     def action_snooze(self) -> None:
-        r = self._current()
-        if r is not None:
-            from tinycrm.tui.screens.forms import SnoozeForm
-
-            self.app.push_screen(SnoozeForm(r.id, r.text))
+        self.snooze_reminder(self._current())
 
     def action_note(self) -> None:
         r = self._current()

@@ -16,10 +16,10 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from tinycrm.refs import Target
-from tinycrm.services.reminders import Completed
 from tinycrm.services.value import Ranking
 from tinycrm.tui import data
-from tinycrm.tui.screens.base import CRMScreen, run_db
+from tinycrm.tui.screens.base import run_db
+from tinycrm.tui.screens.reminder_actions import ReminderListScreen
 from tinycrm.tui.widgets import format as fmt
 from tinycrm.tui.widgets.nav import NavBar
 from tinycrm.tui.widgets.pipeline import PipelineBars
@@ -50,7 +50,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
 }
 
 
-class TodayScreen(CRMScreen):
+class TodayScreen(ReminderListScreen):
     """The home screen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -76,12 +76,6 @@ class TodayScreen(CRMScreen):
         def __init__(self, ranking: Ranking) -> None:
             super().__init__()
             self.ranking = ranking
-
-    class ReminderDone(Message, bubble=False):
-        def __init__(self, text: str, result: Completed) -> None:
-            super().__init__()
-            self.text = text
-            self.result = result
 
     def compose(self) -> ComposeResult:
         yield NavBar("today")
@@ -249,31 +243,10 @@ class TodayScreen(CRMScreen):
         return current[1]
 
     def action_done(self) -> None:
-        r = self._reminder()
-        if r is None:
-            return
-        from tinycrm.services.reminders import complete
-
-        run_db(
-            self,
-            lambda ctx: complete(ctx, r.id),
-            lambda result: self.ReminderDone(r.text, result),
-            group="write",
-            exclusive=False,
-            writes=True,
-        )
-
-    def on_today_screen_reminder_done(self, message: ReminderDone) -> None:
-        next_one = message.result.next
-        due = next_one.due_at if next_one else None
-        self.notify(fmt.done(message.text, due, self.crm.store.clock.tz))
+        self.complete_reminder(self._reminder())
 
     def action_snooze(self) -> None:
-        r = self._reminder()
-        if r is not None:
-            from tinycrm.tui.screens.forms import SnoozeForm
-
-            self.app.push_screen(SnoozeForm(r.id, r.text))
+        self.snooze_reminder(self._reminder())
 
     def _target(self) -> tuple[Target, str] | None:
         current = self._current()
