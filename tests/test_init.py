@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PG_URL, Runner, _pg_admin_url
+from tinycrm.store.open import SCHEMA_HEAD
 
 TINYCRM = Path(sys.executable).parent / "tinycrm"
 
@@ -30,7 +31,7 @@ def test_init_creates_the_store_the_user_and_the_settings(home: Path, tmp_path: 
         "--timezone", "Europe/Berlin",
     )  # fmt: skip
     assert r.stdout.splitlines() == [
-        f"Store: {store} (SQLite, schema 0007, created)",
+        f"Store: {store} (SQLite, schema {SCHEMA_HEAD}, created)",
         "You: Sam Lee <sam@x.com>, Europe/Berlin",
         f"Settings: {home / 'settings.toml'} (db, user, timezone written)",
         'Next: tinycrm contact add "Alice Wong" --email alice@example.com',
@@ -92,7 +93,11 @@ def test_init_upgrades_an_older_store_after_a_backup(home: Path, tmp_path: Path)
     old = tmp_path / "old.db"
     _make_old_store(old)
     view = Runner().ok("init", "--db", str(old), "--json").json()
-    assert (view["status"], view["upgraded_from"], view["revision"]) == ("upgraded", "0001", "0007")
+    assert (view["status"], view["upgraded_from"], view["revision"]) == (
+        "upgraded",
+        "0001",
+        SCHEMA_HEAD,
+    )
     backup = Path(view["backup"])
     assert backup.parent == tmp_path / "backups" and mode(backup) == 0o600
     assert mode(tmp_path / "backups") == 0o700
@@ -134,7 +139,7 @@ def fresh_pg_database() -> Iterator[str]:
 def test_init_sets_up_a_shared_postgresql_store(home: Path, fresh_pg_database: str) -> None:
     url = fresh_pg_database
     r = Runner().ok("init", "--db", url, "--user", "sam", "--email", "sam@x.com")
-    assert r.stdout.splitlines()[0].endswith("(PostgreSQL, schema 0007, created)")
+    assert r.stdout.splitlines()[0].endswith(f"(PostgreSQL, schema {SCHEMA_HEAD}, created)")
     assert tomllib.loads((home / "settings.toml").read_text())["db"] == url
     # a second salesperson on another machine joins the same store, once a user added them
     other = home.parent / "other-home"
@@ -145,7 +150,7 @@ def test_init_sets_up_a_shared_postgresql_store(home: Path, fresh_pg_database: s
     Runner().ok("user", "add", "kim")
     done = subprocess.run(join, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "(PostgreSQL, schema 0007, already set up)" in done.stdout
+    assert f"(PostgreSQL, schema {SCHEMA_HEAD}, already set up)" in done.stdout
     assert [u["name"] for u in Runner().ok("user", "list", "--json").json()] == ["kim", "sam"]
     Runner().ok("doctor")
 

@@ -170,6 +170,7 @@ class Interaction(SQLModel, table=True):
     happened_at: datetime = Field(sa_column=_ts(index=True))
     user_id: int | None = Field(default=None, sa_column=_fk("users.id", "SET NULL", index=False))
     created_at: datetime = Field(sa_column=_ts())
+    version: int = 1
 
 
 class Reminder(SQLModel, table=True):
@@ -209,6 +210,7 @@ class Reminder(SQLModel, table=True):
     from_done: bool = False
     created_at: datetime = Field(sa_column=_ts())
     updated_at: datetime = Field(sa_column=_ts())
+    version: int = 1
 
 
 class Stage(SQLModel, table=True):
@@ -298,6 +300,7 @@ class Purchase(SQLModel, table=True):
     amount_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
     currency: str
     note: str | None = None
+    version: int = 1
     created_at: datetime = Field(sa_column=_ts())
 
 
