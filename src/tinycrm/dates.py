@@ -547,6 +547,19 @@ def parse_when(
     return result
 
 
+_CN_LATER = (
+    rf"(?:{_NUM}|半)\s*(?:个?小时|个?钟头|分钟|天|日|个?星期|个?礼拜|周|个月|年)\s*(?:之|以)?后"
+)
+_EN_LATER = rf"(?:in\s+|\+\s*)?{_AMOUNTS}(?:\s+from\s+now|\s+later)?"
+
+
+def is_forward_offset(text: str) -> bool:
+    """Whether `text` is a length of time ahead (`2d`, `in 3 hours`, `1w 2d`, `3天后`)
+    rather than a moment: what a snooze counts from the reminder's due time."""
+    s = _normalise(text)
+    return bool(re.fullmatch(_EN_LATER, s, _F) or re.fullmatch(_CN_LATER, s, _F))
+
+
 def parse_date(text: str, *, today: date, past: bool = False) -> date:
     """The date part of the `parse_when` language. Clock times don't move the day (`9am` is
     today), hour offsets count from noon, and an ISO datetime with an offset keeps its date."""

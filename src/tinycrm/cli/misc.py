@@ -29,6 +29,9 @@ def purchase_add(
         str | None, typer.Option("--currency", help="ISO code (default from settings).")
     ] = None,
     note: Annotated[str | None, typer.Option("--note", help="What was bought.")] = None,
+    future: Annotated[
+        bool, typer.Option("--future", help="Allow a --date after today (normally refused).")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Record a purchase by a contact."""
@@ -47,6 +50,7 @@ def purchase_add(
         on=on,
         currency=money.currency,
         note=note,
+        future=future,
     )
     if json_:
         output.emit_json(p)

@@ -24,7 +24,9 @@ def rank(
     ] = "contact",
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help="Count purchases before this day (default: today)."),
+        typer.Option(
+            "--as-of", help="Count purchases up to this day, itself included (default: today)."
+        ),
     ] = None,
     since: Annotated[
         str | None, typer.Option("--since", help="Count purchases from this day on.")
@@ -92,7 +94,7 @@ def rank(
             s.other_currencies
         )
         output.say(
-            f"{s.n:,} customers bought {show(s.revenue)} before"
+            f"{s.n:,} customers bought {show(s.revenue)} up to"
             f" {s.as_of}; the top 20% brought {share} of it{others}."
         )
         if top is None and len(rows) < s.n and segment is None:

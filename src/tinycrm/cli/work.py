@@ -40,6 +40,9 @@ def note(
     create: Annotated[
         bool, typer.Option("--create", help="Create the contact if nobody matches.")
     ] = False,
+    future: Annotated[
+        bool, typer.Option("--future", help="Allow a --when after now (normally refused).")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Log a note, call, email or meeting.
@@ -54,7 +57,9 @@ def note(
     due = when(ctx, follow_up) if follow_up else None
     with ctx.db.write():  # the contact (if created), the note and the follow-up: one commit
         target = _target(ctx, ref, create=create)
-        logged = log_interaction(ctx, target, body, kind=kind, when=happened, follow_up=due)
+        logged = log_interaction(
+            ctx, target, body, kind=kind, when=happened, follow_up=due, future=future
+        )
     if json_:
         output.emit_json(logged)
         return
@@ -230,15 +235,19 @@ def done(
 def snooze(
     reminder_id: Annotated[str, typer.Argument(help="Reminder id.")],
     until: Annotated[
-        str, typer.Argument(help="Until when: 2h, tomorrow, monday 9am...")
-    ] = "tomorrow",
+        str | None,
+        typer.Argument(
+            help="Until when: 2h or 2d (from when it is due), tomorrow, monday 9am..."
+            " Default: the morning after it is due (tomorrow's if overdue)."
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Push a reminder to later (default: tomorrow morning)."""
+    """Push a reminder later: by 2d, to monday 9am, or to the next morning."""
     from tinycrm.services.reminders import snooze as snooze_reminder
 
     ctx = get_ctx()
-    r = snooze_reminder(ctx, parse_id(reminder_id, "reminder id"), when(ctx, until))
+    r = snooze_reminder(ctx, parse_id(reminder_id, "reminder id"), until)
     if json_:
         output.emit_json(r)
         return

@@ -37,9 +37,11 @@ def log_interaction(
     when: datetime | None = None,
     follow_up: datetime | None = None,
     follow_up_text: str | None = None,
+    future: bool = False,
 ) -> Logged:
     """Log what happened with a contact, company or deal, in one transaction with its
-    optional follow-up reminder. Logging resets the contact's stay-in-touch clock."""
+    optional follow-up reminder. Logging resets the contact's stay-in-touch clock. A time
+    after now is refused (it would become the "last touch") unless `future` says so."""
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}: {kind!r}")
     text = check_text(body, "note text")
@@ -48,6 +50,12 @@ def log_interaction(
     happened = when or ctx.now
     if happened > ctx.now.replace(year=ctx.now.year + 1):
         raise InvalidInput("an interaction can't be more than a year in the future")
+    if happened > ctx.now and not future:
+        at = happened.astimezone(ctx.tz).strftime("%a %d %b %Y %H:%M")
+        raise InvalidInput(
+            f"a {kind} records what happened, and {at} is in the future;"
+            " give a past time, or add --future if it is meant"
+        )
     db = ctx.db
     contact_id = company_id = deal_id = None
     with db.write():

@@ -35,14 +35,21 @@ def add_purchase(
     on: date | None = None,
     currency: str | None = None,
     note: str | None = None,
+    future: bool = False,
 ) -> PurchaseView:
     """Record what a contact bought (on `on`, default today; in `currency`, default the
-    store's), logged in the audit log."""
+    store's), logged in the audit log. A day after today is refused (the purchase would
+    count in rankings as made) unless `future` says so."""
     if amount_cents <= 0:
         raise InvalidInput("a purchase amount must be more than zero")
     day = on or ctx.now.astimezone(ctx.tz).date()
     if day.year < 1900 or day > ctx.now.astimezone(ctx.tz).date().replace(year=ctx.now.year + 1):
         raise InvalidInput(f"purchase date out of range: {day.isoformat()}")
+    if day > ctx.now.astimezone(ctx.tz).date() and not future:
+        raise InvalidInput(
+            f"a purchase records what was bought, and {day.isoformat()} is in the future;"
+            " give a past date, or add --future if it is meant"
+        )
     db = ctx.db
     with db.write():
         hold(db, "contact", contact_id)

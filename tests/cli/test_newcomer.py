@@ -1,0 +1,83 @@
+"""A newcomer's day on the command line (issue #18): results that were wrong, and the
+rough edges a first-time user trips over. Each runs the real CLI on both backends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import Runner
+
+
+def _j(r: Any) -> Any:
+    return r.json()
+
+
+# -- 2: snoozing moves a reminder later, never earlier or nowhere -----------------------------
+def test_snooze_by_an_offset_counts_from_a_future_due_time(cli: Runner) -> None:
+    # now is Mon 23 Nov 10:00 in Berlin; the reminder is due the Tuesday after next
+    cli.ok("remind", "-", "2026-12-01 09:00", "send the quote")
+    assert _j(cli.ok("snooze", "1", "2d", "--json"))["due_at"] == "2026-12-03T08:00:00Z"
+    assert cli.ok("snooze", "1", "3h").stdout == "Snoozed #1 to Thu 03 Dec 12:00 (in 10 days)\n"
+
+
+def test_snooze_by_default_goes_to_the_morning_after_it_was_due(cli: Runner) -> None:
+    cli.ok("remind", "-", "2026-12-01 15:00", "send the quote")
+    assert _j(cli.ok("snooze", "1", "--json"))["due_at"] == "2026-12-02T08:00:00Z"
+    cli.ok("remind", "-", "today 8am", "call back")  # overdue: tomorrow morning
+    assert _j(cli.ok("snooze", "2", "--json"))["due_at"] == "2026-11-24T08:00:00Z"
+    assert _j(cli.ok("snooze", "2", "2h", "--json"))["due_at"] == "2026-11-24T10:00:00Z"
+
+
+def test_snooze_to_a_moment_before_the_due_time_is_refused(cli: Runner) -> None:
+    cli.ok("remind", "-", "2026-12-01 09:00", "send the quote")
+    r = cli("snooze", "1", "tomorrow")
+    assert r.exit_code == 2
+    assert r.stderr == (
+        "Error: snoozing moves a reminder later: #1 is due Tue 01 Dec 09:00, and 'tomorrow'"
+        " is Tue 24 Nov 09:00; give a later time, or an offset such as 2d (counted from"
+        " when it is due)\n"
+    )
+    r = cli("snooze", "1", "2026-12-01 09:00")
+    assert r.exit_code == 2 and "is due Tue 01 Dec 09:00" in r.stderr
+    assert _j(cli.ok("todo", "--all", "--json"))[0]["due_at"] == "2026-12-01T08:00:00Z"
+    assert _j(cli.ok("todo", "--all", "--json"))[0]["snoozed"] == 0
+
+
+# -- 3: "as of today" includes today -----------------------------------------------------------
+def test_a_purchase_made_today_counts_in_rank_at_once(cli: Runner) -> None:
+    cli.ok("contact", "add", "Alice Wong")
+    cli.ok("purchase", "add", "alice", "100", "--date", "2025-11-23")
+    cli.ok("purchase", "add", "alice", "1200")  # today
+    [alice] = _j(cli.ok("rank", "--json"))["customers"]
+    assert (alice["recency_days"], alice["frequency"], alice["monetary"]) == (0, 2, "1300.00")
+    before = _j(cli.ok("rank", "--json", "--as-of", "2026-11-22"))["customers"]
+    assert [(c["recency_days"], c["frequency"]) for c in before] == [(364, 1)]
+
+
+# -- 4: things that happened can't happen in the future, unless meant --------------------------
+def test_a_note_dated_in_the_future_is_refused_unless_meant(cli: Runner) -> None:
+    cli.ok("contact", "add", "Alice Wong")
+    r = cli("note", "alice", "met at the fair", "--when", "tomorrow")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == (
+        "Error: a note records what happened, and Tue 24 Nov 2026 09:00 is in the future;"
+        " give a past time, or add --future if it is meant\n"
+    )
+    assert [e["kind"] for e in _j(cli.ok("log", "--json"))] == ["contact+"]  # only the add
+    logged = _j(cli.ok("note", "alice", "fair", "--when", "tomorrow", "--future", "--json"))
+    assert logged["happened_at"] == "2026-11-24T08:00:00Z"
+    assert _j(cli.ok("note", "alice", "call", "--when", "1h ago", "--json"))["id"] == 2
+
+
+def test_a_purchase_dated_after_today_is_refused_unless_meant(cli: Runner) -> None:
+    cli.ok("contact", "add", "Alice Wong")
+    r = cli("purchase", "add", "alice", "100", "--date", "2026-11-24")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == (
+        "Error: a purchase records what was bought, and 2026-11-24 is in the future;"
+        " give a past date, or add --future if it is meant\n"
+    )
+    assert _j(cli.ok("purchase", "list", "--json")) == []
+    cli.ok("purchase", "add", "alice", "100", "--date", "2026-11-24", "--future")
+    cli.ok("purchase", "add", "alice", "100", "--date", "today")
+    assert len(_j(cli.ok("purchase", "list", "--json"))) == 2
