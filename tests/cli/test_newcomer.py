@@ -81,3 +81,18 @@ def test_a_purchase_dated_after_today_is_refused_unless_meant(cli: Runner) -> No
     cli.ok("purchase", "add", "alice", "100", "--date", "2026-11-24", "--future")
     cli.ok("purchase", "add", "alice", "100", "--date", "today")
     assert len(_j(cli.ok("purchase", "list", "--json"))) == 2
+
+
+# -- 8: the timeline orders same-second entries by time, then by id ---------------------------
+def test_contact_timeline_orders_same_second_entries_by_id(cli: Runner) -> None:
+    cli.ok("contact", "add", "Alice Wong")
+    for k in range(1, 11):  # deal ids 9 and 10 compare wrongly as text ("deal:9" > "deal:10")
+        cli.ok("deal", "add", "alice", f"D{k}")
+    cli.ok("deal", "move", "D10", "proposal")
+    cli.ok("note", "alice", "sent the quote")
+    timeline = _j(cli.ok("contact", "show", "alice", "--json"))["timeline"]
+    assert [e["text"] for e in timeline] == [
+        "sent the quote",
+        "D10 → Proposal",
+        *(f"D{k} → Lead" for k in range(10, 0, -1)),
+    ]

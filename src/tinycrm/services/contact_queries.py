@@ -377,10 +377,12 @@ def get_contact(db: Db, contact_id: int, *, timeline: int = 20) -> ContactDetail
 
 
 def contact_timeline(db: Db, contact_id: int, *, limit: int = 20) -> list[TimelineEntry]:
-    """Interactions, purchases and deal moves of a contact, newest first."""
+    """Interactions, purchases and deal moves of a contact, newest first. Entries of the
+    same time (the store keeps whole seconds) keep their kinds together: notes, then
+    purchases, then deal moves, each newest id first, so a deal's moves stay in order."""
     from tinycrm.money import display_money
 
-    out: list[TimelineEntry] = []
+    out: list[tuple[tuple[datetime, int, int], TimelineEntry]] = []
     for i in db.all(
         "SELECT i.id, i.kind, i.body, i.happened_at, u.name AS user FROM interactions i"
         " LEFT JOIN users u ON u.id = i.user_id WHERE i.contact_id = :id"
@@ -389,7 +391,8 @@ def contact_timeline(db: Db, contact_id: int, *, limit: int = 20) -> list[Timeli
     ):
         ts = read_ts(i["happened_at"])
         assert ts is not None
-        out.append(TimelineEntry(ts, i["kind"], i["body"], f"interaction:{i['id']}", i["user"]))
+        entry = TimelineEntry(ts, i["kind"], i["body"], f"interaction:{i['id']}", i["user"])
+        out.append(((ts, 2, int(i["id"])), entry))
     for p in db.all(
         "SELECT id, purchased_on, amount_cents, currency, note, created_at FROM purchases"
         " WHERE contact_id = :id ORDER BY purchased_on DESC, id DESC LIMIT :n",
@@ -401,9 +404,11 @@ def contact_timeline(db: Db, contact_id: int, *, limit: int = 20) -> list[Timeli
         text = display_money(int(p["amount_cents"]), p["currency"]) + (
             f" — {p['note']}" if p["note"] else ""
         )
-        out.append(TimelineEntry(when, "purchase", text, f"purchase:{p['id']}"))
+        out.append(
+            ((when, 1, int(p["id"])), TimelineEntry(when, "purchase", text, f"purchase:{p['id']}"))
+        )
     for s in db.all(
-        "SELECT sc.deal_id, sc.changed_at, d.title, s.name AS stage, u.name AS user"
+        "SELECT sc.id, sc.deal_id, sc.changed_at, d.title, s.name AS stage, u.name AS user"
         " FROM stage_changes sc JOIN deals d ON d.id = sc.deal_id"
         " JOIN stages s ON s.id = sc.to_stage_id LEFT JOIN users u ON u.id = sc.user_id"
         " WHERE d.contact_id = :id ORDER BY sc.changed_at DESC, sc.id DESC LIMIT :n",
@@ -411,13 +416,11 @@ def contact_timeline(db: Db, contact_id: int, *, limit: int = 20) -> list[Timeli
     ):
         ts = read_ts(s["changed_at"])
         assert ts is not None
-        out.append(
-            TimelineEntry(
-                ts, "deal", f"{s['title']} → {s['stage']}", f"deal:{s['deal_id']}", s["user"]
-            )
-        )
-    out.sort(key=lambda e: (e.when, e.ref), reverse=True)
-    return out[:limit]
+        text = f"{s['title']} → {s['stage']}"
+        entry = TimelineEntry(ts, "deal", text, f"deal:{s['deal_id']}", s["user"])
+        out.append(((ts, 0, int(s["id"])), entry))
+    out.sort(key=lambda keyed: keyed[0], reverse=True)
+    return [entry for _, entry in out[:limit]]
 
 
 def methods(db: Db, contact_id: int) -> dict[str, list[str]]:
