@@ -96,3 +96,54 @@ def test_contact_timeline_orders_same_second_entries_by_id(cli: Runner) -> None:
         "D10 → Proposal",
         *(f"D{k} → Lead" for k in range(10, 0, -1)),
     ]
+
+
+# -- 19: every command that prints data takes --json -------------------------------------------
+#: Commands that print no data to read back, each with the reason.
+NO_JSON = {
+    "tui": "opens the full-screen app",
+    "export person": "always writes JSON",
+    "export ics": "writes an iCalendar file",
+}
+
+
+def _commands() -> list[tuple[str, Any]]:
+    """Every runnable command (and each group that runs on its own, like `stages`)."""
+    from typer.main import get_command
+
+    from tinycrm.cli.app import build_app
+
+    found: list[tuple[str, Any]] = []
+
+    def walk(cmd: Any, path: str) -> None:
+        subcommands = getattr(cmd, "commands", None) or {}
+        if path and (not subcommands or getattr(cmd, "invoke_without_command", False)):
+            found.append((path, cmd))
+        for name, sub in subcommands.items():
+            walk(sub, f"{path} {name}".strip())
+
+    walk(get_command(build_app()), "")
+    return found
+
+
+def test_every_command_that_prints_data_takes_json() -> None:
+    commands = _commands()
+    assert {"digest", "stages", "export contacts", "contact show"} <= {p for p, _ in commands}
+    missing = [
+        path
+        for path, cmd in commands
+        if path not in NO_JSON and "--json" not in {o for p in cmd.params for o in p.opts}
+    ]
+    assert missing == []
+
+
+def test_json_is_format_json_for_the_digest_and_the_exports(cli: Runner) -> None:
+    cli.ok("contact", "add", "Alice Wong")
+    cli.ok("remind", "alice", "today 8am", "call back")
+    assert cli.ok("digest", "--json").stdout == cli.ok("digest", "--format", "json").stdout
+    assert _j(cli.ok("digest", "--json"))["today"][0]["text"] == "call back"
+    exported = cli.ok("export", "contacts", "--json").stdout
+    assert exported == cli.ok("export", "contacts", "--format", "json").stdout
+    assert [c["name"] for c in _j(cli.ok("export", "contacts", "--json"))] == ["Alice Wong"]
+    r = cli("digest", "--json", "--format", "html")
+    assert (r.exit_code, r.stderr) == (2, "Error: give --json or --format html, not both\n")

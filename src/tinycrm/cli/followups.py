@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import LIMIT_MAX, JsonOpt, day, get_ctx
+from tinycrm.cli.common import LIMIT_MAX, JsonOpt, day, get_ctx, json_or_format
 from tinycrm.errors import InvalidInput
 from tinycrm.services.context import Ctx
 
@@ -149,12 +149,14 @@ def digest(
     cron_line: Annotated[
         bool, typer.Option("--cron-line", help="Print a crontab line that runs this digest.")
     ] = False,
+    json_: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
 ) -> None:
     """What is overdue, due and slipping — for cron, a mailbox or a morning look.
 
     Same store and --as-of, same output, byte for byte. With --mail-to, a digest goes out at
     most once a day (--force to resend); a run after a missed day catches up.
     """
+    fmt = json_or_format(fmt, json_, "text")
     if fmt not in FORMATS:
         raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}: {fmt!r}")
     if cron_line:
