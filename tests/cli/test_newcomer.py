@@ -147,3 +147,45 @@ def test_json_is_format_json_for_the_digest_and_the_exports(cli: Runner) -> None
     assert [c["name"] for c in _j(cli.ok("export", "contacts", "--json"))] == ["Alice Wong"]
     r = cli("digest", "--json", "--format", "html")
     assert (r.exit_code, r.stderr) == (2, "Error: give --json or --format html, not both\n")
+
+
+# -- 20: counts read as English ----------------------------------------------------------------
+def test_plural_says_one_thing_or_many() -> None:
+    from tinycrm.text import plural
+
+    assert [plural(1, "customer"), plural(2, "open deal"), plural(0, "purchase")] == [
+        "1 customer",
+        "2 open deals",
+        "0 purchases",
+    ]
+    assert [plural(43277, "company"), plural(3, "match"), plural(2, "person", "people")] == [
+        "43,277 companies",
+        "3 matches",
+        "2 people",
+    ]
+
+
+def test_one_of_a_thing_is_singular_on_the_command_line(cli: Runner) -> None:
+    from tests.cli.test_terminal import on_terminal
+
+    cli.ok("contact", "add", "Alice Wong", "--tag", "vip")
+    cli.ok("user", "add", "ana")
+    cli.ok("deal", "add", "alice", "50 licences", "--value", "12000")
+    cli.ok("purchase", "add", "alice", "1200")
+    assert cli.ok("tag", "cadence", "vip", "1d").stdout == (
+        "Tag vip: stay in touch every 1 day (1 contact)\n"
+    )
+    assert cli.ok("assign", "alice", "ana", "--with-open").stdout.count("1 open deal") == 1
+    assert "1 open deals" not in cli.ok("assign", "alice", "sam", "--with-open").stdout
+    shown = on_terminal("rank")
+    assert "1 customer bought 1,200.00 EUR up to 2026-11-23;" in shown
+
+
+def test_a_name_not_found_suggests_then_offers_create(cli: Runner) -> None:
+    cli.ok("contact", "add", "Bob Newman")
+    r = cli("note", "Rob Newmann", "hi")
+    assert (r.exit_code, r.stderr) == (
+        1,
+        "Error: no contact, company or deal matches 'Rob Newmann' (did you mean 'Bob Newman'?);"
+        " add --create to create a contact named 'Rob Newmann'\n",
+    )

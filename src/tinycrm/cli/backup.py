@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -25,6 +25,16 @@ def _location() -> Location:
 
     settings = config.load_settings()
     return locate(config.store_url(state.db_option, settings), config.store_settings(settings))
+
+
+def _counts(view: Any) -> str:
+    """`1 contact, 0 interactions, 2 deals, 1 purchase`: what a backup holds."""
+    from tinycrm.text import plural
+
+    return (
+        f"{plural(view.contacts, 'contact')}, {plural(view.interactions, 'interaction')},"
+        f" {plural(view.deals, 'deal')}, {plural(view.purchases, 'purchase')}"
+    )
 
 
 def _size(n: int) -> str:
@@ -58,8 +68,7 @@ def backup(
         output.emit_json(view)
         return
     output.say(
-        f"Backed up {view.store} to {view.file} ({_size(view.bytes)}; {view.contacts} contacts,"
-        f" {view.interactions} interactions, {view.deals} deals, {view.purchases} purchases;"
+        f"Backed up {view.store} to {view.file} ({_size(view.bytes)}; {_counts(view)};"
         f" schema {view.revision})"
     )
 
@@ -94,10 +103,7 @@ def restore(
         return
     if view.safety_backup:
         output.say(f"The store as it was is in {view.safety_backup}")
-    output.say(
-        f"Restored {view.store} from {view.file} ({view.contacts} contacts,"
-        f" {view.interactions} interactions, {view.deals} deals, {view.purchases} purchases)"
-    )
+    output.say(f"Restored {view.store} from {view.file} ({_counts(view)})")
     if view.upgrade_pending:
         from tinycrm.store.open import SCHEMA_HEAD
 

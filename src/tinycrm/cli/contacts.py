@@ -24,6 +24,7 @@ from tinycrm.cli.common import (
 )
 from tinycrm.dates import parse_duration
 from tinycrm.services.contacts import TimelineEntry
+from tinycrm.text import plural
 
 if TYPE_CHECKING:
     from tinycrm.services import duplicates
@@ -279,7 +280,9 @@ def contact_list(
     if output.is_tty() and len(rows) == limit:
         total = contacts.count_contacts(ctx.db)
         if total > limit:
-            output.say(f"… {limit} of {total:,} shown: narrow with --starts/--tag or raise --limit")
+            output.say(
+                f"… {limit:,} of {total:,} shown: narrow with --starts/--tag or raise --limit"
+            )
 
 
 @contact_app.command("show")
@@ -353,8 +356,9 @@ def contact_show(
 
 def _stay_in_touch(cadence: int | None, opted_out_at: datetime | None, tz: tzinfo) -> str | None:
     if opted_out_at is not None:
-        return "never: opted out" + (f" (cadence {cadence} days kept)" if cadence else "")
-    return f"every {cadence} days" if cadence else None
+        kept = f" (cadence {plural(cadence, 'day')} kept)" if cadence else ""
+        return "never: opted out" + kept
+    return f"every {plural(cadence, 'day')}" if cadence else None
 
 
 def _consent(text: str | None, at: datetime | None, tz: tzinfo) -> str | None:
@@ -454,9 +458,11 @@ def contact_rm(ref: RefArg, yes: YesOpt = False, json_: JsonOpt = False) -> None
     ctx = get_ctx()
     target = resolve(ctx, ref)
     impact = contacts.delete_impact(ctx.db, target.id)
+
     confirm(
-        f"Delete contact #{target.id} {target.label} with {impact.interactions} interaction(s),"
-        f" {impact.reminders} reminder(s) and {impact.purchases} purchase(s)?",
+        f"Delete contact #{target.id} {target.label} with"
+        f" {plural(impact.interactions, 'interaction')}, {plural(impact.reminders, 'reminder')}"
+        f" and {plural(impact.purchases, 'purchase')}?",
         yes,
     )
     contacts.delete_contact(ctx, target.id)

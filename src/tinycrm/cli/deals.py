@@ -20,6 +20,7 @@ from tinycrm.cli.common import (
 )
 from tinycrm.refs import Target
 from tinycrm.services.context import Ctx
+from tinycrm.text import plural
 
 deal_app = typer.Typer(help="Track deals through the pipeline.", no_args_is_help=True)
 stages_app = typer.Typer(help="Show or change the pipeline stages.")
@@ -289,7 +290,7 @@ def _render_stages(json_: bool) -> None:
                 s.position,
                 s.name,
                 f"{s.probability}%",
-                f"{s.rot_days} days" if s.rot_days else "",
+                plural(s.rot_days, "day") if s.rot_days else "",
                 s.outcome,
                 s.open_deals,
             ]

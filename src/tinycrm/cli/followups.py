@@ -15,6 +15,7 @@ from tinycrm.cli import output
 from tinycrm.cli.common import LIMIT_MAX, JsonOpt, day, get_ctx, json_or_format
 from tinycrm.errors import InvalidInput
 from tinycrm.services.context import Ctx
+from tinycrm.text import plural
 
 if TYPE_CHECKING:
     from tinycrm.services.agenda import Scope
@@ -333,7 +334,7 @@ def tag_list(json_: JsonOpt = False) -> None:
     output.table(
         ["tag", "contacts", "stay in touch"],
         [
-            [t.tag, t.contacts, f"every {t.cadence_days} days" if t.cadence_days else ""]
+            [t.tag, t.contacts, f"every {plural(t.cadence_days, 'day')}" if t.cadence_days else ""]
             for t in tags
         ],
         empty="no tags yet: tinycrm contact tag alice vip",
@@ -361,11 +362,11 @@ def tag_cadence(
     if json_:
         output.emit_json(info)
         return
-    who = f"{info.contacts} contact{'s' if info.contacts != 1 else ''}"
+    who = plural(info.contacts, "contact")
     if days is None:
         output.say(f"Tag {info.tag}: no default cadence ({who})")
     else:
-        output.say(f"Tag {info.tag}: stay in touch every {days} days ({who})")
+        output.say(f"Tag {info.tag}: stay in touch every {plural(days, 'day')} ({who})")
 
 
 # -- users ----------------------------------------------------------------------------------

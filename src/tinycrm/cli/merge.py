@@ -203,4 +203,6 @@ def _undo(merge_id: int, yes: bool, json_: bool) -> None:
 
 
 def _count(n: int, what: str) -> str:
-    return f"{n} {what}{'' if n == 1 else 's'}"
+    from tinycrm.text import plural
+
+    return plural(n, what)

@@ -8,6 +8,7 @@ import typer
 
 from tinycrm.cli import output
 from tinycrm.cli.common import FormatOpt, JsonOpt, day, get_ctx, table_format
+from tinycrm.text import plural
 
 SEGMENT_HELP = (
     "Only this segment: champions, loyal, potential, new, promising, need attention,"
@@ -90,11 +91,11 @@ def rank(
     )
     if output.is_tty() and s.n:
         share = f"{float(s.top20_share) * 100:.1f}%"
-        others = f"; {s.other_currencies:,} purchases in other currencies left out" * bool(
+        others = f"; {plural(s.other_currencies, 'purchase')} in other currencies left out" * bool(
             s.other_currencies
         )
         output.say(
-            f"{s.n:,} customers bought {show(s.revenue)} up to"
+            f"{plural(s.n, 'customer')} bought {show(s.revenue)} up to"
             f" {s.as_of}; the top 20% brought {share} of it{others}."
         )
         if top is None and len(rows) < s.n and segment is None:
