@@ -189,3 +189,20 @@ def test_a_name_not_found_suggests_then_offers_create(cli: Runner) -> None:
         "Error: no contact, company or deal matches 'Rob Newmann' (did you mean 'Bob Newman'?);"
         " add --create to create a contact named 'Rob Newmann'\n",
     )
+
+
+# -- 22: the command lists show whole first lines ---------------------------------------------
+def test_every_short_help_fits_the_command_list(monkeypatch: Any) -> None:
+    """Click cuts a first sentence that doesn't fit its 80 columns with "..."."""
+    monkeypatch.setenv("COLUMNS", "80")
+    run = Runner()
+    groups = [""] + [p for p, cmd in _commands() if getattr(cmd, "commands", None)]
+    groups += sorted({p.split()[0] for p, _ in _commands() if " " in p} - set(groups))
+    assert {"", "contact", "import", "report"} <= set(groups)
+    for group in groups:
+        shown = run(*group.split(), "--help")
+        assert shown.exit_code == 0, group
+        listing = shown.stdout.partition("\nCommands:\n")[2]
+        assert listing, f"'tinycrm {group} --help' lists no commands"
+        cut = [line.strip() for line in listing.splitlines() if line.endswith("...")]
+        assert cut == [], f"tinycrm {group} --help"

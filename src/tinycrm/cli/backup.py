@@ -59,7 +59,10 @@ def backup(
     force: ForceOpt = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Copy the whole store to a file, checked, while others keep working."""
+    """Copy the whole store to a checked file.
+
+    Safe while others keep working.
+    """
     from tinycrm.io.backup import backup as make_backup
 
     location = _location()
@@ -82,7 +85,10 @@ def restore(
     ] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Replace the store with a backup, after checking it and backing up the store."""
+    """Replace the store with a checked backup.
+
+    The store as it was is backed up first.
+    """
     from tinycrm.io.backup import prepare_restore
     from tinycrm.io.backup import restore as do_restore
 

@@ -293,7 +293,10 @@ def contact_show(
     ] = 15,
     json_: JsonOpt = False,
 ) -> None:
-    """Everything about a contact: details, deals, purchases, next step, timeline."""
+    """Everything about a contact, with the timeline.
+
+    Details, open deals, purchases, the next step and the timeline, newest first.
+    """
     from tinycrm.dates import format_relative
     from tinycrm.services import contacts
 
@@ -452,7 +455,10 @@ def contact_edit(
 
 @contact_app.command("rm")
 def contact_rm(ref: RefArg, yes: YesOpt = False, json_: JsonOpt = False) -> None:
-    """Delete a contact with its notes, reminders and purchases (deals stay, unlinked)."""
+    """Delete a contact with its notes and purchases.
+
+    Its reminders go too; deals stay, unlinked.
+    """
     from tinycrm.services import contacts
 
     ctx = get_ctx()
@@ -626,7 +632,10 @@ def company_edit(
 
 @company_app.command("rm")
 def company_rm(ref: RefArg, yes: YesOpt = False, json_: JsonOpt = False) -> None:
-    """Delete a company and the notes and reminders logged on it (people and deals stay)."""
+    """Delete a company; its people and deals stay.
+
+    The notes and reminders logged on it go.
+    """
     from tinycrm.services import companies
 
     ctx = get_ctx()

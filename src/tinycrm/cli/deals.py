@@ -321,7 +321,7 @@ def stages_add(
     ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Add a pipeline stage (before Won/Lost unless --before says otherwise)."""
+    """Add a pipeline stage (before Won/Lost by default)."""
     from tinycrm.services.deals import add_stage
 
     add_stage(get_ctx(), name, probability=probability, rot_days=rot_days, before=before)

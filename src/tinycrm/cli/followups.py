@@ -64,8 +64,11 @@ def next_(
     ] = 20,
     json_: JsonOpt = False,
 ) -> None:
-    """What to do now: reminders, stay-in-touch, rotting deals and deals with no next step,
-    ranked by one score (docs/next.md)."""
+    """What to do now, most urgent first.
+
+    Reminders, stay-in-touch, rotting deals and deals with no next step, ranked by one
+    score (docs/followups.md).
+    """
     from tinycrm.dates import format_relative
     from tinycrm.services.next_actions import next_actions
 
@@ -152,7 +155,7 @@ def digest(
     ] = False,
     json_: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
 ) -> None:
-    """What is overdue, due and slipping — for cron, a mailbox or a morning look.
+    """What is overdue, due and slipping, for cron or mail.
 
     Same store and --as-of, same output, byte for byte. With --mail-to, a digest goes out at
     most once a day (--force to resend); a run after a missed day catches up.

@@ -40,8 +40,11 @@ def rank(
     fmt: FormatOpt = "table",
     json_: JsonOpt = False,
 ) -> None:
-    """Who buys, how often and how much: RFM scores and segments, ABC grades (80/20) and
-    a simple CLV, best first. Customers are those with a purchase in the period."""
+    """Rank customers: RFM, segments, ABC grades and CLV.
+
+    Who buys, how often and how much, best first; customers are those with a purchase in
+    the period.
+    """
     import dataclasses
 
     from tinycrm.money import format_cents, show

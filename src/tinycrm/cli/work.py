@@ -243,7 +243,11 @@ def snooze(
     ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Push a reminder later: by 2d, to monday 9am, or to the next morning."""
+    """Push a reminder later.
+
+    By an offset (2h, 2d: from when it is due), to a time (monday 9am), or by default to
+    the next morning.
+    """
     from tinycrm.services.reminders import snooze as snooze_reminder
 
     ctx = get_ctx()
