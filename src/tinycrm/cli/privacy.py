@@ -29,8 +29,9 @@ def forget(
 ) -> None:
     """Erase a person completely (GDPR).
 
-    The contact, notes, reminders, audit trail and search entries go. Deals stay, unlinked. Purchases are kept anonymised (or deleted with --purchases
-    delete). Only the fact of the erasure and its counts are recorded.
+    The contact, notes, reminders, audit trail and search entries go. Deals stay,
+    unlinked. Purchases are kept anonymised (or deleted with --purchases delete). Only
+    the fact of the erasure and its counts are recorded.
     """
     from tinycrm.errors import InvalidInput
     from tinycrm.services import privacy
