@@ -206,3 +206,24 @@ def test_every_short_help_fits_the_command_list(monkeypatch: Any) -> None:
         assert listing, f"'tinycrm {group} --help' lists no commands"
         cut = [line.strip() for line in listing.splitlines() if line.endswith("...")]
         assert cut == [], f"tinycrm {group} --help"
+
+
+# -- 23: piped output says where each part starts, and that nothing is due ---------------------
+def test_piped_contact_show_has_section_headers(cli: Runner) -> None:
+    cli.ok("contact", "add", "Alice Wong", "--email", "alice@acme.com")
+    cli.ok("deal", "add", "alice", "50 licences", "--value", "12000")
+    cli.ok("note", "alice", "asked for a quote")
+    lines = cli.ok("contact", "show", "alice").stdout.split("\n")
+    assert lines[:3] == ["Alice Wong", "id\t1", "email\talice@acme.com"]
+    deals = lines.index("Open deals")
+    assert lines[deals - 1] == "" and lines[deals + 1].startswith("#1\t50 licences\tLead\t")
+    timeline = lines.index("Timeline")
+    assert lines[timeline - 1] == "" and timeline > deals
+    assert lines[timeline + 1].split("\t")[1:3] == ["note", "asked for a quote"]
+
+
+def test_bare_tinycrm_piped_says_nothing_is_due(cli: Runner) -> None:
+    cli.ok("contact", "add", "Alice Wong")
+    assert cli.ok().stdout == "Nothing due today, Monday 23 November.\n"
+    cli.ok("remind", "alice", "today 5pm", "call back")
+    assert cli.ok().stdout.split("\t")[2:4] == ["Alice Wong", "call back"]

@@ -348,12 +348,14 @@ def contact_show(
                 for x in d.open_deals
             ],
             title="Open deals",
+            section=True,
         )
     if d.timeline:
         output.table(
             ["when", "", "what", "by"],
             [[_when(e, ctx.tz), e.kind, e.text, e.user or ""] for e in d.timeline],
             title="Timeline",
+            section=True,
         )
 
 
@@ -585,6 +587,7 @@ def company_show(ref: RefArg, json_: JsonOpt = False) -> None:
             ["id", "name", "title"],
             [[c["id"], c["name"], c["title"]] for c in d.contacts],
             title="People",
+            section=True,
         )
     if d.open_deals:
         output.table(
@@ -594,6 +597,7 @@ def company_show(ref: RefArg, json_: JsonOpt = False) -> None:
                 for x in d.open_deals
             ],
             title="Open deals",
+            section=True,
         )
 
 

@@ -188,6 +188,7 @@ def deal_show(ref: DealArg, json_: JsonOpt = False) -> None:
             for h in d.history
         ],
         title="History",
+        section=True,
     )
 
 

@@ -200,7 +200,7 @@ def home() -> None:
         shown -= 2  # the title and the "More:" line
     rows = list_reminders(ctx, until=until, limit=shown)
     today = ctx.now.astimezone(ctx.tz).strftime("%A %d %B")
-    if output.is_tty():
+    if output.is_tty() or not rows:  # piped, a list of rows or this one line
         output.say(f"Due today, {today}" if rows else f"Nothing due today, {today}.")
     render_reminders(ctx, rows, empty="")
     if shown is not None and len(rows) == shown:
