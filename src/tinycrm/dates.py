@@ -588,18 +588,28 @@ def parse_duration(text: str) -> timedelta:
     return total
 
 
+def span(seconds: float) -> str:
+    """A length of time for people, one way everywhere: `now` (under a minute), `45 min`,
+    `5h`, `3d`. A minute is never `m`, which could be read as a month."""
+    whole = int(seconds)
+    if whole >= 86400:
+        return f"{whole // 86400}d"
+    if whole >= 3600:
+        return f"{whole // 3600}h"
+    if whole >= 60:
+        return f"{whole // 60} min"
+    return "now"
+
+
 def format_relative(when: datetime, *, now: datetime, tz: tzinfo) -> str:
     """`today 14:00`, `tomorrow 09:00`, `Fri 09:00` (2-6 days ahead), `2026-12-01`, or for the
-    past `2h overdue` / `5m overdue` (`now` under a minute), and from a day on `3d overdue`
-    in calendar days in `tz`, as the digest and `next --explain` count them."""
+    past `2h overdue` / `5 min overdue` (`span`; `now` under a minute), and from a day on
+    `3d overdue` in calendar days in `tz`, as the digest and `next --explain` count them."""
     if when < now:
         seconds = int((now - when).total_seconds())
         if seconds >= 86400:
             return f"{(now.astimezone(tz).date() - when.astimezone(tz).date()).days}d overdue"
-        for size, suffix in ((3600, "h"), (60, "m")):
-            if seconds >= size:
-                return f"{seconds // size}{suffix} overdue"
-        return "now"
+        return "now" if seconds < 60 else f"{span(seconds)} overdue"
     local = when.astimezone(tz)
     days = (local.date() - now.astimezone(tz).date()).days
     if days > 6:

@@ -227,3 +227,37 @@ def test_bare_tinycrm_piped_says_nothing_is_due(cli: Runner) -> None:
     assert cli.ok().stdout == "Nothing due today, Monday 23 November.\n"
     cli.ok("remind", "alice", "today 5pm", "call back")
     assert cli.ok().stdout.split("\t")[2:4] == ["Alice Wong", "call back"]
+
+
+# -- 7: a deal opened a minute ago is not yet missing a next step ------------------------------
+def test_next_gives_a_new_deal_a_grace_period(cli: Runner, home: Any, monkeypatch: Any) -> None:
+    cli.ok("contact", "add", "Alice Wong")
+    cli.ok("deal", "add", "alice", "50 licences", "--value", "12000")
+    monkeypatch.setenv("TINYCRM_NOW", "2026-11-23T09:01:00+00:00")  # a minute later
+    assert [a["kind"] for a in _j(cli.ok("next", "--json"))] == []
+    monkeypatch.setenv("TINYCRM_NOW", "2026-11-24T09:01:00+00:00")  # a day later
+    [action] = _j(cli.ok("next", "--json"))
+    assert (action["kind"], action["title"]) == ("no_next_step", "50 licences (Lead)")
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "settings.toml").write_text("next_step_grace = 0\n")
+    monkeypatch.setenv("TINYCRM_NOW", "2026-11-23T09:01:00+00:00")
+    assert [a["kind"] for a in _j(cli.ok("next", "--json"))] == ["no_next_step"]
+    (home / "settings.toml").write_text("next_step_grace = -1\n")
+    r = cli("next")
+    assert r.exit_code == 2 and r.stderr.startswith("Error: next_step_grace in ")
+
+
+def test_a_minute_is_never_written_m() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tinycrm.dates import format_relative, span
+
+    assert [span(s) for s in (30, 60, 45 * 60, 5 * 3600, 3 * 86400)] == [
+        "now",
+        "1 min",
+        "45 min",
+        "5h",
+        "3d",
+    ]
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert format_relative(now - timedelta(minutes=1), now=now, tz=UTC) == "1 min overdue"

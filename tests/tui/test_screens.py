@@ -831,7 +831,8 @@ def test_the_theme_picked_is_the_theme_of_the_next_run(seeded: str) -> None:
     run(pick)
     run(check)
     assert json.loads(state_path().read_text()) == {"theme": "textual-light"}
-    assert not config.settings_path().exists()  # the user's settings are never written
+    # the user's settings are never written (the seed's are as it wrote them)
+    assert config.settings_path().read_text() == "next_step_grace = 0\n"
     state_path().write_text("{not json")  # a damaged file is forgotten, not a crash
 
     async def dark(pilot: Pilot[int], app: TinyCRMApp) -> None:
