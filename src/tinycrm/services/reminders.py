@@ -164,6 +164,33 @@ def count_reminders(
     return int(ctx.db.value("SELECT count(*) FROM reminders r" + clause, params))
 
 
+@dataclass
+class ReminderList:
+    """The first rows of a list of reminders, and the store's counts for the whole list
+    (not the rows loaded): `total` reminders match, `overdue` of them are overdue."""
+
+    rows: list[ReminderView]
+    total: int
+    overdue: int
+
+
+def reminder_list(
+    ctx: Ctx, *, overdue_only: bool = False, mine: bool = False, limit: int | None = None
+) -> ReminderList:
+    """`list_reminders` of open reminders cut to `limit`, with the true total and overdue
+    count, read in one snapshot, for a screen that says "500 of 5,442 · 5,442 overdue"."""
+    db = ctx.db
+    with db.read():
+        rows = list_reminders(ctx, overdue_only=overdue_only, mine=mine, limit=limit)
+        if limit is None or len(rows) < limit:
+            total = len(rows)
+            overdue = sum(1 for r in rows if r.overdue)
+        else:
+            total = count_reminders(ctx, overdue_only=overdue_only, mine=mine)
+            overdue = count_reminders(ctx, overdue_only=True, mine=mine)
+    return ReminderList(rows, total, overdue)
+
+
 def _filters(
     ctx: Ctx,
     include_done: bool,
