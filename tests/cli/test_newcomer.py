@@ -261,3 +261,15 @@ def test_a_minute_is_never_written_m() -> None:
     ]
     now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     assert format_relative(now - timedelta(minutes=1), now=now, tz=UTC) == "1 min overdue"
+
+
+# -- 5: counts come from the store, for what was asked ------------------------------------------
+def test_contact_list_counts_the_contacts_the_filter_keeps(cli: Runner) -> None:
+    from tests.cli.test_terminal import on_terminal
+
+    for name, tags in [("Ann", ["vip"]), ("Ben", ["vip"]), ("Cy", ["vip"]), ("Di", []), ("Ed", [])]:
+        cli.ok("contact", "add", name, *(f"--tag={t}" for t in tags))
+    shown = on_terminal("contact", "list", "--tag", "vip", "--limit", "2")
+    assert "… 2 of 3 shown: narrow with --starts/--tag or raise --limit" in shown
+    shown = on_terminal("contact", "list", "--limit", "2")
+    assert "… 2 of 5 shown" in shown

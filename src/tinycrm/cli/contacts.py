@@ -278,7 +278,14 @@ def contact_list(
         empty="no contacts yet: tinycrm contact add 'Alice Wong' --email alice@example.com",
     )
     if output.is_tty() and len(rows) == limit:
-        total = contacts.count_contacts(ctx.db)
+        total = contacts.count_contacts(
+            ctx.db,
+            tag=tag,
+            owner=owner,
+            company_id=company_id,
+            starts=starts,
+            opted_out=opted_out,
+        )
         if total > limit:
             output.say(
                 f"… {limit:,} of {total:,} shown: narrow with --starts/--tag or raise --limit"

@@ -164,23 +164,8 @@ def list_contacts(
     Keyset paging: no OFFSET, so a page in name order takes the same time at 100k contacts
     as at 100."""
     terms = _check_order(order)
-    where = [REAL]
-    params: dict[str, Any] = {"n": limit}
-    if opted_out:
-        where.append("c.opted_out_at IS NOT NULL")
-    if tag:
-        where.append("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = :tag)")
-        params["tag"] = normalize_tags([tag])[0] if normalize_tags([tag]) else tag
-    if owner:
-        where.append("c.owner_id = (SELECT id FROM users WHERE name = :owner)")
-        params["owner"] = owner
-    if company_id is not None:
-        where.append("c.company_id = :company")
-        params["company"] = company_id
-    if starts:
-        key = fold(starts)
-        where.append(prefix_match(db, "c.name_key"))
-        params.update(lo=key, hi=key + "\uffff")
+    where, params = _filters(db, tag, owner, company_id, starts, opted_out)
+    params["n"] = limit
     if (after is not None) + (before is not None) + last > 1:
         raise InvalidInput("a page starts after one contact, ends before one, or is the last")
     backward = before is not None or last
@@ -201,6 +186,35 @@ def list_contacts(
     if backward:
         rows.reverse()
     return _summaries(db, rows)
+
+
+def _filters(
+    db: Db,
+    tag: str | None,
+    owner: str | None,
+    company_id: int | None,
+    starts: str | None,
+    opted_out: bool,
+) -> tuple[list[str], dict[str, Any]]:
+    """The WHERE conditions of `list_contacts` and `count_contacts`, which must agree."""
+    where = [REAL]
+    params: dict[str, Any] = {}
+    if opted_out:
+        where.append("c.opted_out_at IS NOT NULL")
+    if tag:
+        where.append("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = :tag)")
+        params["tag"] = normalize_tags([tag])[0] if normalize_tags([tag]) else tag
+    if owner:
+        where.append("c.owner_id = (SELECT id FROM users WHERE name = :owner)")
+        params["owner"] = owner
+    if company_id is not None:
+        where.append("c.company_id = :company")
+        params["company"] = company_id
+    if starts:
+        key = fold(starts)
+        where.append(prefix_match(db, "c.name_key"))
+        params.update(lo=key, hi=key + "\uffff")
+    return where, params
 
 
 def page_key(db: Db, contact_id: int, order: str = "name") -> tuple[Any, ...]:
@@ -282,9 +296,20 @@ def _summaries(db: Db, rows: list[dict[str, Any]]) -> list[ContactSummary]:
     ]
 
 
-def count_contacts(db: Db) -> int:
-    """How many real contacts the store holds (not the erased-purchases placeholder)."""
-    return int(db.value(f"SELECT count(*) AS n FROM contacts c WHERE {REAL}") or 0)
+def count_contacts(
+    db: Db,
+    *,
+    tag: str | None = None,
+    owner: str | None = None,
+    company_id: int | None = None,
+    starts: str | None = None,
+    opted_out: bool = False,
+) -> int:
+    """How many real contacts the store holds (not the erased-purchases placeholder), or
+    how many `list_contacts` with the same filters would list without a limit."""
+    where, params = _filters(db, tag, owner, company_id, starts, opted_out)
+    sql = f"SELECT count(*) AS n FROM contacts c WHERE {' AND '.join(where)}"
+    return int(db.value(sql, params) or 0)
 
 
 def get_contact(db: Db, contact_id: int, *, timeline: int = 20) -> ContactDetail:
