@@ -43,3 +43,18 @@ def test_board_line_counts_every_deal_and_names_every_currency(seeded: str) -> N
         )
 
     run(flow)
+
+
+def test_rankings_line_says_how_many_of_how_many(
+    seeded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tinycrm.tui.screens import rankings
+
+    monkeypatch.setattr(rankings, "LIMIT", 1)  # as 1,000 of 43,277 on the big store
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("5")
+        await settle(pilot)
+        assert status(app, "ranking-status").startswith("1 of 2 shown · by rfm · contacts")
+
+    run(flow)
