@@ -1,5 +1,6 @@
-"""The app's count and total lines come from the store and name every currency (#18,
-items 5 and 6), under Pilot on the seeded store."""
+"""What the app shares with the command line's fixes of issue #18, under Pilot on the
+seeded store: count lines from the store (item 5), totals per currency (6), "N of M"
+wording (20), and snooze moving a reminder later (2)."""
 
 from __future__ import annotations
 
@@ -58,3 +59,29 @@ def test_rankings_line_says_how_many_of_how_many(
         assert status(app, "ranking-status").startswith("1 of 2 shown · by rfm · contacts")
 
     run(flow)
+
+
+def test_snooze_then_enter_moves_a_reminder_later_never_earlier(seeded: str) -> None:
+    from tinycrm.tui.screens.forms import FormModal
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("4")
+        await settle(pilot)
+        await pilot.press("down", "down", "s")  # check in, due Fri 27 Nov 09:00
+        await settle(pilot)
+        assert isinstance(app.screen, FormModal)
+        await pilot.press("enter")  # the default: the morning after it is due
+        await settle(pilot)
+        assert not isinstance(app.screen, FormModal)
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press(*"tomorrow", "enter")  # Tue 24 Nov: earlier, refused
+        await settle(pilot)
+        assert isinstance(app.screen, FormModal)
+        assert "snoozing moves a reminder later" in status(app, "form-error")
+
+    run(flow)
+    [check_in] = [
+        r for r in Runner().ok("todo", "--all", "--json").json() if r["text"] == "check in"
+    ]
+    assert (check_in["due_at"], check_in["snoozed"]) == ("2026-11-28T08:00:00Z", 1)
