@@ -273,3 +273,20 @@ def test_contact_list_counts_the_contacts_the_filter_keeps(cli: Runner) -> None:
     assert "… 2 of 3 shown: narrow with --starts/--tag or raise --limit" in shown
     shown = on_terminal("contact", "list", "--limit", "2")
     assert "… 2 of 5 shown" in shown
+
+
+# -- 6: totals never leave a currency out silently ---------------------------------------------
+def test_piped_totals_say_on_stderr_which_currencies_they_leave_out(cli: Runner) -> None:
+    cli.ok("contact", "add", "Alice Wong")
+    cli.ok("deal", "add", "alice", "euros", "--value", "9500")
+    cli.ok("deal", "add", "alice", "pounds", "--value", "GBP 1200")
+    cli.ok("purchase", "add", "alice", "100")
+    cli.ok("purchase", "add", "alice", "50 usd")
+    report = cli("report", "pipeline")
+    assert report.exit_code == 0 and report.stdout.startswith("stage\tLead\t1\t9,500.00 EUR")
+    assert report.stderr == (
+        "Note: Money in EUR only; GBP amounts are left out (see --currency).\n"
+    )
+    ranked = cli("rank")
+    assert ranked.exit_code == 0 and ranked.stdout.split("\t")[7] == "100.00"
+    assert ranked.stderr == ("Note: amounts in EUR only; 1 purchase in other currencies left out\n")

@@ -109,9 +109,8 @@ def _render(tables: list[_Table], fmt: str, notes: list[str]) -> None:
                 r.append("")
         output.say(t.title)  # above the table, not in it: Rich wraps titles to its width
         output.table(columns, rows, empty="nothing to show")
-    if tty:
-        for note in notes:
-            output.say(note)
+    for note in notes:  # piped, on stderr: the data stays clean, the reader still knows
+        output.say(note) if tty else output.note(note)
 
 
 def _currency_note(currency: str, others: list[str]) -> list[str]:

@@ -103,6 +103,11 @@ def rank(
         )
         if top is None and len(rows) < s.n and segment is None:
             output.more_rows(len(rows), s.n, "--top N for more, --json for all")
+    elif s.other_currencies:  # piped: the rows stay clean, stderr says what is left out
+        output.note(
+            f"amounts in {s.currency} only; {plural(s.other_currencies, 'purchase')}"
+            " in other currencies left out"
+        )
 
 
 def _explain(years: int, currency: str) -> None:

@@ -191,5 +191,5 @@ def _other_currencies(ctx: Ctx, as_of: date, since: date | None) -> int:
     if since is not None:
         cond = " AND purchased_on >= :since"
         params["since"] = ctx.db.day(since)
-    sql = "SELECT count(*) FROM purchases WHERE currency <> :cur AND purchased_on < :as_of" + cond
+    sql = "SELECT count(*) FROM purchases WHERE currency <> :cur AND purchased_on <= :as_of" + cond
     return int(ctx.db.value(sql, params))
