@@ -377,8 +377,10 @@ def snooze(ctx: Ctx, reminder_id: int, until: datetime | str | None = None) -> R
 def _not_later(
     ctx: Ctx, reminder_id: int, due: datetime, typed: datetime | str, moment: datetime
 ) -> str:
-    def local(at: datetime) -> str:
-        return at.astimezone(ctx.tz).strftime("%a %d %b %H:%M")
+    def local(at: datetime) -> str:  # as the CLI shows due times: the year if not this one
+        there = at.astimezone(ctx.tz)
+        same_year = there.year == ctx.now.astimezone(ctx.tz).year
+        return there.strftime("%a %d %b %H:%M" if same_year else "%a %d %b %Y %H:%M")
 
     said = f"{typed!r} is {local(moment)}" if isinstance(typed, str) else local(moment)
     if due <= ctx.now:
