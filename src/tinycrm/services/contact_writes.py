@@ -9,7 +9,7 @@ from typing import Any
 from tinycrm.errors import Conflict, InvalidInput, NotFound
 from tinycrm.identity import email_match_key, phone_match_key
 from tinycrm.services import audit, clocks, companies, search
-from tinycrm.services.contact_queries import delete_impact, methods
+from tinycrm.services.contact_queries import delete_impact, get_contact, methods
 from tinycrm.services.context import Ctx
 from tinycrm.services.duplicates import describe, find_matches
 from tinycrm.services.validation import (
@@ -427,6 +427,74 @@ def tag_contact(
             ctx, "contact", contact_id, "tag", audit.diff({"tags": before}, {"tags": after})
         )
         return after
+
+
+def save_contact(
+    ctx: Ctx,
+    contact_id: int | None,
+    *,
+    name: str,
+    emails: list[str] | None = None,
+    phones: list[str] | None = None,
+    company: str | None = None,
+    title: str | None = None,
+    tags: list[str] | None = None,
+    notes: str | None = None,
+    cadence_days: int | None = None,
+    expected_version: int | None = None,
+    allow_duplicate: bool = False,
+) -> int:
+    """Save a contact as a form shows it, whole, and return its id: a new one is added
+    (contact_id None; a look-alike is refused as by add_contact unless `allow_duplicate`);
+    for an existing one only what differs from the stored contact is written, in one
+    transaction, and only if it is still at `expected_version` (else Conflict). An empty
+    company, title or notes clears it; cadence_days None clears the contact's own cadence."""
+    emails, phones = emails or [], phones or []
+    tags = normalize_tags(tags or [])
+    company, title, notes = company or "", title or "", notes or ""
+    if contact_id is None:
+        return add_contact(
+            ctx,
+            name=name,
+            emails=emails,
+            phones=phones,
+            company=company or None,
+            title=title or None,
+            tags=tags,
+            notes=notes or None,
+            cadence_days=cadence_days,
+            allow_duplicate=allow_duplicate,
+        )
+    db = ctx.db
+    with db.write():
+        db.lock("contacts", contact_id)
+        d = get_contact(db, contact_id, timeline=0)
+
+        def changed(new: str, old: str | None) -> str | None:
+            return new if new != (old or "") else None
+
+        fields: dict[str, Any] = {
+            "name": changed(name, d.name),
+            "company": changed(company, d.company),
+            "title": changed(title, d.title),
+            "notes": changed(notes, d.notes),
+            "add_emails": [e for e in emails if e not in d.emails],
+            "remove_emails": [e for e in d.emails if e not in emails],
+            "add_phones": [p for p in phones if p not in d.phones],
+            "remove_phones": [p for p in d.phones if p not in phones],
+        }
+        if cadence_days != d.cadence_days:
+            fields["cadence_days"] = cadence_days
+            fields["clear_cadence"] = cadence_days is None
+        expected = expected_version  # checked by the first write only
+        if any(v for v in fields.values()) or "cadence_days" in fields:
+            edit_contact(ctx, contact_id, **fields, expected_version=expected)
+            expected = None
+        add = [t for t in tags if t not in d.tags]
+        remove = [t for t in d.tags if t not in tags]
+        if add or remove:
+            tag_contact(ctx, contact_id, add=add, remove=remove, expected_version=expected)
+    return contact_id
 
 
 def delete_contact(ctx: Ctx, contact_id: int) -> None:

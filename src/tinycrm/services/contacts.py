@@ -33,6 +33,7 @@ from tinycrm.services.contact_writes import (
     delete_contact,
     edit_contact,
     reindex,
+    save_contact,
     tag_contact,
     touch,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "normalize_tags",
     "page_key",
     "reindex",
+    "save_contact",
     "sorted_ids",
     "summaries_by_id",
     "tag_contact",

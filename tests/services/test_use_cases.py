@@ -1,0 +1,101 @@
+"""Use cases that the shells used to assemble themselves (#15): saving a contact form,
+adding a contact that may already be there, logging against someone who may not be there
+yet. Each is one service call and one transaction, on both backends."""
+
+from __future__ import annotations
+
+import pytest
+
+from tinycrm.errors import Conflict
+from tinycrm.services import audit, contacts
+from tinycrm.services.context import Ctx
+
+
+def _alice(ctx: Ctx) -> int:
+    return contacts.add_contact(
+        ctx,
+        name="Alice Wong",
+        emails=["alice@acme.com"],
+        company="Acme GmbH",
+        title="Buyer",
+        tags=["vip"],
+    )
+
+
+def _form(ctx: Ctx, contact_id: int | None, **changes: object) -> int:
+    """Save the contact form as the app fills it from Alice, with `changes` typed in."""
+    fields: dict[str, object] = {
+        "name": "Alice Wong",
+        "emails": ["alice@acme.com"],
+        "phones": [],
+        "company": "Acme GmbH",
+        "title": "Buyer",
+        "tags": ["vip"],
+        "notes": "",
+        "cadence_days": None,
+    }
+    fields.update(changes)
+    return contacts.save_contact(ctx, contact_id, **fields)  # type: ignore[arg-type]
+
+
+def test_saving_a_form_writes_only_what_differs(ctx: Ctx) -> None:
+    alice = _alice(ctx)
+    assert _form(ctx, alice, title="Head of purchasing", tags=["vip", "key"], expected_version=1)
+    d = contacts.get_contact(ctx.db, alice, timeline=0)
+    assert (d.title, d.tags, d.company, d.emails) == (
+        "Head of purchasing",
+        ["key", "vip"],
+        "Acme GmbH",
+        ["alice@acme.com"],
+    )
+    history = audit.history(ctx.db, "contact", alice)
+    assert [(e.action, sorted(e.changes)) for e in history][:2] == [
+        ("tag", ["tags"]),
+        ("edit", ["title"]),
+    ]
+
+
+def test_saving_an_unchanged_form_writes_nothing(ctx: Ctx) -> None:
+    alice = _alice(ctx)
+    _form(ctx, alice, expected_version=1)
+    assert contacts.get_contact(ctx.db, alice, timeline=0).version == 1
+    assert [e.action for e in audit.history(ctx.db, "contact", alice)] == ["add"]
+
+
+def test_a_form_filled_from_an_older_version_is_refused_whole(ctx: Ctx) -> None:
+    alice = _alice(ctx)
+    contacts.edit_contact(ctx, alice, notes="met at the fair")  # someone else, meanwhile
+    with pytest.raises(Conflict, match="nothing was saved"):
+        _form(
+            ctx,
+            alice,
+            title="CEO",
+            tags=["vip", "key"],
+            notes="met at the fair",
+            expected_version=1,
+        )
+    d = contacts.get_contact(ctx.db, alice, timeline=0)
+    assert (d.title, d.tags, d.version) == ("Buyer", ["vip"], 2)
+    with pytest.raises(Conflict):  # a tag change alone is checked too
+        _form(ctx, alice, tags=[], notes="met at the fair", expected_version=1)
+    assert contacts.get_contact(ctx.db, alice, timeline=0).tags == ["vip"]
+
+
+def test_a_form_clears_what_was_emptied(ctx: Ctx) -> None:
+    alice = _alice(ctx)
+    contacts.edit_contact(ctx, alice, cadence_days=14)
+    _form(ctx, alice, company="", title="", emails=[], tags=[], expected_version=2)
+    d = contacts.get_contact(ctx.db, alice, timeline=0)
+    assert (d.company, d.title, d.emails, d.tags, d.cadence_days) == (None, None, [], [], None)
+
+
+def test_a_new_contact_from_the_form_refuses_a_look_alike_unless_told(ctx: Ctx) -> None:
+    _alice(ctx)
+    with pytest.raises(Conflict, match="a contact like 'alice wong' already exists"):
+        _form(ctx, None, name="alice wong", emails=[], company="", tags=[])
+    again = _form(
+        ctx, None, name="alice wong", emails=[], company="", tags=[], allow_duplicate=True
+    )
+    d = contacts.get_contact(ctx.db, again, timeline=0)
+    assert (d.name, d.company, d.title, d.notes) == ("alice wong", None, "Buyer", None)
+    assert d.version == 1
