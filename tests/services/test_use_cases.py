@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tinycrm.errors import Conflict
-from tinycrm.services import audit, contacts
+from tinycrm.services import audit, contacts, duplicates
 from tinycrm.services.context import Ctx
 
 
@@ -99,3 +99,41 @@ def test_a_new_contact_from_the_form_refuses_a_look_alike_unless_told(ctx: Ctx) 
     d = contacts.get_contact(ctx.db, again, timeline=0)
     assert (d.name, d.company, d.title, d.notes) == ("alice wong", None, "Buyer", None)
     assert d.version == 1
+
+
+def test_add_or_match_merges_into_the_same_person(ctx: Ctx) -> None:
+    alice = _alice(ctx)
+    done = contacts.add_or_match(
+        ctx, name="A. Wong", emails=["ALICE@acme.com"], phones=["+1 555 0100"], on_duplicate="merge"
+    )
+    assert (done.action, done.contact.id, done.added) == ("merged", alice, ["phone +1 555 0100"])
+    assert done.contact.phones == ["+1 555 0100"]
+    assert len(contacts.list_contacts(ctx.db)) == 1
+
+
+def test_add_or_match_skips_the_same_person_and_adds_a_mere_look_alike(ctx: Ctx) -> None:
+    alice = _alice(ctx)
+    skipped = contacts.add_or_match(ctx, name="Alice Wong", on_duplicate="skip")
+    assert (skipped.action, skipped.contact.id, skipped.name) == ("skipped", alice, "Alice Wong")
+    alike = contacts.add_or_match(
+        ctx, name="Alice Wong", emails=["alice@other.org"], on_duplicate="skip"
+    )
+    assert alike.action == "added" and alike.contact.id != alice
+    assert [m.id for m in alike.alike] == [alice]
+    assert len(contacts.list_contacts(ctx.db)) == 2
+
+
+def test_add_or_match_asks_only_when_there_is_a_look_alike(ctx: Ctx) -> None:
+    asked: list[tuple[str, list[int]]] = []
+
+    def ask(name: str, matches: list[duplicates.Match]) -> tuple[str, duplicates.Match | None]:
+        asked.append((name, [m.id for m in matches]))
+        return "create", None
+
+    first = contacts.add_or_match(ctx, name="Alice Wong", ask=ask)
+    assert first.action == "added" and asked == []
+    second = contacts.add_or_match(ctx, name="alice  wong", ask=ask)
+    assert second.action == "added" and asked == [("alice wong", [first.contact.id])]
+    with pytest.raises(Conflict, match="already exists"):  # nobody to ask: refused
+        contacts.add_or_match(ctx, name="Alice Wong")
+    assert len(contacts.list_contacts(ctx.db)) == 2

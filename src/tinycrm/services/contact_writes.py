@@ -3,17 +3,20 @@ touch. Each is one transaction with its audit log entry, search index row and cl
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tinycrm.errors import Conflict, InvalidInput, NotFound
+from tinycrm.errors import Ambiguous, Conflict, InvalidInput, NotFound
 from tinycrm.identity import email_match_key, phone_match_key
 from tinycrm.services import audit, clocks, companies, search
-from tinycrm.services.contact_queries import delete_impact, get_contact, methods
+from tinycrm.services.contact_queries import ContactDetail, delete_impact, get_contact, methods
 from tinycrm.services.context import Ctx
-from tinycrm.services.duplicates import describe, find_matches
+from tinycrm.services.duplicates import Match, describe, find_matches
 from tinycrm.services.validation import (
     check_emails,
+    check_methods,
     check_name,
     check_phones,
     check_text,
@@ -123,6 +126,115 @@ def _refuse_duplicate(ctx: Ctx, name: str, emails: list[str], phones: list[str])
     matches = find_matches(ctx, name=name, emails=emails, phones=phones)
     if matches:
         raise Conflict(f"a contact like {name!r} already exists: {describe(matches)}")
+
+
+ON_DUPLICATE = ("ask", "merge", "skip", "create")
+
+# On a terminal: shown the look-alikes of `name`, the person answers "merge" (with the
+# contact to merge into), "skip" or "create".
+Choose = Callable[[str, list[Match]], tuple[str, Match | None]]
+
+
+@dataclass
+class AddOutcome:
+    """What `add_or_match` did: "added" a contact, "merged" the details into one already
+    there (`added` says what it gained), or "skipped" them as already there."""
+
+    action: str  # added | merged | skipped
+    contact: ContactDetail  # the one added, merged into or skipped as (no timeline)
+    name: str  # the name as given, checked
+    matches: list[Match] = field(default_factory=list)  # the look-alikes found
+    alike: list[Match] = field(default_factory=list)  # added anyway: only a look-alike
+    added: list[str] = field(default_factory=list)  # merged: what was new
+
+
+def add_or_match(
+    ctx: Ctx,
+    *,
+    name: str,
+    emails: list[str] | None = None,
+    phones: list[str] | None = None,
+    company: str | None = None,
+    title: str | None = None,
+    tags: list[str] | None = None,
+    source: str | None = None,
+    notes: str | None = None,
+    cadence_days: int | None = None,
+    on_duplicate: str = "ask",
+    ask: Choose | None = None,
+) -> AddOutcome:
+    """Add a contact unless it is already there, as `on_duplicate` says: "merge" folds the
+    new details into the same person (a shared email or phone, or the same name where one
+    has neither), "skip" adds nothing for them, "create" adds anyway, and a mere look-alike
+    is added for both (named in `alike`). "ask" lets `ask` choose when there are
+    look-alikes (on a terminal); without `ask` a look-alike is refused (Conflict)."""
+    if on_duplicate not in ON_DUPLICATE:
+        raise InvalidInput(f"on_duplicate must be one of {', '.join(ON_DUPLICATE)}")
+    choice = on_duplicate
+    emails, phones = emails or [], phones or []
+    matches: list[Match] = []
+    if choice in ("merge", "skip") or (choice == "ask" and ask is not None):
+        name = check_name(name)
+        check_methods(emails, phones)
+        matches = find_matches(ctx, name=name, emails=emails, phones=phones)
+    target: Match | None = None
+    # merge and skip act on the same person only; a look-alike is added (and named)
+    same = [m for m in matches if m.same_person]
+    alike = matches if matches and not same and choice in ("merge", "skip") else []
+    if matches and choice == "ask":
+        assert ask is not None
+        choice, target = ask(name, matches)
+    elif same and choice == "merge":
+        target = _merge_target(name, same)
+    db = ctx.db
+    if not matches or choice == "create" or alike:
+        with db.write():
+            new_id = add_contact(
+                ctx,
+                name=name,
+                emails=emails,
+                phones=phones,
+                company=company,
+                title=title,
+                tags=tags,
+                source=source,
+                notes=notes,
+                cadence_days=cadence_days,
+                allow_duplicate=choice == "create" or bool(alike),
+            )
+            detail = get_contact(db, new_id, timeline=0)
+        return AddOutcome("added", detail, name, matches, alike)
+    if choice == "skip":
+        detail = get_contact(db, same[0].id if same else matches[0].id, timeline=0)
+        return AddOutcome("skipped", detail, name, matches)
+    assert target is not None
+    with db.write():
+        added = add_details(
+            ctx,
+            target.id,
+            emails=emails,
+            phones=phones,
+            company=company,
+            title=title,
+            tags=tags,
+            source=source,
+            notes=notes,
+            cadence_days=cadence_days,
+        )
+        detail = get_contact(db, target.id, timeline=0)
+    return AddOutcome("merged", detail, name, matches, added=added)
+
+
+def _merge_target(name: str, matches: list[Match]) -> Match:
+    """The one contact to fold new details into: the only one that is the same person."""
+    if len(matches) == 1:
+        return matches[0]
+    raise Ambiguous(
+        f"several contacts look like {name!r}: {describe(matches)};"
+        " add the details to one with tinycrm contact edit, or choose --on-duplicate skip or"
+        " create",
+        [("contact", m.id, m.name) for m in matches],
+    )
 
 
 def add_details(

@@ -27,8 +27,12 @@ from tinycrm.services.contact_queries import (
     summaries_by_id,
 )
 from tinycrm.services.contact_writes import (
+    ON_DUPLICATE,
+    AddOutcome,
+    Choose,
     add_contact,
     add_details,
+    add_or_match,
     check_version,
     delete_contact,
     edit_contact,
@@ -49,6 +53,9 @@ from tinycrm.services.validation import (
 )
 
 __all__ = [
+    "ON_DUPLICATE",
+    "AddOutcome",
+    "Choose",
     "ContactDetail",
     "ContactSummary",
     "DealLine",
@@ -60,6 +67,7 @@ __all__ = [
     "TimelineEntry",
     "add_contact",
     "add_details",
+    "add_or_match",
     "check_emails",
     "check_methods",
     "check_name",
