@@ -4,9 +4,11 @@ yet. Each is one service call and one transaction, on both backends."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from tinycrm.errors import Conflict
+from tinycrm.errors import Conflict, InvalidInput
 from tinycrm.services import audit, contacts, duplicates
 from tinycrm.services.context import Ctx
 
@@ -137,3 +139,34 @@ def test_add_or_match_asks_only_when_there_is_a_look_alike(ctx: Ctx) -> None:
     with pytest.raises(Conflict, match="already exists"):  # nobody to ask: refused
         contacts.add_or_match(ctx, name="Alice Wong")
     assert len(contacts.list_contacts(ctx.db)) == 2
+
+
+def test_logging_against_a_name_creates_the_contact_only_when_asked(ctx: Ctx) -> None:
+    from tinycrm.errors import NotFound
+    from tinycrm.services.interactions import log_interaction
+
+    with pytest.raises(NotFound, match="add --create to create a contact named 'Bob Newman'"):
+        log_interaction(ctx, "Bob Newman", "met at the fair")
+    due = ctx.now + timedelta(days=3)
+    logged = log_interaction(
+        ctx, " Bob   Newman ", "met at the fair", follow_up=due, create_contact=True
+    )
+    assert (logged.label, logged.target) == (
+        "Bob Newman",
+        f"contact #{logged.contact_id} Bob Newman",
+    )
+    assert logged.follow_up_at == due
+    again = log_interaction(ctx, "bob", "called back", create_contact=True)
+    assert again.contact_id == logged.contact_id
+    assert [c.name for c in contacts.list_contacts(ctx.db)] == ["Bob Newman"]
+
+
+def test_a_failed_follow_up_leaves_no_contact_behind(ctx: Ctx) -> None:
+    from tinycrm.services.interactions import log_interaction
+
+    with pytest.raises(InvalidInput):
+        log_interaction(
+            ctx, "Carol", "hello", follow_up_text=" \x00 ", follow_up=ctx.now, create_contact=True
+        )
+    assert contacts.list_contacts(ctx.db) == []
+    assert audit.recent(ctx.db) == []
