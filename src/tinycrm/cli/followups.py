@@ -40,7 +40,9 @@ def _in_users_zone(ctx: Ctx, user_id: int | None) -> Ctx:
     context itself never changes)."""
     if user_id is None or os.environ.get("TINYCRM_TZ"):
         return ctx
-    zone = ctx.db.value("SELECT timezone FROM users WHERE id = :id", {"id": user_id})
+    from tinycrm.services.users import timezone_of
+
+    zone = timezone_of(ctx.db, user_id)
     if zone:
         from dataclasses import replace
         from zoneinfo import ZoneInfo
@@ -258,7 +260,7 @@ def _cron_line(
     written '\\%', or cron would end the command there."""
     from tinycrm import config
     from tinycrm.cli.state import state
-    from tinycrm.store.db import locate
+    from tinycrm.startup import locate_store
 
     if mail_to:
         _check_mail_to(mail_to)
@@ -269,7 +271,7 @@ def _cron_line(
         command = [os.path.abspath(sys.executable), "-m", "tinycrm"]
     settings = config.load_settings()
     chosen = state.db_option or os.environ.get("TINYCRM_DB")  # not from the settings file
-    location = locate(config.store_url(state.db_option, settings), config.store_settings(settings))
+    location = locate_store(state.db_option, settings)
     env: list[tuple[str, str]] = []
     note = None
     if location.path is not None:

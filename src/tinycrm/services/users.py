@@ -90,6 +90,12 @@ def get_user(db: Db, name: str) -> UserView:
     raise NotFound(f"no user called {name!r}; see tinycrm user list")
 
 
+def timezone_of(db: Db, user_id: int) -> str | None:
+    """The user's own time zone (a name like Europe/Berlin), if the store knows it."""
+    zone = db.value("SELECT timezone FROM users WHERE id = :id", {"id": user_id})
+    return str(zone) if zone else None
+
+
 def check_zone(tz: str) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
