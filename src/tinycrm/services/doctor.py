@@ -123,6 +123,7 @@ class ForeignKey:
 
     @property
     def repairable(self) -> bool:
+        """Whether its orphans can be repaired as the database would (deleted or set to NULL)."""
         return self.on_delete in ("CASCADE", "SET NULL")
 
     def orphaned(self) -> str:
@@ -185,6 +186,7 @@ def _has_id(db: Db, table: str) -> bool:
 
 
 def orphan_problems(db: Db) -> list[Problem]:
+    """Rows whose foreign key names a parent that is not there."""
     keys = foreign_keys(db)
     if db.is_sqlite:
         by_id = {}
@@ -248,6 +250,8 @@ def _same(a: str, b: str) -> bool:
 
 
 def index_problems(db: Db) -> list[Problem]:
+    """Search index rows missing, stale or left over, compared with what the services would
+    write."""
     problems = []
     for kind in search.KINDS:
         for lo, hi in _spans(db, kind):
@@ -272,6 +276,7 @@ def _fmt(value: datetime | None) -> str:
 
 
 def clock_problems(db: Db) -> list[Problem]:
+    """Stay-in-touch and rot times that differ from what the services would compute."""
     problems = []
     for table, column, rows in (
         ("contacts", "touch_due_at", clocks.touch_rows),
@@ -297,6 +302,7 @@ def clock_problems(db: Db) -> list[Problem]:
 
 # -- match keys -------------------------------------------------------------------------
 def expected_match_key(kind: str, value: str, region: str | None) -> str | None:
+    """The match key an email or phone should have (None when it can't have one)."""
     from tinycrm.identity import email_match_key, phone_match_key
 
     if kind == "email":
@@ -324,6 +330,7 @@ def _match_key_rows(
 
 
 def match_key_problems(db: Db, region: str | None) -> list[Problem]:
+    """Emails and phones whose stored match key is missing or stale."""
     problems = []
     for mid, value, stored, want in _match_key_rows(db, region):
         if stored == want:

@@ -93,6 +93,7 @@ class UndoView:
 
 
 def check_prefer(prefer: str) -> str:
+    """Which contact's fields win a merge (`--prefer`), checked."""
     prefer = prefer.strip().lower()
     if prefer not in PREFER:
         raise InvalidInput(f"--prefer must be one of {', '.join(PREFER)}: {prefer!r}")
@@ -572,6 +573,7 @@ def list_merges(db: Db, *, limit: int = 50) -> list[MergeView]:
 
 
 def get_merge(db: Db, merge_id: int) -> MergeView:
+    """One merge, with what it kept and removed; NotFound if there is none with that id."""
     found = _views(db, "m.id = :id", {"id": merge_id, "n": 1})
     if not found:
         raise NotFound(f"no merge with id {merge_id} (see tinycrm merge --list)")

@@ -63,6 +63,7 @@ class Action:
     rank: int = 0
 
     def add(self, reason: str, points: int) -> None:
+        """Count a reason towards the score (a reason worth no points is left out)."""
         if points:
             self.reasons.append(Reason(reason, points))
             self.score += points

@@ -62,6 +62,7 @@ def _view(r: dict[str, Any], now: datetime) -> ReminderView:
 
 
 def get_reminder(db: Db, reminder_id: int, now: datetime) -> ReminderView:
+    """One reminder as lists show it; NotFound if there is none with that id."""
     row = db.one(_SELECT + " WHERE r.id = :id", {"id": reminder_id})
     if row is None:
         raise NotFound(f"no reminder with id {reminder_id}")
