@@ -48,8 +48,10 @@ class Problem:
     check: str  # one of CHECKS
     table: str | None  # the table (or the index's kind) the row is in
     id: int | None  # the row's id (rowid on SQLite) when it has one
-    detail: str  # what is wrong, in words
+    detail: str  # what is wrong, in words; for clocks, the column (its times are below)
     repairable: bool = True
+    stored: datetime | None = None  # clocks: the time the column holds (None: empty)
+    expected: datetime | None = None  # clocks: the time the services would write there
 
 
 @dataclass
@@ -271,10 +273,6 @@ def index_problems(db: Db) -> list[Problem]:
 
 
 # -- clocks -----------------------------------------------------------------------------
-def _fmt(value: datetime | None) -> str:
-    return "none" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
-
-
 def clock_problems(db: Db) -> list[Problem]:
     """Stay-in-touch and rot times that differ from what the services would compute."""
     problems = []
@@ -290,12 +288,7 @@ def clock_problems(db: Db) -> list[Problem]:
             ):
                 if stored != due:
                     problems.append(
-                        Problem(
-                            "clocks",
-                            table,
-                            ref_id,
-                            f"{column} is {_fmt(stored)}, should be {_fmt(due)}",
-                        )
+                        Problem("clocks", table, ref_id, column, stored=stored, expected=due)
                     )
     return problems
 
