@@ -1,5 +1,7 @@
 """Changing contacts: add (refusing look-alikes), fold in details, edit, tag, delete and
-touch. Each is one transaction with its audit log entry, search index row and clocks."""
+touch; and the use cases built on them that the shells call: `add_or_match` (add unless
+already there) and `save_contact` (a contact form, saved whole). Each is one transaction
+with its audit log entry, search index row and clocks."""
 
 from __future__ import annotations
 
