@@ -170,3 +170,16 @@ def test_a_failed_follow_up_leaves_no_contact_behind(ctx: Ctx) -> None:
         )
     assert contacts.list_contacts(ctx.db) == []
     assert audit.recent(ctx.db) == []
+
+
+def test_a_reminder_about_what_the_user_typed_is_one_call(ctx: Ctx) -> None:
+    from tinycrm.errors import NotFound
+    from tinycrm.services import companies
+    from tinycrm.services.reminders import add_reminder
+
+    acme = companies.add_company(ctx, name="Acme GmbH")
+    due = ctx.now + timedelta(days=3)
+    r = add_reminder(ctx, "acme", due, "send contract")
+    assert (r.company_id, r.target, r.due_at) == (acme, "Acme GmbH", due)
+    with pytest.raises(NotFound, match="no contact, company or deal matches 'nobody'"):
+        add_reminder(ctx, "nobody", due, "call back")

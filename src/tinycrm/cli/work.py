@@ -10,9 +10,8 @@ from typing import Annotated, Any
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import LIMIT_MAX, JsonOpt, get_ctx, parse_id, resolve, when
+from tinycrm.cli.common import LIMIT_MAX, JsonOpt, get_ctx, parse_id, when
 from tinycrm.errors import InvalidInput
-from tinycrm.refs import KINDS as REF_KINDS
 from tinycrm.services.context import Ctx
 
 TargetArg = Annotated[
@@ -101,12 +100,12 @@ def remind(
 
     ctx = get_ctx()
     at = when(ctx, due)
-    target = None if ref.strip() in ("-", "") else resolve(ctx, ref, REF_KINDS)
-    r = add_reminder(ctx, target, at, text, every=every, from_done=from_done)
+    about_ref = None if ref.strip() in ("-", "") else ref
+    r = add_reminder(ctx, about_ref, at, text, every=every, from_done=from_done)
     if json_:
         output.emit_json(r)
         return
-    about = f" about {target.label}" if target else ""
+    about = f" about {r.target}" if r.target else ""
     repeat = f", repeats {r.recurrence}" if r.recurrence else ""
     output.say(f"Reminder #{r.id}{about}: {output.due(r.due_at, ctx.now, ctx.tz)}{repeat}")
 
