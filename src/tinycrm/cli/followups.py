@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import LIMIT_MAX, JsonOpt, day, get_ctx
+from tinycrm.cli.common import LIMIT_MAX, JsonOpt, YesOpt, confirm, day, get_ctx
 from tinycrm.errors import InvalidInput
 from tinycrm.services.context import Ctx
 
@@ -364,6 +364,45 @@ def tag_cadence(
         output.say(f"Tag {info.tag}: no default cadence ({who})")
     else:
         output.say(f"Tag {info.tag}: stay in touch every {days} days ({who})")
+
+
+@tag_app.command("rename")
+def tag_rename(
+    old: Annotated[str, typer.Argument(help="The tag now, e.g. vpi.")],
+    new: Annotated[str, typer.Argument(help="Its new name (merged into it if it exists).")],
+    json_: JsonOpt = False,
+) -> None:
+    """Rename a tag on every contact; into a tag that exists, the two merge (with the
+    cadence: NEW keeps its own, or takes OLD's)."""
+    from tinycrm.services.tags import rename_tag
+
+    info = rename_tag(get_ctx(), old, new)
+    if json_:
+        output.emit_json(info)
+        return
+    verb = "Merged" if info.merged else "Renamed"
+    who = f"{info.contacts} contact{'s' if info.contacts != 1 else ''}"
+    output.say(f"{verb} tag {info.tag} into {info.into} ({who})")
+
+
+@tag_app.command("rm")
+def tag_rm(
+    tag: Annotated[str, typer.Argument(help="The tag to remove from everyone.")],
+    yes: YesOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Remove a tag from every contact, with its cadence."""
+    from tinycrm.services.tags import remove_tag, tag_impact
+
+    ctx = get_ctx()
+    impact = tag_impact(ctx.db, tag)
+    cadence = f" and its cadence (every {impact.cadence_days} days)" if impact.cadence_days else ""
+    confirm(f"Remove tag {impact.tag} from {impact.contacts} contact(s){cadence}?", yes)
+    info = remove_tag(ctx, tag)
+    if json_:
+        output.emit_json(info)
+        return
+    output.say(f"Removed tag {info.tag} from {info.contacts} contact(s)")
 
 
 # -- users ----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from tinycrm.services.users import user_id
 KINDS = ("contact", "deal", "reminder")
 _TABLES = {"contact": "contacts", "deal": "deals", "reminder": "reminders"}
 _LABELS = {"contact": "name", "deal": "title", "reminder": "text"}
-_VERSIONED = ("contact", "deal")
+_VERSIONED = ("contact", "deal", "reminder")
 
 
 @dataclass
