@@ -65,7 +65,8 @@ def test_interaction_edit_moves_search_and_clocks(cli: Runner, store: str) -> No
     (row,) = _rows("SELECT touch_due_at FROM contacts")
     from tinycrm.store.db import read_ts
 
-    assert read_ts(row["touch_due_at"]).isoformat() == "2026-11-24T09:00:00+00:00"
+    due = read_ts(row["touch_due_at"])
+    assert due is not None and due.isoformat() == "2026-11-24T09:00:00+00:00"
     history = cli.ok("history", "alice", "--json").json()
     assert history[0]["action"] == "edit" and history[0]["changes"]["kind"] == ["note", "call"]
 
