@@ -256,7 +256,7 @@ def commands(setup: Setup) -> list[Command]:
         Command("todo", "tinycrm todo", fixed(["todo"]), 12),
         Command(
             "interaction edit",
-            "tinycrm interaction edit ID --text TEXT (the contact's latest note; clocks recomputed)",
+            "tinycrm interaction edit ID --text TEXT (the contact's latest note)",
             lambda i: ["interaction", "edit", str(setup.interaction_id), "--text", f"{note} ({i})"],
             12,
         ),
