@@ -441,3 +441,51 @@ def test_every_rm_refuses_without_a_terminal(
     cli.ok("purchase", "add", "alice", "10")
     cli.ok("deal", "add", "alice", "Renewal")
     _refused(cli, store, *args, code=2, says="pass --yes to confirm")
+
+
+# -- users -------------------------------------------------------------------------------------
+def test_user_rm_hands_over_open_work_and_history_keeps_the_name(
+    cli: Runner, store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli.ok("user", "add", "anna")
+    cli.ok("user", "add", "bob")
+    cli.ok("user", "edit", "bob", "--lead", "anna")
+    monkeypatch.setenv("TINYCRM_USER", "anna")
+    cli.ok("company", "add", "Acme GmbH")
+    cli.ok("contact", "add", "Alice Wong", "-c", "Acme GmbH")
+    cli.ok("note", "alice", "met at the fair")
+    cli.ok("deal", "add", "alice", "Renewal")
+    cli.ok("deal", "add", "alice", "Old one")
+    cli.ok("deal", "won", "deal:Old one")
+    cli.ok("remind", "alice", "friday", "call")
+    cli.ok("remind", "alice", "monday", "old call")
+    cli.ok("done", "2")
+    monkeypatch.setenv("TINYCRM_USER", "sam")
+    _refused(cli, store, "user", "rm", "anna", "--to", "bob", code=2, says="pass --yes")
+    _refused(cli, store, "user", "rm", "anna", "--to", "anna", "--yes", code=2, says="someone else")
+    _refused(cli, store, "user", "rm", "sam", "--to", "bob", "--yes", code=2, says="yourself")
+    _refused(cli, store, "user", "rm", "nobody", "--to", "bob", "--yes", code=2, says="nobody")
+    _refused(cli, store, "user", "rm", "anna", "--to", "zed", "--yes", code=2, says="'zed'")
+    out = cli.ok("user", "rm", "anna", "--to", "bob", "--yes", "--json").json()
+    assert {k: len(v) if isinstance(v, list) else v for k, v in out.items()} == {
+        "user": "anna",
+        "to": "bob",
+        "companies": 1,
+        "contacts": 1,
+        "deals": 1,
+        "reminders": 1,
+    }
+    assert [u["name"] for u in cli.ok("user", "list", "--json").json()] == ["bob", "sam"]
+    assert _contact(cli, "alice")["owner"] == "bob"
+    deals = {
+        d["title"]: d["owner"] for d in cli.ok("deal", "list", "--status", "all", "--json").json()
+    }
+    assert deals == {"Renewal": "bob", "Old one": "anna"}  # closed work stays theirs
+    assert [r["owner"] for r in cli.ok("todo", "--all", "--json").json()] == ["bob"]
+    # what anna did still says anna
+    assert _contact(cli, "alice")["timeline"][-1]["user"] == "anna"
+    assert {e["user"] for e in cli.ok("history", "alice", "--json").json()} >= {"anna"}
+    _refused(cli, store, "assign", "alice", "anna", code=2, says="removed from the team")
+    _refused(cli, store, "user", "rm", "anna", "--to", "bob", "--yes", code=2, says="anna")
+    assert cli.ok("user", "add", "anna").stdout == "Added user anna (#2)\n"  # back again
+    assert [u["name"] for u in cli.ok("user", "list", "--json").json()] == ["anna", "bob", "sam"]

@@ -456,6 +456,33 @@ def user_add(
     output.say(f"Added user {u.name} (#{u.id})")
 
 
+@user_app.command("rm")
+def user_rm(
+    name: Annotated[str, typer.Argument(help="The user leaving the team.")],
+    to: Annotated[str, typer.Option("--to", help="Who takes over their open work.")],
+    yes: YesOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Take a user off the team; their open work moves to --to (history keeps their name)."""
+    from tinycrm.services.owners import remove_user
+
+    ctx = get_ctx()
+    confirm(
+        f"Remove user {name.strip()}? Their companies, contacts, open deals and open"
+        f" reminders go to {to.strip()}; what they did stays in the history under their name.",
+        yes,
+    )
+    moved = remove_user(ctx, name, to)
+    if json_:
+        output.emit_json(moved)
+        return
+    output.say(
+        f"Removed user {moved.user}; {moved.to} now has their {len(moved.companies)}"
+        f" company(ies), {len(moved.contacts)} contact(s), {len(moved.deals)} open deal(s)"
+        f" and {len(moved.reminders)} open reminder(s)"
+    )
+
+
 @user_app.command("edit")
 def user_edit(
     name: Annotated[str, typer.Argument(help="The user.")],
