@@ -351,7 +351,7 @@ def test_deal_rm_takes_its_reminders_and_keeps_its_notes(cli: Runner, store: str
     assert cli.ok("search", "renewal", "--kind", "deal", "--json").json() == []
     (note,) = cli.ok("search", "talked", "--json").json()
     assert note["title"] == "Alice Wong"
-    assert _rows("SELECT deal_id FROM interactions") == [{"deal_id": None}]
+    assert _rows("SELECT deal_id, version FROM interactions") == [{"deal_id": None, "version": 2}]
     assert _rows("SELECT count(*) AS n FROM stage_changes WHERE deal_id = 1") == [{"n": 0}]
     assert cli.ok("doctor").exit_code == 0
 
@@ -489,3 +489,56 @@ def test_user_rm_hands_over_open_work_and_history_keeps_the_name(
     _refused(cli, store, "user", "rm", "anna", "--to", "bob", "--yes", code=2, says="anna")
     assert cli.ok("user", "add", "anna").stdout == "Added user anna (#2)\n"  # back again
     assert [u["name"] for u in cli.ok("user", "list", "--json").json()] == ["anna", "bob", "sam"]
+
+
+def _on_a_terminal(args: list[str], answer: str) -> tuple[int, str]:
+    """Run tinycrm with stdin and stdout on a pseudo-terminal, typing `answer` when it asks;
+    its exit code and everything it printed there."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tinycrm", *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+    )
+    os.close(follower)
+    shown = b""
+    while b"[y/N]" not in shown:
+        chunk = os.read(leader, 4096)
+        assert chunk, shown
+        shown += chunk
+    os.write(leader, answer.encode() + b"\n")
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    proc.wait(timeout=60)
+    return proc.returncode, shown.decode()
+
+
+def test_rm_asks_on_a_terminal_saying_what_goes(cli: Runner, store: str) -> None:
+    cli.ok("contact", "add", "Alice Wong")
+    cli.ok("deal", "add", "alice", "Renewal")
+    cli.ok("remind", "deal:1", "friday", "send contract")
+    cli.ok("remind", "deal:1", "monday", "call")
+    cli.ok("remind", "alice", "2026-11-24 09:00", "weekly report", "--every", "weekly")
+    before = _snap(store)
+    code, shown = _on_a_terminal(["deal", "rm", "1"], "n")
+    assert "Delete deal #1 'Renewal' and its 2 reminder(s)?" in shown
+    assert code == 1 and _snap(store) == before
+    code, shown = _on_a_terminal(["reminder", "rm", "3"], "y")
+    assert "this occurrence only (weekly; the next one is scheduled, Tue 01 Dec 09:00" in shown
+    assert code == 0 and "Deleted reminder #3 weekly report; next #4" in shown
+    code, shown = _on_a_terminal(["deal", "rm", "1"], "y")
+    assert code == 0 and "Deleted deal #1 Renewal" in shown
+    assert [r["text"] for r in cli.ok("todo", "--all", "--json").json()] == ["weekly report"]

@@ -98,7 +98,7 @@ def reminder_rm(
             what += f", the whole series ({r.recurrence}): no more occurrences"
         else:
             nxt = next_due(ctx, r)
-            later = f"; the next one, {output.due(nxt, ctx.now, ctx.tz)}, stays" if nxt else ""
+            later = f"; the next one is scheduled, {output.due(nxt, ctx.now, ctx.tz)}" if nxt else ""
             what += f", this occurrence only ({r.recurrence}{later}; --series ends them all)"
     confirm(f"Delete {what}?", yes)
     res = delete_reminder(ctx, number, series=series, expected_version=if_version)

@@ -561,6 +561,14 @@ def delete_deal(ctx: Ctx, deal_id: int, *, expected_version: int | None = None) 
         old = _get_known(db, deal_id)
         check_version(ctx, "deal", deal_id, old.title, old.version, expected_version)
         impact = deal_impact(db, deal_id)
+        # its notes stay, off the deal: a change to them, so their version moves (the
+        # foreign key's SET NULL would leave it)
+        notes = db.all("SELECT id FROM interactions WHERE deal_id = :id", {"id": deal_id})
+        db.lock("interactions", [int(r["id"]) for r in notes])
+        db.execute(
+            "UPDATE interactions SET deal_id = NULL, version = version + 1 WHERE deal_id = :id",
+            {"id": deal_id},
+        )
         db.execute("DELETE FROM deals WHERE id = :id", {"id": deal_id})
         audit.record(
             ctx,
