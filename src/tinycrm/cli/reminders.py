@@ -98,7 +98,9 @@ def reminder_rm(
             what += f", the whole series ({r.recurrence}): no more occurrences"
         else:
             nxt = next_due(ctx, r)
-            later = f"; the next one is scheduled, {output.due(nxt, ctx.now, ctx.tz)}" if nxt else ""
+            later = ""
+            if nxt is not None:
+                later = f"; the next one is scheduled, {output.due(nxt, ctx.now, ctx.tz)}"
             what += f", this occurrence only ({r.recurrence}{later}; --series ends them all)"
     confirm(f"Delete {what}?", yes)
     res = delete_reminder(ctx, number, series=series, expected_version=if_version)
