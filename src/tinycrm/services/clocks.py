@@ -108,7 +108,9 @@ def recount_touch(db: Db, contact_ids: Iterable[int]) -> None:
     and the stay-in-touch clock follows it."""
     ids = sorted({int(i) for i in contact_ids})
     for batch in _chunks(ids):
-        db.lock("contacts", batch)
+        # FOR UPDATE: a note being logged under the contact holds it (KEY SHARE), so the
+        # latest is read only once that note has landed, or the note waits for this
+        db.lock("contacts", batch, "delete")
         for contact_id in batch:
             latest = db.value(
                 "SELECT max(happened_at) AS at FROM interactions WHERE contact_id = :c",
@@ -130,10 +132,11 @@ def recount_activity(db: Db, deal_ids: Iterable[int]) -> None:
     is again its last sign of life as `deal_activity` would have left it had the notes
     been logged that way: the latest of its stage entry, its own adds, edits and moves,
     and each interaction on it or its contact (at its time, but never later than when
-    it was logged); then the rot clock follows it."""
+    it was logged); then the rot clock follows it. Callers lock these deals (and their
+    contacts) FOR UPDATE before anything else of theirs, so no lock is upgraded here."""
     ids = sorted({int(i) for i in deal_ids})
     for batch in _chunks(ids):
-        db.lock("deals", batch)
+        db.lock("deals", batch, "delete")  # as recount_touch: notes being logged on it wait
         for r in db.all(
             f"SELECT id, contact_id, stage_entered_at FROM deals WHERE id IN ({_ids(batch)})"
             " AND status = 'open'"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tinycrm.errors import InvalidInput, UnknownId
+from tinycrm.errors import InvalidInput, NotFound, UnknownId
 from tinycrm.refs import Target, hold
 from tinycrm.services import audit, clocks, search
 from tinycrm.services.contact_writes import check_version, touch
@@ -182,8 +182,9 @@ def _label(v: InteractionView) -> str:
 
 
 def _lock(ctx: Ctx, interaction_id: int, mode: LockMode) -> InteractionView:
-    """Lock the interaction (its contact, company and deal kept first: parents before
-    children) and read it."""
+    """Lock the interaction and read it. Its company is kept; its contact and deal are
+    locked FOR UPDATE, parents before children, because their clocks are recomputed from
+    the notes there are: a note being logged under them meanwhile lands first or waits."""
     db = ctx.db
     row = db.one(
         "SELECT contact_id, company_id, deal_id FROM interactions WHERE id = :id",
@@ -191,11 +192,12 @@ def _lock(ctx: Ctx, interaction_id: int, mode: LockMode) -> InteractionView:
     )
     if row is None:
         raise UnknownId(f"no interaction with id {interaction_id}")
-    for column, table in (("company_id", "companies"), ("contact_id", "contacts")):
-        if row[column] is not None:
-            db.lock(table, row[column], "keep")
+    if row["company_id"] is not None:
+        db.lock("companies", row["company_id"], "keep")
+    if row["contact_id"] is not None:
+        db.lock("contacts", row["contact_id"], "delete")
     if row["deal_id"] is not None:
-        db.lock("deals", row["deal_id"], "keep")
+        db.lock("deals", row["deal_id"], "delete")
     db.lock("interactions", interaction_id, mode)
     return get_interaction(db, interaction_id)
 
@@ -260,17 +262,17 @@ def edit_interaction(
             ctx, "interaction", interaction_id, _label(old), old.version, expected_version
         )
         if deal_id is not None:
-            hold(db, "deal", deal_id)
             row = db.one("SELECT contact_id, company_id FROM deals WHERE id = :id", {"id": deal_id})
-            assert row is not None  # held
+            if row is not None and row["company_id"] is not None:
+                hold(db, "company", row["company_id"])
+            if row is not None and row["contact_id"] is not None:
+                db.lock("contacts", row["contact_id"], "delete")  # its clocks: see _lock
+            db.lock("deals", deal_id, "delete")
+            row = db.one("SELECT contact_id, company_id FROM deals WHERE id = :id", {"id": deal_id})
+            if row is None:
+                raise NotFound(f"no deal with id {deal_id}")
             sets["deal_id"] = deal_id
             if row["contact_id"] is not None or row["company_id"] is not None:
-                for parent, ident in (
-                    ("company", row["company_id"]),
-                    ("contact", row["contact_id"]),
-                ):
-                    if ident is not None:
-                        hold(db, parent, ident)
                 sets["contact_id"], sets["company_id"] = row["contact_id"], row["company_id"]
         elif no_deal:
             sets["deal_id"] = None
