@@ -63,6 +63,7 @@ def known_user_id(db: Db, name: str) -> int:
 
 
 def user_names(db: Db) -> dict[int, str]:
+    """Every user's name, by id."""
     return {r["id"]: r["name"] for r in db.all("SELECT id, name FROM users")}
 
 
@@ -89,7 +90,8 @@ def removed_ids(db: Db) -> set[int]:
 
 
 def list_users(db: Db, *, removed: bool = False) -> list[UserView]:
-    """The team (with `removed`, also those `user rm` took off it), by name."""
+    """The team, with email, time zone and lead, by name (with `removed`, also those
+    `user rm` took off it)."""
     rows = db.all(
         "SELECT u.id, u.name, u.email, u.timezone, l.name AS lead FROM users u"
         " LEFT JOIN users l ON l.id = u.lead_id ORDER BY u.name"
@@ -103,13 +105,21 @@ def list_users(db: Db, *, removed: bool = False) -> list[UserView]:
 
 
 def get_user(db: Db, name: str) -> UserView:
+    """The user called `name` (on the team or not); NotFound otherwise."""
     for u in list_users(db, removed=True):
         if u.name == name.strip():
             return u
     raise NotFound(f"no user called {name!r}; see tinycrm user list")
 
 
+def timezone_of(db: Db, user_id: int) -> str | None:
+    """The user's own time zone (a name like Europe/Berlin), if the store knows it."""
+    zone = db.value("SELECT timezone FROM users WHERE id = :id", {"id": user_id})
+    return str(zone) if zone else None
+
+
 def check_zone(tz: str) -> str:
+    """A time zone name, checked (InvalidInput unless the system knows it)."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
