@@ -176,3 +176,26 @@ def test_edit_a_reminder_from_today(seeded: str) -> None:
         assert rows(app, "reminders")[0][1] == "send the proposal v2"
 
     run(flow)
+
+
+def test_an_edit_form_refuses_a_note_changed_meanwhile(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        app.open_contact(4)  # Carla Diaz: her call ten days ago
+        await settle(pilot)
+        at = [r[1] for r in rows(app, "timeline")].index("call")
+        await pilot.press(*["down"] * at, "e")
+        await settle(pilot)
+        assert isinstance(app.screen, FormModal)
+        form = app.screen
+        # meanwhile, from another terminal
+        Runner().ok("interaction", "edit", "2", "--text", "intro call (edited elsewhere)")
+        form.query_one("#body", Input).value = "intro call, mine"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form  # still open, with what was typed
+        refusal = str(form.query_one("#form-error", Static).render())
+        assert "was changed by sam" in refusal and "nothing was saved" in refusal
+
+    run(flow)
+    shown = Runner().ok("search", "edited", "--json").json()
+    assert [h["detail"] for h in shown] == ["call: intro call (edited elsewhere)"]
