@@ -290,3 +290,16 @@ def test_piped_totals_say_on_stderr_which_currencies_they_leave_out(cli: Runner)
     ranked = cli("rank")
     assert ranked.exit_code == 0 and ranked.stdout.split("\t")[7] == "100.00"
     assert ranked.stderr == ("Note: amounts in EUR only; 1 purchase in other currencies left out\n")
+
+
+def test_correcting_a_note_or_purchase_into_the_future_needs_future_too(cli: Runner) -> None:
+    cli.ok("contact", "add", "Alice Wong")
+    cli.ok("note", "alice", "met at the fair", "--when", "yesterday")
+    cli.ok("purchase", "add", "alice", "100", "--date", "yesterday")
+    r = cli("interaction", "edit", "1", "--when", "tomorrow 9am")
+    assert r.exit_code == 2 and "is in the future; give a past time, or add --future" in r.stderr
+    r = cli("purchase", "edit", "1", "--date", "2026-11-30")
+    assert r.exit_code == 2 and "2026-11-30 is in the future" in r.stderr
+    cli.ok("interaction", "edit", "1", "--when", "tomorrow 9am", "--future")
+    cli.ok("purchase", "edit", "1", "--date", "2026-11-30", "--future")
+    assert _j(cli.ok("purchase", "list", "--json"))[0]["purchased_on"] == "2026-11-30"
