@@ -281,8 +281,8 @@ class Db:
         pending = self.value(
             "SELECT id FROM row_changes WHERE change_id IS NULL ORDER BY id LIMIT 1"
         )
-        if pending is None:
-            return
+        if pending is None and self._change_undoes is None:
+            return  # an undo is filed even when it had nothing to write back
         if not self._audit_ids and self._change_undoes is None:
             self.execute("DELETE FROM row_changes WHERE change_id IS NULL")
             return
