@@ -59,6 +59,8 @@ def env(sqlite_store: str) -> dict[str, str]:
         ["contact", "show", "alice"],
         ["search", "alice"],
         ["deal", "list"],
+        ["undo"],
+        ["undo", "--list"],
     ],
 )
 def test_everyday_commands_load_nothing_heavy(args: list[str], env: dict[str, str]) -> None:

@@ -32,7 +32,7 @@ from typing import Any
 from tinycrm.errors import InvalidInput, StoreError
 from tinycrm.services import audit, clocks, search
 from tinycrm.services.context import Ctx
-from tinycrm.store.db import Db, Table, read_ts
+from tinycrm.store.db import Db, Row, Table, read_ts
 
 #: Parents before children (foreign keys): rows are put back in this order and deleted in
 #: the reverse one. tests/test_undo.py holds it to the models' foreign keys.
@@ -248,14 +248,15 @@ def _take_back(ctx: Ctx, change: Change, action: str, describe_as: Change | None
         ids = [n.key[0] for n in nets if n.table == name and tables[name].key == ("id",)]
         if ids:
             db.lock(name, ids, "delete")
+    now = _currents(db, tables, nets)
     for net in nets:
-        _check(ctx, change, tables[net.table], net)
+        _check(ctx, change, net, now.get((net.table, net.key)))
     db.mark_undo(change.id)
-    before = _pending_count(db)
+    before = int(db.value("SELECT coalesce(max(id), 0) AS n FROM row_changes") or 0)
     # tried under a savepoint: a refusal then names the change in the way as it stands
     db.execute("SAVEPOINT undo_apply")
     try:
-        written = _apply(db, tables, nets)
+        written = _apply(db, tables, nets, now)
     except (sqlite3.IntegrityError, StoreError) as e:
         if isinstance(e, StoreError) and "violates" not in str(e):
             raise
@@ -285,7 +286,9 @@ def _first_line(e: Exception) -> str:
     return text[0].split(": ", 1)[-1] if text else type(e).__name__
 
 
-def _apply(db: Db, tables: dict[str, Table], nets: list[_Net]) -> int:
+def _apply(
+    db: Db, tables: dict[str, Table], nets: list[_Net], now: dict[tuple[str, Key], Row]
+) -> int:
     """The inverse of each row's net change: back in parents first, updates, then out
     children first."""
     order = {t: i for i, t in enumerate(_ordered(set(tables)))}
@@ -297,9 +300,9 @@ def _apply(db: Db, tables: dict[str, Table], nets: list[_Net]) -> int:
         _insert(db, tables[net.table], net.old or {})
         written += 1
     for net in updates:
-        written += _update(db, tables[net.table], net)
-    for net in deletes:
-        written += _delete(db, tables[net.table], net.key)
+        written += _update(db, tables[net.table], net, now.get((net.table, net.key)) or {})
+    for name in sorted({n.table for n in deletes}, key=lambda t: -order[t]):
+        written += _delete(db, tables[name], [n.key for n in deletes if n.table == name])
     return written
 
 
@@ -347,15 +350,35 @@ def _where(table: Table, key: Key) -> tuple[str, dict[str, Any]]:
     )
 
 
-def _current(db: Db, table: Table, key: Key) -> dict[str, Any] | None:
-    """The row as the journal's triggers would write it now (None: no such row)."""
-    where, params = _where(table, key)
+def _image_sql(db: Db, table: Table) -> str:
+    """SQL for a row of `table` as the journal's triggers write it."""
     if db.is_sqlite:
-        image = "json_object(" + ", ".join(f"'{c}', {c}" for c in table.columns) + ")"
-    else:
-        image = f"CAST(to_jsonb({table.name}) AS text)"
-    found = db.value(f"SELECT {image} AS image FROM {table.name} WHERE {where}", params)
-    return None if found is None else dict(json.loads(found))
+        return "json_object(" + ", ".join(f"'{c}', {c}" for c in table.columns) + ")"
+    return f"CAST(to_jsonb({table.name}) AS text)"
+
+
+def _currents(db: Db, tables: dict[str, Table], nets: list[_Net]) -> dict[tuple[str, Key], Row]:
+    """The rows the nets name as they are now (absent: no such row), read 500 at a time
+    by the first column of each table's key."""
+    out: dict[tuple[str, Key], Row] = {}
+    wanted: dict[str, set[Any]] = {}
+    for net in nets:
+        wanted.setdefault(net.table, set()).add(net.key[0])
+    for name, firsts in wanted.items():
+        table = tables[name]
+        column = table.key[0]
+        values = sorted(firsts, key=repr)
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            params = {f"v{i}": v for i, v in enumerate(chunk)}
+            listed = ", ".join(f":v{i}" for i in range(len(chunk)))
+            for r in db.all(
+                f"SELECT {_image_sql(db, table)} AS image FROM {name} WHERE {column} IN ({listed})",
+                params,
+            ):
+                row = dict(json.loads(r["image"]))
+                out[(name, _key(table, row))] = row
+    return out
 
 
 def _hard(table: str, row: dict[str, Any]) -> dict[str, Any]:
@@ -367,17 +390,16 @@ def _hard(table: str, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _check(ctx: Ctx, change: Change, table: Table, net: _Net) -> None:
-    now = _current(ctx.db, table, net.key)
+def _check(ctx: Ctx, change: Change, net: _Net, now: Row | None) -> None:
     if net.new is None:
         if now is not None:
-            _refuse(ctx, change, table.name, net.key, "is back")
+            _refuse(ctx, change, net.table, net.key, "is back")
         return
     if now is None:
-        _refuse(ctx, change, table.name, net.key, "is gone")
+        _refuse(ctx, change, net.table, net.key, "is gone")
     assert now is not None
-    if _hard(table.name, now) != _hard(table.name, net.new):
-        _refuse(ctx, change, table.name, net.key, "was changed")
+    if _hard(net.table, now) != _hard(net.table, net.new):
+        _refuse(ctx, change, net.table, net.key, "was changed")
 
 
 def _refuse(ctx: Ctx, change: Change, table: str, key: Key, how: str) -> None:
@@ -414,25 +436,25 @@ def _later_change(db: Db, after: int, table: str, key: Key) -> Change | None:
     return None
 
 
-def _pending_count(db: Db) -> int:
-    return int(db.value("SELECT count(*) AS n FROM row_changes WHERE change_id IS NULL") or 0)
-
-
 def _outside(
-    db: Db, tables: dict[str, Table], keys: set[tuple[str, Key]], skip: int
+    db: Db, tables: dict[str, Table], keys: set[tuple[str, Key]], after: int
 ) -> tuple[str, Key] | None:
     """A row the undo reached outside the change, if any: a cascade from a delete (a
     note a later change added under a contact the undone change added), or a SET NULL."""
-    rows = db.all(
-        "SELECT table_name, old_row, new_row FROM row_changes WHERE change_id IS NULL ORDER BY id"
-    )
-    for r in rows[skip:]:
+    for r in db.all(
+        "SELECT table_name, row_key, old_row, new_row FROM row_changes"
+        " WHERE change_id IS NULL AND id > :after ORDER BY id",
+        {"after": after},
+    ):
         table = tables.get(str(r["table_name"]))
         if table is None:
             continue
-        for image in (r["old_row"], r["new_row"]):
-            if image and (table.name, _key(table, json.loads(image))) not in keys:
-                return table.name, _key(table, json.loads(image))
+        found = [tuple(json.loads(r["row_key"]))]
+        if r["old_row"] and r["new_row"]:  # an update may move the key
+            found.append(_key(table, json.loads(r["new_row"])))
+        for key in found:
+            if (table.name, key) not in keys:
+                return table.name, key
     return None
 
 
@@ -461,11 +483,10 @@ def _pg_record(table: str, columns: list[str]) -> str:
     )
 
 
-def _update(db: Db, table: Table, net: _Net) -> int:
+def _update(db: Db, table: Table, net: _Net, now: Row) -> int:
     """Put back the columns the change changed (it left the row as `net.new`, and the
     check saw it still so): hard ones always, soft ones if they still hold what it wrote."""
     old, new = net.old or {}, net.new or {}
-    now = _current(db, table, net.key) or {}
     values: dict[str, Any] = {}
     for column in table.columns:
         if column == "version" or (table.name, column) in COMPUTED or column in table.key:
@@ -496,9 +517,20 @@ def _update(db: Db, table: Table, net: _Net) -> int:
     return 1
 
 
-def _delete(db: Db, table: Table, key: Key) -> int:
-    where, params = _where(table, key)
-    return int(db.execute(f"DELETE FROM {table.name} WHERE {where}", params).rowcount or 0)
+def _delete(db: Db, table: Table, keys: list[Key]) -> int:
+    gone = 0
+    if len(table.key) == 1:
+        for start in range(0, len(keys), 500):
+            chunk = [k[0] for k in keys[start : start + 500]]
+            params = {f"v{i}": v for i, v in enumerate(chunk)}
+            listed = ", ".join(f":v{i}" for i in range(len(chunk)))
+            sql = f"DELETE FROM {table.name} WHERE {table.key[0]} IN ({listed})"
+            gone += int(db.execute(sql, params).rowcount or 0)
+        return gone
+    for key in keys:
+        where, params = _where(table, key)
+        gone += int(db.execute(f"DELETE FROM {table.name} WHERE {where}", params).rowcount or 0)
+    return gone
 
 
 def _recompute(ctx: Ctx, nets: list[_Net]) -> None:
@@ -524,13 +556,49 @@ def _recompute(ctx: Ctx, nets: list[_Net]) -> None:
                 tags.add(str(image["tag"]))
             if net.table == "stages":
                 stages.add(int(image["id"]))
-        search.reindex_rows(db, net.table, [net.new or net.old or {}])
+    _reindex(db, nets)
     for tag in sorted(tags):
         clocks.refresh_touch_for_tag(db, tag)
     clocks.refresh_touch(db, sorted(contacts))
     for stage in sorted(stages):
         clocks.refresh_rot_for_stage(db, stage)
     clocks.refresh_rot(db, sorted(deals))
+
+
+_INDEXED = {
+    "contacts": "contact",
+    "companies": "company",
+    "interactions": "interaction",
+    "deals": "deal",
+}
+
+
+def _reindex(db: Db, nets: list[_Net]) -> None:
+    """Rewrite the search documents that read the rows the undo wrote (as
+    `search.reindex_rows` would, in batches): a deleted record's went with it (the delete
+    triggers of migration 0002)."""
+    wanted: dict[str, set[int]] = {}
+    companies: set[int] = set()
+    for net in nets:
+        for image in (net.old, net.new):
+            if not image:
+                continue
+            if net.table in ("contact_methods", "contact_tags"):
+                wanted.setdefault("contacts", set()).add(int(image["contact_id"]))
+            elif net.table in _INDEXED:
+                wanted.setdefault(net.table, set()).add(int(image["id"]))
+            if net.table == "companies":
+                companies.add(int(image["id"]))
+    for start in range(0, len(sorted(companies)), 500):
+        listed = ",".join(str(i) for i in sorted(companies)[start : start + 500])
+        for r in db.all(f"SELECT id FROM contacts WHERE company_id IN ({listed})"):
+            wanted.setdefault("contacts", set()).add(int(r["id"]))
+    for table, ids in sorted(wanted.items()):
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 500):
+            listed = ",".join(str(i) for i in ordered[start : start + 500])
+            for r in db.all(f"SELECT id FROM {table} WHERE id IN ({listed}) ORDER BY id"):
+                search.reindex(db, _INDEXED[table], int(r["id"]))
 
 
 def _records(db: Db, change: Change) -> list[tuple[str, int]]:
