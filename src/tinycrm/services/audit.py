@@ -251,6 +251,7 @@ def entries(db: Db, ids: list[int]) -> dict[int, HistoryEntry]:
 
 
 def last_change(db: Db, entity: str, entity_id: int) -> HistoryEntry | None:
+    """The newest audit entry of one record, or None."""
     rows = db.all(
         _SELECT + " WHERE a.entity = :entity AND a.entity_id = :id ORDER BY a.id DESC LIMIT 1",
         {"entity": entity, "id": entity_id},
