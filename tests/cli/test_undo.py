@@ -85,6 +85,7 @@ def test_undo_import_and_merge(cli: Runner, store: str, tmp_path: Path) -> None:
     merged = data_state(store)
     listed = cli.ok("undo", "--list", "--json").json()
     assert [c["summary"].split()[0] for c in listed] == ["merge", "add", "import", "add"]
+    assert listed[2]["summary"].startswith("import contacts from people.csv (2 rows, 2 created")
     cli.ok("undo")  # the merge
     cli.ok("undo")  # the duplicate
     assert differences(data_state(store), imported) == {}

@@ -147,9 +147,20 @@ def _describe(e: audit.HistoryEntry) -> str:
         days = (e.changes.get("cadence_days") or [None, None])[1]
         tag = (e.changes.get("tag") or [None, ""])[1]
         return f"tag cadence {tag}: " + (f"every {days} days" if days else "none")
-    if not e.entity_id:  # an import run: counts
-        counts = ", ".join(f"{v[1]} {k.replace('_', ' ')}" for k, v in e.changes.items())
-        return f"{e.action} {e.entity}" + (f" ({counts})" if counts else "")
+    if not e.entity_id:  # an import run: what, from which file, and counts
+        new = {k: v[1] for k, v in e.changes.items() if isinstance(v, list) and len(v) == 2}
+        what = new.get("what")
+        text = e.action if e.action == e.entity else f"{e.action} {e.entity}"
+        text += f" {what}" if isinstance(what, str) else ""
+        file = new.get("file")
+        if isinstance(file, str) and file:
+            text += f" from {file.replace(chr(92), '/').rsplit('/', 1)[-1]}"
+        counts = ", ".join(
+            f"{v:,} {k.replace('_', ' ')}"
+            for k, v in new.items()
+            if isinstance(v, int) and not isinstance(v, bool)
+        )
+        return text + (f" ({counts})" if counts else "")
     text = f"{e.action} {e.entity} #{e.entity_id}" + (f" {e.label}" if e.label else "")
     if e.action in ("move", "won", "lost", "reopen") and "stage" in e.changes:
         old, new = e.changes["stage"]
