@@ -196,3 +196,31 @@ def test_undo_of_a_move_restores_the_stage_history_and_moves_the_version_on(cli:
     assert deal["version"] == 3  # never back: a form read at version 2 stays refused
     r = cli("deal", "move", "1", "won", "--if-version", "2")
     assert r.exit_code == 1
+
+
+def test_a_restored_backup_brings_its_journal_and_merge_undo_still_works(
+    sqlite_store: str, tmp_path: Path
+) -> None:
+    """The journal is part of the store: after a restore, undo takes back what the backup
+    had as the last change (the changes made after the backup went with the restore);
+    `merge --undo` keeps working beside it."""
+    cli = Runner()
+    cli.ok(*JUST_ALICE)
+    cli.ok("contact", "add", "Alice W.", "-e", "alice@acme.com", "--on-duplicate", "create")
+    backup = tmp_path / "before.db"
+    cli.ok("backup", str(backup))
+    cli.ok("contact", "add", "Bob Stone")
+    cli.ok("restore", str(backup), "--force")
+    assert [c["id"] for c in cli.ok("undo", "--list", "--json").json()] == [2, 1]
+    cli.ok("merge", "alice wong", "alice w.", "--yes")
+    before_undo = data_state(sqlite_store)
+    cli.ok("note", "alice wong", "after the merge")
+    cli.ok("undo")  # the note
+    assert differences(data_state(sqlite_store), before_undo) == {}
+    merges = cli.ok("merge", "--list", "--json").json()
+    cli.ok("merge", "--undo", str(merges[0]["id"]), "--yes")
+    names = sorted(c["name"] for c in cli.ok("contact", "list", "--json").json())
+    assert names == ["Alice W.", "Alice Wong"]
+    # and the merge's own undo is a change undo can take back in turn
+    assert cli.ok("undo").stdout.startswith("Undid change ")
+    assert [c["name"] for c in cli.ok("contact", "list", "--json").json()] == ["Alice Wong"]
