@@ -161,7 +161,12 @@ def _describe(e: audit.HistoryEntry) -> str:
             if isinstance(v, int) and not isinstance(v, bool)
         )
         return text + (f" ({counts})" if counts else "")
+    if e.entity == "interaction":  # its label is its kind: "add note #4"
+        return f"{e.action} {e.label or e.entity} #{e.entity_id}"
     text = f"{e.action} {e.entity} #{e.entity_id}" + (f" {e.label}" if e.label else "")
+    if e.entity == "purchase":
+        amount = [v for k in ("amount", "currency") for v in e.changes.get(k, [])[-1:] if v]
+        text += f" ({' '.join(str(a) for a in amount)})" if amount else ""
     if e.action in ("move", "won", "lost", "reopen") and "stage" in e.changes:
         old, new = e.changes["stage"]
         text += f" ({old} → {new})"
