@@ -7,7 +7,8 @@ outermost write transaction ends, `Db.write` files those rows under one new `cha
 (see `Db._close_change`). Every writer is caught, including ones written after this
 (edit, rm, imports, merge), without doing anything.
 
-- SQLite: three triggers per table whose `json_object(...)` names every column; so a
+- SQLite: three triggers per table whose `json_object(...)` names every column (the
+  update trigger only when a column changes); so a
   migration that adds a column or rebuilds a table (batch mode drops triggers) must call
   `sqlite_triggers` again for it (tests/test_undo.py checks every table at head).
 - PostgreSQL: one plpgsql function, `to_jsonb(OLD/NEW)` (every column, always), and one
@@ -59,9 +60,16 @@ def sqlite_triggers(table: str, columns: Sequence[str], key: Sequence[str]) -> l
         ("delete", f"('{table}', {row_key('OLD')}, {image('OLD')}, NULL)"),
     ):
         name = f"{table}_journal_{event}"
+        # an update that changes nothing is no change (as on PostgreSQL)
+        when = (
+            " WHEN " + " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
+            if event == "update"
+            else ""
+        )
         out.append(f"DROP TRIGGER IF EXISTS {name}")
         out.append(
-            f"CREATE TRIGGER {name} AFTER {event.upper()} ON {table} BEGIN {insert} {values}; END"
+            f"CREATE TRIGGER {name} AFTER {event.upper()} ON {table}{when}"
+            f" BEGIN {insert} {values}; END"
         )
     return out
 
