@@ -174,6 +174,7 @@ def _describe(e: audit.HistoryEntry) -> str:
 
 
 def get_change(db: Db, change_id: int) -> Change:
+    """One change of the journal; InvalidInput when it has none by that number."""
     rows = db.all(_CHANGE_SELECT + " WHERE c.id = :id", {"id": change_id})
     if not rows:
         raise InvalidInput(
@@ -209,6 +210,7 @@ def undo(ctx: Ctx, change_id: int | None = None) -> Undone:
             if last is None:
                 raise InvalidInput(f"nothing to undo: {ctx.user_name} has no change that stands")
             change_id = int(last)
+        db.lock("changes", change_id)  # two undos of one change: the second finds it undone
         change = get_change(db, change_id)
         if change.undoes is not None:
             raise InvalidInput(
@@ -233,7 +235,12 @@ def redo(ctx: Ctx) -> Undone:
         )
         if last is None:
             raise InvalidInput(f"nothing to redo: {ctx.user_name} has no undo that stands")
+        db.lock("changes", int(last))
         undo_change = get_change(db, int(last))
+        if undo_change.undone_by is not None:  # redone meanwhile, by another command
+            raise InvalidInput(
+                f"change {undo_change.id} ({undo_change.summary}) was redone already"
+            )
         assert undo_change.undoes is not None
         original = get_change(db, undo_change.undoes)
         rows = _take_back(ctx, undo_change, "redo", describe_as=original)
