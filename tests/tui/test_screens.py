@@ -918,3 +918,42 @@ def test_brackets_in_names_and_notes_are_text_not_markup(seeded: str) -> None:
         assert app.is_running
 
     run(flow)
+
+
+def test_ctrl_z_takes_back_a_delete_and_an_edit_made_in_a_list(seeded: str) -> None:
+    """`x` and `e` in the Reminders list, then ctrl+z twice: the reminder is back as it
+    was before the edit, and the list shows it."""
+    from textual.widgets import Input
+
+    from tinycrm.tui.screens.forms import FormModal
+
+    messages: list[Message] = []
+    cli = Runner()
+    before = cli.ok("todo", "--all", "--json").json()
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("4")
+        await settle(pilot)
+        first = [r[3] for r in rows(app, "reminder-list")]
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, FormModal)
+        app.screen.query_one("#text", Input).value = "a typo"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("x", "y")
+        await settle(pilot)
+        assert len(rows(app, "reminder-list")) == len(first) - 1
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        assert [r[3] for r in rows(app, "reminder-list")] == first
+        notices = [m.text for m in messages if isinstance(m, Notice)]
+        assert [n.split(":")[0].rsplit(" ", 1)[0] for n in notices] == ["Undid change"] * 2
+        assert "delete reminder #" in notices[0] and "edit reminder #" in notices[1]
+
+    run(flow, messages=messages)
+    after = cli.ok("todo", "--all", "--json").json()
+    assert [r.pop("version") for r in after] == [3, 1, 1]  # forward, never back
+    assert after == [{k: v for k, v in r.items() if k != "version"} for r in before]
