@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "stages": ("tinycrm.cli.deals", "stages_app", True),
     "purchase": ("tinycrm.cli.misc", "purchase_app", True),
     "import": ("tinycrm.cli.imports", "import_app", True),
+    "mail": ("tinycrm.cli.mail", "mail_app", True),
     "dedupe": ("tinycrm.cli.merge", "dedupe", False),
     "merge": ("tinycrm.cli.merge", "merge", False),
     "search": ("tinycrm.cli.misc", "search", False),

@@ -53,6 +53,9 @@ TABLES = (
     "merges",
     "erasures",
     "audit_log",
+    "mail_messages",
+    "mail_links",
+    "mail_folders",
     "search_docs",
 )
 COUNTED = ("contacts", "interactions", "deals", "purchases")

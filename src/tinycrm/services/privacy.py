@@ -134,6 +134,8 @@ KEPT: dict[tuple[str, str], str] = {
     ("purchases", "currency"): "an ISO currency code",
     ("audit_log", "entity"): "the kind of record an entry is about",
     ("audit_log", "action"): "a verb such as add, edit or delete",
+    ("mail_messages", "direction"): "sent or received",
+    ("mail_folders", "account"): "a team member's own mailbox login and server",
 }
 #: Text columns with a key derived from them (folded), rewritten along with them.
 _DERIVED = {("companies", "name"): "name_key", ("deals", "title"): "title_key"}
