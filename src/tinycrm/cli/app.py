@@ -50,6 +50,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "backup": ("tinycrm.cli.backup", "backup", False),
     "restore": ("tinycrm.cli.backup", "restore", False),
     "tui": ("tinycrm.cli.tui", "tui", False),
+    "completion": ("tinycrm.cli.completion", "completion_app", True),
 }
 
 GLOBAL_OPTIONS_WITH_VALUE = ("--db",)
