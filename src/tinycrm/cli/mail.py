@@ -71,9 +71,9 @@ def mail_import(
     )
     total = MailSummary(dry_run=dry_run)
     if source.lower().startswith(("imap://", "imaps://")):
-        from tinycrm.errors import InvalidInput
+        from tinycrm.io.imap import import_imap
 
-        raise InvalidInput(f"IMAP sources are not supported yet: {source}")
+        total = import_imap(ctx, source, folders, options)
     else:
         from tinycrm.io.mail_read import open_source
 

@@ -208,6 +208,11 @@ def _ids(text: str) -> list[str]:
     return re.findall(r"<([^<>\s]+)>", text)
 
 
+def email_from_bytes(raw: bytes, where: str) -> Email:
+    """One message's bytes (RFC 5322) as the `Email` the mail service logs."""
+    return to_email(_parse(raw), raw, where)
+
+
 def to_email(message: EmailMessage, raw: bytes, where: str) -> Email:
     message_id = _header(message, "message-id")
     if message_id and message_key(message_id):
