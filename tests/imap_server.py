@@ -5,6 +5,7 @@ that need it skip, saying so."""
 
 from __future__ import annotations
 
+import contextlib
 import mailbox
 import os
 import pwd
@@ -129,13 +130,18 @@ service anvil {{
 """
 
 
-@pytest.fixture(scope="session")
-def dovecot() -> Iterator[Dovecot]:
-    binary = shutil.which("dovecot") or (
+def dovecot_binary() -> str | None:
+    """Dovecot and openssl, or None when either is missing."""
+    found = shutil.which("dovecot") or (
         "/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None
     )
-    if binary is None or shutil.which("openssl") is None:
-        pytest.skip(SKIP)
+    return found if found and shutil.which("openssl") else None
+
+
+@contextlib.contextmanager
+def running_dovecot(binary: str) -> Iterator[Dovecot]:
+    """Dovecot on two free ports of 127.0.0.1 in a temporary folder, stopped and removed
+    afterwards (benchmarks/mail_import.py uses it too)."""
     root = Path(tempfile.mkdtemp(prefix="tinycrm-dovecot-"))
     root.chmod(0o755)  # the mail user reads its Maildir below it
     if os.geteuid() == 0:
@@ -144,30 +150,41 @@ def dovecot() -> Iterator[Dovecot]:
     else:
         mail = pwd.getpwuid(os.geteuid())
         users = (mail.pw_name, mail.pw_name, mail.pw_name)
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-keyout", str(root / "key.pem"), "-out", str(root / "cert.pem"),
-         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    for sub in ("run", "state", "home"):
-        (root / sub).mkdir()
-    (root / "passwd").write_text("".join(f"sam{n}:{{PLAIN}}{PASSWORD}\n" for n in range(USERS)))
-    imap, imaps = _free_port(), _free_port()
-    conf = root / "dovecot.conf"
-    conf.write_text(_config(root, imap, imaps, users))
-    proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stderr=subprocess.PIPE)
+    proc = None
     try:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-keyout", str(root / "key.pem"), "-out", str(root / "cert.pem"),
+             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        for sub in ("run", "state", "home"):
+            (root / sub).mkdir()
+        (root / "passwd").write_text("".join(f"sam{n}:{{PLAIN}}{PASSWORD}\n" for n in range(USERS)))
+        imap, imaps = _free_port(), _free_port()
+        conf = root / "dovecot.conf"
+        conf.write_text(_config(root, imap, imaps, users))
+        proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stderr=subprocess.PIPE)
         _wait_for(imaps, proc, root / "dovecot.log")
         _wait_for(imap, proc, root / "dovecot.log")
         yield Dovecot(root, imap, imaps, root / "cert.pem", mail.pw_uid, mail.pw_gid)
     finally:
-        if os.environ.get("TINYCRM_KEEP_DOVECOT_LOG"):
-            shutil.copy(root / "dovecot.log", os.environ["TINYCRM_KEEP_DOVECOT_LOG"])
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc is not None:
+            if os.environ.get("TINYCRM_KEEP_DOVECOT_LOG"):
+                shutil.copy(root / "dovecot.log", os.environ["TINYCRM_KEEP_DOVECOT_LOG"])
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    binary = dovecot_binary()
+    if binary is None:
+        pytest.skip(SKIP)
+    with running_dovecot(binary) as server:
+        yield server

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage, Message
+from email.message import Message
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -157,27 +157,36 @@ def _maildir_folder(path: Path, name: str, box: object) -> Folder:
 
 
 # -- one message --------------------------------------------------------------------------------
-def _parse(raw: bytes) -> EmailMessage:
-    from email import message_from_bytes, policy
+def _parse(raw: bytes) -> Message:
+    """The message, parsed with the compat32 policy: headers stay as they came and are
+    decoded here only where used (the modern policy models every header on access, which
+    costs 4x the whole import)."""
+    from email import message_from_bytes
 
-    message = message_from_bytes(raw, policy=policy.default)
-    assert isinstance(message, EmailMessage)
-    return message
+    return message_from_bytes(raw)
+
+
+def decode(value: str) -> str:
+    """A header value with RFC 2047 encoded words decoded, on one line."""
+    text = str(value)
+    if "=?" in text:
+        from email.header import decode_header, make_header
+
+        try:
+            text = str(make_header(decode_header(text)))
+        except (LookupError, UnicodeError, ValueError, AssertionError):
+            pass
+    return " ".join(text.split())
 
 
 def _header(message: Message, name: str) -> str:
-    """A header's decoded text ('' when missing or unreadable), on one line."""
-    try:
-        value = message.get(name)
-    except Exception:  # a malformed header the parser can't model
-        value = None
+    """A header's decoded text ('' when missing), on one line."""
+    value = message.get(name)
     if value is None:
         return ""
-    try:
-        text = str(value)
-    except Exception:
-        return ""
-    return " ".join(text.split())
+    if not isinstance(value, str):  # an undecodable header (email.header.Header)
+        value = str(value)
+    return decode(value)
 
 
 def _addresses(message: Message, *names: str) -> list[tuple[str, str]]:
@@ -185,15 +194,12 @@ def _addresses(message: Message, *names: str) -> list[tuple[str, str]]:
 
     values: list[str] = []
     for name in names:
-        try:
-            values.extend(str(v) for v in message.get_all(name, []) or [])
-        except Exception:
-            continue
+        values.extend(str(v) for v in message.get_all(name, []) or [])
     out = []
     for display, address in getaddresses(values):
         address = address.strip()
         if "@" in address and " " not in address:
-            out.append((" ".join(display.split()), address))
+            out.append((decode(display), address))
     return out
 
 
@@ -213,7 +219,7 @@ def email_from_bytes(raw: bytes, where: str) -> Email:
     return to_email(_parse(raw), raw, where)
 
 
-def to_email(message: EmailMessage, raw: bytes, where: str) -> Email:
+def to_email(message: Message, raw: bytes, where: str) -> Email:
     message_id = _header(message, "message-id")
     if message_id and message_key(message_id):
         key = message_key(message_id)
@@ -259,7 +265,7 @@ def _date(text: str) -> datetime | None:
         return None
 
 
-def _body(message: EmailMessage) -> tuple[str, list[str]]:
+def _body(message: Message) -> tuple[str, list[str]]:
     """(the plain-text body, trimmed; the attachment names)."""
     attachments: list[str] = []
     plain: str | None = None
@@ -267,13 +273,10 @@ def _body(message: EmailMessage) -> tuple[str, list[str]]:
     for part in message.walk():
         if part.is_multipart():
             continue
-        try:
-            filename = part.get_filename()
-        except Exception:
-            filename = None
+        filename = part.get_filename()
         disposition = part.get_content_disposition()
         if filename or disposition == "attachment":
-            attachments.append(" ".join((filename or "unnamed").split()))
+            attachments.append(decode(filename or "unnamed"))
             continue
         ctype = part.get_content_type()
         if ctype == "text/plain" and plain is None:
@@ -286,16 +289,16 @@ def _body(message: EmailMessage) -> tuple[str, list[str]]:
 
 
 def _text(part: Message) -> str:
-    try:
-        content = part.get_content()  # type: ignore[attr-defined]
-        if isinstance(content, str):
-            return content
-    except (LookupError, ValueError, AssertionError, UnicodeError):
-        pass
+    """A text part's content: transfer encoding undone, then its charset (UTF-8 when it
+    names none, or one Python doesn't know)."""
     payload = part.get_payload(decode=True)
-    if isinstance(payload, bytes):
+    if not isinstance(payload, bytes):
+        return ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset, "replace")
+    except LookupError:
         return payload.decode("utf-8", "replace")
-    return ""
 
 
 # -- text ---------------------------------------------------------------------------------------
