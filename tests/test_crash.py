@@ -172,9 +172,7 @@ def test_a_killed_merge_leaves_the_store_as_it_was(sqlite_store: str) -> None:
     cli.ok("doctor")
 
 
-def test_a_killed_mail_import_leaves_the_store_as_it_was(
-    sqlite_store: str, tmp_path: Path
-) -> None:
+def test_a_killed_mail_import_leaves_the_store_as_it_was(sqlite_store: str, tmp_path: Path) -> None:
     """One transaction per folder: a mailbox import killed half-way logs none of it, and
     running it again logs it all, once."""
     import mailbox
