@@ -291,3 +291,12 @@ def test_bad_aliases_setting(cli: Runner, tmp_path: Path, home: Path, setting: s
         f"Error: aliases in {home / 'settings.toml'} must be a list of addresses like"
         ' ["me@work.com"]\n'
     )
+
+
+def test_a_saved_message_file_is_one_message(cli: Runner, tmp_path: Path) -> None:
+    cli.ok("contact", "add", "Alice Wong", "--email", "alice@acme.com")
+    saved = tmp_path / "offer.eml"
+    saved.write_bytes(message(subject="=?iso-8859-1?q?R=E9ponse?=").as_bytes())
+    out = cli.ok("mail", "import", str(saved), "--json").json()
+    assert (out["read"], out["logged"]) == (1, 1)
+    assert emails(cli)[0]["text"].splitlines()[0] == "Réponse"
