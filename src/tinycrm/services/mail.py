@@ -151,7 +151,8 @@ def import_folder(
     with transaction:
         if not options.dry_run:
             db.lock_key("mail imports")  # two runs over one mailbox log each message once
-            db.lock_key("contact identities")  # --create-missing adds contacts
+            if options.create_missing:
+                db.lock_key("contact identities")  # as contact add does
         seen: set[str] = set()
         domains = _company_domains(db) if options.match_domains else {}
         for email in messages:
