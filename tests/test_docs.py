@@ -79,7 +79,10 @@ MODULES = [
         "doctor",
         "mail",
     )
-] + ["tinycrm.io.backup"]  # backup/restore sit above the services, beside the CLI
+] + [
+    "tinycrm.io.backup",  # backup/restore sit above the services, beside the CLI
+    "tinycrm.cli.followups",  # ReasonText: `next` words the services' typed reasons
+]
 
 
 def _dataclass(name: str) -> type:
