@@ -76,6 +76,7 @@ class MailSummary:
     entries: list[MailEntry] = field(default_factory=list)
 
     def add(self, other: MailSummary) -> None:
+        """Count `other` (another folder or batch) in this summary."""
         for name in ("read", "matched", "logged", "duplicates", "unknown", "older", "created"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.folders.extend(other.folders)
