@@ -82,6 +82,12 @@ def test_a_broken_store_completes_nothing_and_says_nothing(tmp_path: Path) -> No
     env = {**os.environ, "TINYCRM_DB": str(tmp_path / "missing.db")}
     done = _run("__complete", "fish", "note", "al", env=env)
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    # nor does a tab create the default store on a machine that has none yet
+    env = {**os.environ, "TINYCRM_HOME": str(tmp_path / "fresh")}
+    env.pop("TINYCRM_DB", None)
+    done = _run("__complete", "bash", "tinycrm note al", "al", env=env)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    assert not (tmp_path / "fresh").exists()
 
 
 # -- the real shells -----------------------------------------------------------------------

@@ -130,10 +130,15 @@ def _from_tree(cli: Any, words: list[str], incomplete: str) -> list[tuple[str, s
 
 
 def _values(kind: str, typed: str) -> list[tuple[str, str]]:
-    from tinycrm.cli.state import get_ctx
+    from tinycrm.cli.state import state
     from tinycrm.services.lookup import complete
+    from tinycrm.startup import open_ctx
 
-    return complete(get_ctx().db, kind, typed)
+    ctx = open_ctx(state.db_option, create=False)  # a tab never creates a store
+    try:
+        return complete(ctx.db, kind, typed)
+    finally:
+        ctx.db.close()
 
 
 def _use_db_option(words: list[str]) -> None:
