@@ -78,6 +78,7 @@ MODULES = [
         "init",
         "doctor",
         "mail",
+        "tags",
     )
 ] + [
     "tinycrm.io.backup",  # backup/restore sit above the services, beside the CLI

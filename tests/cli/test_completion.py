@@ -59,6 +59,7 @@ def test_bash_receives_quoted_words(seeded: Runner) -> None:
     assert complete("bash", "tinycrm contact list --ta", "--ta") == ["--tag"]
     assert complete("bash", "tinycrm todo --owner ", "") == ["kim", "sam"]
     assert complete("bash", "tinycrm done ", "") == ["1"]
+    assert complete("bash", "tinycrm reminder edit ", "") == ["1"]
     assert complete("bash", "tinycrm note alice hi --kind m", "m") == ["meeting"]
 
 
@@ -76,6 +77,13 @@ def test_zsh_and_fish_receive_values_with_descriptions(seeded: Runner) -> None:
         "Bob Stone"
     ]
     assert "mail\timport email" in complete("fish", "")
+
+
+def test_every_command_has_its_words_for_the_tab() -> None:
+    from tinycrm.cli.app import COMMANDS
+    from tinycrm.cli.completion import _SUMMARIES
+
+    assert list(_SUMMARIES) == list(COMMANDS)
 
 
 def test_a_broken_store_completes_nothing_and_says_nothing(tmp_path: Path) -> None:

@@ -51,6 +51,8 @@ BY_COMMAND: dict[tuple[str, str], str] = {
     **{(f"contact {c}", "ref"): "contact" for c in ("show", "edit", "rm", "tag")},
     **{(f"stages {c}", "name"): "stage" for c in ("edit", "rm")},
     ("user edit", "name"): "user",
+    ("reminder edit", "ident"): "reminder",
+    ("reminder rm", "ident"): "reminder",
     ("tag cadence", "tag"): "tag",
 }
 STATIC: dict[str, tuple[str, ...]] = {"kind": ("note", "call", "email", "meeting")}
@@ -165,6 +167,8 @@ _SUMMARIES = {
     "todo": "what is due",
     "done": "mark reminders done",
     "snooze": "push a reminder to later",
+    "interaction": "correct or remove a note",
+    "reminder": "correct or remove a reminder",
     "contact": "contacts",
     "company": "companies",
     "deal": "deals",
