@@ -72,6 +72,8 @@ def test_zsh_and_fish_receive_values_with_descriptions(seeded: Runner) -> None:
     ]
     assert complete("fish", "deal", "move", "") == ["1\tFleet renewal"]
     assert complete("fish", "snooze", "") == ["1\tsend the offer"]
+    seeded.ok("note", "bob", "called about prices\nand more")
+    assert complete("fish", "interaction", "edit", "") == ["1\tnote: called about prices"]
     assert complete("fish", "contact", "tag", "bob", "v") == ["vip\t1 contacts"]
     assert complete("fish", "--db", os.environ["TINYCRM_DB"], "contact", "show", "bo") == [
         "Bob Stone"

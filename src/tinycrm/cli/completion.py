@@ -53,6 +53,8 @@ BY_COMMAND: dict[tuple[str, str], str] = {
     ("user edit", "name"): "user",
     ("reminder edit", "ident"): "reminder",
     ("reminder rm", "ident"): "reminder",
+    ("interaction edit", "ident"): "interaction",
+    ("interaction rm", "ident"): "interaction",
     ("tag cadence", "tag"): "tag",
 }
 STATIC: dict[str, tuple[str, ...]] = {"kind": ("note", "call", "email", "meeting")}

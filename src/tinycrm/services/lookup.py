@@ -12,7 +12,17 @@ from tinycrm.store.db import Db
 from tinycrm.text import fold, query_terms, search_tokens
 
 #: What `complete` can offer, by the kind of value a parameter takes.
-KINDS = ("contact", "company", "ref", "deal", "reminder", "user", "tag", "stage")
+KINDS = (
+    "contact",
+    "company",
+    "ref",
+    "deal",
+    "reminder",
+    "interaction",
+    "user",
+    "tag",
+    "stage",
+)
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,10 @@ def _complete(db: Db, kind: str, typed: str, limit: int) -> list[tuple[str, str]
         return _numbered(
             db, "SELECT r.id, r.text AS what FROM reminders r WHERE r.done_at IS NULL", typed, limit
         )
+    if kind == "interaction":  # the newest first, with the first line of their text
+        return _numbered(
+            db, "SELECT i.id, i.kind || ': ' || i.body AS what FROM interactions i", typed, limit
+        )
     if kind == "user":
         rows = db.all("SELECT name, email FROM users ORDER BY name")
         return [(r["name"], r["email"] or "") for r in rows if r["name"].startswith(typed)][:limit]
@@ -172,4 +186,8 @@ def _numbered(db: Db, sql: str, typed: str, limit: int) -> list[tuple[str, str]]
     if digits and not digits.isdigit():
         return []
     rows = db.all(f"{sql} ORDER BY 1 DESC LIMIT 2000")
-    return [(str(r["id"]), r["what"]) for r in rows if str(r["id"]).startswith(digits)][:limit]
+    return [
+        (str(r["id"]), str(r["what"]).split("\n", 1)[0])
+        for r in rows
+        if str(r["id"]).startswith(digits)
+    ][:limit]
