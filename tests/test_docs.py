@@ -78,6 +78,7 @@ MODULES = [
         "init",
         "doctor",
         "undo",
+        "mail",
         "tags",
     )
 ] + [

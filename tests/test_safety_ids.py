@@ -50,6 +50,31 @@ def _seed_every_table(cli: Runner) -> None:
     cli.ok("merge", "ann@acme.com", "ann@leigh.org", "--yes")
     cli.ok("contact", "add", "Gone Soon")
     cli.ok("forget", "gone", "--yes")
+    _seed_mail(cli)
+
+
+def _seed_mail(cli: Runner) -> None:
+    """An imported email (mail_messages, mail_links) and an IMAP folder's position."""
+    import os
+    from email.message import EmailMessage
+
+    m = EmailMessage()
+    m["From"], m["To"], m["Message-ID"] = "carl@diaz.example", "sam@x.example", "<m1@diaz>"
+    m["Subject"] = "offer"
+    m.set_content("thanks")
+    cli.ok("contact", "edit", "carl", "--email", "carl@diaz.example")
+    cli.ok("mail", "import", "-", stdin=m.as_string())
+    # IMAP runs write this (tests/test_imap.py); a row here is enough for the id checks
+    db = open_store(os.environ["TINYCRM_DB"], create=False)
+    try:
+        with db.write():
+            db.execute(
+                "INSERT INTO mail_folders (account, folder, uidvalidity, last_uid, updated_at)"
+                " VALUES ('sam@imap.example:993', 'INBOX', 1, 7, :now)",
+                {"now": db.ts(datetime(2026, 11, 23, tzinfo=UTC))},
+            )
+    finally:
+        db.close()
 
 
 def _values(db: Db, table: str, row_id: int) -> dict[str, Any]:

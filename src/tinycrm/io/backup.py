@@ -55,6 +55,9 @@ TABLES = (
     "audit_log",
     "changes",
     "row_changes",
+    "mail_messages",
+    "mail_links",
+    "mail_folders",
     "search_docs",
 )
 COUNTED = ("contacts", "interactions", "deals", "purchases")

@@ -140,6 +140,8 @@ KEPT: dict[tuple[str, str], str] = {
     ("row_changes", "row_key"): "a row's primary key (the undo journal)",
     ("row_changes", "old_row"): "a row as it was: one that names the person goes whole",
     ("row_changes", "new_row"): "a row as it became: one that names the person goes whole",
+    ("mail_messages", "direction"): "sent or received",
+    ("mail_folders", "account"): "a team member's own mailbox login and server",
 }
 #: Text columns with a key derived from them (folded), rewritten along with them.
 _DERIVED = {("companies", "name"): "name_key", ("deals", "title"): "title_key"}

@@ -50,6 +50,9 @@ PARENTS_FIRST = (
     "reminders",
     "purchases",
     "merges",
+    "mail_messages",
+    "mail_links",
+    "mail_folders",
 )
 #: Computed from other rows after an undo; never a reason to refuse one.
 COMPUTED = frozenset({("contacts", "touch_due_at"), ("deals", "rots_at")})

@@ -46,6 +46,7 @@ LockKey = Literal[
     "purchase imports",
     "interaction imports",
     "deal imports",
+    "mail imports",  # the messages `mail import` logged, and IMAP folder positions
 ]
 LockMode = Literal["change", "delete", "keep"]
 _LOCK_SPACE = 0x7463  # "tc": the first key of tinycrm's advisory locks (Db.lock_key)

@@ -22,6 +22,7 @@ the search index (rewritten from the records after an undo).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 NOT_JOURNALED = frozenset(
     {"audit_log", "changes", "row_changes", "digests_sent", "erasures", "alembic_version"}
@@ -105,3 +106,26 @@ def pg_triggers(table: str, key: Sequence[str]) -> list[str]:
         f"CREATE TRIGGER {name} AFTER INSERT OR UPDATE OR DELETE ON {table}"
         f" FOR EACH ROW EXECUTE FUNCTION tinycrm_journal({args})",
     ]
+
+
+def install(bind: Any, tables: Sequence[str] | None = None) -> None:
+    """Create (or recreate) the journal's triggers on every data table the store has now,
+    or on `tables`: migration 0009 for all, and every later migration for the tables it
+    adds or alters (`bind` is the migration's SQLAlchemy connection)."""
+    import sqlalchemy as sa
+
+    inspector = sa.inspect(bind)
+    sqlite = bind.dialect.name == "sqlite"
+    if not sqlite:
+        bind.exec_driver_sql(PG_FUNCTION)
+    for table in sorted(tables if tables is not None else inspector.get_table_names()):
+        if not journaled(table):
+            continue
+        key = inspector.get_pk_constraint(table)["constrained_columns"]
+        if sqlite:
+            columns = [c["name"] for c in inspector.get_columns(table)]
+            statements = sqlite_triggers(table, columns, key)
+        else:
+            statements = pg_triggers(table, key)
+        for statement in statements:
+            bind.exec_driver_sql(statement)

@@ -60,27 +60,7 @@ def upgrade() -> None:
         sqlite_where=where,
         postgresql_where=where,
     )
-    install_triggers()
-
-
-def install_triggers() -> None:
-    """The journal's triggers on every data table the store has now."""
-    bind = op.get_bind()
-    inspector = sa.inspect(bind)
-    sqlite = bind.dialect.name == "sqlite"
-    if not sqlite:
-        op.execute(journal.PG_FUNCTION)
-    for table in sorted(inspector.get_table_names()):
-        if not journal.journaled(table):
-            continue
-        key = inspector.get_pk_constraint(table)["constrained_columns"]
-        if sqlite:
-            columns = [c["name"] for c in inspector.get_columns(table)]
-            statements = journal.sqlite_triggers(table, columns, key)
-        else:
-            statements = journal.pg_triggers(table, key)
-        for statement in statements:
-            op.execute(statement)
+    journal.install(op.get_bind())
 
 
 def downgrade() -> None:
