@@ -104,6 +104,9 @@ NO_JSON = {
     "tui": "opens the full-screen app",
     "export person": "always writes JSON",
     "export ics": "writes an iCalendar file",
+    "contact query": "speaks the mail clients' address-book format",
+    "completion show": "prints a shell script",
+    "completion install": "installs a shell script",
 }
 
 

@@ -256,10 +256,10 @@ def contact_query(
         list[str], typer.Argument(help="Words of a name, an email or a company (prefixes).")
     ],
 ) -> None:
-    """Look up addresses for mutt's query_command and aerc's address-book-cmd.
+    """Look up addresses for mutt or aerc.
 
-    Prints a first line, then one email<TAB>name<TAB>company line per address; exit 1
-    when nothing matches.
+    For mutt's query_command and aerc's address-book-cmd: prints a first line, then one
+    email<TAB>name<TAB>company line per address; exit 1 when nothing matches.
     """
     from tinycrm.services.lookup import address_book
     from tinycrm.text import one_line
