@@ -167,7 +167,10 @@ def test_open_a_contact_and_log_a_note(seeded: str) -> None:
         await settle(pilot)
         card = str(app.screen.query_one("#card", Static).render())
         assert "Alice Wong" in card and "alice@acme.example" in card and "#vip" in card
-        assert "2,000.00 EUR in 2\n  last buy  2026-11-02" in card and "12,000.00 EUR" in card
+        assert (
+            "2,000.00 EUR in 2 purchases\n  last buy  2026-11-02" in card
+            and "12,000.00 EUR" in card
+        )
         await settle(pilot)
         assert "ABC A" in str(app.screen.query_one("#grade").render())
         await pilot.press("n")
@@ -862,7 +865,8 @@ def test_the_theme_picked_is_the_theme_of_the_next_run(seeded: str) -> None:
     run(pick)
     run(check)
     assert json.loads(state_path().read_text()) == {"theme": "textual-light"}
-    assert not config.settings_path().exists()  # the user's settings are never written
+    # the user's settings are never written (the seed's are as it wrote them)
+    assert config.settings_path().read_text() == "next_step_grace = 0\n"
     state_path().write_text("{not json")  # a damaged file is forgotten, not a crash
 
     async def dark(pilot: Pilot[int], app: TinyCRMApp) -> None:

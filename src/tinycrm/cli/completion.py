@@ -334,13 +334,19 @@ ShellArg = Annotated[
 
 @completion_app.command("show")
 def completion_show(shell: ShellArg = None) -> None:
-    """Print the completion script, to source it yourself: eval "$(tinycrm completion show)"."""
+    """Print the completion script, to source it yourself.
+
+    For example: eval "$(tinycrm completion show)".
+    """
     sys.stdout.write(SCRIPTS[_shell(shell)])
 
 
 @completion_app.command("install")
 def completion_install(shell: ShellArg = None) -> None:
-    """Install tab completion for your shell (in your home folder; open a new shell)."""
+    """Install tab completion for your shell.
+
+    In your home folder; it works in a new shell.
+    """
     from tinycrm.cli import output
     from tinycrm.errors import InvalidInput
 

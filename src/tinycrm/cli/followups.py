@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import LIMIT_MAX, JsonOpt, YesOpt, confirm, day, get_ctx
+from tinycrm.cli.common import LIMIT_MAX, JsonOpt, YesOpt, confirm, day, get_ctx, json_or_format
 from tinycrm.errors import InvalidInput
 from tinycrm.services.context import Ctx
+from tinycrm.text import plural
 
 if TYPE_CHECKING:
     from tinycrm.services.agenda import Scope
@@ -67,8 +68,11 @@ def next_(
     ] = 20,
     json_: JsonOpt = False,
 ) -> None:
-    """What to do now: reminders, stay-in-touch, rotting deals and deals with no next step,
-    ranked by one score (docs/next.md)."""
+    """What to do now, most urgent first.
+
+    Reminders, stay-in-touch, rotting deals and deals with no next step, ranked by one
+    score (docs/followups.md).
+    """
     from tinycrm.dates import format_relative
     from tinycrm.services.next_actions import next_actions
 
@@ -185,12 +189,14 @@ def digest(
     cron_line: Annotated[
         bool, typer.Option("--cron-line", help="Print a crontab line that runs this digest.")
     ] = False,
+    json_: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
 ) -> None:
-    """What is overdue, due and slipping — for cron, a mailbox or a morning look.
+    """What is overdue, due and slipping, for cron or mail.
 
     Same store and --as-of, same output, byte for byte. With --mail-to, a digest goes out at
     most once a day (--force to resend); a run after a missed day catches up.
     """
+    fmt = json_or_format(fmt, json_, "text")
     if fmt not in FORMATS:
         raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}: {fmt!r}")
     if cron_line:
@@ -388,7 +394,7 @@ def tag_list(json_: JsonOpt = False) -> None:
     output.table(
         ["tag", "contacts", "stay in touch"],
         [
-            [t.tag, t.contacts, f"every {t.cadence_days} days" if t.cadence_days else ""]
+            [t.tag, t.contacts, f"every {plural(t.cadence_days, 'day')}" if t.cadence_days else ""]
             for t in tags
         ],
         empty="no tags yet: tinycrm contact tag alice vip",
@@ -416,11 +422,11 @@ def tag_cadence(
     if json_:
         output.emit_json(info)
         return
-    who = f"{info.contacts} contact{'s' if info.contacts != 1 else ''}"
+    who = plural(info.contacts, "contact")
     if days is None:
         output.say(f"Tag {info.tag}: no default cadence ({who})")
     else:
-        output.say(f"Tag {info.tag}: stay in touch every {days} days ({who})")
+        output.say(f"Tag {info.tag}: stay in touch every {plural(days, 'day')} ({who})")
 
 
 @tag_app.command("rename")
@@ -429,8 +435,11 @@ def tag_rename(
     new: Annotated[str, typer.Argument(help="Its new name (merged into it if it exists).")],
     json_: JsonOpt = False,
 ) -> None:
-    """Rename a tag on every contact; into a tag that exists, the two merge (with the
-    cadence: NEW keeps its own, or takes OLD's)."""
+    """Rename a tag on every contact (merging into NEW).
+
+    Into a tag that exists, the two merge, with the cadence: NEW keeps its own, or takes
+    OLD's.
+    """
     from tinycrm.services.tags import rename_tag
 
     info = rename_tag(get_ctx(), old, new)
@@ -520,7 +529,10 @@ def user_rm(
     yes: YesOpt = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Take a user off the team; their open work moves to --to (history keeps their name)."""
+    """Take a user off the team; their open work moves to --to.
+
+    The history keeps their name.
+    """
     from tinycrm.services.owners import remove_user
 
     ctx = get_ctx()

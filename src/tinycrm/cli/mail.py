@@ -50,9 +50,10 @@ def mail_import(
     ] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Log each email whose From, To or Cc is a contact as an email interaction.
+    """Log emails with your contacts as email interactions.
 
-    Messages already imported are skipped (by Message-ID); one transaction per folder.
+    Each email whose From, To or Cc is a contact. Messages already imported are skipped
+    (by Message-ID); one transaction per folder.
     """
     from tinycrm.services.mail import MailSummary, Options, import_folder
 

@@ -29,9 +29,10 @@ def undo(
     ] = 20,
     json_: JsonOpt = False,
 ) -> None:
-    """Take back your last change (or change N), whatever made it; undo is itself undone by redo.
+    """Take back your last change (or change N); redo puts it back.
 
-    Refused, with nothing changed, when a later change touched the same records.
+    Whatever made it. Refused, with nothing changed, when a later change touched the same
+    records.
     """
     from tinycrm.errors import InvalidInput
     from tinycrm.services import undo as service

@@ -347,7 +347,12 @@ class PreparedRestore:
     def describe_current(self) -> str:
         if self.current_unreadable is not None:
             return f"the store {self.location.describe()} ({self.current_unreadable})"
-        rows = ", ".join(f"{n} {t}" for t, n in (self.current or {}).items() if n)
+        from tinycrm.text import plural
+
+        def one(table: str) -> str:  # contacts -> contact, companies -> company
+            return table[:-3] + "y" if table.endswith("ies") else table[:-1]
+
+        rows = ", ".join(plural(n, one(t), t) for t, n in (self.current or {}).items() if n)
         return f"the store {self.location.describe()} has data ({rows})"
 
     def discard(self) -> None:

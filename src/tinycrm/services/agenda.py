@@ -329,9 +329,12 @@ def count_rotting_deals(ctx: Ctx, scope: Scope, at: datetime) -> int:
 
 
 def _idle_where(
-    ctx: Ctx, scope: Scope, not_rotting_at: datetime | None
+    ctx: Ctx, scope: Scope, at: datetime, not_rotting_at: datetime | None
 ) -> tuple[str, dict[str, Any]]:
     clause, params = scope.where("d.owner_id")
+    # a new deal gets `next_step_grace` days to be given a next step before it is flagged
+    clause += " AND d.created_at <= :grace_cutoff"
+    params["grace_cutoff"] = ctx.db.ts(at - timedelta(days=ctx.next_step_grace))
     if not_rotting_at is not None:
         clause += " AND (d.rots_at IS NULL OR d.rots_at > :not_rotting_at)"
         params["not_rotting_at"] = ctx.db.ts(not_rotting_at)
@@ -341,19 +344,23 @@ def _idle_where(
 def deals_without_next_step(
     ctx: Ctx,
     scope: Scope,
+    at: datetime,
     *,
     not_rotting_at: datetime | None = None,
     limit: int | None = None,
 ) -> list[DealItem]:
-    """Open deals with no open reminder on the deal or on its contact, biggest first;
-    with `not_rotting_at`, only those not rotting by then."""
-    where, params = _idle_where(ctx, scope, not_rotting_at)
+    """Open deals with no open reminder on the deal or on its contact, biggest first, as
+    seen at `at`: only those older than `ctx.next_step_grace` days by then (a deal made a
+    minute ago has had no time for a next step); with `not_rotting_at`, only those not
+    rotting by then."""
+    where, params = _idle_where(ctx, scope, at, not_rotting_at)
     return _deals(ctx, where, " ORDER BY d.value_cents DESC, d.id", params, limit)
 
 
-def count_deals_without_next_step(ctx: Ctx, scope: Scope) -> int:
-    """How many open deals have no open reminder on the deal or on its contact."""
-    return _count_deals(ctx, *_idle_where(ctx, scope, None))
+def count_deals_without_next_step(ctx: Ctx, scope: Scope, at: datetime) -> int:
+    """How many open deals have no open reminder on the deal or on its contact at `at`
+    (past their `next_step_grace`), as `deals_without_next_step` lists them."""
+    return _count_deals(ctx, *_idle_where(ctx, scope, at, None))
 
 
 def _big_where(ctx: Ctx, scope: Scope) -> tuple[str, dict[str, Any]]:
