@@ -190,6 +190,8 @@ _SUMMARIES = {
     "user": "users",
     "assign": "give a record to a user",
     "history": "the audit log",
+    "undo": "take back a change",
+    "redo": "take back an undo",
     "forget": "erase a person",
     "report": "reports",
     "init": "set up a store",
