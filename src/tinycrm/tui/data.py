@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from tinycrm.services.deals import DealView, StageTotal
     from tinycrm.services.digest import Digest
     from tinycrm.services.reminders import ReminderView
+    from tinycrm.services.search import ContactMatch
     from tinycrm.services.value import Ranking
     from tinycrm.store.db import Db
 
@@ -357,6 +358,8 @@ class Page:
     keep: int | None = None  # the contact to put the cursor back on
     last: bool = False  # the cursor goes to the last row
     epoch: int = 0  # which start of the table it belongs to (ContactsScreen.epoch)
+    # a new search: why each hit was found (its own record, a note, a deal, its company)
+    matches: dict[int, ContactMatch] = field(default_factory=dict)
 
 
 def load_page(ctx: Ctx, q: Query, after: Any, limit: int, count: bool) -> Page:
@@ -366,14 +369,16 @@ def load_page(ctx: Ctx, q: Query, after: Any, limit: int, count: bool) -> Page:
 
     db = ctx.db
     if q.text:
+        matches: dict[int, ContactMatch] = {}
         if after is None:  # a new search: every hit, in order, once
-            ids = search.matching_ids(db, "contact", q.text, SEARCH_LIMIT)
-            after = contacts.sorted_ids(db, ids, tag=q.tag, owner=q.owner, order=q.order)
+            found = search.matching_contacts(db, q.text, SEARCH_LIMIT)
+            matches = {m.contact_id: m for m in found}
+            after = contacts.sorted_ids(db, list(matches), tag=q.tag, owner=q.owner, order=q.order)
         hits: list[int] = after
         window, rest = hits[:limit], hits[limit:]
         by_id = {c.id: c for c in contacts.summaries_by_id(db, window)}
         rows = [by_id[i] for i in window if i in by_id]
-        return Page(q, rows, rest or None, total=len(hits) if count else None)
+        return Page(q, rows, rest or None, total=len(hits) if count else None, matches=matches)
     key = contacts.page_key(db, after, q.order) if after is not None else None
     rows = contacts.list_contacts(
         db, tag=q.tag, owner=q.owner, order=q.order, after=key, limit=limit
@@ -412,11 +417,15 @@ def load_window(ctx: Ctx, q: Query, first: int | None, limit: int) -> Page:
     return page
 
 
-def find_contacts(ctx: Ctx, text: str, limit: int) -> list[ContactSummary]:
-    """The first `limit` contacts matching `text` as `tinycrm search` matches."""
+def find_contacts(ctx: Ctx, text: str, limit: int) -> list[tuple[ContactSummary, ContactMatch]]:
+    """The first `limit` contacts `tinycrm search text` leads to (their own record, a
+    note, a deal, their company), each with why it was found, in that order."""
     from tinycrm.services import contacts, search
 
-    return contacts.summaries_by_id(ctx.db, search.matching_ids(ctx.db, "contact", text, limit))
+    with ctx.db.read():
+        found = search.matching_contacts(ctx.db, text, limit)
+        by_id = {c.id: c for c in contacts.summaries_by_id(ctx.db, [m.contact_id for m in found])}
+    return [(by_id[m.contact_id], m) for m in found if m.contact_id in by_id]
 
 
 def delete_impact(ctx: Ctx, contact_id: int) -> DeleteImpact:

@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from tinycrm.errors import TinyCRMError
 from tinycrm.services.contacts import ContactDetail, ContactSummary, DeleteImpact
 from tinycrm.services.context import Ctx
+from tinycrm.services.search import ContactMatch
 from tinycrm.tui import data
 from tinycrm.tui.data import SEARCH_LIMIT, Page, Query
 from tinycrm.tui.screens.base import CRMScreen, run_db
@@ -46,6 +47,8 @@ COLUMNS = (
     Column("tags", "Tags", 6, share=1, goes=2, width=24),
     Column("owner", "Owner", 6, share=0, goes=3, width=10),
     Column("last touch", "Last touch", 10, share=0, goes=4, width=10),
+    # searching: where the words were found when not in the contact's own record
+    Column("why", "Found in", 14, share=3, width=40, optional=True),
 )
 ORDER_LABELS = {
     "name": "by name A→Z",
@@ -190,6 +193,7 @@ class ContactsScreen(CRMScreen):
         self.total: int | None = None
         self.window: list[ContactSummary] = []  # the table's rows, in order
         self.summaries: dict[int, ContactSummary] = {}
+        self.matches: dict[int, ContactMatch] = {}  # why the search found each hit
 
     class PageLoaded(Message, bubble=False):
         def __init__(self, page: Page) -> None:
@@ -356,6 +360,8 @@ class ContactsScreen(CRMScreen):
         table = self.query_one(ContactTable)
         if page.total is not None:
             self.total = page.total
+        if page.where == "all" and (page.matches or not page.query.text):
+            self.matches = page.matches
         pending = self.crm.pending_deletes
         rows = [c for c in page.rows if c.id not in pending]
         old = self.window
@@ -433,6 +439,7 @@ class ContactsScreen(CRMScreen):
         """The table's rows for `contacts`: a cell for every column, shown or not."""
         clock = self.crm.store.clock
         tz, now = clock.tz, clock.now()
+        q = self.query_.text
         return [
             (
                 str(c.id),
@@ -445,6 +452,7 @@ class ContactsScreen(CRMScreen):
                     " ".join(c.tags),
                     c.owner or "",
                     fmt.ago(c.last_touch_at, now, tz) if c.last_touch_at else "",
+                    fmt.matched(self.matches[c.id], q) if c.id in self.matches else "",
                 ),
             )
             for c in contacts

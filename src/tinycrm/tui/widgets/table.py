@@ -35,6 +35,7 @@ class Column:
     share: int = 1  # its share of the room when the columns must shrink (0: never shrinks)
     goes: int = 0  # when even the least widths don't fit, the order of going (1 first; 0: stays)
     width: int | None = None  # its width when there is room; None: its longest cell's
+    optional: bool = False  # shown only while a row has something in it (why a search found it)
 
 
 Row = tuple[str, Sequence[object]]  # a row's key and its cells, one per column of the spec
@@ -75,7 +76,7 @@ def fit_columns(
         c.width if c.width is not None else max([cell_len(c.label), *(r[i].cell_len for r in rows)])
         for i, c in enumerate(columns)
     ]
-    shown = list(range(len(columns)))
+    shown = [i for i, c in enumerate(columns) if not c.optional or any(r[i].plain for r in rows)]
 
     def room() -> int:  # each column has `padding` cells either side
         return width - GUTTER - 2 * padding * len(shown)
@@ -109,7 +110,9 @@ class FittingTable(DataTable[Any]):
         self._fit_index = {c.key: i for i, c in enumerate(self.spec)}
         self._fit_rows: list[tuple[str, tuple[Text, ...]]] = []
         self.fitted: list[tuple[Column, int]] = []
-        self._fit_measured = any(c.width is None for c in self.spec)
+        # the rows decide the layout: a column as wide as its longest cell, or one shown
+        # only while a row has something in it
+        self._fit_measured = any(c.width is None or c.optional for c in self.spec)
         self._lay_out()
 
     @property
