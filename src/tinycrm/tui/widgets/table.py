@@ -134,10 +134,9 @@ class FittingTable(DataTable[Any]):
         if not new:
             return
         self._fit_rows.extend(new)
-        if self._fit_measured:
-            self._refit()  # longer cells may widen a column
-        else:
-            self._add_fitted(new)
+        if self._fit_measured and self._refit():
+            return  # longer cells widened a column (or filled an optional one): all redrawn
+        self._add_fitted(new)
 
     def drop_row(self, key: str) -> None:
         self._fit_rows = [r for r in self._fit_rows if r[0] != key]
@@ -166,16 +165,17 @@ class FittingTable(DataTable[Any]):
             self.add_column(column.label, key=column.key, width=width)
         return True
 
-    def _refit(self) -> None:
+    def _refit(self) -> bool:
         """Fit again (the width or the rows changed) and redraw the rows if the columns
-        did, with the cursor and the scroll where they were."""
+        did, with the cursor and the scroll where they were; True if they did."""
         cursor, scroll = self.cursor_row, self.scroll_y
         if not self._lay_out():
-            return
+            return False
         self._add_fitted(self._fit_rows)
         if self._fit_rows:
             self.move_cursor(row=min(cursor, len(self._fit_rows) - 1), scroll=False)
             self.scroll_y = self.scroll_target_y = scroll
+        return True
 
     def _add_fitted(self, rows: list[tuple[str, tuple[Text, ...]]]) -> None:
         shown = [self._fit_index[c.key] for c, _ in self.fitted]
