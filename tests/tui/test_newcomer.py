@@ -61,3 +61,23 @@ def test_the_palette_finds_a_contact_by_a_note_and_says_why(seeded: str) -> None
         assert app.screen.contact_id == 2
 
     run(flow)
+
+
+def test_screen_keys_work_after_escape_from_a_contact_opened_from_search(seeded: str) -> None:
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("slash", *"bob", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ContactScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen.query_one("#search").value == "bob"  # type: ignore[attr-defined]
+        await pilot.press("3")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "DealsScreen"
+        await pilot.press("2")
+        await settle(pilot)
+        assert app.screen.query_one("#search").value == "bob"  # type: ignore[attr-defined]
+
+    run(flow)

@@ -237,6 +237,14 @@ class ContactsScreen(CRMScreen):
         self.set_focus(self.query_one(ContactTable))
         self.reload()
 
+    def on_screen_resume(self) -> None:
+        """Back from a contact (opened from the search box, or the palette while typing
+        there): the list has the focus, so 1-5 switch screens and the letters act rather
+        than type into the search box. The search stays as it was."""
+        super().on_screen_resume()
+        if isinstance(self.focused, Input):
+            self.set_focus(self.query_one(ContactTable))
+
     # -- loading ------------------------------------------------------------------------------
     def reload(self, fresh: bool = False) -> None:
         """Read the list again; unless `fresh` (a new query), the same stretch of it, with
@@ -494,6 +502,9 @@ class ContactsScreen(CRMScreen):
         """Enter in the search box opens the highlighted (first) match."""
         cid = self._current_id()
         if cid is not None:
+            # back from the contact (escape), the list has the focus, so 1-5 switch screens
+            # rather than type into the search box
+            self.set_focus(self.query_one(ContactTable))
             self.crm.open_contact(cid)
 
     def action_to_list(self) -> None:
