@@ -16,7 +16,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 from time import monotonic
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from tinycrm.services.digest import Digest
     from tinycrm.services.reminders import ReminderView
     from tinycrm.services.search import ContactMatch
-    from tinycrm.services.value import Ranking
+    from tinycrm.services.value import RankedCustomer, Ranking
     from tinycrm.store.db import Db
 
 
@@ -72,6 +72,7 @@ class Store:
         self.description = ""
         self.clock = Clock()
         self.currency = "EUR"  # the store's, from the Ctx it was opened with
+        self.user_name = ""  # who the app runs as (the Ctx's user)
         self.rankings = Rankings()
 
     @classmethod
@@ -86,6 +87,7 @@ class Store:
             store.description = ctx.db.location.describe()
             store.clock = Clock.of(ctx)
             store.currency = ctx.currency
+            store.user_name = ctx.user_name
         return store
 
     @contextlib.contextmanager
@@ -310,8 +312,7 @@ def load_today(ctx: Ctx, *, team: bool = False, per_section: int = 50) -> Today:
 
 def top_customers(store: Store, ctx: Ctx, n: int = 5) -> Ranking:
     """The best customers by value."""
-    ranking = store.rankings.get(ctx, by="value")
-    return replace(ranking, customers=ranking.customers[:n])
+    return store.rankings.top(ctx, n)
 
 
 # -- Contacts --------------------------------------------------------------------------------
@@ -481,7 +482,8 @@ REMINDERS = 500  # reminders shown at most
 @dataclass
 class Reminders:
     rows: list[ReminderView]
-    total: int
+    total: int  # open reminders in the store (mine or everyone's, overdue only or not)
+    overdue: int  # of them overdue, in the store (not only among the rows read)
 
 
 def load_reminders(ctx: Ctx, mine: bool, overdue: bool) -> Reminders:
@@ -490,7 +492,8 @@ def load_reminders(ctx: Ctx, mine: bool, overdue: bool) -> Reminders:
     with ctx.db.read():
         rows = list_reminders(ctx, mine=mine, overdue_only=overdue, limit=REMINDERS)
         total = count_reminders(ctx, mine=mine, overdue_only=overdue)
-    return Reminders(rows, total)
+        late = total if overdue else count_reminders(ctx, mine=mine, overdue_only=True)
+    return Reminders(rows, total, late)
 
 
 # -- Rankings ----------------------------------------------------------------------------------
@@ -504,20 +507,25 @@ def load_ranking(store: Store, ctx: Ctx, *, by: str, level: str) -> Ranking:
 class Rankings:
     """`rank` results, computed once and kept until a purchase changes or the day turns:
     ranking 100k customers takes a good half second, and the screens ask often (every
-    contact opened, every refresh of Today)."""
+    contact opened, every refresh of Today).
+
+    What is kept is bounded, since a full ranking of 100k customers is tens of MB: the
+    ranking by RFM (each contact's grade comes from it, and the Rankings screen opens on
+    it), the one other ranking the Rankings screen shows last, and Today's top few."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._key: object = None
         self._cache: dict[tuple[str, str], Ranking] = {}
-        self._grades: dict[int, str] | None = None
+        self._top: tuple[int, Ranking] | None = None
+        self._grades: dict[int, RankedCustomer] | None = None
 
     def _check(self, ctx: Ctx) -> None:
         from tinycrm.services.value import purchases_mark
 
         key = (purchases_mark(ctx), ctx.now.astimezone(ctx.tz).date(), ctx.currency)
         if key != self._key:
-            self._key, self._cache, self._grades = key, {}, None
+            self._key, self._cache, self._top, self._grades = key, {}, None, None
 
     def get(self, ctx: Ctx, *, by: str = "rfm", level: str = "contact") -> Ranking:
         """Every customer, best first (filter segments and grades from it: `rank` keeps
@@ -528,16 +536,27 @@ class Rankings:
         with self._lock:
             self._check(ctx)
             if (by, level) not in self._cache:
+                kept = ("rfm", "contact")
+                self._cache = {k: v for k, v in self._cache.items() if k == kept}
                 self._cache[by, level] = scrub_once(rank(ctx, by=by, level=level))
             return self._cache[by, level]
+
+    def top(self, ctx: Ctx, n: int) -> Ranking:
+        """The `n` best customers by value (only they are kept)."""
+        from tinycrm.services.value import rank
+        from tinycrm.text import scrub
+
+        with self._lock:
+            self._check(ctx)
+            if self._top is None or self._top[0] != n:
+                self._top = n, scrub(rank(ctx, by="value", top=n))
+            return self._top[1]
 
     def grade(self, ctx: Ctx, contact_id: int) -> str:
         """'RFM 333 need attention · ABC A · rank 1', or '' for someone who never bought."""
         ranking = self.get(ctx)
         with self._lock:
             if self._grades is None:
-                self._grades = {
-                    c.id: f"RFM {c.rfm} {c.segment} · ABC {c.abc} · rank {c.rank}"
-                    for c in ranking.customers
-                }
-            return self._grades.get(contact_id, "")
+                self._grades = {c.id: c for c in ranking.customers}
+            c = self._grades.get(contact_id)
+        return "" if c is None else f"RFM {c.rfm} {c.segment} · ABC {c.abc} · rank {c.rank}"
