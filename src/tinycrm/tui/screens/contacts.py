@@ -223,8 +223,10 @@ class ContactsScreen(CRMScreen):
 
     def compose(self) -> ComposeResult:
         yield NavBar("contacts")
+        me = self.crm.store.user_name
         yield Input(
-            placeholder="/ to search name, email, company, tags, notes…  tag:vip owner:sam",
+            placeholder="/ to search name, email, company, tags, notes, deals…  tag:vip"
+            + (f" owner:{me}" if me and " " not in me else ""),
             id="search",
         )
         yield ContactTable(id="contacts", cursor_type="row", zebra_stripes=True)
@@ -477,16 +479,18 @@ class ContactsScreen(CRMScreen):
             )
             hits = self.total or 0
             cap = (
-                f" (the first {SEARCH_LIMIT}; type more to narrow)" if hits >= SEARCH_LIMIT else ""
+                f" (the first {SEARCH_LIMIT:,}; type more to narrow)"
+                if hits >= SEARCH_LIMIT
+                else ""
             )
-            text = f"{hits} matching {what!r}{cap}"
+            text = f"{hits:,} matching {what!r}{cap}"
         elif q.tag or q.owner:
             what = " ".join(
                 x for x in (q.tag and f"tag:{q.tag}", q.owner and f"owner:{q.owner}") if x
             )
-            text = f"{shown}{more} with {what}"
+            text = f"{shown:,}{more} with {what}"
         else:
-            text = f"{self.total if self.total is not None else shown} contacts"
+            text = f"{self.total if self.total is not None else shown:,} contacts"
         order = ORDER_LABELS[q.order]
         self.query_one("#contacts-status", Static).update(
             f"{text} · {order} · enter opens · n note · r remind"

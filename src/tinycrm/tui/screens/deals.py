@@ -117,7 +117,7 @@ class DealsScreen(CRMScreen):
         for s, stage_box in zip(board.stages, self.query(".stage"), strict=True):
             title = Text()
             title.append(f"{s.stage}\n", style="bold")
-            title.append(f"{s.deals} · {fmt.short_money(s.value_cents)}")
+            title.append(f"{s.deals:,} · {fmt.short_money(s.value_cents)}")
             title.append(f" · ~{fmt.short_money(s.weighted_cents)}", style="dim")
             stage_box.query_one(".column-title", Static).update(title)
             options = []
@@ -140,13 +140,14 @@ class DealsScreen(CRMScreen):
                 column_list.highlighted = min(keep or 0, len(options) - 1)
             more = s.deals - len(options)
             stage_box.query_one(".more", Static).update(
-                f"… {more} more (tinycrm deal list)" if more > 0 else ""
+                f"… {more:,} more (tinycrm deal list)" if more > 0 else ""
             )
         self._restore(focus_stage)
         total = sum(s.value_cents for s in board.stages)
         weighted = sum(s.weighted_cents for s in board.stages)
+        count = sum(s.deals for s in board.stages)
         self.query_one("#board-status", Static).update(
-            f"{sum(s.deals for s in board.stages)} open deals · {fmt.money(total, board.currency)}"
+            f"{count:,} open deals · {fmt.money(total, board.currency)}"
             f" · weighted {fmt.money(weighted, board.currency)}"
         )
 

@@ -83,14 +83,15 @@ class RemindersScreen(ReminderListScreen):
             )
         if loaded.rows:
             table.move_cursor(row=min(keep, len(loaded.rows) - 1))
-        overdue = sum(1 for r in loaded.rows if r.overdue)
-        total = loaded.total
-        shown = f"{len(loaded.rows)} of {total}" if total > len(loaded.rows) else total
+        total = loaded.total  # counted in the store, not from the rows read
+        shown = (
+            f"{len(loaded.rows):,} shown of {total:,}" if total > len(loaded.rows) else f"{total:,}"
+        )
         filters = " · ".join(
             x for x in ("mine" if self.mine else "everyone's", "overdue only" * self.overdue) if x
         )
         self.query_one("#reminders-status", Static).update(
-            f"{shown} open reminders ({filters}) · {overdue} overdue"
+            f"{shown} open reminders ({filters}) · {loaded.overdue:,} overdue"
         )
 
     def _current(self) -> ReminderView | None:

@@ -36,6 +36,9 @@ class Column:
     goes: int = 0  # when even the least widths don't fit, the order of going (1 first; 0: stays)
     width: int | None = None  # its width when there is room; None: its longest cell's
     optional: bool = False  # shown only while a row has something in it (why a search found it)
+    # narrower than this (or its natural width), a column that may go goes first: a
+    # deal's name squeezed to "Train…" says less than no "With" column
+    want: int = 0
 
 
 Row = tuple[str, Sequence[object]]  # a row's key and its cells, one per column of the spec
@@ -95,7 +98,10 @@ def fit_columns(
             [columns[i].share for i in shown],
         )
         going = [i for i in shown if columns[i].goes]
-        if not width or sum(widths) <= room() or not going:
+        cramped = any(
+            w < min(columns[i].want, natural[i]) for i, w in zip(shown, widths, strict=True)
+        )
+        if not width or (sum(widths) <= room() and not cramped) or not going:
             break
         shown.remove(min(going, key=lambda i: columns[i].goes))
     return [(columns[i], w) for i, w in zip(shown, widths, strict=True)]
