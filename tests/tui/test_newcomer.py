@@ -276,3 +276,31 @@ def test_rankings_and_counts_have_thousands_separators(
         assert placeholder.endswith("tag:vip owner:lea")  # the user, not an example
 
     run(flow)
+
+
+def test_counts_come_from_the_store_not_from_the_rows_read(
+    seeded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tinycrm.tui import data
+    from tinycrm.tui.screens import contacts as contacts_screen
+
+    cli = Runner()
+    for i in range(4):
+        cli.ok("remind", "bob", f"{i + 1}d ago", f"late {i}")
+        cli.ok("contact", "add", f"Vip {i}", "--tag", "vip")
+    monkeypatch.setattr(data, "REMINDERS", 2)  # rows read at most
+    monkeypatch.setattr(contacts_screen, "PAGE", 2)
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("4")
+        await settle(pilot)
+        status = str(app.screen.query_one("#reminders-status", Static).render())
+        assert status == "2 shown of 7 open reminders (everyone's) · 5 overdue"
+        await pilot.press("2")
+        await settle(pilot)
+        app.screen.query_one("#search").value = "tag:vip"  # type: ignore[attr-defined]
+        await settle(pilot)
+        status = str(app.screen.query_one("#contacts-status", Static).render())
+        assert status.startswith("5 with tag:vip · ")
+
+    run(flow, size=(100, 8))

@@ -282,9 +282,19 @@ def _summaries(db: Db, rows: list[dict[str, Any]]) -> list[ContactSummary]:
     ]
 
 
-def count_contacts(db: Db) -> int:
-    """How many real contacts the store holds (not the erased-purchases placeholder)."""
-    return int(db.value(f"SELECT count(*) AS n FROM contacts c WHERE {REAL}") or 0)
+def count_contacts(db: Db, *, tag: str | None = None, owner: str | None = None) -> int:
+    """How many real contacts the store holds (not the erased-purchases placeholder),
+    or of them with `tag`, and owned by `owner` (as `list_contacts` filters)."""
+    where = [REAL]
+    params: dict[str, Any] = {}
+    if tag:
+        where.append("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = :tag)")
+        params["tag"] = (normalize_tags([tag]) or [tag])[0]
+    if owner:
+        where.append("c.owner_id = (SELECT id FROM users WHERE name = :owner)")
+        params["owner"] = owner
+    sql = f"SELECT count(*) AS n FROM contacts c WHERE {' AND '.join(where)}"
+    return int(db.value(sql, params) or 0)
 
 
 def get_contact(db: Db, contact_id: int, *, timeline: int = 20) -> ContactDetail:

@@ -384,7 +384,7 @@ def load_page(ctx: Ctx, q: Query, after: Any, limit: int, count: bool) -> Page:
     rows = contacts.list_contacts(
         db, tag=q.tag, owner=q.owner, order=q.order, after=key, limit=limit
     )
-    total = contacts.count_contacts(db) if count else None
+    total = contacts.count_contacts(db, tag=q.tag, owner=q.owner) if count else None
     return Page(q, rows, True if len(rows) == limit else None, key is not None, total)
 
 

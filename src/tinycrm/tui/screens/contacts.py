@@ -472,7 +472,6 @@ class ContactsScreen(CRMScreen):
         table = self.query_one(ContactTable)
         q = self.query_
         shown = table.row_count
-        more = "+" if self.after is not None or self.before else ""
         if q.text:
             what = " ".join(
                 x for x in (q.text, q.tag and f"tag:{q.tag}", q.owner and f"owner:{q.owner}") if x
@@ -488,7 +487,9 @@ class ContactsScreen(CRMScreen):
             what = " ".join(
                 x for x in (q.tag and f"tag:{q.tag}", q.owner and f"owner:{q.owner}") if x
             )
-            text = f"{shown:,}{more} with {what}"
+            # counted in the store, not among the rows held
+            total = self.total if self.total is not None else shown
+            text = f"{total:,} with {what}"
         else:
             text = f"{self.total if self.total is not None else shown:,} contacts"
         order = ORDER_LABELS[q.order]

@@ -110,9 +110,9 @@ class RankingsScreen(CRMScreen):
                 else ""
             )
         )
-        cut = f" (the first {LIMIT:,})" if len(rows) > LIMIT else ""
+        shown = f"{LIMIT:,} shown of {len(rows):,}" if len(rows) > LIMIT else f"{len(rows):,}"
         self.query_one("#ranking-status", Static).update(
-            f"{len(rows):,} shown{cut} · by {self.by} · {self.level}s"
+            f"{shown} {'companies' if self.level == 'company' else 'contacts'} · by {self.by}"
             f" · segment {self.segment or 'all'} · ABC {self.grade or 'all'}"
         )
 
