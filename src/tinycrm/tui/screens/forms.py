@@ -81,6 +81,7 @@ class FormModal(CRMModal[Any]):
     title_text = ""
     fields: list[Field] = []
     taking_keys = False  # until the fields are there (keys typed before wait: TinyCRMApp)
+    erred: set[str]  # fields showing an error from the last save
 
     class Saved(Message, bubble=False):
         def __init__(self, result: Any) -> None:
@@ -121,6 +122,10 @@ class FormModal(CRMModal[Any]):
             with Horizontal(classes="buttons"):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.erred = set()
 
     def on_mount(self) -> None:
         first = next(iter(self.query(Input)), None)
@@ -180,6 +185,7 @@ class FormModal(CRMModal[Any]):
         """A field changed: its error is stale (it is checked again on save); a WHEN
         field says what it reads as now."""
         name = event.input.id or ""
+        self.erred.discard(name)
         with contextlib.suppress(NoMatches):
             self.query_one(f"#{name}-error", Static).update("")
         event.input.remove_class("-invalid")
@@ -192,7 +198,7 @@ class FormModal(CRMModal[Any]):
         """Read `text` in a thread (a rare phrase loads dateparser, a second's work) and
         show it under the field; only the newest text typed is shown."""
         if not text:
-            self.query_one(f"#{field.name}-preview", Static).update("")
+            self.query_one(f"#{field.name}-preview", Static).display = False
             return
         clock = self.crm.store.clock
 
@@ -208,15 +214,18 @@ class FormModal(CRMModal[Any]):
         )
 
     def on_form_modal_previewed(self, message: Previewed) -> None:
-        if self.value(message.field) != message.text:
-            return  # typed on meanwhile: a newer reading is coming
+        if self.value(message.field) != message.text or message.field in self.erred:
+            return  # typed on meanwhile (a newer reading is coming), or the error says it
         line = Text(f"→ {message.line}", style="" if message.ok else "italic")
-        self.query_one(f"#{message.field}-preview", Static).update(line)
+        preview = self.query_one(f"#{message.field}-preview", Static)
+        preview.update(line)
+        preview.display = True
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
     def _clear_errors(self) -> None:
+        self.erred.clear()
         for error in self.query(".field-error"):
             assert isinstance(error, Static)
             error.update("")
@@ -237,6 +246,9 @@ class FormModal(CRMModal[Any]):
         run_db(self, job, self.Saved, group="save", failed=self.SaveRefused, writes=True)
 
     def _field_failed(self, field: str, message: str) -> None:
+        self.erred.add(field)
+        with contextlib.suppress(NoMatches):  # the error says it: no reading above it
+            self.query_one(f"#{field}-preview", Static).display = False
         self.query_one(f"#{field}-error", Static).update(message)
         widget = self.query_one(f"#{field}")
         widget.add_class("-invalid")
