@@ -41,7 +41,7 @@ def test_search_finds_notes_deals_and_companies_and_says_why(seeded: str) -> Non
         assert "why" in table.shown  # type: ignore[attr-defined]
         found = {r[0]: r[-1] for r in rows(app, "contacts")}
         assert found == {
-            "Bob Stone": "note: the escrow papers are signed",
+            "Bob Stone": "note: …escrow papers are signed",
             "Carla Diaz": "deal: Escrow renewal",
         }
         status = str(app.screen.query_one("#contacts-status", Static).render())
@@ -68,7 +68,7 @@ def test_the_palette_finds_a_contact_by_a_note_and_says_why(seeded: str) -> None
         assert isinstance(palette, CommandPalette)
         options = palette.query_one(OptionList)
         shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
-        assert any("Bob Stone" in s and "note: the escrow papers are signed" in s for s in shown)
+        assert any("Bob Stone" in s and "note: …escrow papers are signed" in s for s in shown)
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ContactScreen)

@@ -73,8 +73,8 @@ def cell(value: object, style: str = "") -> Text:
 
 def matched(match: Any, query: str, width: int = 60) -> str:
     """Why a search found a contact (a services.search.ContactMatch): '' for their own
-    record, else where, with the words around the first term searched: 'note: …the
-    escrow papers are signed', 'deal: Renewal 2027', 'company: ACME'."""
+    record, else where, from the first word searched on: 'note: …escrow papers are
+    signed', 'deal: Renewal 2027', 'company: ACME'."""
     from tinycrm.text import fold, query_terms
 
     if match.via == "contact":
@@ -86,9 +86,8 @@ def matched(match: Any, query: str, width: int = 60) -> str:
         folded = fold(text)
         places = [folded.find(t) for t in query_terms(query)]
         start = min((p for p in places if p >= 0), default=-1)
-    if start > 12:
-        cut = text.rfind(" ", 0, start - 8)
-        text = "…" + text[cut + 1 if cut >= 0 else start - 8 :]
+    if start > 0:  # from the word found: the column is often narrow
+        text = "…" + text[start:]
     if len(text) > width:
         text = text[: width - 1] + "…"
     return f"{label.get(match.via, match.via)}: {text}"
