@@ -304,3 +304,23 @@ def test_counts_come_from_the_store_not_from_the_rows_read(
         assert status.startswith("5 with tag:vip · ")
 
     run(flow, size=(100, 8))
+
+
+def test_one_of_a_thing_is_not_plural(sqlite_store: str) -> None:
+    cli = Runner()
+    cli.ok("contact", "add", "Alice Wong")
+    cli.ok("remind", "alice", "tomorrow", "call")
+    cli.ok("purchase", "add", "alice", "10", "--date", "2026-11-01")
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        for key, status, expected in (
+            ("2", "#contacts-status", "1 contact · "),
+            ("4", "#reminders-status", "1 open reminder (everyone's)"),
+            ("5", "#ranking-status", "1 contact · by rfm"),
+            ("5", "#pareto", "1 customer · revenue 10.00 EUR"),
+        ):
+            await pilot.press(key)
+            await settle(pilot)
+            assert str(app.screen.query_one(status, Static).render()).startswith(expected)
+
+    run(flow)

@@ -167,7 +167,10 @@ def test_open_a_contact_and_log_a_note(seeded: str) -> None:
         await settle(pilot)
         card = str(app.screen.query_one("#card", Static).render())
         assert "Alice Wong" in card and "alice@acme.example" in card and "#vip" in card
-        assert "2,000.00 EUR in 2\n  last buy  2026-11-02" in card and "12,000.00 EUR" in card
+        assert (
+            "2,000.00 EUR in 2 purchases\n  last buy  2026-11-02" in card
+            and "12,000.00 EUR" in card
+        )
         await settle(pilot)
         assert "ABC A" in str(app.screen.query_one("#grade").render())
         await pilot.press("n")

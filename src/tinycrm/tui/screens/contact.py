@@ -141,7 +141,7 @@ class ContactScreen(CRMScreen):
         if c.purchases_count:
             totals = ", ".join(fmt.money(v, k) for k, v in c.purchases_total.items())
             card.append(f"{'bought':>10}  ", style="dim")
-            card.append(f"{totals} in {c.purchases_count}\n")
+            card.append(f"{totals} in {fmt.count(c.purchases_count, 'purchase')}\n")
             card.append(f"{'last buy':>10}  ", style="dim")
             card.append(f"{c.last_purchase_on}\n")
         if c.open_deals:

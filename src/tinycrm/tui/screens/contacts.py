@@ -491,7 +491,7 @@ class ContactsScreen(CRMScreen):
             total = self.total if self.total is not None else shown
             text = f"{total:,} with {what}"
         else:
-            text = f"{self.total if self.total is not None else shown:,} contacts"
+            text = fmt.count(self.total if self.total is not None else shown, "contact")
         order = ORDER_LABELS[q.order]
         self.query_one("#contacts-status", Static).update(
             f"{text} · {order} · enter opens · n note · r remind"

@@ -147,7 +147,7 @@ class DealsScreen(CRMScreen):
         weighted = sum(s.weighted_cents for s in board.stages)
         count = sum(s.deals for s in board.stages)
         self.query_one("#board-status", Static).update(
-            f"{count:,} open deals · {fmt.money(total, board.currency)}"
+            f"{fmt.count(count, 'open deal')} · {fmt.money(total, board.currency)}"
             f" · weighted {fmt.money(weighted, board.currency)}"
         )
 

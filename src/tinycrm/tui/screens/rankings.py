@@ -102,7 +102,7 @@ class RankingsScreen(CRMScreen):
             )
         share = float(s.top20_share) * 100
         self.query_one("#pareto", Static).update(
-            f"{s.n:,} customers · revenue {display_money(s.revenue.cents, s.currency)}"
+            f"{fmt.count(s.n, 'customer')} · revenue {display_money(s.revenue.cents, s.currency)}"
             f" · the top 20% bring {share:.1f}% of it"
             + (
                 f" · {s.other_currencies:,} in other currencies left out"
@@ -110,10 +110,11 @@ class RankingsScreen(CRMScreen):
                 else ""
             )
         )
-        shown = f"{LIMIT:,} shown of {len(rows):,}" if len(rows) > LIMIT else f"{len(rows):,}"
+        shown = fmt.count(len(rows), self.level, "companies" if self.level == "company" else None)
+        if len(rows) > LIMIT:
+            shown = f"{LIMIT:,} shown of {shown}"
         self.query_one("#ranking-status", Static).update(
-            f"{shown} {'companies' if self.level == 'company' else 'contacts'} · by {self.by}"
-            f" · segment {self.segment or 'all'} · ABC {self.grade or 'all'}"
+            f"{shown} · by {self.by} · segment {self.segment or 'all'} · ABC {self.grade or 'all'}"
         )
 
     def action_by(self) -> None:

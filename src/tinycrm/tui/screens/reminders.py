@@ -84,14 +84,14 @@ class RemindersScreen(ReminderListScreen):
         if loaded.rows:
             table.move_cursor(row=min(keep, len(loaded.rows) - 1))
         total = loaded.total  # counted in the store, not from the rows read
-        shown = (
-            f"{len(loaded.rows):,} shown of {total:,}" if total > len(loaded.rows) else f"{total:,}"
-        )
+        reminders = fmt.count(total, "open reminder")
+        if total > len(loaded.rows):
+            reminders = f"{len(loaded.rows):,} shown of {reminders}"
         filters = " · ".join(
             x for x in ("mine" if self.mine else "everyone's", "overdue only" * self.overdue) if x
         )
         self.query_one("#reminders-status", Static).update(
-            f"{shown} open reminders ({filters}) · {loaded.overdue:,} overdue"
+            f"{reminders} ({filters}) · {loaded.overdue:,} overdue"
         )
 
     def _current(self) -> ReminderView | None:

@@ -91,3 +91,8 @@ def matched(match: Any, query: str, width: int = 60) -> str:
     if len(text) > width:
         text = text[: width - 1] + "…"
     return f"{label.get(match.via, match.via)}: {text}"
+
+
+def count(n: int, one: str, many: str | None = None) -> str:
+    """'1 contact', '2 contacts', '100,000 contacts' ('many' when not one + 's')."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
