@@ -516,7 +516,17 @@ class Rankings:
                 kept = ("rfm", "contact")
                 self._cache = {k: v for k, v in self._cache.items() if k == kept}
                 self._cache[by, level] = scrub_once(rank(ctx, by=by, level=level))
+                self._give_back()
             return self._cache[by, level]
+
+    @staticmethod
+    def _give_back() -> None:
+        """Hand the heap that ranking freed back to the system (glibc keeps it otherwise:
+        tens of MB after ranking 100k customers). Elsewhere: nothing to do."""
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
     def top(self, ctx: Ctx, n: int) -> Ranking:
         """The `n` best customers by value (only they are kept)."""
@@ -527,6 +537,7 @@ class Rankings:
             self._check(ctx)
             if self._top is None or self._top[0] != n:
                 self._top = n, scrub(rank(ctx, by="value", top=n))
+                self._give_back()
             return self._top[1]
 
     def grade(self, ctx: Ctx, contact_id: int) -> str:
