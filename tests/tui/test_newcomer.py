@@ -324,3 +324,30 @@ def test_one_of_a_thing_is_not_plural(sqlite_store: str) -> None:
             assert str(app.screen.query_one(status, Static).render()).startswith(expected)
 
     run(flow)
+
+
+def test_snooze_then_enter_moves_a_reminder_later_never_earlier(seeded: str) -> None:
+    Runner().ok("remind", "bob", "2026-12-01 10:00", "next tuesday's call")
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        from tinycrm.tui.screens.forms import FormModal
+
+        await pilot.press("4")
+        await settle(pilot)
+        table = app.screen.query_one("#reminder-list")
+        row = next(i for i in range(4) if "next tuesday" in str(table.get_row_at(i)[3]))  # type: ignore[attr-defined]
+        table.move_cursor(row=row)  # type: ignore[attr-defined]
+        await pilot.press("s")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormModal)
+        assert form.value("until") == "2026-12-02 10:00"  # not "tomorrow": that is earlier
+        preview = str(form.query_one("#until-preview", Static).render())
+        assert preview == "→ Wed 02 Dec 10:00 (in 9 days)"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, FormModal)
+
+    run(flow)
+    moved = next(r for r in Runner().ok("todo", "--all", "--json").json() if "tuesday" in r["text"])
+    assert moved["due_at"] == "2026-12-02T09:00:00Z"

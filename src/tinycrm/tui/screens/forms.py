@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -425,14 +426,23 @@ class PurchaseForm(FormModal):
         return f"Purchase: {result.contact} bought {amount} on {result.purchased_on:%a %d %b %Y}"
 
 
+def snooze_default(clock: Clock, due_at: datetime | None) -> str:
+    """What the snooze form offers: 'tomorrow' (morning), unless the reminder is due after
+    that already; then the day after it is due, at its time: a snooze moves a reminder
+    later, never earlier."""
+    if due_at is None or due_at < clock.when("tomorrow"):
+        return "tomorrow"
+    return (due_at.astimezone(clock.tz) + timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
+
+
 class SnoozeForm(FormModal):
     title_text = "Snooze"
 
-    def __init__(self, reminder_id: int, label: str) -> None:
+    def __init__(self, reminder_id: int, label: str, until: str = "tomorrow") -> None:
         self.reminder_id = reminder_id
         self.title_text = f"Snooze · {label}"
         self.fields = [
-            Field("until", "Until", "tomorrow", placeholder="2h, tomorrow, monday 9am", when="at")
+            Field("until", "Until", until, placeholder="2h, tomorrow, monday 9am", when="at")
         ]
         super().__init__()
 

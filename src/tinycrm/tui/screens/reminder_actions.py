@@ -46,6 +46,7 @@ class ReminderListScreen(RecordScreen):
     def snooze_reminder(self, reminder: Any) -> None:
         """Ask when to, in the snooze form."""
         if reminder is not None:
-            from tinycrm.tui.screens.forms import SnoozeForm
+            from tinycrm.tui.screens.forms import SnoozeForm, snooze_default
 
-            self.app.push_screen(SnoozeForm(reminder.id, reminder.text))
+            until = snooze_default(self.crm.store.clock, getattr(reminder, "due_at", None))
+            self.app.push_screen(SnoozeForm(reminder.id, reminder.text, until))
