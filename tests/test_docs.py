@@ -77,6 +77,8 @@ MODULES = [
         "privacy",
         "init",
         "doctor",
+        "undo",
+        "mail",
         "tags",
     )
 ] + [

@@ -50,6 +50,31 @@ def _seed_every_table(cli: Runner) -> None:
     cli.ok("merge", "ann@acme.com", "ann@leigh.org", "--yes")
     cli.ok("contact", "add", "Gone Soon")
     cli.ok("forget", "gone", "--yes")
+    _seed_mail(cli)
+
+
+def _seed_mail(cli: Runner) -> None:
+    """An imported email (mail_messages, mail_links) and an IMAP folder's position."""
+    import os
+    from email.message import EmailMessage
+
+    m = EmailMessage()
+    m["From"], m["To"], m["Message-ID"] = "carl@diaz.example", "sam@x.example", "<m1@diaz>"
+    m["Subject"] = "offer"
+    m.set_content("thanks")
+    cli.ok("contact", "edit", "carl", "--email", "carl@diaz.example")
+    cli.ok("mail", "import", "-", stdin=m.as_string())
+    # IMAP runs write this (tests/test_imap.py); a row here is enough for the id checks
+    db = open_store(os.environ["TINYCRM_DB"], create=False)
+    try:
+        with db.write():
+            db.execute(
+                "INSERT INTO mail_folders (account, folder, uidvalidity, last_uid, updated_at)"
+                " VALUES ('sam@imap.example:993', 'INBOX', 1, 7, :now)",
+                {"now": db.ts(datetime(2026, 11, 23, tzinfo=UTC))},
+            )
+    finally:
+        db.close()
 
 
 def _values(db: Db, table: str, row_id: int) -> dict[str, Any]:
@@ -294,8 +319,9 @@ def test_upgrading_a_0006_store_retires_every_id_it_ever_gave(
         db.close()
     assert cli.ok("history", "newcomer", "--json").json()[-1]["action"] == "add"
 
-    if before is not None:  # every table, index and trigger is still there
-        assert _schema(old_store) == before
+    if before is not None:  # every table, index and trigger is still there (later
+        # revisions add their own: the change journal's tables and triggers, 0009)
+        assert set(before) <= set(_schema(old_store))
     # the search-index triggers still fire, foreign keys still cascade
     cli.ok("contact", "rm", "person 2", "--yes")
     assert cli.ok("search", "person", "--json").json()[0]["title"] == "Person 1"

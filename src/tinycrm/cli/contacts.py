@@ -240,6 +240,30 @@ def contact_list(
             output.say(f"… {limit} of {total:,} shown: narrow with --starts/--tag or raise --limit")
 
 
+@contact_app.command("query")
+def contact_query(
+    words: Annotated[
+        list[str], typer.Argument(help="Words of a name, an email or a company (prefixes).")
+    ],
+) -> None:
+    """Look up addresses for mutt's query_command and aerc's address-book-cmd.
+
+    Prints a first line, then one email<TAB>name<TAB>company line per address; exit 1
+    when nothing matches.
+    """
+    from tinycrm.services.lookup import address_book
+    from tinycrm.text import one_line
+
+    found = address_book(get_ctx().db, " ".join(words))
+    if not found:
+        typer.echo("tinycrm: no matches")
+        raise typer.Exit(1)
+    lines = [f"tinycrm: {len(found)} address{'' if len(found) == 1 else 'es'}"]
+    for a in found:
+        lines.append("\t".join(one_line(v) for v in (a.email, a.name, a.company or "")))
+    typer.echo("\n".join(lines))
+
+
 @contact_app.command("show")
 def contact_show(
     ref: RefArg,

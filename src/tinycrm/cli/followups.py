@@ -287,17 +287,45 @@ def _check_mail_to(to: str) -> None:
 def _cron_line(
     user: str | None, team: bool, fmt: str, mail_to: str | None, days: int
 ) -> tuple[str, str | None]:
-    """(A crontab line, a note for stderr or None). The line has absolute paths and names
-    the store this command would use (--db included), never its password. Mailed digests
-    run every hour of the working day: the send log keeps it to one mail a day, and a
-    machine that was off at 7 catches up. Every piece is shell-quoted, and every '%' is
-    written '\\%', or cron would end the command there."""
+    """(A crontab line, a note for stderr or None) for this digest. Mailed digests run
+    every hour of the working day: the send log keeps it to one mail a day, and a machine
+    that was off at 7 catches up."""
+    from tinycrm import config
+
+    if mail_to:
+        _check_mail_to(mail_to)
+    args = ["digest"]
+    if team:
+        args.append("--team")
+    else:
+        args += ["--user", user or config.current_user_name(config.load_settings())]
+    if fmt != "text":
+        args += ["--format", fmt]
+    if days != 7:
+        args += ["--days-ahead", str(days)]
+    args.append("--quiet-if-empty")
+    if mail_to:
+        args += ["--mail-to", mail_to]
+    schedule = "0 7-18 * * 1-5" if mail_to else "0 7 * * 1-5"
+    return cron_line_for(args, schedule, checked=[("--user", user or "")])
+
+
+def cron_line_for(
+    args: list[str],
+    schedule: str,
+    *,
+    checked: list[tuple[str, str]] | None = None,
+    secret_env: str | None = None,
+) -> tuple[str, str | None]:
+    """(A crontab line running `tinycrm ARGS` on `schedule`, a note for stderr or None).
+    The line has absolute paths and names the store this command would use (--db
+    included), never its password (nor `secret_env`'s value: the note says where cron's
+    job gets it). Every piece is shell-quoted, and every '%' is written '\\%', or cron
+    would end the command there."""
     from tinycrm import config
     from tinycrm.cli.state import state
     from tinycrm.startup import locate_store
 
-    if mail_to:
-        _check_mail_to(mail_to)
     script = Path(sys.argv[0])
     if script.name == "tinycrm" and script.exists():
         command = [str(script.absolute())]
@@ -307,7 +335,7 @@ def _cron_line(
     chosen = state.db_option or os.environ.get("TINYCRM_DB")  # not from the settings file
     location = locate_store(state.db_option, settings)
     env: list[tuple[str, str]] = []
-    note = None
+    notes = []
     if location.path is not None:
         env.append(("TINYCRM_DB", str(location.path.resolve())))
     else:
@@ -315,7 +343,7 @@ def _cron_line(
         if chosen or location.pg.password is None:  # else the settings file names it
             env.append(("TINYCRM_DB", location.pg.url))
             if location.pg.password is not None or os.environ.get("PGPASSWORD"):
-                note = (
+                notes.append(
                     "the crontab line leaves the store's password out: cron's job reads it"
                     " from ~/.pgpass (or the file PGPASSFILE names) as"
                     " HOST:PORT:DATABASE:USER:PASSWORD"
@@ -326,28 +354,21 @@ def _cron_line(
         env.append(("TINYCRM_HOME", str(Path(os.environ["TINYCRM_HOME"]).resolve())))
     else:
         env.append(("TINYCRM_SETTINGS", str(config.settings_path().resolve())))
-    args = [*command, "digest"]
-    if team:
-        args.append("--team")
-    else:
-        args += ["--user", user or config.current_user_name(settings)]
-    if fmt != "text":
-        args += ["--format", fmt]
-    if days != 7:
-        args += ["--days-ahead", str(days)]
-    args.append("--quiet-if-empty")
-    if mail_to:
-        args += ["--mail-to", mail_to]
-    for name, value in [*env, ("--user", user or ""), ("the tinycrm command", command[0])]:
+    if secret_env and os.environ.get(secret_env):
+        notes.append(
+            f"the crontab line leaves {secret_env} out: store the password in the keyring"
+            " (service tinycrm-imap) or set it in cron's environment"
+        )
+    arguments = [("an argument", a) for a in args]
+    for name, value in [*env, *(checked or []), ("the tinycrm command", command[0]), *arguments]:
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
             raise InvalidInput(
                 f"{name} can't go into a crontab line: it holds a line break or a control"
                 f" character: {value!r}"
             )
     words = [f"{name}={shlex.quote(value)}" for name, value in env]
-    words += [shlex.quote(a) for a in args]
-    schedule = "0 7-18 * * 1-5" if mail_to else "0 7 * * 1-5"
-    return f"{schedule} {' '.join(words)}".replace("%", "\\%"), note
+    words += [shlex.quote(a) for a in [*command, *args]]
+    return f"{schedule} {' '.join(words)}".replace("%", "\\%"), "; ".join(notes) or None
 
 
 # -- tags -----------------------------------------------------------------------------------
