@@ -586,6 +586,14 @@ def time_tui(setup: Setup) -> list[list[object]]:
             label, f"memory at the last contact ({t.pages:,} page-downs, {t.scrolled_s:.0f} s)",
             f"{scrolled:.0f}", "", f"≤ {TUI_TARGETS['rss_mb']:g} MB", verdict,
         ])  # fmt: skip
+        steps = dict(bench.tour(setup.source, setup.meta, size))
+        peak = steps["peak"] / 1024
+        verdict = "PASS" if peak <= TUI_TARGETS["rss_mb"] else "FAIL"
+        rows.append([
+            label, "memory, a tour of every screen (tui.py --tour): Contacts / Rankings (MB)",
+            f"{steps['Contacts'] / 1024:.0f} / {steps['Rankings'] / 1024:.0f}", f"{peak:.0f}",
+            f"≤ {TUI_TARGETS['rss_mb']:g} MB", verdict,
+        ])  # fmt: skip
     return rows
 
 

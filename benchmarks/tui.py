@@ -13,7 +13,10 @@ Each run copies the store to a temporary folder (the source stays untouched), st
 - scrolling: page-down presses through the contacts list until the screen changes, as more
   keyset pages load behind it; then page-down all the way to the last contact;
 - memory: resident set size (VmRSS) after the first paint, after the searches, after
-  scrolling through the whole list, and the peak (VmHWM) at the end.
+  scrolling through the whole list, and the peak (VmHWM) at the end;
+- `--tour`: instead, a newcomer's tour of every screen in one process (Today, Contacts,
+  the contact with the most notes opened from the search box, Deals, Reminders,
+  Rankings, and back to Today), with the resident memory after each and the peak.
 
 The clock is the store's "now", the time zone Europe/Berlin and the user one of the
 generated salespeople, as in run.py. Needs tmux. Timings include tmux's own latency
@@ -100,8 +103,8 @@ def stop() -> None:
     subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
 
 
-TODAY_READY = re.compile(r"Reminders · \d+ overdue")
-CONTACTS_READY = re.compile(r"\d+ contacts · ")
+TODAY_READY = re.compile(r"Reminders · [\d,]+ overdue")
+CONTACTS_READY = re.compile(r"[\d,]+ contacts · ")
 
 
 def first_paint(store: Path, env: dict[str, str], name: str, size: tuple[int, int]) -> float:
@@ -194,6 +197,75 @@ def last_contact(store: Path) -> str:
         return str(row.fetchone()[0])
 
 
+def busiest_contact(store: Path) -> str:
+    """The name of the contact with the most notes, calls, emails and meetings."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(store)) as db:
+        row = db.execute(
+            "SELECT c.name FROM interactions i JOIN contacts c ON c.id = i.contact_id"
+            " GROUP BY c.id, c.name ORDER BY count(*) DESC, c.id LIMIT 1"
+        )
+        return str(row.fetchone()[0])
+
+
+# each step of the tour: the keys, then what the screen shows once it has its data
+TOUR_READY = {
+    "today": TODAY_READY,
+    "contacts": CONTACTS_READY,
+    "deals": re.compile(r"\d[\d,]* open deals · "),
+    "reminders": re.compile(r"open reminders \("),
+    "rankings": re.compile(r"[\d,]+ customers · revenue"),
+}
+
+
+def tour(db: Path, meta: dict[str, Any], size: tuple[int, int]) -> list[tuple[str, int]]:
+    """One process through every screen: (step, resident kB after it), then the peak."""
+    if shutil.which("tmux") is None:
+        sys.exit("needs tmux")
+    env = {
+        "TINYCRM_NOW": meta["now"],
+        "TINYCRM_TZ": "Europe/Berlin",
+        "TINYCRM_USER": meta["user"],
+        "TERM": "xterm-256color",
+        "PATH": os.environ.get("PATH", ""),
+    }
+    if os.environ.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    out: list[tuple[str, int]] = []
+
+    def step(name: str, keys: list[str], ready: re.Pattern[str], literal: bool = False) -> None:
+        if keys:
+            tmux("send-keys", "-t", SESSION, *(["-l"] if literal else []), *keys)
+        wait_for(lambda s: bool(ready.search(s)), timeout=60)
+        time.sleep(1.5)  # what loads after the first paint (Today's top customers, a grade)
+        out.append((name, rss_kb("VmRSS")))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(tmp) / "bench.db"
+        shutil.copy(db, store)
+        env["TINYCRM_HOME"] = str(Path(tmp) / "home")
+        busiest = busiest_contact(store)
+        stop()
+        start(store, env, "today", size)
+        try:
+            step("Today", [], TOUR_READY["today"])
+            time.sleep(1)  # keys typed while Textual still talks to the terminal can be lost
+            step("Contacts", ["2"], TOUR_READY["contacts"])
+            focus_search()
+            tmux("send-keys", "-t", SESSION, "-l", busiest)
+            wait_for(lambda s: f"matching {busiest!r}" in s, timeout=30)
+            step(f"{busiest}, from the search", ["Enter"], re.compile(r"last touch"))
+            step("back (escape)", ["Escape"], re.compile(f"matching {re.escape(repr(busiest))}"))
+            for n, name in enumerate(("deals", "reminders", "rankings"), start=3):
+                step(name.capitalize(), [str(n)], TOUR_READY[name])
+            step("Today again", ["1"], TOUR_READY["today"])
+            out.append(("peak", rss_kb("VmHWM")))
+        finally:
+            stop()
+    return out
+
+
 def ms(values: list[float]) -> str:
     p90 = (
         statistics.quantiles(values, n=10, method="inclusive")[-1] if len(values) > 1 else values[0]
@@ -224,9 +296,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--size", default="200x60", help="terminal WIDTHxHEIGHT")
     parser.add_argument("--each", action="store_true", help="print every keystroke's time")
+    parser.add_argument("--tour", action="store_true", help="memory through every screen")
     args = parser.parse_args()
     width, height = (int(x) for x in args.size.split("x"))
     meta = json.loads(args.db.with_name("bench.json").read_text())
+    if args.tour:
+        print(f"tinycrm tui on {meta['counts']['contacts']:,} contacts, terminal {args.size}")
+        for name, kb in tour(args.db, meta, (width, height)):
+            print(f"memory {name:<32} {kb / 1024:5.0f} MB")
+        return
     t = measure(args.db, meta, args.runs, (width, height))
     print(f"tinycrm tui on {meta['counts']['contacts']:,} contacts, terminal {args.size}")
     print(f"first paint, Today      {ms(t.today)}")

@@ -484,6 +484,26 @@ def test_format_relative_uses_the_given_zone() -> None:
     assert format_relative(when, now=NOW, tz=SHANGHAI) == "tomorrow 01:00"
 
 
+@pytest.mark.parametrize(
+    ("when", "past", "expected"),
+    [
+        (datetime(2026, 11, 27, 15, tzinfo=BERLIN), False, "Fri 27 Nov 15:00 (in 4 days)"),
+        (datetime(2026, 11, 24, 9, tzinfo=BERLIN), False, "Tue 24 Nov 09:00 (tomorrow)"),
+        (datetime(2026, 11, 23, 14, tzinfo=BERLIN), False, "Mon 23 Nov 14:00 (today)"),
+        (datetime(2027, 1, 4, 9, tzinfo=BERLIN), False, "Mon 04 Jan 2027 09:00 (in 42 days)"),
+        (datetime(2026, 11, 20, 9, tzinfo=BERLIN), False, "Fri 20 Nov 09:00 (overdue)"),
+        # what happened: how long ago, never "overdue"
+        (datetime(2026, 11, 23, 8, tzinfo=BERLIN), True, "Mon 23 Nov 08:00 (today)"),
+        (datetime(2026, 11, 22, 15, tzinfo=BERLIN), True, "Sun 22 Nov 15:00 (yesterday)"),
+        (datetime(2026, 11, 20, 9, tzinfo=BERLIN), True, "Fri 20 Nov 09:00 (3 days ago)"),
+    ],
+)
+def test_format_when_says_a_time_as_confirmations_do(
+    when: datetime, past: bool, expected: str
+) -> None:
+    assert dates.format_when(when, now=NOW, tz=BERLIN, past=past) == expected
+
+
 # ---------------------------------------------------------------------------- parse_recurrence
 
 RECURRENCE_CASES = [

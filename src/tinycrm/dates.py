@@ -618,6 +618,29 @@ def format_relative(when: datetime, *, now: datetime, tz: tzinfo) -> str:
     return f"{label} {local:%H:%M}"
 
 
+def format_when(when: datetime, *, now: datetime, tz: tzinfo, past: bool = False) -> str:
+    """A time as a confirmation says it, local: 'Thu 26 Nov 09:00 (in 3 days)', '(today)',
+    '(tomorrow)', the year when it is another, and before `now` '(overdue)', or for what
+    happened (`past`) '(yesterday)', '(3 days ago)'. The CLI's confirmations and the
+    app's forms and toasts say every parsed WHEN this way."""
+    local_when = when.astimezone(tz)
+    label = local_when.strftime("%a %d %b %H:%M")
+    if local_when.year != now.astimezone(tz).year:
+        label = local_when.strftime("%a %d %b %Y %H:%M")
+    days = (local_when.date() - now.astimezone(tz).date()).days
+    if when < now and not past:
+        return f"{label} (overdue)"
+    if days == 0:
+        return f"{label} (today)"
+    if days == 1:
+        return f"{label} (tomorrow)"
+    if days == -1:
+        return f"{label} (yesterday)"
+    if days < 0:
+        return f"{label} ({-days} days ago)"
+    return f"{label} (in {days} days)"
+
+
 # ---------------------------------------------------------------------------- recurrence
 
 

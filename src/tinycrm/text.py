@@ -198,9 +198,9 @@ def _dirty(value: Any) -> bool:
         return any(_dirty(v) for v in value)
     if kind is dict:
         return any(_dirty(k) or _dirty(v) for k, v in value.items())
-    inner = getattr(value, "__dict__", None)
-    if inner is not None and hasattr(value, "__dataclass_fields__"):
-        return any(_dirty(v) for v in inner.values())
+    names = getattr(value, "__dataclass_fields__", None)
+    if names is not None:  # a dataclass, with or without __slots__
+        return any(_dirty(getattr(value, name)) for name in names)
     return False
 
 
@@ -236,6 +236,6 @@ def scrub(value: Any) -> Any:
     import copy
 
     fresh = copy.copy(value)
-    for name, old in value.__dict__.items():
-        object.__setattr__(fresh, name, scrub(old))
+    for name in value.__dataclass_fields__:  # with or without __slots__
+        object.__setattr__(fresh, name, scrub(getattr(value, name)))
     return fresh

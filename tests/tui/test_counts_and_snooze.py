@@ -56,7 +56,7 @@ def test_rankings_line_says_how_many_of_how_many(
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.press("5")
         await settle(pilot)
-        assert status(app, "ranking-status").startswith("1 of 2 shown · by rfm · contacts")
+        assert status(app, "ranking-status").startswith("1 of 2 contacts shown · by rfm")
 
     run(flow)
 

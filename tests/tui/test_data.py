@@ -87,6 +87,25 @@ def test_grades_are_ranked_once_until_a_purchase(cli: Runner) -> None:
         assert store.rankings.grade(ctx, 1).endswith("rank 2")
 
 
+def test_rankings_keep_few_whole_rankings(cli: Runner) -> None:
+    """A whole ranking of 100k customers is tens of MB: Today keeps only its top few, and
+    besides the ranking by RFM (grades) only the last other order asked for is kept."""
+    seed(cli)
+    store = Store.open()
+    with store.ctx() as ctx:
+        top = store.rankings.top(ctx, 1)
+        assert [c.name for c in top.customers] == ["Alice Wong"]
+        assert top.summary.n == 2  # the summary is of every customer
+        assert store.rankings.top(ctx, 1) is top  # kept until a purchase
+        for by in ("value", "clv", "abc"):
+            assert len(store.rankings.get(ctx, by=by).customers) == 2
+        assert store.rankings.grade(ctx, 1).startswith("RFM 333")
+        store.rankings.get(ctx, level="company")
+        assert sorted(store.rankings._cache) == [("rfm", "company"), ("rfm", "contact")]
+        cli.ok("purchase", "add", "carla", "9000", "--date", "2026-11-20")
+        assert [c.name for c in store.rankings.top(ctx, 1).customers] == ["Carla Diaz"]
+
+
 def test_the_watcher_reports_the_apps_own_write_at_once_and_once(cli: Runner) -> None:
     """`wrote()` (the app committed) makes the watcher look at once, and returns once the
     change is reported; the change is not reported again (on PostgreSQL: not when the

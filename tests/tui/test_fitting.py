@@ -148,3 +148,32 @@ def test_no_list_scrolls_sideways_at_any_width_from_80_columns(seeded: str) -> N
 
     run(flow)
     assert too_wide == []
+
+
+def test_pipeline_bars_never_cut_a_stage_name_and_separate_thousands() -> None:
+    from textual.app import App
+
+    from tinycrm.services.deals import StageTotal
+    from tinycrm.tui.widgets.pipeline import PipelineBars
+
+    stages = [
+        StageTotal("Negotiation and legal review", 1, 80, "open", 12_345, 9_900_000, 7_920_000),
+        StageTotal("Lead", 0, 10, "open", 3, 300_000, 30_000),
+    ]
+
+    class BarsApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield PipelineBars()
+
+        def on_mount(self) -> None:
+            self.query_one(PipelineBars).show(stages, "EUR")
+
+    async def main() -> str:
+        app = BarsApp()
+        async with app.run_test(size=(60, 8)) as pilot:
+            await pilot.pause()
+            return str(app.query_one(PipelineBars).render())
+
+    drawn = asyncio.run(main())
+    assert "Negotiation and legal review " in drawn
+    assert "12,345" in drawn and "12,348" in drawn  # a stage, and all open deals

@@ -37,4 +37,11 @@ def test_escape_sequences_in_stored_text_never_reach_the_screen(seeded: str) -> 
         assert "Alice[2J]52;c;aGk=31m Wong" in [r[0] for r in contacts]
         assert not any(CONTROL.search(cell) for row in contacts for cell in row)
 
+        # the rankings (RankedCustomer has __slots__: scrubbed all the same)
+        await pilot.press("5")
+        await settle(pilot)
+        ranking = rows(app, "ranking")
+        assert "Alice[2J]52;c;aGk=31m Wong" in [r[1] for r in ranking]
+        assert not any(CONTROL.search(cell) for row in ranking for cell in row)
+
     run(flow)

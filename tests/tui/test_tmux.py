@@ -209,3 +209,16 @@ def test_closing_the_terminal_ends_the_app_and_keeps_its_promises(
         time.sleep(0.05)
     names = [c["name"] for c in Runner().ok("contact", "list", "--json").json()]
     assert "Alice Wong" not in names and len(names) == 3
+
+
+def test_keys_sent_in_one_burst_fill_the_form_they_open(term: Terminal) -> None:
+    """As a paste or a slow ssh link delivers them: `a`, a name, tab, an email and enter
+    in one send-keys, so the terminal hands them over in one read."""
+    term.wait_for("Reminders · 1 overdue · 1 today")
+    term.keys("2")
+    term.wait_for("4 contacts")
+    time.sleep(0.5)  # keys sent while Textual still sets up the terminal can be lost
+    term.keys("a", "Dana Levi", "Tab", "dana@levi.io", "Enter")
+    term.wait_until(lambda s: "Add a contact" not in s and "dana@levi.io" in s)
+    shown = Runner().ok("contact", "show", "dana", "--json").json()
+    assert (shown["name"], shown["emails"]) == ("Dana Levi", ["dana@levi.io"])

@@ -71,19 +71,11 @@ def local(when: datetime | None, tz: tzinfo) -> str:
 
 
 def due(when: datetime, now: datetime, tz: tzinfo) -> str:
-    """A due time for a confirmation line: 'Thu 26 Nov 09:00 (in 3 days)'."""
-    local_when = when.astimezone(tz)
-    label = local_when.strftime("%a %d %b %H:%M")
-    if local_when.year != now.astimezone(tz).year:
-        label = local_when.strftime("%a %d %b %Y %H:%M")
-    days = (local_when.date() - now.astimezone(tz).date()).days
-    if when < now:
-        return f"{label} (overdue)"
-    if days == 0:
-        return f"{label} (today)"
-    if days == 1:
-        return f"{label} (tomorrow)"
-    return f"{label} (in {days} days)"
+    """A due time for a confirmation line: 'Thu 26 Nov 09:00 (in 3 days)' (the app's
+    forms say it the same way: dates.format_when)."""
+    from tinycrm.dates import format_when
+
+    return format_when(when, now=now, tz=tz)
 
 
 def money(amount: Money | str, currency: str) -> str:

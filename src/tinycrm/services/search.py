@@ -265,6 +265,70 @@ def search(db: Db, text: str, *, kinds: tuple[str, ...] = KINDS, limit: int = 50
     return hits
 
 
+@dataclass(frozen=True)
+class ContactMatch:
+    """A contact found by a search, and why: `via` "contact" (their own record: name,
+    company, title, emails, phones, tags, notes; `text` is empty), "interaction" (a note,
+    call, email or meeting of theirs, or on their deal), "deal" (a deal of theirs) or
+    "company" (their company's record: name, domain, website, notes), with the id and the
+    text of what matched."""
+
+    contact_id: int
+    via: str
+    ref_id: int
+    text: str
+    kind: str = ""  # an interaction's kind (note, call, email, meeting)
+
+
+def matching_contacts(db: Db, text: str, limit: int) -> list[ContactMatch]:
+    """Contacts that `tinycrm search text` leads to, each once with the first reason: those
+    whose own record matches, then those with a matching note (newest first), deal, or
+    company; at most `limit`. Erased placeholders are among the ids no list shows."""
+    found: dict[int, ContactMatch] = {}
+    for cid in matching_ids(db, "contact", text, limit):
+        found.setdefault(cid, ContactMatch(cid, "contact", cid, ""))
+    if len(found) < limit:
+        ids = matching_ids(db, "interaction", text, limit)
+        if ids:
+            for r in db.all(
+                "SELECT i.id, i.kind, i.body, coalesce(i.contact_id, d.contact_id) AS cid"
+                " FROM interactions i LEFT JOIN deals d ON d.id = i.deal_id"
+                f" WHERE i.id IN ({_in(ids)}) ORDER BY i.happened_at DESC, i.id DESC"
+            ):
+                if r["cid"] is not None and len(found) < limit:
+                    found.setdefault(
+                        int(r["cid"]),
+                        ContactMatch(
+                            int(r["cid"]), "interaction", r["id"], one_line(r["body"]), r["kind"]
+                        ),
+                    )
+    if len(found) < limit:
+        ids = matching_ids(db, "deal", text, limit)
+        if ids:
+            for r in db.all(
+                "SELECT id, title, contact_id FROM deals"
+                f" WHERE id IN ({_in(ids)}) AND contact_id IS NOT NULL ORDER BY id DESC"
+            ):
+                if len(found) < limit:
+                    cid = int(r["contact_id"])
+                    found.setdefault(cid, ContactMatch(cid, "deal", r["id"], one_line(r["title"])))
+    if len(found) < limit:
+        ids = matching_ids(db, "company", text, limit)
+        if ids:
+            for r in db.all(
+                "SELECT c.id, co.id AS company_id, co.name FROM contacts c"
+                " JOIN companies co ON co.id = c.company_id"
+                f" WHERE co.id IN ({_in(ids)}) ORDER BY co.id DESC, c.id DESC LIMIT :n",
+                {"n": limit},
+            ):
+                if len(found) < limit:
+                    cid = int(r["id"])
+                    found.setdefault(
+                        cid, ContactMatch(cid, "company", r["company_id"], one_line(r["name"]))
+                    )
+    return list(found.values())
+
+
 def any_group_ids(db: Db, kind: str, groups: list[list[tuple[str, bool]]], limit: int) -> list[int]:
     """Ids of `kind` records matching any of `groups`, each a list of (token, as a prefix)
     that must all be in the record's text: one index lookup for several alternatives

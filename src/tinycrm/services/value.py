@@ -20,7 +20,7 @@ from tinycrm.services.context import Ctx
 LEVELS = ("contact", "company")
 
 
-@dataclass
+@dataclass(slots=True)  # a ranking holds one per customer: 100k of them on a big store
 class RankedCustomer:
     rank: int
     id: int

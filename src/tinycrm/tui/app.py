@@ -10,16 +10,18 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 
 from tinycrm.config import tui_poll_seconds
 from tinycrm.refs import Target
 from tinycrm.tui.commands import CRMCommands
 from tinycrm.tui.data import Store
-from tinycrm.tui.screens.base import CRMScreen, StoreChanged, run_db
+from tinycrm.tui.screens.base import CRMScreen, ScreenReady, StoreChanged, run_db
 
 if TYPE_CHECKING:
     from tinycrm.services.undo import Undone
@@ -111,6 +113,9 @@ class TinyCRMApp(App[int]):
         self.watcher: Watcher | None = None
         self._saved_theme = ""
         self.sub_title = store.description
+        self.held_keys: list[events.Key] = []  # typed, not handed on yet (see _pump)
+        self._in_flight: events.Key | None = None  # handed on, not used yet
+        self._hold_timer: Timer | None = None
 
     @classmethod
     def starting_on(cls, screen: str) -> type[TinyCRMApp]:
@@ -134,6 +139,75 @@ class TinyCRMApp(App[int]):
             self.set_interval(1.0, self._check_terminal)
             with contextlib.suppress(NotImplementedError, RuntimeError):  # no SIGHUP (Windows)
                 asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
+
+    # -- keys typed faster than forms open -----------------------------------------------------
+    # A paste or a slow ssh link delivers `a`, "Dana Levi", tab, "dana@levi.io" in one read.
+    # Textual hands each key to the widget focused when the key is read, and runs a screen's
+    # key binding only when the key comes back from that widget unused: so every key of
+    # the burst went to the contacts list before `a` opened the Add form, and a tab went to
+    # the name field before it moved the focus. Here keys are handled one at a time: the
+    # next is handed on only once the one before has been used (by the widget, or by a
+    # binding when it came back), while a screen that is not ready yet (`taking_keys`: a
+    # form until it has focused its first field) is in front they wait, and they are
+    # handed on in the order typed (ScreenReady).
+    def _taking_keys(self) -> bool:
+        return bool(getattr(self.screen, "taking_keys", True))
+
+    async def on_event(self, event: events.Event) -> None:
+        if not isinstance(event, events.Key) or event.is_forwarded:
+            await super().on_event(event)
+            return
+        self.held_keys.append(event)
+        await self._pump()
+
+    async def _pump(self, force: bool = False) -> None:
+        """Hand on the keys waiting, one at a time."""
+        while self.held_keys and self._in_flight is None:
+            if not force and not self._taking_keys():
+                self._wait_at_most(2.0)
+                return
+            event = self.held_keys.pop(0)
+            self.app_focus = True
+            if await self._check_bindings(event.key, priority=True):
+                continue
+            target = self.focused or self.screen
+            self._in_flight = event
+            self._wait_at_most(0.5)
+            target._forward_event(event)
+            # after the key in the target's queue: used there, or on its way back up
+            target.call_later(self._reached, event)
+
+    def _wait_at_most(self, seconds: float) -> None:
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+        self._hold_timer = self.set_timer(seconds, self._waited_too_long)
+
+    async def _waited_too_long(self) -> None:
+        """Never held for ever, whatever happened to the key or the form."""
+        self._hold_timer = None
+        self._in_flight = None
+        await self._pump(force=True)
+
+    def _reached(self, event: events.Key) -> None:
+        if event._stop_propagation:  # used by the widget: it won't come back
+            self.call_next(self._done, event)
+
+    async def _on_key(self, event: events.Key) -> None:
+        await super()._on_key(event)  # came back unused: the bindings run now, once:
+        event.prevent_default()  # (not again by App._on_key, next in the dispatch)
+        await self._done(event)
+
+    async def _done(self, event: events.Key) -> None:
+        if event is not self._in_flight:
+            return
+        self._in_flight = None
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
+        await self._pump()
+
+    async def on_screen_ready(self, message: ScreenReady) -> None:
+        await self._pump()
 
     # -- the terminal going away ----------------------------------------------------------------
     # A window closed or an ssh connection dropped: end at once, as `q` would. SIGHUP

@@ -12,6 +12,8 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from tinycrm.services.contacts import ContactSummary
+from tinycrm.services.search import ContactMatch
+from tinycrm.tui.widgets.format import matched
 from tinycrm.tui.widgets.nav import SCREENS
 
 if TYPE_CHECKING:
@@ -20,13 +22,13 @@ if TYPE_CHECKING:
 CONTACTS = 8
 
 
-def find_contacts(app: TinyCRMApp, text: str) -> list[ContactSummary]:
-    """Contacts matching `text` as `tinycrm search` matches, in a thread of its own."""
+def find_contacts(app: TinyCRMApp, text: str) -> list[tuple[ContactSummary, ContactMatch]]:
+    """Contacts `tinycrm search text` leads to, each with why, in a thread of its own."""
     from tinycrm.text import scrub
     from tinycrm.tui.data import find_contacts
 
     with app.store.ctx() as ctx:
-        found: list[ContactSummary] = scrub(find_contacts(ctx, text, CONTACTS))
+        found: list[tuple[ContactSummary, ContactMatch]] = scrub(find_contacts(ctx, text, CONTACTS))
         return found
 
 
@@ -76,8 +78,9 @@ class CRMCommands(Provider):
             return
         from tinycrm.refs import Target
 
-        for c in people:
-            about = " · ".join(x for x in (c.company, c.email) if x)
+        for c, match in people:
+            # why it was found when not by its own record (a note, a deal, the company)
+            about = matched(match, query) or " · ".join(x for x in (c.company, c.email) if x)
             target = Target("contact", c.id, c.name)
             yield Hit(0.9, c.name, partial(self.crm.open_contact, c.id), help=about or "open")
             yield Hit(

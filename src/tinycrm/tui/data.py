@@ -16,7 +16,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 from time import monotonic
@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from tinycrm.services.deals import DealView, StageTotal
     from tinycrm.services.digest import Digest
     from tinycrm.services.reminders import ReminderView
-    from tinycrm.services.value import Ranking
+    from tinycrm.services.search import ContactMatch
+    from tinycrm.services.value import RankedCustomer, Ranking
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Store:
         self.description = ""
         self.clock = Clock()
         self.currency = "EUR"  # the store's, from the Ctx it was opened with
+        self.user_name = ""  # who the app runs as (the Ctx's user)
         self.rankings = Rankings()
 
     @classmethod
@@ -85,6 +87,7 @@ class Store:
             store.description = ctx.db.location.describe()
             store.clock = Clock.of(ctx)
             store.currency = ctx.currency
+            store.user_name = ctx.user_name
         return store
 
     @contextlib.contextmanager
@@ -286,8 +289,7 @@ def load_today(ctx: Ctx, *, team: bool = False, per_section: int = 50) -> Today:
 
 def top_customers(store: Store, ctx: Ctx, n: int = 5) -> Ranking:
     """The best customers by value."""
-    ranking = store.rankings.get(ctx, by="value")
-    return replace(ranking, customers=ranking.customers[:n])
+    return store.rankings.top(ctx, n)
 
 
 # -- Contacts --------------------------------------------------------------------------------
@@ -334,6 +336,8 @@ class Page:
     keep: int | None = None  # the contact to put the cursor back on
     last: bool = False  # the cursor goes to the last row
     epoch: int = 0  # which start of the table it belongs to (ContactsScreen.epoch)
+    # a new search: why each hit was found (its own record, a note, a deal, its company)
+    matches: dict[int, ContactMatch] = field(default_factory=dict)
 
 
 def load_page(ctx: Ctx, q: Query, after: Any, limit: int, count: bool) -> Page:
@@ -343,19 +347,21 @@ def load_page(ctx: Ctx, q: Query, after: Any, limit: int, count: bool) -> Page:
 
     db = ctx.db
     if q.text:
+        matches: dict[int, ContactMatch] = {}
         if after is None:  # a new search: every hit, in order, once
-            ids = search.matching_ids(db, "contact", q.text, SEARCH_LIMIT)
-            after = contacts.sorted_ids(db, ids, tag=q.tag, owner=q.owner, order=q.order)
+            found = search.matching_contacts(db, q.text, SEARCH_LIMIT)
+            matches = {m.contact_id: m for m in found}
+            after = contacts.sorted_ids(db, list(matches), tag=q.tag, owner=q.owner, order=q.order)
         hits: list[int] = after
         window, rest = hits[:limit], hits[limit:]
         by_id = {c.id: c for c in contacts.summaries_by_id(db, window)}
         rows = [by_id[i] for i in window if i in by_id]
-        return Page(q, rows, rest or None, total=len(hits) if count else None)
+        return Page(q, rows, rest or None, total=len(hits) if count else None, matches=matches)
     key = contacts.page_key(db, after, q.order) if after is not None else None
     rows = contacts.list_contacts(
         db, tag=q.tag, owner=q.owner, order=q.order, after=key, limit=limit
     )
-    total = contacts.count_contacts(db) if count else None
+    total = contacts.count_contacts(db, tag=q.tag, owner=q.owner) if count else None
     return Page(q, rows, True if len(rows) == limit else None, key is not None, total)
 
 
@@ -389,11 +395,15 @@ def load_window(ctx: Ctx, q: Query, first: int | None, limit: int) -> Page:
     return page
 
 
-def find_contacts(ctx: Ctx, text: str, limit: int) -> list[ContactSummary]:
-    """The first `limit` contacts matching `text` as `tinycrm search` matches."""
+def find_contacts(ctx: Ctx, text: str, limit: int) -> list[tuple[ContactSummary, ContactMatch]]:
+    """The first `limit` contacts `tinycrm search text` leads to (their own record, a
+    note, a deal, their company), each with why it was found, in that order."""
     from tinycrm.services import contacts, search
 
-    return contacts.summaries_by_id(ctx.db, search.matching_ids(ctx.db, "contact", text, limit))
+    with ctx.db.read():
+        found = search.matching_contacts(ctx.db, text, limit)
+        by_id = {c.id: c for c in contacts.summaries_by_id(ctx.db, [m.contact_id for m in found])}
+    return [(by_id[m.contact_id], m) for m in found if m.contact_id in by_id]
 
 
 def delete_impact(ctx: Ctx, contact_id: int) -> DeleteImpact:
@@ -471,20 +481,25 @@ def load_ranking(store: Store, ctx: Ctx, *, by: str, level: str) -> Ranking:
 class Rankings:
     """`rank` results, computed once and kept until a purchase changes or the day turns:
     ranking 100k customers takes a good half second, and the screens ask often (every
-    contact opened, every refresh of Today)."""
+    contact opened, every refresh of Today).
+
+    What is kept is bounded, since a full ranking of 100k customers is tens of MB: the
+    ranking by RFM (each contact's grade comes from it, and the Rankings screen opens on
+    it), the one other ranking the Rankings screen shows last, and Today's top few."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._key: object = None
         self._cache: dict[tuple[str, str], Ranking] = {}
-        self._grades: dict[int, str] | None = None
+        self._top: tuple[int, Ranking] | None = None
+        self._grades: dict[int, RankedCustomer] | None = None
 
     def _check(self, ctx: Ctx) -> None:
         from tinycrm.services.value import purchases_mark
 
         key = (purchases_mark(ctx), ctx.now.astimezone(ctx.tz).date(), ctx.currency)
         if key != self._key:
-            self._key, self._cache, self._grades = key, {}, None
+            self._key, self._cache, self._top, self._grades = key, {}, None, None
 
     def get(self, ctx: Ctx, *, by: str = "rfm", level: str = "contact") -> Ranking:
         """Every customer, best first (filter segments and grades from it: `rank` keeps
@@ -495,19 +510,41 @@ class Rankings:
         with self._lock:
             self._check(ctx)
             if (by, level) not in self._cache:
+                kept = ("rfm", "contact")
+                self._cache = {k: v for k, v in self._cache.items() if k == kept}
                 self._cache[by, level] = scrub_once(rank(ctx, by=by, level=level))
+                self._give_back()
             return self._cache[by, level]
+
+    @staticmethod
+    def _give_back() -> None:
+        """Hand the heap that ranking freed back to the system (glibc keeps it otherwise:
+        tens of MB after ranking 100k customers). Elsewhere: nothing to do."""
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+    def top(self, ctx: Ctx, n: int) -> Ranking:
+        """The `n` best customers by value (only they are kept)."""
+        from tinycrm.services.value import rank
+        from tinycrm.text import scrub
+
+        with self._lock:
+            self._check(ctx)
+            if self._top is None or self._top[0] != n:
+                self._top = n, scrub(rank(ctx, by="value", top=n))
+                self._give_back()
+            return self._top[1]
 
     def grade(self, ctx: Ctx, contact_id: int) -> str:
         """'RFM 333 need attention · ABC A · rank 1', or '' for someone who never bought."""
         ranking = self.get(ctx)
         with self._lock:
             if self._grades is None:
-                self._grades = {
-                    c.id: f"RFM {c.rfm} {c.segment} · ABC {c.abc} · rank {c.rank}"
-                    for c in ranking.customers
-                }
-            return self._grades.get(contact_id, "")
+                self._grades = {c.id: c for c in ranking.customers}
+            c = self._grades.get(contact_id)
+        return "" if c is None else f"RFM {c.rfm} {c.segment} · ABC {c.abc} · rank {c.rank}"
 
 
 # -- correcting and deleting one record (e and x) ----------------------------------------------

@@ -29,6 +29,11 @@ class StoreChanged(Message, bubble=False):
     when they are shown next."""
 
 
+class ScreenReady(Message, bubble=False):
+    """Sent to the app by a screen that was not `taking_keys` (a form being built) once it
+    can: the keys typed meanwhile are replayed to it (TinyCRMApp.held_keys)."""
+
+
 def run_db(
     node: DOMNode,
     job: Callable[[Ctx], T],

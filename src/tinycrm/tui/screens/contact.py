@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from tinycrm.refs import Target
 from tinycrm.services.contacts import ContactDetail
@@ -24,6 +24,37 @@ from tinycrm.tui.screens.base import run_db
 from tinycrm.tui.screens.record_actions import RecordScreen
 from tinycrm.tui.widgets import format as fmt
 from tinycrm.tui.widgets.nav import NavBar
+from tinycrm.tui.widgets.table import Column, FittingTable, Row
+
+# The timeline's columns: the time and the kind never shrink (a cut time of day reads as
+# another time), who wrote it goes first on a narrow terminal, the text takes the rest.
+TIMELINE_COLUMNS = (
+    Column("when", "When", 16, share=0),
+    Column("kind", "What", 8, share=0),
+    Column("text", "", 12, share=1),
+    Column("by", "By", 4, share=0, goes=1),
+)
+
+
+class Timeline(FittingTable):
+    """A contact's timeline, newest first: home and end go to the newest and the oldest
+    entry (a DataTable's home and end would scroll sideways)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home,ctrl+home", "newest", "Newest", show=False),
+        Binding("end,ctrl+end", "oldest", "Oldest", show=False),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(TIMELINE_COLUMNS, **kwargs)
+
+    def action_newest(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=0)
+
+    def action_oldest(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1)
 
 
 class ContactScreen(RecordScreen):
@@ -60,15 +91,11 @@ class ContactScreen(RecordScreen):
             with VerticalScroll(id="contact-card"):
                 yield Static("Loading…", id="card")
                 yield Static("", id="grade")
-            timeline: DataTable[Any] = DataTable(
-                id="timeline", cursor_type="row", zebra_stripes=True
-            )
-            timeline.add_columns("When", "What", "", "By")
-            yield timeline
+            yield Timeline(id="timeline", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
-        self.set_focus(self.query_one("#timeline", DataTable))
+        self.set_focus(self.query_one(Timeline))
         self.reload()
 
     def reload(self) -> None:
@@ -131,21 +158,25 @@ class ContactScreen(RecordScreen):
             card.append("\nNotes\n", style="bold")
             card.append(c.notes + "\n")
         self.query_one("#card", Static).update(card)
-        table = self.query_one("#timeline", DataTable)
-        keep = table.cursor_row  # the entry just edited or deleted: stay there
-        table.clear()
-        for i, e in enumerate(c.timeline):
-            table.add_row(
-                fmt.local(e.when, tz)[: 10 if e.kind == "purchase" else 16],
-                e.kind,
-                fmt.cell(e.text.splitlines()[0] if e.text else ""),  # never markup
-                fmt.cell(e.user or ""),
-                key=f"{e.ref}:{i}",
+        table = self.query_one(Timeline)
+        keep = table.cursor_row
+        rows: list[Row] = [
+            (
+                f"{e.ref}:{i}",
+                (
+                    fmt.local(e.when, tz)[: 10 if e.kind == "purchase" else 16],
+                    e.kind,
+                    " ".join(e.text.split()) if e.text else "",  # its lines on one line
+                    e.user or "",
+                ),
             )
+            for i, e in enumerate(c.timeline)
+        ]
         if not c.timeline:
-            table.add_row("", "", "nothing yet: n logs a note", "")
-        elif keep > 0:
-            table.move_cursor(row=min(keep, len(c.timeline) - 1))
+            rows = [("empty", ("", "", "nothing yet: n logs a note", ""))]
+        table.set_rows(rows)
+        if c.timeline and keep > 0:  # the entry just edited or deleted: stay there
+            table.move_cursor(row=min(keep, len(rows) - 1))
 
     def on_contact_screen_grade_loaded(self, message: GradeLoaded) -> None:
         self.query_one("#grade", Static).update(Text(message.grade, style="bold"))
@@ -194,7 +225,7 @@ class ContactScreen(RecordScreen):
 
     def _entry(self) -> tuple[str, int] | None:
         """The highlighted timeline entry as (kind, id): a note, a purchase or a deal."""
-        table = self.query_one("#timeline", DataTable)
+        table = self.query_one(Timeline)
         if self.detail is None or not self.detail.timeline or table.row_count == 0:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or ""

@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from tinycrm.errors import TinyCRMError
 from tinycrm.services.contacts import ContactDetail, ContactSummary, DeleteImpact
 from tinycrm.services.context import Ctx
+from tinycrm.services.search import ContactMatch
 from tinycrm.tui import data
 from tinycrm.tui.data import SEARCH_LIMIT, Page, Query
 from tinycrm.tui.screens.base import CRMScreen, run_db
@@ -46,6 +47,8 @@ COLUMNS = (
     Column("tags", "Tags", 6, share=1, goes=2, width=24),
     Column("owner", "Owner", 6, share=0, goes=3, width=10),
     Column("last touch", "Last touch", 10, share=0, goes=4, width=10),
+    # searching: where the words were found when not in the contact's own record
+    Column("why", "Found in", 14, share=3, width=40, optional=True),
 )
 ORDER_LABELS = {
     "name": "by name A→Z",
@@ -190,6 +193,7 @@ class ContactsScreen(CRMScreen):
         self.total: int | None = None
         self.window: list[ContactSummary] = []  # the table's rows, in order
         self.summaries: dict[int, ContactSummary] = {}
+        self.matches: dict[int, ContactMatch] = {}  # why the search found each hit
 
     class PageLoaded(Message, bubble=False):
         def __init__(self, page: Page) -> None:
@@ -219,8 +223,10 @@ class ContactsScreen(CRMScreen):
 
     def compose(self) -> ComposeResult:
         yield NavBar("contacts")
+        me = self.crm.store.user_name
         yield Input(
-            placeholder="/ to search name, email, company, tags, notes…  tag:vip owner:sam",
+            placeholder="/ to search name, email, company, tags, notes, deals…  tag:vip"
+            + (f" owner:{me}" if me and " " not in me else ""),
             id="search",
         )
         yield ContactTable(id="contacts", cursor_type="row", zebra_stripes=True)
@@ -232,6 +238,14 @@ class ContactsScreen(CRMScreen):
         # box (the placeholder says so), where typing narrows the list at once
         self.set_focus(self.query_one(ContactTable))
         self.reload()
+
+    def on_screen_resume(self) -> None:
+        """Back from a contact (opened from the search box, or the palette while typing
+        there): the list has the focus, so 1-5 switch screens and the letters act rather
+        than type into the search box. The search stays as it was."""
+        super().on_screen_resume()
+        if isinstance(self.focused, Input):
+            self.set_focus(self.query_one(ContactTable))
 
     # -- loading ------------------------------------------------------------------------------
     def reload(self, fresh: bool = False) -> None:
@@ -356,6 +370,8 @@ class ContactsScreen(CRMScreen):
         table = self.query_one(ContactTable)
         if page.total is not None:
             self.total = page.total
+        if page.where == "all" and (page.matches or not page.query.text):
+            self.matches = page.matches
         rows = list(page.rows)
         old = self.window
         cursor, scroll = table.cursor_row, table.scroll_y
@@ -432,6 +448,7 @@ class ContactsScreen(CRMScreen):
         """The table's rows for `contacts`: a cell for every column, shown or not."""
         clock = self.crm.store.clock
         tz, now = clock.tz, clock.now()
+        q = self.query_.text
         return [
             (
                 str(c.id),
@@ -444,6 +461,7 @@ class ContactsScreen(CRMScreen):
                     " ".join(c.tags),
                     c.owner or "",
                     fmt.ago(c.last_touch_at, now, tz) if c.last_touch_at else "",
+                    fmt.matched(self.matches[c.id], q) if c.id in self.matches else "",
                 ),
             )
             for c in contacts
@@ -453,23 +471,26 @@ class ContactsScreen(CRMScreen):
         table = self.query_one(ContactTable)
         q = self.query_
         shown = table.row_count
-        more = "+" if self.after is not None or self.before else ""
         if q.text:
             what = " ".join(
                 x for x in (q.text, q.tag and f"tag:{q.tag}", q.owner and f"owner:{q.owner}") if x
             )
             hits = self.total or 0
             cap = (
-                f" (the first {SEARCH_LIMIT}; type more to narrow)" if hits >= SEARCH_LIMIT else ""
+                f" (the first {SEARCH_LIMIT:,}; type more to narrow)"
+                if hits >= SEARCH_LIMIT
+                else ""
             )
-            text = f"{hits} matching {what!r}{cap}"
+            text = f"{hits:,} matching {what!r}{cap}"
         elif q.tag or q.owner:
             what = " ".join(
                 x for x in (q.tag and f"tag:{q.tag}", q.owner and f"owner:{q.owner}") if x
             )
-            text = f"{shown}{more} with {what}"
+            # counted in the store, not among the rows held
+            total = self.total if self.total is not None else shown
+            text = f"{total:,} with {what}"
         else:
-            text = f"{self.total if self.total is not None else shown} contacts"
+            text = fmt.count(self.total if self.total is not None else shown, "contact")
         order = ORDER_LABELS[q.order]
         self.query_one("#contacts-status", Static).update(
             f"{text} · {order} · enter opens · n note · r remind"
@@ -485,6 +506,9 @@ class ContactsScreen(CRMScreen):
         """Enter in the search box opens the highlighted (first) match."""
         cid = self._current_id()
         if cid is not None:
+            # back from the contact (escape), the list has the focus, so 1-5 switch screens
+            # rather than type into the search box
+            self.set_focus(self.query_one(ContactTable))
             self.crm.open_contact(cid)
 
     def action_to_list(self) -> None:

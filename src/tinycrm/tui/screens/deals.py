@@ -122,7 +122,7 @@ class DealsScreen(RecordScreen):
         for s, stage_box in zip(board.stages, self.query(".stage"), strict=True):
             title = Text()
             title.append(f"{s.stage}\n", style="bold")
-            title.append(f"{s.deals} · {fmt.short_money(s.value_cents)}")
+            title.append(f"{s.deals:,} · {fmt.short_money(s.value_cents)}")
             title.append(f" · ~{fmt.short_money(s.weighted_cents)}", style="dim")
             stage_box.query_one(".column-title", Static).update(title)
             options = []
@@ -145,7 +145,7 @@ class DealsScreen(RecordScreen):
                 column_list.highlighted = min(keep or 0, len(options) - 1)
             more = s.all_deals - len(options)  # every currency, as the column lists
             stage_box.query_one(".more", Static).update(
-                f"… {more} more (tinycrm deal list)" if more > 0 else ""
+                f"… {more:,} more (tinycrm deal list)" if more > 0 else ""
             )
         self._restore(focus_stage)
         total = sum(s.value_cents for s in board.stages)

@@ -8,19 +8,42 @@ saves, escape cancels.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
+from textual.css.scalar import Scalar
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
 from tinycrm.errors import Conflict, InvalidInput, TinyCRMError
 from tinycrm.services.context import Ctx
-from tinycrm.tui.screens.base import CRMModal, run_db
+from tinycrm.tui.screens.base import CRMModal, ScreenReady, run_db
+
+if TYPE_CHECKING:
+    from tinycrm.tui.data import Clock
+
+
+def describe_when(clock: Clock, kind: str, text: str) -> str:
+    """What a WHEN field's `text` reads as, as the CLI confirms it: 'Fri 11 Dec 15:00 (in
+    5 days)'; a date ("day"): 'Mon 02 Nov 2026 (21 days ago)'. Raises InvalidInput."""
+    from tinycrm.dates import format_when, parse_date
+
+    now = clock.now()
+    if kind == "day":
+        today = clock.today()
+        day = parse_date(text, today=today, past=True)
+        days = (today - day).days
+        ago = {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
+        return f"{day:%a %d %b %Y} ({ago})"
+    when = clock.when(text, past=kind == "past")
+    return format_when(when, now=now, tz=clock.tz, past=kind == "past")
 
 
 class FieldError(Exception):
@@ -36,13 +59,20 @@ class Field:
     value: str = ""
     placeholder: str = ""
     choices: tuple[str, ...] = ()  # a Select instead of an Input
+    # a WHEN, read as it is typed and shown under the field ("Fri 11 Dec 15:00 (in 5
+    # days)"): "at" a time, "past" a time that has been, "day" a date that has been
+    when: str = ""
 
 
 Job = Callable[[Ctx], Any]
 
 
 class FormModal(CRMModal[Any]):
-    """A titled form; subclasses give `fields` and turn the values into a `Job`."""
+    """A titled form; subclasses give `fields` and turn the values into a `Job`.
+
+    The fields scroll when the form is taller than the terminal, the buttons below them
+    stay in view; enter in any field saves. A WHEN field shows what it reads as while it
+    is typed, and a field's error goes as soon as the field is changed."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
@@ -50,6 +80,8 @@ class FormModal(CRMModal[Any]):
     ]
     title_text = ""
     fields: list[Field] = []
+    taking_keys = False  # until the fields are there (keys typed before wait: TinyCRMApp)
+    erred: set[str]  # fields showing an error from the last save
 
     class Saved(Message, bubble=False):
         def __init__(self, result: Any) -> None:
@@ -61,25 +93,64 @@ class FormModal(CRMModal[Any]):
             super().__init__()
             self.error = error
 
+    class Previewed(Message, bubble=False):
+        """What a WHEN field's `text` reads as (`ok`), or why it can't be read."""
+
+        def __init__(self, field: str, text: str, line: str, ok: bool) -> None:
+            super().__init__()
+            self.field, self.text, self.line, self.ok = field, text, line, ok
+
     def compose(self) -> ComposeResult:
+        self.erred = set()  # before any field can say it changed
         with Vertical(classes="form"):
             yield Label(self.title_text, classes="form-title")
-            for f in self.fields:
-                yield Label(f.label, classes="field-label")
-                if f.choices:
-                    yield Select(
-                        [(c, c) for c in f.choices],
-                        value=f.value or f.choices[0],
-                        allow_blank=False,
-                        id=f.name,
-                    )
-                else:
-                    yield Input(f.value, placeholder=f.placeholder, id=f.name)
-                yield Static("", id=f"{f.name}-error", classes="field-error")
+            with VerticalScroll(classes="form-fields"):
+                for f in self.fields:
+                    yield Label(f.label, classes="field-label")
+                    if f.choices:
+                        yield Select(
+                            [(c, c) for c in f.choices],
+                            value=f.value or f.choices[0],
+                            allow_blank=False,
+                            id=f.name,
+                        )
+                    else:
+                        yield Input(f.value, placeholder=f.placeholder, id=f.name)
+                    if f.when:
+                        yield Static("", id=f"{f.name}-preview", classes="field-preview")
+                    yield Static("", id=f"{f.name}-error", classes="field-error")
             yield Static("", id="form-error", classes="field-error")
             with Horizontal(classes="buttons"):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        first = next(iter(self.query(Input)), None)
+        if first is not None:
+            self.set_focus(first)
+        for f in self.fields:
+            if f.when and f.value:
+                self._preview(f, f.value)
+        self.taking_keys = True
+        self.app.post_message(ScreenReady())
+        self.call_after_refresh(self._fit_height)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_height)
+
+    def _fit_height(self) -> None:
+        """The fields get what the terminal leaves beside the title, the store's refusal
+        and the buttons, and scroll within it: Save and Cancel stay on the screen."""
+        form = self.query_one(".form")
+        fields = self.query_one(".form-fields")
+        others = sum(
+            w.outer_size.height + w.styles.margin.top + w.styles.margin.bottom
+            for w in form.children
+            if w is not fields
+        )
+        room = self.size.height - others - form.styles.gutter.height
+        if fields.styles.max_height != Scalar.from_number(max(3, room)):
+            fields.styles.max_height = max(3, room)
 
     def value(self, name: str) -> str:
         widget = self.query_one(f"#{name}")
@@ -104,16 +175,54 @@ class FormModal(CRMModal[Any]):
             self.action_cancel()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        inputs = list(self.query(Input))
-        if event.input is inputs[-1]:
-            self.action_save()
-        else:
-            self.focus_next()
+        event.stop()
+        self.action_save()  # every field is one line: enter means done
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """A field changed: its error is stale (it is checked again on save); a WHEN
+        field says what it reads as now."""
+        name = event.input.id or ""
+        self.erred.discard(name)
+        with contextlib.suppress(NoMatches):
+            self.query_one(f"#{name}-error", Static).update("")
+        event.input.remove_class("-invalid")
+        field = next((f for f in self.fields if f.name == name), None)
+        if field is not None and field.when:
+            self._preview(field, event.value.strip())
+
+    # -- reading a WHEN as it is typed ------------------------------------------------------------
+    def _preview(self, field: Field, text: str) -> None:
+        """Read `text` in a thread (a rare phrase loads dateparser, a second's work) and
+        show it under the field; only the newest text typed is shown."""
+        if not text:
+            self.query_one(f"#{field.name}-preview", Static).display = False
+            return
+        clock = self.crm.store.clock
+
+        def read() -> None:
+            try:
+                line, ok = describe_when(clock, field.when, text), True
+            except InvalidInput as e:
+                line, ok = str(e), False
+            self.post_message(self.Previewed(field.name, text, line, ok))
+
+        self.run_worker(
+            read, thread=True, exclusive=True, group=f"preview-{field.name}", exit_on_error=False
+        )
+
+    def on_form_modal_previewed(self, message: Previewed) -> None:
+        if self.value(message.field) != message.text or message.field in self.erred:
+            return  # typed on meanwhile (a newer reading is coming), or the error says it
+        line = Text(f"→ {message.line}", style="" if message.ok else "italic")
+        preview = self.query_one(f"#{message.field}-preview", Static)
+        preview.update(line)
+        preview.display = True
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
     def _clear_errors(self) -> None:
+        self.erred.clear()
         for error in self.query(".field-error"):
             assert isinstance(error, Static)
             error.update("")
@@ -134,6 +243,9 @@ class FormModal(CRMModal[Any]):
         run_db(self, job, self.Saved, group="save", failed=self.SaveRefused, writes=True)
 
     def _field_failed(self, field: str, message: str) -> None:
+        self.erred.add(field)
+        with contextlib.suppress(NoMatches):  # the error says it: no reading above it
+            self.query_one(f"#{field}-preview", Static).display = False
         self.query_one(f"#{field}-error", Static).update(message)
         widget = self.query_one(f"#{field}")
         widget.add_class("-invalid")
@@ -142,6 +254,7 @@ class FormModal(CRMModal[Any]):
     def _failed(self, error: Exception) -> None:
         self.query_one("#save", Button).disabled = False
         self.query_one("#form-error", Static).update(str(error))
+        self.call_after_refresh(self._fit_height)  # the message takes room from the fields
 
     def on_form_modal_save_refused(self, message: SaveRefused) -> None:
         self._failed(message.error)
@@ -152,6 +265,13 @@ class FormModal(CRMModal[Any]):
         self.dismiss(message.result)
 
     # helpers for subclasses
+    def said(self, when: Any, *, past: bool = False) -> str:
+        """A time as the CLI confirms it: 'Fri 11 Dec 15:00 (in 5 days)'."""
+        from tinycrm.dates import format_when
+
+        clock = self.crm.store.clock
+        return format_when(when, now=clock.now(), tz=clock.tz, past=past)
+
     def when(self, field: str, *, past: bool = False, required: bool = True) -> Any:
         text = self.value(field)
         if not text:
@@ -181,8 +301,19 @@ class NoteForm(FormModal):
         self.fields = [
             Field("body", "What happened", placeholder="asked for a quote"),
             Field("kind", "Kind", "note", choices=("note", "call", "email", "meeting")),
-            Field("happened", "When", "now", placeholder="now, 2h ago, yesterday 15:00"),
-            Field("follow_up", "Follow up (optional)", placeholder="friday, 3d, next week"),
+            Field(
+                "happened",
+                "When",
+                "now",
+                placeholder="now, 2h ago, yesterday 15:00",
+                when="past",
+            ),
+            Field(
+                "follow_up",
+                "Follow up (optional)",
+                placeholder="friday, 3d, next week",
+                when="at",
+            ),
         ]
         super().__init__()
 
@@ -201,8 +332,12 @@ class NoteForm(FormModal):
         return job
 
     def describe(self, result: Any) -> str:
-        extra = " with a follow-up" if result.follow_up_id else ""
-        return f"Logged a {result.kind}{extra} · {result.target}"
+        line = (
+            f"Logged a {result.kind} · {result.target} · {self.said(result.happened_at, past=True)}"
+        )
+        if result.follow_up_at is not None:
+            line += f" · follow-up {self.said(result.follow_up_at)}"
+        return line
 
 
 class ReminderForm(FormModal):
@@ -213,7 +348,9 @@ class ReminderForm(FormModal):
         self.title_text = f"Set a reminder · {label}"
         self.fields = [
             Field("text", "Remind me to", placeholder="send the proposal"),
-            Field("due", "When", "tomorrow", placeholder="tomorrow 9am, friday, 3d, 明天"),
+            Field(
+                "due", "When", "tomorrow", placeholder="tomorrow 9am, friday, 3d, 明天", when="at"
+            ),
             Field("every", "Repeat (optional)", placeholder="weekly, every mon, 15th of month"),
         ]
         super().__init__()
@@ -239,7 +376,7 @@ class ReminderForm(FormModal):
         return job
 
     def describe(self, result: Any) -> str:
-        return f"Reminder #{result.id} set: {result.text}"
+        return f"Reminder #{result.id} set: {result.text} · {self.said(result.due_at)}"
 
 
 class PurchaseForm(FormModal):
@@ -250,7 +387,7 @@ class PurchaseForm(FormModal):
         self.title_text = f"Record a purchase · {label}"
         self.fields = [
             Field("amount", "Amount", placeholder="1200, 1,200.50 or $99"),
-            Field("on", "Date", "today", placeholder="today, yesterday, 2026-11-01"),
+            Field("on", "Date", "today", placeholder="today, yesterday, 2026-11-01", when="day"),
             Field("note", "What was bought (optional)", placeholder="licences"),
         ]
         super().__init__()
@@ -285,7 +422,7 @@ class PurchaseForm(FormModal):
         from tinycrm.money import display_money
 
         amount = display_money(result.amount_cents, result.currency)
-        return f"Purchase: {result.contact} bought {amount}"
+        return f"Purchase: {result.contact} bought {amount} on {result.purchased_on:%a %d %b %Y}"
 
 
 class SnoozeForm(FormModal):
@@ -295,7 +432,13 @@ class SnoozeForm(FormModal):
         self.reminder_id = reminder_id
         self.title_text = f"Snooze · {label}"
         self.fields = [
-            Field("until", "Until", "", placeholder="the next morning; or 2h, 2d, monday 9am")
+            Field(
+                "until",
+                "Until",
+                "",
+                placeholder="the next morning; or 2h, 2d, monday 9am",
+                when="at",
+            )
         ]
         super().__init__()
 
@@ -312,7 +455,7 @@ class SnoozeForm(FormModal):
         return job
 
     def describe(self, result: Any) -> str:
-        return f"Snoozed #{result.id} · {result.text}"
+        return f"Snoozed #{result.id} · {result.text} · until {self.said(result.due_at)}"
 
 
 class ConfirmModal(CRMModal[bool]):
@@ -455,7 +598,7 @@ class InteractionEditForm(_EditForm):
         self.fields = [
             Field("body", "What happened", view.body),
             Field("kind", "Kind", view.kind, choices=("note", "call", "email", "meeting")),
-            Field("happened", "When", "", "now, 2h ago, yesterday 15:00"),
+            Field("happened", "When", "", "now, 2h ago, yesterday 15:00", when="past"),
         ]
         super().__init__()
 
@@ -495,7 +638,7 @@ class ReminderEditForm(_EditForm):
         self.title_text = f"Edit reminder #{view.id}{about}"
         self.fields = [
             Field("text", "Remind me to", view.text),
-            Field("due", "When", "", "tomorrow 9am, friday, 3d"),
+            Field("due", "When", "", "tomorrow 9am, friday, 3d", when="at"),
             Field("every", "Repeat (empty: no repeat)", view.recurrence or "", "weekly, 2w"),
         ]
         super().__init__()
@@ -546,7 +689,7 @@ class PurchaseEditForm(_EditForm):
         self.title_text = f"Edit purchase #{view.id} · {view.contact}"
         self.fields = [
             Field("amount", f"Amount ({view.currency})", format_cents(view.amount_cents)),
-            Field("on", "Date", view.purchased_on.isoformat()),
+            Field("on", "Date", view.purchased_on.isoformat(), when="day"),
             Field("note", "What was bought", view.note or ""),
         ]
         super().__init__()

@@ -23,8 +23,7 @@ GENERAL = [
 ]
 
 FORMS = [
-    ("enter", "next field; in the last field, save"),
-    ("ctrl+s", "save"),
+    ("enter, ctrl+s", "save, from any field"),
     ("escape", "cancel"),
     ("dates", "the WHEN language: tomorrow 9am, 3d, friday, next week, 明天"),
 ]

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from tinycrm.analytics.value import ORDERS, SEGMENT_NAMES
-from tinycrm.money import format_cents
+from tinycrm.money import display_amount, display_money
 from tinycrm.services.value import Ranking
 from tinycrm.tui import data
 from tinycrm.tui.screens.base import CRMScreen, run_db
@@ -73,7 +73,8 @@ class RankingsScreen(CRMScreen):
         self.show(message.ranking)
 
     def show(self, ranking: Ranking) -> None:
-        """Fill the table and the Pareto line from a ranking (amounts as plain decimals)."""
+        """Fill the table and the Pareto line from a ranking (amounts as everywhere else
+        in the app: 1,200.00)."""
         self.ranking = ranking
         s = ranking.summary
         table = self.query_one("#ranking", DataTable)
@@ -90,30 +91,30 @@ class RankingsScreen(CRMScreen):
                 fmt.cell(c.name),  # never markup
                 f"{c.recency_days}d",
                 c.frequency,
-                format_cents(c.monetary.cents),
+                display_amount(c.monetary.cents),
                 c.r,
                 c.f,
                 c.m,
                 c.segment,
                 c.abc,
-                format_cents(c.clv.cents),
+                display_amount(c.clv.cents),
                 key=f"{self.level}:{c.id}",
             )
         share = float(s.top20_share) * 100
         self.query_one("#pareto", Static).update(
-            f"{s.n} customers · revenue {format_cents(s.revenue.cents)} {s.currency}"
+            f"{fmt.count(s.n, 'customer')} · revenue {display_money(s.revenue.cents, s.currency)}"
             f" · the top 20% bring {share:.1f}% of it"
             + (
-                f" · {s.other_currencies} in other currencies left out"
+                f" · {s.other_currencies:,} in other currencies left out"
                 if s.other_currencies
                 else ""
             )
         )
-        found = len(rows)
-        shown = f"{LIMIT:,} of {found:,} shown" if found > LIMIT else f"{found:,} shown"
+        shown = fmt.count(len(rows), self.level, "companies" if self.level == "company" else None)
+        if len(rows) > LIMIT:
+            shown = f"{LIMIT:,} of {shown} shown"
         self.query_one("#ranking-status", Static).update(
-            f"{shown} · by {self.by} · {self.level}s"
-            f" · segment {self.segment or 'all'} · ABC {self.grade or 'all'}"
+            f"{shown} · by {self.by} · segment {self.segment or 'all'} · ABC {self.grade or 'all'}"
         )
 
     def action_by(self) -> None:

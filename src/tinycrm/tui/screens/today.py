@@ -27,27 +27,37 @@ from tinycrm.tui.widgets.table import Column, FittingTable, Row
 
 # Each list's columns. They fit the width and long texts end in …, so nothing scrolls
 # sideways; what to do comes before whom it is about, so it stays readable at 80 columns.
+# A time ("tomorrow 09:00"), a stage and a flag are never cut (share 0: a cut one reads
+# as something else); on a narrow terminal a stage goes whole before the deal's name
+# shrinks below its least.
 COLUMNS: dict[str, tuple[Column, ...]] = {
     "reminders": (
-        Column("due", "Due", 11, share=1),
+        Column("due", "Due", 11, share=0),
         Column("text", "Reminder", 12, share=4),
         Column("about", "About", 8, share=2),
         Column("repeats", "Repeats", 6, share=1, goes=1),
     ),
     "touch": (
         Column("contact", "Contact", 10, share=3),
-        Column("last", "Last touch", 8, share=1, goes=2),
-        Column("due", "Due", 10, share=1),
+        Column("last", "Last touch", 8, share=0, goes=2),
+        Column("due", "Due", 10, share=0),
         Column("cadence", "Cadence", 6, share=1, goes=1),
     ),
     "deals": (
-        Column("deal", "Deal", 6, share=3),
-        Column("with", "With", 6, share=2, goes=2),
-        Column("stage", "Stage", 6, share=1, goes=1),
+        Column("deal", "Deal", 6, share=3, want=14),
+        Column("with", "With", 6, share=2, goes=1),
+        Column("stage", "Stage", 6, share=0, goes=2),
         Column("value", "Value", 8, share=0),
-        Column("flags", "", 4, share=1),
+        # "rotting", "big", "no step": never cut; it goes last (a rotting deal's name is red)
+        Column("flags", "", 7, share=0, goes=3),
     ),
 }
+
+
+EMPTY_HINT = (
+    "An empty store. Press 2, then a, to add your first contact"
+    " (or: tinycrm import contacts FILE.csv)."
+)
 
 
 class TodayScreen(ReminderListScreen):
@@ -82,6 +92,7 @@ class TodayScreen(ReminderListScreen):
     def compose(self) -> ComposeResult:
         yield NavBar("today")
         yield Static("", id="greeting")
+        yield Static("", id="empty-hint")
         with Horizontal(id="today"):
             with Vertical(id="today-left"):
                 yield Static("Reminders", classes="section-title", id="reminders-title")
@@ -118,10 +129,13 @@ class TodayScreen(ReminderListScreen):
         d = today.digest
         clock = self.crm.store.clock
         now, tz = clock.now(), clock.tz
-        greeting = f"{today.greeting} · {self.crm.store.description}"
-        if today.empty_store:
-            greeting += "  ·  An empty store: press 2 then a to add your first contact"
-        self.query_one("#greeting", Static).update(greeting)
+        self.query_one("#greeting", Static).update(
+            f"{today.greeting} · {self.crm.store.description}"
+        )
+        # a line of its own, wrapped on a narrow terminal, never cut off
+        hint = self.query_one("#empty-hint", Static)
+        hint.update(EMPTY_HINT if today.empty_store else "")
+        hint.display = today.empty_store
         self.rows = {}
         self._refill(
             "reminders",
@@ -136,8 +150,8 @@ class TodayScreen(ReminderListScreen):
         )
         counts = d.counts()
         self.query_one("#reminders-title", Static).update(
-            f"Reminders · {counts['overdue']} overdue · {counts['today']} today"
-            f" · {counts['upcoming']} this week"
+            f"Reminders · {counts['overdue']:,} overdue · {counts['today']:,} today"
+            f" · {counts['upcoming']:,} this week"
         )
         self._refill(
             "touch",
@@ -155,7 +169,9 @@ class TodayScreen(ReminderListScreen):
                 for t in d.stay_in_touch
             ],
         )
-        self.query_one("#touch-title", Static).update(f"Stay in touch · {counts['stay_in_touch']}")
+        self.query_one("#touch-title", Static).update(
+            f"Stay in touch · {counts['stay_in_touch']:,}"
+        )
         deals: list[tuple[str, Any, tuple[object, ...]]] = []
         seen: set[int] = set()
         for deal in [*d.rotting_deals, *d.big_deals, *d.no_next_step]:
@@ -169,13 +185,13 @@ class TodayScreen(ReminderListScreen):
             elif deal.big:
                 flags = "big"
             else:
-                flags = "" if deal.next_step else "no next step"
+                flags = "" if deal.next_step else "no step"  # the title says "next step"
             deals.append(
                 (
                     f"d{deal.id}",
                     deal,
                     (
-                        deal.title,
+                        Text(deal.title, style="bold red" if rotting else ""),
                         deal.with_name or "",
                         deal.stage,
                         fmt.money(deal.value_cents, deal.currency),
@@ -185,8 +201,8 @@ class TodayScreen(ReminderListScreen):
             )
         self._refill("deals", deals)
         self.query_one("#deals-title", Static).update(
-            f"Deals to push · {counts['rotting_deals']} rotting · {counts['big_deals']} big"
-            f" · {counts['no_next_step']} without a next step"
+            f"Deals to push · {counts['rotting_deals']:,} rotting · {counts['big_deals']:,} big"
+            f" · {counts['no_next_step']:,} without a next step"
         )
         self.query_one(PipelineBars).show(today.pipeline, today.currency)
         # ranking every customer is the slow part: only once the rest is on screen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
+from typing import Any
 
 from rich.text import Text
 
@@ -68,3 +69,30 @@ def cell(value: object, style: str = "") -> Text:
         value.no_wrap, value.overflow = True, "ellipsis"
         return value
     return Text(str(value), style=style, no_wrap=True, overflow="ellipsis", end="")
+
+
+def matched(match: Any, query: str, width: int = 60) -> str:
+    """Why a search found a contact (a services.search.ContactMatch): '' for their own
+    record, else where, from the first word searched on: 'note: …escrow papers are
+    signed', 'deal: Renewal 2027', 'company: ACME'."""
+    from tinycrm.text import fold, query_terms
+
+    if match.via == "contact":
+        return ""
+    label = {"interaction": match.kind or "note", "deal": "deal", "company": "company"}
+    text: str = match.text
+    start = -1
+    if text.isascii():  # folding an ASCII text keeps its length: the places line up
+        folded = fold(text)
+        places = [folded.find(t) for t in query_terms(query)]
+        start = min((p for p in places if p >= 0), default=-1)
+    if start > 0:  # from the word found: the column is often narrow
+        text = "…" + text[start:]
+    if len(text) > width:
+        text = text[: width - 1] + "…"
+    return f"{label.get(match.via, match.via)}: {text}"
+
+
+def count(n: int, one: str, many: str | None = None) -> str:
+    """'1 contact', '2 contacts', '100,000 contacts' ('many' when not one + 's')."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"

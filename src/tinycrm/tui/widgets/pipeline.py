@@ -36,7 +36,8 @@ class PipelineBars(Widget):
             return Text("no open stages", style="dim")
         width = self.content_size.width
         weighted = width >= 44  # room for the weighted column
-        name_width = min(12, max(len(s.stage) for s in stages))
+        # a stage's name is never cut (the bar gives way); counts have separators
+        name_width = min(max(12, width - 1 - 15 - 3), max(len(s.stage) for s in stages))
         numbers = 14 + (9 if weighted else 0)  # ' deals   value weighted'
         bar_width = max(3, min(20, width - name_width - 1 - numbers))
         biggest = max(s.value_cents for s in stages)
@@ -46,13 +47,13 @@ class PipelineBars(Widget):
         for s in stages:
             out.append(f"{s.stage[:name_width]:<{name_width}} ")
             out.append(f"{fmt.bar(s.value_cents, biggest, bar_width):<{bar_width}}", style="green")
-            out.append(f" {s.deals:>5} {fmt.short_money(s.value_cents):>7}")
+            out.append(f" {s.deals:>5,} {fmt.short_money(s.value_cents):>7}")
             if weighted:
                 out.append(f" {fmt.short_money(s.weighted_cents):>8}", style="dim")
             out.append("\n")
         total = sum(s.value_cents for s in stages)
         out.append(f"{'open':<{name_width}} {self.currency:<{bar_width}}", style="bold")
-        out.append(f" {sum(s.deals for s in stages):>5} {fmt.short_money(total):>7}", style="bold")
+        out.append(f" {sum(s.deals for s in stages):>5,} {fmt.short_money(total):>7}", style="bold")
         if weighted:
             weight = sum(s.weighted_cents for s in stages)
             out.append(f" {fmt.short_money(weight):>8}", style="bold")

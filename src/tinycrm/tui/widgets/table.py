@@ -35,6 +35,10 @@ class Column:
     share: int = 1  # its share of the room when the columns must shrink (0: never shrinks)
     goes: int = 0  # when even the least widths don't fit, the order of going (1 first; 0: stays)
     width: int | None = None  # its width when there is room; None: its longest cell's
+    optional: bool = False  # shown only while a row has something in it (why a search found it)
+    # narrower than this (or its natural width), a column that may go goes first: a
+    # deal's name squeezed to "Train…" says less than no "With" column
+    want: int = 0
 
 
 Row = tuple[str, Sequence[object]]  # a row's key and its cells, one per column of the spec
@@ -75,7 +79,7 @@ def fit_columns(
         c.width if c.width is not None else max([cell_len(c.label), *(r[i].cell_len for r in rows)])
         for i, c in enumerate(columns)
     ]
-    shown = list(range(len(columns)))
+    shown = [i for i, c in enumerate(columns) if not c.optional or any(r[i].plain for r in rows)]
 
     def room() -> int:  # each column has `padding` cells either side
         return width - GUTTER - 2 * padding * len(shown)
@@ -94,7 +98,10 @@ def fit_columns(
             [columns[i].share for i in shown],
         )
         going = [i for i in shown if columns[i].goes]
-        if not width or sum(widths) <= room() or not going:
+        cramped = any(
+            w < min(columns[i].want, natural[i]) for i, w in zip(shown, widths, strict=True)
+        )
+        if not width or (sum(widths) <= room() and not cramped) or not going:
             break
         shown.remove(min(going, key=lambda i: columns[i].goes))
     return [(columns[i], w) for i, w in zip(shown, widths, strict=True)]
@@ -109,7 +116,9 @@ class FittingTable(DataTable[Any]):
         self._fit_index = {c.key: i for i, c in enumerate(self.spec)}
         self._fit_rows: list[tuple[str, tuple[Text, ...]]] = []
         self.fitted: list[tuple[Column, int]] = []
-        self._fit_measured = any(c.width is None for c in self.spec)
+        # the rows decide the layout: a column as wide as its longest cell, or one shown
+        # only while a row has something in it
+        self._fit_measured = any(c.width is None or c.optional for c in self.spec)
         self._lay_out()
 
     @property
@@ -131,10 +140,9 @@ class FittingTable(DataTable[Any]):
         if not new:
             return
         self._fit_rows.extend(new)
-        if self._fit_measured:
-            self._refit()  # longer cells may widen a column
-        else:
-            self._add_fitted(new)
+        if self._fit_measured and self._refit():
+            return  # longer cells widened a column (or filled an optional one): all redrawn
+        self._add_fitted(new)
 
     def drop_row(self, key: str) -> None:
         self._fit_rows = [r for r in self._fit_rows if r[0] != key]
@@ -163,16 +171,17 @@ class FittingTable(DataTable[Any]):
             self.add_column(column.label, key=column.key, width=width)
         return True
 
-    def _refit(self) -> None:
+    def _refit(self) -> bool:
         """Fit again (the width or the rows changed) and redraw the rows if the columns
-        did, with the cursor and the scroll where they were."""
+        did, with the cursor and the scroll where they were; True if they did."""
         cursor, scroll = self.cursor_row, self.scroll_y
         if not self._lay_out():
-            return
+            return False
         self._add_fitted(self._fit_rows)
         if self._fit_rows:
             self.move_cursor(row=min(cursor, len(self._fit_rows) - 1), scroll=False)
             self.scroll_y = self.scroll_target_y = scroll
+        return True
 
     def _add_fitted(self, rows: list[tuple[str, tuple[Text, ...]]]) -> None:
         shown = [self._fit_index[c.key] for c, _ in self.fitted]
