@@ -193,9 +193,17 @@ AMOUNTS = [
     ("EUR", "5", "XYZ", "not a currency"),
     ("EUR", "-€5", None, "can't be negative"),
 ]
+# a purchase may be negative: a refund (docs/value.md); a deal's value may not
+REFUNDS = [
+    ("EUR", "-€5", None, ("-5.00", "EUR")),
+    ("EUR", "€-5", None, ("-5.00", "EUR")),
+    ("EUR", "-0", None, "minus zero"),
+]
 
 
-@pytest.mark.parametrize(("currency", "typed", "given", "expected"), AMOUNTS)
+@pytest.mark.parametrize(
+    ("currency", "typed", "given", "expected"), [a for a in AMOUNTS if a[1] != "-€5"] + REFUNDS
+)
 def test_purchase_add_reads_the_currency_written_with_the_amount(
     cli: Runner,
     store: str,

@@ -71,7 +71,7 @@ class ContactDetail:
     last_touch_at: datetime | None
     next_reminder_at: datetime | None
     next_reminder: str | None
-    purchases_count: int
+    purchases_count: int  # orders: refunds are not counted
     purchases_total: dict[str, int]  # cents by currency; the shells format them
     last_purchase_on: str | None
     version: int  # changes on every edit; pass it back as expected_version
@@ -316,7 +316,10 @@ def get_contact(db: Db, contact_id: int, *, timeline: int = 20) -> ContactDetail
             {"id": contact_id},
         )
         totals = db.all(
-            "SELECT currency, count(*) AS n, sum(amount_cents) AS total, max(purchased_on) AS last"
+            # orders are 0 or more; a refund (negative) lowers the total only (docs/value.md)
+            "SELECT currency, count(CASE WHEN amount_cents >= 0 THEN 1 END) AS n,"
+            " sum(amount_cents) AS total,"
+            " max(CASE WHEN amount_cents >= 0 THEN purchased_on END) AS last"
             " FROM purchases WHERE contact_id = :id GROUP BY currency ORDER BY currency",
             {"id": contact_id},
         )

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from tinycrm.errors import InvalidInput
-from tinycrm.money import Money
+from tinycrm.money import MAX_CENTS, Money
 from tinycrm.refs import hold
 from tinycrm.services import audit
 from tinycrm.services.contacts import check_text
@@ -26,6 +26,11 @@ class PurchaseView:
     currency: str
     note: str | None
 
+    @property
+    def refund(self) -> bool:
+        """A negative amount: money given back, not an order."""
+        return self.amount_cents < 0
+
 
 def add_purchase(
     ctx: Ctx,
@@ -37,9 +42,11 @@ def add_purchase(
     note: str | None = None,
 ) -> PurchaseView:
     """Record what a contact bought (on `on`, default today; in `currency`, default the
-    store's), logged in the audit log."""
-    if amount_cents <= 0:
-        raise InvalidInput("a purchase amount must be more than zero")
+    store's), logged in the audit log. 0 is an order (a free sample, a full discount); a
+    negative amount is a refund or return, which lowers the customer's value and is no
+    order (docs/value.md)."""
+    if abs(amount_cents) >= MAX_CENTS:
+        raise InvalidInput("a purchase amount is too large")
     day = on or ctx.now.astimezone(ctx.tz).date()
     if day.year < 1900 or day > ctx.now.astimezone(ctx.tz).date().replace(year=ctx.now.year + 1):
         raise InvalidInput(f"purchase date out of range: {day.isoformat()}")
