@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -28,6 +28,7 @@ from tinycrm.services.contacts import TimelineEntry
 if TYPE_CHECKING:
     from tinycrm.services import duplicates
     from tinycrm.services.contacts import ContactDetail
+    from tinycrm.services.context import Ctx
 
 contact_app = typer.Typer(help="Add, find, show and change contacts.", no_args_is_help=True)
 company_app = typer.Typer(help="Add, find, show and change companies.", no_args_is_help=True)
@@ -40,6 +41,23 @@ def _emit_contact(d: ContactDetail) -> None:
     shown = output.to_jsonable(d)
     shown["purchases_total"] = {k: format_cents(v) for k, v in d.purchases_total.items()}
     output.emit_json(shown)
+
+
+def _important_day(day: date | None, ctx: Ctx) -> str | None:
+    """`1985-03-14 (41 on 14 Mar)`, or `--03-14` for a day without a year."""
+    if day is None:
+        return None
+    from tinycrm.dates import important_day_text, next_yearly, years_on
+
+    today = ctx.now.astimezone(ctx.tz).date()
+    coming = next_yearly(day, today)
+    years = years_on(day, coming)
+    on = f"{coming.day} {coming:%b}"
+    if coming == today:
+        suffix = f"{years} today" if years else "today"
+    else:
+        suffix = f"{years} on {on}" if years else f"next {on}"
+    return f"{important_day_text(day)} ({suffix})"
 
 
 def _cadence(text: str | None) -> int | None:
@@ -328,12 +346,18 @@ def contact_show(
                 if d.purchases_count
                 else "none",
             ),
+            ("birthday", _important_day(d.birthday, ctx)),
+            ("anniversary", _important_day(d.anniversary, ctx)),
             ("notes", d.notes),
             ("consent", _consent(d.consent, d.consent_at, ctx.tz)),
             ("opted out", output.local(d.opted_out_at, ctx.tz)[:10] or None),
         ],
         title=d.name,
     )
+    if d.as_written:
+        from tinycrm.services.as_written import shown
+
+        output.fields([("", shown(a)) for a in d.as_written], title="Kept as written")
     if d.open_deals:
         output.table(
             ["deal", "title", "stage", "value"],

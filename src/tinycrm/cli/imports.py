@@ -418,12 +418,21 @@ def import_contacts(
         typer.Option("--rejects", help="Where --skip-bad puts bad rows (default FILE.rejects.*)."),
     ] = None,
     force: RejectsForceOpt = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="A phone, email, web address, address or date that doesn't validate refuses"
+            " the row (default: the contact is imported and the value kept as written).",
+        ),
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Import contacts from a CSV (Google, Outlook, HubSpot... exports), vCard or JSON file.
 
     All rows or none (--skip-bad sets the bad ones aside). People already in the store, by
-    email, phone or name, are reported and skipped unless --on-duplicate says otherwise.
+    email, phone or name, are reported and skipped unless --on-duplicate says otherwise. A
+    value that doesn't validate is kept on its contact as written (--strict refuses it).
     """
     from tinycrm.io import contact_files
     from tinycrm.services.imports import contacts
@@ -446,7 +455,13 @@ def import_contacts(
             progress=progress,
         ),
         lambda parsed, common: contacts.import_contacts(
-            ctx, parsed.rows, on_duplicate=on_duplicate, owner=owner, tag=tag, **common
+            ctx,
+            parsed.rows,
+            on_duplicate=on_duplicate,
+            owner=owner,
+            tag=tag,
+            strict=strict,
+            **common,
         ),
         _render_contacts,
     )
@@ -480,6 +495,11 @@ def _render_contacts(s: ContactImportSummary) -> None:
     ]
     if s.dropped:
         pairs.append(("left out", ", ".join(f"{k} ×{v:,}" for k, v in s.dropped.items())))
+    if s.as_written:
+        counts = ", ".join(f"{k} ×{v:,}" for k, v in s.as_written.items())
+        pairs.append(("kept as written", f"{counts} (they didn't validate; --strict refuses)"))
+        for k in s.as_written_shown[:_SHOWN_PROBLEMS]:
+            pairs.append(("", f"{k.file} line {k.line}, {k.field}: {k.value!r} — {k.why}"))
     for d in s.duplicates[:_SHOWN_PROBLEMS]:
         who = (
             f"{d.contact} #{d.contact_id}" if d.contact_id else f"{d.contact} (earlier in the file)"
