@@ -33,6 +33,15 @@ if TYPE_CHECKING:
 contact_app = typer.Typer(help="Add, find, show and change contacts.", no_args_is_help=True)
 company_app = typer.Typer(help="Add, find, show and change companies.", no_args_is_help=True)
 
+BirthdayOpt = Annotated[
+    str | None,
+    typer.Option("--birthday", help="1985-03-14, or 03-14 without the year ('none' clears it)."),
+]
+AnniversaryOpt = Annotated[
+    str | None,
+    typer.Option("--anniversary", help="2010-06-12, or 06-12 without the year ('none' clears it)."),
+]
+
 
 def _emit_contact(d: ContactDetail) -> None:
     """A contact as JSON, its purchase totals as decimal strings per currency ("1200.50")."""
@@ -41,6 +50,17 @@ def _emit_contact(d: ContactDetail) -> None:
     shown = output.to_jsonable(d)
     shown["purchases_total"] = {k: format_cents(v) for k, v in d.purchases_total.items()}
     output.emit_json(shown)
+
+
+def _day_opt(text: str | None, option: str) -> tuple[date | None, bool]:
+    """A --birthday/--anniversary: (the day, whether 'none' asks to clear it)."""
+    if text is None:
+        return None, False
+    if text.strip().lower() in ("none", ""):
+        return None, True
+    from tinycrm.dates import parse_important_day
+
+    return parse_important_day(text, field=option), False
 
 
 def _important_day(day: date | None, ctx: Ctx) -> str | None:
@@ -108,6 +128,8 @@ def contact_add(
     allow_duplicate: Annotated[
         bool, typer.Option("--allow-duplicate", help="Same as --on-duplicate create.")
     ] = False,
+    birthday: BirthdayOpt = None,
+    anniversary: AnniversaryOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Add a contact (checking first whether it is already there)."""
@@ -123,6 +145,7 @@ def contact_add(
         if choice not in ("ask", "create"):
             raise InvalidInput("give --allow-duplicate or --on-duplicate, not both")
         choice = "create"
+    born, wed = _day_opt(birthday, "--birthday"), _day_opt(anniversary, "--anniversary")
     ctx = get_ctx()
     cadence = _cadence(every)
     emails, phones = email or [], phone or []
@@ -153,6 +176,8 @@ def contact_add(
                 notes=notes,
                 cadence_days=cadence,
                 allow_duplicate=choice == "create" or bool(alike),
+                birthday=born[0],
+                anniversary=wed[0],
             )
         except Conflict as e:  # a look-alike, off a terminal: say how to choose
             raise Conflict(f"{e}; choose with --on-duplicate merge, skip or create") from None
@@ -431,12 +456,15 @@ def contact_edit(
         bool, typer.Option("--opt-out", help="They asked not to be contacted.")
     ] = False,
     opt_in: Annotated[bool, typer.Option("--opt-in", help="Undo --opt-out.")] = False,
+    birthday: BirthdayOpt = None,
+    anniversary: AnniversaryOpt = None,
     if_version: IfVersionOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Change a contact's fields, consent and opt-out."""
     from tinycrm.services import contacts
 
+    born, wed = _day_opt(birthday, "--birthday"), _day_opt(anniversary, "--anniversary")
     ctx = get_ctx()
     target = resolve(ctx, ref)
     cadence = _cadence(every) if every is not None else None
@@ -462,6 +490,10 @@ def contact_edit(
         opt_out=opt_out,
         opt_in=opt_in,
         expected_version=if_version,
+        birthday=born[0],
+        clear_birthday=born[1],
+        anniversary=wed[0],
+        clear_anniversary=wed[1],
     )
     detail = contacts.get_contact(ctx.db, target.id, timeline=0)
     if json_:

@@ -78,6 +78,7 @@ class ContactScreen(CRMScreen):
         self.reload()
 
     def on_contact_screen_loaded(self, message: Loaded) -> None:
+        from tinycrm.dates import important_day_text
         from tinycrm.money import parse_amount
 
         c = message.detail
@@ -103,6 +104,8 @@ class ContactScreen(CRMScreen):
             ("source", c.source or ""),
             ("cadence", f"every {c.cadence_days}d" if c.cadence_days else ""),
             ("last touch", fmt.ago(c.last_touch_at, now, tz)),
+            ("birthday", important_day_text(c.birthday) if c.birthday else ""),
+            ("annivers.", important_day_text(c.anniversary) if c.anniversary else ""),
         ):
             if value:
                 card.append(f"{label:>10}  ", style="dim")
@@ -125,6 +128,11 @@ class ContactScreen(CRMScreen):
         if c.notes:
             card.append("\nNotes\n", style="bold")
             card.append(c.notes + "\n")
+        if c.as_written:  # what an import could not read, kept (never markup: Text)
+            card.append("\nKept as written\n", style="bold")
+            for a in c.as_written:
+                card.append(f"  {a.field}: {a.value}", style="")
+                card.append(f"  ({a.why})\n", style="dim")
         self.query_one("#card", Static).update(card)
         table = self.query_one("#timeline", DataTable)
         table.clear()
