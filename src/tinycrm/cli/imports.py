@@ -537,26 +537,38 @@ _DelimiterOpt = Annotated[
 _EncodingOpt = Annotated[
     str | None, typer.Option("--encoding", help="e.g. utf-8, cp1252 (default: detected).")
 ]
+_RecordMapOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map", help="Name CSV columns: 'Betreff=subject,Typ=kind' (repeatable; or ignore)."
+    ),
+]
 
 
 @import_app.command("interactions")
 def import_interactions(
     file: Annotated[
-        str, typer.Argument(help="A CSV or JSON file as `tinycrm export interactions` writes.")
+        str,
+        typer.Argument(
+            help="A CSV or JSON file as `tinycrm export interactions` writes, or activities"
+            " exported from Pipedrive, HubSpot, Salesforce or Zoho."
+        ),
     ],
     format_: _FormatOpt = None,
     skip_bad: _SkipBadOpt = False,
     dry_run: _DryRunOpt = False,
+    map_: _RecordMapOpt = None,
     delimiter: _DelimiterOpt = None,
     encoding: _EncodingOpt = None,
     rejects: _RejectsOpt = None,
     force: RejectsForceOpt = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Import notes, calls, emails and meetings, all rows or none.
+    """Import notes, calls, emails, meetings and tasks, all rows or none.
 
-    Contacts are found by email, else exact name; deals by title; companies by name
-    (created when missing). Interactions already in the store are skipped.
+    Contacts are found by email, else name (and company); deals by title; companies by
+    name (created when missing). An activity still to do becomes a reminder. What the
+    store already has is skipped.
     """
     from tinycrm.io import record_files
     from tinycrm.services.imports import records
@@ -573,6 +585,7 @@ def import_interactions(
             encoding=encoding,
             delimiter=_delimiter(delimiter),
             progress=progress,
+            mapping=map_,
         ),
         lambda parsed, common: records.import_interactions(ctx, parsed.rows, **common),
         _render_records,
@@ -582,11 +595,27 @@ def import_interactions(
 @import_app.command("deals")
 def import_deals(
     file: Annotated[
-        str, typer.Argument(help="A CSV or JSON file as `tinycrm export deals` writes.")
+        str,
+        typer.Argument(
+            help="A CSV or JSON file as `tinycrm export deals` writes, or deals exported from"
+            " Pipedrive, HubSpot, Salesforce or Zoho."
+        ),
     ],
     format_: _FormatOpt = None,
     skip_bad: _SkipBadOpt = False,
     dry_run: _DryRunOpt = False,
+    map_: _RecordMapOpt = None,
+    stage_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stage-map",
+            help="Their stage=your stage: 'Appointment scheduled=Qualified,...' (repeatable).",
+        ),
+    ] = None,
+    create_stages: Annotated[
+        bool,
+        typer.Option("--create-stages", help="Add the stages the store lacks, before Won/Lost."),
+    ] = False,
     delimiter: _DelimiterOpt = None,
     encoding: _EncodingOpt = None,
     rejects: _RejectsOpt = None,
@@ -595,8 +624,9 @@ def import_deals(
 ) -> None:
     """Import deals with their stage, status, value and dates, all rows or none.
 
-    Contacts are found by email, else exact name; stages and owners by name; companies by
-    name (created when missing). Deals already in the store are skipped.
+    Contacts are found by email, else name (and company); stages by name (--stage-map,
+    --create-stages); owners by name or email; companies by name (created when missing).
+    Deals already in the store are skipped.
     """
     from tinycrm.io import record_files
     from tinycrm.services.imports import records
@@ -614,10 +644,34 @@ def import_deals(
             encoding=encoding,
             delimiter=_delimiter(delimiter),
             progress=progress,
+            mapping=map_,
         ),
-        lambda parsed, common: records.import_deals(ctx, parsed.rows, **common),
+        lambda parsed, common: records.import_deals(
+            ctx,
+            parsed.rows,
+            stage_map=_stage_map(stage_map or []),
+            create_stages=create_stages,
+            **common,
+        ),
         _render_records,
     )
+
+
+def _stage_map(specs: list[str]) -> dict[str, str]:
+    """`--stage-map "Appointment scheduled=Qualified,Closed won=Won"` -> {theirs: ours}."""
+    out: dict[str, str] = {}
+    for spec in specs:
+        for pair in spec.split(","):
+            if not pair.strip():
+                continue
+            theirs, sep, ours = pair.rpartition("=")
+            if not sep or not theirs.strip() or not ours.strip():
+                raise InvalidInput(
+                    f"--stage-map wants THEIRS=OURS pairs, e.g. 'Appointment scheduled=Qualified':"
+                    f" {pair!r}"
+                )
+            out[theirs.strip()] = ours.strip()
+    return out
 
 
 def _render_records(s: RecordImportSummary) -> None:
@@ -647,4 +701,8 @@ def _render_records(s: RecordImportSummary) -> None:
         ("columns", ", ".join(f"{k} → {v}" for k, v in src.columns.items())),
         ("ignored columns", ", ".join(src.ignored_columns)),
     ]
+    if s.reminders:
+        pairs.insert(2, ("of them reminders", f"{s.reminders:,} (activities still to do)"))
+    if s.stages_created:
+        pairs.append(("stages created", ", ".join(s.stages_created)))
     output.fields(pairs + _problems(s), title=title)
