@@ -219,7 +219,7 @@ def test_a_bad_deal_row_names_file_line_and_field(cli: Runner, store: str, tmp_p
     assert (r.exit_code, r.stderr) == (
         2,
         f"Error: {path}: 2 stages the store doesn't have: 'Pitching' (line 2), 'Demo done'"
-        " (line 3). Say which of yours each is: --stage-map \"Pitching=Lead,Demo done=Qualified\""
+        ' (line 3). Say which of yours each is: --stage-map "Pitching=Lead,Demo done=Qualified"'
         " (stages: Lead, Qualified, Proposal, Negotiation, Won, Lost), or add them with"
         " --create-stages\n",
     )

@@ -23,6 +23,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -67,6 +68,7 @@ INTERACTION_COLUMNS = (
         "aktivitat falligkeitsdatum",
         "datum",
     ),
+    _col("time", False, "activity due time", "due time", "aktivitat falligkeitszeit"),
     _col("kind", True, "activity type", "type", "call type", "aktivitat typ", "typ", "art"),
     _col(
         "contact",
@@ -95,6 +97,7 @@ INTERACTION_COLUMNS = (
         "organization",
         "organization name",
         "account name",
+        "company account",
         "associated company",
         "aktivitat organisation",
         "organisation",
@@ -148,6 +151,7 @@ INTERACTION_COLUMNS = (
         "activity assigned to user",
         "assigned to user",
         "assigned to",
+        "assigned",
         "activity owner",
         "task owner",
         "owner",
@@ -232,7 +236,7 @@ DEAL_COLUMNS = (
         "deal grund fur verlust",
         "verlustgrund",
     ),
-    _col("closed_at", False, "deal close time", "deal closed on", "closed date"),
+    _col("closed_at", False, "deal close time", "deal won time", "deal lost time", "closed date"),
     _col(
         "created_at",
         False,
@@ -664,6 +668,9 @@ def _who(values: dict[str, Any]) -> tuple[str | None, str | None]:
 def _interaction(
     line: int, values: dict[str, Any], present: set[str], _currency: str, dates: DateReader
 ) -> InteractionRow:
+    at = values.get("time")
+    if at and at.strip() and values.get("happened_at"):  # Pipedrive: the day, then the time
+        values = {**values, "happened_at": f"{values['happened_at'].strip()} {at.strip()}"}
     happened = _instant(values, "happened_at", dates)
     if happened is None:
         raise csv_import.Unreadable("happened_at", "empty")
@@ -688,6 +695,20 @@ def _interaction(
         user_given="user" in present,
         done=_done(values, kind),
     )
+
+
+def _probability(raw: str) -> int:
+    """`50`, `50%`, `50.0`, or HubSpot's fraction `0.5`, as whole percent."""
+    text = raw.strip().rstrip("%").strip().replace(",", ".")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise csv_import.Unreadable("probability", f"not a number: {quoted(raw)}") from None
+    if "." in text and 0 <= value <= 1 and not raw.strip().endswith("%"):
+        value *= 100  # a fraction (HubSpot's "Deal probability")
+    if value != value.to_integral_value():
+        raise csv_import.Unreadable("probability", f"not a whole percent: {quoted(raw)}")
+    return int(value)
 
 
 #: Deal statuses as other CRMs write them (Pipedrive: open, won, lost; German too).
@@ -736,12 +757,7 @@ def _deal(
     raw_prob = values.get("probability")
     probability = None
     if raw_prob is not None and raw_prob.strip():
-        try:
-            probability = int(raw_prob.strip().rstrip("%"))
-        except ValueError:
-            raise csv_import.Unreadable(
-                "probability", f"not a whole number: {quoted(raw_prob)}"
-            ) from None
+        probability = _probability(raw_prob)
     contact, contact_name = _who(values)
     return DealRow(
         line=line,
