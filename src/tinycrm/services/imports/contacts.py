@@ -27,6 +27,7 @@ rejects, the audit entry); this module owns the rules for contacts, in every for
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -440,8 +441,14 @@ def _check_method(m: Method, region: str | None) -> _Method | None:
         if len(key.lstrip("+")) < 3:
             raise _RowProblem("phone", f"not a phone number: {quoted(value)}")
         return _Method("phone", value, key, _phone_match(value, region), label or None)
+    if m.kind == "url" and not _WEB.match(value):
+        raise _RowProblem("url", f"not a web address: {quoted(value)}")
     key = " ".join(value.lower().split()).rstrip("/")
     return _Method(m.kind, value, key, None, label or None)
+
+
+#: A web address: a scheme, or a host name with a dot (`acme.com/team`), no spaces.
+_WEB = re.compile(r"(?:[a-z][a-z0-9+.-]*://\S+|[^\s/@]+\.[^\s/@]+(?:/\S*)?)$", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=65_536)
