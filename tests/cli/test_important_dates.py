@@ -92,3 +92,15 @@ def test_birthdays_in_the_digest_next_and_the_exports(cli: Runner) -> None:
     card = cli.ok("export", "contacts", "-f", "vcard").stdout
     assert "BDAY:1985-11-23" in card and "BDAY:--11-26" in card
     assert "ANNIVERSARY:2001-12-24" in card
+
+
+def test_adding_the_same_person_again_fills_a_blank_birthday(cli: Runner) -> None:
+    cli.ok("contact", "add", "Ann Lee", "-e", "ann@acme.example")
+    r = cli.ok("contact", "add", "Ann Lee", "-e", "ann@acme.example", "--birthday", "03-14",
+               "--anniversary", "2010-06-12", "--on-duplicate", "merge")  # fmt: skip
+    assert "birthday" in r.stdout and "anniversary" in r.stdout
+    ann = show(cli, "ann")
+    assert (ann["id"], ann["birthday"], ann["anniversary"]) == (1, "--03-14", "2010-06-12")
+    cli.ok("contact", "add", "Ann Lee", "-e", "ann@acme.example", "--birthday", "1990-01-01",
+           "--on-duplicate", "merge")  # fmt: skip
+    assert show(cli, "ann")["birthday"] == "--03-14"  # a field it has is kept

@@ -205,6 +205,8 @@ def contact_add(
             source=source,
             notes=notes,
             cadence_days=cadence,
+            birthday=born[0],
+            anniversary=wed[0],
         )
         detail = contacts.get_contact(ctx.db, target.id, timeline=0)
         message = (

@@ -154,6 +154,8 @@ def add_details(
     source: str | None = None,
     notes: str | None = None,
     cadence_days: int | None = None,
+    birthday: date | None = None,
+    anniversary: date | None = None,
 ) -> list[str]:
     """Fold new details into an existing contact (a duplicate caught on entry): emails,
     phones and tags it lacks are added, and fields it has blank are filled; fields it
@@ -168,6 +170,7 @@ def add_details(
     }
     if cadence_days is not None and not 1 <= cadence_days <= 3650:
         raise InvalidInput("stay-in-touch cadence must be between 1 and 3650 days")
+    _check_birthday(ctx, birthday)
     db = ctx.db
     added: list[str] = []
     with db.write():
@@ -175,7 +178,8 @@ def add_details(
             db.lock_key("company names")
         db.lock("contacts", contact_id)
         row = db.one(
-            "SELECT company_id, title, source, notes, cadence_days FROM contacts WHERE id = :id",
+            "SELECT company_id, title, source, notes, cadence_days, birthday, anniversary"
+            " FROM contacts WHERE id = :id",
             {"id": contact_id},
         )
         if row is None:
@@ -185,6 +189,9 @@ def add_details(
             sets["cadence_days"] = cadence_days
         if company and company.strip() and row["company_id"] is None:
             sets["company_id"] = companies.find_or_create(ctx, company)
+        for col, day in (("birthday", birthday), ("anniversary", anniversary)):
+            if day is not None and row[col] is None:
+                sets[col] = db.day(day)
         added += ["company" if k == "company_id" else k for k in sets]
         before = {
             (m["kind"], m["value_key"])
