@@ -78,7 +78,10 @@ MODULES = [
         "init",
         "doctor",
     )
-] + ["tinycrm.io.backup"]  # backup/restore sit above the services, beside the CLI
+] + [
+    "tinycrm.io.backup",  # backup/restore sit above the services, beside the CLI
+    "tinycrm.cli.followups",  # ReasonText: `next` words the services' typed reasons
+]
 
 
 def _dataclass(name: str) -> type:

@@ -134,15 +134,15 @@ def test_the_tui_watcher_watches_every_table_keyed_by_id(pg_store: str) -> None:
     """The PostgreSQL watcher's newest-id probe covers every table models.py keys by `id`
     (companies, users, the audit log... not only the six it once listed by hand)."""
     from tinycrm.models import metadata
+    from tinycrm.services.commits import signature
     from tinycrm.store.open import open_store
-    from tinycrm.tui.data import Watcher
 
     keyed = {
         name for name, t in metadata.tables.items() if [c.name for c in t.primary_key] == ["id"]
     }
     db = open_store(pg_store)
     try:
-        sql = Watcher.signature(db)
+        sql = signature(db)
         row = db.one(sql)
     finally:
         db.close()

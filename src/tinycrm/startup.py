@@ -14,6 +14,7 @@ from datetime import time, tzinfo
 from tinycrm.config import Settings, StoreChoice
 from tinycrm.services.context import Ctx
 from tinycrm.store.db import Db, StoreSettings
+from tinycrm.store.db import Location as Location  # for the shells, which import no store
 
 
 def user_zone(configured: str | None) -> tzinfo:
@@ -94,6 +95,23 @@ def open_ctx(
         phone_region=config.phone_region(settings),
         _user_id=user_id,
     )
+
+
+def locate_store(db_option: str | None = None, settings: Settings | None = None) -> Location:
+    """Where the store named by `db_option` (or the environment, or the settings) is,
+    without opening it: for backup, restore and the digest's crontab line."""
+    from tinycrm import config
+    from tinycrm.store.db import locate
+
+    settings = settings or config.load_settings()
+    return locate(config.store_url(db_option, settings), config.store_settings(settings))
+
+
+def schema_head() -> str:
+    """The schema revision this tinycrm writes (the newest migration)."""
+    from tinycrm.store.open import SCHEMA_HEAD
+
+    return SCHEMA_HEAD
 
 
 def _open(choice: StoreChoice, settings: StoreSettings, *, create: bool) -> Db:

@@ -99,3 +99,18 @@ def test_export_records_carry_money(seeded: tuple[Ctx, int, int]) -> None:
     ctx, _, _ = seeded
     assert [d.value for d in exports.iter_deals(ctx.db)] == [Money(123456, "USD")]
     assert sorted(p.amount.cents for p in exports.iter_purchases(ctx.db)) == [1005, 9999]
+
+
+def test_next_gives_its_reasons_typed_for_the_shell_to_word(
+    seeded: tuple[Ctx, int, int],
+) -> None:
+    """The `next` score's reasons are codes with their amounts as Money (a deal's weighted
+    value in the deal's currency), not text naming an amount."""
+    from tinycrm.services.agenda import scope_for
+    from tinycrm.services.next_actions import REASONS, Reason, next_actions
+
+    ctx, _, deal_id = seeded
+    (action,) = [a for a in next_actions(ctx, scope_for(ctx)) if a.deal_id == deal_id]
+    assert action.kind == "no_next_step"
+    assert Reason("weighted_value", 28, amount=Money(61728, "USD")) in action.reasons
+    assert all(r.code in REASONS for r in action.reasons)

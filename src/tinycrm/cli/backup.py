@@ -14,17 +14,15 @@ from tinycrm.cli.state import state
 from tinycrm.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from tinycrm.store.db import Location
+    from tinycrm.startup import Location
 
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")]
 
 
 def _location() -> Location:
-    from tinycrm import config
-    from tinycrm.store.db import locate
+    from tinycrm.startup import locate_store
 
-    settings = config.load_settings()
-    return locate(config.store_url(state.db_option, settings), config.store_settings(settings))
+    return locate_store(state.db_option)
 
 
 def _size(n: int) -> str:
@@ -99,9 +97,9 @@ def restore(
         f" {view.interactions} interactions, {view.deals} deals, {view.purchases} purchases)"
     )
     if view.upgrade_pending:
-        from tinycrm.store.open import SCHEMA_HEAD
+        from tinycrm.startup import schema_head
 
         output.say(
-            f"It has schema {view.revision}; it is upgraded to {SCHEMA_HEAD} (after another"
+            f"It has schema {view.revision}; it is upgraded to {schema_head()} (after another"
             " backup) on next use"
         )

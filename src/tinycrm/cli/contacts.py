@@ -139,103 +139,59 @@ def contact_add(
     from tinycrm.services import contacts, duplicates
 
     choice = on_duplicate.strip().lower()
-    if choice not in ON_DUPLICATE:
-        raise InvalidInput(f"--on-duplicate must be one of {', '.join(ON_DUPLICATE)}: {choice!r}")
+    if choice not in contacts.ON_DUPLICATE:
+        raise InvalidInput(
+            f"--on-duplicate must be one of {', '.join(contacts.ON_DUPLICATE)}: {choice!r}"
+        )
     if allow_duplicate:
         if choice not in ("ask", "create"):
             raise InvalidInput("give --allow-duplicate or --on-duplicate, not both")
         choice = "create"
     born, wed = _day_opt(birthday, "--birthday"), _day_opt(anniversary, "--anniversary")
     ctx = get_ctx()
-    cadence = _cadence(every)
-    emails, phones = email or [], phone or []
-    matches: list[duplicates.Match] = []
-    if choice == "merge" or choice == "skip" or (choice == "ask" and sys.stdin.isatty()):
-        name = contacts.check_name(name)
-        contacts.check_methods(emails, phones)
-        matches = duplicates.find_matches(ctx, name=name, emails=emails, phones=phones)
-    target: duplicates.Match | None = None
-    # merge and skip act on the same person only; a look-alike is added (and named)
-    same = [m for m in matches if m.same_person]
-    alike = matches if matches and not same and choice in ("merge", "skip") else []
-    if matches and choice == "ask":
-        choice, target = _ask_duplicate(name, matches)
-    elif same and choice == "merge":
-        target = _merge_target(name, same)
-    if not matches or choice == "create" or alike:
-        try:
-            new_id = contacts.add_contact(
-                ctx,
-                name=name,
-                emails=emails,
-                phones=phones,
-                company=company,
-                title=title,
-                tags=tag,
-                source=source,
-                notes=notes,
-                cadence_days=cadence,
-                allow_duplicate=choice == "create" or bool(alike),
-                birthday=born[0],
-                anniversary=wed[0],
-            )
-        except Conflict as e:  # a look-alike, off a terminal: say how to choose
-            raise Conflict(f"{e}; choose with --on-duplicate merge, skip or create") from None
-        detail = contacts.get_contact(ctx.db, new_id, timeline=0)
-        at = f" ({detail.company})" if detail.company else ""
-        message = f"Added contact #{new_id} {detail.name}{at}"
-        if alike:
-            message += (
-                f"; it only looks like {duplicates.describe(alike)}, with no email or phone"
-                f" in common, so it was not {'merged' if choice == 'merge' else 'skipped'}"
-            )
-    elif choice == "skip":
-        detail = contacts.get_contact(ctx.db, same[0].id if same else matches[0].id, timeline=0)
-        message = f"Skipped: {name} looks like {duplicates.describe(matches)}; nothing was added"
-    else:
-        assert target is not None
-        added = contacts.add_details(
+    try:
+        done = contacts.add_or_match(
             ctx,
-            target.id,
-            emails=emails,
-            phones=phones,
+            name=name,
+            emails=email or [],
+            phones=phone or [],
             company=company,
             title=title,
             tags=tag,
             source=source,
             notes=notes,
-            cadence_days=cadence,
+            cadence_days=_cadence(every),
+            on_duplicate=choice,
+            ask=_ask_duplicate if sys.stdin.isatty() else None,
             birthday=born[0],
             anniversary=wed[0],
         )
-        detail = contacts.get_contact(ctx.db, target.id, timeline=0)
+    except Conflict as e:  # a look-alike, off a terminal: say how to choose
+        raise Conflict(f"{e}; choose with --on-duplicate merge, skip or create") from None
+    detail = done.contact
+    if done.action == "added":
+        at = f" ({detail.company})" if detail.company else ""
+        message = f"Added contact #{detail.id} {detail.name}{at}"
+        if done.alike:
+            message += (
+                f"; it only looks like {duplicates.describe(done.alike)}, with no email or"
+                f" phone in common, so it was not {'merged' if choice == 'merge' else 'skipped'}"
+            )
+    elif done.action == "skipped":
         message = (
-            f"Merged into contact #{detail.id} {detail.name}: added {', '.join(added)}"
-            if added
+            f"Skipped: {done.name} looks like {duplicates.describe(done.matches)};"
+            " nothing was added"
+        )
+    else:
+        message = (
+            f"Merged into contact #{detail.id} {detail.name}: added {', '.join(done.added)}"
+            if done.added
             else f"Contact #{detail.id} {detail.name} already has all of that; nothing changed"
         )
     if json_:
         _emit_contact(detail)
     else:
         output.say(message)
-
-
-ON_DUPLICATE = ("ask", "merge", "skip", "create")
-
-
-def _merge_target(name: str, matches: list[duplicates.Match]) -> duplicates.Match:
-    """The one contact to fold new details into: the only one that is the same person."""
-    from tinycrm.errors import Ambiguous
-    from tinycrm.services.duplicates import describe
-
-    if len(matches) == 1:
-        return matches[0]
-    raise Ambiguous(
-        f"several contacts look like {name!r}: {describe(matches)};"
-        " add the details to one with tinycrm contact edit, or choose --on-duplicate skip or"
-        " create",
-        [("contact", m.id, m.name) for m in matches],
-    )
 
 
 def _ask_duplicate(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -18,6 +19,7 @@ from tinycrm.services.context import Ctx
 
 if TYPE_CHECKING:
     from tinycrm.services.agenda import Scope
+    from tinycrm.services.next_actions import Action, Reason
 
 UserOpt = Annotated[
     str | None, typer.Option("--user", "-u", help="Whose work (default: you).", show_default=False)
@@ -40,7 +42,9 @@ def _in_users_zone(ctx: Ctx, user_id: int | None) -> Ctx:
     context itself never changes)."""
     if user_id is None or os.environ.get("TINYCRM_TZ"):
         return ctx
-    zone = ctx.db.value("SELECT timezone FROM users WHERE id = :id", {"id": user_id})
+    from tinycrm.services.users import timezone_of
+
+    zone = timezone_of(ctx.db, user_id)
     if zone:
         from dataclasses import replace
         from zoneinfo import ZoneInfo
@@ -72,7 +76,7 @@ def next_(
     ctx, scope = _scope(ctx, user, team)
     actions = next_actions(ctx, scope, limit=limit)
     if json_:
-        output.emit_json(actions)
+        output.emit_json([_action_json(a) for a in actions])
         return
     labels = {
         "reminder": "remind",
@@ -100,19 +104,51 @@ def next_(
             format_relative(a.since, now=ctx.now, tz=ctx.tz),
         ]
         if explain:
-            row.append(" ".join(f"{r.reason} +{r.points}" for r in a.reasons))
+            row.append(" ".join(f"{reason_text(r)} +{r.points}" for r in a.reasons))
         rows.append(row)
     output.table(
         columns,
         rows,
         styles=[
-            "red"
-            if a.kind == "escalated" or any(r.reason == "overdue" for r in a.reasons)
-            else None
+            "red" if a.kind == "escalated" or any(r.code == "overdue" for r in a.reasons) else None
             for a in actions
         ],
         empty="nothing to do right now — nothing due, nothing slipping",
     )
+
+
+@dataclass
+class ReasonText:
+    """A part of a `next` score as its JSON gives it: the reason in words, and the points."""
+
+    reason: str
+    points: int
+
+
+def reason_text(r: Reason) -> str:
+    """A reason in words: 'overdue', '10d overdue', 'worth 15000.00 EUR weighted'..."""
+    from tinycrm.money import format_cents
+
+    amount = f"{format_cents(r.amount.cents)} {r.amount.currency}" if r.amount else ""
+    return {
+        "days_overdue": f"{r.days}d overdue",
+        "due_today": "due today",
+        "escalated": f"escalated to {r.lead}",
+        "stay_in_touch": "stay in touch",
+        "days_past_cadence": f"{r.days}d past cadence",
+        "days_past_rot": f"{r.days}d past rot days",
+        "no_next_step": "no next step",
+        "weighted_value": f"worth {amount} weighted",
+        "big_deal": "big deal",
+        "bought_in_year": f"bought {amount} in a year",
+    }.get(r.code, r.code)
+
+
+def _action_json(a: Action) -> dict[str, object]:
+    """An action as JSON, its reasons worded (**ReasonText**)."""
+    shown: dict[str, object] = output.to_jsonable(a)
+    shown["reasons"] = [output.to_jsonable(ReasonText(reason_text(r), r.points)) for r in a.reasons]
+    return shown
 
 
 # -- digest ---------------------------------------------------------------------------------
@@ -259,7 +295,7 @@ def _cron_line(
     written '\\%', or cron would end the command there."""
     from tinycrm import config
     from tinycrm.cli.state import state
-    from tinycrm.store.db import locate
+    from tinycrm.startup import locate_store
 
     if mail_to:
         _check_mail_to(mail_to)
@@ -270,7 +306,7 @@ def _cron_line(
         command = [os.path.abspath(sys.executable), "-m", "tinycrm"]
     settings = config.load_settings()
     chosen = state.db_option or os.environ.get("TINYCRM_DB")  # not from the settings file
-    location = locate(config.store_url(state.db_option, settings), config.store_settings(settings))
+    location = locate_store(state.db_option, settings)
     env: list[tuple[str, str]] = []
     note = None
     if location.path is not None:

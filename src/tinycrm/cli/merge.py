@@ -3,6 +3,7 @@ list merges, undo one)."""
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -11,7 +12,7 @@ from tinycrm.cli import output
 from tinycrm.cli.common import ID_MAX, LIMIT_MAX, JsonOpt, YesOpt, confirm, get_ctx, resolve
 
 if TYPE_CHECKING:
-    from tinycrm.services.merge import MergePlan
+    from tinycrm.services.merge import MergePlan, Value
 
 TTY_GROUPS = 20  # groups shown on a terminal without --limit
 
@@ -111,13 +112,13 @@ def merge(
         if json_:
             output.emit_json(plan)
         else:
-            _show(plan)
+            _show(plan, ctx.tz)
             output.say("Dry run: nothing was changed.")
         return
     import sys
 
     if not yes and not json_ and sys.stdin.isatty():
-        _show(plan)  # what the question is about (off a terminal, confirm() refuses)
+        _show(plan, ctx.tz)  # what the question is about (off a terminal, confirm() refuses)
     confirm(f"Merge #{plan.removed_id} {plan.removed} into #{plan.kept_id} {plan.kept}?", yes)
     done = merging.merge_contacts(ctx, keep.id, drop.id, prefer=prefer)
     if json_:
@@ -129,7 +130,14 @@ def merge(
         )
 
 
-def _show(plan: MergePlan) -> None:
+def _cell(value: Value, tz: tzinfo) -> str | None:
+    """A merged field's value for people: times local, to the minute."""
+    if isinstance(value, datetime):
+        return output.local(value, tz)
+    return None if value is None else str(value)
+
+
+def _show(plan: MergePlan, tz: tzinfo) -> None:
     moves = [
         (plan.interactions, "interaction"),
         (plan.reminders, "reminder"),
@@ -148,7 +156,11 @@ def _show(plan: MergePlan) -> None:
         whose = {"kept": f"#{plan.kept_id}", "removed": f"#{plan.removed_id}", "both": "both"}
         output.table(
             ["field", f"#{plan.kept_id} has", f"#{plan.removed_id} has", "merged", "from"],
-            [[f.field, f.kept, f.removed, f.result, whose[f.source]] for f in plan.fields],
+            [
+                [f.field, _cell(f.kept, tz), _cell(f.removed, tz), _cell(f.result, tz)]
+                + [whose[f.source]]
+                for f in plan.fields
+            ],
         )
         winner = plan.kept_id if plan.winner == "kept" else plan.removed_id
         rule = {"newer": "updated last", "a": "--prefer a", "b": "--prefer b"}[plan.prefer]

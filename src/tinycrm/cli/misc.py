@@ -206,10 +206,11 @@ def home() -> None:
         tui()
         return
     from tinycrm.cli.work import _end_of_day, render_reminders
+    from tinycrm.services.contacts import count_contacts
     from tinycrm.services.reminders import list_reminders
 
     ctx = get_ctx()
-    if output.is_tty() and ctx.db.value("SELECT count(*) FROM contacts") == 0:
+    if output.is_tty() and count_contacts(ctx.db) == 0:
         output.say(f"Welcome to tinycrm. Your store is {ctx.db.location.describe()}")
         output.say("Start with: tinycrm contact add 'Alice Wong' --email alice@example.com")
         output.say("Then: tinycrm note alice 'asked for a quote' --follow-up friday")

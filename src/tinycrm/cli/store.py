@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -12,7 +13,7 @@ from tinycrm.cli.common import JsonOpt
 from tinycrm.cli.state import state
 
 if TYPE_CHECKING:
-    from tinycrm.services.doctor import DoctorReport
+    from tinycrm.services.doctor import DoctorReport, Problem
 
 #: Beyond this many problems of one check, a terminal or pipe gets a count (JSON gets all).
 SHOWN_PER_CHECK = 50
@@ -94,11 +95,25 @@ def doctor(
     else:
         report = service.check(ctx.db, phone_region=region)
     if json_:
-        output.emit_json(report)
+        shown = output.to_jsonable(report)
+        for p, problem in zip(report.problems, shown["problems"], strict=True):
+            problem["detail"] = _detail(p)
+        output.emit_json(shown)
     else:
         _render(report)
     if not report.healthy:
         raise typer.Exit(1)
+
+
+def _detail(p: Problem) -> str:
+    """What is wrong, in words; a clock's times in UTC to the minute."""
+    if p.check != "clocks":
+        return p.detail
+
+    def utc(t: datetime | None) -> str:
+        return "none" if t is None else t.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+    return f"{p.detail} is {utc(p.stored)}, should be {utc(p.expected)}"
 
 
 def _render(report: DoctorReport) -> None:
@@ -113,7 +128,7 @@ def _render(report: DoctorReport) -> None:
         if shown[p.check] > SHOWN_PER_CHECK:
             continue
         where = " ".join(x for x in (p.table, None if p.id is None else f"#{p.id}") if x)
-        output.say(f"{p.check}: {where + ': ' if where else ''}{p.detail}")
+        output.say(f"{p.check}: {where + ': ' if where else ''}{_detail(p)}")
     for check, n in shown.items():
         if n > SHOWN_PER_CHECK:
             output.say(f"{check}: … {n - SHOWN_PER_CHECK:,} more (--json lists them all)")

@@ -10,9 +10,8 @@ from typing import Annotated, Any
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import LIMIT_MAX, JsonOpt, get_ctx, parse_id, resolve, when
-from tinycrm.errors import InvalidInput, NotFound
-from tinycrm.refs import KINDS as REF_KINDS
+from tinycrm.cli.common import LIMIT_MAX, JsonOpt, get_ctx, parse_id, when
+from tinycrm.errors import InvalidInput
 from tinycrm.services.context import Ctx
 
 TargetArg = Annotated[
@@ -52,13 +51,13 @@ def note(
     ctx = get_ctx()
     happened = when(ctx, when_, past=True) if when_ else None
     due = when(ctx, follow_up) if follow_up else None
-    with ctx.db.write():  # the contact (if created), the note and the follow-up: one commit
-        target = _target(ctx, ref, create=create)
-        logged = log_interaction(ctx, target, body, kind=kind, when=happened, follow_up=due)
+    logged = log_interaction(
+        ctx, ref, body, kind=kind, when=happened, follow_up=due, create_contact=create
+    )
     if json_:
         output.emit_json(logged)
         return
-    msg = f"Logged {logged.kind} #{logged.id} for {target.label}"
+    msg = f"Logged {logged.kind} #{logged.id} for {logged.label}"
     if logged.follow_up_at is not None:
         msg += f"; follow-up #{logged.follow_up_id} " + output.due(
             logged.follow_up_at, ctx.now, ctx.tz
@@ -77,19 +76,6 @@ def _body(text: str | None) -> str:
             line = text.count("\n", 0, e.start) + 1
             raise InvalidInput(f"the note text on stdin is not valid UTF-8 (line {line})") from None
     return text
-
-
-def _target(ctx: Ctx, ref: str, *, create: bool = False):  # type: ignore[no-untyped-def]
-    try:
-        return resolve(ctx, ref, REF_KINDS)
-    except NotFound as e:
-        if not create:
-            raise NotFound(f"{e}; add --create to create a contact named {ref.strip()!r}") from None
-        from tinycrm.refs import Target
-        from tinycrm.services.contacts import add_contact
-
-        new_id = add_contact(ctx, name=ref)
-        return Target("contact", new_id, " ".join(ref.split()))
 
 
 def remind(
@@ -114,12 +100,12 @@ def remind(
 
     ctx = get_ctx()
     at = when(ctx, due)
-    target = None if ref.strip() in ("-", "") else resolve(ctx, ref, REF_KINDS)
-    r = add_reminder(ctx, target, at, text, every=every, from_done=from_done)
+    about_ref = None if ref.strip() in ("-", "") else ref
+    r = add_reminder(ctx, about_ref, at, text, every=every, from_done=from_done)
     if json_:
         output.emit_json(r)
         return
-    about = f" about {target.label}" if target else ""
+    about = f" about {r.target}" if r.target else ""
     repeat = f", repeats {r.recurrence}" if r.recurrence else ""
     output.say(f"Reminder #{r.id}{about}: {output.due(r.due_at, ctx.now, ctx.tz)}{repeat}")
 

@@ -92,12 +92,15 @@ class Scope:
     user_name: str | None
 
     def where(self, column: str) -> tuple[str, dict[str, Any]]:
+        """SQL (and its parameter) that keeps rows owned by this user: `column` names the owner."""
         if self.user_id is None:
             return "", {}
         return f" AND {column} = :scope_user", {"scope_user": self.user_id}
 
 
 def scope_for(ctx: Ctx, user: str | None = None, team: bool = False) -> Scope:
+    """Whose work: the current user's, `user`'s (checked: an unknown name lists the users) or the
+    team's."""
     if team:
         return Scope(None, None)
     if user is None:
@@ -179,6 +182,7 @@ def reminders_due(
 def count_reminders_due(
     ctx: Ctx, scope: Scope, before: datetime, *, since: datetime | None = None
 ) -> int:
+    """How many open reminders are due before `before` (and from `since`)."""
     clause, params = _due_where(ctx, scope, before, since)
     sql = "SELECT count(*) FROM reminders r WHERE r.done_at IS NULL" + clause
     return int(ctx.db.value(sql, params))
@@ -205,6 +209,7 @@ def escalated_to(
 
 
 def count_escalated_to(ctx: Ctx, scope: Scope, escalate_before: datetime) -> int:
+    """How many reminders are escalated to this user (for the team: all of them)."""
     clause, params = _escalated_where(ctx, scope, escalate_before)
     sql = (
         "SELECT count(*) FROM reminders r JOIN users u ON u.id = r.owner_id"
@@ -288,6 +293,7 @@ def touch_due(
 
 
 def count_touch_due(db: Db, scope: Scope, before: datetime) -> int:
+    """How many contacts' stay-in-touch falls due before `before`."""
     where, params = _touch_where(db, scope, before)
     return int(db.value("SELECT count(*) FROM contacts c" + where, params))
 
@@ -359,6 +365,7 @@ def rotting_deals(
 
 
 def count_rotting_deals(ctx: Ctx, scope: Scope, at: datetime) -> int:
+    """How many open deals are rotting at `at`."""
     return _count_deals(ctx, *_rotting_where(ctx, scope, at))
 
 
@@ -386,6 +393,7 @@ def deals_without_next_step(
 
 
 def count_deals_without_next_step(ctx: Ctx, scope: Scope) -> int:
+    """How many open deals have no open reminder on the deal or on its contact."""
     return _count_deals(ctx, *_idle_where(ctx, scope, None))
 
 
@@ -404,12 +412,14 @@ def big_deals(ctx: Ctx, scope: Scope, *, limit: int | None = None) -> list[DealI
 
 
 def count_big_deals(ctx: Ctx, scope: Scope) -> int:
+    """How many open deals are worth at least `big_deal_threshold` (0 when it is not set)."""
     if ctx.big_deal_cents is None:
         return 0
     return _count_deals(ctx, *_big_where(ctx, scope))
 
 
 def big_deal_ids(ctx: Ctx, ids: list[int]) -> set[int]:
+    """Which of these deals are open and worth at least `big_deal_threshold`."""
     if ctx.big_deal_cents is None or not ids:
         return set()
     rows = ctx.db.all(
@@ -446,6 +456,7 @@ class TagInfo:
 
 
 def list_tags(db: Db) -> list[TagInfo]:
+    """Every tag, with how many contacts carry it and its cadence, by name."""
     rows = db.all(
         "SELECT t.tag, count(t.contact_id) AS n, tc.days FROM contact_tags t"
         " LEFT JOIN tag_cadences tc ON tc.tag = t.tag GROUP BY t.tag, tc.days"

@@ -237,6 +237,7 @@ def _labelled(db: Db, entries: list[HistoryEntry]) -> list[HistoryEntry]:
 
 
 def last_change(db: Db, entity: str, entity_id: int) -> HistoryEntry | None:
+    """The newest audit entry of one record, or None."""
     rows = db.all(
         _SELECT + " WHERE a.entity = :entity AND a.entity_id = :id ORDER BY a.id DESC LIMIT 1",
         {"entity": entity, "id": entity_id},

@@ -33,6 +33,8 @@ def touch_due(
     tag_days: int | None,
     opted_out: bool = False,
 ) -> datetime | None:
+    """When a contact's stay-in-touch falls due: its own cadence (else its tags') after the
+    last touch (else its creation); None without a cadence, or when opted out."""
     if opted_out:  # they asked not to be contacted: no clock runs for them
         return None
     days = own_days if own_days is not None else tag_days
@@ -42,6 +44,7 @@ def touch_due(
 
 
 def rot_due(activity: datetime | None, rot_days: int | None, status: str) -> datetime | None:
+    """When an open deal starts rotting: `rot_days` after its last activity; None otherwise."""
     if status != "open" or not rot_days or activity is None:
         return None
     return activity + timedelta(days=rot_days)
@@ -103,6 +106,7 @@ def refresh_touch(db: Db, contact_ids: Iterable[int]) -> None:
 
 
 def refresh_touch_for_tag(db: Db, tag: str) -> None:
+    """Recompute the stay-in-touch clock of every contact with this tag."""
     ids = [
         r["contact_id"]
         for r in db.all("SELECT contact_id FROM contact_tags WHERE tag = :t", {"t": tag})

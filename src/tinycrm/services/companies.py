@@ -57,6 +57,7 @@ def _opt(value: str | None) -> str | None:
 
 
 def reindex(db: Db, company_id: int) -> None:
+    """Rewrite the company's search index row."""
     search.reindex(db, "company", company_id)
 
 
@@ -69,6 +70,7 @@ def add_company(
     website: str | None = None,
     notes: str | None = None,
 ) -> int:
+    """Create a company and return its id; a name already taken is refused (Conflict)."""
     name = _name(name)
     db = ctx.db
     with db.write():
@@ -116,6 +118,8 @@ def find_or_create(ctx: Ctx, name_or_ref: str) -> int:
 def list_companies(
     db: Db, *, starts: str | None = None, after: tuple[str, int] | None = None, limit: int = 100
 ) -> list[CompanySummary]:
+    """Companies by name, a page at a time (keyset `after`), optionally those starting with
+    `starts`."""
     where = ["1 = 1"]
     params: dict[str, Any] = {"n": limit}
     if starts:

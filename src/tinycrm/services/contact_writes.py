@@ -1,20 +1,25 @@
 """Changing contacts: add (refusing look-alikes), fold in details, edit, tag, delete and
-touch. Each is one transaction with its audit log entry, search index row and clocks."""
+touch; and the use cases built on them that the shells call: `add_or_match` (add unless
+already there) and `save_contact` (a contact form, saved whole). Each is one transaction
+with its audit log entry, search index row and clocks."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from tinycrm.dates import important_day_text
-from tinycrm.errors import Conflict, InvalidInput, NotFound
+from tinycrm.errors import Ambiguous, Conflict, InvalidInput, NotFound
 from tinycrm.identity import email_match_key, phone_match_key
 from tinycrm.services import audit, clocks, companies, search
-from tinycrm.services.contact_queries import delete_impact, methods
+from tinycrm.services.contact_queries import ContactDetail, delete_impact, get_contact, methods
 from tinycrm.services.context import Ctx
-from tinycrm.services.duplicates import describe, find_matches
+from tinycrm.services.duplicates import Match, describe, find_matches
 from tinycrm.services.validation import (
     check_emails,
+    check_methods,
     check_name,
     check_phones,
     check_text,
@@ -140,6 +145,121 @@ def _refuse_duplicate(ctx: Ctx, name: str, emails: list[str], phones: list[str])
     matches = find_matches(ctx, name=name, emails=emails, phones=phones)
     if matches:
         raise Conflict(f"a contact like {name!r} already exists: {describe(matches)}")
+
+
+ON_DUPLICATE = ("ask", "merge", "skip", "create")
+
+# On a terminal: shown the look-alikes of `name`, the person answers "merge" (with the
+# contact to merge into), "skip" or "create".
+Choose = Callable[[str, list[Match]], tuple[str, Match | None]]
+
+
+@dataclass
+class AddOutcome:
+    """What `add_or_match` did: "added" a contact, "merged" the details into one already
+    there (`added` says what it gained), or "skipped" them as already there."""
+
+    action: str  # added | merged | skipped
+    contact: ContactDetail  # the one added, merged into or skipped as (no timeline)
+    name: str  # the name as given, checked
+    matches: list[Match] = field(default_factory=list)  # the look-alikes found
+    alike: list[Match] = field(default_factory=list)  # added anyway: only a look-alike
+    added: list[str] = field(default_factory=list)  # merged: what was new
+
+
+def add_or_match(
+    ctx: Ctx,
+    *,
+    name: str,
+    emails: list[str] | None = None,
+    phones: list[str] | None = None,
+    company: str | None = None,
+    title: str | None = None,
+    tags: list[str] | None = None,
+    source: str | None = None,
+    notes: str | None = None,
+    cadence_days: int | None = None,
+    on_duplicate: str = "ask",
+    ask: Choose | None = None,
+    birthday: date | None = None,
+    anniversary: date | None = None,
+) -> AddOutcome:
+    """Add a contact unless it is already there, as `on_duplicate` says: "merge" folds the
+    new details into the same person (a shared email or phone, or the same name where one
+    has neither), "skip" adds nothing for them, "create" adds anyway, and a mere look-alike
+    is added for both (named in `alike`). "ask" lets `ask` choose when there are
+    look-alikes (on a terminal); without `ask` a look-alike is refused (Conflict)."""
+    if on_duplicate not in ON_DUPLICATE:
+        raise InvalidInput(f"on_duplicate must be one of {', '.join(ON_DUPLICATE)}")
+    choice = on_duplicate
+    emails, phones = emails or [], phones or []
+    matches: list[Match] = []
+    if choice in ("merge", "skip") or (choice == "ask" and ask is not None):
+        name = check_name(name)
+        check_methods(emails, phones)
+        matches = find_matches(ctx, name=name, emails=emails, phones=phones)
+    target: Match | None = None
+    # merge and skip act on the same person only; a look-alike is added (and named)
+    same = [m for m in matches if m.same_person]
+    alike = matches if matches and not same and choice in ("merge", "skip") else []
+    if matches and choice == "ask":
+        assert ask is not None
+        choice, target = ask(name, matches)
+    elif same and choice == "merge":
+        target = _merge_target(name, same)
+    db = ctx.db
+    if not matches or choice == "create" or alike:
+        with db.write():
+            new_id = add_contact(
+                ctx,
+                name=name,
+                emails=emails,
+                phones=phones,
+                company=company,
+                title=title,
+                tags=tags,
+                source=source,
+                notes=notes,
+                cadence_days=cadence_days,
+                allow_duplicate=choice == "create" or bool(alike),
+                birthday=birthday,
+                anniversary=anniversary,
+            )
+            detail = get_contact(db, new_id, timeline=0)
+        return AddOutcome("added", detail, name, matches, alike)
+    if choice == "skip":
+        detail = get_contact(db, same[0].id if same else matches[0].id, timeline=0)
+        return AddOutcome("skipped", detail, name, matches)
+    assert target is not None
+    with db.write():
+        added = add_details(
+            ctx,
+            target.id,
+            emails=emails,
+            phones=phones,
+            company=company,
+            title=title,
+            tags=tags,
+            source=source,
+            notes=notes,
+            cadence_days=cadence_days,
+            birthday=birthday,
+            anniversary=anniversary,
+        )
+        detail = get_contact(db, target.id, timeline=0)
+    return AddOutcome("merged", detail, name, matches, added=added)
+
+
+def _merge_target(name: str, matches: list[Match]) -> Match:
+    """The one contact to fold new details into: the only one that is the same person."""
+    if len(matches) == 1:
+        return matches[0]
+    raise Ambiguous(
+        f"several contacts look like {name!r}: {describe(matches)};"
+        " add the details to one with tinycrm contact edit, or choose --on-duplicate skip or"
+        " create",
+        [("contact", m.id, m.name) for m in matches],
+    )
 
 
 def add_details(
@@ -470,6 +590,74 @@ def tag_contact(
             ctx, "contact", contact_id, "tag", audit.diff({"tags": before}, {"tags": after})
         )
         return after
+
+
+def save_contact(
+    ctx: Ctx,
+    contact_id: int | None,
+    *,
+    name: str,
+    emails: list[str] | None = None,
+    phones: list[str] | None = None,
+    company: str | None = None,
+    title: str | None = None,
+    tags: list[str] | None = None,
+    notes: str | None = None,
+    cadence_days: int | None = None,
+    expected_version: int | None = None,
+    allow_duplicate: bool = False,
+) -> int:
+    """Save a contact as a form shows it, whole, and return its id: a new one is added
+    (contact_id None; a look-alike is refused as by add_contact unless `allow_duplicate`);
+    for an existing one only what differs from the stored contact is written, in one
+    transaction, and only if it is still at `expected_version` (else Conflict). An empty
+    company, title or notes clears it; cadence_days None clears the contact's own cadence."""
+    emails, phones = emails or [], phones or []
+    tags = normalize_tags(tags or [])
+    company, title, notes = company or "", title or "", notes or ""
+    if contact_id is None:
+        return add_contact(
+            ctx,
+            name=name,
+            emails=emails,
+            phones=phones,
+            company=company or None,
+            title=title or None,
+            tags=tags,
+            notes=notes or None,
+            cadence_days=cadence_days,
+            allow_duplicate=allow_duplicate,
+        )
+    db = ctx.db
+    with db.write():
+        db.lock("contacts", contact_id)
+        d = get_contact(db, contact_id, timeline=0)
+
+        def changed(new: str, old: str | None) -> str | None:
+            return new if new != (old or "") else None
+
+        fields: dict[str, Any] = {
+            "name": changed(name, d.name),
+            "company": changed(company, d.company),
+            "title": changed(title, d.title),
+            "notes": changed(notes, d.notes),
+            "add_emails": [e for e in emails if e not in d.emails],
+            "remove_emails": [e for e in d.emails if e not in emails],
+            "add_phones": [p for p in phones if p not in d.phones],
+            "remove_phones": [p for p in d.phones if p not in phones],
+        }
+        if cadence_days != d.cadence_days:
+            fields["cadence_days"] = cadence_days
+            fields["clear_cadence"] = cadence_days is None
+        expected = expected_version  # checked by the first write only
+        if any(v for v in fields.values()) or "cadence_days" in fields:
+            edit_contact(ctx, contact_id, **fields, expected_version=expected)
+            expected = None
+        add = [t for t in tags if t not in d.tags]
+        remove = [t for t in d.tags if t not in tags]
+        if add or remove:
+            tag_contact(ctx, contact_id, add=add, remove=remove, expected_version=expected)
+    return contact_id
 
 
 def delete_contact(ctx: Ctx, contact_id: int) -> None:

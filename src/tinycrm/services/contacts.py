@@ -27,12 +27,17 @@ from tinycrm.services.contact_queries import (
     summaries_by_id,
 )
 from tinycrm.services.contact_writes import (
+    ON_DUPLICATE,
+    AddOutcome,
+    Choose,
     add_contact,
     add_details,
+    add_or_match,
     check_version,
     delete_contact,
     edit_contact,
     reindex,
+    save_contact,
     tag_contact,
     touch,
 )
@@ -48,6 +53,9 @@ from tinycrm.services.validation import (
 )
 
 __all__ = [
+    "ON_DUPLICATE",
+    "AddOutcome",
+    "Choose",
     "ContactDetail",
     "ContactSummary",
     "DealLine",
@@ -59,6 +67,7 @@ __all__ = [
     "TimelineEntry",
     "add_contact",
     "add_details",
+    "add_or_match",
     "check_emails",
     "check_methods",
     "check_name",
@@ -76,6 +85,7 @@ __all__ = [
     "normalize_tags",
     "page_key",
     "reindex",
+    "save_contact",
     "sorted_ids",
     "summaries_by_id",
     "tag_contact",

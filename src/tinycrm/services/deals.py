@@ -58,6 +58,7 @@ class DealView:
 
 # -- stages --------------------------------------------------------------------------------
 def list_stages(db: Db) -> list[StageView]:
+    """The pipeline's stages in order, each with its count of open deals."""
     rows = db.all(
         "SELECT s.*, (SELECT count(*) FROM deals d WHERE d.stage_id = s.id"
         " AND d.status = 'open') AS open_deals FROM stages s ORDER BY s.position, s.id"
@@ -116,6 +117,8 @@ def stage_totals(db: Db, currency: str) -> list[StageTotal]:
 
 
 def find_stage(db: Db, name: str) -> StageView:
+    """The stage `name` means (exact, else a unique prefix, ignoring case and accents); InvalidInput
+    listing the stages otherwise."""
     key = fold(name)
     stages = list_stages(db)
     exact = [s for s in stages if fold(s.name) == key]
@@ -185,6 +188,7 @@ def edit_stage(
     rot_days: int | None = None,
     position: int | None = None,
 ) -> StageView:
+    """Rename a stage, or change its probability, rot days or place in the pipeline."""
     db = ctx.db
     with db.write():
         db.lock_key("stages")
@@ -227,6 +231,7 @@ def edit_stage(
 
 
 def remove_stage(ctx: Ctx, name: str) -> None:
+    """Delete a stage no deal is in (a pipeline keeps one won and one lost stage)."""
     db = ctx.db
     with db.write():
         db.lock_key("stages")  # deal moves and adds hold it shared: none is on its way in
@@ -319,6 +324,8 @@ def add_deal(
     probability: int | None = None,
     expected_close: date | None = None,
 ) -> DealView:
+    """Create a deal, about a contact, company or nobody, in `stage` (default: the first
+    open one)."""
     title = check_name(title, "deal title")
     if probability is not None:
         _check_probability(probability)
@@ -429,6 +436,7 @@ def count_deals(
     owner: str | None = None,
     contact_id: int | None = None,
 ) -> int:
+    """How many deals match the filters (as for list_deals)."""
     clause, params = _deal_filters(db, status, stage, owner, contact_id)
     return int(db.value("SELECT count(*) FROM deals d" + clause, params))
 

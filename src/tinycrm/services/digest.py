@@ -52,6 +52,7 @@ class Digest:
 
     @property
     def empty(self) -> bool:
+        """True when no section has anything."""
         return not any(self.counts().values())
 
     def counts(self) -> dict[str, int]:
@@ -120,6 +121,7 @@ def build_digest(
 
 
 def recipient_key(scope: Scope) -> str:
+    """Whom a digest is for, as its send log names them (the user; '' for the team)."""
     return scope.user_name or ""
 
 
@@ -133,6 +135,7 @@ def sent_on(ctx: Ctx, scope: Scope, as_of: date) -> datetime | None:
 
 
 def last_sent_before(ctx: Ctx, scope: Scope, as_of: date) -> date | None:
+    """The day of the last digest mailed before `as_of`, if any."""
     from tinycrm.store.db import read_day
 
     value = ctx.db.value(

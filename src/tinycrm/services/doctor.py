@@ -48,8 +48,10 @@ class Problem:
     check: str  # one of CHECKS
     table: str | None  # the table (or the index's kind) the row is in
     id: int | None  # the row's id (rowid on SQLite) when it has one
-    detail: str  # what is wrong, in words
+    detail: str  # what is wrong, in words; for clocks, the column (its times are below)
     repairable: bool = True
+    stored: datetime | None = None  # clocks: the time the column holds (None: empty)
+    expected: datetime | None = None  # clocks: the time the services would write there
 
 
 @dataclass
@@ -123,6 +125,7 @@ class ForeignKey:
 
     @property
     def repairable(self) -> bool:
+        """Whether its orphans can be repaired as the database would (deleted or set to NULL)."""
         return self.on_delete in ("CASCADE", "SET NULL")
 
     def orphaned(self) -> str:
@@ -185,6 +188,7 @@ def _has_id(db: Db, table: str) -> bool:
 
 
 def orphan_problems(db: Db) -> list[Problem]:
+    """Rows whose foreign key names a parent that is not there."""
     keys = foreign_keys(db)
     if db.is_sqlite:
         by_id = {}
@@ -248,6 +252,8 @@ def _same(a: str, b: str) -> bool:
 
 
 def index_problems(db: Db) -> list[Problem]:
+    """Search index rows missing, stale or left over, compared with what the services would
+    write."""
     problems = []
     for kind in search.KINDS:
         for lo, hi in _spans(db, kind):
@@ -267,11 +273,8 @@ def index_problems(db: Db) -> list[Problem]:
 
 
 # -- clocks -----------------------------------------------------------------------------
-def _fmt(value: datetime | None) -> str:
-    return "none" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
-
-
 def clock_problems(db: Db) -> list[Problem]:
+    """Stay-in-touch and rot times that differ from what the services would compute."""
     problems = []
     for table, column, rows in (
         ("contacts", "touch_due_at", clocks.touch_rows),
@@ -285,18 +288,14 @@ def clock_problems(db: Db) -> list[Problem]:
             ):
                 if stored != due:
                     problems.append(
-                        Problem(
-                            "clocks",
-                            table,
-                            ref_id,
-                            f"{column} is {_fmt(stored)}, should be {_fmt(due)}",
-                        )
+                        Problem("clocks", table, ref_id, column, stored=stored, expected=due)
                     )
     return problems
 
 
 # -- match keys -------------------------------------------------------------------------
 def expected_match_key(kind: str, value: str, region: str | None) -> str | None:
+    """The match key an email or phone should have (None when it can't have one)."""
     from tinycrm.identity import email_match_key, phone_match_key
 
     if kind == "email":
@@ -324,6 +323,7 @@ def _match_key_rows(
 
 
 def match_key_problems(db: Db, region: str | None) -> list[Problem]:
+    """Emails and phones whose stored match key is missing or stale."""
     problems = []
     for mid, value, stored, want in _match_key_rows(db, region):
         if stored == want:

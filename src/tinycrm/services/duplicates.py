@@ -92,6 +92,7 @@ def _kind(reason: str) -> str:
 
 
 def check_threshold(threshold: int) -> int:
+    """A name-similarity threshold, checked (50 to 100)."""
     if not 50 <= threshold <= 100:
         raise InvalidInput(f"threshold must be between 50 and 100: {threshold}")
     return threshold

@@ -173,6 +173,7 @@ def iter_contacts(db: Db) -> Iterator[ContactRecord]:
 
 
 def contact_records(db: Db, rows: list[dict[str, Any]]) -> list[ContactRecord]:
+    """Export records for these contact rows, with their emails, phones, tags and company."""
     ids = _ids(rows)
     methods: dict[int, dict[str, list[Method]]] = {}
     for m in db.all(

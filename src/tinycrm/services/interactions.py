@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from tinycrm.errors import InvalidInput
-from tinycrm.refs import Target, hold
+from tinycrm.errors import InvalidInput, NotFound
+from tinycrm.refs import KINDS as TARGET_KINDS
+from tinycrm.refs import Target, hold, resolve
 from tinycrm.services import audit, clocks, search
-from tinycrm.services.contact_writes import touch
+from tinycrm.services.contact_writes import add_contact, touch
 from tinycrm.services.context import Ctx
 from tinycrm.services.validation import check_text
 
@@ -20,6 +21,7 @@ class Logged:
     id: int
     kind: str
     target: str  # what it was logged against, e.g. "contact #3 Alice Wong"
+    label: str  # ... by its name or title alone: "Alice Wong"
     contact_id: int | None
     company_id: int | None
     deal_id: int | None
@@ -30,16 +32,31 @@ class Logged:
 
 def log_interaction(
     ctx: Ctx,
-    target: Target,
+    target: Target | str,
     body: str,
     *,
     kind: str = "note",
     when: datetime | None = None,
     follow_up: datetime | None = None,
     follow_up_text: str | None = None,
+    create_contact: bool = False,
 ) -> Logged:
     """Log what happened with a contact, company or deal, in one transaction with its
-    optional follow-up reminder. Logging resets the contact's stay-in-touch clock."""
+    optional follow-up reminder. Logging resets the contact's stay-in-touch clock.
+
+    `target` may be what the user typed (refs.resolve's rules); with `create_contact` a
+    name that matches nobody becomes a new contact, in the same transaction."""
+    if isinstance(target, str):
+        with ctx.db.write():  # the contact (if created), the note and the follow-up
+            return log_interaction(
+                ctx,
+                _resolve_or_create(ctx, target, create_contact),
+                body,
+                kind=kind,
+                when=when,
+                follow_up=follow_up,
+                follow_up_text=follow_up_text,
+            )
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}: {kind!r}")
     text = check_text(body, "note text")
@@ -98,7 +115,9 @@ def log_interaction(
             touch(db, contact_id, happened)
         # activity on a deal, or on its contact, restarts the deal's rot clock
         clocks.deal_activity(db, happened, ctx.now, deal_id=deal_id, contact_id=contact_id)
-        logged = Logged(new_id, kind, target.describe(), contact_id, company_id, deal_id, happened)
+        logged = Logged(
+            new_id, kind, target.describe(), target.label, contact_id, company_id, deal_id, happened
+        )
         if follow_up is not None:
             from tinycrm.services.reminders import add_reminder
 
@@ -107,6 +126,16 @@ def log_interaction(
             )
             logged.follow_up_id, logged.follow_up_at = reminder.id, reminder.due_at
     return logged
+
+
+def _resolve_or_create(ctx: Ctx, ref: str, create: bool) -> Target:
+    try:
+        return resolve(ctx.db, ref, TARGET_KINDS)
+    except NotFound as e:
+        if not create:
+            raise NotFound(f"{e}; add --create to create a contact named {ref.strip()!r}") from None
+        new_id = add_contact(ctx, name=ref)
+        return Target("contact", new_id, " ".join(ref.split()))
 
 
 def _first_line(text: str, width: int = 60) -> str:

@@ -25,13 +25,15 @@ from tinycrm.services import as_written, audit, clocks
 from tinycrm.services.contact_writes import reindex
 from tinycrm.services.context import Ctx
 from tinycrm.store.backups import auto_backup
-from tinycrm.store.db import Db, read_ts
+from tinycrm.store.db import Db, read_day, read_ts
 
 PREFER = ("newer", "a", "b")
 SNAPSHOT_FORMAT = 1
 # rows that belong to a contact and move with it, by table
 MOVED_TABLES = ("interactions", "reminders", "deals", "purchases")
 # fields chosen by `prefer` when both contacts have one
+Value = str | int | date | datetime | None
+
 CHOSEN = (
     "name",
     "company_id",
@@ -46,12 +48,14 @@ CHOSEN = (
 
 @dataclass
 class FieldChoice:
-    """A field the two contacts disagree on, and what the merged contact gets."""
+    """A field the two contacts disagree on, and what the merged contact gets. Values are
+    typed: text, a number of days, a `date` (birthday), an aware UTC `datetime` (`*_at`);
+    the company and the owner by name."""
 
     field: str
-    kept: str | None  # A's value
-    removed: str | None  # B's value
-    result: str | None
+    kept: Value  # A's value
+    removed: Value  # B's value
+    result: Value
     source: str  # kept | removed | both (joined, or the earliest/latest of the two)
 
 
@@ -102,6 +106,7 @@ class UndoView:
 
 
 def check_prefer(prefer: str) -> str:
+    """Which contact's fields win a merge (`--prefer`), checked."""
     prefer = prefer.strip().lower()
     if prefer not in PREFER:
         raise InvalidInput(f"--prefer must be one of {', '.join(PREFER)}: {prefer!r}")
@@ -172,8 +177,8 @@ def _merged_fields(
     def show(name: str, result: Any, source: str) -> None:
         shown.append(
             FieldChoice(
-                name, _display(db, name, a[name]), _display(db, name, b[name]),
-                _display(db, name, result), source,
+                name, _value(db, name, a[name]), _value(db, name, b[name]),
+                _value(db, name, result), source,
             )
         )  # fmt: skip
 
@@ -219,16 +224,19 @@ def _merged_fields(
     return sets, shown, winner
 
 
-def _display(db: Db, col: str, value: Any) -> str | None:
+def _value(db: Db, col: str, value: Any) -> Value:
+    """A column's stored value as a FieldChoice gives it (typed, never formatted)."""
     if value is None:
         return None
     if col == "company_id":
         return str(db.value("SELECT name FROM companies WHERE id = :id", {"id": value}))
     if col == "owner_id":
         return str(db.value("SELECT name FROM users WHERE id = :id", {"id": value}))
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
+    if col.endswith("_at"):
+        return read_ts(value)
+    if col == "birthday":
+        return read_day(value)
+    return value if isinstance(value, int) else str(value)
 
 
 def _methods(db: Db, contact_id: int) -> list[dict[str, Any]]:
@@ -588,6 +596,7 @@ def list_merges(db: Db, *, limit: int = 50) -> list[MergeView]:
 
 
 def get_merge(db: Db, merge_id: int) -> MergeView:
+    """One merge, with what it kept and removed; NotFound if there is none with that id."""
     found = _views(db, "m.id = :id", {"id": merge_id, "n": 1})
     if not found:
         raise NotFound(f"no merge with id {merge_id} (see tinycrm merge --list)")

@@ -1,7 +1,7 @@
 """`tinycrm next`: one ranked list of what to do now.
 
-The score is a sum of points, each with a reason (`--explain` prints them); docs/next.md
-is the reference. Ties keep a stable order: the earlier due time, then the kind
+The score is a sum of points, each with a reason (`--explain` prints them, worded by the
+CLI); docs/next.md is the reference. Ties keep a stable order: the earlier due time, then the kind
 (reminder, stay in touch, rotting deal, no next step), then the id.
 """
 
@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
-from tinycrm.money import format_cents
+from tinycrm.money import Money
 from tinycrm.services import agenda
 from tinycrm.services.agenda import DateItem, DealItem, ReminderItem, Scope, TouchItem
 from tinycrm.services.context import Ctx
@@ -44,10 +44,33 @@ CUSTOMER_MAX = 25
 BIRTHDAY = 35  # a birthday or anniversary today: a reason to call
 
 
+#: Why points were given, as `Reason.code`: the shells word each one (cli/followups.py).
+REASONS = (
+    "overdue",
+    "days_overdue",  # with days
+    "due_today",
+    "escalated",  # with lead
+    "stay_in_touch",
+    "days_past_cadence",  # with days
+    "rotting",
+    "days_past_rot",  # with days
+    "no_next_step",
+    "weighted_value",  # with amount: the deal's value times its probability
+    "big_deal",
+    "bought_in_year",  # with amount: the contact's purchases in the last 365 days
+)
+
+
 @dataclass
 class Reason:
-    reason: str
+    """One part of a score: why (`code`, one of REASONS), with the days, amount or lead it
+    counts, and the points it adds."""
+
+    code: str
     points: int
+    days: int | None = None
+    amount: Money | None = None
+    lead: str | None = None
 
 
 @dataclass
@@ -64,9 +87,18 @@ class Action:
     reasons: list[Reason] = field(default_factory=list)
     rank: int = 0
 
-    def add(self, reason: str, points: int) -> None:
+    def add(
+        self,
+        code: str,
+        points: int,
+        *,
+        days: int | None = None,
+        amount: Money | None = None,
+        lead: str | None = None,
+    ) -> None:
+        """Count a reason towards the score (a reason worth no points is left out)."""
         if points:
-            self.reasons.append(Reason(reason, points))
+            self.reasons.append(Reason(code, points, days, amount, lead))
             self.score += points
 
 
@@ -144,7 +176,7 @@ def next_actions(ctx: Ctx, scope: Scope, *, limit: int | None = 20) -> list[Acti
             cents = revenue.get(a.contact_id) if a.contact_id is not None else None
             if cents:
                 points = _log_points(cents, CUSTOMER_PER_TENFOLD, CUSTOMER_MAX)
-                a.add(f"bought {format_cents(cents)} {ctx.currency} in a year", points)
+                a.add("bought_in_year", points, amount=Money(cents, ctx.currency))
         best.add(actions)
 
     # Reminders are always read whole: their contacts need no stay-in-touch item.
@@ -164,7 +196,7 @@ def next_actions(ctx: Ctx, scope: Scope, *, limit: int | None = 20) -> list[Acti
     big = agenda.big_deal_ids(ctx, [a.deal_id for a in reminders if a.deal_id])
     for a in reminders:
         if a.deal_id in big:
-            a.add("big deal", BIG_DEAL)
+            a.add("big_deal", BIG_DEAL)
     add(reminders)
 
     if not best.cannot_take(ROTTING_MAX):
@@ -199,11 +231,11 @@ def _reminder_action(
     if r.due_at < now:
         days = _days(now, r.due_at, tz)
         a.add("overdue", REMINDER_OVERDUE)
-        a.add(f"{days}d overdue", PER_DAY_OVERDUE * min(days, MAX_DAYS_COUNTED))
+        a.add("days_overdue", PER_DAY_OVERDUE * min(days, MAX_DAYS_COUNTED), days=days)
     else:
-        a.add("due today", REMINDER_DUE_TODAY)
+        a.add("due_today", REMINDER_DUE_TODAY)
     if r.escalated:
-        a.add(f"escalated to {r.lead}", ESCALATED)
+        a.add("escalated", ESCALATED, lead=r.lead)
     return a
 
 
@@ -219,8 +251,8 @@ def _touch_action(t: TouchItem, now: datetime, tz: tzinfo) -> Action:
         since=t.due_at,
     )
     days = _days(now, t.due_at, tz)
-    a.add("stay in touch", TOUCH_DUE)
-    a.add(f"{days}d past cadence", TOUCH_PER_DAY * min(days, MAX_DAYS_COUNTED))
+    a.add("stay_in_touch", TOUCH_DUE)
+    a.add("days_past_cadence", TOUCH_PER_DAY * min(days, MAX_DAYS_COUNTED), days=days)
     return a
 
 
@@ -256,13 +288,14 @@ def _deal_action(d: DealItem, now: datetime, tz: tzinfo) -> Action:
         assert d.rots_at is not None
         days = _days(now, d.rots_at, tz)
         a.add("rotting", ROTTING)
-        a.add(f"{days}d past rot days", ROT_PER_DAY * min(days, MAX_DAYS_COUNTED))
+        a.add("days_past_rot", ROT_PER_DAY * min(days, MAX_DAYS_COUNTED), days=days)
     if not d.next_step:
-        a.add("no next step", NO_NEXT_STEP)
+        a.add("no_next_step", NO_NEXT_STEP)
     a.add(
-        f"worth {format_cents(d.weighted_cents)} {d.currency} weighted",
+        "weighted_value",
         _log_points(d.weighted_cents, DEAL_VALUE_PER_TENFOLD, DEAL_VALUE_MAX),
+        amount=Money(d.weighted_cents, d.currency),
     )
     if d.big:
-        a.add("big deal", BIG_DEAL)
+        a.add("big_deal", BIG_DEAL)
     return a

@@ -90,6 +90,7 @@ def _count(db: Db, sql: str, contact_id: int) -> int:
 
 
 def plan(db: Db, contact_id: int) -> ForgetPlan:
+    """What forgetting this contact would delete or scrub, counted, without changing anything."""
     row = db.one(
         "SELECT id, name FROM contacts WHERE id = :id AND name_key <> ''", {"id": contact_id}
     )

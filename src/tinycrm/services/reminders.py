@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tinycrm.errors import InvalidInput, NotFound
-from tinycrm.refs import Target, hold
+from tinycrm.refs import KINDS as TARGET_KINDS
+from tinycrm.refs import Target, hold, resolve
 from tinycrm.services import audit
 from tinycrm.services.context import Ctx
 from tinycrm.services.validation import check_text
@@ -62,6 +63,7 @@ def _view(r: dict[str, Any], now: datetime) -> ReminderView:
 
 
 def get_reminder(db: Db, reminder_id: int, now: datetime) -> ReminderView:
+    """One reminder as lists show it; NotFound if there is none with that id."""
     row = db.one(_SELECT + " WHERE r.id = :id", {"id": reminder_id})
     if row is None:
         raise NotFound(f"no reminder with id {reminder_id}")
@@ -70,14 +72,19 @@ def get_reminder(db: Db, reminder_id: int, now: datetime) -> ReminderView:
 
 def add_reminder(
     ctx: Ctx,
-    target: Target | None,
+    target: Target | str | None,
     due: datetime,
     text: str,
     *,
     every: str | None = None,
     from_done: bool = False,
 ) -> ReminderView:
-    """Create a reminder due at `due` (aware), about a contact, company or deal."""
+    """Create a reminder due at `due` (aware), about a contact, company or deal (`target`,
+    or what the user typed for one, resolved in the same transaction) or nothing."""
+    if isinstance(target, str):
+        with ctx.db.write():
+            found = resolve(ctx.db, target, TARGET_KINDS)
+            return add_reminder(ctx, found, due, text, every=every, from_done=from_done)
     body = check_text(text, "reminder text")
     if not body:
         raise InvalidInput("reminder text can't be empty")

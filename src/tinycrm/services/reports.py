@@ -77,6 +77,7 @@ def _local_midnight(ctx: Ctx, day: date) -> datetime:
 
 
 def today(ctx: Ctx) -> date:
+    """Today in the user's time zone."""
     return ctx.now.astimezone(ctx.tz).date()
 
 
@@ -167,6 +168,7 @@ class CustomersReport:
     other_currencies: list[str]  # purchases in these are left out of revenue
 
     def count(self, name: str) -> int:
+        """How many contacts the segment `name` holds."""
         return next(s.contacts for s in self.segments if s.name == name)
 
 

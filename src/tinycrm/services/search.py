@@ -129,6 +129,7 @@ _TABLE_KIND = {
 
 
 def unindex(db: Db, kind: str, ref_id: int) -> None:
+    """Remove a record's search index row."""
     if db.is_sqlite:
         db.execute(f"DELETE FROM {kind}_fts WHERE rowid = :id", {"id": ref_id})
     else:

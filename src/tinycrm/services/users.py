@@ -63,6 +63,7 @@ def known_user_id(db: Db, name: str) -> int:
 
 
 def user_names(db: Db) -> dict[int, str]:
+    """Every user's name, by id."""
     return {r["id"]: r["name"] for r in db.all("SELECT id, name FROM users")}
 
 
@@ -76,6 +77,7 @@ class UserView:
 
 
 def list_users(db: Db) -> list[UserView]:
+    """Every user, with email, time zone and lead, by name."""
     rows = db.all(
         "SELECT u.id, u.name, u.email, u.timezone, l.name AS lead FROM users u"
         " LEFT JOIN users l ON l.id = u.lead_id ORDER BY u.name"
@@ -84,13 +86,21 @@ def list_users(db: Db) -> list[UserView]:
 
 
 def get_user(db: Db, name: str) -> UserView:
+    """The user called `name`; NotFound otherwise."""
     for u in list_users(db):
         if u.name == name.strip():
             return u
     raise NotFound(f"no user called {name!r}; see tinycrm user list")
 
 
+def timezone_of(db: Db, user_id: int) -> str | None:
+    """The user's own time zone (a name like Europe/Berlin), if the store knows it."""
+    zone = db.value("SELECT timezone FROM users WHERE id = :id", {"id": user_id})
+    return str(zone) if zone else None
+
+
 def check_zone(tz: str) -> str:
+    """A time zone name, checked (InvalidInput unless the system knows it)."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:

@@ -96,6 +96,8 @@ def _aggregate(ctx: Ctx, level: str, as_of: date, since: date | None) -> list[tu
 
 
 def customers(ctx: Ctx, *, level: str, as_of: date, since: date | None) -> list[v.Customer]:
+    """Every customer's purchases in the store currency before `as_of` (from `since`): first
+    and last day, count and total, per contact or company."""
     day = date.fromisoformat if ctx.db.is_sqlite else (lambda d: d)
     return [
         # refunds beyond what was bought leave a customer worth 0, never less

@@ -26,12 +26,12 @@ from tinycrm.config import Settings
 from tinycrm.services.context import Ctx
 
 if TYPE_CHECKING:
+    from tinycrm.services.commits import Mark, Probe
     from tinycrm.services.contacts import ContactDetail, ContactSummary, DeleteImpact
     from tinycrm.services.deals import DealView, StageTotal
     from tinycrm.services.digest import Digest
     from tinycrm.services.reminders import ReminderView
     from tinycrm.services.value import Ranking
-    from tinycrm.store.db import Db
 
 
 @dataclass(frozen=True)
@@ -106,35 +106,18 @@ class Watcher:
     """Notices commits, cheaply enough to ask twice a second, and says so through
     `on_change` (called in its own thread).
 
-    SQLite: `PRAGMA data_version`, which changes when another connection commits (the
-    app's workers have connections of their own, so their commits count too).
-    PostgreSQL: the newest id of the audit log (every change made through tinycrm writes
-    an entry) and of each table that grows (primary-key lookups), which move with the
-    commit; and, for changes that leave no such trace, the server's own count of rows
-    written (`pg_stat_user_tables`), which each session flushes at most once a second, and
-    within 10 s when it sits idle (PostgreSQL's PGSTAT_IDLE_INTERVAL), later still on a
-    loaded server. That count so moves a while after every change already seen by its
-    ids: within GRACE seconds of one, it is taken as the same change, not reported again
-    (a change with no such trace in that time shows with the next one). No table is
-    scanned.
+    What it compares is `services.commits.Mark`: SQLite's data version (the app's workers
+    have connections of their own, so their commits count too); on PostgreSQL the newest
+    ids, which move with the commit, and the server's count of rows written, which moves a
+    while after every change already seen by its ids: within GRACE seconds of one, it is
+    taken as the same change, not reported again (a change with no such trace in that
+    time shows with the next one).
 
     It looks every `poll` seconds (never, if None) and whenever the app says it wrote
     (`wrote()`): the app's own change is then reported once, at once, and the next look
     finds nothing new, so nothing is reloaded twice for one commit."""
 
     GRACE = 10.0
-
-    @staticmethod
-    def signature(db: Db) -> str:
-        """The PostgreSQL query: rows written, and the newest id of every table keyed by
-        one `id` (from the store's own catalog, so a new table is watched too)."""
-        newest = [
-            f" (SELECT max(id) FROM {t.name}) AS {t.name}" for t in db.tables() if t.key == ("id",)
-        ]
-        return (
-            "SELECT (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)"
-            " FROM pg_stat_user_tables) AS writes," + ",".join(newest)
-        )
 
     def __init__(
         self,
@@ -147,8 +130,8 @@ class Watcher:
         self.on_change = on_change
         self.poll = poll
         self._stack: contextlib.ExitStack | None = None
-        self._db: Db | None = None
-        self._last: object = None
+        self._probe: Probe | None = None
+        self._last: Mark | None = None
         self._ids_moved = -float("inf")  # when the ids last moved (PostgreSQL)
         self._thread: threading.Thread | None = None
         self._cond = threading.Condition()
@@ -156,34 +139,28 @@ class Watcher:
         self._answered = 0  # ... and done
         self._stopping = False
         self.looked = threading.Event()  # set once the first look is done
-        self._sql = ""
 
     def changed(self) -> bool:
         """True when someone committed since the previous call (never on the first)."""
-        if self._db is None:
+        from tinycrm.services.commits import Probe
+
+        if self._probe is None:
             stack = contextlib.ExitStack()
-            self._db = stack.enter_context(self.store.ctx()).db
+            self._probe = Probe(stack.enter_context(self.store.ctx()).db)
             self._stack = stack
-        db = self._db
-        before = self._last
-        if db.is_sqlite:
-            self._last = db.value("PRAGMA data_version")
-            return before is not None and before != self._last
-        self._sql = self._sql or self.signature(db)
-        writes, *ids = (db.one(self._sql) or {}).values()
-        self._last = (writes, tuple(ids))
-        if not isinstance(before, tuple):
+        before, self._last = self._last, self._probe.mark()
+        if before is None:
             return False
-        if before[1] != self._last[1]:
+        if before.ids != self._last.ids:
             self._ids_moved = monotonic()
             return True
-        return before[0] != writes and monotonic() - self._ids_moved > self.GRACE
+        return before.writes != self._last.writes and monotonic() - self._ids_moved > self.GRACE
 
     def close(self) -> None:
         if self._stack is not None:
             self._stack.close()
             self._stack = None
-            self._db = None
+            self._probe = None
 
     # the watching thread
     def start(self) -> None:

@@ -353,9 +353,10 @@ def _split(text: str, sep: str | None = ",") -> list[str]:
 
 
 class ContactForm(FormModal):
-    """Add a contact, or edit one (`detail` given): only what changed is written, in one
-    transaction, and only if nobody changed the contact since `detail` was read (its
-    version); otherwise the refusal, naming who changed it, shows above the buttons."""
+    """Add a contact, or edit one (`detail` given) with `contacts.save_contact`: only what
+    changed is written, in one transaction, and only if nobody changed the contact since
+    `detail` was read (its version); otherwise the refusal, naming who changed it, shows
+    above the buttons."""
 
     def __init__(self, detail: Any = None) -> None:
         self.detail = detail
@@ -402,63 +403,34 @@ class ContactForm(FormModal):
         company, title, notes = self.value("company"), self.value("title"), self.value("notes")
         cadence = self._cadence()
         d = self.detail
-        if d is None:
-            # a look-alike already in the store is refused once; saving the same again adds
-            # it anyway (the CLI asks merge/skip/create; here the message names the match)
-            attempt = (name, tuple(emails), tuple(phones))
-            anyway = self._refused == attempt
+        # a look-alike already in the store is refused once; saving the same again adds it
+        # anyway (the CLI asks merge/skip/create; here the message names the match)
+        attempt = (name, tuple(emails), tuple(phones))
+        anyway = d is None and self._refused == attempt
 
-            def add(ctx: Ctx) -> Any:
-                try:
-                    return contacts.add_contact(
-                        ctx,
-                        name=name,
-                        emails=emails,
-                        phones=phones,
-                        company=company or None,
-                        title=title or None,
-                        tags=tags,
-                        notes=notes or None,
-                        cadence_days=cadence,
-                        allow_duplicate=anyway,
-                    )
-                except Conflict as e:
-                    self._refused = attempt
-                    raise Conflict(f"{e}. Save again to add it anyway.") from None
+        def save(ctx: Ctx) -> Any:
+            try:
+                return contacts.save_contact(
+                    ctx,
+                    d.id if d else None,
+                    name=name,
+                    emails=emails,
+                    phones=phones,
+                    company=company,
+                    title=title,
+                    tags=tags,
+                    notes=notes,
+                    cadence_days=cadence,
+                    expected_version=d.version if d else None,
+                    allow_duplicate=anyway,
+                )
+            except Conflict as e:
+                if d is not None:
+                    raise
+                self._refused = attempt
+                raise Conflict(f"{e}. Save again to add it anyway.") from None
 
-            return add
-
-        def changed(new: str, old: str | None) -> str | None:
-            return new if new != (old or "") else None
-
-        def edit(ctx: Ctx) -> Any:
-            with ctx.db.write():
-                fields: dict[str, Any] = {
-                    "name": changed(name, d.name),
-                    "company": changed(company, d.company),
-                    "title": changed(title, d.title),
-                    "notes": changed(notes, d.notes),
-                    "add_emails": [e for e in emails if e not in d.emails],
-                    "remove_emails": [e for e in d.emails if e not in emails],
-                    "add_phones": [p for p in phones if p not in d.phones],
-                    "remove_phones": [p for p in d.phones if p not in phones],
-                }
-                if cadence != d.cadence_days:
-                    fields["cadence_days"] = cadence
-                    fields["clear_cadence"] = cadence is None
-                expected: int | None = d.version  # checked by the first write only
-                if any(v for v in fields.values()) or "cadence_days" in fields:
-                    contacts.edit_contact(ctx, d.id, **fields, expected_version=expected)
-                    expected = None
-                add = [t for t in tags if t not in d.tags]
-                remove = [t for t in d.tags if t not in tags]
-                if add or remove:
-                    contacts.tag_contact(
-                        ctx, d.id, add=add, remove=remove, expected_version=expected
-                    )
-            return d.id
-
-        return edit
+        return save
 
     def describe(self, result: Any) -> str:
         return f"Saved {self.value('name')}"
