@@ -77,6 +77,7 @@ MODULES = [
         "privacy",
         "init",
         "doctor",
+        "tags",
     )
 ] + [
     "tinycrm.io.backup",  # backup/restore sit above the services, beside the CLI
