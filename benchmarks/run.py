@@ -272,6 +272,12 @@ def commands(setup: Setup) -> list[Command]:
             lambda i: ["contact", "add", unique_name(i), "-e", f"bench{i}@example.org"],
             30,
         ),
+        Command(
+            "undo",
+            "tinycrm undo (the round's contact add, the user's last change)",
+            fixed(["undo"]),
+            12,
+        ),
         Command("history", f'tinycrm history "{who}"', fixed(["history", who]), 30),
         Command(
             "contact show", f'tinycrm contact show "{who}"', fixed(["contact", "show", who]), 30

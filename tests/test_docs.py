@@ -77,6 +77,7 @@ MODULES = [
         "privacy",
         "init",
         "doctor",
+        "undo",
         "tags",
     )
 ] + [

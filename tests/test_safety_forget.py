@@ -386,3 +386,37 @@ def test_forget_says_so_when_a_reader_keeps_the_old_data_in_the_file(
             assert secret not in left, secret
     finally:
         _let_go(reader)
+
+
+def test_forget_leaves_no_trace_in_the_undo_journal_and_cannot_be_undone(
+    cli: Runner, store: str
+) -> None:
+    """The journal holds whole rows as they were: the person's own, and others' that
+    mentioned them once (a note edited since). forget takes all of them, is no change
+    itself, and the changes around it can still be undone."""
+    _seed(cli)
+    cli.ok("contact", "edit", "bob", "--notes", f"met {NAME} at the fair")
+    cli.ok("contact", "edit", "bob", "--notes", "plays golf")  # the old image still names her
+    cli.ok("note", NAME, "moonlit orchard")
+    cli.ok("deal", "add", "bob", "Fleet plan", "--value", "900")
+    db = _db(store)
+    try:
+        journal = fold(" ".join(str(r) for r in db.tuples("SELECT * FROM row_changes")))
+        changes_before = int(db.value("SELECT count(*) FROM changes"))
+    finally:
+        db.close()
+    assert "zoe quorn" in journal and "quorn-mail" in journal  # there to be purged
+    cli.ok("forget", NAME, "--yes")
+    db = _db(store)
+    try:
+        journal = fold(" ".join(str(r) for r in db.tuples("SELECT * FROM row_changes")))
+        changes_after = int(db.value("SELECT count(*) FROM changes"))
+    finally:
+        db.close()
+    for trace in (*TRACES, "moonlit orchard"):
+        assert trace not in journal, trace
+    assert changes_after < changes_before  # hers went whole; forget added none
+    listed = cli.ok("undo", "--list", "--all", "--json").json()
+    assert "forget" not in str(listed) and "quorn" not in fold(str(listed))
+    assert cli.ok("undo").stdout == "Undid change 22: add deal #3 Fleet plan\n"
+    assert cli.ok("contact", "show", "bob", "--json").json()["notes"] == "plays golf"

@@ -294,8 +294,9 @@ def test_upgrading_a_0006_store_retires_every_id_it_ever_gave(
         db.close()
     assert cli.ok("history", "newcomer", "--json").json()[-1]["action"] == "add"
 
-    if before is not None:  # every table, index and trigger is still there
-        assert _schema(old_store) == before
+    if before is not None:  # every table, index and trigger is still there (later
+        # revisions add their own: the change journal's tables and triggers, 0009)
+        assert set(before) <= set(_schema(old_store))
     # the search-index triggers still fire, foreign keys still cascade
     cli.ok("contact", "rm", "person 2", "--yes")
     assert cli.ok("search", "person", "--json").json()[0]["title"] == "Person 1"

@@ -358,6 +358,44 @@ class AuditEntry(SQLModel, table=True):
     changes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
+class Change(SQLModel, table=True):
+    """One write transaction in the change journal (tinycrm.store.journal, services/undo):
+    who made it and when, the audit entries that describe it (`audit_ids`, comma-separated
+    ids into audit_log), and how it stands: `undoes` names the change an undo or redo took
+    back, `undone_by` the change that took this one back (NULL while it stands)."""
+
+    __tablename__ = "changes"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=_ts())
+    user_id: int | None = Field(default=None, sa_column=_fk("users.id", "SET NULL", index=False))
+    audit_ids: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    undoes: int | None = None
+    undone_by: int | None = None
+
+
+class RowChange(SQLModel, table=True):
+    """One row written by a change, as the journal's triggers saw it: the table, the row's
+    primary key (a JSON array), and the whole row before and after as JSON objects (NULL
+    before an insert, after a delete). `change_id` is NULL until the transaction that wrote
+    it ends (`Db.write` assigns it); the partial index finds those few rows at once."""
+
+    __tablename__ = "row_changes"
+    __table_args__ = (
+        Index(
+            "ix_row_changes_pending",
+            "id",
+            sqlite_where=text("change_id IS NULL"),
+            postgresql_where=text("change_id IS NULL"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    change_id: int | None = Field(default=None, sa_column=_fk("changes.id", "CASCADE"))
+    table_name: str
+    row_key: str
+    old_row: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    new_row: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
 def _ids_never_reused() -> None:
     """Every table keyed by an integer `id` is AUTOINCREMENT on SQLite, so a deleted row's
     id is never handed out again (the audit log, merge snapshots, exports and people name

@@ -104,3 +104,12 @@ def test_adding_the_same_person_again_fills_a_blank_birthday(cli: Runner) -> Non
     cli.ok("contact", "add", "Ann Lee", "-e", "ann@acme.example", "--birthday", "1990-01-01",
            "--on-duplicate", "merge")  # fmt: skip
     assert show(cli, "ann")["birthday"] == "--03-14"  # a field it has is kept
+
+
+def test_undo_puts_an_anniversary_and_a_birthday_back(cli: Runner) -> None:
+    cli.ok("contact", "add", "Ann Lee", "--anniversary", "2010-06-12")
+    cli.ok("contact", "edit", "ann", "--anniversary", "none", "--birthday", "03-14")
+    assert (show(cli, "ann")["anniversary"], show(cli, "ann")["birthday"]) == (None, "--03-14")
+    cli.ok("undo")
+    ann = show(cli, "ann")
+    assert (ann["anniversary"], ann["birthday"]) == ("2010-06-12", None)

@@ -61,6 +61,8 @@ def env(sqlite_store: str) -> dict[str, str]:
         ["contact", "show", "alice"],
         ["search", "alice"],
         ["deal", "list"],
+        ["undo"],
+        ["undo", "--list"],
         ["interaction", "edit", "1", "--text", "first call, corrected"],
         ["purchase", "rm", "1", "--yes"],
         ["reminder", "edit", "2", "--due", "friday"],

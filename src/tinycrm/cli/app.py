@@ -44,6 +44,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "user": ("tinycrm.cli.followups", "user_app", True),
     "assign": ("tinycrm.cli.audit", "assign", False),
     "history": ("tinycrm.cli.audit", "history", False),
+    "undo": ("tinycrm.cli.undo", "undo", False),
+    "redo": ("tinycrm.cli.undo", "redo", False),
     "forget": ("tinycrm.cli.privacy", "forget", False),
     "report": ("tinycrm.cli.reports", "report_app", True),
     "init": ("tinycrm.cli.store", "init", False),

@@ -53,6 +53,8 @@ TABLES = (
     "merges",
     "erasures",
     "audit_log",
+    "changes",
+    "row_changes",
     "search_docs",
 )
 COUNTED = ("contacts", "interactions", "deals", "purchases")
@@ -663,6 +665,7 @@ def _restore_pg(prepared: PreparedRestore) -> Path | None:
     )
     drops = _PG_ID_MARKS + "".join(f'DROP TABLE IF EXISTS "{t}" CASCADE;\n' for t in TABLES)
     drops += "DROP FUNCTION IF EXISTS tinycrm_forget_search_doc() CASCADE;\n"
+    drops += "DROP FUNCTION IF EXISTS tinycrm_journal() CASCADE;\n"
     conninfo, env = backups.pg_command_env(location)
     psql = backups.pg_tool("psql", "restoring a PostgreSQL store")
     done = subprocess.run(

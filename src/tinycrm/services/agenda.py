@@ -14,6 +14,7 @@ from typing import Any
 from tinycrm.dates import next_yearly, years_on
 from tinycrm.errors import InvalidInput
 from tinycrm.money import Money
+from tinycrm.services import audit
 from tinycrm.services.context import Ctx
 from tinycrm.store.db import Db, read_day, read_ts
 from tinycrm.text import fold
@@ -479,11 +480,16 @@ def set_tag_cadence(ctx: Ctx, tag: str, days: int | None) -> TagInfo:
 
     with db.write():
         db.lock_key("tag cadences")
+        old = db.value("SELECT days FROM tag_cadences WHERE tag = :t", {"t": key})
         db.execute("DELETE FROM tag_cadences WHERE tag = :t", {"t": key})
         if days is not None:
             db.execute(
                 "INSERT INTO tag_cadences (tag, days) VALUES (:t, :d)", {"t": key, "d": days}
             )
         refresh_touch_for_tag(db, key)
+        if old != days:
+            audit.record(
+                ctx, "tag", 0, "cadence", {"tag": [None, key], "cadence_days": [old, days]}
+            )
         n = db.value("SELECT count(*) FROM contact_tags WHERE tag = :t", {"t": key})
     return TagInfo(key, int(n), days)

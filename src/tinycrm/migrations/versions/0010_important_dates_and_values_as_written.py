@@ -7,10 +7,11 @@ year", a leap year so that 29 February fits) and `as_written TEXT NULL`, a JSON 
 import could not read, kept as the file wrote it instead of dropping the person or the
 value. Both columns are added in place (ALTER TABLE ... ADD COLUMN, nullable, no default),
 so no table is rebuilt and the AUTOINCREMENT counters and the search index's triggers stay
-as 0007 left them.
+as 0007 left them; on SQLite the change journal's triggers on contacts (0009) are written
+again to name the new columns.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-06 23:30:00
 """
 
@@ -19,8 +20,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from tinycrm.store import journal
+
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
@@ -28,9 +31,25 @@ depends_on = None
 def upgrade() -> None:
     op.add_column("contacts", sa.Column("anniversary", sa.Date(), nullable=True))
     op.add_column("contacts", sa.Column("as_written", sa.String(), nullable=True))
+    _journal_contacts()
+
+
+def _journal_contacts() -> None:
+    """On SQLite the change journal's triggers (0009) name every column: write them again
+    for the contacts table as it is now, so undo puts the new columns back too.
+    PostgreSQL's trigger copies the whole row and needs nothing."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    inspector = sa.inspect(bind)
+    columns = [c["name"] for c in inspector.get_columns("contacts")]
+    key = inspector.get_pk_constraint("contacts")["constrained_columns"]
+    for statement in journal.sqlite_triggers("contacts", columns, key):
+        op.execute(statement)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("contacts") as batch:
         batch.drop_column("as_written")
         batch.drop_column("anniversary")
+    _journal_contacts()  # batch mode rebuilt the table without its triggers
