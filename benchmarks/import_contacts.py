@@ -2,7 +2,7 @@
 100k-contact benchmark store.
 
     python benchmarks/import_contacts.py [--db benchmarks/data/bench.db] [--rows 100000]
-                                         [--seed 11] [--keep DIR]
+                                         [--seed 11] [--odd 10] [--keep DIR]
 
 Writes `people.csv` in Google Contacts' shape (first/middle/last name, organization and
 title, two emails and a phone with labels, an address in parts, labels as tags, notes,
@@ -12,6 +12,10 @@ in-file duplicate matching does real work. Each run is the real console script a
 process:
 
 - into a fresh, empty store (`--on-duplicate skip`);
+- into a fresh store again, from `odd.csv`: the same people with `--odd` percent of the
+  rows carrying a field that doesn't validate (a phone `1`, an email `n/a`, a birthday
+  `circa 1800`, a date that doesn't exist), kept as written (#17), and as many birthdays
+  without a year (`--03-14`);
 - into a copy of the benchmark store (so every key is also looked up among 100k stored
   contacts), with `--on-duplicate merge`;
 - `--dry-run` into the benchmark store.
@@ -26,6 +30,7 @@ import csv
 import json
 import os
 import random
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -65,8 +70,20 @@ HEADER = [
 ]
 
 
-def write_people(path: Path, n: int, seed: int) -> None:
+#: (column, value) of an odd field; the column index into HEADER
+ODD = (
+    (13, "1"),  # Phone 1 - Value: a short code
+    (9, "n/a"),  # E-mail 1 - Value
+    (5, "circa 1800"),  # Birthday, vCard 4.0's text form
+    (5, "31.02.1990"),  # Birthday: no such day
+)
+
+
+def write_people(path: Path, n: int, seed: int, odd: float = 0.0) -> int:
+    """The file; returns how many rows carry an odd field."""
     rng = random.Random(seed)
+    odd_rng = random.Random(seed + 1)
+    odd_rows = 0
     made: list[list[str]] = []
     with path.open("w", encoding="utf-8", newline="") as f:
         out = csv.writer(f, lineterminator="\r\n")
@@ -106,7 +123,16 @@ def write_people(path: Path, n: int, seed: int) -> None:
                 "United Kingdom",
             ]
             made.append(row)
+            if odd and odd_rng.random() < odd:
+                row = list(row)
+                column, value = odd_rng.choice(ODD)
+                row[column] = value
+                odd_rows += 1
+            elif odd and odd_rng.random() < odd:
+                row = list(row)
+                row[5] = f"--{odd_rng.randint(1, 12):02d}-{odd_rng.randint(1, 28):02d}"
             out.writerow(row)
+    return odd_rows
 
 
 def copy_store(source: Path, target: Path) -> None:
@@ -127,7 +153,10 @@ def upgrade(store: Path) -> None:
         backup.unlink()
 
 
-def timed(store: Path, args: list[str], env: dict[str, str]) -> tuple[float, dict[str, Any]]:
+def timed(store: Path, args: list[str], env: dict[str, str]) -> tuple[float, float, dict[str, Any]]:
+    """Wall seconds, CPU seconds (user + system: what the run costs on a busy machine,
+    where the wall time also counts waiting for a core) and the summary."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [str(TINYCRM), "--db", str(store), "import", "contacts", *args, "--json"],
@@ -137,10 +166,12 @@ def timed(store: Path, args: list[str], env: dict[str, str]) -> tuple[float, dic
         check=False,
     )
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"import {' '.join(args)} failed: {done.stderr.strip()}")
     summary: dict[str, Any] = json.loads(done.stdout)
-    return elapsed, summary
+    return elapsed, cpu, summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, default=ROOT / "benchmarks" / "data" / "bench.db")
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--odd", type=float, default=10.0, help="percent of rows with an odd field")
     parser.add_argument("--keep", type=Path, help="work in this folder and leave it there")
     args = parser.parse_args(argv)
     work = args.keep or Path(tempfile.mkdtemp(prefix="tinycrm-contacts-bench-"))
@@ -168,6 +200,13 @@ def main(argv: list[str] | None = None) -> int:
         fresh = work / "fresh.db"
         upgrade(fresh)
         runs.append(("into a fresh store", fresh, []))
+        if args.odd:
+            odd = work / "odd.csv"
+            n_odd = write_people(odd, args.rows, args.seed, args.odd / 100)
+            print(f"{odd.name}: {n_odd:,} rows with an odd field ({args.odd:g}%)", flush=True)
+            fresh_odd = work / "fresh-odd.db"
+            upgrade(fresh_odd)
+            runs.append((f"fresh store, {args.odd:g}% odd fields", fresh_odd, [str(odd)]))
         if args.db.exists():
             bench = work / "bench.db"
             copy_store(args.db, bench)
@@ -176,12 +215,15 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(("into the 100k store, merge", bench, ["--on-duplicate", "merge"]))
         else:
             print(f"no store at {args.db} (make bench-data): only the fresh store is timed")
-        print(f"{'run':<32} {'seconds':>8} {'rows/s':>9}  created / merged / skipped")
+        print(f"{'run':<32} {'seconds':>8} {'cpu s':>7} {'rows/s':>9}  created / merged / skipped")
         for label, store, extra in runs:
-            seconds, s = timed(store, [str(people), *extra], env)
+            files = [] if extra[:1] and extra[0].endswith(".csv") else [str(people)]
+            seconds, cpu, s = timed(store, [*files, *extra], env)
+            kept = sum(s.get("as_written", {}).values())
             print(
-                f"{label:<32} {seconds:>8.1f} {args.rows / seconds:>9,.0f}"
-                f"  {s['created']:,} / {s['merged']:,} / {s['skipped']:,}",
+                f"{label:<32} {seconds:>8.1f} {cpu:>7.1f} {args.rows / seconds:>9,.0f}"
+                f"  {s['created']:,} / {s['merged']:,} / {s['skipped']:,}"
+                + (f", kept as written {kept:,}" if kept else ""),
                 flush=True,
             )
     finally:

@@ -98,17 +98,22 @@ def rank_customers(
         assert key is not None
         groups.setdefault(key, []).append(p)
         names[key] = p.contact_name if level == "contact" else str(p.company_name)
-    rows = [
-        _Row(
-            id=key,
-            name=names[key],
-            recency_days=(as_of - max(p.day for p in ps)).days,
-            frequency=len(ps),
-            monetary_cents=sum(p.cents for p in ps),
-            first=min(p.day for p in ps),
+    rows = []
+    for key, ps in groups.items():
+        # an order is a purchase of 0 or more; a refund (below 0) only lowers the sum
+        orders = [p for p in ps if p.cents >= 0]
+        if not orders:
+            continue  # only refunds in the window: no customer
+        rows.append(
+            _Row(
+                id=key,
+                name=names[key],
+                recency_days=(as_of - max(p.day for p in orders)).days,
+                frequency=len(orders),
+                monetary_cents=max(0, sum(p.cents for p in ps)),
+                first=min(p.day for p in orders),
+            )
         )
-        for key, ps in groups.items()
-    ]
     n = len(rows)
     for row in rows:
         row.r = _score(1 + sum(1 for o in rows if o.recency_days > row.recency_days), n)

@@ -162,7 +162,7 @@ def settings(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 # (store currency, what is typed, --currency, the purchase recorded or the error's words)
-AMOUNTS = [
+AMOUNTS: list[tuple[str, str, str | None, Any]] = [
     ("EUR", "$5", None, ("5.00", "USD")),
     ("EUR", "5 usd", None, ("5.00", "USD")),
     ("EUR", "USD 5", None, ("5.00", "USD")),
@@ -193,9 +193,17 @@ AMOUNTS = [
     ("EUR", "5", "XYZ", "not a currency"),
     ("EUR", "-€5", None, "can't be negative"),
 ]
+# a purchase may be negative: a refund (docs/value.md); a deal's value may not
+REFUNDS: list[tuple[str, str, str | None, Any]] = [
+    ("EUR", "-€5", None, ("-5.00", "EUR")),
+    ("EUR", "€-5", None, ("-5.00", "EUR")),
+    ("EUR", "-0", None, "minus zero"),
+]
 
 
-@pytest.mark.parametrize(("currency", "typed", "given", "expected"), AMOUNTS)
+@pytest.mark.parametrize(
+    ("currency", "typed", "given", "expected"), [a for a in AMOUNTS if a[1] != "-€5"] + REFUNDS
+)
 def test_purchase_add_reads_the_currency_written_with_the_amount(
     cli: Runner,
     store: str,

@@ -110,7 +110,8 @@ purchase_rows = st.lists(
     st.tuples(
         st.integers(0, len(NAMES) - 1),  # who
         st.integers(-3, 900),  # days before AS_OF (negative: after, and on AS_OF itself)
-        st.sampled_from([100, 2_500, 2_500, 99_999, 1_000_000]),  # ties on purpose
+        # ties on purpose; 0 is an order, a negative amount a refund (no order)
+        st.sampled_from([100, 2_500, 2_500, 99_999, 1_000_000, 0, -2_500, -2_000_000]),
         st.sampled_from(["EUR", "EUR", "EUR", "USD"]),
     ),
     max_size=30,
@@ -159,6 +160,28 @@ def _buy(
 ) -> None:
     on = AS_OF - timedelta(days=days_ago)
     purchases.add_purchase(ctx, cid, cents, on=on, currency=currency, future=future)
+
+
+def test_zero_orders_count_and_refunds_only_lower_the_value(cli: Runner, ctx: Ctx) -> None:
+    ada = contacts.add_contact(ctx, name="Ada")
+    bob = contacts.add_contact(ctx, name="Bob")
+    cy = contacts.add_contact(ctx, name="Cy")
+    _buy(ctx, ada, 100, 10_000)
+    _buy(ctx, ada, 10, 0)  # a free sample: an order, so recency 10 and frequency 2
+    _buy(ctx, ada, 5, -4_000)  # a refund: lowers the total, moves neither count nor recency
+    _buy(ctx, bob, 50, 3_000)
+    _buy(ctx, bob, 20, -5_000)  # more back than bought: worth 0, still a customer
+    _buy(ctx, cy, 30, -1_000)  # only a refund: no customer
+    r = cli("rank", "--by", "value", "--as-of", AS_OF.isoformat(), "--json")
+    assert r.exit_code == 0, r.stderr
+    got = json.loads(r.stdout)
+    rows = {c["name"]: c for c in got["customers"]}
+    assert set(rows) == {"Ada", "Bob"}
+    assert (rows["Ada"]["frequency"], rows["Ada"]["recency_days"]) == (2, 10)
+    assert rows["Ada"]["monetary"] == "60.00"
+    assert (rows["Bob"]["frequency"], rows["Bob"]["recency_days"]) == (1, 50)
+    assert rows["Bob"]["monetary"] == "0.00"
+    assert got["summary"]["revenue"] == "60.00"
 
 
 def test_rank_json_and_its_boundaries(cli: Runner, ctx: Ctx) -> None:

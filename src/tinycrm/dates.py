@@ -802,3 +802,65 @@ def next_occurrence(rec: Recurrence, *, after: datetime, anchor: datetime, tz: t
         if (moment := _aware(candidate, tz)) > floor:
             return moment
     raise InvalidInput(f"repeat {rec.text or rec.rrule!r} has no due time after {after:%Y-%m-%d}")
+
+
+# -- important dates: birthdays and anniversaries, with or without a year -------------------
+
+#: The year a day without a year is stored in (Apple's convention for "no year"; a leap
+#: year, so that 29 February fits). Shown and exported as `--MM-DD`.
+NO_YEAR = 1604
+_YEARLESS = re.compile(r"--(\d{2})-?(\d{2})")
+_FULL_DAY = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
+
+
+def parse_important_day(text: str, *, field: str = "birthday") -> date:
+    """`1985-03-14`, `19850314`, or without a year `03-14`, `--03-14`, `--0314` (stored in
+    NO_YEAR). The year must be from 1900 on, and the day not in the future."""
+    raw = text.strip()
+    m = _YEARLESS.fullmatch(raw) or re.fullmatch(r"(\d{2})-(\d{2})", raw)
+    if m:
+        try:
+            return date(NO_YEAR, int(m[1]), int(m[2]))
+        except ValueError:
+            raise InvalidInput(f"{field}: no such day: {raw!r}") from None
+    m = _FULL_DAY.fullmatch(raw)
+    if not m:
+        raise InvalidInput(
+            f"{field} is not a date: {raw!r} (try 1985-03-14, or 03-14 without the year)"
+        )
+    try:
+        day = date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        raise InvalidInput(f"{field}: no such day: {raw!r}") from None
+    if day.year == NO_YEAR:
+        return day
+    if day.year < 1900:
+        raise InvalidInput(f"{field} before 1900: {raw!r} (write 03-14 without the year)")
+    return day
+
+
+def important_day_text(day: date) -> str:
+    """`1985-03-14`, or `--03-14` for a day without a year (vCard 4.0's form)."""
+    return f"--{day:%m-%d}" if day.year == NO_YEAR else day.isoformat()
+
+
+def has_year(day: date) -> bool:
+    return day.year != NO_YEAR
+
+
+def next_yearly(day: date, on_or_after: date) -> date:
+    """The first day from `on_or_after` on that falls on `day`'s month and day (29 February
+    falls on 28 February in years without one)."""
+    for year in (on_or_after.year, on_or_after.year + 1):
+        try:
+            hit = date(year, day.month, day.day)
+        except ValueError:
+            hit = date(year, 2, 28)
+        if hit >= on_or_after:
+            return hit
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def years_on(day: date, on: date) -> int | None:
+    """How many years `on` is after `day` (the age, the anniversary), None without a year."""
+    return on.year - day.year if has_year(day) else None

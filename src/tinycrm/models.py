@@ -120,6 +120,10 @@ class Contact(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts())
     updated_at: datetime = Field(sa_column=_ts())
     version: int = 1
+    # a birthday or anniversary without a year is stored in the year 1604 (dates.NO_YEAR)
+    anniversary: date | None = None
+    # JSON list of {"field", "value", "why"}: what an import could not read, as written
+    as_written: str | None = None
 
 
 class TagCadence(SQLModel, table=True):

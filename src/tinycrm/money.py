@@ -113,8 +113,12 @@ def parse_money(
     given_as: str = "--currency",
     usual: Iterable[str] = (),
     allow_zero: bool = True,
+    allow_negative: bool = False,
 ) -> TypedAmount:
     """An amount typed by a person: '1,234.50', '€99', '99 €', '$5', 'USD 5', '5 usd'.
+
+    A minus sign ('-5', '-€5', '€-5') is refused unless `allow_negative` (a purchase's
+    refund), which gives negative cents.
 
     A currency mark before or after the number says the currency; one inside it ('1€2') is
     an error. `currency` is the currency given separately (`given_as` names where, for the
@@ -143,9 +147,16 @@ def parse_money(
                 " (write it before or after: €12, 12 EUR)"
             )
         raise InvalidInput(f"{field} is not a number: {_shown(text)} (try 1234.50)")
-    if negative:
+    if negative and not allow_negative:
         raise InvalidInput(f"{field} can't be negative: {text!r}")
-    cents = _cents(body, text, field, allow_zero)
+    digits = body.lstrip()
+    if digits[:1] in ("-", "\u2212"):
+        digits = digits[1:]
+    cents = _cents(digits, text, field, allow_zero)
+    if negative:
+        if cents == 0:
+            raise InvalidInput(f"{field} can't be minus zero: {text!r}")
+        cents = -cents
     if mark is None:
         return TypedAmount(cents, currency)
     return TypedAmount(

@@ -311,7 +311,12 @@ def test_purchase_edit_and_rm_follow_into_rank(cli: Runner, store: str) -> None:
     p = cli.ok("purchase", "edit", "1", "--contact", "bob", "--note", "", "--json").json()
     assert (p["contact"], p["note"]) == ("Bob Stone", None)
     assert _contact(cli, "alice")["purchases_count"] == 0
-    _refused(cli, store, "purchase", "edit", "1", "--amount", "0", code=2, says="amount")
+    _refused(cli, store, "purchase", "edit", "1", "--amount", "abc", code=2, says="amount")
+    # a correction may make it a free order or a refund (#17, docs/value.md)
+    assert cli.ok("purchase", "edit", "1", "--amount", "-20", "--json").json()["amount"] == (
+        "-20.00"
+    )
+    assert cli.ok("purchase", "edit", "1", "--amount", "0", "--json").json()["amount"] == "0.00"
     _refused(cli, store, "purchase", "edit", "1", code=2, says="nothing to change")
     _refused(cli, store, "purchase", "rm", "9", "--yes", code=2, says="no purchase with id 9")
     _refused(cli, store, "purchase", "rm", "1", code=2, says="pass --yes")

@@ -18,7 +18,7 @@ from tinycrm.store.open import open_store
 
 CONTACT_HEADER = (
     "name,company,title,emails,phones,tags,birthday,notes,source,owner,cadence_days,"
-    "consent,consent_at,opted_out_at,created_at,urls,addresses"
+    "consent,consent_at,opted_out_at,created_at,urls,addresses,anniversary,as_written"
 )
 NOTES = 'first line, with a comma\nsecond "quoted" line\n=not a formula'
 
@@ -85,6 +85,8 @@ def test_contacts_csv_has_the_documented_columns_cell_by_cell(cli: Runner, store
         "created_at": "2026-11-23T09:00:00Z",
         "urls": "https://acme.com/ann",
         "addresses": "office: Hauptstr. 1, 10115 Berlin",
+        "anniversary": "",
+        "as_written": "",
     }
     assert wang["name"] == "王小明"
     assert wang["title"] == '\'=HYPERLINK("x")'

@@ -300,6 +300,9 @@ def seed_for_digest(cli: Runner, home: Path) -> None:
         cli.ok("remind", "zoe", "2026-11-16 10:00", "max forgot this")
     finally:
         os.environ["TINYCRM_USER"] = "sam"
+    # birthdays and anniversaries: today, within --days-ahead, without a year, and beyond
+    cli.ok("contact", "add", "Bea Day", "--birthday", "1990-11-25", "--anniversary", "11-23")
+    cli.ok("contact", "edit", "zoe", "--birthday", "1985-12-24")
 
 
 def test_digest_json_matches_the_golden_file(cli: Runner, home: Path) -> None:
@@ -308,7 +311,7 @@ def test_digest_json_matches_the_golden_file(cli: Runner, home: Path) -> None:
     doc = json.loads(out)
     assert list(doc) == [
         "as_of", "user", "overdue", "today", "upcoming", "stay_in_touch",
-        "rotting_deals", "no_next_step", "big_deals", "escalated",
+        "rotting_deals", "no_next_step", "big_deals", "escalated", "birthdays",
     ]  # fmt: skip
     golden = GOLDEN / "digest-sam-2026-11-23.json"
     if os.environ.get("TINYCRM_UPDATE_GOLDEN"):

@@ -210,8 +210,11 @@ def test_headers_of_real_exports_are_mapped(
 def test_iphone_vcard_3(cli: Runner, store: str, here: Path) -> None:
     s = cli.ok("import", "contacts", str(FIXTURES / "iphone.vcf"), "--json").json()
     assert (s["created"], s["rejected"], s["source"]["format"]) == (2, 0, "vcard")
-    assert s["dropped"] == {"birthday without a year": 1, "photo": 1}
+    assert s["dropped"] == {"photo": 1}
+    assert s["as_written"] == {}
+    assert show(cli, "José Müller")["birthday"] == "--05-02"  # kept without a year
     d = show(cli, "Ann Lee")
+    assert d["birthday"] == "1985-03-14"
     assert (d["company"], d["title"], d["tags"]) == ("Acme Ltd", "CTO", ["golf", "vip"])
     assert d["notes"] == "Met at the expo, likes golf.\nCall after 10."
     assert d["addresses"] == ["work: 1 Main St Floor 2, London, EC1A 1BB, United Kingdom"]
@@ -266,15 +269,30 @@ def test_a_broken_card_names_its_line(cli: Runner, store: str, here: Path) -> No
     )
     cli.ok("user", "list")  # sam is a user from the first command on, failed or not
     before = counts(store)
-    r = cli("import", "contacts", "x.vcf")
+    r = cli("import", "contacts", "x.vcf", "--strict")
     assert r.exit_code == 2
     assert r.stderr == "Error: x.vcf line 12, field email: not an email address: 'not-an-email'\n"
     assert counts(store) == before
-    s = cli.ok("import", "contacts", "x.vcf", "--skip-bad", "--json").json()
+    s = cli.ok("import", "contacts", "x.vcf", "--strict", "--skip-bad", "--json").json()
     assert (s["created"], s["rejected"], s["rejects_file"]) == (1, 1, "x.rejects.vcf")
     rejected = Path("x.rejects.vcf").read_text(encoding="utf-8")
     assert "X-TINYCRM-ERROR:field email: not an email address: 'not-an-email'" in rejected
     assert "FN:Bad" in rejected
+    # without --strict the person comes in, the email kept as written
+    s = cli.ok("import", "contacts", "x.vcf", "--json").json()
+    assert (s["created"], s["rejected"], s["as_written"]) == (1, 0, {"email": 1})
+    assert s["as_written_shown"] == [
+        {
+            "file": "x.vcf",
+            "line": 12,
+            "field": "email",
+            "value": "not-an-email",
+            "why": "not an email address: 'not-an-email'",
+        }
+    ]
+    assert show(cli, "Bad")["as_written"] == [
+        {"field": "email", "value": "not-an-email", "why": "not an email address: 'not-an-email'"}
+    ]
 
 
 # -- duplicates -------------------------------------------------------------------------------
@@ -354,11 +372,11 @@ def test_a_failing_row_in_the_middle_leaves_the_store_unchanged(
     rows[30] = "Broken,not-an-email,,,,"
     write("big.csv", "name,email,phone,company,title,tags\n" + "\n".join(rows) + "\n")
     before = counts(store)
-    r = cli("import", "contacts", "big.csv", "--tag", "fair")
+    r = cli("import", "contacts", "big.csv", "--tag", "fair", "--strict")
     assert r.exit_code == 2 and r.stdout == ""
     assert r.stderr == "Error: big.csv line 32, field email: not an email address: 'not-an-email'\n"
     assert counts(store) == before
-    s = cli.ok("import", "contacts", "big.csv", "--skip-bad", "--json").json()
+    s = cli.ok("import", "contacts", "big.csv", "--skip-bad", "--strict", "--json").json()
     assert (s["created"], s["rejected"], s["rejects_file"]) == (58, 1, "big.rejects.csv")
     assert Path("big.rejects.csv").read_text(encoding="utf-8").splitlines() == [
         "line,error,name,email,phone,company,title,tags",
@@ -369,7 +387,10 @@ def test_a_failing_row_in_the_middle_leaves_the_store_unchanged(
 def test_the_real_command_fails_cleanly(store: str, here: Path) -> None:
     write("bad.csv", "name,email,birthday\nAnn,ann@x.com,1985-03-14\nBob,bob@x.com,31.02.1990\n")
     done = subprocess.run(
-        [str(TINYCRM), "import", "contacts", "bad.csv"], capture_output=True, text=True, check=False
+        [str(TINYCRM), "import", "contacts", "bad.csv", "--strict"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert (done.returncode, done.stdout) == (2, "")
     assert (

@@ -169,14 +169,14 @@ def _counts(store: str) -> tuple[int, int, int, int]:
     [
         ("2026-11-20T13:00:00Z,note,nobody@x.com,,,,hi,", "line 3, field contact: no contact"
          " matches 'nobody@x.com' (import contacts first)"),
-        ("2026-11-20T13:00:00Z,chat,ann@acme.com,,,,hi,", "line 3, field kind: must be one of"
-         " note, call, email, meeting: 'chat'"),
+        ("2026-11-20T13:00:00Z,chat,ann@acme.com,,,,hi,", "line 3, field kind: 'chat' is none"
+         " of call, email, meeting, note, task"),
         ("yesterday,note,ann@acme.com,,,,hi,", "line 3, field happened_at: not a time like"
          " 2026-11-23T09:00:00Z: 'yesterday'"),
         ("2026-11-20T13:00:00Z,note,ann@acme.com,,,No such deal,hi,", "line 3, field deal: no"
          " deal titled 'No such deal' (import deals first)"),
         ("2026-11-20T13:00:00Z,note,ann@acme.com,,,,hi,zed", "line 3, field user: no user"
-         " called 'zed'; see tinycrm user list"),
+         " called 'zed' (by name or email); see tinycrm user list"),
         ("2026-11-20T13:00:00Z,note,ann@acme.com,,,,,", "line 3, field body: empty"),
     ],
 )  # fmt: skip
@@ -197,8 +197,6 @@ def test_a_bad_deal_row_names_file_line_and_field(cli: Runner, store: str, tmp_p
     cli.ok("contact", "add", "Ann Lee", "-e", "ann@acme.com")
     header = "title,contact,stage,status,value,currency,lost_reason\n"
     cases = [
-        ("Big,ann@acme.com,Pitching,,10,EUR,", "field stage: no stage named 'Pitching':"
-         " use one of Lead, Qualified, Proposal, Negotiation, Won, Lost"),
         ("Big,ann@acme.com,Won,open,10,EUR,", "field status: 'open', but stage 'Won' means won"),
         ("Big,ann@acme.com,Lost,lost,10,EUR,", "field lost_reason: a lost deal needs one"),
         ("Big,ann@acme.com,Lead,,ten,EUR,", "field value: value is not a number: 'ten'"
@@ -211,6 +209,20 @@ def test_a_bad_deal_row_names_file_line_and_field(cli: Runner, store: str, tmp_p
         path = _write(tmp_path / "deals.csv", header + "Fine,ann@acme.com,Lead,,1,EUR,\n" + row)
         r = cli("import", "deals", path)
         assert (r.exit_code, r.stderr) == (2, f"Error: {path} line 3, {message}\n")
+    # unknown stages: one error for the file, listing them all with the --stage-map to use
+    path = _write(
+        tmp_path / "deals.csv",
+        header + "Fine,ann@acme.com,Pitching,,1,EUR,\nBig,ann@acme.com,Demo done,,2,EUR,\n"
+        "Other,ann@acme.com,pitching,,3,EUR,\n",
+    )
+    r = cli("import", "deals", path)
+    assert (r.exit_code, r.stderr) == (
+        2,
+        f"Error: {path}: 2 stages the store doesn't have: 'Pitching' (line 2), 'Demo done'"
+        ' (line 3). Say which of yours each is: --stage-map "Pitching=Lead,Demo done=Qualified"'
+        " (stages: Lead, Qualified, Proposal, Negotiation, Won, Lost), or add them with"
+        " --create-stages\n",
+    )
     assert _counts(store) == before
 
 
@@ -264,13 +276,17 @@ def test_a_file_of_something_else_is_refused_as_a_whole(
     r = cli("import", "deals", str(contacts))
     assert r.exit_code == 2
     assert r.stderr.startswith(f"Error: {contacts} has no stage column (columns: name, ")
-    assert r.stderr.endswith("; is it what `tinycrm export deals` writes?\n")
+    assert r.stderr.endswith(
+        "; name it with --map COLUMN=stage (tinycrm's `export deals`, or a Pipedrive, HubSpot,"
+        " Salesforce or Zoho export)\n"
+    )
     as_json = _write(tmp_path / "c.json", '[{"name": "Ann Lee", "title": "Buyer"}]')
     r = cli("import", "interactions", as_json)
     assert (r.exit_code, r.stderr) == (
         2,
-        f"Error: {as_json}: no object has the keys happened_at, kind, body"
-        " (is it what `tinycrm export interactions` writes?)\n",
+        f"Error: {as_json}: no object has the keys happened_at, kind"
+        " (tinycrm's `export interactions`, or a Pipedrive, HubSpot, Salesforce or Zoho"
+        " export)\n",
     )
 
 

@@ -130,6 +130,33 @@ def test_merge_then_undo_restores_the_store_exactly(cli: Runner, pair: str) -> N
     assert dump(pair, without=LOGS) == before
 
 
+def test_merge_keeps_dates_and_values_kept_as_written_and_undo_restores_them(
+    cli: Runner, pair: str
+) -> None:
+    cli.ok("contact", "edit", "#1", "--birthday", "03-14")
+    cli.ok("contact", "edit", "#2", "--birthday", "1985-03-15", "--anniversary", "06-12")
+    db = open_store(pair)
+    try:
+        with db.write():
+            for cid, value in ((1, "1"), (2, "x")):
+                db.execute(
+                    "UPDATE contacts SET as_written = :w WHERE id = :id",
+                    {
+                        "w": f'[{{"field": "phone", "value": "{value}", "why": "odd"}}]',
+                        "id": cid,
+                    },
+                )
+    finally:
+        db.close()
+    before = dump(pair, without=LOGS)
+    cli.ok("merge", "1", "2", "--yes", "--prefer", "a")
+    a = cli.ok("contact", "show", "#1", "--json").json()
+    assert (a["birthday"], a["anniversary"]) == ("--03-14", "--06-12")  # A's, then B's blank
+    assert [w["value"] for w in a["as_written"]] == ["1", "x"]  # both kept
+    cli.ok("merge", "--undo", "1", "--yes")
+    assert dump(pair, without=LOGS) == before
+
+
 def test_chained_merges_undo_in_reverse(cli: Runner, pair: str) -> None:
     cli.ok("contact", "add", "Alicia Wong", "-e", "alicia@acme.com", "--on-duplicate", "create")
     cli.ok("note", "#3", "third one")

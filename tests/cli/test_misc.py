@@ -20,13 +20,40 @@ def test_purchases_are_exact_decimals(cli: Runner) -> None:
     listing = _j(cli.ok("purchase", "list", "alice", "--json"))
     assert [x["amount"] for x in listing] == ["0.20", "1234.56", "0.10"]
     assert _j(cli.ok("contact", "show", "alice", "--json"))["purchases_total"] == {"EUR": "1234.86"}
-    r = cli("purchase", "add", "alice", "-1")  # looks like an option to the parser
-    assert r.exit_code == 2 and r.stderr.startswith("Error: No such option: -1")
-    for bad in ("-1", "0", "abc", "1.005", "1e3"):
+    for bad in ("-0", "abc", "1.005", "1e3"):
         r = cli("purchase", "add", "alice", "--", bad)
         assert r.exit_code == 2, bad
         assert r.stderr.startswith("Error: amount") and r.stderr.count("\n") == 1
     assert len(_j(cli.ok("purchase", "list", "--json"))) == 3
+
+
+def test_zero_is_an_order_and_a_negative_amount_a_refund(cli: Runner) -> None:
+    cli.ok("contact", "add", "Alice Wong")
+    r = cli.ok("purchase", "add", "alice", "0", "--note", "free sample")
+    assert r.stdout == "Purchase #1: Alice Wong bought 0.00 EUR on 2026-11-23\n"
+    # a dash before a number is the amount, not an option; -- and --refund say the same
+    r = cli.ok("purchase", "add", "alice", "-5", "--note", "returned a cable")
+    assert r.stdout == "Refund #2: Alice Wong got back 5.00 EUR on 2026-11-23\n"
+    assert _j(cli.ok("purchase", "add", "alice", "--json", "--", "-€2.50"))["amount"] == "-2.50"
+    refund = _j(cli.ok("purchase", "add", "alice", "--refund", "1,200", "--json"))
+    assert (refund["amount"], refund["amount_cents"]) == ("-1200.00", -120000)
+    assert _j(cli.ok("purchase", "add", "alice", "12", "--refund", "--json"))["amount"] == "-12.00"
+    amounts = [p["amount"] for p in _j(cli.ok("purchase", "list", "alice", "--json"))]
+    assert amounts == ["-12.00", "-1200.00", "-2.50", "-5.00", "0.00"]
+    detail = _j(cli.ok("contact", "show", "alice", "--json"))
+    assert detail["purchases_total"] == {"EUR": "-1219.50"}
+    assert detail["purchases_count"] == 1  # the free sample is the one order
+    for args, message in [
+        (("--refund", "0"), "Error: a refund must be more than zero: '0'\n"),
+        (("--refund", "--", "-5"), "Error: amount can't be negative: '-5'\n"),
+        (
+            ("-x",),
+            "Error: no such option: -x (a refund is a negative amount: -50, or --refund 50)\n",
+        ),
+    ]:
+        r = cli("purchase", "add", "alice", *args)
+        assert (r.exit_code, r.stderr) == (2, message), args
+    assert len(_j(cli.ok("purchase", "list", "--json"))) == 5
 
 
 def test_search_is_accent_case_width_and_prefix_insensitive(cli: Runner) -> None:

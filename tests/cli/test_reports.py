@@ -237,6 +237,19 @@ def test_customers_counts_every_segment(cli: Runner, crm: Crm) -> None:
     ]
 
 
+def test_refunds_lower_totals_but_are_no_buying_days(cli: Runner, crm: Crm) -> None:
+    cli.ok("purchase", "add", "Finn Never", "-20", "--date", "2026-11-01")  # only a refund
+    cli.ok("purchase", "add", "Cara Once", "--refund", "100", "--date", "2026-11-20")
+    cli.ok("purchase", "add", "Gus Quiet", "0", "--date", "2026-11-02")  # a free order
+    r = cli.ok("report", "customers", "--json").json()
+    segments = {s["name"]: s["contacts"] for s in r["segments"]}
+    assert (segments["bought"], segments["once"], segments["never-bought"]) == (8, 1, 1)
+    assert names(cli, "--list", "once") == ["Cara Once"]  # the refund is no second visit
+    assert names(cli, "--list", "never-bought") == ["Finn Never"]
+    # Cara's 500 less her 100 refund; Gus's free order adds a customer, not revenue
+    assert (r["revenue"], r["revenue_customers"]) == ("4950.00", 8)
+
+
 def names(cli: Runner, *args: str) -> list[str]:
     rows = cli.ok("report", "customers", "--json", *args).json()
     return [c["name"] for c in rows]

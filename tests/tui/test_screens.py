@@ -212,7 +212,7 @@ def test_reminder_form_explains_a_bad_date_inline_then_saves(seeded: str) -> Non
     assert added["due_at"] == "2026-11-30T08:00:00Z" and added["target"] == "Bob Stone"
 
 
-def test_purchase_form_refuses_a_negative_amount(seeded: str) -> None:
+def test_purchase_form_takes_a_refund_and_refuses_nonsense(seeded: str) -> None:
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         app.open_contact(2)
         await settle(pilot)
@@ -222,13 +222,49 @@ def test_purchase_form_refuses_a_negative_amount(seeded: str) -> None:
         await settle(pilot)
         assert isinstance(app.screen, FormModal)
         form = app.screen
-        await pilot.press(*"-5", "ctrl+s")
+        await pilot.press(*"5 abc", "ctrl+s")
         await pilot.pause()
         assert str(form.query_one("#amount-error", Static).render()) != ""
-        form.query_one("#amount").value = "450.50"  # type: ignore[attr-defined]
+        # a refund (docs/value.md)
+        form.query_one("#amount").value = "-12.50"  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "450.50 EUR" in str(app.screen.query_one("#card", Static).render())
+        assert isinstance(app.screen, ContactScreen)
+        await pilot.press("p")
+        await settle(pilot)
+        app.screen.query_one("#amount").value = "450.50"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        # the refund lowers the total and is no order
+        assert "438.00 EUR in 1\n" in str(app.screen.query_one("#card", Static).render())
+
+    run(flow)
+    amounts = [p["amount"] for p in Runner().ok("purchase", "list", "bob", "--json").json()]
+    assert amounts[:2] == ["450.50", "-12.50"]
+
+
+def test_the_contact_view_shows_important_dates_and_values_kept_as_written(
+    seeded: str, tmp_path: Path
+) -> None:
+    cli = Runner()
+    card_file = tmp_path / "kim.vcf"
+    card_file.write_text(
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Kim Odd\r\nTEL:1\r\nBDAY:--03-14\r\n"
+        "ANNIVERSARY:2010-06-12\r\nEND:VCARD\r\n",
+        encoding="utf-8",
+    )
+    cli.ok("import", "contacts", str(card_file))
+    kim = cli.ok("contact", "show", "Kim Odd", "--json").json()["id"]
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        app.open_contact(kim)
+        await settle(pilot)
+        assert isinstance(app.screen, ContactScreen)
+        await settle(pilot)
+        card = str(app.screen.query_one("#card", Static).render())
+        assert "  birthday  --03-14\n" in card
+        assert " annivers.  2010-06-12\n" in card
+        assert "Kept as written\n  phone: 1  (not a phone number: '1')\n" in card
 
     run(flow)
 

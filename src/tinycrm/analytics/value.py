@@ -4,7 +4,8 @@ Pure functions over plain rows (one `Customer` per contact or company with its p
 totals); the store aggregates in SQL, this ranks. The definitions are the ones in
 docs/value.md, and `tests/oracle_value.py` restates them naively as the test oracle.
 
-- recency_days = as_of − last purchase day; frequency = purchases; monetary = their sum.
+- recency_days = as_of − last order day; frequency = orders (purchases of 0 or more);
+  monetary = the sum of all amounts, refunds (negative) included, at least 0.
 - r, f, m in 1..5: rank with SQL RANK() semantics (ties share the lowest rank, 1-based),
   score = 1 + floor(5·(rank − 1)/n). r ranks recency_days descending (longest ago → 1),
   f frequency ascending, m monetary ascending.
@@ -115,6 +116,8 @@ def abc_grades(customers: list[Customer], order: list[int] | None = None) -> lis
     """Each customer's grade, by the share of revenue of those before it in the ABC
     order (see the module doc); `order` is `value_order(customers)` if already known."""
     total = sum(c.monetary_cents for c in customers)
+    if total == 0:  # only free orders (or refunds as large): nobody has revenue before them
+        return ["A"] * len(customers)
     grades = [""] * len(customers)
     before = 0
     for i in value_order(customers) if order is None else order:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -29,9 +29,19 @@ from tinycrm.text import plural
 if TYPE_CHECKING:
     from tinycrm.services import duplicates
     from tinycrm.services.contacts import ContactDetail
+    from tinycrm.services.context import Ctx
 
 contact_app = typer.Typer(help="Add, find, show and change contacts.", no_args_is_help=True)
 company_app = typer.Typer(help="Add, find, show and change companies.", no_args_is_help=True)
+
+BirthdayOpt = Annotated[
+    str | None,
+    typer.Option("--birthday", help="1985-03-14, or 03-14 without the year ('none' clears it)."),
+]
+AnniversaryOpt = Annotated[
+    str | None,
+    typer.Option("--anniversary", help="2010-06-12, or 06-12 without the year ('none' clears it)."),
+]
 
 
 def _emit_contact(d: ContactDetail) -> None:
@@ -41,6 +51,34 @@ def _emit_contact(d: ContactDetail) -> None:
     shown = output.to_jsonable(d)
     shown["purchases_total"] = {k: format_cents(v) for k, v in d.purchases_total.items()}
     output.emit_json(shown)
+
+
+def _day_opt(text: str | None, option: str) -> tuple[date | None, bool]:
+    """A --birthday/--anniversary: (the day, whether 'none' asks to clear it)."""
+    if text is None:
+        return None, False
+    if text.strip().lower() in ("none", ""):
+        return None, True
+    from tinycrm.dates import parse_important_day
+
+    return parse_important_day(text, field=option), False
+
+
+def _important_day(day: date | None, ctx: Ctx) -> str | None:
+    """`1985-03-14 (41 on 14 Mar)`, or `--03-14` for a day without a year."""
+    if day is None:
+        return None
+    from tinycrm.dates import important_day_text, next_yearly, years_on
+
+    today = ctx.now.astimezone(ctx.tz).date()
+    coming = next_yearly(day, today)
+    years = years_on(day, coming)
+    on = f"{coming.day} {coming:%b}"
+    if coming == today:
+        suffix = f"{years} today" if years else "today"
+    else:
+        suffix = f"{years} on {on}" if years else f"next {on}"
+    return f"{important_day_text(day)} ({suffix})"
 
 
 def _cadence(text: str | None) -> int | None:
@@ -91,6 +129,8 @@ def contact_add(
     allow_duplicate: Annotated[
         bool, typer.Option("--allow-duplicate", help="Same as --on-duplicate create.")
     ] = False,
+    birthday: BirthdayOpt = None,
+    anniversary: AnniversaryOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Add a contact (checking first whether it is already there)."""
@@ -108,6 +148,7 @@ def contact_add(
         if choice not in ("ask", "create"):
             raise InvalidInput("give --allow-duplicate or --on-duplicate, not both")
         choice = "create"
+    born, wed = _day_opt(birthday, "--birthday"), _day_opt(anniversary, "--anniversary")
     ctx = get_ctx()
     try:
         done = contacts.add_or_match(
@@ -123,6 +164,8 @@ def contact_add(
             cadence_days=_cadence(every),
             on_duplicate=choice,
             ask=_ask_duplicate if sys.stdin.isatty() else None,
+            birthday=born[0],
+            anniversary=wed[0],
         )
     except Conflict as e:  # a look-alike, off a terminal: say how to choose
         raise Conflict(f"{e}; choose with --on-duplicate merge, skip or create") from None
@@ -323,12 +366,18 @@ def contact_show(
                 if d.purchases_count
                 else "none",
             ),
+            ("birthday", _important_day(d.birthday, ctx)),
+            ("anniversary", _important_day(d.anniversary, ctx)),
             ("notes", d.notes),
             ("consent", _consent(d.consent, d.consent_at, ctx.tz)),
             ("opted out", output.local(d.opted_out_at, ctx.tz)[:10] or None),
         ],
         title=d.name,
     )
+    if d.as_written:
+        from tinycrm.services.as_written import shown
+
+        output.fields([("", shown(a)) for a in d.as_written], title="Kept as written")
     if d.open_deals:
         output.table(
             ["deal", "title", "stage", "value"],
@@ -409,12 +458,15 @@ def contact_edit(
         bool, typer.Option("--opt-out", help="They asked not to be contacted.")
     ] = False,
     opt_in: Annotated[bool, typer.Option("--opt-in", help="Undo --opt-out.")] = False,
+    birthday: BirthdayOpt = None,
+    anniversary: AnniversaryOpt = None,
     if_version: IfVersionOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Change a contact's fields, consent and opt-out."""
     from tinycrm.services import contacts
 
+    born, wed = _day_opt(birthday, "--birthday"), _day_opt(anniversary, "--anniversary")
     ctx = get_ctx()
     target = resolve(ctx, ref)
     cadence = _cadence(every) if every is not None else None
@@ -440,6 +492,10 @@ def contact_edit(
         opt_out=opt_out,
         opt_in=opt_in,
         expected_version=if_version,
+        birthday=born[0],
+        clear_birthday=born[1],
+        anniversary=wed[0],
+        clear_anniversary=wed[1],
     )
     detail = contacts.get_contact(ctx.db, target.id, timeline=0)
     if json_:

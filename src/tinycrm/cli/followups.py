@@ -88,6 +88,7 @@ def next_(
         "stay_in_touch": "touch",
         "rotting_deal": "rotting",
         "no_next_step": "no step",
+        "birthday": "birthday",
     }
     columns = ["#", "score", "what", "ref", "about", "to do", "since"]
     if explain:
@@ -95,7 +96,7 @@ def next_(
     rows = []
     for a in actions:
         ref = f"deal:{a.id}" if a.deal_id == a.id and a.kind != "reminder" else f"#{a.id}"
-        if a.kind == "stay_in_touch":
+        if a.kind in ("stay_in_touch", "birthday"):
             ref = f"contact #{a.id}"
         row = [
             a.rank,

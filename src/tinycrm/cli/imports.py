@@ -418,6 +418,14 @@ def import_contacts(
         typer.Option("--rejects", help="Where --skip-bad puts bad rows (default FILE.rejects.*)."),
     ] = None,
     force: RejectsForceOpt = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="A phone, email, web address, address or date that doesn't validate refuses"
+            " the row (default: the contact is imported and the value kept as written).",
+        ),
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Import contacts from CSV, vCard or JSON.
@@ -425,7 +433,8 @@ def import_contacts(
     CSV exports of Google, Outlook, HubSpot and others are recognised.
 
     All rows or none (--skip-bad sets the bad ones aside). People already in the store, by
-    email, phone or name, are reported and skipped unless --on-duplicate says otherwise.
+    email, phone or name, are reported and skipped unless --on-duplicate says otherwise. A
+    value that doesn't validate is kept on its contact as written (--strict refuses it).
     """
     from tinycrm.io import contact_files
     from tinycrm.services.imports import contacts
@@ -448,7 +457,13 @@ def import_contacts(
             progress=progress,
         ),
         lambda parsed, common: contacts.import_contacts(
-            ctx, parsed.rows, on_duplicate=on_duplicate, owner=owner, tag=tag, **common
+            ctx,
+            parsed.rows,
+            on_duplicate=on_duplicate,
+            owner=owner,
+            tag=tag,
+            strict=strict,
+            **common,
         ),
         _render_contacts,
     )
@@ -482,6 +497,11 @@ def _render_contacts(s: ContactImportSummary) -> None:
     ]
     if s.dropped:
         pairs.append(("left out", ", ".join(f"{k} ×{v:,}" for k, v in s.dropped.items())))
+    if s.as_written:
+        counts = ", ".join(f"{k} ×{v:,}" for k, v in s.as_written.items())
+        pairs.append(("kept as written", f"{counts} (they didn't validate; --strict refuses)"))
+        for k in s.as_written_shown[:_SHOWN_PROBLEMS]:
+            pairs.append(("", f"{k.file} line {k.line}, {k.field}: {k.value!r} — {k.why}"))
     for d in s.duplicates[:_SHOWN_PROBLEMS]:
         who = (
             f"{d.contact} #{d.contact_id}" if d.contact_id else f"{d.contact} (earlier in the file)"
@@ -519,26 +539,38 @@ _DelimiterOpt = Annotated[
 _EncodingOpt = Annotated[
     str | None, typer.Option("--encoding", help="e.g. utf-8, cp1252 (default: detected).")
 ]
+_RecordMapOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map", help="Name CSV columns: 'Betreff=subject,Typ=kind' (repeatable; or ignore)."
+    ),
+]
 
 
 @import_app.command("interactions")
 def import_interactions(
     file: Annotated[
-        str, typer.Argument(help="A CSV or JSON file as `tinycrm export interactions` writes.")
+        str,
+        typer.Argument(
+            help="A CSV or JSON file as `tinycrm export interactions` writes, or activities"
+            " exported from Pipedrive, HubSpot, Salesforce or Zoho."
+        ),
     ],
     format_: _FormatOpt = None,
     skip_bad: _SkipBadOpt = False,
     dry_run: _DryRunOpt = False,
+    map_: _RecordMapOpt = None,
     delimiter: _DelimiterOpt = None,
     encoding: _EncodingOpt = None,
     rejects: _RejectsOpt = None,
     force: RejectsForceOpt = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Import notes, calls, emails and meetings, all rows or none.
+    """Import notes, calls, emails and tasks; all rows or none.
 
-    Contacts are found by email, else exact name; deals by title; companies by name
-    (created when missing). Interactions already in the store are skipped.
+    Contacts are found by email, else name (and company); deals by title; companies by
+    name (created when missing). An activity still to do becomes a reminder. What the
+    store already has is skipped.
     """
     from tinycrm.io import record_files
     from tinycrm.services.imports import records
@@ -555,6 +587,7 @@ def import_interactions(
             encoding=encoding,
             delimiter=_delimiter(delimiter),
             progress=progress,
+            mapping=map_,
         ),
         lambda parsed, common: records.import_interactions(ctx, parsed.rows, **common),
         _render_records,
@@ -564,11 +597,27 @@ def import_interactions(
 @import_app.command("deals")
 def import_deals(
     file: Annotated[
-        str, typer.Argument(help="A CSV or JSON file as `tinycrm export deals` writes.")
+        str,
+        typer.Argument(
+            help="A CSV or JSON file as `tinycrm export deals` writes, or deals exported from"
+            " Pipedrive, HubSpot, Salesforce or Zoho."
+        ),
     ],
     format_: _FormatOpt = None,
     skip_bad: _SkipBadOpt = False,
     dry_run: _DryRunOpt = False,
+    map_: _RecordMapOpt = None,
+    stage_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stage-map",
+            help="Their stage=your stage: 'Appointment scheduled=Qualified,...' (repeatable).",
+        ),
+    ] = None,
+    create_stages: Annotated[
+        bool,
+        typer.Option("--create-stages", help="Add the stages the store lacks, before Won/Lost."),
+    ] = False,
     delimiter: _DelimiterOpt = None,
     encoding: _EncodingOpt = None,
     rejects: _RejectsOpt = None,
@@ -579,8 +628,9 @@ def import_deals(
 
     With their stage, status, value and dates.
 
-    Contacts are found by email, else exact name; stages and owners by name; companies by
-    name (created when missing). Deals already in the store are skipped.
+    Contacts are found by email, else name (and company); stages by name (--stage-map,
+    --create-stages); owners by name or email; companies by name (created when missing).
+    Deals already in the store are skipped.
     """
     from tinycrm.io import record_files
     from tinycrm.services.imports import records
@@ -598,10 +648,34 @@ def import_deals(
             encoding=encoding,
             delimiter=_delimiter(delimiter),
             progress=progress,
+            mapping=map_,
         ),
-        lambda parsed, common: records.import_deals(ctx, parsed.rows, **common),
+        lambda parsed, common: records.import_deals(
+            ctx,
+            parsed.rows,
+            stage_map=_stage_map(stage_map or []),
+            create_stages=create_stages,
+            **common,
+        ),
         _render_records,
     )
+
+
+def _stage_map(specs: list[str]) -> dict[str, str]:
+    """`--stage-map "Appointment scheduled=Qualified,Closed won=Won"` -> {theirs: ours}."""
+    out: dict[str, str] = {}
+    for spec in specs:
+        for pair in spec.split(","):
+            if not pair.strip():
+                continue
+            theirs, sep, ours = pair.rpartition("=")
+            if not sep or not theirs.strip() or not ours.strip():
+                raise InvalidInput(
+                    f"--stage-map wants THEIRS=OURS pairs, e.g. 'Appointment scheduled=Qualified':"
+                    f" {pair!r}"
+                )
+            out[theirs.strip()] = ours.strip()
+    return out
 
 
 def _render_records(s: RecordImportSummary) -> None:
@@ -631,4 +705,8 @@ def _render_records(s: RecordImportSummary) -> None:
         ("columns", ", ".join(f"{k} → {v}" for k, v in src.columns.items())),
         ("ignored columns", ", ".join(src.ignored_columns)),
     ]
+    if s.reminders:
+        pairs.insert(2, ("of them reminders", f"{s.reminders:,} (activities still to do)"))
+    if s.stages_created:
+        pairs.append(("stages created", ", ".join(s.stages_created)))
     output.fields(pairs + _problems(s), title=title)

@@ -24,14 +24,19 @@ from tinycrm.cli.common import (
 purchase_app = typer.Typer(help="Record and list what customers bought.", no_args_is_help=True)
 
 
-@purchase_app.command("add")
+@purchase_app.command(
+    "add",
+    # `purchase add alice -5`: a number after a dash is the amount, not an unknown option
+    context_settings={"ignore_unknown_options": True},
+)
 def purchase_add(
     ref: RefArg,
     amount: Annotated[
         str,
         typer.Argument(
             help="Amount, e.g. 1200, 1,200.50, €99 or 99 USD (a currency mark sets the"
-            " currency; never negative)."
+            " currency). 0 is an order too (a free sample); a negative amount (-50, or"
+            " 50 with --refund) is a refund."
         ),
     ],
     date_: Annotated[
@@ -44,33 +49,54 @@ def purchase_add(
     future: Annotated[
         bool, typer.Option("--future", help="Allow a --date after today (normally refused).")
     ] = False,
+    refund: Annotated[
+        bool,
+        typer.Option("--refund", help="Money given back: stored as a negative amount (no order)."),
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Record a purchase by a contact."""
+    """Record a purchase by a contact, or a refund."""
+    from tinycrm.errors import InvalidInput
     from tinycrm.money import display_money, parse_currency, parse_money
-    from tinycrm.services.purchases import add_purchase
 
     ctx = get_ctx()
+    if amount.startswith("-") and not _looks_like_amount(amount[1:]):
+        raise InvalidInput(
+            f"no such option: {amount} (a refund is a negative amount: -50, or --refund 50)"
+        )
     given = parse_currency(currency, field="--currency", usual=[ctx.currency]) if currency else None
-    money = parse_money(amount, currency=given, usual=[ctx.currency], allow_zero=False)
+    money = parse_money(amount, currency=given, usual=[ctx.currency], allow_negative=not refund)
+    cents = money.cents
+    if refund:
+        if cents == 0:
+            raise InvalidInput(f"a refund must be more than zero: {amount!r}")
+        cents = -cents
     on = day(ctx, date_, past=True) if date_ else None
     target = resolve(ctx, ref)
+    from tinycrm.services.purchases import add_purchase
+
     p = add_purchase(
-        ctx,
-        target.id,
-        money.cents,
-        on=on,
-        currency=money.currency,
-        note=note,
-        future=future,
+        ctx, target.id, cents, on=on, currency=money.currency, note=note, future=future
     )
     if json_:
         output.emit_json(p)
+    elif p.refund:
+        output.say(
+            f"Refund #{p.id}: {p.contact} got back"
+            f" {display_money(-p.amount_cents, p.currency)} on {p.purchased_on.isoformat()}"
+        )
     else:
         output.say(
             f"Purchase #{p.id}: {p.contact} bought {display_money(p.amount_cents, p.currency)}"
             f" on {p.purchased_on.isoformat()}"
         )
+
+
+def _looks_like_amount(text: str) -> bool:
+    """Whether what follows a dash starts like a number or a currency mark ("-5", "-€5"),
+    rather than an option name ("-x", "--nte")."""
+    head = text.lstrip()[:1]
+    return bool(head) and (head.isdigit() or head in ".," or not (head.isalpha() or head == "-"))
 
 
 @purchase_app.command("list")
@@ -159,7 +185,10 @@ def purchase_edit(
     given = parse_currency(currency, field="--currency", usual=usual) if currency else None
     money = None
     if amount is not None:
-        money = parse_money(amount, field="--amount", currency=given, usual=usual, allow_zero=False)
+        # 0 is an order, a negative amount a refund (docs/value.md)
+        money = parse_money(
+            amount, field="--amount", currency=given, usual=usual, allow_negative=True
+        )
     p = edit_purchase(
         ctx,
         number,

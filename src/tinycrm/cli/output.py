@@ -23,7 +23,8 @@ def to_jsonable(value: Any) -> Any:
     """A typed service result as plain JSON values: the one place the JSON contract lives.
 
     Money is its decimal string ('1234.50', the currency is a field of its own), times UTC
-    ISO 8601 with a `Z`, days `YYYY-MM-DD`; dataclasses become objects, tuples lists."""
+    ISO 8601 with a `Z`, days `YYYY-MM-DD` (a birthday without a year `--MM-DD`);
+    dataclasses become objects, tuples lists."""
     if isinstance(value, Money):
         return format_cents(value.cents)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -31,7 +32,9 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, date):
-        return value.isoformat()
+        from tinycrm.dates import important_day_text
+
+        return important_day_text(value)  # a day without a year (dates.NO_YEAR): --MM-DD
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

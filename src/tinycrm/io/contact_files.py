@@ -14,13 +14,16 @@ Three formats, told by `--format` or worked out from the name and the first byte
 - **vCard** 2.1, 3.0 and 4.0, parsed by vobject card by card (so an error names the card's
   line): quoted-printable values with soft line breaks and CHARSET, folded lines, types
   as labels (`TEL;CELL`, `TYPE=work,voice`, Apple's `itemN.X-ABLabel`), ORG, TITLE, NOTE,
-  BDAY (with or without a year), CATEGORIES as tags, URL, ADR. PHOTO is left out and
-  counted.
+  BDAY and ANNIVERSARY (with or without a year), CATEGORIES as tags, URL, ADR. PHOTO is
+  left out and counted.
 - **JSON**: the array `tinycrm export contacts --format json` writes (the CSV's keys, with
   `emails`/`phones` as lists of `{"value", "label"}` and `tags` as a list).
 
 File-level problems raise InvalidInput; a row that can't be read becomes a `RowError` with
-its line and field, and the service decides whether that stops the import.
+its line and field, and the service decides whether that stops the import. A birthday or
+anniversary that is no date goes to the row's `odd` values, which the service keeps as
+written (or refuses with `--strict`), as it does a phone, email or address that does not
+validate.
 """
 
 from __future__ import annotations
@@ -35,10 +38,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from tinycrm.dates import parse_important_day
 from tinycrm.errors import InvalidInput
 from tinycrm.io import csv_import
 from tinycrm.io.csv_values import DateReader
 from tinycrm.io.outputs import Output, write_text
+from tinycrm.services.as_written import AsWritten
 from tinycrm.services.imports.bulk import RowError, quoted
 from tinycrm.services.imports.contacts import ContactImportSource, ContactRow, Method
 from tinycrm.text import uninert
@@ -61,6 +66,8 @@ FIELDS = (
     "tags",
     "notes",
     "birthday",
+    "anniversary",
+    "as_written",
     "source",
     "owner",
     "cadence_days",
@@ -279,6 +286,11 @@ _EXACT = {
     "birthdate": "birthday",
     "date of birth": "birthday",
     "geburtstag": "birthday",
+    "anniversary": "anniversary",
+    "wedding anniversary": "anniversary",
+    "jahrestag": "anniversary",
+    "hochzeitstag": "anniversary",
+    "as written": "as_written",
     "source": "source",
     "lead source": "source",
     "owner": "owner",
@@ -431,7 +443,7 @@ def _read_csv(
     )
     slots = sorted(((i, _decode(k)) for k, i in f.columns.items()), key=lambda s: s[0])
     width = len(f.header)
-    birthday_cols = [i for i, s in slots if s.field == "birthday"]
+    birthday_cols = [i for i, s in slots if s.field in ("birthday", "anniversary")]
     seen: dict[str, int] = {}
     for line, fields in f.rows():
         for i in birthday_cols:
@@ -516,8 +528,10 @@ def _csv_row(
             row.tags += [t.removeprefix("* ") for t in _values("tags", value)]
         elif f == "notes":
             row.notes = value if row.notes is None else f"{row.notes}\n{value}"
-        elif f == "birthday":
-            row.birthday = _csv_birthday(row, value, dates)
+        elif f in ("birthday", "anniversary"):
+            setattr(row, f, getattr(row, f) or _csv_birthday(row, value, dates, f))
+        elif f == "as_written":
+            row.as_written += _as_written_cell(value)
         elif f == "cadence_days":
             row.cadence_days = _int(value, "cadence_days")
         elif f in ("consent_at", "opted_out_at", "created_at"):
@@ -551,16 +565,42 @@ def _method(kind: str, value: str, label: str | None) -> Method:
     return Method(kind, value, label)
 
 
-def _csv_birthday(row: ContactRow, value: str, dates: DateReader) -> date | None:
+def _csv_birthday(
+    row: ContactRow, value: str, dates: DateReader, what: str = "birthday"
+) -> date | None:
+    """A day as the file's dates are written, or without a year (`--03-14`, `--0314`); one
+    that can't be read is kept as written (the row's error with --strict)."""
     if _outlook_blank(value):
         return None
     if _yearless(value):
-        row.dropped.append("birthday without a year")
-        return None
+        return _no_year(row, value, what)
     day = dates.parse(value)
     if isinstance(day, str):
-        raise csv_import.Unreadable("birthday", day)
+        row.odd.append(AsWritten(what, value.strip(), day))
+        return None
     return day
+
+
+def _no_year(row: ContactRow, value: str, what: str) -> date | None:
+    try:
+        return parse_important_day(value, field=what)
+    except InvalidInput as e:
+        row.odd.append(AsWritten(what, value.strip(), str(e).removeprefix(f"{what}: ")))
+        return None
+
+
+def _as_written_cell(value: str) -> list[AsWritten]:
+    """tinycrm's CSV export's `as_written`: `field: value` joined by " ::: "."""
+    out = []
+    for item in _SPLIT["address"].split(value.strip()):
+        field_, sep, text = item.partition(": ")
+        if item.strip():
+            out.append(
+                AsWritten(field_.strip(), text, "as written")
+                if sep
+                else AsWritten("unknown", item, "as written")
+            )
+    return out
 
 
 def _int(value: str, what: str) -> int:
@@ -746,6 +786,10 @@ _VCARD_FIELDS = {
     "TITLE": "title",
     "NOTE": "notes",
     "BDAY": "birthday",
+    "ANNIVERSARY": "anniversary",
+    "X-ANNIVERSARY": "anniversary",
+    "X-MS-ANNIVERSARY": "anniversary",
+    "X-TINYCRM-AS-WRITTEN": "as_written",
     "EMAIL": "email",
     "TEL": "phone",
     "URL": "url",
@@ -789,6 +833,11 @@ def _card_row(line: int, card: Any, used: dict[str, str], ignored: dict[str, Non
                 notes.append(str(value).strip())
         elif name == "BDAY":
             row.birthday = row.birthday or _vcard_birthday(row, str(value))
+        elif _VCARD_FIELDS[name] == "anniversary":
+            row.anniversary = row.anniversary or _vcard_birthday(row, str(value), "anniversary")
+        elif name == "X-TINYCRM-AS-WRITTEN":
+            kind = (_types(prop) or ["unknown"])[0]
+            row.as_written.append(AsWritten(kind, str(value), "as written"))
         elif name == "CATEGORIES":
             tags = value if isinstance(value, list) else [value]
             row.tags += [str(t) for t in tags if str(t).strip().lower() != "mycontacts"]
@@ -835,18 +884,22 @@ def _adr_text(value: Any) -> str:
     return ", ".join(" ".join(b.split()) for b in bits if b.strip())
 
 
-def _vcard_birthday(row: ContactRow, text: str) -> date | None:
+def _vcard_birthday(row: ContactRow, text: str, what: str = "birthday") -> date | None:
+    """BDAY or ANNIVERSARY: `1985-03-14`, `19850314`, with a time after it, or without a
+    year (`--03-14`, `--0314`, Apple's `1604-03-14`); anything else (`circa 1800`, vCard
+    4.0's text value) is kept as written (the card's error with --strict)."""
     raw = text.strip()
     m = re.fullmatch(r"(\d{4})-?(\d{2})-?(\d{2})(?:T.*)?", raw)
     if m:
         try:
             return date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
-            raise csv_import.Unreadable("birthday", f"no such day: {quoted(raw)}") from None
-    if re.fullmatch(r"--\d{2}-?\d{2}", raw) or re.fullmatch(r"1604-?\d{2}-?\d{2}", raw):
-        row.dropped.append("birthday without a year")
-        return None
-    raise csv_import.Unreadable("birthday", f"not a date: {quoted(raw)} (vCard wants 1985-03-14)")
+            row.odd.append(AsWritten(what, raw, f"no such day: {quoted(raw)}"))
+            return None
+    if re.fullmatch(r"--\d{2}-?\d{2}", raw):
+        return _no_year(row, raw, what)
+    row.odd.append(AsWritten(what, raw, f"not a date: {quoted(raw)} (vCard wants 1985-03-14)"))
+    return None
 
 
 # -- JSON -----------------------------------------------------------------------------------
@@ -861,6 +914,8 @@ _JSON_KEYS = {
     "addresses": "address",
     "tags": "tags",
     "birthday": "birthday",
+    "anniversary": "anniversary",
+    "as_written": "as_written",
     "notes": "notes",
     "source": "source",
     "owner": "owner",
@@ -954,13 +1009,27 @@ def _json_row(
         elif target == "tags":
             tags = value if isinstance(value, list) else _values("tags", str(value))
             row.tags += [str(t) for t in tags]
-        elif target == "birthday":
-            try:
-                row.birthday = date.fromisoformat(str(value))
-            except ValueError:
-                raise csv_import.Unreadable(
-                    "birthday", f"not a date: {quoted(str(value))}"
-                ) from None
+        elif target in ("birthday", "anniversary"):
+            text = str(value)
+            if _yearless(text):
+                setattr(row, target, _no_year(row, text, target))
+            else:
+                try:
+                    setattr(row, target, date.fromisoformat(text))
+                except ValueError:
+                    row.odd.append(AsWritten(target, text, f"not a date: {quoted(text)}"))
+        elif target == "as_written":
+            for entry in value if isinstance(value, list) else [value]:
+                if isinstance(entry, dict):
+                    row.as_written.append(
+                        AsWritten(
+                            str(entry.get("field", "unknown")),
+                            str(entry.get("value", "")),
+                            str(entry.get("why", "as written")),
+                        )
+                    )
+                else:
+                    row.as_written.append(AsWritten("unknown", str(entry), "as written"))
         elif target == "cadence_days":
             if not isinstance(value, int) or isinstance(value, bool):
                 raise csv_import.Unreadable(

@@ -289,7 +289,7 @@ def _excel_sep_line(text: str) -> tuple[str, str | None]:
 
 def _records(text: str, delimiter: str, label: str) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
-    start = 1
+    start = line = 1
     try:
         for fields in reader:
             line, start = start, reader.line_num + 1
@@ -297,6 +297,26 @@ def _records(text: str, delimiter: str, label: str) -> Iterator[tuple[int, list[
                 yield line, fields
     except csv.Error as e:
         raise InvalidInput(f"{label} line {reader.line_num}: {e}") from None
+    _check_last_record(text, delimiter, label, line)
+
+
+def _check_last_record(text: str, delimiter: str, label: str, line: int) -> None:
+    """A quote that never closes makes the csv module read the rest of the file as one
+    field, silently: the last record, read again strictly, must end before the file does."""
+    if '"' not in text:
+        return
+    tail = "".join(io.StringIO(text, newline="").readlines()[line - 1 :])
+    strict = csv.reader(
+        io.StringIO(tail, newline=""), delimiter=delimiter, skipinitialspace=True, strict=True
+    )
+    try:
+        for _ in strict:
+            pass
+    except csv.Error as e:
+        if "unexpected end of data" in str(e):
+            raise InvalidInput(
+                f'{label} line {line}: a quoted field never ends (a closing " is missing)'
+            ) from None
 
 
 def _header(text: str, delimiter: str, label: str) -> tuple[int, list[str]]:

@@ -15,8 +15,9 @@ separator, three digits after it) shows neither: when no amount shows a mark, se
 thousands separators. A currency mark or code around an amount (`€12`, `12,50 EUR`, `5 kr`)
 is the row's currency, read as `money.parse_money` reads one: a shared mark (`¥`, `kr`) must
 be told apart by the currency column or the store's currency. Amounts become integer cents
-through `Decimal`, never float; negative, zero and more than two (non-zero) decimals are
-refused.
+through `Decimal`, never float; more than two (non-zero) decimals are refused. Zero is an
+order (a free sample, a full discount); a negative amount (`-12`, `(12.00)`, `12.00-`) is a
+refund, kept as negative cents (docs/value.md).
 """
 
 from __future__ import annotations
@@ -235,13 +236,12 @@ class AmountReader:
             return f"not a number: {quoted(raw)}"
         if isinstance(cents, str):
             return f"{cents}: {quoted(raw)}"
-        if negative:
-            return f"negative: {quoted(raw)} (refunds are not imported as purchases)"
-        if cents == 0:
-            return f"must be more than zero: {quoted(raw)}"
         if cents >= MAX_CENTS:
             return f"too large: {quoted(raw)}"
-        return cents, currency
+        if negative and cents == 0:
+            return f"minus zero: {quoted(raw)}"
+        # 0 is an order (a free sample); a negative amount a refund (docs/value.md)
+        return -cents if negative else cents, currency
 
     def _cents(self, body: str) -> int | str | None:
         """Cents, a complaint, or None when `body` is not a number in this file's style."""

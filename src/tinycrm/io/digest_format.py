@@ -18,8 +18,9 @@ from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import Any
 
+from tinycrm.dates import important_day_text
 from tinycrm.money import display_money, format_cents
-from tinycrm.services.agenda import DealItem, ReminderItem, TouchItem
+from tinycrm.services.agenda import DateItem, DealItem, ReminderItem, TouchItem
 from tinycrm.services.digest import SECTIONS, Digest
 from tinycrm.text import one_line
 
@@ -36,6 +37,7 @@ TITLES = {
     "no_next_step": "Deals with no next step",
     "big_deals": "Big deals",
     "escalated": "Escalated to you",
+    "birthdays": "Birthdays",
 }
 
 
@@ -93,6 +95,16 @@ def _json_item(d: Digest, item: object, tz: tzinfo) -> dict[str, Any]:
             "days_overdue": _days_between(d, item.due_at, tz),
             "cadence_days": item.cadence_days,
             "cadence_from": item.cadence_from,
+        }
+    if isinstance(item, DateItem):
+        return {
+            "contact_id": item.contact_id,
+            "name": item.name,
+            "owner": item.owner,
+            "kind": item.kind,
+            "date": important_day_text(item.day),
+            "on": item.on.isoformat(),
+            "years": item.years,
         }
     assert isinstance(item, DealItem)
     return {
@@ -156,6 +168,12 @@ def _line(d: Digest, section: str, item: object, tz: tzinfo) -> str:
         )
         owner = f", {item.owner}" if d.user is None and item.owner else ""
         return f"{item.name} (#{item.contact_id}) — {last}, {cadence}{owner}"
+    if isinstance(item, DateItem):
+        when = "today" if item.on == d.as_of else item.on.strftime("%a %d %b")
+        what = "birthday" if item.kind == "birthday" else "anniversary"
+        years = f", {item.years}" if item.years else ""
+        owner = f", {item.owner}" if d.user is None and item.owner else ""
+        return f"{when} — {item.name} (#{item.contact_id}): {what}{years}{owner}"
     assert isinstance(item, DealItem)
     money = display_money(item.value_cents, item.currency)
     parts = [f"{item.stage}", money]

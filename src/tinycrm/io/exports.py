@@ -31,8 +31,10 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
+from tinycrm.dates import important_day_text
 from tinycrm.errors import InvalidInput
 from tinycrm.money import Money, format_cents
+from tinycrm.services.as_written import AsWritten
 from tinycrm.services.exports import ContactRecord, Method
 from tinycrm.text import inert
 
@@ -49,7 +51,7 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, date):
-        return value.isoformat()
+        return important_day_text(value)  # a day without a year (dates.NO_YEAR): --MM-DD
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -63,7 +65,7 @@ def method_text(m: Method) -> str:
 
 
 #: How a column's list values are joined (default "; ").
-SEPARATORS = {"addresses": " ::: "}
+SEPARATORS = {"addresses": " ::: ", "as_written": " ::: "}
 
 
 def csv_cell(value: Any, column: str = "") -> str:
@@ -73,7 +75,12 @@ def csv_cell(value: Any, column: str = "") -> str:
         return ""
     if isinstance(value, list):
         joined = SEPARATORS.get(column, "; ").join(
-            method_text(v) if isinstance(v, Method) else str(v) for v in value
+            method_text(v)
+            if isinstance(v, Method)
+            else f"{v.field}: {v.value}"
+            if isinstance(v, AsWritten)
+            else str(v)
+            for v in value
         )
         return inert(joined)
     if isinstance(value, bool):
@@ -142,7 +149,13 @@ def contact_vcard(rec: ContactRecord) -> Any:
     if rec.notes:
         card.add("note").value = rec.notes
     if rec.birthday:
-        card.add("bday").value = rec.birthday.isoformat()
+        card.add("bday").value = important_day_text(rec.birthday)  # --03-14 without a year
+    if rec.anniversary:
+        card.add("anniversary").value = important_day_text(rec.anniversary)
+    for a in rec.as_written:  # what an import couldn't read, kept (read back by the import)
+        prop = card.add("x-tinycrm-as-written")
+        prop.value = a.value
+        prop.params["TYPE"] = [a.field]
     if rec.tags:
         card.add("categories").value = list(rec.tags)
     return card

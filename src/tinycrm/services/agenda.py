@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from tinycrm.dates import next_yearly, years_on
 from tinycrm.errors import InvalidInput
 from tinycrm.money import Money
 from tinycrm.services import audit
 from tinycrm.services.context import Ctx
-from tinycrm.store.db import Db, read_ts
+from tinycrm.store.db import Db, read_day, read_ts
 from tinycrm.text import fold
 
 
@@ -42,6 +43,19 @@ class TouchItem:
     due_at: datetime
     cadence_days: int
     cadence_from: str  # "contact" or "tag vip"
+
+
+@dataclass
+class DateItem:
+    """A birthday or anniversary falling on `on`."""
+
+    contact_id: int
+    name: str
+    owner: str | None
+    kind: str  # birthday | anniversary
+    day: date  # as stored: without a year in dates.NO_YEAR
+    on: date  # the coming day it falls on
+    years: int | None  # the age or the years married on `on`; None without a year
 
 
 @dataclass
@@ -212,6 +226,34 @@ def _touch_where(db: Db, scope: Scope, before: datetime) -> tuple[str, dict[str,
     clause, params = scope.where("c.owner_id")
     params["before"] = db.ts(before)
     return " WHERE c.touch_due_at < :before" + clause, params
+
+
+def important_days(
+    db: Db, scope: Scope, first: date, last: date, *, limit: int | None = None
+) -> list[DateItem]:
+    """Birthdays and anniversaries falling from `first` to `last` (days, inclusive), by day,
+    then name. Month and day are compared in Python: portable SQL has no such function, and
+    only contacts with a date are read (opted-out people are left out)."""
+    clause, params = scope.where("c.owner_id")
+    out: list[DateItem] = []
+    for r in db.all(
+        "SELECT c.id, c.name, c.birthday, c.anniversary, u.name AS owner FROM contacts c"
+        " LEFT JOIN users u ON u.id = c.owner_id"
+        " WHERE (c.birthday IS NOT NULL OR c.anniversary IS NOT NULL)"
+        " AND c.opted_out_at IS NULL" + clause,
+        params,
+    ):
+        for kind in ("birthday", "anniversary"):
+            day = read_day(r[kind])
+            if day is None:
+                continue
+            on = next_yearly(day, first)
+            if on <= last:
+                out.append(
+                    DateItem(r["id"], r["name"], r["owner"], kind, day, on, years_on(day, on))
+                )
+    out.sort(key=lambda i: (i.on, fold(i.name), i.contact_id, i.kind))
+    return out if limit is None else out[:limit]
 
 
 def touch_due(

@@ -4,11 +4,12 @@ list rows of given ids, and the 360 view with its timeline. No writes here."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from tinycrm.errors import InvalidInput, NotFound
 from tinycrm.refs import prefix_match
+from tinycrm.services.as_written import AsWritten, load
 from tinycrm.services.validation import normalize_tags
 from tinycrm.store.db import Db, read_day, read_ts
 from tinycrm.text import fold
@@ -71,13 +72,16 @@ class ContactDetail:
     last_touch_at: datetime | None
     next_reminder_at: datetime | None
     next_reminder: str | None
-    purchases_count: int
+    purchases_count: int  # orders: refunds are not counted
     purchases_total: dict[str, int]  # cents by currency; the shells format them
     last_purchase_on: str | None
     version: int  # changes on every edit; pass it back as expected_version
     consent: str | None = None
     consent_at: datetime | None = None
     opted_out_at: datetime | None = None
+    birthday: date | None = None  # without a year: in dates.NO_YEAR
+    anniversary: date | None = None
+    as_written: list[AsWritten] = field(default_factory=list)  # what an import couldn't read
     open_deals: list[DealLine] = field(default_factory=list)
     timeline: list[TimelineEntry] = field(default_factory=list)
 
@@ -341,7 +345,10 @@ def get_contact(db: Db, contact_id: int, *, timeline: int = 20) -> ContactDetail
             {"id": contact_id},
         )
         totals = db.all(
-            "SELECT currency, count(*) AS n, sum(amount_cents) AS total, max(purchased_on) AS last"
+            # orders are 0 or more; a refund (negative) lowers the total only (docs/value.md)
+            "SELECT currency, count(CASE WHEN amount_cents >= 0 THEN 1 END) AS n,"
+            " sum(amount_cents) AS total,"
+            " max(CASE WHEN amount_cents >= 0 THEN purchased_on END) AS last"
             " FROM purchases WHERE contact_id = :id GROUP BY currency ORDER BY currency",
             {"id": contact_id},
         )
@@ -386,6 +393,9 @@ def get_contact(db: Db, contact_id: int, *, timeline: int = 20) -> ContactDetail
         consent=r["consent"],
         consent_at=read_ts(r["consent_at"]),
         opted_out_at=read_ts(r["opted_out_at"]),
+        birthday=read_day(r["birthday"]),
+        anniversary=read_day(r["anniversary"]),
+        as_written=load(r["as_written"]),
         open_deals=[
             DealLine(
                 d["id"],

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from tinycrm.dates import important_day_text
 from tinycrm.errors import Ambiguous, Conflict, InvalidInput, NotFound
 from tinycrm.identity import email_match_key, phone_match_key
 from tinycrm.services import audit, clocks, companies, search
@@ -24,7 +25,7 @@ from tinycrm.services.validation import (
     check_text,
     normalize_tags,
 )
-from tinycrm.store.db import Db, read_ts
+from tinycrm.store.db import Db, read_day, read_ts
 from tinycrm.text import fold, phone_key
 
 
@@ -47,6 +48,8 @@ def add_contact(
     notes: str | None = None,
     cadence_days: int | None = None,
     allow_duplicate: bool = False,
+    birthday: date | None = None,
+    anniversary: date | None = None,
 ) -> int:
     """Create a contact and return its id. If it looks like a contact already in the store
     (tinycrm.services.duplicates: the same email or phone, the same or a near-identical
@@ -62,6 +65,7 @@ def add_contact(
     )
     if cadence_days is not None and not 1 <= cadence_days <= 3650:
         raise InvalidInput("stay-in-touch cadence must be between 1 and 3650 days")
+    _check_birthday(ctx, birthday)
     db, now = ctx.db, ctx.now
     with db.write():
         db.lock_key("contact identities")  # whoever adds a look-alike next sees this one
@@ -72,8 +76,9 @@ def add_contact(
         company_id = companies.find_or_create(ctx, company) if company else None
         contact_id = db.insert(
             "INSERT INTO contacts (name, name_key, company_id, title, source, owner_id, notes,"
-            " cadence_days, created_at, updated_at, version) VALUES (:name, :key, :company,"
-            " :title, :source, :owner, :notes, :cadence, :now, :now, 1) RETURNING id",
+            " cadence_days, birthday, anniversary, created_at, updated_at, version) VALUES"
+            " (:name, :key, :company, :title, :source, :owner, :notes, :cadence, :birthday,"
+            " :anniversary, :now, :now, 1) RETURNING id",
             {
                 "name": name,
                 "key": fold(name),
@@ -83,6 +88,8 @@ def add_contact(
                 "owner": ctx.user_id,
                 "notes": notes,
                 "cadence": cadence_days,
+                "birthday": db.day(birthday),
+                "anniversary": db.day(anniversary),
                 "now": db.ts(now),
             },
         )
@@ -112,10 +119,20 @@ def add_contact(
                     "notes": notes,
                     "cadence_days": cadence_days,
                     "owner": ctx.user_name,
+                    **{
+                        k: important_day_text(v)
+                        for k, v in (("birthday", birthday), ("anniversary", anniversary))
+                        if v is not None
+                    },
                 }
             ),
         )
     return contact_id
+
+
+def _check_birthday(ctx: Ctx, birthday: date | None) -> None:
+    if birthday is not None and birthday > ctx.now.astimezone(ctx.tz).date():
+        raise InvalidInput(f"--birthday is in the future: {birthday.isoformat()}")
 
 
 def _company_name(db: Db, company_id: int | None) -> str | None:
@@ -164,6 +181,8 @@ def add_or_match(
     cadence_days: int | None = None,
     on_duplicate: str = "ask",
     ask: Choose | None = None,
+    birthday: date | None = None,
+    anniversary: date | None = None,
 ) -> AddOutcome:
     """Add a contact unless it is already there, as `on_duplicate` says: "merge" folds the
     new details into the same person (a shared email or phone, or the same name where one
@@ -203,6 +222,8 @@ def add_or_match(
                 notes=notes,
                 cadence_days=cadence_days,
                 allow_duplicate=choice == "create" or bool(alike),
+                birthday=birthday,
+                anniversary=anniversary,
             )
             detail = get_contact(db, new_id, timeline=0)
         return AddOutcome("added", detail, name, matches, alike)
@@ -222,6 +243,8 @@ def add_or_match(
             source=source,
             notes=notes,
             cadence_days=cadence_days,
+            birthday=birthday,
+            anniversary=anniversary,
         )
         detail = get_contact(db, target.id, timeline=0)
     return AddOutcome("merged", detail, name, matches, added=added)
@@ -251,6 +274,8 @@ def add_details(
     source: str | None = None,
     notes: str | None = None,
     cadence_days: int | None = None,
+    birthday: date | None = None,
+    anniversary: date | None = None,
 ) -> list[str]:
     """Fold new details into an existing contact (a duplicate caught on entry): emails,
     phones and tags it lacks are added, and fields it has blank are filled; fields it
@@ -265,6 +290,7 @@ def add_details(
     }
     if cadence_days is not None and not 1 <= cadence_days <= 3650:
         raise InvalidInput("stay-in-touch cadence must be between 1 and 3650 days")
+    _check_birthday(ctx, birthday)
     db = ctx.db
     added: list[str] = []
     with db.write():
@@ -272,7 +298,8 @@ def add_details(
             db.lock_key("company names")
         db.lock("contacts", contact_id)
         row = db.one(
-            "SELECT company_id, title, source, notes, cadence_days FROM contacts WHERE id = :id",
+            "SELECT company_id, title, source, notes, cadence_days, birthday, anniversary"
+            " FROM contacts WHERE id = :id",
             {"id": contact_id},
         )
         if row is None:
@@ -282,6 +309,9 @@ def add_details(
             sets["cadence_days"] = cadence_days
         if company and company.strip() and row["company_id"] is None:
             sets["company_id"] = companies.find_or_create(ctx, company)
+        for col, day in (("birthday", birthday), ("anniversary", anniversary)):
+            if day is not None and row[col] is None:
+                sets[col] = db.day(day)
         added += ["company" if k == "company_id" else k for k in sets]
         before = {
             (m["kind"], m["value_key"])
@@ -373,6 +403,10 @@ def edit_contact(
     opt_out: bool = False,
     opt_in: bool = False,
     expected_version: int | None = None,
+    birthday: date | None = None,
+    clear_birthday: bool = False,
+    anniversary: date | None = None,
+    clear_anniversary: bool = False,
 ) -> None:
     """Change the given fields; an empty string clears an optional text field. `opt_out`
     records that the person asked not to be contacted (now, unless already recorded) and
@@ -394,6 +428,15 @@ def edit_contact(
         sets["cadence_days"] = cadence_days
     if clear_cadence:
         sets["cadence_days"] = None
+    _check_birthday(ctx, birthday)
+    for col, day, clear in (
+        ("birthday", birthday, clear_birthday),
+        ("anniversary", anniversary, clear_anniversary),
+    ):
+        if day is not None:
+            sets[col] = db.day(day)
+        elif clear:
+            sets[col] = None
     if consent is not None:
         sets["consent"] = check_text(consent, "consent")
     if consent_at is not None:
@@ -414,7 +457,7 @@ def edit_contact(
         db.lock("contacts", contact_id)
         old = db.one(
             "SELECT c.name, c.title, c.source, c.notes, c.cadence_days, c.version, c.consent,"
-            " c.consent_at, c.opted_out_at, co.name AS company"
+            " c.consent_at, c.opted_out_at, c.birthday, c.anniversary, co.name AS company"
             " FROM contacts c LEFT JOIN companies co ON co.id = c.company_id"
             " WHERE c.id = :id",
             {"id": contact_id},
@@ -433,6 +476,12 @@ def edit_contact(
             new["consent_at"] = consent_at
         if "opted_out_at" in new:
             new["opted_out_at"] = read_ts(new["opted_out_at"])
+        for col in ("birthday", "anniversary"):  # in the audit log as shown: --03-14
+            was = read_day(old[col])
+            old[col] = important_day_text(was) if was else None
+            if col in new:
+                day = read_day(new[col])
+                new[col] = important_day_text(day) if day else None
         if company is not None:
             sets["company_id"] = companies.find_or_create(ctx, company) if company.strip() else None
             new["company"] = _company_name(db, sets["company_id"])

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from tinycrm.services import agenda
-from tinycrm.services.agenda import DealItem, ReminderItem, Scope, TouchItem
+from tinycrm.services.agenda import DateItem, DealItem, ReminderItem, Scope, TouchItem
 from tinycrm.services.context import Ctx
 from tinycrm.store.db import Db, read_ts
 
@@ -26,6 +26,7 @@ SECTIONS = (
     "no_next_step",
     "big_deals",
     "escalated",
+    "birthdays",
 )
 
 
@@ -44,6 +45,8 @@ class Digest:
     no_next_step: list[DealItem] = field(default_factory=list)
     big_deals: list[DealItem] = field(default_factory=list)
     escalated: list[ReminderItem] = field(default_factory=list)
+    # birthdays and anniversaries from as_of to as_of + days_ahead
+    birthdays: list[DateItem] = field(default_factory=list)
     last_sent: date | None = None  # the previous mailed digest, when days were missed
     totals: dict[str, int] = field(default_factory=dict)  # items per section, all of them
 
@@ -92,8 +95,12 @@ def build_digest(
     d.no_next_step = agenda.deals_without_next_step(ctx, scope, end, limit=n)
     d.big_deals = agenda.big_deals(ctx, scope, limit=n)
     d.escalated = agenda.escalated_to(ctx, scope, cutoff, limit=n)
+    last_day = as_of + timedelta(days=days_ahead)
+    every_date = agenda.important_days(db, scope, as_of, last_day)
+    d.birthdays = every_date if n is None else every_date[:n]
     if n is None:
         return d
+    d.totals["birthdays"] = len(every_date)
     counters: dict[str, Callable[[], int]] = {
         "overdue": lambda: agenda.count_reminders_due(ctx, scope, start),
         "today": lambda: agenda.count_reminders_due(ctx, scope, tomorrow, since=start),

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from tinycrm.money import Money
+from tinycrm.services.as_written import AsWritten, load
 from tinycrm.store.db import Db, read_day, read_ts
 
 PAGE = 1000
@@ -60,6 +61,8 @@ class ContactRecord:
     created_at: datetime | None
     urls: list[Method]
     addresses: list[Method]
+    anniversary: date | None = None  # with birthday: without a year in dates.NO_YEAR
+    as_written: list[AsWritten] = field(default_factory=list)  # what an import couldn't read
 
 
 @dataclass
@@ -158,7 +161,8 @@ def _contact_ref(emails: dict[int, str], contact_id: Any, name: str | None) -> s
 def iter_contacts(db: Db) -> Iterator[ContactRecord]:
     """Every contact, oldest first, with its methods and tags."""
     sql = (
-        "SELECT x.id AS id, x.name, x.title, x.birthday, x.notes, x.source, x.cadence_days,"
+        "SELECT x.id AS id, x.name, x.title, x.birthday, x.anniversary, x.as_written, x.notes,"
+        " x.source, x.cadence_days,"
         " x.consent, x.consent_at, x.opted_out_at, x.created_at, co.name AS company,"
         " u.name AS owner FROM contacts x LEFT JOIN companies co ON co.id = x.company_id"
         " LEFT JOIN users u ON u.id = x.owner_id WHERE {after} AND x.name_key <> ''"
@@ -206,6 +210,8 @@ def contact_records(db: Db, rows: list[dict[str, Any]]) -> list[ContactRecord]:
                 created_at=read_ts(r["created_at"]),
                 urls=m.get("url", []),
                 addresses=m.get("address", []),
+                anniversary=read_day(r["anniversary"]),
+                as_written=load(r["as_written"]),
             )
         )
     return out
@@ -327,7 +333,8 @@ def person(db: Db, contact_id: int, now: datetime) -> PersonExport:
     """Every row about one contact, with its store ids (for a GDPR access request)."""
     with db.read():
         row = db.one(
-            "SELECT x.id AS id, x.name, x.title, x.birthday, x.notes, x.source, x.cadence_days,"
+            "SELECT x.id AS id, x.name, x.title, x.birthday, x.anniversary, x.as_written, x.notes,"
+            " x.source, x.cadence_days,"
             " x.consent, x.consent_at, x.opted_out_at, x.created_at, x.company_id,"
             " co.name AS company, u.name AS owner FROM contacts x"
             " LEFT JOIN companies co ON co.id = x.company_id"

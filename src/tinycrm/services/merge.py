@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from tinycrm.errors import Conflict, InvalidInput, NotFound
-from tinycrm.services import audit, clocks
+from tinycrm.services import as_written, audit, clocks
 from tinycrm.services.contact_writes import reindex
 from tinycrm.services.context import Ctx
 from tinycrm.store.backups import auto_backup
@@ -34,7 +34,16 @@ MOVED_TABLES = ("interactions", "reminders", "deals", "purchases")
 # fields chosen by `prefer` when both contacts have one
 Value = str | int | date | datetime | None
 
-CHOSEN = ("name", "company_id", "title", "source", "owner_id", "cadence_days", "birthday")
+CHOSEN = (
+    "name",
+    "company_id",
+    "title",
+    "source",
+    "owner_id",
+    "cadence_days",
+    "birthday",
+    "anniversary",
+)
 
 
 @dataclass
@@ -194,6 +203,13 @@ def _merged_fields(
             show("consent", b["consent"], "removed")
         else:
             show("consent", a["consent"], "kept")
+    if b["as_written"] and b["as_written"] != a["as_written"]:  # what an import kept: both
+        kept = as_written.dump(
+            as_written.combined(as_written.load(a["as_written"]), as_written.load(b["as_written"]))
+        )
+        if kept != a["as_written"]:
+            sets["as_written"] = kept
+            show("as_written", kept, "both" if a["as_written"] else "removed")
     if b["notes"] and b["notes"] != a["notes"]:
         joined = b["notes"] if not a["notes"] else f"{a['notes']}\n\n{b['notes']}"
         sets["notes"] = joined

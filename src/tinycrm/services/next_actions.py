@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from tinycrm.money import Money
 from tinycrm.services import agenda
-from tinycrm.services.agenda import DealItem, ReminderItem, Scope, TouchItem
+from tinycrm.services.agenda import DateItem, DealItem, ReminderItem, Scope, TouchItem
 from tinycrm.services.context import Ctx
 
 KIND_ORDER = {
@@ -22,6 +22,7 @@ KIND_ORDER = {
     "stay_in_touch": 1,
     "rotting_deal": 2,
     "no_next_step": 3,
+    "birthday": 4,
 }
 
 #: Points, documented in docs/next.md.
@@ -40,6 +41,7 @@ DEAL_VALUE_PER_TENFOLD = 10  # per power of ten of the weighted value, in major 
 DEAL_VALUE_MAX = 50
 CUSTOMER_PER_TENFOLD = 5  # per power of ten of the last 365 days' purchases
 CUSTOMER_MAX = 25
+BIRTHDAY = 35  # a birthday or anniversary today: a reason to call
 
 
 #: Why points were given, as `Reason.code`: the shells word each one (cli/followups.py).
@@ -73,7 +75,7 @@ class Reason:
 
 @dataclass
 class Action:
-    kind: str  # reminder | escalated | stay_in_touch | rotting_deal | no_next_step
+    kind: str  # reminder | escalated | stay_in_touch | rotting_deal | no_next_step | birthday
     id: int  # the reminder, contact or deal id
     title: str  # what to do
     about: str | None
@@ -124,6 +126,7 @@ ROTTING_MAX = (
 )
 NO_NEXT_STEP_MAX = NO_NEXT_STEP + DEAL_VALUE_MAX + BIG_DEAL + CUSTOMER_MAX
 TOUCH_MAX = TOUCH_DUE + TOUCH_PER_DAY * MAX_DAYS_COUNTED + CUSTOMER_MAX
+BIRTHDAY_MAX = BIRTHDAY + CUSTOMER_MAX
 
 
 def _order(a: Action) -> tuple[int, datetime, int, int]:
@@ -204,6 +207,9 @@ def next_actions(ctx: Ctx, scope: Scope, *, limit: int | None = 20) -> list[Acti
     if not best.cannot_take(TOUCH_MAX):
         touch = agenda.touch_due(ctx.db, scope, tomorrow)
         add([_touch_action(t, now, ctx.tz) for t in touch if t.contact_id not in reminder_contacts])
+    if not best.cannot_take(BIRTHDAY_MAX):
+        days = agenda.important_days(ctx.db, scope, local.date(), local.date())
+        add([_date_action(d, day_start) for d in days])
     for rank, a in enumerate(best.actions, start=1):
         a.rank = rank
     return best.actions
@@ -247,6 +253,22 @@ def _touch_action(t: TouchItem, now: datetime, tz: tzinfo) -> Action:
     days = _days(now, t.due_at, tz)
     a.add("stay_in_touch", TOUCH_DUE)
     a.add("days_past_cadence", TOUCH_PER_DAY * min(days, MAX_DAYS_COUNTED), days=days)
+    return a
+
+
+def _date_action(d: DateItem, day_start: datetime) -> Action:
+    years = f" ({d.years})" if d.years else ""
+    a = Action(
+        kind="birthday",
+        id=d.contact_id,
+        title=f"{'birthday' if d.kind == 'birthday' else 'anniversary'} today{years}",
+        about=d.name,
+        contact_id=d.contact_id,
+        deal_id=None,
+        owner=d.owner,
+        since=day_start,
+    )
+    a.add(f"{d.kind} today", BIRTHDAY)
     return a
 
 

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from tinycrm.errors import InvalidInput, UnknownId
-from tinycrm.money import Money
+from tinycrm.money import MAX_CENTS, Money
 from tinycrm.refs import hold
 from tinycrm.services import audit
 from tinycrm.services.contacts import check_text, check_version
@@ -26,6 +26,17 @@ class PurchaseView:
     currency: str
     note: str | None
     version: int = 1  # changes on every edit; pass it back as expected_version
+
+    @property
+    def refund(self) -> bool:
+        """A negative amount: money given back, not an order."""
+        return self.amount_cents < 0
+
+
+def _check_amount(cents: int) -> None:
+    """Any amount up to the limit: 0 is an order, a negative amount a refund."""
+    if abs(cents) >= MAX_CENTS:
+        raise InvalidInput("a purchase amount is too large")
 
 
 def _check_day(ctx: Ctx, day: date, *, future: bool) -> date:
@@ -52,10 +63,11 @@ def add_purchase(
     future: bool = False,
 ) -> PurchaseView:
     """Record what a contact bought (on `on`, default today; in `currency`, default the
-    store's), logged in the audit log. A day after today is refused (the purchase would
-    count in rankings as made) unless `future` says so."""
-    if amount_cents <= 0:
-        raise InvalidInput("a purchase amount must be more than zero")
+    store's), logged in the audit log. 0 is an order (a free sample, a full discount); a
+    negative amount is a refund or return, which lowers the customer's value and is no
+    order (docs/value.md). A day after today is refused (the purchase would count in
+    rankings as made) unless `future` says so."""
+    _check_amount(amount_cents)
     day = _check_day(ctx, on or ctx.now.astimezone(ctx.tz).date(), future=future)
     db = ctx.db
     with db.write():
@@ -128,8 +140,7 @@ def edit_purchase(
     `expected_version`, a purchase changed since is refused."""
     sets: dict[str, Any] = {}
     if amount_cents is not None:
-        if amount_cents <= 0:
-            raise InvalidInput("a purchase amount must be more than zero")
+        _check_amount(amount_cents)  # 0 is an order, a negative amount a refund
         sets["amount_cents"] = amount_cents
     if currency is not None:
         sets["currency"] = currency

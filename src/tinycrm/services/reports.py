@@ -131,6 +131,8 @@ _NOT_ERASED = "contact_id NOT IN (SELECT id FROM contacts WHERE name_key = '')"
 _CUSTOMER_TOTALS = (
     "SELECT contact_id, sum(amount_cents) AS total FROM purchases"
     f" WHERE currency = :cur AND {_NOT_ERASED} GROUP BY contact_id"
+    # a customer has an order (0 or more); refunds alone make nobody one
+    " HAVING count(CASE WHEN amount_cents >= 0 THEN 1 END) > 0"
 )
 
 
@@ -195,17 +197,20 @@ def _buyers(db: Db, *, lines: bool = False) -> str:
     """One row per customer, from the covering index alone: buying days, the first and
     last buying day (as day numbers too); for `lines`, also the purchases and their total
     in the report currency (a fifth more work, which the counts don't need)."""
+    # an order is a purchase of 0 or more; a refund (negative) only lowers the total
+    day = "CASE WHEN amount_cents >= 0 THEN purchased_on END"
     extra = (
-        ", count(*) AS purchases, sum(CASE WHEN currency = :cur THEN amount_cents ELSE 0 END)"
-        " AS total"
+        ", count(CASE WHEN amount_cents >= 0 THEN 1 END) AS purchases,"
+        " sum(CASE WHEN currency = :cur THEN amount_cents ELSE 0 END) AS total"
         if lines
         else ""
     )
     return (
-        "SELECT contact_id, count(DISTINCT purchased_on) AS days,"
-        f" {_epoch_day(db, 'min(purchased_on)')} AS first_n,"
-        f" {_epoch_day(db, 'max(purchased_on)')} AS last_n, max(purchased_on) AS last_on"
+        f"SELECT contact_id, count(DISTINCT {day}) AS days,"
+        f" {_epoch_day(db, f'min({day})')} AS first_n,"
+        f" {_epoch_day(db, f'max({day})')} AS last_n, max({day}) AS last_on"
         f"{extra} FROM purchases WHERE {_NOT_ERASED} GROUP BY contact_id"
+        f" HAVING count(CASE WHEN amount_cents >= 0 THEN 1 END) > 0"
     )
 
 
@@ -333,7 +338,8 @@ def customer_list(
     non_buyers = (
         " FROM contacts c LEFT JOIN users u ON u.id = c.owner_id"
         " WHERE c.name_key <> ''"
-        " AND NOT EXISTS (SELECT 1 FROM purchases p WHERE p.contact_id = c.id)"
+        " AND NOT EXISTS (SELECT 1 FROM purchases p WHERE p.contact_id = c.id"
+        " AND p.amount_cents >= 0)"
     )
     untouched = "NOT EXISTS (SELECT 1 FROM interactions i WHERE i.contact_id = c.id)"
     chosen = {

@@ -56,9 +56,14 @@ class Ranking:
     customers: list[RankedCustomer]
 
 
+# Orders are the purchases of 0 or more; a negative amount is a refund, which lowers the
+# total but is no order: it moves neither the first nor the last purchase day nor the count.
+_ORDER = "CASE WHEN p.amount_cents >= 0 THEN {} END"
 _BY_CONTACT = (
-    "SELECT p.contact_id AS id, min(p.purchased_on) AS first, max(p.purchased_on) AS last,"
-    " count(*) AS n, sum(p.amount_cents) AS total FROM purchases p"
+    "SELECT p.contact_id AS id,"
+    f" min({_ORDER.format('p.purchased_on')}) AS first,"
+    f" max({_ORDER.format('p.purchased_on')}) AS last,"
+    f" count({_ORDER.format('1')}) AS n, sum(p.amount_cents) AS total FROM purchases p"
     " WHERE p.currency = :cur AND p.purchased_on <= :as_of{since} GROUP BY p.contact_id"
 )
 
@@ -77,7 +82,7 @@ def _aggregate(ctx: Ctx, level: str, as_of: date, since: date | None) -> list[tu
             "SELECT a.id, a.first, a.last, a.n, a.total, c.name"
             f" FROM ({per_contact}) a JOIN contacts c ON c.id = a.id"
             # not the placeholder that keeps erased people's purchases (services.privacy)
-            " WHERE c.name_key <> ''"
+            " WHERE c.name_key <> '' AND a.n > 0"
         )
     else:  # roll the contacts' totals up to their companies
         sql = (
@@ -85,6 +90,7 @@ def _aggregate(ctx: Ctx, level: str, as_of: date, since: date | None) -> list[tu
             " sum(a.total) AS total, co.name"
             f" FROM ({per_contact}) a JOIN contacts c ON c.id = a.id"
             " JOIN companies co ON co.id = c.company_id GROUP BY co.id, co.name"
+            " HAVING sum(a.n) > 0"
         )
     return db.tuples(sql, params)
 
@@ -94,7 +100,8 @@ def customers(ctx: Ctx, *, level: str, as_of: date, since: date | None) -> list[
     and last day, count and total, per contact or company."""
     day = date.fromisoformat if ctx.db.is_sqlite else (lambda d: d)
     return [
-        v.Customer(int(i), name, day(first), day(last), int(n), int(total))
+        # refunds beyond what was bought leave a customer worth 0, never less
+        v.Customer(int(i), name, day(first), day(last), int(n), max(0, int(total)))
         for i, first, last, n, total, name in _aggregate(ctx, level, as_of, since)
     ]
 

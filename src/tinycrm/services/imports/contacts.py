@@ -27,15 +27,18 @@ rejects, the audit entry); this module owns the rules for contacts, in every for
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from tinycrm.dates import has_year
 from tinycrm.errors import InvalidInput
 from tinycrm.identity import email_match_key, name_match_key, phone_match_key
 from tinycrm.services import clocks, search
+from tinycrm.services.as_written import AsWritten, combined, dump, load
 from tinycrm.services.contacts import MAX_NAME, check_text, normalize_tags, reindex
 from tinycrm.services.context import Ctx
 from tinycrm.services.duplicates import same_person
@@ -78,7 +81,8 @@ class ContactRow:
     company: str | None = None
     title: str | None = None
     notes: str | None = None
-    birthday: date | None = None
+    birthday: date | None = None  # without a year: in dates.NO_YEAR
+    anniversary: date | None = None
     methods: list[Method] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     source: str | None = None
@@ -88,7 +92,21 @@ class ContactRow:
     consent_at: datetime | None = None
     opted_out_at: datetime | None = None
     created_at: datetime | None = None
-    dropped: list[str] = field(default_factory=list)  # "photo", "birthday without a year"
+    dropped: list[str] = field(default_factory=list)  # "photo"
+    # values the reader could not read: kept as written, or the row's error with --strict
+    odd: list[AsWritten] = field(default_factory=list)
+    as_written: list[AsWritten] = field(default_factory=list)  # tinycrm's own export
+
+
+@dataclass
+class KeptValue:
+    """A value kept as written, where it was: `file` line `line`."""
+
+    file: str
+    line: int
+    field: str
+    value: str
+    why: str
 
 
 @dataclass
@@ -126,6 +144,10 @@ class ContactImportSummary:
     rejected: int
     rejects_file: str | None
     dropped: dict[str, int]  # what was left out on purpose: "photo" -> 3
+    # values that did not validate, kept on their contact as written: field -> count
+    as_written: dict[str, int] = field(default_factory=dict)
+    as_written_shown: list[KeptValue] = field(default_factory=list)  # the first SHOWN
+    strict: bool = False
     duplicates: list[DuplicateMatch] = field(default_factory=list)  # the first SHOWN
     errors: list[RowError] = field(default_factory=list)  # the first SHOWN, by line
 
@@ -143,9 +165,12 @@ def import_contacts(
     dry_run: bool = False,
     save_rejects: SaveRejects | None = None,
     progress: Progress | None = None,
+    strict: bool = False,
 ) -> ContactImportSummary:
     """Import contacts in bulk, all or nothing (`bulk.Run`), each duplicate skipped, merged
-    or created as `on_duplicate` says. A dry run only reads."""
+    or created as `on_duplicate` says. A dry run only reads. A phone, email, web address,
+    address, birthday or anniversary that does not validate is kept on the contact as
+    written (`as_written`); `strict` makes it the row's error instead."""
     if on_duplicate not in ON_DUPLICATE:
         raise InvalidInput(f"--on-duplicate must be one of {', '.join(ON_DUPLICATE)}")
     extra_tags = normalize_tags([tag]) if tag else []
@@ -159,7 +184,7 @@ def import_contacts(
         if owner is not None and owner.strip() not in users:
             raise InvalidInput(f"--owner: no user called {owner.strip()!r}; see tinycrm user list")
         run.step("check", 0, len(rows))
-        plans, errors = _check_rows(ctx, rows, users, extra_tags, unreadable)
+        plans, errors = _check_rows(ctx, rows, users, extra_tags, unreadable, strict)
         run.checked(errors)
         default_owner = users[owner.strip()] if owner is not None else users.get(ctx.user_name)
         if default_owner is None and not dry_run:
@@ -192,6 +217,13 @@ def import_contacts(
         for what in r.dropped:
             dropped[what] = dropped.get(what, 0) + 1
     merged = sum(1 for d in outcome.duplicates if d.action == "merged")
+    kept: dict[str, int] = {}
+    kept_shown: list[KeptValue] = []
+    for plan in plans:
+        for a in plan.odd:
+            kept[a.field] = kept.get(a.field, 0) + 1
+            if len(kept_shown) < SHOWN:
+                kept_shown.append(KeptValue(source.file, plan.line, a.field, a.value, a.why))
     return ContactImportSummary(
         source=source,
         dry_run=dry_run,
@@ -205,6 +237,9 @@ def import_contacts(
         dropped=dict(sorted(dropped.items())),
         duplicates=outcome.duplicates[:SHOWN],
         errors=errors[:SHOWN],
+        as_written=dict(sorted(kept.items())),
+        as_written_shown=kept_shown,
+        strict=strict,
     )
 
 
@@ -235,6 +270,7 @@ class _Plan:
     title: str | None
     notes: str | None
     birthday: date | None
+    anniversary: date | None
     methods: list[_Method]
     tags: list[str]
     source: str | None
@@ -246,6 +282,8 @@ class _Plan:
     created_at: datetime | None
     name_key: str = ""  # identity.name_match_key(name)
     id: int | None = None
+    odd: list[AsWritten] = field(default_factory=list)  # this file's, for the summary
+    as_written: list[AsWritten] = field(default_factory=list)  # all to keep
 
     def reachable(self) -> bool:
         return any(m.kind in ("email", "phone") for m in self.methods)
@@ -263,6 +301,7 @@ _BLANKS = (
     "title",
     "notes",
     "birthday",
+    "anniversary",
     "cadence_days",
     "consent",
     "consent_at",
@@ -276,13 +315,14 @@ def _check_rows(
     users: dict[str, int],
     extra_tags: list[str],
     unreadable: Sequence[RowError],
+    strict: bool = False,
 ) -> tuple[list[_Plan], list[RowError]]:
     plans: list[_Plan] = []
     errors = list(unreadable)
     region = ctx.phone_region
     for r in rows:
         try:
-            plans.append(_check_row(r, users, extra_tags, region))
+            plans.append(_check_row(r, users, extra_tags, region, strict))
         except _RowProblem as e:
             errors.append(RowError(r.line, e.field, e.message))
     return plans, errors
@@ -302,12 +342,30 @@ def _text(value: str | None, what: str) -> str | None:
 
 
 def _check_row(
-    r: ContactRow, users: dict[str, int], extra_tags: list[str], region: str | None
+    r: ContactRow,
+    users: dict[str, int],
+    extra_tags: list[str],
+    region: str | None,
+    strict: bool = False,
 ) -> _Plan:
+    odd = list(r.odd)
+
+    def keep(field: str, value: str, why: str) -> None:
+        """A value that doesn't validate: the row's error with --strict, else kept."""
+        if strict:
+            raise _RowProblem(field, why)
+        odd.append(AsWritten(field, value, why))
+
+    if strict and odd:
+        raise _RowProblem(odd[0].field, odd[0].why)
     methods: list[_Method] = []
     seen: set[tuple[str, str]] = set()
     for m in r.methods:
-        checked = _check_method(m, region)
+        try:
+            checked = _check_method(m, region)
+        except _RowProblem as e:
+            keep(e.field, m.value, e.message)
+            continue
         if checked is not None and checked.same not in seen:
             seen.add(checked.same)
             methods.append(checked)
@@ -335,15 +393,21 @@ def _check_row(
             raise _RowProblem("owner", f"no user called {quoted(r.owner.strip())}")
     if r.cadence_days is not None and not 1 <= r.cadence_days <= 3650:
         raise _RowProblem("cadence_days", "stay-in-touch cadence must be between 1 and 3650 days")
-    if r.birthday is not None and not 1900 <= r.birthday.year:
-        raise _RowProblem("birthday", f"before 1900: {r.birthday}")
+    birthday, anniversary = r.birthday, r.anniversary
+    if birthday is not None and birthday.year < 1900 and has_year(birthday):
+        keep("birthday", birthday.isoformat(), f"before 1900: {birthday}")
+        birthday = None
+    if anniversary is not None and anniversary.year < 1900 and has_year(anniversary):
+        keep("anniversary", anniversary.isoformat(), f"before 1900: {anniversary}")
+        anniversary = None
     return _Plan(
         line=r.line,
         name=name,
         company=company,
         title=_text(r.title, "title"),
         notes=_text(r.notes, "notes"),
-        birthday=r.birthday,
+        birthday=birthday,
+        anniversary=anniversary,
         methods=methods,
         tags=tags,
         source=_text(r.source, "source"),
@@ -354,6 +418,8 @@ def _check_row(
         opted_out_at=r.opted_out_at,
         created_at=r.created_at,
         name_key=name_match_key(name),
+        odd=odd,
+        as_written=combined(r.as_written, odd),
     )
 
 
@@ -375,8 +441,14 @@ def _check_method(m: Method, region: str | None) -> _Method | None:
         if len(key.lstrip("+")) < 3:
             raise _RowProblem("phone", f"not a phone number: {quoted(value)}")
         return _Method("phone", value, key, _phone_match(value, region), label or None)
+    if m.kind == "url" and not _WEB.match(value):
+        raise _RowProblem("url", f"not a web address: {quoted(value)}")
     key = " ".join(value.lower().split()).rstrip("/")
     return _Method(m.kind, value, key, None, label or None)
+
+
+#: A web address: a scheme, or a host name with a dot (`acme.com/team`), no spaces.
+_WEB = re.compile(r"(?:[a-z][a-z0-9+.-]*://\S+|[^\s/@]+\.[^\s/@]+(?:/\S*)?)$", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -511,6 +583,7 @@ def _fold_into(target: _Plan, p: _Plan) -> None:
     have = {m.same for m in target.methods}
     target.methods += [m for m in p.methods if m.same not in have]
     target.tags += [t for t in p.tags if t not in target.tags]
+    target.as_written = combined(target.as_written, p.as_written)
     for name in _BLANKS:
         if getattr(target, name) is None and getattr(p, name) is not None:
             setattr(target, name, getattr(p, name))
@@ -545,10 +618,10 @@ def _create(
         source = p.source or default_source
         p.id = db.insert(
             "INSERT INTO contacts (name, name_key, company_id, title, source, owner_id, notes,"
-            " cadence_days, birthday, consent, consent_at, opted_out_at, created_at,"
-            " updated_at, version) VALUES (:name, :key, :company, :title, :source, :owner,"
-            " :notes, :cadence, :birthday, :consent, :consent_at, :opted_out, :created,"
-            " :now, 1) RETURNING id",
+            " cadence_days, birthday, anniversary, as_written, consent, consent_at,"
+            " opted_out_at, created_at, updated_at, version) VALUES (:name, :key, :company,"
+            " :title, :source, :owner, :notes, :cadence, :birthday, :anniversary, :as_written,"
+            " :consent, :consent_at, :opted_out, :created, :now, 1) RETURNING id",
             {
                 "name": p.name,
                 "key": fold(p.name),
@@ -559,6 +632,8 @@ def _create(
                 "notes": p.notes,
                 "cadence": p.cadence_days,
                 "birthday": db.day(p.birthday),
+                "anniversary": db.day(p.anniversary),
+                "as_written": dump(p.as_written),
                 "consent": p.consent,
                 "consent_at": db.ts(p.consent_at),
                 "opted_out": db.ts(p.opted_out_at),
@@ -624,8 +699,8 @@ def _merge(ctx: Ctx, merges: dict[int, list[_Plan]]) -> None:
     db = ctx.db
     now = db.ts(ctx.now)
     company_ids = companies(ctx, [p.company for ps in merges.values() for p in ps if p.company])
-    columns = "id, company_id, title, notes, birthday, cadence_days, consent, consent_at,"
-    columns += " opted_out_at"
+    columns = "id, company_id, title, notes, birthday, anniversary, cadence_days, consent,"
+    columns += " consent_at, opted_out_at, as_written"
     for batch, listed in id_lists(merges):
         db.lock("contacts", batch)  # their blank fields stay blank until these land
         current = {
@@ -652,13 +727,16 @@ def _merge(ctx: Ctx, merges: dict[int, list[_Plan]]) -> None:
             new_tags: list[str] = []
             known = have.get(cid, set())
             own_tags = tags.get(cid, set())
+            kept = load(row["as_written"])
             for p in merges[cid]:
+                kept = combined(kept, p.as_written)
                 if row["company_id"] is None and "company_id" not in sets and p.company:
                     sets["company_id"] = company_ids[fold(p.company)]
                 for name, value in (
                     ("title", p.title),
                     ("notes", p.notes),
                     ("birthday", db.day(p.birthday)),
+                    ("anniversary", db.day(p.anniversary)),
                     ("cadence_days", p.cadence_days),
                     ("consent", p.consent),
                     ("consent_at", db.ts(p.consent_at)),
@@ -674,6 +752,8 @@ def _merge(ctx: Ctx, merges: dict[int, list[_Plan]]) -> None:
                     if t not in own_tags:
                         own_tags.add(t)
                         new_tags.append(t)
+            if dump(kept) != row["as_written"]:
+                sets["as_written"] = dump(kept)
             if not (sets or new_methods or new_tags):
                 continue
             assigns = "".join(f"{k} = :{k}, " for k in sets)

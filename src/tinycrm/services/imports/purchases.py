@@ -187,8 +187,6 @@ def _check_rows(
             errors.append(RowError(r.line, "date", f"in the future: {r.day} (today is {today})"))
         elif r.day.year < 1900:
             errors.append(RowError(r.line, "date", f"before 1900: {r.day}"))
-        elif r.amount_cents <= 0:
-            errors.append(RowError(r.line, "amount", "must be more than zero"))
         else:
             good.append(r)
     return good, errors

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from tinycrm.errors import InvalidInput
 from tinycrm.services import clocks, search
 from tinycrm.services.context import Ctx
 from tinycrm.services.imports.bulk import (
@@ -52,7 +53,7 @@ from tinycrm.services.imports.bulk import (
 )
 from tinycrm.services.imports.contacts import ContactImportSource
 from tinycrm.services.interactions import KINDS
-from tinycrm.store.db import Db, read_ts
+from tinycrm.store.db import Db, LockKey, read_ts
 from tinycrm.text import fold
 
 
@@ -70,6 +71,9 @@ class InteractionRow:
     body: str
     user: str | None
     user_given: bool = True  # False: the file has no `user` column, so the importer
+    # False: an activity still to do (another CRM's open task, a call planned), which
+    # becomes a reminder due at `happened_at` rather than an interaction
+    done: bool = True
 
 
 @dataclass(slots=True)
@@ -106,6 +110,8 @@ class RecordImportSummary:
     rejects_file: str | None
     companies_created: list[str]
     errors: list[RowError] = field(default_factory=list)  # the first bulk.SHOWN, by line
+    reminders: int = 0  # of `imported`: activities still to do, made reminders
+    stages_created: list[str] = field(default_factory=list)  # --create-stages
 
 
 # -- what both imports share ----------------------------------------------------------------
@@ -117,20 +123,28 @@ class _Found:
 
     contacts: dict[str, int]  # contact REF or name -> id
     contact_errors: dict[str, str]
-    users: dict[str, int]  # user name -> id
+    users: dict[str, int]  # user name, folded name or lower-case email -> id
     companies: dict[str, int]  # fold(name) -> id (existing ones)
+    # (fold(name), fold(company)) -> contact ids: a name two contacts share, told apart
+    by_company: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
 
 def _find(
-    db: Db, contact_refs: Iterable[str], users: Iterable[str], companies: Iterable[str]
+    db: Db,
+    contact_refs: Iterable[str],
+    users: Iterable[str],
+    companies: Iterable[str],
+    names_at: Iterable[tuple[str, str]] = (),
 ) -> _Found:
     refs = resolve_refs(db, list(dict.fromkeys(contact_refs)), create_missing=False)
-    user_ids = {
-        name: ids[0]
-        for name, ids in lookup(
-            db, "SELECT name, id FROM users WHERE name IN ({keys})", set(users)
-        ).items()
-    }
+    wanted = set(users)
+    user_ids: dict[str, int] = {}
+    if wanted:  # another CRM's owner: a user's name (any case, accents) or email
+        folded = {fold(u) for u in wanted} | {u.strip().lower() for u in wanted}
+        for ident, name, email in db.tuples("SELECT id, name, email FROM users ORDER BY id"):
+            for key in (str(name), fold(str(name)), str(email or "").lower()):
+                if key and (key in wanted or key in folded):
+                    user_ids.setdefault(key, int(ident))
     company_ids = {
         key: ids[0]
         for key, ids in lookup(
@@ -139,17 +153,47 @@ def _find(
             {fold(c) for c in companies},
         ).items()
     }
-    return _Found(refs.ids, refs.errors, user_ids, company_ids)
+    by_company: dict[tuple[str, str], list[int]] = {}
+    pairs = {(fold(n), fold(c)) for n, c in names_at if n in refs.errors}
+    if pairs:
+        for ident, name_key, company_key in lookup_pairs(db, pairs):
+            by_company.setdefault((name_key, company_key), []).append(ident)
+    return _Found(refs.ids, refs.errors, user_ids, company_ids, by_company)
 
 
-def _contact_of(found: _Found, contact: str | None, name: str | None) -> int | None | RowError:
-    """The contact a row names (None when it names none), or the error to report (line 0:
-    the caller fills it in)."""
+def lookup_pairs(db: Db, pairs: set[tuple[str, str]]) -> list[tuple[int, str, str]]:
+    """(contact id, name key, company key) of the contacts named so at those companies."""
+    out = []
+    for batch in chunks(sorted({n for n, _ in pairs})):
+        params = {f"k{i}": k for i, k in enumerate(batch)}
+        listed = ",".join(f":{p}" for p in params)
+        for ident, name_key, company_key in db.tuples(
+            "SELECT c.id, c.name_key, co.name_key FROM contacts c"
+            f" JOIN companies co ON co.id = c.company_id WHERE c.name_key IN ({listed})"
+            " ORDER BY c.id",
+            params,
+        ):
+            if (name_key, company_key) in pairs:
+                out.append((int(ident), str(name_key), str(company_key)))
+    return out
+
+
+def _contact_of(
+    found: _Found, contact: str | None, name: str | None, company: str | None = None
+) -> int | None | RowError:
+    """The contact a row names (None when it names none): by email (or id), else by name,
+    a name two contacts share told apart by the row's company; or the error to report
+    (line 0: the caller fills it in)."""
     if not contact and not name:
         return None
     for ref in (contact, name):
         if ref and ref in found.contacts:
             return found.contacts[ref]
+    for ref in (contact, name):
+        if ref and company:
+            ids = found.by_company.get((fold(ref), fold(company)), [])
+            if len(ids) == 1:
+                return ids[0]
     problem = found.contact_errors.get(contact or name or "") or "no contact matches"
     problem = problem.replace(" (--create-missing adds it)", " (import contacts first)")
     return RowError(0, "contact" if contact else "contact_name", problem)
@@ -162,9 +206,12 @@ def _user_of(
         return ctx.user_id
     if not name:
         return None
-    if name in found.users:
-        return found.users[name]
-    return RowError(0, what, f"no user called {quoted(name)}; see tinycrm user list")
+    for key in (name, fold(name), name.strip().lower()):
+        if key in found.users:
+            return found.users[key]
+    return RowError(
+        0, what, f"no user called {quoted(name)} (by name or email); see tinycrm user list"
+    )
 
 
 def _at(line: int, problem: RowError) -> RowError:
@@ -195,19 +242,22 @@ def _finish(
     duplicates: int,
     errors: list[RowError],
     new_companies: list[str],
+    reminders: int = 0,
+    stages_created: list[str] | None = None,
 ) -> RecordImportSummary:
     """Save the rejects and log the run (`Run.finish`), and sum it up."""
-    rejects_file = run.finish(
-        ctx,
-        errors,
-        {
-            "rows": rows,
-            "imported": imported,
-            "duplicates": duplicates,
-            "rejected": len(errors),
-            "companies_created": len(new_companies),
-        },
-    )
+    counts: dict[str, Any] = {
+        "rows": rows,
+        "imported": imported,
+        "duplicates": duplicates,
+        "rejected": len(errors),
+        "companies_created": len(new_companies),
+    }
+    if reminders:
+        counts["reminders"] = reminders
+    if stages_created:
+        counts["stages_created"] = stages_created
+    rejects_file = run.finish(ctx, errors, counts)
     return RecordImportSummary(
         what=run.what,
         source=source,
@@ -219,6 +269,8 @@ def _finish(
         rejects_file=rejects_file,
         companies_created=new_companies,
         errors=errors[:SHOWN],
+        reminders=reminders,
+        stages_created=stages_created or [],
     )
 
 
@@ -254,13 +306,14 @@ def import_interactions(
             [x for r in rows for x in (r.contact, r.contact_name) if x],
             {r.user for r in rows if r.user},
             {r.company for r in rows if r.company},
+            [(x, r.company) for r in rows if r.company for x in (r.contact, r.contact_name) if x],
         )
         deals = _deals_by_title(db, {fold(r.deal) for r in rows if r.deal})
         limit = ctx.now + timedelta(days=366)
         good: list[tuple[InteractionRow, int | None, int | None, int | None]] = []
         errors = list(unreadable)
         for r in rows:
-            contact = _contact_of(found, r.contact, r.contact_name)
+            contact = _contact_of(found, r.contact, r.contact_name, r.company)
             user = _user_of(ctx, found, r.user, r.user_given, "user")
             deal: int | None | RowError = None
             if r.deal and not isinstance(contact, RowError):
@@ -270,7 +323,9 @@ def import_interactions(
                     errors.append(_at(r.line, problem))
                     break
             else:
-                if r.kind not in KINDS:
+                if r.kind == "task" and r.done:
+                    r.kind = "note"  # a done to-do is a note of what was done
+                if r.kind not in KINDS and r.kind != "task":
                     errors.append(
                         RowError(
                             r.line, "kind", f"must be one of {', '.join(KINDS)}: {quoted(r.kind)}"
@@ -280,7 +335,7 @@ def import_interactions(
                     errors.append(
                         RowError(r.line, "contact", "empty, and so is company: about whom?")
                     )
-                elif r.happened_at > limit:
+                elif r.done and r.happened_at > limit:
                     errors.append(RowError(r.line, "happened_at", "more than a year in the future"))
                 else:
                     assert not isinstance(contact, RowError) and not isinstance(user, RowError)
@@ -289,24 +344,28 @@ def import_interactions(
         run.checked(errors)
         new_companies = _plan_companies(found, (r.company for r, *_ in good))
         company_of = _company_ids(ctx, found, new_companies, dry_run)
-        planned = [
+        everything = [
             _Interaction(r, contact, company_of[fold(r.company)] if r.company else None, deal, user)
             for r, contact, deal, user in good
         ]
-        planned, duplicates = _drop_stored_interactions(db, planned)
+        planned, duplicates = _drop_stored_interactions(db, [p for p in everything if p.row.done])
+        to_do, stored_to_do = _drop_stored_reminders(db, [p for p in everything if not p.row.done])
         run.step("check", len(rows), len(rows))
         if not dry_run:
             _insert_interactions(ctx, planned, progress)
-        return _finish(
+            _insert_reminders(ctx, to_do)
+        summary = _finish(
             ctx,
             run,
             source,
             rows=len(rows) + len(unreadable),
-            imported=len(planned),
-            duplicates=duplicates,
+            imported=len(planned) + len(to_do),
+            duplicates=duplicates + stored_to_do,
             errors=errors,
             new_companies=new_companies,
+            reminders=len(to_do),
         )
+        return summary
 
 
 @dataclass(slots=True)
@@ -483,6 +542,67 @@ def _insert_interactions(ctx: Ctx, planned: list[_Interaction], progress: Progre
 # -- deals ----------------------------------------------------------------------------------
 
 
+def _reminder_target(p: _Interaction) -> dict[str, int | None]:
+    """A reminder is about one record: the deal, else the person, else the company."""
+    if p.deal_id:
+        return {"contact": None, "company": None, "deal": p.deal_id}
+    if p.contact_id:
+        return {"contact": p.contact_id, "company": None, "deal": None}
+    return {"contact": None, "company": p.company_id, "deal": None}
+
+
+def _drop_stored_reminders(db: Db, planned: list[_Interaction]) -> tuple[list[_Interaction], int]:
+    """Without the open activities a stored reminder (same text, due time and record)
+    accounts for: importing a file twice sets each reminder once."""
+    if not planned:
+        return planned, 0
+    stored: Counter[tuple[Any, ...]] = Counter()
+    texts = sorted({p.row.body for p in planned})
+    for batch in chunks(texts):
+        params = {f"k{i}": k for i, k in enumerate(batch)}
+        listed = ",".join(f":{p}" for p in params)
+        for contact, company, deal, due, text in db.tuples(
+            "SELECT contact_id, company_id, deal_id, due_at, text FROM reminders"
+            f" WHERE text IN ({listed})",
+            params,
+        ):
+            stored[(contact, company, deal, _second(read_ts(due)), text)] += 1
+    kept = []
+    for p in planned:
+        t = _reminder_target(p)
+        key = (t["contact"], t["company"], t["deal"], _second(p.row.happened_at), p.row.body)
+        if stored[key] > 0:
+            stored[key] -= 1
+        else:
+            kept.append(p)
+    return kept, len(planned) - len(kept)
+
+
+def _insert_reminders(ctx: Ctx, planned: list[_Interaction]) -> None:
+    """Another CRM's open activities, as `remind` would set them (owner: the row's user)."""
+    if not planned:
+        return
+    db = ctx.db
+    now = db.ts(ctx.now)
+    db.insert_many(
+        "INSERT INTO reminders (contact_id, company_id, deal_id, owner_id, text, due_at,"
+        " scheduled_at, snoozed, rrule, recurrence, from_done, created_at, updated_at)"
+        " VALUES (:contact, :company, :deal, :owner, :text, :due, :due, 0, NULL, NULL,"
+        " :from_done, :now, :now)",
+        [
+            {
+                **_reminder_target(p),
+                "owner": p.user_id or ctx.user_id,
+                "text": p.row.body,
+                "due": db.ts(p.row.happened_at),
+                "from_done": False,
+                "now": now,
+            }
+            for p in planned
+        ],
+    )
+
+
 def import_deals(
     ctx: Ctx,
     rows: Sequence[DealRow],
@@ -493,31 +613,41 @@ def import_deals(
     dry_run: bool = False,
     save_rejects: SaveRejects | None = None,
     progress: Progress | None = None,
+    stage_map: dict[str, str] | None = None,
+    create_stages: bool = False,
 ) -> RecordImportSummary:
-    """Import deals as `export` wrote them, all or nothing (`bulk.Run`), skipping those
-    already stored (see the module docstring). A dry run only reads."""
+    """Import deals as `export` wrote them, or as another CRM exported them, all or nothing
+    (`bulk.Run`), skipping those already stored (see the module docstring). A dry run only
+    reads. Stages are found by name (case and accents aside; "Closed Won" and "Closed Lost"
+    are the won and lost stages); `stage_map` names the store's stage for another CRM's
+    (`{"Appointment scheduled": "Qualified"}`), and `create_stages` adds the stages the
+    store lacks (before Won/Lost) instead of refusing the file."""
     db = ctx.db
     run = Run("deals", source.file, skip_bad, dry_run, save_rejects, progress)
+    shared: set[LockKey] = set() if create_stages and not dry_run else {"stages"}
     # what the duplicate checks read stays as it is until this lands
-    with run.transaction(db, "company names", "stages", "deal imports", shared={"stages"}):
+    with run.transaction(db, "company names", "stages", "deal imports", shared=shared):
         run.step("check", 0, len(rows))
         found = _find(
             db,
             [x for r in rows for x in (r.contact, r.contact_name) if x],
             {r.owner for r in rows if r.owner},
             {r.company for r in rows if r.company},
+            [(x, r.company) for r in rows if r.company for x in (r.contact, r.contact_name) if x],
         )
-        stages = {
-            fold(str(s["name"])): s
-            for s in db.all("SELECT id, name, outcome FROM stages ORDER BY position, id")
-        }
-        names = ", ".join(str(s["name"]) for s in stages.values())
+        stages, created = _stages_for(
+            ctx, rows, source.file, stage_map or {}, create_stages, dry_run
+        )
+        names = ", ".join(str(s["name"]) for s in stages.values() if s["id"] is not None)
         good: list[tuple[DealRow, int | None, int | None, dict[str, Any]]] = []
         errors = list(unreadable)
         for r in rows:
-            contact = _contact_of(found, r.contact, r.contact_name)
+            contact = _contact_of(found, r.contact, r.contact_name, r.company)
             owner = _user_of(ctx, found, r.owner, r.owner_given, "owner")
             stage = stages.get(fold(r.stage))
+            if stage is not None and r.status in ("won", "lost") and stage["outcome"] == "open":
+                # Pipedrive keeps a won deal in its last open stage: the status says where
+                stage = stages.get(f"\x00{r.status}", stage)
             problem: RowError | None = next(
                 (p for p in (contact, owner) if isinstance(p, RowError)), None
             )
@@ -553,7 +683,73 @@ def import_deals(
             duplicates=duplicates,
             errors=errors,
             new_companies=new_companies,
+            stages_created=created,
         )
+
+
+#: Other CRMs' names for the won and lost stages (folded), when the store has no stage so named.
+WON_NAMES = ("closed won", "closedwon", "won", "gewonnen", "abgeschlossen gewonnen")
+LOST_NAMES = ("closed lost", "closedlost", "lost", "verloren", "abgeschlossen verloren")
+
+
+def _stages_for(
+    ctx: Ctx,
+    rows: Sequence[DealRow],
+    file: str,
+    stage_map: dict[str, str],
+    create: bool,
+    dry_run: bool,
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """fold(stage name in the file) -> the stage row, and the stages created. Unknown
+    stages are one error listing them all, with the --stage-map to write."""
+    db = ctx.db
+    rows_of = db.all("SELECT id, name, outcome, probability FROM stages ORDER BY position, id")
+    by_name = {fold(str(s["name"])): s for s in rows_of}
+    out: dict[str, dict[str, Any]] = dict(by_name)
+    for outcome, words in (("won", WON_NAMES), ("lost", LOST_NAMES)):
+        first = next((s for s in rows_of if s["outcome"] == outcome), None)
+        if first is not None:
+            out[f"\x00{outcome}"] = first  # where a won or lost status goes
+            for w in words:
+                out.setdefault(w, first)
+    for their, ours in stage_map.items():
+        target = by_name.get(fold(ours))
+        if target is None:
+            names = ", ".join(str(s["name"]) for s in rows_of)
+            raise InvalidInput(f"--stage-map: no stage named {ours!r} (stages: {names})")
+        out[fold(their)] = target
+    unknown: dict[str, tuple[str, int]] = {}
+    for r in rows:
+        if fold(r.stage) not in out:
+            unknown.setdefault(fold(r.stage), (r.stage, r.line))
+    if not unknown:
+        return out, []
+    if not create:
+        listed = ", ".join(f"{name!r} (line {line})" for name, line in unknown.values())
+        open_stages = [str(s["name"]) for s in rows_of if s["outcome"] == "open"]
+        example = ",".join(
+            f"{name}={open_stages[min(i, len(open_stages) - 1)]}"
+            for i, (name, _) in enumerate(unknown.values())
+        )
+        raise InvalidInput(
+            f"{file}: {len(unknown)} stage{'s' if len(unknown) > 1 else ''} the store doesn't"
+            f' have: {listed}. Say which of yours each is: --stage-map "{example}"'
+            f" (stages: {', '.join(str(s['name']) for s in rows_of)}), or add them with"
+            " --create-stages"
+        )
+    from tinycrm.services import deals
+
+    open_rows = [s for s in rows_of if s["outcome"] == "open"]
+    probability = int(open_rows[-1]["probability"]) if open_rows else 50
+    created: list[str] = []
+    for key, (name, _) in unknown.items():
+        if dry_run:
+            out[key] = {"id": None, "name": name, "outcome": "open", "probability": probability}
+        else:
+            added = deals.add_stage(ctx, name, probability=probability)
+            out[key] = {"id": added.id, "name": added.name, "outcome": "open"}
+        created.append(name)
+    return out, created
 
 
 def _deal_problem(r: DealRow, outcome: str, stage: str) -> tuple[str, str] | None:

@@ -110,6 +110,7 @@ class ContactScreen(RecordScreen):
         self.reload()
 
     def on_contact_screen_loaded(self, message: Loaded) -> None:
+        from tinycrm.dates import important_day_text
         from tinycrm.money import parse_amount
 
         c = message.detail
@@ -135,6 +136,8 @@ class ContactScreen(RecordScreen):
             ("source", c.source or ""),
             ("cadence", f"every {c.cadence_days}d" if c.cadence_days else ""),
             ("last touch", fmt.ago(c.last_touch_at, now, tz)),
+            ("birthday", important_day_text(c.birthday) if c.birthday else ""),
+            ("annivers.", important_day_text(c.anniversary) if c.anniversary else ""),
         ):
             if value:
                 card.append(f"{label:>10}  ", style="dim")
@@ -157,6 +160,11 @@ class ContactScreen(RecordScreen):
         if c.notes:
             card.append("\nNotes\n", style="bold")
             card.append(c.notes + "\n")
+        if c.as_written:  # what an import could not read, kept (never markup: Text)
+            card.append("\nKept as written\n", style="bold")
+            for a in c.as_written:
+                card.append(f"  {a.field}: {a.value}", style="")
+                card.append(f"  ({a.why})\n", style="dim")
         self.query_one("#card", Static).update(card)
         table = self.query_one(Timeline)
         keep = table.cursor_row

@@ -398,8 +398,9 @@ class PurchaseForm(FormModal):
         from tinycrm.services.purchases import add_purchase
 
         try:
+            # 0 is an order (a free sample); a negative amount a refund (docs/value.md)
             money = parse_money(
-                self.value("amount"), usual=[self.crm.store.currency], allow_zero=False
+                self.value("amount"), usual=[self.crm.store.currency], allow_negative=True
             )
         except InvalidInput as e:
             raise FieldError("amount", str(e)) from None
@@ -421,6 +422,9 @@ class PurchaseForm(FormModal):
     def describe(self, result: Any) -> str:
         from tinycrm.money import display_money
 
+        if result.amount_cents < 0:
+            amount = display_money(-result.amount_cents, result.currency)
+            return f"Refund: {result.contact} got back {amount}"
         amount = display_money(result.amount_cents, result.currency)
         return f"Purchase: {result.contact} bought {amount} on {result.purchased_on:%a %d %b %Y}"
 
@@ -702,7 +706,8 @@ class PurchaseEditForm(_EditForm):
         try:
             from tinycrm.money import parse_money
 
-            money = parse_money(self.value("amount"), usual=[v.currency], allow_zero=False)
+            # 0 is an order, a negative amount a refund (docs/value.md)
+            money = parse_money(self.value("amount"), usual=[v.currency], allow_negative=True)
         except InvalidInput as e:
             raise FieldError("amount", str(e)) from None
         try:
