@@ -77,6 +77,9 @@ MODULES = [
         "privacy",
         "init",
         "doctor",
+        "cases",
+        "sla",
+        "team_settings",
     )
 ] + [
     "tinycrm.io.backup",  # backup/restore sit above the services, beside the CLI

@@ -47,6 +47,7 @@ def _seed_every_table(cli: Runner) -> None:
     cli.ok("deal", "add", "carl", "Fleet", "--value", "500")
     cli.ok("deal", "move", "1", "Qualified")
     cli.ok("purchase", "add", "carl", "25")
+    cli.ok("case", "add", "carl", "Broken tail light")
     cli.ok("merge", "ann@acme.com", "ann@leigh.org", "--yes")
     cli.ok("contact", "add", "Gone Soon")
     cli.ok("forget", "gone", "--yes")
@@ -256,6 +257,10 @@ def _fill_0006(db: Db) -> None:
         db.execute("DELETE FROM contacts WHERE id = 3")
 
 
+#: tables later migrations create, which a 0006 store gains on its way to the head
+TABLES_SINCE_0007 = {"cases", "case_notes", "sla_targets", "team_settings"}
+
+
 def _schema(url: str) -> list[tuple[str, str, str]]:
     """The SQLite schema objects: (type, name, table), sqlite_sequence left out."""
     import sqlite3
@@ -295,7 +300,8 @@ def test_upgrading_a_0006_store_retires_every_id_it_ever_gave(
     assert cli.ok("history", "newcomer", "--json").json()[-1]["action"] == "add"
 
     if before is not None:  # every table, index and trigger is still there
-        assert _schema(old_store) == before
+        after = [row for row in _schema(old_store) if row[2] not in TABLES_SINCE_0007]
+        assert after == before
     # the search-index triggers still fire, foreign keys still cascade
     cli.ok("contact", "rm", "person 2", "--yes")
     assert cli.ok("search", "person", "--json").json()[0]["title"] == "Person 1"

@@ -53,6 +53,10 @@ TABLES = (
     "merges",
     "erasures",
     "audit_log",
+    "cases",
+    "case_notes",
+    "sla_targets",
+    "team_settings",
     "search_docs",
 )
 COUNTED = ("contacts", "interactions", "deals", "purchases")

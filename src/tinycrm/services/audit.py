@@ -46,6 +46,7 @@ CHILDREN = {
         ("interaction", "interactions"),
         ("reminder", "reminders"),
         ("purchase", "purchases"),
+        ("case", "cases"),
     ),
     "company": (("interaction", "interactions"), ("reminder", "reminders")),
     "deal": (("interaction", "interactions"), ("reminder", "reminders")),

@@ -46,6 +46,8 @@ LockKey = Literal[
     "purchase imports",
     "interaction imports",
     "deal imports",
+    "team settings",  # the store's shared settings (working hours, holidays)
+    "sla targets",
 ]
 LockMode = Literal["change", "delete", "keep"]
 _LOCK_SPACE = 0x7463  # "tc": the first key of tinycrm's advisory locks (Db.lock_key)

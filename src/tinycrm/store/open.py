@@ -33,8 +33,8 @@ from tinycrm.text import mask_secrets
 #: The newest schema revision this tinycrm knows, and every revision it can upgrade from.
 #: tests/test_store.py (test_head_revision_matches_the_alembic_scripts) checks these
 #: against the Alembic scripts in tinycrm/migrations/versions/.
-SCHEMA_HEAD = "0008"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
+SCHEMA_HEAD = "0012"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0012")
 
 
 def open_store(value: str, *, create: bool = True, settings: StoreSettings | None = None) -> Db:
