@@ -129,6 +129,8 @@ class Setup:
     contact_facts: dict[str, int]
     done_ids: list[int]
     env: dict[str, str]
+    purchase_ids: list[int] = field(default_factory=list)  # one to delete per run
+    interaction_id: int = 0  # the busiest contact's latest note, corrected each run
 
 
 # -- preparing --------------------------------------------------------------------------------
@@ -191,10 +193,23 @@ def prepare(source: Path, workdir: Path, needed_ids: int) -> Setup:
                 (needed_ids,),
             )
         ]
+        purchase_ids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM purchases ORDER BY id DESC LIMIT ?", (needed_ids,)
+            )
+        ]
+        (interaction_id,) = conn.execute(
+            "SELECT i.id FROM interactions i JOIN contacts c ON c.id = i.contact_id"
+            " WHERE c.name = ? ORDER BY i.happened_at DESC, i.id DESC LIMIT 1",
+            (contact,),
+        ).fetchone()
     finally:
         conn.close()
     if len(done_ids) < needed_ids:
         raise SystemExit(f"the store has {len(done_ids)} open reminders; {needed_ids} needed")
+    if len(purchase_ids) < needed_ids:
+        raise SystemExit(f"the store has {len(purchase_ids)} purchases; {needed_ids} needed")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TINYCRM_")}
     env.update(
         TINYCRM_DB=str(store),
@@ -203,7 +218,7 @@ def prepare(source: Path, workdir: Path, needed_ids: int) -> Setup:
         TINYCRM_TZ=TIMEZONE,
         TINYCRM_USER=meta["user"],
     )
-    return Setup(source, store, meta, contact, facts, done_ids, env)
+    return Setup(source, store, meta, contact, facts, done_ids, env, purchase_ids, interaction_id)
 
 
 def unique_name(i: int) -> str:
@@ -239,6 +254,18 @@ def commands(setup: Setup) -> list[Command]:
             12,
         ),
         Command("todo", "tinycrm todo", fixed(["todo"]), 12),
+        Command(
+            "interaction edit",
+            "tinycrm interaction edit ID --text TEXT (the contact's latest note)",
+            lambda i: ["interaction", "edit", str(setup.interaction_id), "--text", f"{note} ({i})"],
+            12,
+        ),
+        Command(
+            "purchase rm",
+            "tinycrm purchase rm ID --yes (a different purchase each run)",
+            lambda i: ["purchase", "rm", str(setup.purchase_ids[i]), "--yes"],
+            12,
+        ),
         Command(
             "contact add",
             'tinycrm contact add "NEW NAME" -e new@example.org (checked for duplicates)',
@@ -395,17 +422,17 @@ def digest_items(d: Any) -> list[Any]:
     return [item for section in SECTIONS for item in getattr(d, section)]
 
 
-def module_loads(cmds: list[Command], env: dict[str, str], spare_id: int) -> list[list[str]]:
+def module_loads(cmds: list[Command], env: dict[str, str], spare_run: int) -> list[list[str]]:
     """Which heavy modules each command has imported by the time it finishes: per command,
     its label and then the modules."""
     loaded: list[list[str]] = []
     for cmd in cmds:
         if cmd.factor is None:  # the floor
             continue
-        if cmd.name == "done":
-            args = ["done", str(spare_id)]
-        else:  # a run number no timed run used: `contact add` adds someone new
-            args = cmd.args(spare_id if cmd.name == "contact add" else 0)
+        if cmd.name in ("done", "purchase rm", "contact add"):
+            args = cmd.args(spare_run)  # a run number no timed run used: a record of its own
+        else:
+            args = cmd.args(0)
         _, stderr = execute([sys.executable, "-c", PROBE, *args], env, cmd.terminal)
         report = json.loads(stderr.strip().splitlines()[-1])
         if report["code"] != 0:
@@ -771,7 +798,7 @@ def main(argv: list[str] | None = None) -> int:
         print("timing search in process", flush=True)
         probes = time_in_process(setup, args.runs)
         print("recording module loads", flush=True)
-        loads = module_loads(cmds, setup.env, setup.done_ids[-1])
+        loads = module_loads(cmds, setup.env, len(setup.done_ids) - 1)
         imports = import_profile(setup.env, ["todo"])
         print(f"timing the import of {IMPORT_ROWS:,} purchases", flush=True)
         bulk = time_bulk_import(setup, Path(tmp))

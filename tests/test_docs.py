@@ -80,6 +80,7 @@ MODULES = [
         "cases",
         "sla",
         "team_settings",
+        "tags",
     )
 ] + [
     "tinycrm.io.backup",  # backup/restore sit above the services, beside the CLI

@@ -24,6 +24,13 @@ class NotFound(TinyCRMError):
     exit_code = 1
 
 
+class UnknownId(NotFound):
+    """An id typed for a command that changes one record (`interaction edit 99`) names no
+    such record: a usage error (exit 2) whose message names the kind and the id."""
+
+    exit_code = 2
+
+
 class Ambiguous(TinyCRMError):
     """A reference matched several records; `candidates` lists them as (kind, id, label)."""
 

@@ -44,6 +44,8 @@ def env(sqlite_store: str) -> dict[str, str]:
     Runner().ok("contact", "add", "Alice Wong")
     Runner().ok("remind", "alice", "today 5pm", "call back")
     Runner().ok("remind", "alice", "tomorrow", "send deck")
+    Runner().ok("note", "alice", "first call")
+    Runner().ok("purchase", "add", "alice", "100")
     return dict(os.environ)
 
 
@@ -59,6 +61,9 @@ def env(sqlite_store: str) -> dict[str, str]:
         ["contact", "show", "alice"],
         ["search", "alice"],
         ["deal", "list"],
+        ["interaction", "edit", "1", "--text", "first call, corrected"],
+        ["purchase", "rm", "1", "--yes"],
+        ["reminder", "edit", "2", "--due", "friday"],
     ],
 )
 def test_everyday_commands_load_nothing_heavy(args: list[str], env: dict[str, str]) -> None:

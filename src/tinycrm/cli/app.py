@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "todo": ("tinycrm.cli.work", "todo", False),
     "done": ("tinycrm.cli.work", "done", False),
     "snooze": ("tinycrm.cli.work", "snooze", False),
+    "interaction": ("tinycrm.cli.interactions", "interaction_app", True),
+    "reminder": ("tinycrm.cli.reminders", "reminder_app", True),
     "contact": ("tinycrm.cli.contacts", "contact_app", True),
     "company": ("tinycrm.cli.contacts", "company_app", True),
     "deal": ("tinycrm.cli.deals", "deal_app", True),

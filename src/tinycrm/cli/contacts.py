@@ -304,7 +304,11 @@ def contact_show(
     if d.timeline:
         output.table(
             ["when", "", "what", "by"],
-            [[_when(e, ctx.tz), e.kind, e.text, e.user or ""] for e in d.timeline],
+            # each with its id, for `interaction edit`, `purchase rm`, `deal show`...
+            [
+                [_when(e, ctx.tz), f"{e.kind} #{e.ref.rpartition(':')[2]}", e.text, e.user or ""]
+                for e in d.timeline
+            ],
             title="Timeline",
         )
 

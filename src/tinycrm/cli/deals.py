@@ -13,6 +13,8 @@ from tinycrm.cli.common import (
     JsonOpt,
     MineOpt,
     OwnerOpt,
+    YesOpt,
+    confirm,
     day,
     get_ctx,
     owner_name,
@@ -32,6 +34,20 @@ def _deal(ctx: Ctx, ref: str) -> Target:
     if not raw.lower().startswith(("deal:", "d:")):
         raw = "deal:" + raw
     return resolve(ctx, raw, ("deal",))
+
+
+def _known(ctx: Ctx, ref: str) -> Target:
+    """The deal a command that changes it names; an id that names none is a usage error
+    (exit 2) naming the id."""
+    from tinycrm.errors import NotFound, UnknownId
+
+    try:
+        return _deal(ctx, ref)
+    except NotFound as e:
+        raw = ref.strip().lstrip("#").lower().removeprefix("deal:").removeprefix("d:")
+        if raw.lstrip("#").isdigit():
+            raise UnknownId(str(e)) from None
+        raise
 
 
 def _show_one(ctx: Ctx, d: object, json_: bool, verb: str) -> None:
@@ -203,15 +219,20 @@ def deal_edit(
         int | None, typer.Option("--probability", min=0, max=100, help="Win probability %.")
     ] = None,
     close: Annotated[str | None, typer.Option("--close", help="Expected close date.")] = None,
+    contact: Annotated[
+        str | None,
+        typer.Option("--contact", "-c", help="The contact it is with (and their company)."),
+    ] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="The user who owns it.")] = None,
     if_version: IfVersionOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Change a deal's title, value, probability or expected close."""
+    """Change a deal's title, value, probability, expected close, contact or owner."""
     from tinycrm.money import parse_currency, parse_money
     from tinycrm.services.deals import edit_deal, get_deal
 
     ctx = get_ctx()
-    deal = _deal(ctx, ref)
+    deal = _known(ctx, ref)
     # a shared mark (¥, kr, $) means the deal's own currency when it can
     usual = [get_deal(ctx.db, deal.id).currency, ctx.currency]
     given = parse_currency(currency, field="--currency", usual=usual) if currency else None
@@ -226,9 +247,53 @@ def deal_edit(
         currency=money.currency if money else given,
         probability=probability,
         expected_close=day(ctx, close) if close else None,
+        contact_id=resolve(ctx, contact).id if contact else None,
+        owner=owner,
         expected_version=if_version,
     )
     _show_one(ctx, d, json_, "Updated")
+
+
+@deal_app.command("rm")
+def deal_rm(
+    ref: DealArg, yes: YesOpt = False, if_version: IfVersionOpt = None, json_: JsonOpt = False
+) -> None:
+    """Delete a deal with its stage history and reminders (its notes stay, off the deal)."""
+    from tinycrm.services.deals import deal_impact, delete_deal
+
+    ctx = get_ctx()
+    deal = _known(ctx, ref)
+    impact = deal_impact(ctx.db, deal.id)
+    kept = ""
+    if impact.interactions:
+        kept = f" ({impact.interactions} note(s) logged on it stay, off the deal)"
+    confirm(
+        f"Delete deal #{deal.id} {deal.label!r} and its {impact.reminders} reminder(s){kept}?",
+        yes,
+    )
+    d = delete_deal(ctx, deal.id, expected_version=if_version)
+    if json_:
+        output.emit_json({"deleted": {"kind": "deal", "id": d.id}, "was": d, "removed": impact})
+    else:
+        output.say(f"Deleted deal #{d.id} {d.title}")
+
+
+@deal_app.command("reopen")
+def deal_reopen(
+    ref: DealArg,
+    stage: Annotated[
+        str | None,
+        typer.Option("--stage", "-s", help="Open stage to go to (default: the last open one)."),
+    ] = None,
+    if_version: IfVersionOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Take a won or lost deal back to an open stage."""
+    from tinycrm.services.deals import reopen_deal
+
+    ctx = get_ctx()
+    d = reopen_deal(ctx, _known(ctx, ref).id, stage=stage, expected_version=if_version)
+    _show_one(ctx, d, json_, "Reopened")
 
 
 @deal_app.command("move")

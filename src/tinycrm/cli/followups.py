@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import LIMIT_MAX, JsonOpt, day, get_ctx
+from tinycrm.cli.common import LIMIT_MAX, JsonOpt, YesOpt, confirm, day, get_ctx
 from tinycrm.errors import InvalidInput
 from tinycrm.services.context import Ctx
 
@@ -402,6 +402,45 @@ def tag_cadence(
         output.say(f"Tag {info.tag}: stay in touch every {days} days ({who})")
 
 
+@tag_app.command("rename")
+def tag_rename(
+    old: Annotated[str, typer.Argument(help="The tag now, e.g. vpi.")],
+    new: Annotated[str, typer.Argument(help="Its new name (merged into it if it exists).")],
+    json_: JsonOpt = False,
+) -> None:
+    """Rename a tag on every contact; into a tag that exists, the two merge (with the
+    cadence: NEW keeps its own, or takes OLD's)."""
+    from tinycrm.services.tags import rename_tag
+
+    info = rename_tag(get_ctx(), old, new)
+    if json_:
+        output.emit_json(info)
+        return
+    verb = "Merged" if info.merged else "Renamed"
+    who = f"{info.contacts} contact{'s' if info.contacts != 1 else ''}"
+    output.say(f"{verb} tag {info.tag} into {info.into} ({who})")
+
+
+@tag_app.command("rm")
+def tag_rm(
+    tag: Annotated[str, typer.Argument(help="The tag to remove from everyone.")],
+    yes: YesOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Remove a tag from every contact, with its cadence."""
+    from tinycrm.services.tags import remove_tag, tag_impact
+
+    ctx = get_ctx()
+    impact = tag_impact(ctx.db, tag)
+    cadence = f" and its cadence (every {impact.cadence_days} days)" if impact.cadence_days else ""
+    confirm(f"Remove tag {impact.tag} from {impact.contacts} contact(s){cadence}?", yes)
+    info = remove_tag(ctx, tag)
+    if json_:
+        output.emit_json(info)
+        return
+    output.say(f"Removed tag {info.tag} from {info.contacts} contact(s)")
+
+
 # -- users ----------------------------------------------------------------------------------
 
 user_app = typer.Typer(help="The salespeople: email, timezone and lead.", no_args_is_help=True)
@@ -451,6 +490,33 @@ def user_add(
         output.emit_json(u)
         return
     output.say(f"Added user {u.name} (#{u.id})")
+
+
+@user_app.command("rm")
+def user_rm(
+    name: Annotated[str, typer.Argument(help="The user leaving the team.")],
+    to: Annotated[str, typer.Option("--to", help="Who takes over their open work.")],
+    yes: YesOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Take a user off the team; their open work moves to --to (history keeps their name)."""
+    from tinycrm.services.owners import remove_user
+
+    ctx = get_ctx()
+    confirm(
+        f"Remove user {name.strip()}? Their companies, contacts, open deals and open"
+        f" reminders go to {to.strip()}; what they did stays in the history under their name.",
+        yes,
+    )
+    moved = remove_user(ctx, name, to)
+    if json_:
+        output.emit_json(moved)
+        return
+    output.say(
+        f"Removed user {moved.user}; {moved.to} now has their {len(moved.companies)}"
+        f" company(ies), {len(moved.contacts)} contact(s), {len(moved.deals)} open deal(s)"
+        f" and {len(moved.reminders)} open reminder(s)"
+    )
 
 
 @user_app.command("edit")

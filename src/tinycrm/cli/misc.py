@@ -7,7 +7,19 @@ from typing import Annotated
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import LIMIT_MAX, JsonOpt, RefArg, day, get_ctx, resolve, when
+from tinycrm.cli.common import (
+    LIMIT_MAX,
+    IfVersionOpt,
+    JsonOpt,
+    RefArg,
+    YesOpt,
+    confirm,
+    day,
+    get_ctx,
+    parse_id,
+    resolve,
+    when,
+)
 
 purchase_app = typer.Typer(help="Record and list what customers bought.", no_args_is_help=True)
 
@@ -97,6 +109,84 @@ def purchase_list(
         ],
         empty="no purchases: tinycrm purchase add 'Alice Wong' 1200 --note 'licences'",
     )
+
+
+PurchaseIdArg = Annotated[
+    str, typer.Argument(help="Purchase id (12 or #12), as purchase list shows.")
+]
+
+
+def _said(p: object) -> str:
+    from tinycrm.money import display_money
+    from tinycrm.services.purchases import PurchaseView
+
+    assert isinstance(p, PurchaseView)
+    return (
+        f"purchase #{p.id}: {p.contact} bought {display_money(p.amount_cents, p.currency)}"
+        f" on {p.purchased_on.isoformat()}"
+    )
+
+
+@purchase_app.command("edit")
+def purchase_edit(
+    ident: PurchaseIdArg,
+    amount: Annotated[
+        str | None, typer.Option("--amount", "-a", help="The right amount, e.g. 100 or $100.")
+    ] = None,
+    currency: Annotated[str | None, typer.Option("--currency", help="ISO code.")] = None,
+    date_: Annotated[str | None, typer.Option("--date", "-d", help="The right date.")] = None,
+    note: Annotated[
+        str | None, typer.Option("--note", help="What was bought ('' clears it).")
+    ] = None,
+    contact: Annotated[str | None, typer.Option("--contact", "-c", help="Who bought it.")] = None,
+    if_version: IfVersionOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Correct a purchase (rankings and reports follow)."""
+    from tinycrm.money import parse_currency, parse_money
+    from tinycrm.services.purchases import edit_purchase, get_purchase
+
+    ctx = get_ctx()
+    number = parse_id(ident, "purchase id")
+    usual = [get_purchase(ctx.db, number).currency, ctx.currency]
+    given = parse_currency(currency, field="--currency", usual=usual) if currency else None
+    money = None
+    if amount is not None:
+        money = parse_money(amount, field="--amount", currency=given, usual=usual, allow_zero=False)
+    p = edit_purchase(
+        ctx,
+        number,
+        amount_cents=money.cents if money else None,
+        currency=money.currency if money else given,
+        on=day(ctx, date_, past=True) if date_ else None,
+        note=note,
+        contact_id=resolve(ctx, contact).id if contact else None,
+        expected_version=if_version,
+    )
+    if json_:
+        output.emit_json(p)
+    else:
+        output.say("Updated " + _said(p))
+
+
+@purchase_app.command("rm")
+def purchase_rm(
+    ident: PurchaseIdArg,
+    yes: YesOpt = False,
+    if_version: IfVersionOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Delete a purchase (rankings and reports follow)."""
+    from tinycrm.services.purchases import delete_purchase, get_purchase
+
+    ctx = get_ctx()
+    number = parse_id(ident, "purchase id")
+    confirm(f"Delete {_said(get_purchase(ctx.db, number))}?", yes)
+    p = delete_purchase(ctx, number, expected_version=if_version)
+    if json_:
+        output.emit_json({"deleted": {"kind": "purchase", "id": p.id}, "was": p})
+    else:
+        output.say("Deleted " + _said(p))
 
 
 _KIND_NAMES = {

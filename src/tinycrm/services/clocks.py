@@ -105,6 +105,79 @@ def refresh_touch(db: Db, contact_ids: Iterable[int]) -> None:
                 )
 
 
+def recount_touch(db: Db, contact_ids: Iterable[int]) -> None:
+    """After an interaction was edited, moved or deleted: `last_touch_at` is again the
+    latest interaction of each contact (what logging them in that form would have left),
+    and the stay-in-touch clock follows it."""
+    ids = sorted({int(i) for i in contact_ids})
+    for batch in _chunks(ids):
+        # FOR UPDATE: a note being logged under the contact holds it (KEY SHARE), so the
+        # latest is read only once that note has landed, or the note waits for this
+        db.lock("contacts", batch, "delete")
+        for contact_id in batch:
+            latest = db.value(
+                "SELECT max(happened_at) AS at FROM interactions WHERE contact_id = :c",
+                {"c": contact_id},
+            )
+            db.execute(
+                "UPDATE contacts SET last_touch_at = :w WHERE id = :id",
+                {"w": db.ts(read_ts(latest)), "id": contact_id},
+            )
+    refresh_touch(db, ids)
+
+
+#: What restarts a deal's rot clock besides an interaction (the deal's own audit entries).
+_DEAL_ACTIVITY = "('add', 'edit', 'move', 'reopen', 'won', 'lost')"
+
+
+def recount_activity(db: Db, deal_ids: Iterable[int]) -> None:
+    """After an interaction was edited, moved or deleted: each open deal's `activity_at`
+    is again its last sign of life as `deal_activity` would have left it had the notes
+    been logged that way: the latest of its stage entry, its own adds, edits and moves,
+    and each interaction on it or its contact (at its time, but never later than when
+    it was logged); then the rot clock follows it. Callers lock these deals (and their
+    contacts) FOR UPDATE before anything else of theirs, so no lock is upgraded here."""
+    ids = sorted({int(i) for i in deal_ids})
+    for batch in _chunks(ids):
+        db.lock("deals", batch, "delete")  # as recount_touch: notes being logged on it wait
+        for r in db.all(
+            f"SELECT id, contact_id, stage_entered_at FROM deals WHERE id IN ({_ids(batch)})"
+            " AND status = 'open'"
+        ):
+            params = {"d": r["id"], "c": r["contact_id"]}
+            on = "(deal_id = :d OR contact_id = :c)" if r["contact_id"] else "deal_id = :d"
+            times = [
+                read_ts(r["stage_entered_at"]),
+                read_ts(
+                    db.value(
+                        "SELECT max(at) AS at FROM audit_log WHERE entity = 'deal'"
+                        f" AND entity_id = :d AND action IN {_DEAL_ACTIVITY}",
+                        params,
+                    )
+                ),
+                read_ts(
+                    db.value(
+                        f"SELECT max(happened_at) AS at FROM interactions WHERE {on}"
+                        " AND happened_at <= created_at",
+                        params,
+                    )
+                ),
+                read_ts(
+                    db.value(
+                        f"SELECT max(created_at) AS at FROM interactions WHERE {on}"
+                        " AND happened_at > created_at",
+                        params,
+                    )
+                ),
+            ]
+            known = [t for t in times if t is not None]
+            db.execute(
+                "UPDATE deals SET activity_at = :at WHERE id = :id",
+                {"at": db.ts(max(known) if known else None), "id": r["id"]},
+            )
+    refresh_rot(db, ids)
+
+
 def refresh_touch_for_tag(db: Db, tag: str) -> None:
     """Recompute the stay-in-touch clock of every contact with this tag."""
     ids = [

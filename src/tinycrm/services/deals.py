@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from tinycrm.errors import Conflict, InvalidInput, NotFound
+from tinycrm.errors import Conflict, InvalidInput, NotFound, UnknownId
 from tinycrm.money import Money
 from tinycrm.refs import Target, hold
 from tinycrm.services import audit, clocks, search
@@ -407,6 +407,9 @@ def _deal_fields(d: DealView) -> dict[str, Any]:
         "stage": d.stage,
         "status": d.status,
         "lost_reason": d.lost_reason,
+        "contact": d.contact,
+        "company": d.company,
+        "owner": d.owner,
     }
 
 
@@ -470,10 +473,13 @@ def edit_deal(
     currency: str | None = None,
     probability: int | None = None,
     expected_close: date | None = None,
+    contact_id: int | None = None,
+    owner: str | None = None,
     expected_version: int | None = None,
 ) -> DealView:
-    """Change the given fields. With `expected_version` (the version the caller showed),
-    a deal changed since then is refused (Conflict) instead of overwritten."""
+    """Change the given fields; a new contact brings their company along, as adding the
+    deal with them would. With `expected_version` (the version the caller showed), a deal
+    changed since then is refused (Conflict) instead of overwritten."""
     sets: dict[str, Any] = {}
     if title is not None:
         sets["title"] = check_name(title, "deal title")
@@ -486,12 +492,22 @@ def edit_deal(
         sets["probability"] = _check_probability(probability)
     if expected_close is not None:
         sets["expected_close"] = ctx.db.day(expected_close)
-    if not sets:
+    if not sets and contact_id is None and owner is None:
         raise InvalidInput("nothing to change: give at least one option (see --help)")
     db = ctx.db
     with db.write():
+        if contact_id is not None:
+            hold(db, "contact", contact_id)
+            sets["contact_id"] = contact_id
+            sets["company_id"] = db.value(
+                "SELECT company_id FROM contacts WHERE id = :id", {"id": contact_id}
+            )
+        if owner is not None:
+            from tinycrm.services.users import user_id
+
+            sets["owner_id"] = user_id(db, owner)
         db.lock("deals", deal_id)
-        old = get_deal(db, deal_id)
+        old = _get_known(db, deal_id)
         check_version(ctx, "deal", deal_id, old.title, old.version, expected_version)
         sets["updated_at"] = sets["activity_at"] = db.ts(ctx.now)
         assigns = ", ".join(f"{k} = :{k}" for k in sets)
@@ -500,11 +516,119 @@ def edit_deal(
             {**sets, "id": deal_id},
         )
         clocks.refresh_rot(db, [deal_id])
+        if contact_id is not None and old.status == "open":
+            # notes on the new contact now count as the deal's activity, as they would
+            # have had it been theirs from the start
+            clocks.recount_activity(db, [deal_id])
         if title is not None:
             search.reindex(db, "deal", deal_id)  # the title, and a lost deal's reason
         new = get_deal(db, deal_id)
         audit.record(ctx, "deal", deal_id, "edit", audit.diff(_deal_fields(old), _deal_fields(new)))
         return new
+
+
+def _get_known(db: Db, deal_id: int) -> DealView:
+    """get_deal for a command that changes the deal: an unknown id is UnknownId (exit 2)."""
+    try:
+        return get_deal(db, deal_id)
+    except NotFound:
+        raise UnknownId(f"no deal with id {deal_id}") from None
+
+
+@dataclass
+class DealImpact:
+    """What goes with a deal when it is deleted, and what stays."""
+
+    reminders: int  # about the deal: deleted with it
+    interactions: int  # logged on the deal: kept, on their contact or company
+    stage_changes: int  # its stage history: deleted with it
+
+
+def deal_impact(db: Db, deal_id: int) -> DealImpact:
+    """What deleting the deal would take with it (and leave): for the question `rm` asks."""
+    p = {"id": deal_id}
+    return DealImpact(
+        reminders=int(db.value("SELECT count(*) FROM reminders WHERE deal_id = :id", p)),
+        interactions=int(db.value("SELECT count(*) FROM interactions WHERE deal_id = :id", p)),
+        stage_changes=int(db.value("SELECT count(*) FROM stage_changes WHERE deal_id = :id", p)),
+    )
+
+
+def delete_deal(ctx: Ctx, deal_id: int, *, expected_version: int | None = None) -> DealView:
+    """Delete a deal with its stage history and its reminders; the notes logged on it stay
+    with their contact or company, off the deal. Its index row goes by trigger. Returns
+    the deal as it was."""
+    db = ctx.db
+    with db.write():
+        row = db.one("SELECT contact_id, company_id FROM deals WHERE id = :id", {"id": deal_id})
+        if row is None:
+            raise UnknownId(f"no deal with id {deal_id}")
+        for column, table in (("company_id", "companies"), ("contact_id", "contacts")):
+            if row[column] is not None:
+                db.lock(table, row[column], "keep")
+        db.lock("deals", deal_id, "delete")
+        old = _get_known(db, deal_id)
+        check_version(ctx, "deal", deal_id, old.title, old.version, expected_version)
+        impact = deal_impact(db, deal_id)
+        # its notes stay, off the deal: a change to them, so their version moves (the
+        # foreign key's SET NULL would leave it)
+        notes = db.all("SELECT id FROM interactions WHERE deal_id = :id", {"id": deal_id})
+        db.lock("interactions", [int(r["id"]) for r in notes])
+        db.execute(
+            "UPDATE interactions SET deal_id = NULL, version = version + 1 WHERE deal_id = :id",
+            {"id": deal_id},
+        )
+        db.execute("DELETE FROM deals WHERE id = :id", {"id": deal_id})
+        audit.record(
+            ctx,
+            "deal",
+            deal_id,
+            "delete",
+            audit.removed(
+                {
+                    **_deal_fields(old),
+                    "value": old.value,
+                    "reminders": impact.reminders,
+                    "stage_changes": impact.stage_changes,
+                }
+            ),
+        )
+        return old
+
+
+def reopen_stage(db: Db, deal_id: int) -> StageView:
+    """The open stage a closed deal goes back to: the last open stage its history
+    entered, else the first open stage."""
+    stages = {s.id: s for s in list_stages(db)}
+    for h in db.all(
+        "SELECT to_stage_id, from_stage_id FROM stage_changes WHERE deal_id = :id"
+        " ORDER BY changed_at DESC, id DESC",
+        {"id": deal_id},
+    ):
+        for sid in (h["to_stage_id"], h["from_stage_id"]):
+            if sid in stages and stages[sid].outcome == "open":
+                return stages[sid]
+    return next(s for s in stages.values() if s.outcome == "open")
+
+
+def reopen_deal(
+    ctx: Ctx, deal_id: int, *, stage: str | None = None, expected_version: int | None = None
+) -> DealView:
+    """Take a won or lost deal back to an open stage: `stage`, else the last open one in
+    its stage history. Recorded as a reopen, its stage history grows by the move."""
+    db = ctx.db
+    with db.write():
+        db.lock_key("stages", shared=True)
+        db.lock("deals", deal_id)
+        deal = _get_known(db, deal_id)
+        if deal.status == "open":
+            raise InvalidInput(f"deal #{deal_id} {deal.title} is open already ({deal.stage})")
+        target = find_stage(db, stage) if stage else reopen_stage(db, deal_id)
+        if target.outcome != "open":
+            raise InvalidInput(
+                f"reopen goes to an open stage; {target.name!r} is a {target.outcome} stage"
+            )
+        return move_deal(ctx, deal_id, target.name, expected_version=expected_version)
 
 
 def move_deal(

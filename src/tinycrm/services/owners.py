@@ -11,9 +11,9 @@ from tinycrm.services.context import Ctx
 from tinycrm.services.users import user_id
 
 KINDS = ("contact", "deal", "reminder")
-_TABLES = {"contact": "contacts", "deal": "deals", "reminder": "reminders"}
-_LABELS = {"contact": "name", "deal": "title", "reminder": "text"}
-_VERSIONED = ("contact", "deal")
+_TABLES = {"contact": "contacts", "deal": "deals", "reminder": "reminders", "company": "companies"}
+_LABELS = {"contact": "name", "deal": "title", "reminder": "text", "company": "name"}
+_VERSIONED = ("contact", "deal", "reminder", "company")
 
 
 @dataclass
@@ -111,3 +111,72 @@ def _hand_over(
     for r in moving:
         audit.record(ctx, kind, int(r["id"]), "assign", {"owner": [r["owner"], owner]})
     return [int(r["id"]) for r in moving]
+
+
+@dataclass
+class HandedOver:
+    """`user rm`: who left the team, to whom their open work went, and which records."""
+
+    user: str
+    to: str
+    companies: list[int]
+    contacts: list[int]
+    deals: list[int]  # open ones; won and lost deals stay theirs, as history
+    reminders: list[int]  # open ones; done reminders stay theirs
+
+
+def _owned(ctx: Ctx, table: str, where: str, owner_id: int) -> list[dict[str, Any]]:
+    return _locked(
+        ctx,
+        table,
+        f"SELECT t.id, u.name AS owner FROM {table} t LEFT JOIN users u ON u.id = t.owner_id"
+        f" WHERE t.owner_id = :id{where} ORDER BY t.id",
+        owner_id,
+    )
+
+
+def remove_user(ctx: Ctx, name: str, to: str) -> HandedOver:
+    """Take a user off the team: their open work (companies and contacts they own, open
+    deals, open reminders) goes to `to`, each record with an `assign` entry, in one
+    transaction. Their row stays, so every change they made still names them; a `delete`
+    entry marks them removed (`users.removed_ids`)."""
+    from tinycrm.services.users import removed_ids
+
+    db = ctx.db
+    with db.write():
+        db.lock_key("users")
+        gone = db.value("SELECT id FROM users WHERE name = :n", {"n": name.strip()})
+        if gone is None or int(gone) in removed_ids(db):
+            user_id(db, name)  # raises, listing the team
+        gone_id = int(gone)
+        new_id = user_id(db, to)
+        if new_id == gone_id:
+            raise InvalidInput(f"give their work to someone else than {name.strip()!r}")
+        if gone_id == ctx.user_id:
+            raise InvalidInput("you can't remove yourself: ask a colleague to")
+        owner = str(db.value("SELECT name FROM users WHERE id = :id", {"id": new_id}))
+        moved = HandedOver(name.strip(), owner, [], [], [], [])
+        for kind, field_name, where in (
+            ("company", "companies", ""),
+            ("contact", "contacts", ""),
+            ("deal", "deals", " AND t.status = 'open'"),
+            ("reminder", "reminders", " AND t.done_at IS NULL"),
+        ):
+            rows = _owned(ctx, _TABLES[kind], where, gone_id)
+            setattr(moved, field_name, _hand_over(ctx, kind, rows, new_id, owner))
+        db.execute("UPDATE users SET lead_id = NULL WHERE lead_id = :id", {"id": gone_id})
+        audit.record(
+            ctx,
+            "user",
+            gone_id,
+            "delete",
+            {
+                "name": [moved.user, None],
+                "to": [None, owner],
+                "companies": [None, len(moved.companies)],
+                "contacts": [None, len(moved.contacts)],
+                "deals": [None, len(moved.deals)],
+                "reminders": [None, len(moved.reminders)],
+            },
+        )
+        return moved

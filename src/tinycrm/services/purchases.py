@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from tinycrm.errors import InvalidInput
+from tinycrm.errors import InvalidInput, UnknownId
 from tinycrm.money import Money
 from tinycrm.refs import hold
 from tinycrm.services import audit
-from tinycrm.services.contacts import check_text
+from tinycrm.services.contacts import check_text, check_version
 from tinycrm.services.context import Ctx
-from tinycrm.store.db import Db, read_day
+from tinycrm.store.db import Db, LockMode, read_day
 
 
 @dataclass
@@ -25,6 +25,13 @@ class PurchaseView:
     amount_cents: int
     currency: str
     note: str | None
+    version: int = 1  # changes on every edit; pass it back as expected_version
+
+
+def _check_day(ctx: Ctx, day: date) -> date:
+    if day.year < 1900 or day > ctx.now.astimezone(ctx.tz).date().replace(year=ctx.now.year + 1):
+        raise InvalidInput(f"purchase date out of range: {day.isoformat()}")
+    return day
 
 
 def add_purchase(
@@ -40,9 +47,7 @@ def add_purchase(
     store's), logged in the audit log."""
     if amount_cents <= 0:
         raise InvalidInput("a purchase amount must be more than zero")
-    day = on or ctx.now.astimezone(ctx.tz).date()
-    if day.year < 1900 or day > ctx.now.astimezone(ctx.tz).date().replace(year=ctx.now.year + 1):
-        raise InvalidInput(f"purchase date out of range: {day.isoformat()}")
+    day = _check_day(ctx, on or ctx.now.astimezone(ctx.tz).date())
     db = ctx.db
     with db.write():
         hold(db, "contact", contact_id)
@@ -59,22 +64,99 @@ def add_purchase(
             },
         )
         view = list_purchases(db, purchase_id=new_id)[0]
-        audit.record(
-            ctx,
-            "purchase",
-            new_id,
-            "add",
-            audit.added(
-                {
-                    "amount": view.amount,
-                    "currency": view.currency,
-                    "purchased_on": view.purchased_on,
-                    "note": view.note,
-                    "contact": view.contact,
-                }
-            ),
-        )
+        audit.record(ctx, "purchase", new_id, "add", audit.added(_fields(view)))
         return view
+
+
+def _fields(view: PurchaseView) -> dict[str, Any]:
+    """A purchase as the audit log records it."""
+    return {
+        "amount": view.amount,
+        "currency": view.currency,
+        "purchased_on": view.purchased_on,
+        "note": view.note,
+        "contact": view.contact,
+    }
+
+
+def get_purchase(db: Db, purchase_id: int) -> PurchaseView:
+    """One purchase; UnknownId (exit 2) when there is none."""
+    found = list_purchases(db, purchase_id=purchase_id)
+    if not found:
+        raise UnknownId(f"no purchase with id {purchase_id}")
+    return found[0]
+
+
+def _lock(db: Db, purchase_id: int, mode: LockMode) -> PurchaseView:
+    """Keep the purchase's contact, lock the purchase, and read it."""
+    contact_id = db.value("SELECT contact_id FROM purchases WHERE id = :id", {"id": purchase_id})
+    if contact_id is None:
+        raise UnknownId(f"no purchase with id {purchase_id}")
+    db.lock("contacts", contact_id, "keep")
+    db.lock("purchases", purchase_id, mode)
+    return get_purchase(db, purchase_id)
+
+
+def _label(view: PurchaseView) -> str:
+    return f"of {view.contact} on {view.purchased_on.isoformat()}"
+
+
+def edit_purchase(
+    ctx: Ctx,
+    purchase_id: int,
+    *,
+    amount_cents: int | None = None,
+    currency: str | None = None,
+    on: date | None = None,
+    note: str | None = None,
+    contact_id: int | None = None,
+    expected_version: int | None = None,
+) -> PurchaseView:
+    """Correct a purchase: amount, currency, date, note ('' clears it) or whose it is.
+    Rankings and reports read purchases as they are, so they follow. With
+    `expected_version`, a purchase changed since is refused."""
+    sets: dict[str, Any] = {}
+    if amount_cents is not None:
+        if amount_cents <= 0:
+            raise InvalidInput("a purchase amount must be more than zero")
+        sets["amount_cents"] = amount_cents
+    if currency is not None:
+        sets["currency"] = currency
+    if on is not None:
+        sets["purchased_on"] = ctx.db.day(_check_day(ctx, on))
+    if note is not None:
+        sets["note"] = check_text(note, "note") or None
+    if contact_id is not None:
+        sets["contact_id"] = contact_id
+    if not sets:
+        raise InvalidInput("nothing to change: give at least one option (see --help)")
+    db = ctx.db
+    with db.write():
+        if contact_id is not None:
+            hold(db, "contact", contact_id)
+        old = _lock(db, purchase_id, "change")
+        check_version(ctx, "purchase", purchase_id, _label(old), old.version, expected_version)
+        assigns = ", ".join(f"{k} = :{k}" for k in sets)
+        db.execute(
+            f"UPDATE purchases SET {assigns}, version = version + 1 WHERE id = :id",
+            {**sets, "id": purchase_id},
+        )
+        new = get_purchase(db, purchase_id)
+        audit.record(ctx, "purchase", purchase_id, "edit", audit.diff(_fields(old), _fields(new)))
+        return new
+
+
+def delete_purchase(
+    ctx: Ctx, purchase_id: int, *, expected_version: int | None = None
+) -> PurchaseView:
+    """Delete a purchase; returns it as it was."""
+    db = ctx.db
+    with db.write():
+        old = _lock(db, purchase_id, "delete")
+        check_version(ctx, "purchase", purchase_id, _label(old), old.version, expected_version)
+        db.execute("DELETE FROM purchases WHERE id = :id", {"id": purchase_id})
+        audit.record(ctx, "purchase", purchase_id, "delete", audit.removed(_fields(old)))
+        return old
 
 
 def list_purchases(
@@ -119,6 +201,7 @@ def list_purchases(
                 int(r["amount_cents"]),
                 r["currency"],
                 r["note"],
+                int(r["version"]),
             )
         )
     return out

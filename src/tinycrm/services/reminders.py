@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from tinycrm.errors import InvalidInput, NotFound
+from tinycrm.errors import InvalidInput, NotFound, UnknownId
 from tinycrm.refs import KINDS as TARGET_KINDS
 from tinycrm.refs import Target, hold, resolve
 from tinycrm.services import audit
+from tinycrm.services.contact_writes import check_version
 from tinycrm.services.context import Ctx
 from tinycrm.services.validation import check_text
-from tinycrm.store.db import Db, read_ts
+from tinycrm.store.db import Db, LockMode, read_ts
 
 
 @dataclass
@@ -30,11 +31,13 @@ class ReminderView:
     recurrence: str | None
     snoozed: int
     overdue: bool
+    from_done: bool = False
+    version: int = 1  # changes on every edit, done and snooze; pass it as expected_version
 
 
 _SELECT = (
     "SELECT r.id, r.text, r.due_at, r.done_at, r.contact_id, r.company_id, r.deal_id,"
-    " r.recurrence, r.snoozed, u.name AS owner,"
+    " r.recurrence, r.snoozed, r.from_done, r.version, u.name AS owner,"
     " coalesce(c.name, co.name, d.title) AS target, d.title AS deal_title"
     " FROM reminders r LEFT JOIN contacts c ON c.id = r.contact_id"
     " LEFT JOIN companies co ON co.id = r.company_id LEFT JOIN deals d ON d.id = r.deal_id"
@@ -59,6 +62,8 @@ def _view(r: dict[str, Any], now: datetime) -> ReminderView:
         recurrence=r["recurrence"],
         snoozed=int(r["snoozed"]),
         overdue=done is None and due < now,
+        from_done=bool(r["from_done"]),
+        version=int(r["version"]),
     )
 
 
@@ -229,7 +234,8 @@ def _complete(ctx: Ctx, reminder_id: int) -> Completed:
     if row["done_at"] is not None:
         raise InvalidInput(f"reminder {reminder_id} is already done")
     db.execute(
-        "UPDATE reminders SET done_at = :now, updated_at = :now WHERE id = :id",
+        "UPDATE reminders SET done_at = :now, updated_at = :now, version = version + 1"
+        " WHERE id = :id",
         {"now": db.ts(ctx.now), "id": reminder_id},
     )
     audit.record(ctx, "reminder", reminder_id, "done", {"done_at": [None, audit.plain(ctx.now)]})
@@ -323,10 +329,179 @@ def snooze(ctx: Ctx, reminder_id: int, until: datetime) -> ReminderView:
         if row["done_at"] is not None:
             raise InvalidInput(f"reminder {reminder_id} is already done")
         db.execute(
-            "UPDATE reminders SET due_at = :due, snoozed = snoozed + 1, updated_at = :now"
-            " WHERE id = :id",
+            "UPDATE reminders SET due_at = :due, snoozed = snoozed + 1, updated_at = :now,"
+            " version = version + 1 WHERE id = :id",
             {"due": db.ts(until), "now": db.ts(ctx.now), "id": reminder_id},
         )
         changes = audit.diff({"due_at": read_ts(row["due_at"])}, {"due_at": until})
         audit.record(ctx, "reminder", reminder_id, "snooze", changes)
         return get_reminder(db, reminder_id, ctx.now)
+
+
+_NOTHING = object()  # `about` not given (None means: about nobody)
+
+
+def _lock_one(ctx: Ctx, reminder_id: int, mode: LockMode) -> ReminderView:
+    """Keep what the reminder is about, lock it (`mode` as for Db.lock), and read it
+    (UnknownId, exit 2, if there is none)."""
+    db = ctx.db
+    found = db.one(
+        "SELECT contact_id, company_id, deal_id FROM reminders WHERE id = :id", {"id": reminder_id}
+    )
+    if found is None:
+        raise UnknownId(f"no reminder with id {reminder_id}")
+    for column, table in _PARENTS:
+        if found[column] is not None:
+            db.lock(table, found[column], "keep")
+    db.lock("reminders", reminder_id, mode)
+    try:
+        return get_reminder(db, reminder_id, ctx.now)
+    except NotFound:  # deleted while we waited for the lock
+        raise UnknownId(f"no reminder with id {reminder_id}") from None
+
+
+def get_reminder_or_unknown(ctx: Ctx, reminder_id: int) -> ReminderView:
+    """get_reminder for a command that changes it: none is UnknownId (exit 2)."""
+    try:
+        return get_reminder(ctx.db, reminder_id, ctx.now)
+    except NotFound:
+        raise UnknownId(f"no reminder with id {reminder_id}") from None
+
+
+def _fields(r: ReminderView) -> dict[str, Any]:
+    """What an edit changes, as the audit log records it."""
+    return {
+        "text": r.text,
+        "due_at": r.due_at,
+        "about": r.target,
+        "recurrence": r.recurrence,
+        "from_done": r.from_done,
+    }
+
+
+def edit_reminder(
+    ctx: Ctx,
+    reminder_id: int,
+    *,
+    due: datetime | None = None,
+    text: str | None = None,
+    every: str | None = None,
+    no_repeat: bool = False,
+    from_done: bool = False,
+    about: Target | None | object = _NOTHING,
+    expected_version: int | None = None,
+) -> ReminderView:
+    """Correct a reminder: its due time (which becomes the series' schedule too, as if it
+    had been set so), text, recurrence (`every`, or `no_repeat` to stop it), whether the
+    next one counts from when it is done, and what it is about (a Target, or None for
+    nothing). With `expected_version`, a reminder changed since is refused."""
+    sets: dict[str, Any] = {}
+    if text is not None:
+        body = check_text(text, "reminder text")
+        if not body:
+            raise InvalidInput("reminder text can't be empty")
+        sets["text"] = body
+    if due is not None:
+        sets["due_at"] = sets["scheduled_at"] = ctx.db.ts(due)
+    if every and no_repeat:
+        raise InvalidInput("give --every or --no-repeat, not both")
+    if every:
+        from tinycrm.dates import parse_recurrence
+
+        rec = parse_recurrence(every)
+        sets["rrule"], sets["recurrence"] = rec.rrule, rec.text
+        if rec.from_done:
+            sets["from_done"] = True
+    if no_repeat:
+        sets["rrule"] = sets["recurrence"] = None
+        sets["from_done"] = False
+    if from_done:
+        if no_repeat:
+            raise InvalidInput("--from-done goes with a repeating reminder, not --no-repeat")
+        sets["from_done"] = True
+    if about is not _NOTHING:
+        target = about if isinstance(about, Target) else None
+        sets["contact_id"] = sets["company_id"] = sets["deal_id"] = None
+        if target is not None:
+            sets[f"{target.kind}_id"] = target.id
+    if not sets:
+        raise InvalidInput("nothing to change: give at least one option (see --help)")
+    db = ctx.db
+    with db.write():
+        old = _lock_one(ctx, reminder_id, "change")
+        check_version(ctx, "reminder", reminder_id, repr(old.text), old.version, expected_version)
+        if isinstance(about, Target):
+            hold(db, about.kind, about.id)
+        rule = sets["rrule"] if "rrule" in sets else _has_rule(db, reminder_id)
+        if sets.get("from_done") and not rule:
+            raise InvalidInput(
+                f"reminder {reminder_id} doesn't repeat: --from-done goes with --every"
+            )
+        sets["updated_at"] = db.ts(ctx.now)
+        assigns = ", ".join(f"{k} = :{k}" for k in sets)
+        db.execute(
+            f"UPDATE reminders SET {assigns}, version = version + 1 WHERE id = :id",
+            {**sets, "id": reminder_id},
+        )
+        new = get_reminder(db, reminder_id, ctx.now)
+        changes = audit.diff(_fields(old), _fields(new))
+        audit.record(ctx, "reminder", reminder_id, "edit", changes)
+        return new
+
+
+def _has_rule(db: Db, reminder_id: int) -> bool:
+    return bool(db.value("SELECT rrule FROM reminders WHERE id = :id", {"id": reminder_id}))
+
+
+@dataclass
+class Removed:
+    removed: ReminderView
+    next: ReminderView | None  # a recurring reminder's next occurrence, when only this one went
+
+
+def delete_reminder(
+    ctx: Ctx, reminder_id: int, *, series: bool = False, expected_version: int | None = None
+) -> Removed:
+    """Delete a reminder. An open recurring one: only this occurrence (the next one is
+    scheduled, as marking it done would, but nothing is marked done), or with `series`
+    the whole series (no next occurrence). Returns it as it was."""
+    db = ctx.db
+    with db.write():
+        old = _lock_one(ctx, reminder_id, "delete")
+        check_version(ctx, "reminder", reminder_id, repr(old.text), old.version, expected_version)
+        row = db.one("SELECT * FROM reminders WHERE id = :id", {"id": reminder_id})
+        assert row is not None  # locked
+        if series and not row["rrule"]:
+            raise InvalidInput(f"reminder {reminder_id} doesn't repeat: --series is for a series")
+        if series and row["done_at"] is not None:
+            raise InvalidInput(
+                f"reminder {reminder_id} is done; --series removes a series by its open occurrence"
+            )
+        db.execute("DELETE FROM reminders WHERE id = :id", {"id": reminder_id})
+        fields = {**_fields(old), "owner": old.owner, "done_at": old.done_at}
+        if series:
+            fields["series"] = True
+        audit.record(ctx, "reminder", reminder_id, "delete", audit.removed(fields))
+        nxt = None
+        if row["rrule"] and row["done_at"] is None and not series:
+            nxt = _schedule_next(ctx, row)
+        return Removed(old, nxt)
+
+
+def next_due(ctx: Ctx, reminder: ReminderView) -> datetime | None:
+    """When a recurring reminder's next occurrence would fall if this one went now
+    (for the question `reminder rm` asks); None for one that doesn't repeat."""
+    from tinycrm.dates import Recurrence, next_occurrence
+
+    row = ctx.db.one("SELECT * FROM reminders WHERE id = :id", {"id": reminder.id})
+    if row is None or not row["rrule"] or row["done_at"] is not None:
+        return None
+    scheduled = read_ts(row["scheduled_at"])
+    assert scheduled is not None
+    rec = Recurrence(
+        rrule=row["rrule"], from_done=bool(row["from_done"]), text=row["recurrence"] or row["rrule"]
+    )
+    if rec.from_done:
+        anchor = _same_time_on(scheduled, ctx.now, ctx)
+        return next_occurrence(rec, after=ctx.now, anchor=anchor, tz=ctx.tz)
+    return next_occurrence(rec, after=scheduled, anchor=scheduled, tz=ctx.tz)

@@ -76,18 +76,37 @@ class UserView:
     lead: str | None
 
 
-def list_users(db: Db) -> list[UserView]:
-    """Every user, with email, time zone and lead, by name."""
+def removed_ids(db: Db) -> set[int]:
+    """Users taken off the team (`user rm`): their row stays, so the history keeps their
+    name; what marks them is their newest add or delete entry in the audit log being a
+    delete (`user add` with their name puts them back)."""
+    latest: dict[int, str] = {}
+    for r in db.all(
+        "SELECT entity_id, action FROM audit_log WHERE entity = 'user'"
+        " AND action IN ('add', 'delete') ORDER BY id"
+    ):
+        latest[int(r["entity_id"])] = r["action"]
+    return {i for i, action in latest.items() if action == "delete"}
+
+
+def list_users(db: Db, *, removed: bool = False) -> list[UserView]:
+    """The team, with email, time zone and lead, by name (with `removed`, also those
+    `user rm` took off it)."""
     rows = db.all(
         "SELECT u.id, u.name, u.email, u.timezone, l.name AS lead FROM users u"
         " LEFT JOIN users l ON l.id = u.lead_id ORDER BY u.name"
     )
-    return [UserView(r["id"], r["name"], r["email"], r["timezone"], r["lead"]) for r in rows]
+    gone = set() if removed else removed_ids(db)
+    return [
+        UserView(r["id"], r["name"], r["email"], r["timezone"], r["lead"])
+        for r in rows
+        if r["id"] not in gone
+    ]
 
 
 def get_user(db: Db, name: str) -> UserView:
-    """The user called `name`; NotFound otherwise."""
-    for u in list_users(db):
+    """The user called `name` (on the team or not); NotFound otherwise."""
+    for u in list_users(db, removed=True):
         if u.name == name.strip():
             return u
     raise NotFound(f"no user called {name!r}; see tinycrm user list")
@@ -150,7 +169,13 @@ def add_user(
     name = check_user_name(name)
     with db.write():
         db.lock_key("users")
-        if db.value("SELECT id FROM users WHERE name = :n", {"n": name}) is not None:
+        found = db.value("SELECT id FROM users WHERE name = :n", {"n": name})
+        if found is not None and int(found) in removed_ids(db):  # back on the team
+            user = get_user(db, name)
+            if by is not None:
+                audit.record(by, "user", user.id, "add", {"name": [None, name]}, user_id=_actor(by))
+            return user
+        if found is not None:
             import shlex
 
             raise Conflict(
@@ -225,9 +250,11 @@ def user_id(db: Db, name: str) -> int:
     """The id of the user called `name`; InvalidInput listing the users when there is none
     (for options like --owner and --user, and `assign`)."""
     found = db.value("SELECT id FROM users WHERE name = :n", {"n": name.strip()})
-    if found is not None:
+    if found is not None and int(found) not in removed_ids(db):
         return int(found)
-    names = ", ".join(r["name"] for r in db.all("SELECT name FROM users ORDER BY name"))
+    if found is not None:
+        raise InvalidInput(f"{name.strip()!r} was removed from the team (tinycrm user rm)")
+    names = ", ".join(u.name for u in list_users(db))
     raise InvalidInput(f"no user called {name.strip()!r} (users: {names or 'none yet'})")
 
 

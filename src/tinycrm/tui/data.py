@@ -509,3 +509,114 @@ class Rankings:
                     for c in ranking.customers
                 }
             return self._grades.get(contact_id, "")
+
+
+# -- correcting and deleting one record (e and x) ----------------------------------------------
+#: The records `e` edits and `x` deletes, in the contact view and the lists.
+RECORD_KINDS = ("interaction", "reminder", "purchase", "deal")
+
+
+def load_record(ctx: Ctx, kind: str, ident: int) -> Any:
+    """A note, reminder, purchase or deal as its edit form needs it (with its version)."""
+    if kind == "interaction":
+        from tinycrm.services.interactions import get_interaction
+
+        return get_interaction(ctx.db, ident)
+    if kind == "reminder":
+        from tinycrm.services.reminders import get_reminder_or_unknown
+
+        return get_reminder_or_unknown(ctx, ident)
+    if kind == "purchase":
+        from tinycrm.services.purchases import get_purchase
+
+        return get_purchase(ctx.db, ident)
+    from tinycrm.services.deals import get_deal
+
+    return get_deal(ctx.db, ident)
+
+
+@dataclass
+class Removal:
+    """What `x` asks before deleting a record: the question, what goes with it, and the
+    version it was read at (the delete is refused if it changed meanwhile)."""
+
+    kind: str
+    id: int
+    question: str
+    detail: str
+    version: int
+
+
+def removal(ctx: Ctx, kind: str, ident: int) -> Removal:
+    from tinycrm.text import one_line
+
+    view = load_record(ctx, kind, ident)
+    tz = ctx.tz
+    if kind == "interaction":
+        who = view.contact or view.company or "nobody"
+        when = view.happened_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        return Removal(
+            kind,
+            ident,
+            f"Delete {view.kind} #{ident} with {who}?",
+            f"{when}: {one_line(view.body, 80)}\nLast touch and the stay-in-touch and rot"
+            " clocks are recomputed without it.",
+            view.version,
+        )
+    if kind == "reminder":
+        about = f" about {view.target}" if view.target else ""
+        detail = one_line(view.text, 80)
+        if view.recurrence and view.done_at is None:
+            detail += (
+                f"\nIt repeats {view.recurrence}: this occurrence goes and the next one is"
+                " scheduled (tinycrm reminder rm --series ends the series)."
+            )
+        return Removal(kind, ident, f"Delete reminder #{ident}{about}?", detail, view.version)
+    if kind == "purchase":
+        from tinycrm.money import display_money
+
+        amount = display_money(view.amount_cents, view.currency)
+        return Removal(
+            kind,
+            ident,
+            f"Delete purchase #{ident}: {view.contact} bought {amount}"
+            f" on {view.purchased_on.isoformat()}?",
+            "Rankings and reports follow.",
+            view.version,
+        )
+    from tinycrm.services.deals import deal_impact
+
+    impact = deal_impact(ctx.db, ident)
+    kept = f"\nIts {impact.interactions} note(s) stay, off the deal." if impact.interactions else ""
+    return Removal(
+        kind,
+        ident,
+        f"Delete deal #{ident} '{view.title}' and its {impact.reminders} reminder(s)?",
+        f"Its stage history goes with it.{kept}",
+        view.version,
+    )
+
+
+def remove_record(ctx: Ctx, asked: Removal) -> str:
+    """Delete what `removal` asked about, if it is still at that version; what went."""
+    kind, ident, version = asked.kind, asked.id, asked.version
+    if kind == "interaction":
+        from tinycrm.services.interactions import delete_interaction
+
+        gone = delete_interaction(ctx, ident, expected_version=version)
+        return f"Deleted {gone.kind} #{ident}"
+    if kind == "reminder":
+        from tinycrm.services.reminders import delete_reminder
+
+        removed = delete_reminder(ctx, ident, expected_version=version)
+        nxt = f"; next #{removed.next.id}" if removed.next else ""
+        return f"Deleted reminder #{ident} {removed.removed.text}{nxt}"
+    if kind == "purchase":
+        from tinycrm.services.purchases import delete_purchase
+
+        delete_purchase(ctx, ident, expected_version=version)
+        return f"Deleted purchase #{ident}"
+    from tinycrm.services.deals import delete_deal
+
+    deal = delete_deal(ctx, ident, expected_version=version)
+    return f"Deleted deal #{ident} {deal.title}"

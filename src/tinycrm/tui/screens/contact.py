@@ -1,7 +1,8 @@
 """One contact, 360°: details, tags, company, open deals, purchases and value grade, and
 the timeline of notes, purchases and deal moves, newest first.
 
-n logs a note, r sets a reminder, p records a purchase; escape goes back.
+n logs a note, r sets a reminder, p records a purchase; e edits the highlighted note,
+purchase or deal of the timeline (E the contact), x deletes it; escape goes back.
 """
 
 from __future__ import annotations
@@ -18,18 +19,21 @@ from textual.widgets import DataTable, Footer, Static
 from tinycrm.refs import Target
 from tinycrm.services.contacts import ContactDetail
 from tinycrm.tui import data
-from tinycrm.tui.screens.base import CRMScreen, run_db
+from tinycrm.tui.screens.base import run_db
+from tinycrm.tui.screens.record_actions import RecordScreen
 from tinycrm.tui.widgets import format as fmt
 from tinycrm.tui.widgets.nav import NavBar
 
 
-class ContactScreen(CRMScreen):
+class ContactScreen(RecordScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
         Binding("n", "note", "Note"),
         Binding("r", "remind", "Remind"),
         Binding("p", "purchase", "Purchase"),
-        Binding("e", "edit", "Edit"),
+        Binding("e", "edit_entry", "Edit entry"),
+        Binding("x,delete", "delete_entry", "Delete entry", key_display="x"),
+        Binding("E", "edit", "Edit contact", key_display="E"),
         Binding("f5", "reload", "Reload", show=False),
     ]
 
@@ -127,6 +131,7 @@ class ContactScreen(CRMScreen):
             card.append(c.notes + "\n")
         self.query_one("#card", Static).update(card)
         table = self.query_one("#timeline", DataTable)
+        keep = table.cursor_row  # the entry just edited or deleted: stay there
         table.clear()
         for i, e in enumerate(c.timeline):
             table.add_row(
@@ -138,6 +143,8 @@ class ContactScreen(CRMScreen):
             )
         if not c.timeline:
             table.add_row("", "", "nothing yet: n logs a note", "")
+        elif keep > 0:
+            table.move_cursor(row=min(keep, len(c.timeline) - 1))
 
     def on_contact_screen_grade_loaded(self, message: GradeLoaded) -> None:
         self.query_one("#grade", Static).update(Text(message.grade, style="bold"))
@@ -183,6 +190,34 @@ class ContactScreen(CRMScreen):
             return
         if self.detail is not None:
             self.app.push_screen(PurchaseForm(self.detail.id, self.detail.name))
+
+    def _entry(self) -> tuple[str, int] | None:
+        """The highlighted timeline entry as (kind, id): a note, a purchase or a deal."""
+        table = self.query_one("#timeline", DataTable)
+        if self.detail is None or not self.detail.timeline or table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or ""
+        kind, _, rest = key.partition(":")
+        return kind, int(rest.partition(":")[0])
+
+    def action_edit_entry(self) -> None:
+        """e: the highlighted note, purchase or deal; the contact when there is none."""
+        if self._later("edit_entry"):
+            return
+        entry = self._entry()
+        if entry is None:
+            self.action_edit()
+        else:
+            self.edit_record(*entry)
+
+    def action_delete_entry(self) -> None:
+        if self._later("delete_entry"):
+            return
+        entry = self._entry()
+        if entry is None:
+            self.notify("Nothing highlighted in the timeline", severity="warning")
+        else:
+            self.delete_record(*entry)
 
     def action_edit(self) -> None:
         from tinycrm.tui.screens.forms import ContactForm

@@ -1,6 +1,7 @@
 """Deals: the pipeline as a board, one column per open stage, with each column's count,
 total and weighted total. shift+←/→ moves the highlighted deal a stage, m picks a stage,
-w marks it won, l lost (with a reason); ←/→ change column; enter opens the contact.
+w marks it won, l lost (with a reason), e edits it, x deletes it (asking first); ←/→
+change column; enter opens the contact.
 Rotting deals (idle past their stage's rot days) are marked.
 """
 
@@ -23,8 +24,9 @@ from tinycrm.services.context import Ctx
 from tinycrm.services.deals import DealView
 from tinycrm.tui import data
 from tinycrm.tui.data import Board
-from tinycrm.tui.screens.base import CRMModal, CRMScreen, run_db
+from tinycrm.tui.screens.base import CRMModal, run_db
 from tinycrm.tui.screens.forms import Field, FormModal, Job
+from tinycrm.tui.screens.record_actions import RecordScreen
 from tinycrm.tui.widgets import format as fmt
 from tinycrm.tui.widgets.nav import NavBar
 
@@ -37,7 +39,7 @@ class StageColumn(OptionList):
         self.stage = stage
 
 
-class DealsScreen(CRMScreen):
+class DealsScreen(RecordScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("shift+right", "move(1)", "Move →", key_display="⇧→"),
         Binding("shift+left", "move(-1)", "Move ←", key_display="⇧←"),
@@ -47,6 +49,8 @@ class DealsScreen(CRMScreen):
         Binding("left", "column(-1)", "Column ←", show=False),
         Binding("right", "column(1)", "Column →", show=False),
         Binding("n", "note", "Note"),
+        Binding("e", "edit", "Edit"),
+        Binding("x,delete", "delete", "Delete", key_display="x"),
         Binding("f5", "reload", "Reload", show=False),
     ]
 
@@ -305,6 +309,16 @@ class DealsScreen(CRMScreen):
         from tinycrm.tui.screens.forms import NoteForm
 
         self.app.push_screen(NoteForm(Target("deal", deal.id, deal.title), deal.title))
+
+    def action_edit(self) -> None:
+        deal = self._current()
+        if deal is not None:
+            self.edit_record("deal", deal.id)
+
+    def action_delete(self) -> None:
+        deal = self._current()
+        if deal is not None:
+            self.delete_record("deal", deal.id)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

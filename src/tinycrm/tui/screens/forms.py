@@ -430,3 +430,226 @@ class ContactForm(FormModal):
 
     def describe(self, result: Any) -> str:
         return f"Saved {self.value('name')}"
+
+
+# -- correcting a note, reminder, purchase or deal (e) -----------------------------------------
+class _EditForm(FormModal):
+    """An edit form filled from a record read with its version: only the fields changed
+    are written, and only if nobody changed the record since (else the refusal, naming
+    who changed it, shows above the buttons)."""
+
+    def local(self, when: Any) -> str:
+        return str(when.astimezone(self.crm.store.clock.tz).strftime("%Y-%m-%d %H:%M"))
+
+    def nothing(self) -> Job:
+        raise InvalidInput("nothing changed: change a field, or escape to cancel")
+
+
+class InteractionEditForm(_EditForm):
+    def __init__(self, view: Any) -> None:
+        self.view = view  # services.interactions.InteractionView
+        self.title_text = f"Edit {view.kind} #{view.id} · {view.contact or view.company or ''}"
+        self.fields = [
+            Field("body", "What happened", view.body),
+            Field("kind", "Kind", view.kind, choices=("note", "call", "email", "meeting")),
+            Field("happened", "When", "", "now, 2h ago, yesterday 15:00"),
+        ]
+        super().__init__()
+
+    def on_mount(self) -> None:
+        self.query_one("#happened", Input).value = self.local(self.view.happened_at)
+
+    def build(self) -> Job:
+        from tinycrm.services.interactions import edit_interaction
+
+        v = self.view
+        body = self.text("body", "note text")
+        kind = self.value("kind")
+        happened = self.when("happened", past=True)
+        changes: dict[str, Any] = {}
+        if body != v.body.strip():
+            changes["text"] = body
+        if kind != v.kind:
+            changes["kind"] = kind
+        if self.value("happened") != self.local(v.happened_at):
+            changes["when"] = happened
+        if not changes:
+            return self.nothing()
+
+        def job(ctx: Ctx) -> Any:
+            return edit_interaction(ctx, v.id, **changes, expected_version=v.version)
+
+        return job
+
+    def describe(self, result: Any) -> str:
+        return f"Updated {result.kind} #{result.id}"
+
+
+class ReminderEditForm(_EditForm):
+    def __init__(self, view: Any) -> None:
+        self.view = view  # services.reminders.ReminderView
+        about = f" · {view.target}" if view.target else ""
+        self.title_text = f"Edit reminder #{view.id}{about}"
+        self.fields = [
+            Field("text", "Remind me to", view.text),
+            Field("due", "When", "", "tomorrow 9am, friday, 3d"),
+            Field("every", "Repeat (empty: no repeat)", view.recurrence or "", "weekly, 2w"),
+        ]
+        super().__init__()
+
+    def on_mount(self) -> None:
+        self.query_one("#due", Input).value = self.local(self.view.due_at)
+
+    def build(self) -> Job:
+        from tinycrm.services.reminders import edit_reminder
+
+        v = self.view
+        text = self.text("text", "reminder text")
+        due = self.when("due")
+        every = self.value("every")
+        changes: dict[str, Any] = {}
+        if text != v.text:
+            changes["text"] = text
+        if self.value("due") != self.local(v.due_at):
+            changes["due"] = due
+        if every != (v.recurrence or ""):
+            if every:
+                from tinycrm.dates import parse_recurrence
+
+                try:
+                    parse_recurrence(every)
+                except InvalidInput as e:
+                    raise FieldError("every", str(e)) from None
+                changes["every"] = every
+            else:
+                changes["no_repeat"] = True
+        if not changes:
+            return self.nothing()
+
+        def job(ctx: Ctx) -> Any:
+            return edit_reminder(ctx, v.id, **changes, expected_version=v.version)
+
+        return job
+
+    def describe(self, result: Any) -> str:
+        return f"Updated reminder #{result.id}: {result.text}"
+
+
+class PurchaseEditForm(_EditForm):
+    def __init__(self, view: Any) -> None:
+        from tinycrm.money import format_cents
+
+        self.view = view  # services.purchases.PurchaseView
+        self.title_text = f"Edit purchase #{view.id} · {view.contact}"
+        self.fields = [
+            Field("amount", f"Amount ({view.currency})", format_cents(view.amount_cents)),
+            Field("on", "Date", view.purchased_on.isoformat()),
+            Field("note", "What was bought", view.note or ""),
+        ]
+        super().__init__()
+
+    def build(self) -> Job:
+        from tinycrm.dates import parse_date
+        from tinycrm.services.purchases import edit_purchase
+
+        v = self.view
+        try:
+            from tinycrm.money import parse_money
+
+            money = parse_money(self.value("amount"), usual=[v.currency], allow_zero=False)
+        except InvalidInput as e:
+            raise FieldError("amount", str(e)) from None
+        try:
+            on = parse_date(self.value("on"), today=self.crm.store.clock.today(), past=True)
+        except InvalidInput as e:
+            raise FieldError("on", str(e)) from None
+        note = self.value("note")
+        changes: dict[str, Any] = {}
+        if money.cents != v.amount_cents:
+            changes["amount_cents"] = money.cents
+        if money.currency and money.currency != v.currency:
+            changes["currency"] = money.currency
+        if on != v.purchased_on:
+            changes["on"] = on
+        if note != (v.note or ""):
+            changes["note"] = note
+        if not changes:
+            return self.nothing()
+
+        def job(ctx: Ctx) -> Any:
+            return edit_purchase(ctx, v.id, **changes, expected_version=v.version)
+
+        return job
+
+    def describe(self, result: Any) -> str:
+        return f"Updated purchase #{result.id}"
+
+
+class DealEditForm(_EditForm):
+    def __init__(self, view: Any) -> None:
+        from tinycrm.money import format_cents
+
+        self.view = view  # services.deals.DealView
+        self.title_text = f"Edit deal #{view.id}"
+        self.fields = [
+            Field("title", "Title", view.title),
+            Field("value", f"Value ({view.currency})", format_cents(view.value_cents)),
+            Field("probability", "Probability %", str(view.probability)),
+            Field(
+                "close",
+                "Expected close",
+                view.expected_close.isoformat() if view.expected_close else "",
+                "end of month, 2026-12-31",
+            ),
+        ]
+        super().__init__()
+
+    def build(self) -> Job:
+        from tinycrm.dates import parse_date
+        from tinycrm.money import parse_money
+        from tinycrm.services.deals import edit_deal
+
+        v = self.view
+        title = self.text("title", "the title")
+        try:
+            money = parse_money(self.value("value"), usual=[v.currency])
+        except InvalidInput as e:
+            raise FieldError("value", str(e)) from None
+        raw = self.value("probability")
+        if not raw.isdigit() or not 0 <= int(raw) <= 100:
+            raise FieldError("probability", "a whole number from 0 to 100")
+        close = None
+        if self.value("close"):
+            try:
+                close = parse_date(self.value("close"), today=self.crm.store.clock.today())
+            except InvalidInput as e:
+                raise FieldError("close", str(e)) from None
+        changes: dict[str, Any] = {}
+        if title != v.title:
+            changes["title"] = title
+        if money.cents != v.value_cents:
+            changes["value_cents"] = money.cents
+        if money.currency and money.currency != v.currency:
+            changes["currency"] = money.currency
+        if int(raw) != v.probability:
+            changes["probability"] = int(raw)
+        if close is not None and close != v.expected_close:
+            changes["expected_close"] = close
+        if not changes:
+            return self.nothing()
+
+        def job(ctx: Ctx) -> Any:
+            return edit_deal(ctx, v.id, **changes, expected_version=v.version)
+
+        return job
+
+    def describe(self, result: Any) -> str:
+        return f"Updated deal #{result.id} {result.title}"
+
+
+EDIT_FORMS: dict[str, type[_EditForm]] = {
+    "interaction": InteractionEditForm,
+    "reminder": ReminderEditForm,
+    "purchase": PurchaseEditForm,
+    "deal": DealEditForm,
+}

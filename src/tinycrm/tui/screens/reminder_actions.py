@@ -8,13 +8,14 @@ from typing import Any
 from textual.message import Message
 
 from tinycrm.services.reminders import Completed
-from tinycrm.tui.screens.base import CRMScreen, run_db
+from tinycrm.tui.screens.base import run_db
+from tinycrm.tui.screens.record_actions import RecordScreen
 from tinycrm.tui.widgets import format as fmt
 
 
-class ReminderListScreen(CRMScreen):
+class ReminderListScreen(RecordScreen):
     """A screen with reminders in it; `reminder` is the highlighted one (None: nothing to
-    do, the screen has said why)."""
+    do, the screen has said why). `e` and `x` edit and delete it (RecordScreen)."""
 
     class ReminderDone(Message, bubble=False):
         def __init__(self, text: str, result: Completed) -> None:

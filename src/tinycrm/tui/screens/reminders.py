@@ -25,6 +25,8 @@ class RemindersScreen(ReminderListScreen):
         Binding("d", "done", "Done"),
         Binding("s", "snooze", "Snooze"),
         Binding("n", "note", "Note"),
+        Binding("e", "edit", "Edit"),
+        Binding("x,delete", "delete", "Delete", key_display="x"),
         Binding("m", "mine", "Mine/All"),
         Binding("o", "overdue", "Overdue/All"),
         Binding("f5", "reload", "Reload", show=False),
@@ -105,6 +107,16 @@ class RemindersScreen(ReminderListScreen):
 
     def action_snooze(self) -> None:
         self.snooze_reminder(self._current())
+
+    def action_edit(self) -> None:
+        r = self._current()
+        if r is not None:
+            self.edit_record("reminder", r.id)
+
+    def action_delete(self) -> None:
+        r = self._current()
+        if r is not None:
+            self.delete_record("reminder", r.id)
 
     def action_note(self) -> None:
         r = self._current()

@@ -57,6 +57,8 @@ class TodayScreen(ReminderListScreen):
         Binding("d", "done", "Done"),
         Binding("s", "snooze", "Snooze"),
         Binding("n", "note", "Note"),
+        Binding("e", "edit", "Edit"),
+        Binding("x,delete", "delete", "Delete", key_display="x"),
         Binding("enter", "open", "Open", show=False),
         Binding("t", "team", "Mine/Team"),
         Binding("f5", "reload", "Reload", show=False),
@@ -247,6 +249,24 @@ class TodayScreen(ReminderListScreen):
 
     def action_snooze(self) -> None:
         self.snooze_reminder(self._reminder())
+
+    def _record(self) -> tuple[str, int] | None:
+        """The highlighted reminder or deal, as (kind, id)."""
+        current = self._current()
+        if current is not None and current[0][:1] in ("r", "d"):
+            return ("reminder" if current[0].startswith("r") else "deal"), int(current[1].id)
+        self.notify("Highlight a reminder or a deal first", severity="warning")
+        return None
+
+    def action_edit(self) -> None:
+        record = self._record()
+        if record is not None:
+            self.edit_record(*record)
+
+    def action_delete(self) -> None:
+        record = self._record()
+        if record is not None:
+            self.delete_record(*record)
 
     def _target(self) -> tuple[Target, str] | None:
         current = self._current()
