@@ -240,3 +240,46 @@ def test_escalation_climbs_three_levels_of_leads(cli: Runner) -> None:
     assert _case(cli, 1)["sla_due_at"] == "2026-11-23T13:00:00Z"
     assert level("2026-11-26 12:00") == (0, None)
     assert level("2026-11-26 16:00") == (1, "bo")
+
+
+def test_escalated_cases_reach_the_leads_next_and_digest(
+    cli: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _team(cli)
+    cli.ok("case", "add", "alice", "Invoice copy", "--priority", "low", "--owner", "ann")
+    monkeypatch.setenv("TINYCRM_USER", "ann")
+    mine = cli.ok("next", "--json").json()
+    # due later today: the urgent case (respond by 11:00); the low one is due in 2 days
+    assert [(a["kind"], a["id"], a["score"]) for a in mine] == [("case", 1, 60 + 30)]
+    # Thu 26 Nov 12:00 Berlin: overdue by 3 days and an hour, so with bo
+    monkeypatch.setenv("TINYCRM_NOW", "2026-11-26T11:00:00+00:00")
+    (own,) = [a for a in cli.ok("next", "--json").json() if a["id"] == 1]
+    assert own["kind"] == "case"
+    assert [r["reason"] for r in own["reasons"]] == [
+        "overdue", "3d overdue", "escalated to bo", "urgent case",
+    ]  # fmt: skip
+    assert own["score"] == 80 + 4 * 3 + 50 + 30
+    monkeypatch.setenv("TINYCRM_USER", "bo")
+    (theirs,) = cli.ok("next", "--json").json()
+    assert (theirs["kind"], theirs["id"], theirs["owner"], theirs["score"]) == (
+        "escalated_case", 1, "ann", own["score"],
+    )  # fmt: skip
+    assert "case #1" in cli.ok("next").stdout
+    monkeypatch.setenv("TINYCRM_USER", "cy")
+    assert cli.ok("next", "--json").json() == []
+    # the digest is judged at the start of its day
+    digest = cli.ok("digest", "--user", "bo", "--as-of", "2026-11-27", "--format", "json").json()
+    assert [(c["id"], c["escalation"], c["escalated_to"]) for c in digest["cases"]] == [
+        (1, 1, "bo")
+    ]
+    text = cli.ok("digest", "--user", "bo", "--as-of", "2026-11-27").stdout
+    assert (
+        "Escalated cases (1)\n  case #1 Outage — Alice Wong, urgent, 4 days overdue, owner ann"
+        in text
+    )
+    # Mon 30 Nov: the outage is with cy now; the low case (respond within 2 working days,
+    # by Wed 25 Nov 10:00) is overdue by more than 3 days, so with bo
+    team = cli.ok("digest", "--team", "--as-of", "2026-11-30", "--format", "json").json()
+    assert [(c["id"], c["escalated_to"]) for c in team["cases"]] == [(1, "cy"), (2, "bo")]
+    bo = cli.ok("digest", "--user", "bo", "--as-of", "2026-11-30", "--format", "json").json()
+    assert [c["id"] for c in bo["cases"]] == [2]

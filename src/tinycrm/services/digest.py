@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from tinycrm.services import agenda
+from tinycrm.services import agenda, cases
 from tinycrm.services.agenda import DealItem, ReminderItem, Scope, TouchItem
+from tinycrm.services.cases import CaseView
 from tinycrm.services.context import Ctx
 from tinycrm.store.db import Db, read_ts
 
@@ -26,6 +27,7 @@ SECTIONS = (
     "no_next_step",
     "big_deals",
     "escalated",
+    "cases",
 )
 
 
@@ -44,6 +46,8 @@ class Digest:
     no_next_step: list[DealItem] = field(default_factory=list)
     big_deals: list[DealItem] = field(default_factory=list)
     escalated: list[ReminderItem] = field(default_factory=list)
+    # service cases escalated to the user at the start of the day (`--team`: all of them)
+    cases: list[CaseView] = field(default_factory=list)
     last_sent: date | None = None  # the previous mailed digest, when days were missed
     totals: dict[str, int] = field(default_factory=dict)  # items per section, all of them
 
@@ -92,6 +96,11 @@ def build_digest(
     d.no_next_step = agenda.deals_without_next_step(ctx, scope, limit=n)
     d.big_deals = agenda.big_deals(ctx, scope, limit=n)
     d.escalated = agenda.escalated_to(ctx, scope, cutoff, limit=n)
+    if scope.user_id is None:
+        escalated_cases = cases.list_cases(ctx, escalated=True, as_of=start)
+    else:
+        escalated_cases = cases.list_cases(ctx, escalated_to=scope.user_id, as_of=start)
+    d.cases = escalated_cases[:n] if n is not None else escalated_cases
     if n is None:
         return d
     counters: dict[str, Callable[[], int]] = {
@@ -103,6 +112,7 @@ def build_digest(
         "no_next_step": lambda: agenda.count_deals_without_next_step(ctx, scope),
         "big_deals": lambda: agenda.count_big_deals(ctx, scope),
         "escalated": lambda: agenda.count_escalated_to(ctx, scope, cutoff),
+        "cases": lambda: len(escalated_cases),
     }
     for s, count in counters.items():
         shown = len(getattr(d, s))
