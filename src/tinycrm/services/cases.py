@@ -447,6 +447,11 @@ def note_case(ctx: Ctx, case_id: int, text: str) -> CaseView:
     if it had none."""
     db = ctx.db
     with db.write():
+        # parents before children: the contact (held as a note holds it), then the case
+        contact_id = db.value("SELECT contact_id FROM cases WHERE id = :id", {"id": case_id})
+        if contact_id is None:
+            raise NotFound(f"no case with id {case_id}")
+        hold(db, "contact", int(contact_id))
         db.lock("cases", case_id, "change")
         row = _row(db, case_id)
         logged = interactions.log_interaction(
@@ -528,10 +533,12 @@ def list_cases(
     escalated: bool = False,
     contact_id: int | None = None,
     as_of: datetime | None = None,
+    due_before: datetime | None = None,
 ) -> list[CaseView]:
     """Cases, the most urgent first (by SLA time, then priority, then id). `overdue`: past
-    their SLA clock at `as_of` (default now); `escalated_to`: the cases escalated to this
-    user now; `escalated`: every escalated case (the team's view)."""
+    their SLA clock at `as_of` (default now); `due_before`: open cases whose clock runs out
+    before then; `escalated_to`: the cases escalated to this user at `as_of`; `escalated`:
+    every escalated case (the team's view)."""
     at = as_of or ctx.now
     db = ctx.db
     where: list[str] = []
@@ -547,6 +554,9 @@ def list_cases(
     if contact_id is not None:
         where.append("k.contact_id = :contact")
         params["contact"] = contact_id
+    if due_before is not None:
+        where.append("k.sla_due_at IS NOT NULL AND k.sla_due_at < :due_before")
+        params["due_before"] = db.ts(due_before)
     if overdue or escalated or escalated_to is not None:
         step = _escalate_after(ctx) if (escalated or escalated_to is not None) else timedelta(0)
         where.append("k.sla_due_at IS NOT NULL AND k.sla_due_at < :before")

@@ -253,9 +253,7 @@ def _case_actions(ctx: Ctx, scope: Scope, tomorrow: datetime) -> list[Action]:
     escalated to this user now."""
     from tinycrm.services import cases
 
-    own = cases.list_cases(ctx, owner_id=scope.user_id, overdue=True, as_of=tomorrow)
-    # their escalation is judged now, not at midnight
-    own = [cases.get_case(ctx, v.id) for v in own] if own else []
+    own = cases.list_cases(ctx, owner_id=scope.user_id, due_before=tomorrow)
     theirs = cases.list_cases(ctx, escalated_to=scope.user_id) if scope.user_id is not None else []
     out: list[Action] = []
     seen: set[int] = set()
