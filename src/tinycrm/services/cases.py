@@ -29,7 +29,7 @@ from tinycrm.services import audit, interactions, sla, team_settings
 from tinycrm.services.context import Ctx
 from tinycrm.services.sla import check_priority
 from tinycrm.services.validation import check_text
-from tinycrm.store.db import Db, read_ts
+from tinycrm.store.db import Db, LockMode, read_ts
 from tinycrm.worktime import Hours, working_between
 
 STATUSES = ("open", "waiting", "resolved", "closed")
@@ -306,10 +306,22 @@ def add_case(
         return view
 
 
+def _lock_contact(db: Db, case_id: int, mode: LockMode = "keep") -> None:
+    """Parents before children: lock the case's contact before the case. A case updated
+    twice in one transaction has its foreign key checked on the second update (PostgreSQL
+    checks a row version its own transaction wrote), which waits for a `contact rm` that
+    is waiting for the case: a deadlock, unless the contact was locked first."""
+    contact_id = db.value("SELECT contact_id FROM cases WHERE id = :id", {"id": case_id})
+    if contact_id is None:
+        raise NotFound(f"no case with id {case_id}")
+    db.lock("contacts", int(contact_id), mode)
+
+
 def _locked(
     ctx: Ctx, case_id: int, expected_version: int | None
 ) -> tuple[dict[str, Any], CaseView]:
     db = ctx.db
+    _lock_contact(db, case_id)
     db.lock("cases", case_id, "change")
     row = _row(db, case_id)
     if expected_version is not None and int(row["version"]) != expected_version:
@@ -447,11 +459,9 @@ def note_case(ctx: Ctx, case_id: int, text: str) -> CaseView:
     if it had none."""
     db = ctx.db
     with db.write():
-        # parents before children: the contact (held as a note holds it), then the case
-        contact_id = db.value("SELECT contact_id FROM cases WHERE id = :id", {"id": case_id})
-        if contact_id is None:
-            raise NotFound(f"no case with id {case_id}")
-        hold(db, "contact", int(contact_id))
+        # the contact as the note's clock refresh will lock it ("change"), not only held:
+        # taking the stronger lock later, after waiting for the case, could deadlock
+        _lock_contact(db, case_id, "change")
         db.lock("cases", case_id, "change")
         row = _row(db, case_id)
         logged = interactions.log_interaction(
