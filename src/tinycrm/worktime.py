@@ -149,17 +149,38 @@ def _working_parts(hours: Hours, tz: tzinfo, q: datetime) -> list[tuple[datetime
     return parts
 
 
+#: more than any offset change (DST moves clocks by at most two hours)
+_MARGIN = timedelta(hours=3)
+
+
+def _skip(hours: Hours, tz: tzinfo, q: datetime) -> datetime:
+    """The next block worth looking at after the block `q`, which has no working time:
+    a little before the next window starts (read with `q`'s offset, so the margin covers
+    an offset change on the way), never `q` itself."""
+    offset = q.astimezone(tz).utcoffset() or timedelta(0)
+    lo = q.replace(tzinfo=None) + offset
+    day = lo.date()
+    for _ in range(400):
+        start = _naive(day, hours.start)
+        if hours.is_working_day(day) and start >= lo:
+            jump = _block_start((start - offset).replace(tzinfo=UTC) - _MARGIN)
+            return max(jump, q + _BLOCK)
+        day += timedelta(days=1)
+    return q + _BLOCK
+
+
 def working_between(hours: Hours, tz: tzinfo, a: datetime, b: datetime) -> timedelta:
     """How much working time lies in [a, b) (aware instants); zero when b <= a."""
     total = timedelta(0)
     a, b = a.astimezone(UTC), b.astimezone(UTC)
     q = _block_start(a)
     while q < b:
-        for s, e in _working_parts(hours, tz, q):
+        parts = _working_parts(hours, tz, q)
+        for s, e in parts:
             s, e = max(s, a), min(e, b)
             if s < e:
                 total += e - s
-        q += _BLOCK
+        q = q + _BLOCK if parts else _skip(hours, tz, q)
     return total
 
 
@@ -173,14 +194,15 @@ def add_working(hours: Hours, tz: tzinfo, start: datetime, amount: timedelta) ->
     weeks = amount / hours.day_length + 1  # at least one working day a week
     limit = t + _HORIZON + timedelta(weeks=weeks)
     while q < limit:
-        for s, e in _working_parts(hours, tz, q):
+        parts = _working_parts(hours, tz, q)
+        for s, e in parts:
             s = max(s, t)
             if s >= e:
                 continue
             if e - s >= left:
                 return s + left
             left -= e - s
-        q += _BLOCK
+        q = q + _BLOCK if parts else _skip(hours, tz, q)
     raise InvalidInput("working hours leave no working time in the next year")
 
 
