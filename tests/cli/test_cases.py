@@ -47,6 +47,7 @@ def test_a_case_runs_through_its_life(cli: Runner) -> None:
     assert _case(cli, 1)["status"] == "open"
     history = cli.ok("history", "alice", "--json").json()
     assert {h["entity"] for h in history} >= {"case", "interaction", "contact"}
+    assert {h["label"] for h in history if h["entity"] == "case"} == {"Printer broken"}
     assert [h["action"] for h in history if h["entity"] == "case"][:4] == [
         "reopen", "close", "respond", "add",
     ]  # fmt: skip

@@ -208,6 +208,7 @@ _LABELS = {
     "interaction": "SELECT id, kind AS label FROM interactions",
     "user": "SELECT id, name AS label FROM users",
     "stage": "SELECT id, name AS label FROM stages",
+    "case": "SELECT id, title AS label FROM cases",
 }
 _LABEL_FIELDS = ("name", "title", "text", "kind", "what")
 
