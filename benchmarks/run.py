@@ -267,10 +267,28 @@ def commands(setup: Setup) -> list[Command]:
             12,
         ),
         Command(
+            "contact query",
+            f"tinycrm contact query {who.split()[0]} (mutt's query_command)",
+            fixed(["contact", "query", who.split()[0]]),
+            12,
+        ),
+        Command(
+            "complete contact",
+            f'tab after "tinycrm note {who[:4]}" (tinycrm __complete bash ...)',
+            fixed(["__complete", "bash", f"tinycrm note {who[:4]}", who[:4]]),
+            12,
+        ),
+        Command(
             "contact add",
             'tinycrm contact add "NEW NAME" -e new@example.org (checked for duplicates)',
             lambda i: ["contact", "add", unique_name(i), "-e", f"bench{i}@example.org"],
             30,
+        ),
+        Command(
+            "undo",
+            "tinycrm undo (the round's contact add, the user's last change)",
+            fixed(["undo"]),
+            12,
         ),
         Command("history", f'tinycrm history "{who}"', fixed(["history", who]), 30),
         Command(

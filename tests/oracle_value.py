@@ -87,7 +87,7 @@ def rank_customers(
         p
         for p in purchases
         if p.currency == currency
-        and p.day < as_of
+        and p.day <= as_of
         and (since is None or p.day >= since)
         and (level == "contact" or p.company_id is not None)
     ]

@@ -41,6 +41,7 @@ def _content(value: Any) -> Any:
 
 
 def _common(cli: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    # history is typed on an early clock and dated after it: --future says that is meant
     monkeypatch.setenv("TINYCRM_NOW", EARLY)
     cli.ok("stages", "edit", "lead", "--rot-days", "10")
     cli.ok("stages", "edit", "proposal", "--rot-days", "14")
@@ -53,11 +54,13 @@ def _common(cli: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
     cli.ok("deal", "add", "alice", "Renewal", "--value", "12000")
     cli.ok("deal", "move", "deal:Renewal", "proposal")
     cli.ok("deal", "add", "bob", "Support plan", "--value", "700")
-    cli.ok("purchase", "add", "alice", "250", "--date", "2026-03-01", "--note", "starter")
-    cli.ok("purchase", "add", "cleo", "80", "--date", "2026-09-15")
-    cli.ok("purchase", "add", "dan", "40", "--date", "2025-11-01")
-    cli.ok("note", "alice", "sent the quote", "--when", "2026-10-12 10:00")
-    cli.ok("note", "dan", "coffee", "--when", "2026-10-01 10:00", "--kind", "meeting")
+    cli.ok(
+        "purchase", "add", "alice", "250", "--date", "2026-03-01", "--note", "starter", "--future"
+    )
+    cli.ok("purchase", "add", "cleo", "80", "--date", "2026-09-15", "--future")
+    cli.ok("purchase", "add", "dan", "40", "--date", "2025-11-01", "--future")
+    cli.ok("note", "alice", "sent the quote", "--when", "2026-10-12 10:00", "--future")
+    cli.ok("note", "dan", "coffee", "--when", "2026-10-01 10:00", "--kind", "meeting", "--future")
     cli.ok("remind", "alice", "2026-11-20 10:00", "chase the quote")
     monkeypatch.setenv("TINYCRM_NOW", BUILT)
 
@@ -66,12 +69,23 @@ def _right(cli: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
     """The store as it should have been typed."""
     _common(cli, monkeypatch)
     cli.ok("contact", "tag", "bob", "vip")
-    cli.ok("purchase", "add", "alice", "100", "--date", "2026-10-01", "--note", "licences")
-    cli.ok("purchase", "add", "bob", "500", "--date", "2026-08-10")
-    cli.ok("note", "alice", "asked for a discount", "--when", "2026-10-15 11:00", "--kind", "call")
-    cli.ok("note", "cleo", "interested in the add-on", "--when", "2026-10-14 09:30")
+    cli.ok(
+        "purchase", "add", "alice", "100", "--date", "2026-10-01", "--note", "licences", "--future"
+    )
+    cli.ok("purchase", "add", "bob", "500", "--date", "2026-08-10", "--future")
+    cli.ok(
+        "note",
+        "alice",
+        "asked for a discount",
+        "--when",
+        "2026-10-15 11:00",
+        "--kind",
+        "call",
+        "--future",
+    )
+    cli.ok("note", "cleo", "interested in the add-on", "--when", "2026-10-14 09:30", "--future")
     cli.ok("deal", "add", "cleo", "Add-on", "--value", "900")
-    cli.ok("note", "deal:Add-on", "demo booked", "--when", "2026-10-16 09:00")
+    cli.ok("note", "deal:Add-on", "demo booked", "--when", "2026-10-16 09:00", "--future")
     cli.ok("remind", "bob", "2026-11-18 09:00", "send the contract")
     cli.ok("deal", "add", "bob", "Pilot", "--value", "3000")
 
@@ -80,14 +94,20 @@ def _corrected(cli: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
     """The same, typed with mistakes, then corrected through the command line."""
     _common(cli, monkeypatch)
     cli.ok("contact", "tag", "bob", "vpi")  # a typo in the tag
-    cli.ok("purchase", "add", "alice", "1000", "--date", "2026-10-01")  # 1000 for 100
-    cli.ok("purchase", "add", "bob", "500", "--date", "2026-10-08")  # the wrong day
+    cli.ok("purchase", "add", "alice", "1000", "--date", "2026-10-01", "--future")  # 1000 for 100
+    cli.ok("purchase", "add", "bob", "500", "--date", "2026-10-08", "--future")  # the wrong day
     cli.ok("purchase", "add", "cleo", "99", "--note", "never happened")
-    cli.ok("note", "alice", "asked for a discuont", "--when", "2026-11-15 11:00")  # typo, date
-    cli.ok("note", "bob", "called Bob", "--when", "2026-10-19 17:00")  # meant for nobody
+    cli.ok(
+        "note", "alice", "asked for a discuont", "--when", "2026-11-15 11:00", "--future"
+    )  # typo, date
+    cli.ok(
+        "note", "bob", "called Bob", "--when", "2026-10-19 17:00", "--future"
+    )  # meant for nobody
     cli.ok("deal", "add", "cleo", "Add-on", "--value", "900")
-    cli.ok("note", "deal:Add-on", "interested in the add-on", "--when", "2026-10-14 09:30")
-    cli.ok("note", "cleo", "demo booked", "--when", "2026-10-16 09:00")
+    cli.ok(
+        "note", "deal:Add-on", "interested in the add-on", "--when", "2026-10-14 09:30", "--future"
+    )
+    cli.ok("note", "cleo", "demo booked", "--when", "2026-10-16 09:00", "--future")
     cli.ok("remind", "alice", "2026-12-18 09:00", "send the contarct")  # wrong about, due, text
     cli.ok("remind", "bob", "2026-11-19 09:00", "not needed")
     cli.ok("deal", "add", "alice", "Pilot", "--value", "3000")  # the wrong contact

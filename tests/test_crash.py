@@ -170,3 +170,32 @@ def test_a_killed_merge_leaves_the_store_as_it_was(sqlite_store: str) -> None:
     shown = cli.ok("contact", "show", "bea@acme.com", "--json").json()
     assert shown["emails"] == ["bea@acme.com", "bea@home.example"]
     cli.ok("doctor")
+
+
+def test_a_killed_mail_import_leaves_the_store_as_it_was(sqlite_store: str, tmp_path: Path) -> None:
+    """One transaction per folder: a mailbox import killed half-way logs none of it, and
+    running it again logs it all, once."""
+    import mailbox
+    from email.message import EmailMessage
+
+    cli = Runner()
+    seed(cli)
+    before = snapshot(sqlite_store)
+    box = mailbox.mbox(tmp_path / "inbox.mbox")
+    for i in range(4000):
+        m = EmailMessage()
+        m["From"] = "alice@acme.com" if i % 2 else f"Person {i} <p{i}@new.example>"
+        m["To"], m["Subject"], m["Message-ID"] = "sam@mine.example", f"offer {i}", f"<m{i}@x>"
+        m["Date"] = "Fri, 20 Nov 2026 16:30:00 +0100"
+        m.set_content(f"message number {i} " * 20)
+        box.add(m)
+    box.flush()
+    box.close()
+    args = ["mail", "import", str(tmp_path / "inbox.mbox"), "--create-missing"]
+    kill_mid_write(args, sqlite_store)
+    assert snapshot(sqlite_store) == before
+    cli.ok("doctor")
+    r = cli.ok(*args, "--json").json()
+    assert (r["logged"], r["created"], r["duplicates"]) == (4000, 2000, 0)
+    assert cli.ok(*args, "--json").json()["duplicates"] == 4000
+    cli.ok("doctor")

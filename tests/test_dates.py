@@ -469,7 +469,7 @@ def test_parse_duration_days_property(n: int) -> None:
         (datetime(2026, 11, 22, 11, tzinfo=BERLIN), "23h overdue"),
         (utc(2026, 11, 20, 23, 30), "2d overdue"),  # 00:30 on the 21st in Berlin
         (datetime(2026, 11, 23, 8, tzinfo=BERLIN), "2h overdue"),
-        (datetime(2026, 11, 23, 9, 55, tzinfo=BERLIN), "5m overdue"),
+        (datetime(2026, 11, 23, 9, 55, tzinfo=BERLIN), "5 min overdue"),
         (datetime(2026, 11, 23, 9, 59, 30, tzinfo=BERLIN), "now"),
         (utc(2026, 11, 23, 22, 30), "today 23:30"),
         (utc(2026, 11, 23, 23, 30), "tomorrow 00:30"),

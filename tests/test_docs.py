@@ -80,6 +80,8 @@ MODULES = [
         "cases",
         "sla",
         "team_settings",
+        "undo",
+        "mail",
         "tags",
     )
 ] + [

@@ -790,3 +790,18 @@ def test_case_notes_on_a_contact_being_removed(cli: Runner, store: str) -> None:
         ), r.stderr
     assert count("SELECT count(*) FROM cases") == 0
     assert count("SELECT count(*) FROM interactions") == 0
+
+
+# -- undo ----------------------------------------------------------------------------------
+def test_one_of_racing_undos_takes_the_change_back(cli: Runner, store: str) -> None:
+    deal = _deal(cli)  # changes 1 and 2
+    cli.ok("deal", "move", str(deal), "Qualified")  # change 3
+    results = race(store, same(N, "undo", "3"))
+    assert len(winners(results)) == 1
+    for r in losers(results):
+        assert (r.exit_code, r.stderr) == (
+            2,
+            "Error: change 3 (move deal #1 Pilot (Lead → Qualified)) was undone already\n",
+        )
+    assert count("SELECT count(*) FROM stage_changes WHERE deal_id = :d", d=deal) == 1
+    assert count("SELECT count(*) FROM changes WHERE undoes = 3") == 1

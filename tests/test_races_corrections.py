@@ -41,7 +41,7 @@ def test_a_note_logged_while_the_latest_is_deleted_leaves_the_right_last_touch(
 ) -> None:
     cli.ok("contact", "add", "Alice Wong", "--every", "14d")
     cli.ok("note", "alice", "old", "--when", "2026-11-01 10:00")
-    cli.ok("note", "alice", "typed in the future", "--when", "2026-12-01 10:00")
+    cli.ok("note", "alice", "typed in the future", "--when", "2026-12-01 10:00", "--future")
     results = race(
         store,
         [

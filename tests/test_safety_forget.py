@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,11 @@ def _seed(cli: Runner) -> dict[str, int]:
     cli.ok("case", "note", "2", f"called {PHONE}")
     cli.ok("sla", "edit", "high", "--respond", "2h")
     cli.ok("settings", "set", "holidays", "2026-12-25")
+    mail = EmailMessage()  # an imported email: mail_messages and mail_links
+    mail["From"], mail["To"], mail["Message-ID"] = "bob@stone.example", "kim@x.example", "<b1@s>"
+    mail["Subject"] = "prices"
+    mail.set_content("see attached")
+    cli.ok("mail", "import", "-", stdin=mail.as_string())
     db_ = _db_from_env()
     try:
         with db_.write():
@@ -82,6 +88,12 @@ def _seed(cli: Runner) -> dict[str, int]:
                 "INSERT INTO digests_sent (recipient_key, as_of, sent_to, sent_at)"
                 " VALUES ('sam', :day, 'sam@team.example', :now)",
                 {"day": db_.day(date(2026, 11, 23)), "now": db_.ts(datetime.now(UTC))},
+            )
+            # where an IMAP run stopped (tests/test_imap.py writes it for real)
+            db_.execute(
+                "INSERT INTO mail_folders (account, folder, uidvalidity, last_uid, updated_at)"
+                " VALUES ('sam@imap.example:993', 'INBOX', 1, 7, :now)",
+                {"now": db_.ts(datetime.now(UTC))},
             )
     finally:
         db_.close()
@@ -393,3 +405,38 @@ def test_forget_says_so_when_a_reader_keeps_the_old_data_in_the_file(
             assert secret not in left, secret
     finally:
         _let_go(reader)
+
+
+def test_forget_leaves_no_trace_in_the_undo_journal_and_cannot_be_undone(
+    cli: Runner, store: str
+) -> None:
+    """The journal holds whole rows as they were: the person's own, and others' that
+    mentioned them once (a note edited since). forget takes all of them, is no change
+    itself, and the changes around it can still be undone."""
+    _seed(cli)
+    cli.ok("contact", "edit", "bob", "--notes", f"met {NAME} at the fair")
+    cli.ok("contact", "edit", "bob", "--notes", "plays golf")  # the old image still names her
+    cli.ok("note", NAME, "moonlit orchard")
+    cli.ok("deal", "add", "bob", "Fleet plan", "--value", "900")
+    db = _db(store)
+    try:
+        journal = fold(" ".join(str(r) for r in db.tuples("SELECT * FROM row_changes")))
+        changes_before = int(db.value("SELECT count(*) FROM changes"))
+    finally:
+        db.close()
+    assert "zoe quorn" in journal and "quorn-mail" in journal  # there to be purged
+    cli.ok("forget", NAME, "--yes")
+    db = _db(store)
+    try:
+        journal = fold(" ".join(str(r) for r in db.tuples("SELECT * FROM row_changes")))
+        changes_after = int(db.value("SELECT count(*) FROM changes"))
+    finally:
+        db.close()
+    for trace in (*TRACES, "moonlit orchard"):
+        assert trace not in journal, trace
+    assert changes_after < changes_before  # hers went whole; forget added none
+    listed = cli.ok("undo", "--list", "--all", "--json").json()
+    assert "forget" not in str(listed) and "quorn" not in fold(str(listed))
+    last = listed[0]["id"]
+    assert cli.ok("undo").stdout == f"Undid change {last}: add deal #3 Fleet plan\n"
+    assert cli.ok("contact", "show", "bob", "--json").json()["notes"] == "plays golf"

@@ -51,6 +51,31 @@ def _seed_every_table(cli: Runner) -> None:
     cli.ok("merge", "ann@acme.com", "ann@leigh.org", "--yes")
     cli.ok("contact", "add", "Gone Soon")
     cli.ok("forget", "gone", "--yes")
+    _seed_mail(cli)
+
+
+def _seed_mail(cli: Runner) -> None:
+    """An imported email (mail_messages, mail_links) and an IMAP folder's position."""
+    import os
+    from email.message import EmailMessage
+
+    m = EmailMessage()
+    m["From"], m["To"], m["Message-ID"] = "carl@diaz.example", "sam@x.example", "<m1@diaz>"
+    m["Subject"] = "offer"
+    m.set_content("thanks")
+    cli.ok("contact", "edit", "carl", "--email", "carl@diaz.example")
+    cli.ok("mail", "import", "-", stdin=m.as_string())
+    # IMAP runs write this (tests/test_imap.py); a row here is enough for the id checks
+    db = open_store(os.environ["TINYCRM_DB"], create=False)
+    try:
+        with db.write():
+            db.execute(
+                "INSERT INTO mail_folders (account, folder, uidvalidity, last_uid, updated_at)"
+                " VALUES ('sam@imap.example:993', 'INBOX', 1, 7, :now)",
+                {"now": db.ts(datetime(2026, 11, 23, tzinfo=UTC))},
+            )
+    finally:
+        db.close()
 
 
 def _values(db: Db, table: str, row_id: int) -> dict[str, Any]:
@@ -257,10 +282,6 @@ def _fill_0006(db: Db) -> None:
         db.execute("DELETE FROM contacts WHERE id = 3")
 
 
-#: tables later migrations create, which a 0006 store gains on its way to the head
-TABLES_SINCE_0007 = {"cases", "case_notes", "sla_targets", "team_settings"}
-
-
 def _schema(url: str) -> list[tuple[str, str, str]]:
     """The SQLite schema objects: (type, name, table), sqlite_sequence left out."""
     import sqlite3
@@ -299,9 +320,9 @@ def test_upgrading_a_0006_store_retires_every_id_it_ever_gave(
         db.close()
     assert cli.ok("history", "newcomer", "--json").json()[-1]["action"] == "add"
 
-    if before is not None:  # every table, index and trigger is still there
-        after = [row for row in _schema(old_store) if row[2] not in TABLES_SINCE_0007]
-        assert after == before
+    if before is not None:  # every table, index and trigger is still there (later
+        # revisions add their own: the change journal's tables and triggers, 0009)
+        assert set(before) <= set(_schema(old_store))
     # the search-index triggers still fire, foreign keys still cascade
     cli.ok("contact", "rm", "person 2", "--yes")
     assert cli.ok("search", "person", "--json").json()[0]["title"] == "Person 1"

@@ -141,7 +141,7 @@ def test_the_store_ranks_as_the_oracle_does(
     for i, days, cents, cur in rows:
         cid, name, company_id, company = who[i]
         day = AS_OF - timedelta(days=days)
-        purchases.add_purchase(ctx, cid, cents, on=day, currency=cur)
+        purchases.add_purchase(ctx, cid, cents, on=day, currency=cur, future=days < 0)
         bought.append(oracle_value.Purchase(cid, name, company_id, company, day, cents, cur))
     since = AS_OF - timedelta(days=since_days) if since_days is not None else None
     got = rank(ctx, by=by, level=level, as_of=AS_OF, since=since)
@@ -154,8 +154,11 @@ def test_the_store_ranks_as_the_oracle_does(
     assert {k: to_jsonable(got.summary)[k] for k in summary} == summary
 
 
-def _buy(ctx: Ctx, cid: int, days_ago: int, cents: int, currency: str = "EUR") -> None:
-    purchases.add_purchase(ctx, cid, cents, on=AS_OF - timedelta(days=days_ago), currency=currency)
+def _buy(
+    ctx: Ctx, cid: int, days_ago: int, cents: int, currency: str = "EUR", *, future: bool = False
+) -> None:
+    on = AS_OF - timedelta(days=days_ago)
+    purchases.add_purchase(ctx, cid, cents, on=on, currency=currency, future=future)
 
 
 def test_rank_json_and_its_boundaries(cli: Runner, ctx: Ctx) -> None:
@@ -165,7 +168,7 @@ def test_rank_json_and_its_boundaries(cli: Runner, ctx: Ctx) -> None:
     _buy(ctx, ada, 400, 10_000)
     _buy(ctx, bob, 30, 25_000)
     _buy(ctx, bob, 30, 5_000, "USD")  # another currency: left out, and counted
-    _buy(ctx, cy, 0, 99_900)  # today: counts from tomorrow
+    _buy(ctx, cy, -1, 99_900, future=True)  # tomorrow: counts from tomorrow on
     out = cli.ok("rank", "--json").json()
     assert set(out) == {"summary", "customers"}
     assert out["summary"] == {
@@ -239,7 +242,7 @@ def test_rank_levels_orders_and_filters(cli: Runner, ctx: Ctx) -> None:
         (["--level", "team"], "--level must be contact or company: 'team'"),
         (["--segment", "whales"], "no segment 'whales'"),
         (["--top", "0"], "--top must be at least 1: 0"),
-        (["--since", "2026-12-01", "--as-of", "2026-11-01"], "must be before --as-of"),
+        (["--since", "2026-12-01", "--as-of", "2026-11-01"], "must be on or before --as-of"),
         (["--as-of", "someday"], "someday"),
     ],
 )

@@ -92,6 +92,7 @@ class Settings:
     big_deal_threshold: str | None = None  # an amount in `currency`, e.g. "10000"
     escalate_after: int = 3  # days overdue before a reminder goes to the owner's lead
     clv_years: int = 3  # how long a customer keeps buying, for `rank`'s CLV
+    next_step_grace: int = 1  # days a new deal has to get a next step before it is flagged
     keep_backups: int = 5  # automatic backups kept per store (before migrations, restores)
     # where phone numbers without a country code are ("GB", "US"); default: from the locale
     phone_region: str | None = None
@@ -124,6 +125,9 @@ def load_settings() -> Settings:
     big = raw.get("big_deal_threshold")
     clv_years = whole_number(raw.get("clv_years", 3), f"clv_years in {path}", 1, 50, "years")
     keep = whole_number(raw.get("keep_backups", 5), f"keep_backups in {path}", 1, 1000)
+    grace = whole_number(
+        raw.get("next_step_grace", 1), f"next_step_grace in {path}", 0, 3650, "days"
+    )
     region = raw.get("phone_region")
     if region is not None and not (
         isinstance(region, str) and len(region) == 2 and region.isascii() and region.isalpha()
@@ -138,6 +142,7 @@ def load_settings() -> Settings:
         big_deal_threshold=None if big is None else str(big),
         escalate_after=escalate,
         clv_years=clv_years,
+        next_step_grace=grace,
         keep_backups=keep,
         phone_region=region.upper() if region else None,
         raw=raw,

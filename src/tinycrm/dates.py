@@ -547,6 +547,19 @@ def parse_when(
     return result
 
 
+_CN_LATER = (
+    rf"(?:{_NUM}|半)\s*(?:个?小时|个?钟头|分钟|天|日|个?星期|个?礼拜|周|个月|年)\s*(?:之|以)?后"
+)
+_EN_LATER = rf"(?:in\s+|\+\s*)?{_AMOUNTS}(?:\s+from\s+now|\s+later)?"
+
+
+def is_forward_offset(text: str) -> bool:
+    """Whether `text` is a length of time ahead (`2d`, `in 3 hours`, `1w 2d`, `3天后`)
+    rather than a moment: what a snooze counts from the reminder's due time."""
+    s = _normalise(text)
+    return bool(re.fullmatch(_EN_LATER, s, _F) or re.fullmatch(_CN_LATER, s, _F))
+
+
 def parse_date(text: str, *, today: date, past: bool = False) -> date:
     """The date part of the `parse_when` language. Clock times don't move the day (`9am` is
     today), hour offsets count from noon, and an ISO datetime with an offset keeps its date."""
@@ -575,18 +588,28 @@ def parse_duration(text: str) -> timedelta:
     return total
 
 
+def span(seconds: float) -> str:
+    """A length of time for people, one way everywhere: `now` (under a minute), `45 min`,
+    `5h`, `3d`. A minute is never `m`, which could be read as a month."""
+    whole = int(seconds)
+    if whole >= 86400:
+        return f"{whole // 86400}d"
+    if whole >= 3600:
+        return f"{whole // 3600}h"
+    if whole >= 60:
+        return f"{whole // 60} min"
+    return "now"
+
+
 def format_relative(when: datetime, *, now: datetime, tz: tzinfo) -> str:
     """`today 14:00`, `tomorrow 09:00`, `Fri 09:00` (2-6 days ahead), `2026-12-01`, or for the
-    past `2h overdue` / `5m overdue` (`now` under a minute), and from a day on `3d overdue`
-    in calendar days in `tz`, as the digest and `next --explain` count them."""
+    past `2h overdue` / `5 min overdue` (`span`; `now` under a minute), and from a day on
+    `3d overdue` in calendar days in `tz`, as the digest and `next --explain` count them."""
     if when < now:
         seconds = int((now - when).total_seconds())
         if seconds >= 86400:
             return f"{(now.astimezone(tz).date() - when.astimezone(tz).date()).days}d overdue"
-        for size, suffix in ((3600, "h"), (60, "m")):
-            if seconds >= size:
-                return f"{seconds // size}{suffix} overdue"
-        return "now"
+        return "now" if seconds < 60 else f"{span(seconds)} overdue"
     local = when.astimezone(tz)
     days = (local.date() - now.astimezone(tz).date()).days
     if days > 6:

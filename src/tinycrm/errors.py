@@ -62,3 +62,9 @@ class DeliveryError(TinyCRMError):
     """Mail could not be sent (SMTP refused, unreachable, bad credentials)."""
 
     exit_code = 1
+
+
+class MailboxError(TinyCRMError):
+    """Mail could not be read from a server (unreachable, login refused, TLS failed)."""
+
+    exit_code = 1

@@ -14,7 +14,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 metadata = SQLModel.metadata
@@ -426,6 +436,92 @@ class AuditEntry(SQLModel, table=True):
     entity_id: int
     action: str  # add | edit | delete | merge | restore | ...
     changes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Change(SQLModel, table=True):
+    """One write transaction in the change journal (tinycrm.store.journal, services/undo):
+    who made it and when, the audit entries that describe it (`audit_ids`, comma-separated
+    ids into audit_log), and how it stands: `undoes` names the change an undo or redo took
+    back, `undone_by` the change that took this one back (NULL while it stands)."""
+
+    __tablename__ = "changes"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=_ts())
+    user_id: int | None = Field(default=None, sa_column=_fk("users.id", "SET NULL", index=False))
+    audit_ids: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    undoes: int | None = None
+    undone_by: int | None = None
+
+
+class RowChange(SQLModel, table=True):
+    """One row written by a change, as the journal's triggers saw it: the table, the row's
+    primary key (a JSON array), and the whole row before and after as JSON objects (NULL
+    before an insert, after a delete). `change_id` is NULL until the transaction that wrote
+    it ends (`Db.write` assigns it); the partial index finds those few rows at once."""
+
+    __tablename__ = "row_changes"
+    __table_args__ = (
+        Index(
+            "ix_row_changes_pending",
+            "id",
+            sqlite_where=text("change_id IS NULL"),
+            postgresql_where=text("change_id IS NULL"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    change_id: int | None = Field(default=None, sa_column=_fk("changes.id", "CASCADE"))
+    table_name: str
+    row_key: str
+    old_row: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    new_row: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class MailMessage(SQLModel, table=True):
+    """An email `tinycrm mail import` logged (one `email` interaction per matched contact,
+    through `mail_links`). `message_key` is the Message-ID without its angle brackets, or
+    "sha256:" and a hash of the headers when the message has none: re-importing finds it
+    here and skips it. `thread_key` is the key of the first message of its thread (from
+    In-Reply-To/References), shared by every reply."""
+
+    __tablename__ = "mail_messages"
+    id: int | None = Field(default=None, primary_key=True)
+    message_key: str = Field(unique=True)
+    thread_key: str = Field(index=True)
+    direction: str  # sent | received
+    sent_at: datetime = Field(sa_column=_ts())
+    imported_at: datetime = Field(sa_column=_ts())
+    user_id: int | None = Field(default=None, sa_column=_fk("users.id", "SET NULL", index=False))
+
+
+class MailLink(SQLModel, table=True):
+    """Which interactions an imported email became (one per matched contact or company)."""
+
+    __tablename__ = "mail_links"
+    message_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("mail_messages.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    interaction_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("interactions.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+
+
+class MailFolder(SQLModel, table=True):
+    """Where an IMAP `mail import` stopped: per account (user@host:port) and folder, the
+    folder's UIDVALIDITY and the highest UID read, so the next run fetches only newer mail
+    (and starts over if the server renumbered the folder)."""
+
+    __tablename__ = "mail_folders"
+    __table_args__ = (UniqueConstraint("account", "folder"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account: str
+    folder: str
+    uidvalidity: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_uid: int = Field(sa_column=Column(BigInteger, nullable=False))
+    updated_at: datetime = Field(sa_column=_ts())
 
 
 def _ids_never_reused() -> None:

@@ -165,7 +165,7 @@ def _fuzzy(db: Db, kinds: tuple[str, ...], raw: str, key: str) -> Target:
         close = [Target(k, i, labels[(k, i)]) for s, (k, i) in best if s >= FUZZY_MIN]
         raise _ambiguous(raw, close)
     hints = [labels[ref] for score, ref in best[:3] if score >= 60]
-    hint = f"; did you mean {' or '.join(repr(h) for h in hints)}?" if hints else ""
+    hint = f" (did you mean {' or '.join(repr(h) for h in hints)}?)" if hints else ""
     raise NotFound(f"no {what} matches {raw!r}{hint}")
 
 

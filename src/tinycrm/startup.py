@@ -92,6 +92,7 @@ def open_ctx(
         big_deal_cents=big,
         escalate_after=settings.escalate_after,
         clv_years=settings.clv_years,
+        next_step_grace=settings.next_step_grace,
         phone_region=config.phone_region(settings),
         _user_id=user_id,
     )

@@ -96,6 +96,24 @@ def phone_key(phone: str) -> str:
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """A count with its noun, for people: `1 customer`, `2 customers`, `1,200 companies`,
+    `0 open deals`. `word` may be several words (the last one is made plural); `many` gives
+    an irregular plural (`plural(n, "person", "people")`)."""
+    if n == 1 or n == -1:
+        return f"{n:,} {word}"
+    if many is None:
+        head, _, last = word.rpartition(" ")
+        if last.endswith("y") and last[-2:-1] not in ("a", "e", "i", "o", "u"):
+            last = last[:-1] + "ies"
+        elif last.endswith(("s", "x", "ch", "sh")):
+            last += "es"
+        else:
+            last += "s"
+        many = f"{head} {last}" if head else last
+    return f"{n:,} {many}"
+
+
 def clean(text: str) -> str:
     """Text as stored: NUL and terminal control characters removed (newlines and tabs kept)."""
     return _CONTROL.sub("", text).strip()

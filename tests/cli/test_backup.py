@@ -135,7 +135,7 @@ def test_backup_prints_path_size_and_counts(cli: Runner, store: str, home: Path)
     assert name.startswith("tinycrm-") and name.endswith(".db" if "://" not in store else ".dump")
     size = (folder / name).stat().st_size
     assert r.stdout.startswith(f"Backed up {locate(store).describe()} to {folder / name} (")
-    assert "2 contacts, 2 interactions, 1 deals, 1 purchases" in r.stdout
+    assert "2 contacts, 2 interactions, 1 deal, 1 purchase" in r.stdout
     assert f"schema {SCHEMA_HEAD}" in r.stdout and (size > 1024)
     # A second backup in the same second gets a name of its own.
     cli.ok("backup")
@@ -312,7 +312,7 @@ def test_restore_asks_before_replacing_data(cli: Runner, store: str, tmp_path: P
     r = cli("restore", str(file))
     assert (r.exit_code, r.stdout) == (2, "")
     assert r.stderr == (
-        f"Error: the store {locate(store).describe()} has data (1 contacts); pass --force"
+        f"Error: the store {locate(store).describe()} has data (1 contact); pass --force"
         " to replace it\n"
     )
     assert [c["name"] for c in cli.ok("contact", "list", "--json").json()] == ["Alice Wong"]

@@ -103,7 +103,9 @@ def test_interaction_rm_recomputes_clocks_and_rot(cli: Runner, store: str) -> No
     cli.ok("deal", "add", "alice", "Renewal")  # at 2026-11-23 09:00
     _rows_before = _rows("SELECT activity_at, rots_at FROM deals")
     cli.ok("note", "alice", "old news", "--when", "2026-11-01 10:00")
-    cli.ok("note", "deal:1", "typed in the future by mistake", "--when", "2026-12-01 10:00")
+    cli.ok(
+        "note", "deal:1", "typed in the future by mistake", "--when", "2026-12-01 10:00", "--future"
+    )
     assert _contact(cli, "alice")["last_touch_at"] == "2026-12-01T09:00:00Z"
     cli.ok("interaction", "rm", "2", "--yes")
     assert _contact(cli, "alice")["last_touch_at"] == "2026-11-01T09:00:00Z"

@@ -127,14 +127,15 @@ def test_deals_without_a_next_step_and_big_deals(cli: Runner, home: Path) -> Non
     cli.ok("contact", "add", "Bob Stone")
     cli.ok("deal", "add", "alice", "Small", "--value", "500")
     cli.ok("deal", "add", "bob", "Huge", "--value", "25000")
-    d = digest(cli, "--as-of", "2026-11-23")
+    assert digest(cli, "--as-of", "2026-11-23")["no_next_step"] == []  # a day's grace
+    d = digest(cli, "--as-of", "2026-11-24")
     assert [x["title"] for x in d["no_next_step"]] == ["Huge", "Small"]
     assert [(x["title"], x["amount"], x["big"]) for x in d["big_deals"]] == [
         ("Huge", "25000.00", True)
     ]
     cli.ok("remind", "deal:1", "friday", "send terms")  # a step on the deal
     cli.ok("remind", "bob", "friday", "call")  # or on its contact
-    d = digest(cli, "--as-of", "2026-11-23")
+    d = digest(cli, "--as-of", "2026-11-24")
     assert d["no_next_step"] == []
     assert [x["title"] for x in d["big_deals"]] == ["Huge"]  # always, while open
     cli.ok("deal", "lost", "2", "--reason", "budget cut")

@@ -16,8 +16,9 @@ from tests.conftest import NOW, Runner
 from tinycrm.models import metadata
 from tinycrm.store.open import open_store
 
-# What a merge and its undo leave behind on purpose: the merge record and the audit log.
-LOGS = ("merges", "audit_log")
+# What a merge and its undo leave behind on purpose: the merge record, the audit log and
+# the undo journal.
+LOGS = ("merges", "audit_log", "changes", "row_changes")
 
 
 def dump(url: str, *, without: tuple[str, ...] = ()) -> dict[str, list[tuple[Any, ...]]]:

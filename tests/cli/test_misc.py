@@ -84,7 +84,7 @@ def test_log_shows_recent_activity_newest_first(cli: Runner) -> None:
 
 
 def test_home_view_and_version(cli: Runner) -> None:
-    assert cli.ok().stdout == ""  # nothing due: piped output stays empty
+    assert cli.ok().stdout == "Nothing due today, Monday 23 November.\n"  # piped too
     cli.ok("remind", "-", "today 4pm", "expenses")
     assert cli.ok().stdout.split("\t")[3] == "expenses"
     assert cli.ok("--version").stdout.startswith("tinycrm ")

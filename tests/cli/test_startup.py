@@ -41,7 +41,7 @@ def _probe(args: list[str], env: dict[str, str]) -> dict[str, object]:
 def env(sqlite_store: str) -> dict[str, str]:
     from tests.conftest import Runner
 
-    Runner().ok("contact", "add", "Alice Wong")
+    Runner().ok("contact", "add", "Alice Wong", "-e", "alice@acme.com")
     Runner().ok("remind", "alice", "today 5pm", "call back")
     Runner().ok("remind", "alice", "tomorrow", "send deck")
     Runner().ok("note", "alice", "first call")
@@ -61,9 +61,16 @@ def env(sqlite_store: str) -> dict[str, str]:
         ["contact", "show", "alice"],
         ["search", "alice"],
         ["deal", "list"],
+        ["undo"],
+        ["undo", "--list"],
         ["interaction", "edit", "1", "--text", "first call, corrected"],
         ["purchase", "rm", "1", "--yes"],
         ["reminder", "edit", "2", "--due", "friday"],
+        # mutt's query_command and a shell's tab run on every keystroke
+        ["contact", "query", "ali"],
+        ["__complete", "bash", "tinycrm note ali", "ali"],
+        ["__complete", "zsh", "deal", "move", ""],
+        ["__complete", "fish", "contact", "list", "--tag", ""],
     ],
 )
 def test_everyday_commands_load_nothing_heavy(args: list[str], env: dict[str, str]) -> None:

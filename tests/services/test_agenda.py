@@ -57,7 +57,9 @@ def populate(ctx: Ctx, seed: int) -> None:
             reminders.add_reminder(_as(c, owner, min(made, due)), target, due, f"call {i}")
         for _ in range(rng.randint(0, 2)):
             day = (NOW - timedelta(days=rng.randint(0, 500))).date()
-            purchases.add_purchase(c, cid, rng.choice([500, 90_000, 2_500_000, 40_000_000]), on=day)
+            amount = rng.choice([500, 90_000, 2_500_000, 40_000_000])
+            # written on the contact's clock (`made`), dated up to NOW: future=True
+            purchases.add_purchase(c, cid, amount, on=day, future=True)
         if rng.random() < 0.6:
             start = NOW - timedelta(days=rng.randint(0, 90))
             value = rng.choice([0, 50_000, 1_200_000, 30_000_000])

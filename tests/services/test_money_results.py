@@ -7,6 +7,7 @@ Each test runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -110,6 +111,7 @@ def test_next_gives_its_reasons_typed_for_the_shell_to_word(
     from tinycrm.services.next_actions import REASONS, Reason, next_actions
 
     ctx, _, deal_id = seeded
+    ctx = dataclasses.replace(ctx, next_step_grace=0)  # the deal is new: flag it at once
     (action,) = [a for a in next_actions(ctx, scope_for(ctx)) if a.deal_id == deal_id]
     assert action.kind == "no_next_step"
     assert Reason("weighted_value", 28, amount=Money(61728, "USD")) in action.reasons

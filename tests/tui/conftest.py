@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import Runner
 
 
 def seed(cli: Runner) -> None:
-    """A few people, reminders (overdue, today, later), a cadence, deals and purchases."""
+    """A few people, reminders (overdue, today, later), a cadence, deals and purchases.
+    The deals are made now, so they are flagged without a next step at once (no grace)."""
+    home = Path(os.environ["TINYCRM_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "settings.toml").write_text("next_step_grace = 0\n")
     cli.ok(
         "contact",
         "add",

@@ -17,7 +17,7 @@ from textual.worker import WorkerCancelled
 
 from tests.conftest import Runner
 from tinycrm.tui import app as app_module
-from tinycrm.tui.app import TinyCRMApp
+from tinycrm.tui.app import Notice, TinyCRMApp
 from tinycrm.tui.data import Store
 from tinycrm.tui.screens.base import StoreChanged
 from tinycrm.tui.screens.contact import ContactScreen
@@ -167,7 +167,10 @@ def test_open_a_contact_and_log_a_note(seeded: str) -> None:
         await settle(pilot)
         card = str(app.screen.query_one("#card", Static).render())
         assert "Alice Wong" in card and "alice@acme.example" in card and "#vip" in card
-        assert "2,000.00 EUR in 2\n  last buy  2026-11-02" in card and "12,000.00 EUR" in card
+        assert (
+            "2,000.00 EUR in 2 purchases\n  last buy  2026-11-02" in card
+            and "12,000.00 EUR" in card
+        )
         await settle(pilot)
         assert "ABC A" in str(app.screen.query_one("#grade").render())
         await pilot.press("n")
@@ -454,7 +457,17 @@ def test_adding_a_look_alike_is_refused_once_then_saved_on_request(seeded: str) 
     assert names.count("Alice Wong") == 1 and "alice WONG" in names
 
 
-def test_delete_asks_then_can_be_undone(seeded: str) -> None:
+def test_delete_asks_then_ctrl_z_undoes_and_ctrl_shift_z_redoes(seeded: str) -> None:
+    """The delete lands at once (another terminal sees it); `u` or ctrl+z takes it back
+    through the journal, with a notice naming what was undone; ctrl+shift+z redoes."""
+    messages: list[Message] = []
+    cli = Runner()
+
+    def names() -> list[str]:
+        return [c["name"] for c in cli.ok("contact", "list", "--json").json()]
+
+    everyone = names()
+
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
         await pilot.press("2")
         await settle(pilot)
@@ -465,20 +478,44 @@ def test_delete_asks_then_can_be_undone(seeded: str) -> None:
         await pilot.press("y")
         await settle(pilot)
         assert len(rows(app, "contacts")) == 3
+        gone = next(n for n in everyone if n not in names())
         await pilot.press("u")
         await settle(pilot)
-        assert len(rows(app, "contacts")) == 4
-        await pilot.press("down", "x")  # the cursor stayed on Bob through the undo: Carla
+        assert len(rows(app, "contacts")) == 4 and names() == everyone
+        await pilot.press("ctrl+shift+z")
         await settle(pilot)
-        assert type(app.screen).__name__ == "ConfirmModal"
-        await pilot.press("y")
+        assert len(rows(app, "contacts")) == 3 and gone not in names()
+        await pilot.press("ctrl+z")
         await settle(pilot)
-        assert len(rows(app, "contacts")) == 3
-        await pilot.press("q")  # quitting carries out the delete still waiting
+        assert len(rows(app, "contacts")) == 4 and names() == everyone
+        notices = [m.text for m in messages if isinstance(m, Notice)]
+        assert notices[0] == f"Deleted {gone} · ctrl+z undoes"
+        assert notices[1].startswith("Undid change ") and "delete contact #" in notices[1]
+        assert gone in notices[1] and notices[1].endswith("· ctrl+shift+z redoes")
+        assert notices[2].startswith("Redid change ") and notices[2].endswith("· ctrl+z undoes")
 
-    run(flow)
-    names = [c["name"] for c in Runner().ok("contact", "list", "--json").json()]
-    assert names == ["Alice Wong", "Bob Stone", "王小明"]
+    run(flow, messages=messages)
+
+
+def test_ctrl_z_takes_back_a_change_made_in_the_app_or_anywhere(seeded: str) -> None:
+    """The general undo: the last change of the user, whatever made it (here a note
+    logged from the command line while the app runs), and the palette's redo."""
+    messages: list[Message] = []
+    cli = Runner()
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        cli.ok("deal", "add", "alice", "Pilot", "--value", "100")
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        assert "Pilot" not in cli.ok("deal", "list").stdout
+        await app.run_action("redo")
+        await settle(pilot)
+        assert "Pilot" in cli.ok("deal", "list").stdout
+        notices = [m.text for m in messages if isinstance(m, Notice)]
+        assert notices[0].startswith("Undid change ") and "add deal #" in notices[0]
+        assert "Pilot" in notices[0]
+
+    run(flow, messages=messages)
 
 
 def test_the_app_can_open_on_another_screen(seeded: str) -> None:
@@ -828,7 +865,8 @@ def test_the_theme_picked_is_the_theme_of_the_next_run(seeded: str) -> None:
     run(pick)
     run(check)
     assert json.loads(state_path().read_text()) == {"theme": "textual-light"}
-    assert not config.settings_path().exists()  # the user's settings are never written
+    # the user's settings are never written (the seed's are as it wrote them)
+    assert config.settings_path().read_text() == "next_step_grace = 0\n"
     state_path().write_text("{not json")  # a damaged file is forgotten, not a crash
 
     async def dark(pilot: Pilot[int], app: TinyCRMApp) -> None:
@@ -884,3 +922,42 @@ def test_brackets_in_names_and_notes_are_text_not_markup(seeded: str) -> None:
         assert app.is_running
 
     run(flow)
+
+
+def test_ctrl_z_takes_back_a_delete_and_an_edit_made_in_a_list(seeded: str) -> None:
+    """`x` and `e` in the Reminders list, then ctrl+z twice: the reminder is back as it
+    was before the edit, and the list shows it."""
+    from textual.widgets import Input
+
+    from tinycrm.tui.screens.forms import FormModal
+
+    messages: list[Message] = []
+    cli = Runner()
+    before = cli.ok("todo", "--all", "--json").json()
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("4")
+        await settle(pilot)
+        first = [r[3] for r in rows(app, "reminder-list")]
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, FormModal)
+        app.screen.query_one("#text", Input).value = "a typo"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("x", "y")
+        await settle(pilot)
+        assert len(rows(app, "reminder-list")) == len(first) - 1
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        assert [r[3] for r in rows(app, "reminder-list")] == first
+        notices = [m.text for m in messages if isinstance(m, Notice)]
+        assert [n.split(":")[0].rsplit(" ", 1)[0] for n in notices] == ["Undid change"] * 2
+        assert "delete reminder #" in notices[0] and "edit reminder #" in notices[1]
+
+    run(flow, messages=messages)
+    after = cli.ok("todo", "--all", "--json").json()
+    assert [r.pop("version") for r in after] == [3, 1, 1]  # forward, never back
+    assert after == [{k: v for k, v in r.items() if k != "version"} for r in before]

@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "sla": ("tinycrm.cli.cases", "sla_app", True),
     "settings": ("tinycrm.cli.cases", "settings_app", True),
     "import": ("tinycrm.cli.imports", "import_app", True),
+    "mail": ("tinycrm.cli.mail", "mail_app", True),
     "dedupe": ("tinycrm.cli.merge", "dedupe", False),
     "merge": ("tinycrm.cli.merge", "merge", False),
     "search": ("tinycrm.cli.misc", "search", False),
@@ -47,6 +48,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "user": ("tinycrm.cli.followups", "user_app", True),
     "assign": ("tinycrm.cli.audit", "assign", False),
     "history": ("tinycrm.cli.audit", "history", False),
+    "undo": ("tinycrm.cli.undo", "undo", False),
+    "redo": ("tinycrm.cli.undo", "redo", False),
     "forget": ("tinycrm.cli.privacy", "forget", False),
     "report": ("tinycrm.cli.reports", "report_app", True),
     "init": ("tinycrm.cli.store", "init", False),
@@ -54,6 +57,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "backup": ("tinycrm.cli.backup", "backup", False),
     "restore": ("tinycrm.cli.backup", "restore", False),
     "tui": ("tinycrm.cli.tui", "tui", False),
+    "completion": ("tinycrm.cli.completion", "completion_app", True),
 }
 
 GLOBAL_OPTIONS_WITH_VALUE = ("--db",)

@@ -11,6 +11,7 @@ from tinycrm.cli import output
 from tinycrm.cli.common import LIMIT_MAX, JsonOpt, get_ctx, parse_id, resolve, when
 from tinycrm.errors import InvalidInput, NotFound
 from tinycrm.services.context import Ctx
+from tinycrm.text import plural
 
 _EXPLICIT = re.compile(r"(contact|c|company|co|deal|d):#?(\d{1,18})", re.IGNORECASE)
 _KIND = {"c": "contact", "co": "company", "d": "deal"}
@@ -81,7 +82,7 @@ def history(
         empty="no changes recorded" + ("" if all_ else " for it yet"),
     )
     if output.is_tty() and len(entries) == limit:
-        output.say(f"… the newest {limit} shown: raise --limit for more")
+        output.say(f"… the newest {limit:,} shown: raise --limit for more")
 
 
 def _record(ctx: Ctx, ref: str) -> tuple[str, int, str]:
@@ -146,7 +147,7 @@ def assign(
         return
     what = f"{kind} #{result.id} {result.label}"
     along = [
-        f"{n} open {noun}{'s' if n != 1 else ''}"
+        plural(n, f"open {noun}")
         for n, noun in ((len(result.deals), "deal"), (len(result.reminders), "reminder"))
         if n
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,6 +23,16 @@ def _location() -> Location:
     from tinycrm.startup import locate_store
 
     return locate_store(state.db_option)
+
+
+def _counts(view: Any) -> str:
+    """`1 contact, 0 interactions, 2 deals, 1 purchase`: what a backup holds."""
+    from tinycrm.text import plural
+
+    return (
+        f"{plural(view.contacts, 'contact')}, {plural(view.interactions, 'interaction')},"
+        f" {plural(view.deals, 'deal')}, {plural(view.purchases, 'purchase')}"
+    )
 
 
 def _size(n: int) -> str:
@@ -47,7 +57,10 @@ def backup(
     force: ForceOpt = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Copy the whole store to a file, checked, while others keep working."""
+    """Copy the whole store to a checked file.
+
+    Safe while others keep working.
+    """
     from tinycrm.io.backup import backup as make_backup
 
     location = _location()
@@ -56,8 +69,7 @@ def backup(
         output.emit_json(view)
         return
     output.say(
-        f"Backed up {view.store} to {view.file} ({_size(view.bytes)}; {view.contacts} contacts,"
-        f" {view.interactions} interactions, {view.deals} deals, {view.purchases} purchases;"
+        f"Backed up {view.store} to {view.file} ({_size(view.bytes)}; {_counts(view)};"
         f" schema {view.revision})"
     )
 
@@ -71,7 +83,10 @@ def restore(
     ] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Replace the store with a backup, after checking it and backing up the store."""
+    """Replace the store with a checked backup.
+
+    The store as it was is backed up first.
+    """
     from tinycrm.io.backup import prepare_restore
     from tinycrm.io.backup import restore as do_restore
 
@@ -92,10 +107,7 @@ def restore(
         return
     if view.safety_backup:
         output.say(f"The store as it was is in {view.safety_backup}")
-    output.say(
-        f"Restored {view.store} from {view.file} ({view.contacts} contacts,"
-        f" {view.interactions} interactions, {view.deals} deals, {view.purchases} purchases)"
-    )
+    output.say(f"Restored {view.store} from {view.file} ({_counts(view)})")
     if view.upgrade_pending:
         from tinycrm.startup import schema_head
 

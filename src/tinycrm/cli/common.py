@@ -63,6 +63,16 @@ def table_format(fmt: str, json_: bool) -> str:
     return "json" if json_ else fmt
 
 
+def json_or_format(fmt: str, json_: bool, default: str) -> str:
+    """`--json` as the shorthand for `--format json` of a command whose `--format` has other
+    choices (the digest's text, an export's csv); both at once must agree."""
+    from tinycrm.errors import InvalidInput
+
+    if json_ and fmt.strip().lower() not in (default, "json"):
+        raise InvalidInput(f"give --json or --format {fmt}, not both")
+    return "json" if json_ else fmt
+
+
 def when(ctx: Ctx, text: str, *, past: bool = False) -> datetime:
     """Parse a WHEN in the user's zone (see docs/cli.md#when)."""
     from tinycrm.dates import parse_when
@@ -108,6 +118,7 @@ def confirm(question: str, yes: bool) -> None:
 __all__ = [
     "IfVersionOpt",
     "JsonOpt",
+    "json_or_format",
     "MineOpt",
     "OwnerOpt",
     "RefArg",

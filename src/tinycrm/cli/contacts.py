@@ -24,6 +24,7 @@ from tinycrm.cli.common import (
 )
 from tinycrm.dates import parse_duration
 from tinycrm.services.contacts import TimelineEntry
+from tinycrm.text import plural
 
 if TYPE_CHECKING:
     from tinycrm.services import duplicates
@@ -235,9 +236,42 @@ def contact_list(
         empty="no contacts yet: tinycrm contact add 'Alice Wong' --email alice@example.com",
     )
     if output.is_tty() and len(rows) == limit:
-        total = contacts.count_contacts(ctx.db)
+        total = contacts.count_contacts(
+            ctx.db,
+            tag=tag,
+            owner=owner,
+            company_id=company_id,
+            starts=starts,
+            opted_out=opted_out,
+        )
         if total > limit:
-            output.say(f"… {limit} of {total:,} shown: narrow with --starts/--tag or raise --limit")
+            output.say(
+                f"… {limit:,} of {total:,} shown: narrow with --starts/--tag or raise --limit"
+            )
+
+
+@contact_app.command("query")
+def contact_query(
+    words: Annotated[
+        list[str], typer.Argument(help="Words of a name, an email or a company (prefixes).")
+    ],
+) -> None:
+    """Look up addresses for mutt or aerc.
+
+    For mutt's query_command and aerc's address-book-cmd: prints a first line, then one
+    email<TAB>name<TAB>company line per address; exit 1 when nothing matches.
+    """
+    from tinycrm.services.lookup import address_book
+    from tinycrm.text import one_line
+
+    found = address_book(get_ctx().db, " ".join(words))
+    if not found:
+        typer.echo("tinycrm: no matches")
+        raise typer.Exit(1)
+    lines = [f"tinycrm: {len(found)} address{'' if len(found) == 1 else 'es'}"]
+    for a in found:
+        lines.append("\t".join(one_line(v) for v in (a.email, a.name, a.company or "")))
+    typer.echo("\n".join(lines))
 
 
 @contact_app.command("show")
@@ -248,7 +282,10 @@ def contact_show(
     ] = 15,
     json_: JsonOpt = False,
 ) -> None:
-    """Everything about a contact: details, deals, purchases, next step, timeline."""
+    """Everything about a contact, with the timeline.
+
+    Details, open deals, purchases, the next step and the timeline, newest first.
+    """
     from tinycrm.dates import format_relative
     from tinycrm.services import contacts
 
@@ -300,6 +337,7 @@ def contact_show(
                 for x in d.open_deals
             ],
             title="Open deals",
+            section=True,
         )
     if d.timeline:
         output.table(
@@ -310,13 +348,15 @@ def contact_show(
                 for e in d.timeline
             ],
             title="Timeline",
+            section=True,
         )
 
 
 def _stay_in_touch(cadence: int | None, opted_out_at: datetime | None, tz: tzinfo) -> str | None:
     if opted_out_at is not None:
-        return "never: opted out" + (f" (cadence {cadence} days kept)" if cadence else "")
-    return f"every {cadence} days" if cadence else None
+        kept = f" (cadence {plural(cadence, 'day')} kept)" if cadence else ""
+        return "never: opted out" + kept
+    return f"every {plural(cadence, 'day')}" if cadence else None
 
 
 def _consent(text: str | None, at: datetime | None, tz: tzinfo) -> str | None:
@@ -410,15 +450,20 @@ def contact_edit(
 
 @contact_app.command("rm")
 def contact_rm(ref: RefArg, yes: YesOpt = False, json_: JsonOpt = False) -> None:
-    """Delete a contact with its notes, reminders and purchases (deals stay, unlinked)."""
+    """Delete a contact with its notes and purchases.
+
+    Its reminders go too; deals stay, unlinked.
+    """
     from tinycrm.services import contacts
 
     ctx = get_ctx()
     target = resolve(ctx, ref)
     impact = contacts.delete_impact(ctx.db, target.id)
+
     confirm(
-        f"Delete contact #{target.id} {target.label} with {impact.interactions} interaction(s),"
-        f" {impact.reminders} reminder(s) and {impact.purchases} purchase(s)?",
+        f"Delete contact #{target.id} {target.label} with"
+        f" {plural(impact.interactions, 'interaction')}, {plural(impact.reminders, 'reminder')}"
+        f" and {plural(impact.purchases, 'purchase')}?",
         yes,
     )
     contacts.delete_contact(ctx, target.id)
@@ -535,6 +580,7 @@ def company_show(ref: RefArg, json_: JsonOpt = False) -> None:
             ["id", "name", "title"],
             [[c["id"], c["name"], c["title"]] for c in d.contacts],
             title="People",
+            section=True,
         )
     if d.open_deals:
         output.table(
@@ -544,6 +590,7 @@ def company_show(ref: RefArg, json_: JsonOpt = False) -> None:
                 for x in d.open_deals
             ],
             title="Open deals",
+            section=True,
         )
 
 
@@ -582,7 +629,10 @@ def company_edit(
 
 @company_app.command("rm")
 def company_rm(ref: RefArg, yes: YesOpt = False, json_: JsonOpt = False) -> None:
-    """Delete a company and the notes and reminders logged on it (people and deals stay)."""
+    """Delete a company; its people and deals stay.
+
+    The notes and reminders logged on it go.
+    """
     from tinycrm.services import companies
 
     ctx = get_ctx()

@@ -22,6 +22,7 @@ from tinycrm.cli.common import (
 )
 from tinycrm.refs import Target
 from tinycrm.services.context import Ctx
+from tinycrm.text import plural
 
 deal_app = typer.Typer(help="Track deals through the pipeline.", no_args_is_help=True)
 stages_app = typer.Typer(help="Show or change the pipeline stages.")
@@ -203,6 +204,7 @@ def deal_show(ref: DealArg, json_: JsonOpt = False) -> None:
             for h in d.history
         ],
         title="History",
+        section=True,
     )
 
 
@@ -227,7 +229,10 @@ def deal_edit(
     if_version: IfVersionOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Change a deal's title, value, probability, expected close, contact or owner."""
+    """Change a deal's title, value, odds, close date or owner.
+
+    Also its contact or company.
+    """
     from tinycrm.money import parse_currency, parse_money
     from tinycrm.services.deals import edit_deal, get_deal
 
@@ -258,7 +263,10 @@ def deal_edit(
 def deal_rm(
     ref: DealArg, yes: YesOpt = False, if_version: IfVersionOpt = None, json_: JsonOpt = False
 ) -> None:
-    """Delete a deal with its stage history and reminders (its notes stay, off the deal)."""
+    """Delete a deal with its stage history and reminders.
+
+    Its notes stay, off the deal.
+    """
     from tinycrm.services.deals import deal_impact, delete_deal
 
     ctx = get_ctx()
@@ -354,7 +362,7 @@ def _render_stages(json_: bool) -> None:
                 s.position,
                 s.name,
                 f"{s.probability}%",
-                f"{s.rot_days} days" if s.rot_days else "",
+                plural(s.rot_days, "day") if s.rot_days else "",
                 s.outcome,
                 s.open_deals,
             ]
@@ -385,7 +393,7 @@ def stages_add(
     ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Add a pipeline stage (before Won/Lost unless --before says otherwise)."""
+    """Add a pipeline stage (before Won/Lost by default)."""
     from tinycrm.services.deals import add_stage
 
     add_stage(get_ctx(), name, probability=probability, rot_days=rot_days, before=before)

@@ -34,6 +34,13 @@ def run(argv: list[str]) -> int:
     from tinycrm.cli.app import build_app
     from tinycrm.errors import TinyCRMError
 
+    if argv[:1] == ["__complete"]:  # a shell's tab: see cli/completion.py
+        from tinycrm.cli.completion import run as complete
+
+        try:
+            return complete(argv[1:])
+        finally:
+            state.close()
     for n, arg in enumerate(argv, start=1):
         try:
             arg.encode("utf-8")

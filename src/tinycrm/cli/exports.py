@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import RefArg, get_ctx, resolve
+from tinycrm.cli.common import RefArg, get_ctx, json_or_format, resolve
 from tinycrm.cli.followups import TeamOpt, UserOpt, _scope
 from tinycrm.errors import InvalidInput
 
@@ -23,6 +23,7 @@ OutputOpt = Annotated[
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing --output file.")]
 _FORMAT_HELP = "csv or json"
+JsonFormatOpt = Annotated[bool, typer.Option("--json", help="The same as --format json.")]
 
 
 def _format(text: str, allowed: tuple[str, ...]) -> str:
@@ -69,9 +70,12 @@ def export_contacts(
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv, vcard or json.")] = "csv",
     out: OutputOpt = None,
     force: ForceOpt = False,
+    json_: JsonFormatOpt = False,
 ) -> None:
     """Every contact: CSV, vCard 3.0 or JSON."""
-    _export("contacts", _format(fmt, ("csv", "vcard", "json")), out, force)
+    _export(
+        "contacts", _format(json_or_format(fmt, json_, "csv"), ("csv", "vcard", "json")), out, force
+    )
 
 
 @export_app.command("interactions")
@@ -79,9 +83,10 @@ def export_interactions(
     fmt: Annotated[str, typer.Option("--format", "-f", help=_FORMAT_HELP)] = "csv",
     out: OutputOpt = None,
     force: ForceOpt = False,
+    json_: JsonFormatOpt = False,
 ) -> None:
     """Every note, call, email and meeting: when, with whom, what."""
-    _export("interactions", _format(fmt, ("csv", "json")), out, force)
+    _export("interactions", _format(json_or_format(fmt, json_, "csv"), ("csv", "json")), out, force)
 
 
 @export_app.command("deals")
@@ -89,9 +94,10 @@ def export_deals(
     fmt: Annotated[str, typer.Option("--format", "-f", help=_FORMAT_HELP)] = "csv",
     out: OutputOpt = None,
     force: ForceOpt = False,
+    json_: JsonFormatOpt = False,
 ) -> None:
     """Every deal: contact, stage, status and value."""
-    _export("deals", _format(fmt, ("csv", "json")), out, force)
+    _export("deals", _format(json_or_format(fmt, json_, "csv"), ("csv", "json")), out, force)
 
 
 @export_app.command("purchases")
@@ -99,9 +105,10 @@ def export_purchases(
     fmt: Annotated[str, typer.Option("--format", "-f", help=_FORMAT_HELP)] = "csv",
     out: OutputOpt = None,
     force: ForceOpt = False,
+    json_: JsonFormatOpt = False,
 ) -> None:
     """Every purchase, as `tinycrm import purchases` reads it."""
-    _export("purchases", _format(fmt, ("csv", "json")), out, force)
+    _export("purchases", _format(json_or_format(fmt, json_, "csv"), ("csv", "json")), out, force)
 
 
 @export_app.command("person")

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import LIMIT_MAX, JsonOpt, YesOpt, confirm, day, get_ctx
+from tinycrm.cli.common import LIMIT_MAX, JsonOpt, YesOpt, confirm, day, get_ctx, json_or_format
 from tinycrm.errors import InvalidInput
 from tinycrm.services.context import Ctx
+from tinycrm.text import plural
 
 if TYPE_CHECKING:
     from tinycrm.services.agenda import Scope
@@ -67,8 +68,11 @@ def next_(
     ] = 20,
     json_: JsonOpt = False,
 ) -> None:
-    """What to do now: reminders, stay-in-touch, rotting deals and deals with no next step,
-    ranked by one score (docs/next.md)."""
+    """What to do now, most urgent first.
+
+    Reminders, stay-in-touch, rotting deals and deals with no next step, ranked by one
+    score (docs/followups.md).
+    """
     from tinycrm.dates import format_relative
     from tinycrm.services.next_actions import next_actions
 
@@ -195,12 +199,14 @@ def digest(
     cron_line: Annotated[
         bool, typer.Option("--cron-line", help="Print a crontab line that runs this digest.")
     ] = False,
+    json_: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
 ) -> None:
-    """What is overdue, due and slipping — for cron, a mailbox or a morning look.
+    """What is overdue, due and slipping, for cron or mail.
 
     Same store and --as-of, same output, byte for byte. With --mail-to, a digest goes out at
     most once a day (--force to resend); a run after a missed day catches up.
     """
+    fmt = json_or_format(fmt, json_, "text")
     if fmt not in FORMATS:
         raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}: {fmt!r}")
     if cron_line:
@@ -297,17 +303,45 @@ def _check_mail_to(to: str) -> None:
 def _cron_line(
     user: str | None, team: bool, fmt: str, mail_to: str | None, days: int
 ) -> tuple[str, str | None]:
-    """(A crontab line, a note for stderr or None). The line has absolute paths and names
-    the store this command would use (--db included), never its password. Mailed digests
-    run every hour of the working day: the send log keeps it to one mail a day, and a
-    machine that was off at 7 catches up. Every piece is shell-quoted, and every '%' is
-    written '\\%', or cron would end the command there."""
+    """(A crontab line, a note for stderr or None) for this digest. Mailed digests run
+    every hour of the working day: the send log keeps it to one mail a day, and a machine
+    that was off at 7 catches up."""
+    from tinycrm import config
+
+    if mail_to:
+        _check_mail_to(mail_to)
+    args = ["digest"]
+    if team:
+        args.append("--team")
+    else:
+        args += ["--user", user or config.current_user_name(config.load_settings())]
+    if fmt != "text":
+        args += ["--format", fmt]
+    if days != 7:
+        args += ["--days-ahead", str(days)]
+    args.append("--quiet-if-empty")
+    if mail_to:
+        args += ["--mail-to", mail_to]
+    schedule = "0 7-18 * * 1-5" if mail_to else "0 7 * * 1-5"
+    return cron_line_for(args, schedule, checked=[("--user", user or "")])
+
+
+def cron_line_for(
+    args: list[str],
+    schedule: str,
+    *,
+    checked: list[tuple[str, str]] | None = None,
+    secret_env: str | None = None,
+) -> tuple[str, str | None]:
+    """(A crontab line running `tinycrm ARGS` on `schedule`, a note for stderr or None).
+    The line has absolute paths and names the store this command would use (--db
+    included), never its password (nor `secret_env`'s value: the note says where cron's
+    job gets it). Every piece is shell-quoted, and every '%' is written '\\%', or cron
+    would end the command there."""
     from tinycrm import config
     from tinycrm.cli.state import state
     from tinycrm.startup import locate_store
 
-    if mail_to:
-        _check_mail_to(mail_to)
     script = Path(sys.argv[0])
     if script.name == "tinycrm" and script.exists():
         command = [str(script.absolute())]
@@ -317,7 +351,7 @@ def _cron_line(
     chosen = state.db_option or os.environ.get("TINYCRM_DB")  # not from the settings file
     location = locate_store(state.db_option, settings)
     env: list[tuple[str, str]] = []
-    note = None
+    notes = []
     if location.path is not None:
         env.append(("TINYCRM_DB", str(location.path.resolve())))
     else:
@@ -325,7 +359,7 @@ def _cron_line(
         if chosen or location.pg.password is None:  # else the settings file names it
             env.append(("TINYCRM_DB", location.pg.url))
             if location.pg.password is not None or os.environ.get("PGPASSWORD"):
-                note = (
+                notes.append(
                     "the crontab line leaves the store's password out: cron's job reads it"
                     " from ~/.pgpass (or the file PGPASSFILE names) as"
                     " HOST:PORT:DATABASE:USER:PASSWORD"
@@ -336,28 +370,21 @@ def _cron_line(
         env.append(("TINYCRM_HOME", str(Path(os.environ["TINYCRM_HOME"]).resolve())))
     else:
         env.append(("TINYCRM_SETTINGS", str(config.settings_path().resolve())))
-    args = [*command, "digest"]
-    if team:
-        args.append("--team")
-    else:
-        args += ["--user", user or config.current_user_name(settings)]
-    if fmt != "text":
-        args += ["--format", fmt]
-    if days != 7:
-        args += ["--days-ahead", str(days)]
-    args.append("--quiet-if-empty")
-    if mail_to:
-        args += ["--mail-to", mail_to]
-    for name, value in [*env, ("--user", user or ""), ("the tinycrm command", command[0])]:
+    if secret_env and os.environ.get(secret_env):
+        notes.append(
+            f"the crontab line leaves {secret_env} out: store the password in the keyring"
+            " (service tinycrm-imap) or set it in cron's environment"
+        )
+    arguments = [("an argument", a) for a in args]
+    for name, value in [*env, *(checked or []), ("the tinycrm command", command[0]), *arguments]:
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
             raise InvalidInput(
                 f"{name} can't go into a crontab line: it holds a line break or a control"
                 f" character: {value!r}"
             )
     words = [f"{name}={shlex.quote(value)}" for name, value in env]
-    words += [shlex.quote(a) for a in args]
-    schedule = "0 7-18 * * 1-5" if mail_to else "0 7 * * 1-5"
-    return f"{schedule} {' '.join(words)}".replace("%", "\\%"), note
+    words += [shlex.quote(a) for a in [*command, *args]]
+    return f"{schedule} {' '.join(words)}".replace("%", "\\%"), "; ".join(notes) or None
 
 
 # -- tags -----------------------------------------------------------------------------------
@@ -377,7 +404,7 @@ def tag_list(json_: JsonOpt = False) -> None:
     output.table(
         ["tag", "contacts", "stay in touch"],
         [
-            [t.tag, t.contacts, f"every {t.cadence_days} days" if t.cadence_days else ""]
+            [t.tag, t.contacts, f"every {plural(t.cadence_days, 'day')}" if t.cadence_days else ""]
             for t in tags
         ],
         empty="no tags yet: tinycrm contact tag alice vip",
@@ -405,11 +432,11 @@ def tag_cadence(
     if json_:
         output.emit_json(info)
         return
-    who = f"{info.contacts} contact{'s' if info.contacts != 1 else ''}"
+    who = plural(info.contacts, "contact")
     if days is None:
         output.say(f"Tag {info.tag}: no default cadence ({who})")
     else:
-        output.say(f"Tag {info.tag}: stay in touch every {days} days ({who})")
+        output.say(f"Tag {info.tag}: stay in touch every {plural(days, 'day')} ({who})")
 
 
 @tag_app.command("rename")
@@ -418,8 +445,11 @@ def tag_rename(
     new: Annotated[str, typer.Argument(help="Its new name (merged into it if it exists).")],
     json_: JsonOpt = False,
 ) -> None:
-    """Rename a tag on every contact; into a tag that exists, the two merge (with the
-    cadence: NEW keeps its own, or takes OLD's)."""
+    """Rename a tag on every contact (merging into NEW).
+
+    Into a tag that exists, the two merge, with the cadence: NEW keeps its own, or takes
+    OLD's.
+    """
     from tinycrm.services.tags import rename_tag
 
     info = rename_tag(get_ctx(), old, new)
@@ -509,7 +539,10 @@ def user_rm(
     yes: YesOpt = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Take a user off the team; their open work moves to --to (history keeps their name)."""
+    """Take a user off the team; their open work moves to --to.
+
+    The history keeps their name.
+    """
     from tinycrm.services.owners import remove_user
 
     ctx = get_ctx()

@@ -420,7 +420,9 @@ def import_contacts(
     force: RejectsForceOpt = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Import contacts from a CSV (Google, Outlook, HubSpot... exports), vCard or JSON file.
+    """Import contacts from CSV, vCard or JSON.
+
+    CSV exports of Google, Outlook, HubSpot and others are recognised.
 
     All rows or none (--skip-bad sets the bad ones aside). People already in the store, by
     email, phone or name, are reported and skipped unless --on-duplicate says otherwise.
@@ -573,7 +575,9 @@ def import_deals(
     force: RejectsForceOpt = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Import deals with their stage, status, value and dates, all rows or none.
+    """Import deals, all rows or none.
+
+    With their stage, status, value and dates.
 
     Contacts are found by email, else exact name; stages and owners by name; companies by
     name (created when missing). Deals already in the store are skipped.

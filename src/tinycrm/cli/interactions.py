@@ -32,6 +32,9 @@ def interaction_edit(
     ] = None,
     no_deal: Annotated[bool, typer.Option("--no-deal", help="Take it off its deal.")] = False,
     if_version: IfVersionOpt = None,
+    future: Annotated[
+        bool, typer.Option("--future", help="Allow a --when after now (normally refused).")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Correct a note, call, email or meeting: text, kind, time or deal.
@@ -53,6 +56,7 @@ def interaction_edit(
         deal_id=deal_id,
         no_deal=no_deal,
         expected_version=if_version,
+        future=future,
     )
     if json_:
         output.emit_json(v)
@@ -65,7 +69,10 @@ def interaction_edit(
 def interaction_rm(
     ident: IdArg, yes: YesOpt = False, if_version: IfVersionOpt = None, json_: JsonOpt = False
 ) -> None:
-    """Delete a note, call, email or meeting (the clocks it moved are recomputed)."""
+    """Delete a note, call, email or meeting.
+
+    The clocks it moved are recomputed.
+    """
     from tinycrm.services.interactions import delete_interaction, get_interaction
 
     ctx = get_ctx()

@@ -33,7 +33,10 @@ def dedupe(
     ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """List groups of contacts that look like one person, with the reasons."""
+    """List contacts that look like one person, with why.
+
+    Groups by shared email, phone or a near-identical name, strongest evidence first.
+    """
     from tinycrm.services import duplicates
 
     ctx = get_ctx()
@@ -88,8 +91,10 @@ def merge(
     yes: YesOpt = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Merge contact B into A, keeping every note, reminder, deal and purchase (--undo ID
-    puts it back)."""
+    """Merge contact B into A (--undo ID puts it back).
+
+    Every note, reminder, deal and purchase of B moves to A.
+    """
     from tinycrm.errors import InvalidInput
     from tinycrm.services import merge as merging
 
@@ -215,4 +220,6 @@ def _undo(merge_id: int, yes: bool, json_: bool) -> None:
 
 
 def _count(n: int, what: str) -> str:
-    return f"{n} {what}{'' if n == 1 else 's'}"
+    from tinycrm.text import plural
+
+    return plural(n, what)

@@ -41,6 +41,9 @@ def purchase_add(
         str | None, typer.Option("--currency", help="ISO code (default from settings).")
     ] = None,
     note: Annotated[str | None, typer.Option("--note", help="What was bought.")] = None,
+    future: Annotated[
+        bool, typer.Option("--future", help="Allow a --date after today (normally refused).")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Record a purchase by a contact."""
@@ -59,6 +62,7 @@ def purchase_add(
         on=on,
         currency=money.currency,
         note=note,
+        future=future,
     )
     if json_:
         output.emit_json(p)
@@ -140,6 +144,9 @@ def purchase_edit(
     ] = None,
     contact: Annotated[str | None, typer.Option("--contact", "-c", help="Who bought it.")] = None,
     if_version: IfVersionOpt = None,
+    future: Annotated[
+        bool, typer.Option("--future", help="Allow a --date after today (normally refused).")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Correct a purchase (rankings and reports follow)."""
@@ -162,6 +169,7 @@ def purchase_edit(
         note=note,
         contact_id=resolve(ctx, contact).id if contact else None,
         expected_version=if_version,
+        future=future,
     )
     if json_:
         output.emit_json(p)
@@ -287,7 +295,7 @@ def home() -> None:
         shown -= 2  # the title and the "More:" line
     rows = list_reminders(ctx, until=until, limit=shown)
     today = ctx.now.astimezone(ctx.tz).strftime("%A %d %B")
-    if output.is_tty():
+    if output.is_tty() or not rows:  # piped, a list of rows or this one line
         output.say(f"Due today, {today}" if rows else f"Nothing due today, {today}.")
     render_reminders(ctx, rows, empty="")
     if shown is not None and len(rows) == shown:

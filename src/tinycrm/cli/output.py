@@ -122,10 +122,15 @@ def table(
     title: str | None = None,
     styles: Sequence[str | None] | None = None,
     empty: str = "nothing to show",
+    section: bool = False,
 ) -> None:
-    """Print rows: a rich table on a terminal, else one tab-separated line per row."""
+    """Print rows: a rich table on a terminal, else one tab-separated line per row. A
+    `section` is one part of a longer view (`contact show`): piped, an empty line and its
+    title (a line without a tab) come first, so a reader can tell where it starts."""
     cells = [[one_line("" if c is None else str(c)) for c in row] for row in rows]
     if not is_tty():
+        if section and title:
+            sys.stdout.write(f"\n{one_line(title)}\n")
         for row in cells:
             sys.stdout.write("\t".join(c.replace("\t", " ") for c in row) + "\n")
         return

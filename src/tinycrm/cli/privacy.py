@@ -27,10 +27,11 @@ def forget(
     yes: YesOpt = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Erase a person completely (GDPR): contact, notes, reminders, audit trail, search.
+    """Erase a person completely (GDPR).
 
-    Deals stay, unlinked. Purchases are kept anonymised (or deleted with --purchases
-    delete). Only the fact of the erasure and its counts are recorded.
+    The contact, notes, reminders, audit trail and search entries go. Deals stay,
+    unlinked. Purchases are kept anonymised (or deleted with --purchases delete). Only
+    the fact of the erasure and its counts are recorded.
     """
     from tinycrm.errors import InvalidInput
     from tinycrm.services import privacy

@@ -85,8 +85,11 @@ def reminder_rm(
     if_version: IfVersionOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Delete a reminder; a repeating one: this occurrence (the next is scheduled) or,
-    with --series, the whole series."""
+    """Delete a reminder (--series: a whole repeating one).
+
+    Of a repeating reminder, this occurrence goes and the next is scheduled; with --series,
+    the whole series.
+    """
     from tinycrm.services.reminders import delete_reminder, get_reminder_or_unknown, next_due
 
     ctx = get_ctx()

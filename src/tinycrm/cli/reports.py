@@ -109,9 +109,8 @@ def _render(tables: list[_Table], fmt: str, notes: list[str]) -> None:
                 r.append("")
         output.say(t.title)  # above the table, not in it: Rich wraps titles to its width
         output.table(columns, rows, empty="nothing to show")
-    if tty:
-        for note in notes:
-            output.say(note)
+    for note in notes:  # piped, on stderr: the data stays clean, the reader still knows
+        output.say(note) if tty else output.note(note)
 
 
 def _currency_note(currency: str, others: list[str]) -> list[str]:
@@ -180,8 +179,11 @@ def customers(
     fmt: FormatOpt = "table",
     json_: JsonOpt = False,
 ) -> None:
-    """The customer base: who bought, bought again, lapsed, was never reached, or is
-    overdue for their usual rhythm; and how concentrated revenue is."""
+    """The customer base: segments and concentration.
+
+    Who bought, bought again, lapsed, was never reached, or is overdue for their usual
+    rhythm; and how concentrated revenue is.
+    """
     from tinycrm.services import reports
 
     kind = table_format(fmt, json_)
@@ -320,8 +322,11 @@ def pipeline(
     fmt: FormatOpt = "table",
     json_: JsonOpt = False,
 ) -> None:
-    """Open deals per stage (count, value, weighted), conversion between stages, days in
-    stage, and what was won and lost in the period (default: the last 90 days)."""
+    """The pipeline: stages, conversion, won and lost.
+
+    Open deals per stage (count, value, weighted), conversion between stages, days in
+    stage, and what was won and lost in the period (default: the last 90 days).
+    """
     from tinycrm.services.reports import pipeline_report
 
     kind = table_format(fmt, json_)
@@ -444,8 +449,11 @@ def team(
     fmt: FormatOpt = "table",
     json_: JsonOpt = False,
 ) -> None:
-    """Per salesperson: activities logged and deals won in the period (default: the last
-    90 days), their customers' revenue, open pipeline and overdue reminders."""
+    """Per salesperson: activity, wins, revenue, pipeline.
+
+    Activities logged and deals won in the period (default: the last 90 days), their
+    customers' revenue, open pipeline and overdue reminders.
+    """
     from tinycrm.services.reports import TeamLine, team_report
 
     kind = table_format(fmt, json_)
@@ -523,8 +531,11 @@ def sources(
     fmt: FormatOpt = "table",
     json_: JsonOpt = False,
 ) -> None:
-    """Per lead source: contacts, how many became customers (conversion), their revenue
-    and deals won. --since/--until pick the contacts created in that period."""
+    """Per lead source: contacts, conversion, revenue.
+
+    How many became customers, their revenue and deals won; --since/--until pick the
+    contacts created in that period.
+    """
     from tinycrm.services.reports import SourceLine, sources_report
 
     kind = table_format(fmt, json_)

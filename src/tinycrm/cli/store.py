@@ -42,7 +42,10 @@ def init(
     ] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Set up a store (or upgrade it) and your user, and remember it in the settings."""
+    """Set up a store and your user, and remember them.
+
+    Upgrades an older store; the settings file keeps the store and the user.
+    """
     from tinycrm import config
     from tinycrm.services.init import init as do_init
 
@@ -81,7 +84,9 @@ def doctor(
     ] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Check the store: integrity, orphan rows, search index, clocks, match keys.
+    """Check the store's health; --repair fixes what it can.
+
+    Integrity, orphan rows, search index, clocks and match keys.
 
     Exit 0 when healthy, 1 when problems are found (one line each)."""
     from tinycrm import config

@@ -24,7 +24,10 @@ def tui(
         str, typer.Argument(help="The screen to start on: " + ", ".join(SCREENS) + ".")
     ] = "today",
 ) -> None:
-    """Open the full-screen app: today's work, contacts, the 360 view, forms (? for keys)."""
+    """Open the full-screen app (? lists the keys).
+
+    Today's work, contacts, the 360 view, deals, reminders and rankings.
+    """
     from tinycrm.cli.state import state
 
     if screen not in SCREENS:

@@ -8,6 +8,7 @@ import typer
 
 from tinycrm.cli import output
 from tinycrm.cli.common import FormatOpt, JsonOpt, day, get_ctx, table_format
+from tinycrm.text import plural
 
 SEGMENT_HELP = (
     "Only this segment: champions, loyal, potential, new, promising, need attention,"
@@ -24,7 +25,9 @@ def rank(
     ] = "contact",
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help="Count purchases before this day (default: today)."),
+        typer.Option(
+            "--as-of", help="Count purchases up to this day, itself included (default: today)."
+        ),
     ] = None,
     since: Annotated[
         str | None, typer.Option("--since", help="Count purchases from this day on.")
@@ -37,8 +40,11 @@ def rank(
     fmt: FormatOpt = "table",
     json_: JsonOpt = False,
 ) -> None:
-    """Who buys, how often and how much: RFM scores and segments, ABC grades (80/20) and
-    a simple CLV, best first. Customers are those with a purchase in the period."""
+    """Rank customers: RFM, segments, ABC grades and CLV.
+
+    Who buys, how often and how much, best first; customers are those with a purchase in
+    the period.
+    """
     import dataclasses
 
     from tinycrm.money import format_cents, show
@@ -88,15 +94,20 @@ def rank(
     )
     if output.is_tty() and s.n:
         share = f"{float(s.top20_share) * 100:.1f}%"
-        others = f"; {s.other_currencies:,} purchases in other currencies left out" * bool(
+        others = f"; {plural(s.other_currencies, 'purchase')} in other currencies left out" * bool(
             s.other_currencies
         )
         output.say(
-            f"{s.n:,} customers bought {show(s.revenue)} before"
+            f"{plural(s.n, 'customer')} bought {show(s.revenue)} up to"
             f" {s.as_of}; the top 20% brought {share} of it{others}."
         )
         if top is None and len(rows) < s.n and segment is None:
             output.more_rows(len(rows), s.n, "--top N for more, --json for all")
+    elif s.other_currencies:  # piped: the rows stay clean, stderr says what is left out
+        output.note(
+            f"amounts in {s.currency} only; {plural(s.other_currencies, 'purchase')}"
+            " in other currencies left out"
+        )
 
 
 def _explain(years: int, currency: str) -> None:

@@ -39,6 +39,9 @@ def note(
     create: Annotated[
         bool, typer.Option("--create", help="Create the contact if nobody matches.")
     ] = False,
+    future: Annotated[
+        bool, typer.Option("--future", help="Allow a --when after now (normally refused).")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Log a note, call, email or meeting.
@@ -52,7 +55,14 @@ def note(
     happened = when(ctx, when_, past=True) if when_ else None
     due = when(ctx, follow_up) if follow_up else None
     logged = log_interaction(
-        ctx, ref, body, kind=kind, when=happened, follow_up=due, create_contact=create
+        ctx,
+        ref,
+        body,
+        kind=kind,
+        when=happened,
+        follow_up=due,
+        create_contact=create,
+        future=future,
     )
     if json_:
         output.emit_json(logged)
@@ -216,15 +226,23 @@ def done(
 def snooze(
     reminder_id: Annotated[str, typer.Argument(help="Reminder id.")],
     until: Annotated[
-        str, typer.Argument(help="Until when: 2h, tomorrow, monday 9am...")
-    ] = "tomorrow",
+        str | None,
+        typer.Argument(
+            help="Until when: 2h or 2d (from when it is due), tomorrow, monday 9am..."
+            " Default: the morning after it is due (tomorrow's if overdue)."
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Push a reminder to later (default: tomorrow morning)."""
+    """Push a reminder later.
+
+    By an offset (2h, 2d: from when it is due), to a time (monday 9am), or by default to
+    the next morning.
+    """
     from tinycrm.services.reminders import snooze as snooze_reminder
 
     ctx = get_ctx()
-    r = snooze_reminder(ctx, parse_id(reminder_id, "reminder id"), when(ctx, until))
+    r = snooze_reminder(ctx, parse_id(reminder_id, "reminder id"), until)
     if json_:
         output.emit_json(r)
         return

@@ -57,6 +57,11 @@ TABLES = (
     "case_notes",
     "sla_targets",
     "team_settings",
+    "changes",
+    "row_changes",
+    "mail_messages",
+    "mail_links",
+    "mail_folders",
     "search_docs",
 )
 COUNTED = ("contacts", "interactions", "deals", "purchases")
@@ -346,7 +351,12 @@ class PreparedRestore:
     def describe_current(self) -> str:
         if self.current_unreadable is not None:
             return f"the store {self.location.describe()} ({self.current_unreadable})"
-        rows = ", ".join(f"{n} {t}" for t, n in (self.current or {}).items() if n)
+        from tinycrm.text import plural
+
+        def one(table: str) -> str:  # contacts -> contact, companies -> company
+            return table[:-3] + "y" if table.endswith("ies") else table[:-1]
+
+        rows = ", ".join(plural(n, one(t), t) for t, n in (self.current or {}).items() if n)
         return f"the store {self.location.describe()} has data ({rows})"
 
     def discard(self) -> None:
@@ -667,6 +677,7 @@ def _restore_pg(prepared: PreparedRestore) -> Path | None:
     )
     drops = _PG_ID_MARKS + "".join(f'DROP TABLE IF EXISTS "{t}" CASCADE;\n' for t in TABLES)
     drops += "DROP FUNCTION IF EXISTS tinycrm_forget_search_doc() CASCADE;\n"
+    drops += "DROP FUNCTION IF EXISTS tinycrm_journal() CASCADE;\n"
     conninfo, env = backups.pg_command_env(location)
     psql = backups.pg_tool("psql", "restoring a PostgreSQL store")
     done = subprocess.run(

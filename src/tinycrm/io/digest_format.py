@@ -137,7 +137,9 @@ def _day(when: datetime | None, tz: tzinfo) -> str | None:
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    from tinycrm.text import plural
+
+    return plural(n, word)
 
 
 def _line(d: Digest, section: str, item: object, tz: tzinfo) -> str:
@@ -173,7 +175,7 @@ def _line(d: Digest, section: str, item: object, tz: tzinfo) -> str:
             if item.last_touch_at
             else "never contacted"
         )
-        cadence = f"every {item.cadence_days} days" + (
+        cadence = f"every {_plural(item.cadence_days, 'day')}" + (
             f" ({item.cadence_from})" if item.cadence_from != "contact" else ""
         )
         owner = f", {item.owner}" if d.user is None and item.owner else ""

@@ -13,6 +13,7 @@ from typing import Any
 
 from tinycrm.errors import InvalidInput
 from tinycrm.money import Money
+from tinycrm.services import audit
 from tinycrm.services.context import Ctx
 from tinycrm.store.db import Db, read_ts
 from tinycrm.text import fold
@@ -328,9 +329,12 @@ def count_rotting_deals(ctx: Ctx, scope: Scope, at: datetime) -> int:
 
 
 def _idle_where(
-    ctx: Ctx, scope: Scope, not_rotting_at: datetime | None
+    ctx: Ctx, scope: Scope, at: datetime, not_rotting_at: datetime | None
 ) -> tuple[str, dict[str, Any]]:
     clause, params = scope.where("d.owner_id")
+    # a new deal gets `next_step_grace` days to be given a next step before it is flagged
+    clause += " AND d.created_at <= :grace_cutoff"
+    params["grace_cutoff"] = ctx.db.ts(at - timedelta(days=ctx.next_step_grace))
     if not_rotting_at is not None:
         clause += " AND (d.rots_at IS NULL OR d.rots_at > :not_rotting_at)"
         params["not_rotting_at"] = ctx.db.ts(not_rotting_at)
@@ -340,19 +344,23 @@ def _idle_where(
 def deals_without_next_step(
     ctx: Ctx,
     scope: Scope,
+    at: datetime,
     *,
     not_rotting_at: datetime | None = None,
     limit: int | None = None,
 ) -> list[DealItem]:
-    """Open deals with no open reminder on the deal or on its contact, biggest first;
-    with `not_rotting_at`, only those not rotting by then."""
-    where, params = _idle_where(ctx, scope, not_rotting_at)
+    """Open deals with no open reminder on the deal or on its contact, biggest first, as
+    seen at `at`: only those older than `ctx.next_step_grace` days by then (a deal made a
+    minute ago has had no time for a next step); with `not_rotting_at`, only those not
+    rotting by then."""
+    where, params = _idle_where(ctx, scope, at, not_rotting_at)
     return _deals(ctx, where, " ORDER BY d.value_cents DESC, d.id", params, limit)
 
 
-def count_deals_without_next_step(ctx: Ctx, scope: Scope) -> int:
-    """How many open deals have no open reminder on the deal or on its contact."""
-    return _count_deals(ctx, *_idle_where(ctx, scope, None))
+def count_deals_without_next_step(ctx: Ctx, scope: Scope, at: datetime) -> int:
+    """How many open deals have no open reminder on the deal or on its contact at `at`
+    (past their `next_step_grace`), as `deals_without_next_step` lists them."""
+    return _count_deals(ctx, *_idle_where(ctx, scope, at, None))
 
 
 def _big_where(ctx: Ctx, scope: Scope) -> tuple[str, dict[str, Any]]:
@@ -437,11 +445,16 @@ def set_tag_cadence(ctx: Ctx, tag: str, days: int | None) -> TagInfo:
 
     with db.write():
         db.lock_key("tag cadences")
+        old = db.value("SELECT days FROM tag_cadences WHERE tag = :t", {"t": key})
         db.execute("DELETE FROM tag_cadences WHERE tag = :t", {"t": key})
         if days is not None:
             db.execute(
                 "INSERT INTO tag_cadences (tag, days) VALUES (:t, :d)", {"t": key, "d": days}
             )
         refresh_touch_for_tag(db, key)
+        if old != days:
+            audit.record(
+                ctx, "tag", 0, "cadence", {"tag": [None, key], "cadence_days": [old, days]}
+            )
         n = db.value("SELECT count(*) FROM contact_tags WHERE tag = :t", {"t": key})
     return TagInfo(key, int(n), days)

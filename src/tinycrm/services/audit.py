@@ -106,12 +106,14 @@ def record(
     call inside the write transaction."""
     import json
 
-    ctx.db.execute(
+    at = ctx.db.ts(ctx.now)
+    user = ctx.user_id if user_id == CURRENT else user_id
+    entry = ctx.db.insert(
         "INSERT INTO audit_log (at, user_id, entity, entity_id, action, changes)"
-        " VALUES (:at, :user, :entity, :id, :action, :changes)",
+        " VALUES (:at, :user, :entity, :id, :action, :changes) RETURNING id",
         {
-            "at": ctx.db.ts(ctx.now),
-            "user": ctx.user_id if user_id == CURRENT else user_id,
+            "at": at,
+            "user": user,
             "entity": entity,
             "id": entity_id,
             "action": action,
@@ -120,6 +122,7 @@ def record(
             else None,
         },
     )
+    ctx.db.note_audit(entry, user, at)  # names the change this transaction is filed as
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -238,6 +241,17 @@ def _labelled(db: Db, entries: list[HistoryEntry]) -> list[HistoryEntry]:
     return entries
 
 
+def entries(db: Db, ids: list[int]) -> dict[int, HistoryEntry]:
+    """These entries by id, labelled (the ones still in the log: forget deletes some)."""
+    out: dict[int, HistoryEntry] = {}
+    for start in range(0, len(ids), 500):
+        listed = ",".join(str(int(i)) for i in ids[start : start + 500])
+        found = db.all(_SELECT + f" WHERE a.id IN ({listed})")
+        for e in _labelled(db, [_entry(r) for r in found]):
+            out[e.id] = e
+    return out
+
+
 def last_change(db: Db, entity: str, entity_id: int) -> HistoryEntry | None:
     """The newest audit entry of one record, or None."""
     rows = db.all(
@@ -328,7 +342,7 @@ def describe(entry: HistoryEntry, tz: tzinfo) -> str:
         if key == "after":  # the next occurrence of a recurring reminder
             parts.append(f"next after reminder #{new}")
             continue
-        if old is None and entry.action in CREATING:
+        if old is None and (entry.action in CREATING or entry.action in ("undo", "redo")):
             parts.append(f"{name}: {show_value(new, tz)}")
         elif new is None and entry.action == "delete":
             parts.append(f"{name}: {show_value(old, tz)}")

@@ -208,14 +208,17 @@ def deal_activity(
         params["contact"] = contact_id
     if not where:
         return
-    cond = f"({' OR '.join(where)}) AND status = 'open'"
-    ids = [r["id"] for r in db.all(f"SELECT id FROM deals WHERE {cond}", params)]
+    # status is filtered here, not in SQL: with `AND status = 'open'` SQLite's planner
+    # took the (status, stage) index and read every open deal (9 ms a note on the 100k
+    # store) instead of the contact's few deals
+    rows = db.all(f"SELECT id, status FROM deals WHERE {' OR '.join(where)}", params)
+    ids = sorted(int(r["id"]) for r in rows if r["status"] == "open")
     if not ids:
         return
     db.execute(
-        f"UPDATE deals SET activity_at = :at WHERE {cond}"
+        f"UPDATE deals SET activity_at = :at WHERE id IN ({_ids(ids)})"
         " AND (activity_at IS NULL OR activity_at < :at)",
-        params,
+        {"at": params["at"]},
     )
     refresh_rot(db, ids)
 

@@ -164,23 +164,8 @@ def list_contacts(
     Keyset paging: no OFFSET, so a page in name order takes the same time at 100k contacts
     as at 100."""
     terms = _check_order(order)
-    where = [REAL]
-    params: dict[str, Any] = {"n": limit}
-    if opted_out:
-        where.append("c.opted_out_at IS NOT NULL")
-    if tag:
-        where.append("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = :tag)")
-        params["tag"] = normalize_tags([tag])[0] if normalize_tags([tag]) else tag
-    if owner:
-        where.append("c.owner_id = (SELECT id FROM users WHERE name = :owner)")
-        params["owner"] = owner
-    if company_id is not None:
-        where.append("c.company_id = :company")
-        params["company"] = company_id
-    if starts:
-        key = fold(starts)
-        where.append(prefix_match(db, "c.name_key"))
-        params.update(lo=key, hi=key + "\uffff")
+    where, params = _filters(db, tag, owner, company_id, starts, opted_out)
+    params["n"] = limit
     if (after is not None) + (before is not None) + last > 1:
         raise InvalidInput("a page starts after one contact, ends before one, or is the last")
     backward = before is not None or last
@@ -201,6 +186,35 @@ def list_contacts(
     if backward:
         rows.reverse()
     return _summaries(db, rows)
+
+
+def _filters(
+    db: Db,
+    tag: str | None,
+    owner: str | None,
+    company_id: int | None,
+    starts: str | None,
+    opted_out: bool,
+) -> tuple[list[str], dict[str, Any]]:
+    """The WHERE conditions of `list_contacts` and `count_contacts`, which must agree."""
+    where = [REAL]
+    params: dict[str, Any] = {}
+    if opted_out:
+        where.append("c.opted_out_at IS NOT NULL")
+    if tag:
+        where.append("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = :tag)")
+        params["tag"] = normalize_tags([tag])[0] if normalize_tags([tag]) else tag
+    if owner:
+        where.append("c.owner_id = (SELECT id FROM users WHERE name = :owner)")
+        params["owner"] = owner
+    if company_id is not None:
+        where.append("c.company_id = :company")
+        params["company"] = company_id
+    if starts:
+        key = fold(starts)
+        where.append(prefix_match(db, "c.name_key"))
+        params.update(lo=key, hi=key + "\uffff")
+    return where, params
 
 
 def page_key(db: Db, contact_id: int, order: str = "name") -> tuple[Any, ...]:
@@ -282,9 +296,20 @@ def _summaries(db: Db, rows: list[dict[str, Any]]) -> list[ContactSummary]:
     ]
 
 
-def count_contacts(db: Db) -> int:
-    """How many real contacts the store holds (not the erased-purchases placeholder)."""
-    return int(db.value(f"SELECT count(*) AS n FROM contacts c WHERE {REAL}") or 0)
+def count_contacts(
+    db: Db,
+    *,
+    tag: str | None = None,
+    owner: str | None = None,
+    company_id: int | None = None,
+    starts: str | None = None,
+    opted_out: bool = False,
+) -> int:
+    """How many real contacts the store holds (not the erased-purchases placeholder), or
+    how many `list_contacts` with the same filters would list without a limit."""
+    where, params = _filters(db, tag, owner, company_id, starts, opted_out)
+    sql = f"SELECT count(*) AS n FROM contacts c WHERE {' AND '.join(where)}"
+    return int(db.value(sql, params) or 0)
 
 
 def get_contact(db: Db, contact_id: int, *, timeline: int = 20) -> ContactDetail:
@@ -377,10 +402,12 @@ def get_contact(db: Db, contact_id: int, *, timeline: int = 20) -> ContactDetail
 
 
 def contact_timeline(db: Db, contact_id: int, *, limit: int = 20) -> list[TimelineEntry]:
-    """Interactions, purchases and deal moves of a contact, newest first."""
+    """Interactions, purchases and deal moves of a contact, newest first. Entries of the
+    same time (the store keeps whole seconds) keep their kinds together: notes, then
+    purchases, then deal moves, each newest id first, so a deal's moves stay in order."""
     from tinycrm.money import display_money
 
-    out: list[TimelineEntry] = []
+    out: list[tuple[tuple[datetime, int, int], TimelineEntry]] = []
     for i in db.all(
         "SELECT i.id, i.kind, i.body, i.happened_at, u.name AS user FROM interactions i"
         " LEFT JOIN users u ON u.id = i.user_id WHERE i.contact_id = :id"
@@ -389,7 +416,8 @@ def contact_timeline(db: Db, contact_id: int, *, limit: int = 20) -> list[Timeli
     ):
         ts = read_ts(i["happened_at"])
         assert ts is not None
-        out.append(TimelineEntry(ts, i["kind"], i["body"], f"interaction:{i['id']}", i["user"]))
+        entry = TimelineEntry(ts, i["kind"], i["body"], f"interaction:{i['id']}", i["user"])
+        out.append(((ts, 2, int(i["id"])), entry))
     for p in db.all(
         "SELECT id, purchased_on, amount_cents, currency, note, created_at FROM purchases"
         " WHERE contact_id = :id ORDER BY purchased_on DESC, id DESC LIMIT :n",
@@ -401,9 +429,11 @@ def contact_timeline(db: Db, contact_id: int, *, limit: int = 20) -> list[Timeli
         text = display_money(int(p["amount_cents"]), p["currency"]) + (
             f" — {p['note']}" if p["note"] else ""
         )
-        out.append(TimelineEntry(when, "purchase", text, f"purchase:{p['id']}"))
+        out.append(
+            ((when, 1, int(p["id"])), TimelineEntry(when, "purchase", text, f"purchase:{p['id']}"))
+        )
     for s in db.all(
-        "SELECT sc.deal_id, sc.changed_at, d.title, s.name AS stage, u.name AS user"
+        "SELECT sc.id, sc.deal_id, sc.changed_at, d.title, s.name AS stage, u.name AS user"
         " FROM stage_changes sc JOIN deals d ON d.id = sc.deal_id"
         " JOIN stages s ON s.id = sc.to_stage_id LEFT JOIN users u ON u.id = sc.user_id"
         " WHERE d.contact_id = :id ORDER BY sc.changed_at DESC, sc.id DESC LIMIT :n",
@@ -411,13 +441,11 @@ def contact_timeline(db: Db, contact_id: int, *, limit: int = 20) -> list[Timeli
     ):
         ts = read_ts(s["changed_at"])
         assert ts is not None
-        out.append(
-            TimelineEntry(
-                ts, "deal", f"{s['title']} → {s['stage']}", f"deal:{s['deal_id']}", s["user"]
-            )
-        )
-    out.sort(key=lambda e: (e.when, e.ref), reverse=True)
-    return out[:limit]
+        text = f"{s['title']} → {s['stage']}"
+        entry = TimelineEntry(ts, "deal", text, f"deal:{s['deal_id']}", s["user"])
+        out.append(((ts, 0, int(s["id"])), entry))
+    out.sort(key=lambda keyed: keyed[0], reverse=True)
+    return [entry for _, entry in out[:limit]]
 
 
 def methods(db: Db, contact_id: int) -> dict[str, list[str]]:

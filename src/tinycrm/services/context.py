@@ -24,6 +24,7 @@ class Ctx:
     big_deal_cents: int | None = None  # open deals worth at least this are "big"
     escalate_after: int = 3  # days overdue before a reminder escalates to the owner's lead
     clv_years: int = 3  # how long a customer keeps buying, for `rank`'s CLV
+    next_step_grace: int = 1  # days a new deal has to get a next step before it is flagged
     phone_region: str | None = None  # for phone numbers written without a country code
     _user_id: int | None = None  # from `users.sign_in`; None: a name the store doesn't know
 

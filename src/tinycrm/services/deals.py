@@ -79,41 +79,59 @@ def list_stages(db: Db) -> list[StageView]:
 
 @dataclass
 class StageTotal:
-    """The open deals in one stage, in one currency: how many, worth and weighted."""
+    """The open deals in one stage: how many, worth and weighted in one currency, and what
+    that leaves out (deals in other currencies are counted in `all_deals` and summed per
+    currency in `other_cents`, never added to the rest)."""
 
     stage: str
     position: int
     probability: int
     outcome: str
-    deals: int
+    deals: int  # open deals in the currency
     value_cents: int
     weighted_cents: int  # each deal's value times its (or its stage's) probability
+    all_deals: int = 0  # open deals in every currency: what the stage holds
+    other_cents: dict[str, int] = field(default_factory=dict)  # value by other currency
 
 
 def stage_totals(db: Db, currency: str) -> list[StageTotal]:
-    """Every stage in pipeline order with its open deals in `currency` counted and summed
-    (closed stages hold no open deals, so they show zero)."""
-    rows = db.all(
-        "SELECT s.name, s.position, s.probability, s.outcome, count(d.id) AS n,"
-        " coalesce(sum(d.value_cents), 0) AS total,"
-        " coalesce(sum((d.value_cents * coalesce(d.probability, s.probability) + 50) / 100), 0)"
-        " AS weighted FROM stages s LEFT JOIN deals d ON d.stage_id = s.id"
-        " AND d.status = 'open' AND d.currency = :cur"
-        " GROUP BY s.id, s.name, s.position, s.probability, s.outcome ORDER BY s.position, s.id",
-        {"cur": currency},
+    """Every stage in pipeline order with its open deals in `currency` counted and summed,
+    and those in other currencies counted and summed apart (closed stages hold no open
+    deals, so they show zero)."""
+    stages = db.all(
+        "SELECT id, name, position, probability, outcome FROM stages ORDER BY position, id"
     )
-    return [
-        StageTotal(
-            r["name"],
-            int(r["position"]),
-            int(r["probability"]),
-            r["outcome"],
-            int(r["n"]),
-            int(r["total"]),
-            int(r["weighted"]),
+    sums = db.all(
+        "SELECT d.stage_id, d.currency, count(*) AS n, sum(d.value_cents) AS total,"
+        " sum((d.value_cents * coalesce(d.probability, s.probability) + 50) / 100) AS weighted"
+        " FROM deals d JOIN stages s ON s.id = d.stage_id WHERE d.status = 'open'"
+        " GROUP BY d.stage_id, d.currency"
+    )
+    by_stage: dict[int, list[dict[str, Any]]] = {}
+    for r in sums:
+        by_stage.setdefault(int(r["stage_id"]), []).append(r)
+    out = []
+    for st in stages:
+        rows = by_stage.get(int(st["id"]), [])
+        mine = [r for r in rows if r["currency"] == currency]
+        out.append(
+            StageTotal(
+                st["name"],
+                int(st["position"]),
+                int(st["probability"]),
+                st["outcome"],
+                sum(int(r["n"]) for r in mine),
+                sum(int(r["total"]) for r in mine),
+                sum(int(r["weighted"]) for r in mine),
+                all_deals=sum(int(r["n"]) for r in rows),
+                other_cents={
+                    r["currency"]: int(r["total"])
+                    for r in sorted(rows, key=lambda r: r["currency"])
+                    if r["currency"] != currency
+                },
+            )
         )
-        for r in rows
-    ]
+    return out
 
 
 def find_stage(db: Db, name: str) -> StageView:

@@ -93,7 +93,7 @@ def build_digest(
     d.upcoming = agenda.reminders_due(ctx, scope, horizon, cutoff, since=tomorrow, limit=n)
     d.stay_in_touch = agenda.touch_due(db, scope, tomorrow, limit=n)
     d.rotting_deals = agenda.rotting_deals(ctx, scope, end, limit=n)
-    d.no_next_step = agenda.deals_without_next_step(ctx, scope, limit=n)
+    d.no_next_step = agenda.deals_without_next_step(ctx, scope, end, limit=n)
     d.big_deals = agenda.big_deals(ctx, scope, limit=n)
     d.escalated = agenda.escalated_to(ctx, scope, cutoff, limit=n)
     if scope.user_id is None:
@@ -109,7 +109,7 @@ def build_digest(
         "upcoming": lambda: agenda.count_reminders_due(ctx, scope, horizon, since=tomorrow),
         "stay_in_touch": lambda: agenda.count_touch_due(db, scope, tomorrow),
         "rotting_deals": lambda: agenda.count_rotting_deals(ctx, scope, end),
-        "no_next_step": lambda: agenda.count_deals_without_next_step(ctx, scope),
+        "no_next_step": lambda: agenda.count_deals_without_next_step(ctx, scope, end),
         "big_deals": lambda: agenda.count_big_deals(ctx, scope),
         "escalated": lambda: agenda.count_escalated_to(ctx, scope, cutoff),
         "cases": lambda: len(escalated_cases),

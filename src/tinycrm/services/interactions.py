@@ -42,9 +42,11 @@ def log_interaction(
     follow_up: datetime | None = None,
     follow_up_text: str | None = None,
     create_contact: bool = False,
+    future: bool = False,
 ) -> Logged:
     """Log what happened with a contact, company or deal, in one transaction with its
-    optional follow-up reminder. Logging resets the contact's stay-in-touch clock.
+    optional follow-up reminder. Logging resets the contact's stay-in-touch clock. A time
+    after now is refused (it would become the "last touch") unless `future` says so.
 
     `target` may be what the user typed (refs.resolve's rules); with `create_contact` a
     name that matches nobody becomes a new contact, in the same transaction."""
@@ -58,6 +60,7 @@ def log_interaction(
                 when=when,
                 follow_up=follow_up,
                 follow_up_text=follow_up_text,
+                future=future,
             )
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}: {kind!r}")
@@ -65,8 +68,7 @@ def log_interaction(
     if not text:
         raise InvalidInput("note text can't be empty")
     happened = when or ctx.now
-    if happened > ctx.now.replace(year=ctx.now.year + 1):
-        raise InvalidInput("an interaction can't be more than a year in the future")
+    _check_happened(ctx, happened, kind, future=future)
     db = ctx.db
     contact_id = company_id = deal_id = None
     with db.write():
@@ -250,6 +252,19 @@ def _rederive(ctx: Ctx, contact_ids: set[int | None], deal_ids: set[int | None])
     clocks.recount_activity(db, deals)
 
 
+def _check_happened(ctx: Ctx, happened: datetime, kind: str, *, future: bool) -> None:
+    """A note's time: at most a year ahead, and not after now unless `future` says it is
+    meant (it would become the contact's last touch)."""
+    if happened > ctx.now.replace(year=ctx.now.year + 1):
+        raise InvalidInput("an interaction can't be more than a year in the future")
+    if happened > ctx.now and not future:
+        at = happened.astimezone(ctx.tz).strftime("%a %d %b %Y %H:%M")
+        raise InvalidInput(
+            f"a {kind} records what happened, and {at} is in the future;"
+            " give a past time, or add --future if it is meant"
+        )
+
+
 def edit_interaction(
     ctx: Ctx,
     interaction_id: int,
@@ -260,6 +275,7 @@ def edit_interaction(
     deal_id: int | None = None,
     no_deal: bool = False,
     expected_version: int | None = None,
+    future: bool = False,
 ) -> InteractionView:
     """Correct a note, call, email or meeting: its text, kind, time or the deal it is
     about (`deal_id`, or `no_deal` to take it off its deal). Moving it onto a deal puts it
@@ -277,8 +293,7 @@ def edit_interaction(
             raise InvalidInput(f"kind must be one of {', '.join(KINDS)}: {kind!r}")
         sets["kind"] = kind
     if when is not None:
-        if when > ctx.now.replace(year=ctx.now.year + 1):
-            raise InvalidInput("an interaction can't be more than a year in the future")
+        _check_happened(ctx, when, kind or "note", future=future)
         sets["happened_at"] = ctx.db.ts(when)
     if deal_id is not None and no_deal:
         raise InvalidInput("give --deal or --no-deal, not both")

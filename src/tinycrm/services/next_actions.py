@@ -214,7 +214,7 @@ def next_actions(ctx: Ctx, scope: Scope, *, limit: int | None = 20) -> list[Acti
     if not best.cannot_take(ROTTING_MAX):
         add([_deal_action(d, now, ctx.tz) for d in agenda.rotting_deals(ctx, scope, now)])
     if not best.cannot_take(NO_NEXT_STEP_MAX):
-        idle = agenda.deals_without_next_step(ctx, scope, not_rotting_at=now)
+        idle = agenda.deals_without_next_step(ctx, scope, now, not_rotting_at=now)
         add([_deal_action(d, now, ctx.tz) for d in idle])
     if not best.cannot_take(TOUCH_MAX):
         touch = agenda.touch_due(ctx.db, scope, tomorrow)

@@ -144,6 +144,13 @@ KEPT: dict[tuple[str, str], str] = {
     ("sla_targets", "resolve"): "a working-time target such as 1d, checked when entered",
     ("team_settings", "key"): "a setting's name (working-hours, holidays)",
     ("team_settings", "value"): "working hours or holidays, checked when entered",
+    ("changes", "audit_ids"): "ids of audit entries (the undo journal)",
+    ("row_changes", "table_name"): "a table's name (the undo journal)",
+    ("row_changes", "row_key"): "a row's primary key (the undo journal)",
+    ("row_changes", "old_row"): "a row as it was: one that names the person goes whole",
+    ("row_changes", "new_row"): "a row as it became: one that names the person goes whole",
+    ("mail_messages", "direction"): "sent or received",
+    ("mail_folders", "account"): "a team member's own mailbox login and server",
 }
 #: Text columns with a key derived from them (folded), rewritten along with them.
 _DERIVED = {("companies", "name"): "name_key", ("deals", "title"): "title_key"}
@@ -193,6 +200,22 @@ class _Scrubbed:
         return bool(self.audit_entries or self.texts or self.removed)
 
 
+def _mentions(needles: list[str]) -> tuple[re.Pattern[str], dict[str, str]]:
+    """What finds `needles` in stored text: a regular expression of them as whole words
+    (as typed, and as JSON holds them: the audit log, merge snapshots, the journal), and
+    LIKE patterns (`Db.like_any_case`) that narrow the rows to read first."""
+    variants = {
+        v
+        for n in needles
+        for v in (n, json.dumps(n, ensure_ascii=False)[1:-1], json.dumps(n)[1:-1])
+    }
+    ordered = sorted(variants, key=len, reverse=True)
+    # whole words only: forgetting "Ann" must not turn "annual" into "(erased)ual"
+    alternatives = "|".join(re.escape(v) for v in ordered)
+    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    return pattern, {f"p{i}": _like(v) for i, v in enumerate(ordered)}
+
+
 def _scrub_everywhere(ctx: Ctx, needles: list[str]) -> _Scrubbed:
     """Replace every mention of `needles` in what stays with "(erased)" (see the module
     docstring); in the write transaction, after the person's own rows are gone."""
@@ -200,16 +223,7 @@ def _scrub_everywhere(ctx: Ctx, needles: list[str]) -> _Scrubbed:
     done = _Scrubbed()
     if not needles:
         return done
-    variants = {
-        v
-        for n in needles
-        for v in (n, json.dumps(n, ensure_ascii=False)[1:-1], json.dumps(n)[1:-1])
-    }  # as typed, and as JSON holds it (the audit log, merge snapshots)
-    ordered = sorted(variants, key=len, reverse=True)
-    # whole words only: forgetting "Ann" must not turn "annual" into "(erased)ual"
-    alternatives = "|".join(re.escape(v) for v in ordered)
-    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
-    likes = {f"p{i}": _like(v) for i, v in enumerate(ordered)}
+    pattern, likes = _mentions(needles)
     for table in db.tables():
         columns = [c for c in table.text if (table.name, c) not in KEPT]
         if not columns or not table.key:
@@ -238,6 +252,43 @@ def _scrub_everywhere(ctx: Ctx, needles: list[str]) -> _Scrubbed:
         if touched:
             search.reindex_rows(db, table.name, touched)
     return done
+
+
+def _purge_journal(db: Db, needles: list[str]) -> None:
+    """Leave no trace of the person in the undo journal (tinycrm.store.journal): every
+    image of every row this erasure deleted or rewrote (what its own pending journal rows
+    name), and every other image that mentions them, goes; then the erasure's own rows, so
+    `forget` is not a change and cannot be undone. Changes left with no rows go too."""
+    if not db.journal:
+        return
+    touched = {
+        (str(r["table_name"]), str(r["row_key"]))
+        for r in db.all("SELECT table_name, row_key FROM row_changes WHERE change_id IS NULL")
+    }
+    db.discard_journal()
+    tables = sorted({t for t, _ in touched})
+    doomed: list[int] = []
+    if tables:
+        listed = ", ".join(f"'{t}'" for t in tables)
+        for row_id, table, key in db.tuples(
+            f"SELECT id, table_name, row_key FROM row_changes WHERE table_name IN ({listed})"
+        ):
+            if (table, key) in touched:
+                doomed.append(int(row_id))
+    if needles:
+        pattern, likes = _mentions(needles)
+        where = " OR ".join(db.like_any_case(c, p) for c in ("old_row", "new_row") for p in likes)
+        for r in db.all(f"SELECT id, old_row, new_row FROM row_changes WHERE {where}", likes):
+            if any(pattern.search(r[c] or "") for c in ("old_row", "new_row")):
+                doomed.append(int(r["id"]))
+    for start in range(0, len(doomed), 500):
+        ids = ",".join(str(i) for i in sorted(set(doomed))[start : start + 500])
+        db.execute(f"DELETE FROM row_changes WHERE id IN ({ids})")
+    if doomed:
+        db.execute(
+            "DELETE FROM changes WHERE NOT EXISTS"
+            " (SELECT 1 FROM row_changes r WHERE r.change_id = changes.id)"
+        )
 
 
 def _match(table: Table, row: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -337,6 +388,7 @@ def forget(ctx: Ctx, contact_id: int, *, purchases: str = "anonymise") -> Erased
         )
         db.execute("DELETE FROM contacts WHERE id = :id", p)  # methods and tags cascade
         scrubbed = _scrub_everywhere(ctx, needles)
+        _purge_journal(db, needles)
         counts = {
             "contacts": 1,
             "methods": what.methods,

@@ -28,9 +28,16 @@ class PurchaseView:
     version: int = 1  # changes on every edit; pass it back as expected_version
 
 
-def _check_day(ctx: Ctx, day: date) -> date:
+def _check_day(ctx: Ctx, day: date, *, future: bool) -> date:
+    """A purchase's day: in range, and not after today unless `future` says it is meant (a
+    purchase dated ahead would count in rankings as made)."""
     if day.year < 1900 or day > ctx.now.astimezone(ctx.tz).date().replace(year=ctx.now.year + 1):
         raise InvalidInput(f"purchase date out of range: {day.isoformat()}")
+    if day > ctx.now.astimezone(ctx.tz).date() and not future:
+        raise InvalidInput(
+            f"a purchase records what was bought, and {day.isoformat()} is in the future;"
+            " give a past date, or add --future if it is meant"
+        )
     return day
 
 
@@ -42,12 +49,14 @@ def add_purchase(
     on: date | None = None,
     currency: str | None = None,
     note: str | None = None,
+    future: bool = False,
 ) -> PurchaseView:
     """Record what a contact bought (on `on`, default today; in `currency`, default the
-    store's), logged in the audit log."""
+    store's), logged in the audit log. A day after today is refused (the purchase would
+    count in rankings as made) unless `future` says so."""
     if amount_cents <= 0:
         raise InvalidInput("a purchase amount must be more than zero")
-    day = _check_day(ctx, on or ctx.now.astimezone(ctx.tz).date())
+    day = _check_day(ctx, on or ctx.now.astimezone(ctx.tz).date(), future=future)
     db = ctx.db
     with db.write():
         hold(db, "contact", contact_id)
@@ -111,8 +120,10 @@ def edit_purchase(
     note: str | None = None,
     contact_id: int | None = None,
     expected_version: int | None = None,
+    future: bool = False,
 ) -> PurchaseView:
-    """Correct a purchase: amount, currency, date, note ('' clears it) or whose it is.
+    """Correct a purchase: amount, currency, date (not after today unless `future`), note
+    ('' clears it) or whose it is.
     Rankings and reports read purchases as they are, so they follow. With
     `expected_version`, a purchase changed since is refused."""
     sets: dict[str, Any] = {}
@@ -123,7 +134,7 @@ def edit_purchase(
     if currency is not None:
         sets["currency"] = currency
     if on is not None:
-        sets["purchased_on"] = ctx.db.day(_check_day(ctx, on))
+        sets["purchased_on"] = ctx.db.day(_check_day(ctx, on, future=future))
     if note is not None:
         sets["note"] = check_text(note, "note") or None
     if contact_id is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from tinycrm.errors import InvalidInput, NotFound, UnknownId
@@ -176,6 +176,33 @@ def count_reminders(
     return int(ctx.db.value("SELECT count(*) FROM reminders r" + clause, params))
 
 
+@dataclass
+class ReminderList:
+    """The first rows of a list of reminders, and the store's counts for the whole list
+    (not the rows loaded): `total` reminders match, `overdue` of them are overdue."""
+
+    rows: list[ReminderView]
+    total: int
+    overdue: int
+
+
+def reminder_list(
+    ctx: Ctx, *, overdue_only: bool = False, mine: bool = False, limit: int | None = None
+) -> ReminderList:
+    """`list_reminders` of open reminders cut to `limit`, with the true total and overdue
+    count, read in one snapshot, for a screen that says "500 of 5,442 · 5,442 overdue"."""
+    db = ctx.db
+    with db.read():
+        rows = list_reminders(ctx, overdue_only=overdue_only, mine=mine, limit=limit)
+        if limit is None or len(rows) < limit:
+            total = len(rows)
+            overdue = sum(1 for r in rows if r.overdue)
+        else:
+            total = count_reminders(ctx, overdue_only=overdue_only, mine=mine)
+            overdue = count_reminders(ctx, overdue_only=True, mine=mine)
+    return ReminderList(rows, total, overdue)
+
+
 def _filters(
     ctx: Ctx,
     include_done: bool,
@@ -316,10 +343,22 @@ def _same_time_on(scheduled: datetime, day: datetime, ctx: Ctx) -> datetime:
     return local_d.replace(hour=local_s.hour, minute=local_s.minute, second=0, microsecond=0)
 
 
-def snooze(ctx: Ctx, reminder_id: int, until: datetime) -> ReminderView:
-    """Move an open reminder's due time (its recurrence schedule stays put)."""
-    if until <= ctx.now - timedelta(minutes=1):
-        raise InvalidInput("can't snooze into the past")
+#: What a snooze without a WHEN means: a day on, at the start of the day (see `snooze`).
+SNOOZE_DEFAULT = "1d"
+
+
+def snooze(ctx: Ctx, reminder_id: int, until: datetime | str | None = None) -> ReminderView:
+    """Move an open reminder later (its recurrence schedule stays put).
+
+    `until` is a moment, or WHEN text as typed: an offset (`2d`, `in 3 hours`) counts from
+    the later of its due time and now, so it always moves the reminder on; any other phrase
+    is read as usual. None means `SNOOZE_DEFAULT`: the morning after it was due, or
+    tomorrow morning if it is overdue. A moment not after both the due time and now is
+    refused, naming both, and nothing changes.
+    """
+    from tinycrm.dates import is_forward_offset, parse_when
+
+    typed = SNOOZE_DEFAULT if until is None else until
     db = ctx.db
     with db.write():
         _lock(db, [reminder_id])
@@ -328,14 +367,44 @@ def snooze(ctx: Ctx, reminder_id: int, until: datetime) -> ReminderView:
             raise NotFound(f"no reminder with id {reminder_id}")
         if row["done_at"] is not None:
             raise InvalidInput(f"reminder {reminder_id} is already done")
+        due = read_ts(row["due_at"])
+        assert due is not None
+        base = max(due, ctx.now)
+        if isinstance(typed, datetime):
+            moment = typed
+        else:
+            start = base if is_forward_offset(typed) else ctx.now
+            moment = parse_when(typed, now=start, tz=ctx.tz, default_time=ctx.day_start)
+        if moment <= base:
+            raise InvalidInput(_not_later(ctx, reminder_id, due, typed, moment))
         db.execute(
             "UPDATE reminders SET due_at = :due, snoozed = snoozed + 1, updated_at = :now,"
             " version = version + 1 WHERE id = :id",
-            {"due": db.ts(until), "now": db.ts(ctx.now), "id": reminder_id},
+            {"due": db.ts(moment), "now": db.ts(ctx.now), "id": reminder_id},
         )
-        changes = audit.diff({"due_at": read_ts(row["due_at"])}, {"due_at": until})
+        changes = audit.diff({"due_at": due}, {"due_at": moment})
         audit.record(ctx, "reminder", reminder_id, "snooze", changes)
         return get_reminder(db, reminder_id, ctx.now)
+
+
+def _not_later(
+    ctx: Ctx, reminder_id: int, due: datetime, typed: datetime | str, moment: datetime
+) -> str:
+    def local(at: datetime) -> str:  # as the CLI shows due times: the year if not this one
+        there = at.astimezone(ctx.tz)
+        same_year = there.year == ctx.now.astimezone(ctx.tz).year
+        return there.strftime("%a %d %b %H:%M" if same_year else "%a %d %b %Y %H:%M")
+
+    said = f"{typed!r} is {local(moment)}" if isinstance(typed, str) else local(moment)
+    if due <= ctx.now:
+        return (
+            f"snoozing moves a reminder later: #{reminder_id} is overdue, and {said},"
+            " which is not after now; give a later time, e.g. 2h or tomorrow"
+        )
+    return (
+        f"snoozing moves a reminder later: #{reminder_id} is due {local(due)}, and {said};"
+        " give a later time, or an offset such as 2d (counted from when it is due)"
+    )
 
 
 _NOTHING = object()  # `about` not given (None means: about nobody)

@@ -59,7 +59,7 @@ class Ranking:
 _BY_CONTACT = (
     "SELECT p.contact_id AS id, min(p.purchased_on) AS first, max(p.purchased_on) AS last,"
     " count(*) AS n, sum(p.amount_cents) AS total FROM purchases p"
-    " WHERE p.currency = :cur AND p.purchased_on < :as_of{since} GROUP BY p.contact_id"
+    " WHERE p.currency = :cur AND p.purchased_on <= :as_of{since} GROUP BY p.contact_id"
 )
 
 
@@ -110,10 +110,10 @@ def rank(
     segment: str | None = None,
     clv_years: int | None = None,
 ) -> Ranking:
-    """Customers with a purchase before `as_of` (default today) and from `since`, scored
-    and sorted best first. `rank` is the place in that order among all customers, so it
-    stays the same when `segment` or `top` leave some out. `clv_years` defaults to the
-    settings' (`ctx.clv_years`)."""
+    """Customers with a purchase on or before `as_of` (default today, which counts) and
+    from `since`, scored and sorted best first. `rank` is the place in that order among
+    all customers, so it stays the same when `segment` or `top` leave some out.
+    `clv_years` defaults to the settings' (`ctx.clv_years`)."""
     if by not in v.ORDERS:
         raise InvalidInput(f"--by must be one of {', '.join(v.ORDERS)}: {by!r}")
     if level not in LEVELS:
@@ -127,8 +127,8 @@ def rank(
     if not 1 <= clv_years <= 50:
         raise InvalidInput(f"clv_years must be between 1 and 50: {clv_years}")
     as_of = as_of or ctx.now.astimezone(ctx.tz).date()
-    if since is not None and since >= as_of:
-        raise InvalidInput(f"--since ({since}) must be before --as-of ({as_of})")
+    if since is not None and since > as_of:
+        raise InvalidInput(f"--since ({since}) must be on or before --as-of ({as_of})")
     rows = customers(ctx, level=level, as_of=as_of, since=since)
     scores = v.Scores(rows, as_of, years=clv_years)
     summary = v.summarize(rows)
@@ -193,5 +193,5 @@ def _other_currencies(ctx: Ctx, as_of: date, since: date | None) -> int:
     if since is not None:
         cond = " AND purchased_on >= :since"
         params["since"] = ctx.db.day(since)
-    sql = "SELECT count(*) FROM purchases WHERE currency <> :cur AND purchased_on < :as_of" + cond
+    sql = "SELECT count(*) FROM purchases WHERE currency <> :cur AND purchased_on <= :as_of" + cond
     return int(ctx.db.value(sql, params))

@@ -48,6 +48,7 @@ LockKey = Literal[
     "deal imports",
     "team settings",  # the store's shared settings (working hours, holidays)
     "sla targets",
+    "mail imports",  # the messages `mail import` logged, and IMAP folder positions
 ]
 LockMode = Literal["change", "delete", "keep"]
 _LOCK_SPACE = 0x7463  # "tc": the first key of tinycrm's advisory locks (Db.lock_key)
@@ -131,6 +132,16 @@ class Db:
         self._in_tx = False
         self._writing = False
         self._sql_cache: dict[str, str] = {}
+        #: Whether the store has the change journal (set by open_store at the head
+        #: revision); then every write transaction is filed as one change when it ends.
+        self.journal = False
+        self._audit_ids: list[int] = []
+        self._change_user: int | None = None
+        self._change_at: Any = None
+        self._change_undoes: int | None = None
+        #: The change the last write transaction was filed as (None: it wrote nothing
+        #: the journal keeps).
+        self.last_change: int | None = None
 
     # -- SQL ------------------------------------------------------------------------------
     def _sql(self, sql: str) -> str:
@@ -218,11 +229,14 @@ class Db:
                 self._writing = False
             return
         self._in_tx = self._writing = True
+        self._audit_ids, self._change_user, self._change_undoes = [], None, None
+        self.last_change = None
         try:
             if self.is_sqlite:
                 self.execute("BEGIN IMMEDIATE")
                 try:
                     yield self
+                    self._close_change()
                 except BaseException:
                     self.conn.rollback()
                     raise
@@ -230,8 +244,78 @@ class Db:
             else:
                 with self.conn.transaction():
                     yield self
+                    self._close_change()
+        except BaseException:
+            self.last_change = None
+            raise
         finally:
             self._in_tx = self._writing = False
+
+    # -- the change journal (tinycrm.store.journal) ----------------------------------------
+    def note_audit(self, audit_id: int, user_id: int | None, at: Any) -> None:
+        """An audit entry written in this transaction: it names the change the transaction
+        is filed as, whose user and time are those of its first entry (audit.record)."""
+        if not self._audit_ids:
+            self._change_user, self._change_at = user_id, at
+        self._audit_ids.append(audit_id)
+
+    def mark_undo(self, change_id: int) -> None:
+        """This transaction takes back change `change_id` (services/undo): the change it is
+        filed as says so, and `change_id` is marked undone by it."""
+        self._check_writing("mark_undo")
+        self._change_undoes = change_id
+
+    def discard_journal(self) -> None:
+        """Drop what the journal caught in this transaction so far: for a write that must
+        leave no trace and cannot be undone (forget)."""
+        self._check_writing("discard_journal")
+        if self.journal:
+            self.execute("DELETE FROM row_changes WHERE change_id IS NULL")
+
+    def _close_change(self) -> None:
+        """File the rows the triggers wrote in this transaction under one new change. A
+        transaction that logged no audit entry (a user made on first use, a repair of
+        derived columns) is housekeeping, not a change anyone undoes: its rows are dropped.
+        Every KEEP_CHANGES-th change or so prunes the oldest."""
+        if not self.journal:
+            return
+        from tinycrm.store import journal
+
+        pending = self.value(
+            "SELECT id FROM row_changes WHERE change_id IS NULL ORDER BY id LIMIT 1"
+        )
+        if pending is None and self._change_undoes is None:
+            return  # an undo is filed even when it had nothing to write back
+        if not self._audit_ids and self._change_undoes is None:
+            self.execute("DELETE FROM row_changes WHERE change_id IS NULL")
+            return
+        change = self.insert(
+            "INSERT INTO changes (at, user_id, audit_ids, undoes)"
+            " VALUES (:at, :user, :audit, :undoes) RETURNING id",
+            {
+                "at": self._change_at,
+                "user": self._change_user,
+                "audit": ",".join(str(i) for i in self._audit_ids) or None,
+                "undoes": self._change_undoes,
+            },
+        )
+        self.execute("UPDATE row_changes SET change_id = :c WHERE change_id IS NULL", {"c": change})
+        if self._change_undoes is not None:
+            target = self._change_undoes
+            self.execute(
+                "UPDATE changes SET undone_by = :c WHERE id = :t", {"c": change, "t": target}
+            )
+            # taking back an undo (a redo): the change that undo took back stands again
+            self.execute(
+                "UPDATE changes SET undone_by = NULL WHERE id ="
+                " (SELECT undoes FROM changes WHERE id = :t)",
+                {"t": target},
+            )
+        if change % journal.PRUNE_EVERY == 0:
+            self.execute(
+                "DELETE FROM changes WHERE id <= :old", {"old": change - journal.KEEP_CHANGES}
+            )
+        self.last_change = change
 
     # -- locks ----------------------------------------------------------------------------
     # The rule (docs/architecture.md, "Check, then write"): a write transaction locks what

@@ -34,7 +34,19 @@ from tinycrm.text import mask_secrets
 #: tests/test_store.py (test_head_revision_matches_the_alembic_scripts) checks these
 #: against the Alembic scripts in tinycrm/migrations/versions/.
 SCHEMA_HEAD = "0012"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0012")
+KNOWN_REVISIONS = (
+    "0001",
+    "0002",
+    "0003",
+    "0004",
+    "0005",
+    "0006",
+    "0007",
+    "0008",
+    "0009",
+    "0010",
+    "0012",
+)
 
 
 def open_store(value: str, *, create: bool = True, settings: StoreSettings | None = None) -> Db:
@@ -66,6 +78,7 @@ def _open_sqlite(location: Location, *, create: bool) -> Db:
         raise
     if revision != SCHEMA_HEAD:
         _migrate(db, revision)
+    db.journal = True
     return db
 
 
@@ -135,6 +148,7 @@ def _open_postgres(location: Location, *, create: bool) -> Db:
     except BaseException:
         db.close()
         raise
+    db.journal = True
     return db
 
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
-from textual.timer import Timer
 
 from tinycrm.config import tui_poll_seconds
 from tinycrm.refs import Target
@@ -22,10 +22,25 @@ from tinycrm.tui.data import Store
 from tinycrm.tui.screens.base import CRMScreen, StoreChanged, run_db
 
 if TYPE_CHECKING:
+    from tinycrm.services.undo import Undone
     from tinycrm.tui.data import Watcher
 
+
+class Notice(Message):
+    """A line to show when a write in a worker is done (posted to the app)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+def _undone(done: Undone) -> Notice:
+    verb = "Undid" if done.action == "undo" else "Redid"
+    again = "ctrl+shift+z redoes" if done.action == "undo" else "ctrl+z undoes"
+    return Notice(f"{verb} change {done.change.id}: {done.change.summary} · {again}")
+
+
 POLL_SECONDS: float | None = None  # None: TINYCRM_TUI_POLL (config.tui_poll_seconds)
-UNDO_SECONDS = 8.0
 
 
 def today_screen() -> Screen[Any]:
@@ -80,6 +95,8 @@ class TinyCRMApp(App[int]):
         Binding("5", "switch_mode('rankings')", "Rankings", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("ctrl+t", "toggle_theme", "Theme", show=False),
+        Binding("ctrl+z", "undo", "Undo", show=False),
+        Binding("ctrl+shift+z", "redo", "Redo", show=False),
         Binding("q", "quit", "Quit", show=False),
     ]
 
@@ -90,8 +107,6 @@ class TinyCRMApp(App[int]):
         self.store = store
         self._terminal = -1  # the terminal's file descriptor, once it is being watched
         self.generation = 0  # bumped on StoreChanged; screens shown again reload when stale
-        # contacts deleted on screen but not yet in the store: id -> (name, timer)
-        self.pending_deletes: dict[int, tuple[str, Timer]] = {}
         self._watch = watch
         self.watcher: Watcher | None = None
         self._saved_theme = ""
@@ -121,11 +136,10 @@ class TinyCRMApp(App[int]):
                 asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
 
     # -- the terminal going away ----------------------------------------------------------------
-    # A window closed or an ssh connection dropped: end at once, after the deletes waiting
-    # for an undo are done, as `q` would do them. SIGHUP does not always come (under
-    # `make run` make takes it and dies, and tinycrm keeps a dead terminal), and Textual's
-    # input thread then spins on the closed input for ever, so the terminal is also asked
-    # every second whether it is there.
+    # A window closed or an ssh connection dropped: end at once, as `q` would. SIGHUP
+    # does not always come (under `make run` make takes it and dies, and tinycrm keeps a
+    # dead terminal), and Textual's input thread then spins on the closed input for ever,
+    # so the terminal is also asked every second whether it is there.
     def _check_terminal(self) -> None:
         import termios
 
@@ -136,10 +150,9 @@ class TinyCRMApp(App[int]):
 
     def _hang_up(self) -> None:
         # Not App.exit(): restoring a terminal that is gone can wait for ever. What needs
-        # doing is done here; a write still running in a worker is one transaction and
-        # rolls back whole, as after any crash.
-        with contextlib.suppress(Exception):
-            self.flush_deletes()
+        # doing is done: every write is in the store as soon as it is made (a delete
+        # too: ctrl+z takes it back), and a write still running in a worker is one
+        # transaction that rolls back whole, as after any crash.
         os._exit(129)  # 128 + SIGHUP: as if the hang-up had ended it
 
     def _remember_theme(self, theme: Any) -> None:
@@ -188,51 +201,36 @@ class TinyCRMApp(App[int]):
         if self.watcher is not None:
             self.watcher.stop()
 
-    # -- deleting with undo ---------------------------------------------------------------------
-    def delete_later(self, contact_id: int, name: str) -> None:
-        """Delete in UNDO_SECONDS unless `undo_delete` comes first."""
-        timer = self.set_timer(UNDO_SECONDS, lambda: self._delete_now(contact_id))
-        self.pending_deletes[contact_id] = (name, timer)
-        self.notify(f"Deleted {name} · u undoes", timeout=UNDO_SECONDS)
-
-    def undo_delete(self) -> bool:
-        if not self.pending_deletes:
-            return False
-        contact_id = next(reversed(self.pending_deletes))
-        name, timer = self.pending_deletes.pop(contact_id)
-        timer.stop()
-        self.notify(f"Kept {name}")
-        return True
-
-    def _delete_now(self, contact_id: int) -> None:
+    # -- deleting, undo and redo -------------------------------------------------------------
+    def delete_contact(self, contact_id: int, name: str) -> None:
+        """Delete a contact now; ctrl+z (services/undo) puts it back with all that went."""
         from tinycrm.services.contacts import delete_contact
 
-        if self.pending_deletes.pop(contact_id, None) is None:
-            return
         run_db(
             self,
             lambda ctx: delete_contact(ctx, contact_id),
+            lambda _: Notice(f"Deleted {name} · ctrl+z undoes"),
             group="write",
             exclusive=False,
             writes=True,
         )
 
-    def flush_deletes(self) -> None:
-        """On the way out: carry out the deletes still waiting for an undo."""
-        from tinycrm.errors import TinyCRMError
-        from tinycrm.services.contacts import delete_contact
+    def action_undo(self) -> None:
+        """Take back your last change, whatever made it (as `tinycrm undo`)."""
+        from tinycrm.services.undo import undo
 
-        pending, self.pending_deletes = self.pending_deletes, {}
-        for contact_id, (_, timer) in pending.items():
-            timer.stop()
-            try:
-                with self.store.ctx() as ctx:
-                    delete_contact(ctx, contact_id)
-            except TinyCRMError:
-                pass  # already gone
+        run_db(self, undo, _undone, group="write", exclusive=False, writes=True)
+
+    def action_redo(self) -> None:
+        """Take back your last undo (as `tinycrm redo`)."""
+        from tinycrm.services.undo import redo
+
+        run_db(self, redo, _undone, group="write", exclusive=False, writes=True)
+
+    def on_notice(self, message: Notice) -> None:
+        self.notify(message.text, timeout=8)
 
     async def action_quit(self) -> None:
-        self.flush_deletes()
         self.exit()
 
     def show_bug(self, error: Exception) -> None:

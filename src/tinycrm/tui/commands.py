@@ -50,6 +50,8 @@ class CRMCommands(Provider):
                         f"key {b.key_display or b.key}",
                     )
                 )
+        out.append(("Undo the last change", self.crm.action_undo, "ctrl+z"))
+        out.append(("Redo the last undo", self.crm.action_redo, "ctrl+shift+z"))
         out.append(("Keys (help)", self.crm.action_help, "key ?"))
         out.append(("Light or dark theme", self.crm.action_toggle_theme, "ctrl+t"))
         return out

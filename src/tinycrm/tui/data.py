@@ -449,16 +449,15 @@ REMINDERS = 500  # reminders shown at most
 @dataclass
 class Reminders:
     rows: list[ReminderView]
-    total: int
+    total: int  # in the store, not the rows loaded
+    overdue: int  # the same
 
 
 def load_reminders(ctx: Ctx, mine: bool, overdue: bool) -> Reminders:
-    from tinycrm.services.reminders import count_reminders, list_reminders
+    from tinycrm.services.reminders import reminder_list
 
-    with ctx.db.read():
-        rows = list_reminders(ctx, mine=mine, overdue_only=overdue, limit=REMINDERS)
-        total = count_reminders(ctx, mine=mine, overdue_only=overdue)
-    return Reminders(rows, total)
+    found = reminder_list(ctx, mine=mine, overdue_only=overdue, limit=REMINDERS)
+    return Reminders(found.rows, found.total, found.overdue)
 
 
 # -- Rankings ----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ the built-in defaults) and `team_settings` (working hours and holidays, one valu
 whole store). Tables keyed by an id are AUTOINCREMENT on SQLite, as models.py's rule says.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-07 00:00:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from tinycrm.refs import Target
 from tinycrm.services.contacts import ContactDetail
+from tinycrm.text import plural
 from tinycrm.tui import data
 from tinycrm.tui.screens.base import run_db
 from tinycrm.tui.screens.record_actions import RecordScreen
@@ -118,7 +119,7 @@ class ContactScreen(RecordScreen):
         if c.purchases_count:
             totals = ", ".join(fmt.money(v, k) for k, v in c.purchases_total.items())
             card.append(f"{'bought':>10}  ", style="dim")
-            card.append(f"{totals} in {c.purchases_count}\n")
+            card.append(f"{totals} in {plural(c.purchases_count, 'purchase')}\n")
             card.append(f"{'last buy':>10}  ", style="dim")
             card.append(f"{c.last_purchase_on}\n")
         if c.open_deals:

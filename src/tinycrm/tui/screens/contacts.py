@@ -356,8 +356,7 @@ class ContactsScreen(CRMScreen):
         table = self.query_one(ContactTable)
         if page.total is not None:
             self.total = page.total
-        pending = self.crm.pending_deletes
-        rows = [c for c in page.rows if c.id not in pending]
+        rows = list(page.rows)
         old = self.window
         cursor, scroll = table.cursor_row, table.scroll_y
         if page.where == "end":
@@ -559,7 +558,7 @@ class ContactsScreen(CRMScreen):
         if target is not None:
             self.app.push_screen(ReminderForm(*target))
 
-    # -- add, edit, delete (with undo) ---------------------------------------------------------
+    # -- add, edit, delete (ctrl+z or u undoes) -----------------------------------------------
     def action_add(self) -> None:
         from tinycrm.tui.screens.forms import ContactForm
 
@@ -602,12 +601,12 @@ class ContactsScreen(CRMScreen):
         detail = (
             f"With {impact.interactions} notes, {impact.reminders} reminders and"
             f" {impact.purchases} purchases; {impact.deals} deals stay, unlinked."
-            " You can undo for a few seconds (u)."
+            " ctrl+z (or u) undoes it."
         )
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.crm.delete_later(cid, name)
+                self.crm.delete_contact(cid, name)
                 self.query_one(ContactTable).drop_row(str(cid))
                 self.summaries.pop(cid, None)
                 self.window = [c for c in self.window if c.id != cid]
@@ -615,5 +614,4 @@ class ContactsScreen(CRMScreen):
         self.app.push_screen(ConfirmModal(f"Delete {name}?", detail), answered)
 
     def action_undo(self) -> None:
-        if self.crm.undo_delete():
-            self.reload()
+        self.crm.action_undo()

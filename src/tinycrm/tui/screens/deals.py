@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 from tinycrm.errors import InvalidInput, TinyCRMError
 from tinycrm.services.context import Ctx
 from tinycrm.services.deals import DealView
+from tinycrm.text import plural
 from tinycrm.tui import data
 from tinycrm.tui.data import Board
 from tinycrm.tui.screens.base import CRMModal, run_db
@@ -142,16 +143,23 @@ class DealsScreen(RecordScreen):
             column_list.add_options(options)
             if options:
                 column_list.highlighted = min(keep or 0, len(options) - 1)
-            more = s.deals - len(options)
+            more = s.all_deals - len(options)  # every currency, as the column lists
             stage_box.query_one(".more", Static).update(
                 f"… {more} more (tinycrm deal list)" if more > 0 else ""
             )
         self._restore(focus_stage)
         total = sum(s.value_cents for s in board.stages)
         weighted = sum(s.weighted_cents for s in board.stages)
+        others: dict[str, int] = {}
+        for s in board.stages:
+            for cur, cents in s.other_cents.items():
+                others[cur] = others.get(cur, 0) + cents
+        also = "".join(f" + {fmt.money(c, cur)}" for cur, c in sorted(others.items()))
+        weighed = f"weighted {fmt.money(weighted, board.currency)}"
         self.query_one("#board-status", Static).update(
-            f"{sum(s.deals for s in board.stages)} open deals · {fmt.money(total, board.currency)}"
-            f" · weighted {fmt.money(weighted, board.currency)}"
+            f"{plural(sum(s.all_deals for s in board.stages), 'open deal')}"
+            f" · {fmt.money(total, board.currency)}{also}"
+            f" · {weighed}{f' (in {board.currency} only)' if others else ''}"
         )
 
     def _restore(self, stage: str | None) -> None:

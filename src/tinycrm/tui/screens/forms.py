@@ -294,13 +294,16 @@ class SnoozeForm(FormModal):
     def __init__(self, reminder_id: int, label: str) -> None:
         self.reminder_id = reminder_id
         self.title_text = f"Snooze · {label}"
-        self.fields = [Field("until", "Until", "tomorrow", placeholder="2h, tomorrow, monday 9am")]
+        self.fields = [
+            Field("until", "Until", "", placeholder="the next morning; or 2h, 2d, monday 9am")
+        ]
         super().__init__()
 
     def build(self) -> Job:
         from tinycrm.services.reminders import snooze
 
-        until = self.when("until")
+        self.when("until", required=False)  # a phrase it can't read is the field's error
+        until = self.value("until") or None  # offsets count from the due time (the service)
         rid = self.reminder_id
 
         def job(ctx: Ctx) -> Any:

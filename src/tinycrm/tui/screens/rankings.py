@@ -109,9 +109,10 @@ class RankingsScreen(CRMScreen):
                 else ""
             )
         )
-        cut = f" (the first {LIMIT})" if len(rows) > LIMIT else ""
+        found = len(rows)
+        shown = f"{LIMIT:,} of {found:,} shown" if found > LIMIT else f"{found:,} shown"
         self.query_one("#ranking-status", Static).update(
-            f"{len(rows)} shown{cut} · by {self.by} · {self.level}s"
+            f"{shown} · by {self.by} · {self.level}s"
             f" · segment {self.segment or 'all'} · ABC {self.grade or 'all'}"
         )
 

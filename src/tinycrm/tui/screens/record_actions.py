@@ -67,4 +67,4 @@ class RecordScreen(CRMScreen):
         self.app.push_screen(ConfirmModal(asked.question, asked.detail), answered)
 
     def on_record_screen_record_removed(self, message: RecordRemoved) -> None:
-        self.notify(message.text)
+        self.notify(f"{message.text} · ctrl+z undoes")

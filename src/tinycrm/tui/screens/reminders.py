@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from tinycrm.refs import Target
 from tinycrm.services.reminders import ReminderView
+from tinycrm.text import plural
 from tinycrm.tui import data
 from tinycrm.tui.screens.base import run_db
 from tinycrm.tui.screens.reminder_actions import ReminderListScreen
@@ -85,14 +86,13 @@ class RemindersScreen(ReminderListScreen):
             )
         if loaded.rows:
             table.move_cursor(row=min(keep, len(loaded.rows) - 1))
-        overdue = sum(1 for r in loaded.rows if r.overdue)
-        total = loaded.total
-        shown = f"{len(loaded.rows)} of {total}" if total > len(loaded.rows) else total
+        total = loaded.total  # the store's counts, not the rows loaded
+        shown = f"{len(loaded.rows):,} of " if total > len(loaded.rows) else ""
         filters = " · ".join(
             x for x in ("mine" if self.mine else "everyone's", "overdue only" * self.overdue) if x
         )
         self.query_one("#reminders-status", Static).update(
-            f"{shown} open reminders ({filters}) · {overdue} overdue"
+            f"{shown}{plural(total, 'open reminder')} ({filters}) · {loaded.overdue:,} overdue"
         )
 
     def _current(self) -> ReminderView | None:
