@@ -5,7 +5,8 @@ with its SLA clock in `sla_due_at` and the `ix_cases_owner_sla` partial index), 
 (links a case to the interactions logged on it, which stay on the contact's timeline),
 `sla_targets` (a priority's response and resolution targets; priorities without a row use
 the built-in defaults) and `team_settings` (working hours and holidays, one value for the
-whole store). Tables keyed by an id are AUTOINCREMENT on SQLite, as models.py's rule says.
+whole store). Tables keyed by an id are AUTOINCREMENT on SQLite, as models.py's rule says;
+all four are in the change journal (0009's triggers), so `undo` takes case commands back.
 
 Revision ID: 0012
 Revises: 0010
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+from tinycrm.store import journal
 
 revision = "0012"
 down_revision = "0010"
@@ -82,6 +85,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
+    journal.install(op.get_bind(), ("cases", "case_notes", "sla_targets", "team_settings"))
 
 
 def downgrade() -> None:
