@@ -742,6 +742,56 @@ def test_a_lock_outside_a_write_transaction_is_refused(store: str) -> None:
         db.close()
 
 
+# -- service cases (#20) ---------------------------------------------------------------
+def test_one_close_of_a_case_wins(cli: Runner, store: str) -> None:
+    cli.ok("contact", "add", "Ann Lee")
+    cli.ok("case", "add", "ann", "Printer broken")
+    results = race(store, same(N, "case", "close", "1", "--solution", "new toner"))
+    assert len(winners(results)) == 1
+    for r in losers(results):
+        assert (r.exit_code, r.stderr) == (2, "Error: case 1 is already closed\n")
+    assert count("SELECT count(*) FROM audit_log WHERE action = 'close'") == 1
+    assert cli.ok("case", "show", "1", "--json").json()["version"] == 2
+
+
+def test_one_stale_checked_case_edit_wins(cli: Runner, store: str) -> None:
+    cli.ok("contact", "add", "Ann Lee")
+    cli.ok("case", "add", "ann", "Printer broken")
+    results = race(store, same(N, "case", "edit", "1", "--priority", "high", "--if-version", "1"))
+    assert len(winners(results)) == 1
+    for r in losers(results):
+        assert r.exit_code == 1 and "(version 2, you had 1); nothing was saved" in r.stderr
+    assert count("SELECT count(*) FROM audit_log WHERE entity = 'case' AND action = 'edit'") == 1
+
+
+def test_racing_first_notes_on_a_case_respond_once(cli: Runner, store: str) -> None:
+    cli.ok("contact", "add", "Ann Lee")
+    cli.ok("case", "add", "ann", "Printer broken")
+    results = race(store, same(N, "case", "note", "1", "on it"))
+    assert len(winners(results)) == N
+    assert count("SELECT count(*) FROM case_notes WHERE case_id = 1") == N
+    assert count("SELECT count(*) FROM audit_log WHERE action = 'respond'") == 1
+
+
+def test_case_notes_on_a_contact_being_removed(cli: Runner, store: str) -> None:
+    """A note on a case whose contact goes meanwhile lands before (and goes with it) or
+    is refused, never a foreign-key error or a deadlock."""
+    cli.ok("contact", "add", "Gone Soon")
+    cli.ok("case", "add", "gone", "Refund")
+    results = race(
+        store,
+        [racer("contact", "rm", "1", "--yes")],
+        [racer("case", "note", "1", "hello"), racer("case", "edit", "1", "--priority", "low")],
+    )
+    assert results[0].exit_code == 0, results[0].stderr
+    for r in results[1:]:
+        assert r.exit_code == 0 or r.stderr.startswith(
+            ("Error: no case with id 1", "Error: no contact with id 1")
+        ), r.stderr
+    assert count("SELECT count(*) FROM cases") == 0
+    assert count("SELECT count(*) FROM interactions") == 0
+
+
 # -- undo ----------------------------------------------------------------------------------
 def test_one_of_racing_undos_takes_the_change_back(cli: Runner, store: str) -> None:
     deal = _deal(cli)  # changes 1 and 2

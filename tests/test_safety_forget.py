@@ -69,6 +69,13 @@ def _seed(cli: Runner) -> dict[str, int]:
     cli.ok("purchase", "add", "bob", "10", "--note", "first order")
     cli.ok("purchase", "add", EMAIL, "20", "--note", f"paid by {NAME}")  # kept, anonymised
     cli.ok("stages", "add", "Review", "--probability", "60")
+    cli.ok("case", "add", "bob", "Fleet app down", "--body", "since Monday")  # stays
+    cli.ok("case", "note", "1", "looked into it")
+    cli.ok("case", "close", "1", "--solution", "restarted the app", "--satisfaction", "4")
+    cli.ok("case", "add", EMAIL, f"{NAME} can't log in", "--body", f"mail {EMAIL}")  # goes
+    cli.ok("case", "note", "2", f"called {PHONE}")
+    cli.ok("sla", "edit", "high", "--respond", "2h")
+    cli.ok("settings", "set", "holidays", "2026-12-25")
     mail = EmailMessage()  # an imported email: mail_messages and mail_links
     mail["From"], mail["To"], mail["Message-ID"] = "bob@stone.example", "kim@x.example", "<b1@s>"
     mail["Subject"] = "prices"

@@ -47,6 +47,7 @@ def _seed_every_table(cli: Runner) -> None:
     cli.ok("deal", "add", "carl", "Fleet", "--value", "500")
     cli.ok("deal", "move", "1", "Qualified")
     cli.ok("purchase", "add", "carl", "25")
+    cli.ok("case", "add", "carl", "Broken tail light")
     cli.ok("merge", "ann@acme.com", "ann@leigh.org", "--yes")
     cli.ok("contact", "add", "Gone Soon")
     cli.ok("forget", "gone", "--yes")

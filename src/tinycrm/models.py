@@ -354,6 +354,80 @@ class Erasure(SQLModel, table=True):
     summary: str = Field(sa_column=Column(Text, nullable=False))  # JSON counts
 
 
+class Case(SQLModel, table=True):
+    """A customer's request (a service case), about one contact. `sla_due_at` is derived
+    (tinycrm.services.cases): when the next unmet SLA target (first response, then
+    resolution) or the case's own `due_at` falls due, whichever is first, in the owner's
+    working hours; NULL while the case waits on the customer (the clock pauses:
+    `waiting_since`, then `paused_minutes` of working time) and once it is resolved."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        # one user's open cases by SLA time (`case list --overdue`, escalations, `next`)
+        Index(
+            "ix_cases_owner_sla",
+            "owner_id",
+            "sla_due_at",
+            sqlite_where=text("sla_due_at IS NOT NULL"),
+            postgresql_where=text("sla_due_at IS NOT NULL"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(sa_column=_fk("contacts.id", "CASCADE", nullable=False))
+    title: str
+    body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    priority: str = "normal"  # low | normal | high | urgent
+    status: str = "open"  # open | waiting | resolved | closed
+    owner_id: int | None = Field(default=None, sa_column=_fk("users.id", "SET NULL", index=False))
+    due_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    sla_due_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    waiting_since: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    paused_minutes: int = 0
+    first_response_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    resolved_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    solution: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    satisfaction: int | None = None  # 1-5, asked when the case is closed
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+    version: int = 1
+
+
+class CaseNote(SQLModel, table=True):
+    """A note logged on a case: an interaction of the case's contact (so it is on their
+    timeline too), linked here. Deleting the case keeps the note on the timeline."""
+
+    __tablename__ = "case_notes"
+    case_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    )
+    interaction_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("interactions.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+
+
+class SlaTarget(SQLModel, table=True):
+    """A priority's first-response and resolution targets as typed (`4h`, `1d`: working
+    time), shared by the team; a priority with no row has the built-in default."""
+
+    __tablename__ = "sla_targets"
+    priority: str = Field(primary_key=True)
+    respond: str
+    resolve: str
+
+
+class TeamSetting(SQLModel, table=True):
+    """A setting shared by the whole store (`tinycrm settings set`): working hours,
+    holidays."""
+
+    __tablename__ = "team_settings"
+    key: str = Field(primary_key=True)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(sa_column=_ts())
+
+
 class AuditEntry(SQLModel, table=True):
     """One change: who, when, which record, what (`changes` is JSON {field: [old, new]})."""
 

@@ -268,15 +268,27 @@ def test_export_person_holds_everything_about_them(cli: Runner, store: str) -> N
     cli.ok("purchase", "add", "ann", "10", "--date", "2026-11-01")
     cli.ok("deal", "add", "ann", "Renewal", "--value", "500")
     cli.ok("note", "wang@example.cn", "someone else")
+    cli.ok("case", "add", "ann", "Quote is wrong", "--body", "the VAT is missing")
+    cli.ok("case", "note", "1", "sent a new quote")
+    cli.ok("case", "close", "1", "--solution", "corrected the VAT", "--satisfaction", "4")
     data = cli.ok("export", "person", "ann").json()
     assert list(data) == [
         "exported_at", "id", "contact", "company", "interactions", "reminders", "deals",
-        "purchases", "merges", "audit",
+        "purchases", "merges", "audit", "cases",
     ]  # fmt: skip
+    (case,) = data["cases"]
+    assert (case["title"], case["body"], case["solution"], case["satisfaction"]) == (
+        "Quote is wrong", "the VAT is missing", "corrected the VAT", 4,
+    )  # fmt: skip
+    note_id = next(i["id"] for i in data["interactions"] if i["body"] == "sent a new quote")
+    assert case["note_ids"] == [note_id]
+    assert {"add", "respond", "close"} <= {
+        a["action"] for a in data["audit"] if a["entity"] == "case"
+    }
     assert data["contact"]["name"] == "Ann Lee"
     assert data["contact"]["consent"] == "newsletter, web form"
     assert data["company"]["name"] == "Acme, Inc."
-    assert [i["body"] for i in data["interactions"]] == ["met at the fair"]
+    assert [i["body"] for i in data["interactions"]] == ["met at the fair", "sent a new quote"]
     assert [r["text"] for r in data["reminders"]] == ["send the quote"]
     assert [(d["title"], d["value"]) for d in data["deals"]] == [("Renewal", "500.00")]
     assert [(p["purchased_on"], p["amount"]) for p in data["purchases"]] == [

@@ -295,6 +295,9 @@ def seed_for_digest(cli: Runner, home: Path) -> None:
         "Negotiation",
     )
     at(cli, "2026-11-01T09:00:00Z", "deal", "add", "李小龍", "Pilot", "--value", "1200.50")
+    # max's urgent case, unanswered since Wed 18 Nov 11:00 Berlin: escalated to sam
+    at(cli, "2026-11-18T09:00:00Z", "case", "add", "zoe", "Login fails", "--priority", "urgent",
+       "--owner", "max")  # fmt: skip
     os.environ["TINYCRM_USER"] = "max"
     try:
         cli.ok("remind", "zoe", "2026-11-16 10:00", "max forgot this")
@@ -311,7 +314,7 @@ def test_digest_json_matches_the_golden_file(cli: Runner, home: Path) -> None:
     doc = json.loads(out)
     assert list(doc) == [
         "as_of", "user", "overdue", "today", "upcoming", "stay_in_touch",
-        "rotting_deals", "no_next_step", "big_deals", "escalated", "birthdays",
+        "rotting_deals", "no_next_step", "big_deals", "escalated", "birthdays", "cases",
     ]  # fmt: skip
     golden = GOLDEN / "digest-sam-2026-11-23.json"
     if os.environ.get("TINYCRM_UPDATE_GOLDEN"):

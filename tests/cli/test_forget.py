@@ -23,6 +23,7 @@ def _seed(cli: Runner, store: str) -> None:
     cli.ok("purchase", "add", "ann", "100", "--date", "2026-10-01")
     cli.ok("purchase", "add", "bob", "40", "--date", "2026-10-02")
     cli.ok("deal", "add", "ann", "Renewal", "--value", "500")
+    cli.ok("case", "add", "ann", "Ann Lee wants a refund", "--body", "the green tea order")
     db = _db(store)
     with db.write():
         snap = json.dumps({"name": NAME, "email": EMAIL})
@@ -64,6 +65,7 @@ def _everything(cli: Runner) -> str:
         ("todo", "--all", "--json"),
         ("next", "--team", "--json"),
         ("log", "--json"),
+        ("case", "list", "--json"),
     ]
     return "\n".join(cli.ok(*v).stdout for v in views)
 
@@ -74,7 +76,7 @@ def _stored(store: str) -> str:
     try:
         parts = []
         for table in ("contacts", "contact_methods", "interactions", "reminders", "merges",
-                      "audit_log", "erasures", "deals"):  # fmt: skip
+                      "audit_log", "erasures", "deals", "cases"):  # fmt: skip
             parts += [json.dumps(r, default=str) for r in db.all(f"SELECT * FROM {table}")]
         if db.is_sqlite:
             for kind in ("contact", "interaction"):
@@ -98,11 +100,12 @@ def test_forget_leaves_no_trace_and_keeps_revenue(cli: Runner, store: str) -> No
         "tags": 1,
         "interactions": 1,
         "reminders": 1,
+        "cases": 1,
         "purchases_anonymised": 1,
         "deals_unlinked": 1,
         "merges": 1,
-        # her add, note, follow-up and purchase, and the three planted above
-        "audit_entries": 7,
+        # her add, note, follow-up, purchase and case, and the three planted above
+        "audit_entries": 8,
         # the deal stays: its entry named her as its contact, now "(erased)"
         "audit_entries_scrubbed": 1,
         # nothing else named her (tests/test_safety_forget.py plants her everywhere)

@@ -89,6 +89,8 @@ def next_(
         "rotting_deal": "rotting",
         "no_next_step": "no step",
         "birthday": "birthday",
+        "case": "case",
+        "escalated_case": "escalated",
     }
     columns = ["#", "score", "what", "ref", "about", "to do", "since"]
     if explain:
@@ -98,6 +100,8 @@ def next_(
         ref = f"deal:{a.id}" if a.deal_id == a.id and a.kind != "reminder" else f"#{a.id}"
         if a.kind in ("stay_in_touch", "birthday"):
             ref = f"contact #{a.id}"
+        elif a.kind in ("case", "escalated_case"):
+            ref = f"case #{a.id}"
         row = [
             a.rank,
             a.score,
@@ -114,7 +118,10 @@ def next_(
         columns,
         rows,
         styles=[
-            "red" if a.kind == "escalated" or any(r.code == "overdue" for r in a.reasons) else None
+            "red"
+            if a.kind in ("escalated", "escalated_case")
+            or any(r.code == "overdue" for r in a.reasons)
+            else None
             for a in actions
         ],
         empty="nothing to do right now — nothing due, nothing slipping",
@@ -145,6 +152,9 @@ def reason_text(r: Reason) -> str:
         "weighted_value": f"worth {amount} weighted",
         "big_deal": "big deal",
         "bought_in_year": f"bought {amount} in a year",
+        "urgent_case": "urgent case",
+        "high_priority_case": "high priority",
+        "normal_priority_case": "normal priority",
     }.get(r.code, r.code)
 
 

@@ -48,6 +48,7 @@ def forget(
         _n(p.tags, "tag"),
         _n(p.interactions, "interaction"),
         _n(p.reminders, "reminder"),
+        *([_n(p.cases, "service case")] if p.cases else []),
         _n(p.merges, "merge record"),
         f"{p.audit_entries} audit {'entry' if p.audit_entries == 1 else 'entries'}",
     ]

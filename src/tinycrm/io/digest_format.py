@@ -21,6 +21,7 @@ from typing import Any
 from tinycrm.dates import important_day_text
 from tinycrm.money import display_money, format_cents
 from tinycrm.services.agenda import DateItem, DealItem, ReminderItem, TouchItem
+from tinycrm.services.cases import CaseView
 from tinycrm.services.digest import SECTIONS, Digest
 from tinycrm.text import one_line
 
@@ -38,6 +39,7 @@ TITLES = {
     "big_deals": "Big deals",
     "escalated": "Escalated to you",
     "birthdays": "Birthdays",
+    "cases": "Escalated cases",
 }
 
 
@@ -70,6 +72,20 @@ def to_json(d: Digest) -> str:
 
 
 def _json_item(d: Digest, item: object, tz: tzinfo) -> dict[str, Any]:
+    if isinstance(item, CaseView):
+        assert item.sla_due_at is not None
+        return {
+            "id": item.id,
+            "title": item.title,
+            "contact": item.contact,
+            "contact_id": item.contact_id,
+            "priority": item.priority,
+            "owner": item.owner,
+            "sla_due": item.sla_due_at.astimezone(tz).isoformat(),
+            "days_overdue": _days_between(d, item.sla_due_at, tz),
+            "escalation": item.escalation,
+            "escalated_to": item.escalated_to,
+        }
     if isinstance(item, ReminderItem):
         return {
             "id": item.id,
@@ -140,6 +156,14 @@ def _plural(n: int, word: str) -> str:
 
 def _line(d: Digest, section: str, item: object, tz: tzinfo) -> str:
     """One item as a line of plain text (escaped later for HTML)."""
+    if isinstance(item, CaseView):
+        assert item.sla_due_at is not None
+        overdue = _plural(_days_between(d, item.sla_due_at, tz), "day")
+        to = f", escalated to {item.escalated_to}" if d.user is None else ""
+        return (
+            f"case #{item.id} {item.title} — {item.contact}, {item.priority},"
+            f" {overdue} overdue, owner {item.owner}, level {item.escalation}{to}"
+        )
     if isinstance(item, ReminderItem):
         local = item.due_at.astimezone(tz)
         when = local.strftime("%a %d %b %H:%M")

@@ -46,6 +46,7 @@ CHILDREN = {
         ("interaction", "interactions"),
         ("reminder", "reminders"),
         ("purchase", "purchases"),
+        ("case", "cases"),
     ),
     "company": (("interaction", "interactions"), ("reminder", "reminders")),
     "deal": (("interaction", "interactions"), ("reminder", "reminders")),
@@ -210,6 +211,7 @@ _LABELS = {
     "interaction": "SELECT id, kind AS label FROM interactions",
     "user": "SELECT id, name AS label FROM users",
     "stage": "SELECT id, name AS label FROM stages",
+    "case": "SELECT id, title AS label FROM cases",
 }
 _LABEL_FIELDS = ("name", "title", "text", "kind", "what")
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from tinycrm.services import agenda
+from tinycrm.services import agenda, cases
 from tinycrm.services.agenda import DateItem, DealItem, ReminderItem, Scope, TouchItem
+from tinycrm.services.cases import CaseView
 from tinycrm.services.context import Ctx
 from tinycrm.store.db import Db, read_ts
 
@@ -27,6 +28,7 @@ SECTIONS = (
     "big_deals",
     "escalated",
     "birthdays",
+    "cases",
 )
 
 
@@ -47,6 +49,8 @@ class Digest:
     escalated: list[ReminderItem] = field(default_factory=list)
     # birthdays and anniversaries from as_of to as_of + days_ahead
     birthdays: list[DateItem] = field(default_factory=list)
+    # service cases escalated to the user at the start of the day (`--team`: all of them)
+    cases: list[CaseView] = field(default_factory=list)
     last_sent: date | None = None  # the previous mailed digest, when days were missed
     totals: dict[str, int] = field(default_factory=dict)  # items per section, all of them
 
@@ -98,6 +102,11 @@ def build_digest(
     last_day = as_of + timedelta(days=days_ahead)
     every_date = agenda.important_days(db, scope, as_of, last_day)
     d.birthdays = every_date if n is None else every_date[:n]
+    if scope.user_id is None:
+        escalated_cases = cases.list_cases(ctx, escalated=True, as_of=start)
+    else:
+        escalated_cases = cases.list_cases(ctx, escalated_to=scope.user_id, as_of=start)
+    d.cases = escalated_cases[:n] if n is not None else escalated_cases
     if n is None:
         return d
     d.totals["birthdays"] = len(every_date)
@@ -110,6 +119,7 @@ def build_digest(
         "no_next_step": lambda: agenda.count_deals_without_next_step(ctx, scope, end),
         "big_deals": lambda: agenda.count_big_deals(ctx, scope),
         "escalated": lambda: agenda.count_escalated_to(ctx, scope, cutoff),
+        "cases": lambda: len(escalated_cases),
     }
     for s, count in counters.items():
         shown = len(getattr(d, s))

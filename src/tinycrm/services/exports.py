@@ -327,6 +327,7 @@ class PersonExport:
     purchases: list[dict[str, Any]]
     merges: list[dict[str, Any]]
     audit: list[dict[str, Any]]
+    cases: list[dict[str, Any]] = field(default_factory=list)  # service cases (#20)
 
 
 def person(db: Db, contact_id: int, now: datetime) -> PersonExport:
@@ -376,6 +377,19 @@ def person(db: Db, contact_id: int, now: datetime) -> PersonExport:
             " WHERE contact_id = :id ORDER BY purchased_on, id",
             p,
         )
+        cases = db.all(
+            "SELECT k.id, k.title, k.body, k.priority, k.status, u.name AS owner, k.due_at,"
+            " k.first_response_at, k.resolved_at, k.closed_at, k.solution, k.satisfaction,"
+            " k.created_at FROM cases k LEFT JOIN users u ON u.id = k.owner_id"
+            " WHERE k.contact_id = :id ORDER BY k.id",
+            p,
+        )
+        case_notes = db.all(
+            "SELECT n.case_id, n.interaction_id FROM case_notes n"
+            " JOIN cases k ON k.id = n.case_id WHERE k.contact_id = :id"
+            " ORDER BY n.case_id, n.interaction_id",
+            p,
+        )
         merges = db.all(
             "SELECT id, kept_id, removed_id, snapshot, merged_at, undone_at FROM merges"
             " WHERE kept_id = :id OR removed_id = :id ORDER BY id",
@@ -407,11 +421,16 @@ def person(db: Db, contact_id: int, now: datetime) -> PersonExport:
         purchases=[_times(r) for r in purchases],
         merges=[_times(r) for r in merges],
         audit=[_times(r) for r in audit],
+        cases=[
+            _times(r)
+            | {"note_ids": [n["interaction_id"] for n in case_notes if n["case_id"] == r["id"]]}
+            for r in cases
+        ],
     )
 
 
 #: The audit entries about a contact (`:id`): its own, and those of its interactions,
-#: reminders and purchases (what `forget` deletes, and `export person` shows).
+#: reminders, purchases and cases (what `forget` deletes, and `export person` shows).
 AUDIT_OF_CONTACT = (
     "((a.entity = 'contact' AND a.entity_id = :id)"
     " OR (a.entity = 'interaction' AND a.entity_id IN"
@@ -419,11 +438,22 @@ AUDIT_OF_CONTACT = (
     " OR (a.entity = 'reminder' AND a.entity_id IN"
     "  (SELECT id FROM reminders WHERE contact_id = :id))"
     " OR (a.entity = 'purchase' AND a.entity_id IN"
-    "  (SELECT id FROM purchases WHERE contact_id = :id)))"
+    "  (SELECT id FROM purchases WHERE contact_id = :id))"
+    " OR (a.entity = 'case' AND a.entity_id IN"
+    "  (SELECT id FROM cases WHERE contact_id = :id)))"
 )
 
 
-_TIME_KEYS = ("happened_at", "due_at", "done_at", "closed_at", "created_at", "merged_at")
+_TIME_KEYS = (
+    "happened_at",
+    "due_at",
+    "done_at",
+    "closed_at",
+    "created_at",
+    "merged_at",
+    "first_response_at",
+    "resolved_at",
+)
 _DAY_KEYS = ("purchased_on", "expected_close")
 
 

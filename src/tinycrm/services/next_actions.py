@@ -23,6 +23,8 @@ KIND_ORDER = {
     "rotting_deal": 2,
     "no_next_step": 3,
     "birthday": 4,
+    "case": 0,
+    "escalated_case": 0,
 }
 
 #: Points, documented in docs/next.md.
@@ -37,6 +39,9 @@ ROTTING = 50
 ROT_PER_DAY = 2
 NO_NEXT_STEP = 30
 BIG_DEAL = 25
+CASE_ESCALATED = 50  # a service case past its SLA by more than escalate_after
+#: a service case's priority, on top of its overdue or due-today points
+CASE_PRIORITY = {"urgent": 30, "high": 20, "normal": 10, "low": 0}
 DEAL_VALUE_PER_TENFOLD = 10  # per power of ten of the weighted value, in major units
 DEAL_VALUE_MAX = 50
 CUSTOMER_PER_TENFOLD = 5  # per power of ten of the last 365 days' purchases
@@ -58,7 +63,15 @@ REASONS = (
     "weighted_value",  # with amount: the deal's value times its probability
     "big_deal",
     "bought_in_year",  # with amount: the contact's purchases in the last 365 days
+    "urgent_case",  # a service case's priority
+    "high_priority_case",
+    "normal_priority_case",
 )
+_PRIORITY_REASON = {
+    "urgent": "urgent_case",
+    "high": "high_priority_case",
+    "normal": "normal_priority_case",
+}
 
 
 @dataclass
@@ -76,7 +89,8 @@ class Reason:
 @dataclass
 class Action:
     kind: str  # reminder | escalated | stay_in_touch | rotting_deal | no_next_step | birthday
-    id: int  # the reminder, contact or deal id
+    # | case | escalated_case
+    id: int  # the reminder, contact, deal or case id
     title: str  # what to do
     about: str | None
     contact_id: int | None
@@ -198,6 +212,7 @@ def next_actions(ctx: Ctx, scope: Scope, *, limit: int | None = 20) -> list[Acti
         if a.deal_id in big:
             a.add("big_deal", BIG_DEAL)
     add(reminders)
+    add(_case_actions(ctx, scope, tomorrow))
 
     if not best.cannot_take(ROTTING_MAX):
         add([_deal_action(d, now, ctx.tz) for d in agenda.rotting_deals(ctx, scope, now)])
@@ -237,6 +252,44 @@ def _reminder_action(
     if r.escalated:
         a.add("escalated", ESCALATED, lead=r.lead)
     return a
+
+
+def _case_actions(ctx: Ctx, scope: Scope, tomorrow: datetime) -> list[Action]:
+    """Open cases due by the end of today (the scope's own, or the team's), and the cases
+    escalated to this user now."""
+    from tinycrm.services import cases
+
+    own = cases.list_cases(ctx, owner_id=scope.user_id, due_before=tomorrow)
+    theirs = cases.list_cases(ctx, escalated_to=scope.user_id) if scope.user_id is not None else []
+    out: list[Action] = []
+    seen: set[int] = set()
+    for v in own + theirs:
+        if v.id in seen or v.sla_due_at is None:
+            continue
+        seen.add(v.id)
+        mine = scope.user_id is None or v.owner == scope.user_name
+        a = Action(
+            kind="case" if mine else "escalated_case",
+            id=v.id,
+            title=v.title,
+            about=v.contact,
+            contact_id=v.contact_id,
+            deal_id=None,
+            owner=v.owner,
+            since=v.sla_due_at,
+        )
+        if v.sla_due_at < ctx.now:
+            days = _days(ctx.now, v.sla_due_at, ctx.tz)
+            a.add("overdue", REMINDER_OVERDUE)
+            a.add("days_overdue", PER_DAY_OVERDUE * min(days, MAX_DAYS_COUNTED), days=days)
+        else:
+            a.add("due_today", REMINDER_DUE_TODAY)
+        if v.escalation:
+            a.add("escalated", CASE_ESCALATED, lead=v.escalated_to)
+        if v.priority in _PRIORITY_REASON:
+            a.add(_PRIORITY_REASON[v.priority], CASE_PRIORITY[v.priority])
+        out.append(a)
+    return out
 
 
 def _touch_action(t: TouchItem, now: datetime, tz: tzinfo) -> Action:

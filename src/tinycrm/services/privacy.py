@@ -1,7 +1,7 @@
 """`tinycrm forget`: erase one person completely, keeping only that an erasure happened.
 
 What goes, in one transaction: the contact with its emails, phones, web and postal
-addresses and tags; its interactions and reminders; the merges it took part in (their
+addresses and tags; its interactions, reminders and service cases; the merges it took part in (their
 snapshots hold its old data); the audit entries about it and about its interactions,
 reminders and purchases; and the search-index rows of all of these (the delete triggers of
 migration 0002). Its deals stay, unlinked (their value is the team's pipeline). Its
@@ -68,6 +68,7 @@ class ForgetPlan:
     deals: int
     merges: int
     audit_entries: int
+    cases: int = 0
 
 
 @dataclass
@@ -108,6 +109,7 @@ def plan(db: Db, contact_id: int) -> ForgetPlan:
         deals=_count(db, "SELECT count(*) FROM deals WHERE contact_id = :id", c),
         merges=_count(db, "SELECT count(*) FROM merges WHERE kept_id = :id OR removed_id = :id", c),
         audit_entries=_count(db, f"SELECT count(*) FROM audit_log a WHERE {AUDIT_OF_CONTACT}", c),
+        cases=_count(db, "SELECT count(*) FROM cases WHERE contact_id = :id", c),
     )
 
 
@@ -135,6 +137,13 @@ KEPT: dict[tuple[str, str], str] = {
     ("purchases", "currency"): "an ISO currency code",
     ("audit_log", "entity"): "the kind of record an entry is about",
     ("audit_log", "action"): "a verb such as add, edit or delete",
+    ("cases", "priority"): "low, normal, high or urgent",
+    ("cases", "status"): "open, waiting, resolved or closed",
+    ("sla_targets", "priority"): "low, normal, high or urgent",
+    ("sla_targets", "respond"): "a working-time target such as 4h, checked when entered",
+    ("sla_targets", "resolve"): "a working-time target such as 1d, checked when entered",
+    ("team_settings", "key"): "a setting's name (working-hours, holidays)",
+    ("team_settings", "value"): "working hours or holidays, checked when entered",
     ("changes", "audit_ids"): "ids of audit entries (the undo journal)",
     ("row_changes", "table_name"): "a table's name (the undo journal)",
     ("row_changes", "row_key"): "a row's primary key (the undo journal)",
@@ -364,6 +373,7 @@ def forget(ctx: Ctx, contact_id: int, *, purchases: str = "anonymise") -> Erased
         db.execute("DELETE FROM merges WHERE kept_id = :id OR removed_id = :id", p)
         db.execute("DELETE FROM interactions WHERE contact_id = :id", p)
         db.execute("DELETE FROM reminders WHERE contact_id = :id", p)
+        db.execute("DELETE FROM cases WHERE contact_id = :id", p)  # their note links cascade
         if purchases == "delete":
             db.execute("DELETE FROM purchases WHERE contact_id = :id", p)
         elif what.purchases:
@@ -385,6 +395,7 @@ def forget(ctx: Ctx, contact_id: int, *, purchases: str = "anonymise") -> Erased
             "tags": what.tags,
             "interactions": what.interactions,
             "reminders": what.reminders,
+            "cases": what.cases,
             f"purchases_{'deleted' if purchases == 'delete' else 'anonymised'}": what.purchases,
             "deals_unlinked": what.deals,
             "merges": what.merges,

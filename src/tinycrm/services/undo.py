@@ -53,9 +53,13 @@ PARENTS_FIRST = (
     "mail_messages",
     "mail_links",
     "mail_folders",
+    "cases",
+    "case_notes",
+    "sla_targets",
+    "team_settings",
 )
 #: Computed from other rows after an undo; never a reason to refuse one.
-COMPUTED = frozenset({("contacts", "touch_due_at"), ("deals", "rots_at")})
+COMPUTED = frozenset({("contacts", "touch_due_at"), ("deals", "rots_at"), ("cases", "sla_due_at")})
 #: Bookkeeping: put back only while it still holds what the undone change wrote.
 SOFT = frozenset({"updated_at", "last_touch_at", "activity_at"})
 _KIND = {

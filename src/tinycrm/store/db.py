@@ -46,6 +46,8 @@ LockKey = Literal[
     "purchase imports",
     "interaction imports",
     "deal imports",
+    "team settings",  # the store's shared settings (working hours, holidays)
+    "sla targets",
     "mail imports",  # the messages `mail import` logged, and IMAP folder positions
 ]
 LockMode = Literal["change", "delete", "keep"]

@@ -33,7 +33,7 @@ from tinycrm.text import mask_secrets
 #: The newest schema revision this tinycrm knows, and every revision it can upgrade from.
 #: tests/test_store.py (test_head_revision_matches_the_alembic_scripts) checks these
 #: against the Alembic scripts in tinycrm/migrations/versions/.
-SCHEMA_HEAD = "0011"
+SCHEMA_HEAD = "0012"
 KNOWN_REVISIONS = (
     "0001",
     "0002",
@@ -46,6 +46,7 @@ KNOWN_REVISIONS = (
     "0009",
     "0010",
     "0011",
+    "0012",
 )
 
 

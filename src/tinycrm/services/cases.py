@@ -1,0 +1,601 @@
+"""Service cases: a customer's request about one contact, with SLA clocks that escalate.
+
+A case is open, waiting (on the customer: its SLA clock pauses), resolved or closed (with a
+solution, and maybe a satisfaction score 1-5). Its clock, `sla_due_at`, is derived here in
+the same transaction as every change that moves it (tinycrm.services.sla.clock_due): the
+first unmet target of its priority (first response, then resolution) in the owner's
+working hours and time zone, plus the working time it spent waiting or resolved, or its
+own due time if that is earlier; NULL while it isn't open.
+
+Escalation is read, not stored: a case overdue by more than `escalate_after` days is with
+the owner's lead (level 1); overdue by more than twice that, with the lead's lead
+(level 2), and so on up the chain of leads (`users.lead_id`); past the top it stays with
+the last lead. Only the user it is escalated to now sees it as escalated (`next`, the
+digest, `case list --escalated`). Any note logged on the case is its first response, which
+moves the clock on to the resolution target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tinycrm.errors import InvalidInput, NotFound
+from tinycrm.refs import Target, hold, resolve
+from tinycrm.services import audit, interactions, sla, team_settings
+from tinycrm.services.context import Ctx
+from tinycrm.services.sla import check_priority
+from tinycrm.services.validation import check_text
+from tinycrm.store.db import Db, LockMode, read_ts
+from tinycrm.worktime import Hours, working_between
+
+STATUSES = ("open", "waiting", "resolved", "closed")
+RUNNING = ("open",)  # statuses whose SLA clock runs
+OPEN = ("open", "waiting")  # `case list --open`
+
+
+@dataclass
+class CaseNote:
+    interaction_id: int
+    body: str
+    happened_at: datetime
+    user: str | None
+
+
+@dataclass
+class CaseView:
+    id: int
+    contact_id: int
+    contact: str
+    title: str
+    body: str | None
+    priority: str
+    status: str
+    owner: str | None
+    due_at: datetime | None
+    sla_due_at: datetime | None  # when it is next overdue; None unless open
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    solution: str | None
+    satisfaction: int | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    overdue: bool = False
+    escalation: int = 0  # 0, or how many leads up the chain it has gone
+    escalated_to: str | None = None
+    notes: list[CaseNote] = field(default_factory=list)
+
+
+_SELECT = (
+    "SELECT k.id, k.contact_id, c.name AS contact, k.title, k.body, k.priority, k.status,"
+    " k.owner_id, u.name AS owner, k.due_at, k.sla_due_at, k.waiting_since, k.paused_minutes,"
+    " k.first_response_at, k.resolved_at, k.closed_at, k.solution, k.satisfaction,"
+    " k.created_at, k.updated_at, k.version"
+    " FROM cases k JOIN contacts c ON c.id = k.contact_id LEFT JOIN users u ON u.id = k.owner_id"
+)
+
+
+# -- the team's leads ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Team:
+    names: dict[int, str]
+    leads: dict[int, int | None]
+    zones: dict[int, str | None]
+
+    def chain(self, user_id: int | None) -> list[int]:
+        """The user's lead, their lead, ... (stopping at a loop, which users.py refuses)."""
+        out: list[int] = []
+        at = self.leads.get(user_id) if user_id is not None else None
+        while at is not None and at not in out and at != user_id:
+            out.append(at)
+            at = self.leads.get(at)
+        return out
+
+
+def _team(db: Db) -> _Team:
+    rows = db.all("SELECT id, name, lead_id, timezone FROM users")
+    return _Team(
+        {r["id"]: r["name"] for r in rows},
+        {r["id"]: r["lead_id"] for r in rows},
+        {r["id"]: r["timezone"] for r in rows},
+    )
+
+
+def _escalate_after(ctx: Ctx) -> timedelta:
+    return timedelta(days=ctx.escalate_after)
+
+
+def _view(ctx: Ctx, r: dict[str, Any], team: _Team, as_of: datetime) -> CaseView:
+    sla_due = read_ts(r["sla_due_at"])
+    created, updated = read_ts(r["created_at"]), read_ts(r["updated_at"])
+    assert created is not None and updated is not None
+    v = CaseView(
+        id=r["id"],
+        contact_id=r["contact_id"],
+        contact=r["contact"],
+        title=r["title"],
+        body=r["body"],
+        priority=r["priority"],
+        status=r["status"],
+        owner=r["owner"],
+        due_at=read_ts(r["due_at"]),
+        sla_due_at=sla_due,
+        first_response_at=read_ts(r["first_response_at"]),
+        resolved_at=read_ts(r["resolved_at"]),
+        closed_at=read_ts(r["closed_at"]),
+        solution=r["solution"],
+        satisfaction=r["satisfaction"],
+        created_at=created,
+        updated_at=updated,
+        version=int(r["version"]),
+        overdue=sla_due is not None and sla_due < as_of,
+    )
+    if sla_due is not None and v.overdue:
+        chain = team.chain(r["owner_id"])
+        late, step, level = as_of - sla_due, _escalate_after(ctx), 0
+        while level < len(chain) and late > step * (level + 1):
+            level += 1
+        if level:
+            v.escalation, v.escalated_to = level, team.names[chain[level - 1]]
+    return v
+
+
+def _row(db: Db, case_id: int) -> dict[str, Any]:
+    row = db.one(_SELECT + " WHERE k.id = :id", {"id": case_id})
+    if row is None:
+        raise NotFound(f"no case with id {case_id}")
+    return row
+
+
+def get_case(ctx: Ctx, case_id: int, *, as_of: datetime | None = None) -> CaseView:
+    """One case with its notes; NotFound if there is none with that id."""
+    db = ctx.db
+    with db.read():
+        v = _view(ctx, _row(db, case_id), _team(db), as_of or ctx.now)
+        notes = db.all(
+            "SELECT i.id, i.body, i.happened_at, u.name AS user FROM case_notes n"
+            " JOIN interactions i ON i.id = n.interaction_id"
+            " LEFT JOIN users u ON u.id = i.user_id WHERE n.case_id = :id"
+            " ORDER BY i.happened_at, i.id",
+            {"id": case_id},
+        )
+    for n in notes:
+        at = read_ts(n["happened_at"])
+        assert at is not None
+        v.notes.append(CaseNote(n["id"], n["body"], at, n["user"]))
+    return v
+
+
+# -- the SLA clock ---------------------------------------------------------------------------
+def _zone(ctx: Ctx, team: _Team, owner_id: int | None) -> tzinfo:
+    name = team.zones.get(owner_id) if owner_id is not None else None
+    return ZoneInfo(name) if name else ctx.tz
+
+
+def _clock(ctx: Ctx, r: dict[str, Any], team: _Team, hours: Hours) -> datetime | None:
+    if r["status"] not in RUNNING:
+        return None
+    created = read_ts(r["created_at"])
+    assert created is not None
+    return sla.clock_due(
+        hours,
+        _zone(ctx, team, r["owner_id"]),
+        sla.get_target(ctx.db, r["priority"]),
+        created_at=created,
+        first_response_at=read_ts(r["first_response_at"]),
+        paused=timedelta(minutes=int(r["paused_minutes"])),
+        due_at=read_ts(r["due_at"]),
+    )
+
+
+def _refresh(ctx: Ctx, case_ids: Iterable[int]) -> None:
+    """Recompute these cases' SLA clocks from their rows (in the caller's transaction)."""
+    db = ctx.db
+    team, hours = _team(db), team_settings.working_hours(db)
+    for case_id in case_ids:
+        r = _row(db, case_id)
+        due = _clock(ctx, r, team, hours)
+        if read_ts(r["sla_due_at"]) != due:
+            db.execute(
+                "UPDATE cases SET sla_due_at = :due WHERE id = :id",
+                {"due": db.ts(due) if due else None, "id": case_id},
+            )
+
+
+def _paused_now(ctx: Ctx, r: dict[str, Any], since: datetime | None) -> int:
+    """The case's paused minutes plus the working time from `since` to now (rounded up)."""
+    paused = int(r["paused_minutes"])
+    if since is None:
+        return paused
+    team = _team(ctx.db)
+    spent = working_between(
+        team_settings.working_hours(ctx.db), _zone(ctx, team, r["owner_id"]), since, ctx.now
+    )
+    return paused + -(-spent // timedelta(minutes=1))
+
+
+# -- checks -----------------------------------------------------------------------------------
+def check_status(text: str) -> str:
+    """A case status as typed, checked (InvalidInput names the statuses)."""
+    s = text.strip().lower()
+    if s not in STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}: {text!r}")
+    return s
+
+
+def check_satisfaction(score: int) -> int:
+    """A satisfaction score, 1 to 5."""
+    if not 1 <= score <= 5:
+        raise InvalidInput(f"satisfaction must be 1 to 5: {score}")
+    return score
+
+
+def _title(text: str) -> str:
+    title = " ".join((check_text(text, "case title") or "").split())
+    if not title:
+        raise InvalidInput("case title can't be empty")
+    return title
+
+
+def _owner_id(db: Db, name: str) -> int:
+    found = db.value("SELECT id FROM users WHERE name = :n", {"n": name.strip()})
+    if found is None:
+        names = ", ".join(r["name"] for r in db.all("SELECT name FROM users ORDER BY name"))
+        raise InvalidInput(f"no user called {name!r} (users: {names or 'none yet'})")
+    return int(found)
+
+
+def _fields(v: CaseView) -> dict[str, Any]:
+    return {
+        "title": v.title,
+        "body": v.body,
+        "priority": v.priority,
+        "status": v.status,
+        "owner": v.owner,
+        "due_at": v.due_at,
+        "contact": v.contact,
+        "solution": v.solution,
+        "satisfaction": v.satisfaction,
+    }
+
+
+# -- writing ----------------------------------------------------------------------------------
+def add_case(
+    ctx: Ctx,
+    contact: Target | str,
+    title: str,
+    *,
+    priority: str = "normal",
+    body: str | None = None,
+    due: datetime | None = None,
+    owner: str | None = None,
+) -> CaseView:
+    """Open a case about a contact (`contact`: what the user typed, resolved in the same
+    transaction), owned by `owner` or the current user."""
+    the_title = _title(title)
+    the_priority = check_priority(priority)
+    the_body = check_text(body, "case body") if body else None
+    db = ctx.db
+    with db.write():
+        target = resolve(db, contact) if isinstance(contact, str) else contact
+        owner_id = _owner_id(db, owner) if owner is not None else ctx.user_id
+        hold(db, "contact", target.id)
+        new_id = db.insert(
+            "INSERT INTO cases (contact_id, title, body, priority, status, owner_id, due_at,"
+            " paused_minutes, created_at, updated_at, version)"
+            " VALUES (:contact, :title, :body, :priority, 'open', :owner, :due, 0, :now, :now, 1)"
+            " RETURNING id",
+            {
+                "contact": target.id,
+                "title": the_title,
+                "body": the_body or None,
+                "priority": the_priority,
+                "owner": owner_id,
+                "due": db.ts(due) if due else None,
+                "now": db.ts(ctx.now),
+            },
+        )
+        _refresh(ctx, [new_id])
+        view = get_case(ctx, new_id)
+        audit.record(ctx, "case", new_id, "add", audit.added(_fields(view)))
+        return view
+
+
+def _lock_contact(db: Db, case_id: int, mode: LockMode = "keep") -> None:
+    """Parents before children: lock the case's contact before the case. A case updated
+    twice in one transaction has its foreign key checked on the second update (PostgreSQL
+    checks a row version its own transaction wrote), which waits for a `contact rm` that
+    is waiting for the case: a deadlock, unless the contact was locked first."""
+    contact_id = db.value("SELECT contact_id FROM cases WHERE id = :id", {"id": case_id})
+    if contact_id is None:
+        raise NotFound(f"no case with id {case_id}")
+    db.lock("contacts", int(contact_id), mode)
+
+
+def _locked(
+    ctx: Ctx, case_id: int, expected_version: int | None
+) -> tuple[dict[str, Any], CaseView]:
+    db = ctx.db
+    _lock_contact(db, case_id)
+    db.lock("cases", case_id, "change")
+    row = _row(db, case_id)
+    if expected_version is not None and int(row["version"]) != expected_version:
+        raise audit.stale(ctx, "case", case_id, row["title"], expected_version, int(row["version"]))
+    return row, _view(ctx, row, _team(db), ctx.now)
+
+
+def _update(ctx: Ctx, case_id: int, old: CaseView, sets: dict[str, Any], action: str) -> CaseView:
+    db = ctx.db
+    assigns = ", ".join(f"{k} = :{k}" for k in sets)
+    db.execute(
+        f"UPDATE cases SET {assigns}, updated_at = :now, version = version + 1 WHERE id = :id",
+        {**sets, "now": db.ts(ctx.now), "id": case_id},
+    )
+    _refresh(ctx, [case_id])
+    new = get_case(ctx, case_id)
+    audit.record(ctx, "case", case_id, action, audit.diff(_fields(old), _fields(new)))
+    return new
+
+
+def _status_change(ctx: Ctx, row: dict[str, Any], status: str) -> dict[str, Any]:
+    """The columns a move from the row's status to `status` sets (the clock's pauses)."""
+    db = ctx.db
+    old = row["status"]
+    if status == old:
+        return {}
+    sets: dict[str, Any] = {"status": status}
+    # leaving a paused status: the time it was paused doesn't count against the SLA
+    if old == "waiting":
+        sets["paused_minutes"] = _paused_now(ctx, row, read_ts(row["waiting_since"]))
+        sets["waiting_since"] = None
+    elif old in ("resolved", "closed"):
+        sets["paused_minutes"] = _paused_now(ctx, row, read_ts(row["resolved_at"]))
+        sets["resolved_at"] = None
+        sets["closed_at"] = None
+    if status == "waiting":
+        sets["waiting_since"] = db.ts(ctx.now)
+        if row["first_response_at"] is None:  # asking the customer is a response
+            sets["first_response_at"] = db.ts(ctx.now)
+    elif status in ("resolved", "closed"):
+        sets["resolved_at"] = db.ts(ctx.now)
+        if status == "closed":
+            sets["closed_at"] = db.ts(ctx.now)
+    return sets
+
+
+def edit_case(
+    ctx: Ctx,
+    case_id: int,
+    *,
+    title: str | None = None,
+    body: str | None = None,
+    priority: str | None = None,
+    status: str | None = None,
+    due: datetime | None = None,
+    clear_due: bool = False,
+    expected_version: int | None = None,
+) -> CaseView:
+    """Change the given fields ('' clears the body); `status` moves between open, waiting
+    (the SLA clock pauses) and resolved. With `expected_version`, a case changed since the
+    caller read it is refused (Conflict)."""
+    sets: dict[str, Any] = {}
+    if title is not None:
+        sets["title"] = _title(title)
+    if body is not None:
+        sets["body"] = check_text(body, "case body") or None
+    if priority is not None:
+        sets["priority"] = check_priority(priority)
+    new_status = check_status(status) if status is not None else None
+    if new_status == "closed":
+        raise InvalidInput("close a case with: tinycrm case close ID --solution TEXT")
+    if due is not None or clear_due:
+        sets["due_at"] = ctx.db.ts(due) if due is not None else None
+    if not sets and new_status is None:
+        raise InvalidInput("nothing to change: give --title, --body, --priority, --status or --due")
+    with ctx.db.write():
+        row, old = _locked(ctx, case_id, expected_version)
+        if new_status is not None:
+            if old.status == "closed":
+                raise InvalidInput(
+                    f"case {case_id} is closed; reopen it first: tinycrm case reopen {case_id}"
+                )
+            sets |= _status_change(ctx, row, new_status)
+        return _update(ctx, case_id, old, sets, "edit")
+
+
+def assign_case(
+    ctx: Ctx, case_id: int, user: str, *, expected_version: int | None = None
+) -> CaseView:
+    """Give the case to another user (its clock moves to their time zone)."""
+    db = ctx.db
+    with db.write():
+        db.lock_key("users")
+        owner_id = _owner_id(db, user)
+        _row_, old = _locked(ctx, case_id, expected_version)
+        return _update(ctx, case_id, old, {"owner_id": owner_id}, "assign")
+
+
+def close_case(
+    ctx: Ctx,
+    case_id: int,
+    solution: str,
+    *,
+    satisfaction: int | None = None,
+    expected_version: int | None = None,
+) -> CaseView:
+    """Close a case with its solution (required) and the customer's satisfaction (1-5)."""
+    text = check_text(solution, "solution")
+    if not text:
+        raise InvalidInput("a case is closed with a solution: give --solution TEXT")
+    score = check_satisfaction(satisfaction) if satisfaction is not None else None
+    with ctx.db.write():
+        row, old = _locked(ctx, case_id, expected_version)
+        if old.status == "closed":
+            raise InvalidInput(f"case {case_id} is already closed")
+        sets = _status_change(ctx, row, "closed")
+        if old.status == "resolved":  # resolved earlier: that is when it was resolved
+            sets.pop("paused_minutes", None)
+            sets["resolved_at"] = row["resolved_at"]
+        sets |= {"solution": text, "satisfaction": score}
+        return _update(ctx, case_id, old, sets, "close")
+
+
+def reopen_case(ctx: Ctx, case_id: int, *, expected_version: int | None = None) -> CaseView:
+    """Open a resolved or closed case again; its clock goes on where it stopped."""
+    with ctx.db.write():
+        row, old = _locked(ctx, case_id, expected_version)
+        if old.status not in ("resolved", "closed"):
+            raise InvalidInput(f"case {case_id} is {old.status}, not resolved or closed")
+        return _update(ctx, case_id, old, _status_change(ctx, row, "open"), "reopen")
+
+
+def note_case(ctx: Ctx, case_id: int, text: str) -> CaseView:
+    """Log a note on the case: on the contact's timeline too, and the case's first response
+    if it had none."""
+    db = ctx.db
+    with db.write():
+        # the contact as the note's clock refresh will lock it ("change"), not only held:
+        # taking the stronger lock later, after waiting for the case, could deadlock
+        _lock_contact(db, case_id, "change")
+        db.lock("cases", case_id, "change")
+        row = _row(db, case_id)
+        logged = interactions.log_interaction(
+            ctx, Target("contact", int(row["contact_id"]), row["contact"]), text
+        )
+        db.execute(
+            "INSERT INTO case_notes (case_id, interaction_id) VALUES (:c, :i)",
+            {"c": case_id, "i": logged.id},
+        )
+        if row["first_response_at"] is None:
+            db.execute(
+                "UPDATE cases SET first_response_at = :now, updated_at = :now WHERE id = :id",
+                {"now": db.ts(ctx.now), "id": case_id},
+            )
+            _refresh(ctx, [case_id])
+            audit.record(
+                ctx, "case", case_id, "respond", {"first_response_at": [None, audit.plain(ctx.now)]}
+            )
+        return get_case(ctx, case_id)
+
+
+def delete_case(ctx: Ctx, case_id: int, *, expected_version: int | None = None) -> CaseView:
+    """Delete a case; the notes logged on it stay on the contact's timeline."""
+    db = ctx.db
+    with db.write():
+        db.lock("cases", case_id, "delete")
+        row = _row(db, case_id)
+        if expected_version is not None and int(row["version"]) != expected_version:
+            raise audit.stale(
+                ctx, "case", case_id, row["title"], expected_version, int(row["version"])
+            )
+        old = get_case(ctx, case_id)
+        db.execute("DELETE FROM cases WHERE id = :id", {"id": case_id})
+        audit.record(ctx, "case", case_id, "delete", audit.removed(_fields(old)))
+        return old
+
+
+def edit_sla(
+    ctx: Ctx, priority: str, *, respond: str | None = None, resolve: str | None = None
+) -> sla.SlaTarget:
+    """Change a priority's SLA targets and move the clocks of its open cases with them."""
+    db = ctx.db
+    with db.write():
+        target = sla.edit_target(ctx, priority, respond=respond, resolve=resolve)
+        ids = [
+            r["id"]
+            for r in db.all(
+                "SELECT id FROM cases WHERE priority = :p AND status = 'open' ORDER BY id",
+                {"p": target.priority},
+            )
+        ]
+        if ids:
+            db.lock("cases", ids, "change")
+        _refresh(ctx, ids)
+        return target
+
+
+def set_team_setting(ctx: Ctx, key: str, value: str) -> team_settings.Setting:
+    """Store a shared setting; working hours and holidays move every open case's clock."""
+    db = ctx.db
+    with db.write():
+        setting = team_settings.set_setting(ctx, key, value)
+        ids = [r["id"] for r in db.all("SELECT id FROM cases WHERE status = 'open' ORDER BY id")]
+        if ids:
+            db.lock("cases", ids, "change")
+        _refresh(ctx, ids)
+        return setting
+
+
+# -- reading ----------------------------------------------------------------------------------
+def list_cases(
+    ctx: Ctx,
+    *,
+    open_only: bool = False,
+    owner_id: int | None = None,
+    overdue: bool = False,
+    priority: str | None = None,
+    escalated_to: int | None = None,
+    escalated: bool = False,
+    contact_id: int | None = None,
+    as_of: datetime | None = None,
+    due_before: datetime | None = None,
+) -> list[CaseView]:
+    """Cases, the most urgent first (by SLA time, then priority, then id). `overdue`: past
+    their SLA clock at `as_of` (default now); `due_before`: open cases whose clock runs out
+    before then; `escalated_to`: the cases escalated to this user at `as_of`; `escalated`:
+    every escalated case (the team's view)."""
+    at = as_of or ctx.now
+    db = ctx.db
+    where: list[str] = []
+    params: dict[str, Any] = {}
+    if open_only:
+        where.append("k.status IN ('open', 'waiting')")
+    if owner_id is not None:
+        where.append("k.owner_id = :owner")
+        params["owner"] = owner_id
+    if priority is not None:
+        where.append("k.priority = :priority")
+        params["priority"] = check_priority(priority)
+    if contact_id is not None:
+        where.append("k.contact_id = :contact")
+        params["contact"] = contact_id
+    if due_before is not None:
+        where.append("k.sla_due_at IS NOT NULL AND k.sla_due_at < :due_before")
+        params["due_before"] = db.ts(due_before)
+    if overdue or escalated or escalated_to is not None:
+        step = _escalate_after(ctx) if (escalated or escalated_to is not None) else timedelta(0)
+        where.append("k.sla_due_at IS NOT NULL AND k.sla_due_at < :before")
+        params["before"] = db.ts(at - step)
+    with db.read():
+        team = _team(db)
+        if escalated_to is not None:
+            owners = [u for u in team.names if escalated_to in team.chain(u)]
+            if not owners:
+                return []
+            marks = ", ".join(f":o{i}" for i in range(len(owners)))
+            where.append(f"k.owner_id IN ({marks})")
+            params |= {f"o{i}": o for i, o in enumerate(owners)}
+        sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
+        rows = db.all(sql, params)
+        views = [_view(ctx, r, team, at) for r in rows]
+    if escalated_to is not None:
+        name = team.names.get(escalated_to)
+        views = [v for v in views if v.escalated_to == name]
+    elif escalated:
+        views = [v for v in views if v.escalation]
+    rank = {p: i for i, p in enumerate(sla.PRIORITIES)}
+    far = datetime.max.replace(tzinfo=at.tzinfo)
+    views.sort(
+        key=lambda v: (
+            v.status not in OPEN,
+            v.sla_due_at or far,
+            rank.get(v.priority, 9),
+            v.id,
+        )
+    )
+    return views

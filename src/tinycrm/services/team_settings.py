@@ -1,0 +1,104 @@
+"""Settings shared by the whole store (`tinycrm settings`): one value for the team.
+
+Kept in `team_settings` (key, value as typed in canonical form). Today: `working-hours`
+(`Mon-Fri 09:00-17:00`, read in each case owner's time zone) and `holidays` (ISO days),
+which the SLA clocks of service cases count in (tinycrm.worktime).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from tinycrm.errors import InvalidInput
+from tinycrm.services import audit
+from tinycrm.services.context import Ctx
+from tinycrm.store.db import Db, read_ts
+from tinycrm.worktime import (
+    DEFAULT_HOURS,
+    Hours,
+    describe_holidays,
+    parse_holidays,
+    parse_hours,
+)
+
+
+def _canonical_hours(text: str) -> str:
+    return parse_hours(text).describe()
+
+
+def _canonical_holidays(text: str) -> str:
+    return describe_holidays(parse_holidays(text))
+
+
+#: key -> (what it is, its default, the check that turns what was typed into the stored form)
+KEYS: dict[str, tuple[str, str, Callable[[str], str]]] = {
+    "working-hours": ("days and hours SLA clocks count", DEFAULT_HOURS, _canonical_hours),
+    "holidays": ("days SLA clocks skip (YYYY-MM-DD, comma separated)", "", _canonical_holidays),
+}
+
+
+@dataclass
+class Setting:
+    key: str
+    value: str
+    about: str
+    default: bool  # True: not set in the store, the built-in value
+    updated_at: datetime | None = None
+
+
+def _check_key(key: str) -> str:
+    k = key.strip().lower()
+    if k not in KEYS:
+        raise InvalidInput(f"unknown setting {key!r} (settings: {', '.join(KEYS)})")
+    return k
+
+
+def list_settings(db: Db) -> list[Setting]:
+    """Every shared setting, stored or default."""
+    stored = {r["key"]: r for r in db.all("SELECT key, value, updated_at FROM team_settings")}
+    out = []
+    for key, (about, default, _check) in KEYS.items():
+        row = stored.get(key)
+        if row is None:
+            out.append(Setting(key, default, about, True))
+        else:
+            out.append(Setting(key, row["value"], about, False, read_ts(row["updated_at"])))
+    return out
+
+
+def get_setting(db: Db, key: str) -> str:
+    """One setting's value (stored, or the default)."""
+    value = db.value("SELECT value FROM team_settings WHERE key = :k", {"k": key})
+    return KEYS[key][1] if value is None else str(value)
+
+
+def working_hours(db: Db) -> Hours:
+    """The team's working hours with its holidays."""
+    return parse_hours(
+        get_setting(db, "working-hours"), parse_holidays(get_setting(db, "holidays"))
+    )
+
+
+def set_setting(ctx: Ctx, key: str, value: str) -> Setting:
+    """Store one shared setting (checked and written in its canonical form)."""
+    k = _check_key(key)
+    about, _default, check = KEYS[k]
+    stored = check(value)
+    db = ctx.db
+    with db.write():
+        db.lock_key("team settings")
+        old = db.value("SELECT value FROM team_settings WHERE key = :k", {"k": k})
+        params = {"k": k, "v": stored, "now": db.ts(ctx.now)}
+        if old is None:
+            db.execute(
+                "INSERT INTO team_settings (key, value, updated_at) VALUES (:k, :v, :now)",
+                params,
+            )
+        else:
+            db.execute(
+                "UPDATE team_settings SET value = :v, updated_at = :now WHERE key = :k", params
+            )
+        audit.record(ctx, "setting", 0, "edit", {k: [old, stored]})
+    return Setting(k, stored, about, False, ctx.now)
