@@ -236,7 +236,7 @@ def test_purchase_form_takes_a_refund_and_refuses_nonsense(seeded: str) -> None:
         await pilot.press("ctrl+s")
         await settle(pilot)
         # the refund lowers the total and is no order
-        assert "438.00 EUR in 1\n" in str(app.screen.query_one("#card", Static).render())
+        assert "438.00 EUR in 1 purchase\n" in str(app.screen.query_one("#card", Static).render())
 
     run(flow)
     amounts = [p["amount"] for p in Runner().ok("purchase", "list", "bob", "--json").json()]
