@@ -175,6 +175,7 @@ _SUMMARIES = {
     "company": "companies",
     "deal": "deals",
     "stages": "the pipeline's stages",
+    "view": "saved filters",
     "purchase": "purchases",
     "case": "service cases",
     "sla": "service targets",

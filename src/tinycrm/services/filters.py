@@ -396,6 +396,20 @@ def compile_filter(
     return Filter(entity, text, sql, compiler.params)
 
 
+def mentions(compiled: Filter, names: tuple[str, ...]) -> bool:
+    """Whether the filter names any of these built-in attributes (or their aliases)."""
+
+    def walk(node: Node) -> bool:
+        if isinstance(node, Condition):
+            key = node.attribute.lower().replace("_", "-")
+            return ALIASES.get(key, key) in names
+        if isinstance(node, Not):
+            return walk(node.inner)
+        return any(walk(p) for p in node.parts)
+
+    return walk(parse(compiled.text))
+
+
 def _like(value: str) -> str:
     escaped = value.replace("!", "!!").replace("%", "!%").replace("_", "!_")
     return f"%{escaped}%"

@@ -57,6 +57,7 @@ PARENTS_FIRST = (
     "case_notes",
     "sla_targets",
     "team_settings",
+    "saved_views",
 )
 #: Computed from other rows after an undo; never a reason to refuse one.
 COMPUTED = frozenset({("contacts", "touch_due_at"), ("deals", "rots_at"), ("cases", "sla_due_at")})
