@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import LIMIT_MAX, FormatOpt, JsonOpt, day, get_ctx, table_format
+from tinycrm.cli.common import (
+    LIMIT_MAX,
+    FormatOpt,
+    JsonOpt,
+    ViewOpt,
+    day,
+    get_ctx,
+    listing,
+    table_format,
+)
 from tinycrm.errors import InvalidInput
 from tinycrm.services.context import Ctx
 
@@ -176,6 +185,13 @@ def customers(
         ),
     ] = None,
     currency: CurrencyOpt = None,
+    where: Annotated[
+        str | None,
+        typer.Option(
+            "--where", "-w", help="With --list: only contacts a filter matches (docs/cli.md)."
+        ),
+    ] = None,
+    view: ViewOpt = None,
     fmt: FormatOpt = "table",
     json_: JsonOpt = False,
 ) -> None:
@@ -189,6 +205,8 @@ def customers(
     kind = table_format(fmt, json_)
     older = _days(once_older_than)
     ctx = get_ctx()
+    if (where or view) and list_ is None:
+        raise InvalidInput("--where and --view narrow a list: give --list SEGMENT too")
     if list_ is not None:
         shown = limit if kind != "table" else output.screen_limit(limit)
         found = reports.customer_list(
@@ -197,6 +215,7 @@ def customers(
             once_older_than=older,
             currency=currency,
             limit=shown,
+            where=listing(ctx, "contacts", where, view).filter if (where or view) else None,
         )
         _render_customer_list(ctx, found, kind, shown)
         return

@@ -396,6 +396,27 @@ def compile_filter(
     return Filter(entity, text, sql, compiler.params)
 
 
+_TABLE = {"contacts": "contacts c", "deals": "deals d", "companies": "companies co"}
+
+
+def within(compiled: Filter, id_expr: str) -> str:
+    """SQL true when the id `id_expr` (of the filter's entity, in any query) matches it."""
+    return (
+        f"{id_expr} IN (SELECT {ID_COLUMN[compiled.entity]} FROM {_TABLE[compiled.entity]}"
+        f" WHERE {compiled.sql})"
+    )
+
+
+def matching_ids(ctx: Ctx, compiled: Filter) -> set[int]:
+    """The ids of every row the filter matches."""
+    rows = ctx.db.all(
+        f"SELECT {ID_COLUMN[compiled.entity]} AS id FROM {_TABLE[compiled.entity]}"
+        f" WHERE {compiled.sql}",
+        compiled.params,
+    )
+    return {int(r["id"]) for r in rows}
+
+
 def mentions(compiled: Filter, names: tuple[str, ...]) -> bool:
     """Whether the filter names any of these built-in attributes (or their aliases)."""
 
