@@ -247,21 +247,26 @@ def sorted_ids(
     tag: str | None = None,
     owner: str | None = None,
     order: str = "name",
+    where: Filter | None = None,
 ) -> list[int]:
-    """`ids` (search hits, say) in `order`, keeping those with `tag` and `owner`."""
+    """`ids` (search hits, say) in `order`, keeping those with `tag` and `owner` (and
+    matching the compiled filter `where`)."""
     terms = _check_order(order)
     if not ids:
         return []
-    where = [REAL, f"c.id IN ({','.join(str(int(i)) for i in ids)})"]
+    conditions = [REAL, f"c.id IN ({','.join(str(int(i)) for i in ids)})"]
     params: dict[str, Any] = {}
+    if where is not None:
+        conditions.append(where.sql)
+        params.update(where.params)
     if tag:
-        where.append("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = :tag)")
+        conditions.append("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = :tag)")
         params["tag"] = (normalize_tags([tag]) or [tag])[0]
     if owner:
-        where.append("c.owner_id = (SELECT id FROM users WHERE name = :owner)")
+        conditions.append("c.owner_id = (SELECT id FROM users WHERE name = :owner)")
         params["owner"] = owner
     rows = db.all(
-        f"SELECT c.id{_FROM} WHERE {' AND '.join(where)} ORDER BY {_order_by(terms)}", params
+        f"SELECT c.id{_FROM} WHERE {' AND '.join(conditions)} ORDER BY {_order_by(terms)}", params
     )
     return [int(r["id"]) for r in rows]
 
