@@ -128,3 +128,23 @@ def test_deals_filter_bar_and_saving_a_view(seeded: str) -> None:
         assert out == "ACME rollout\n"
 
     run(flow)
+
+
+def test_a_saved_view_from_the_command_palette(seeded: str) -> None:
+    Runner().ok("view", "save", "Stone deals", "--of", "deals", "--where", "contact:bob")
+
+    async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"view: stone")
+        await settle(pilot)
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DealsScreen)
+        assert app.screen.query_one("#filter-text", Input).value == "contact:bob"
+        counts = {c.stage: c.option_count for c in app.screen.query(StageColumn)}
+        assert counts["Lead"] == 1 and sum(counts.values()) == 1
+        assert "view Stone deals" in str(app.screen.query_one("#board-status", Static).render())
+
+    run(flow)

@@ -257,7 +257,7 @@ class ContactsScreen(CRMScreen):
             id="search",
         )
         yield FilterBar(
-            'f filter: tag:vip and created>"last month" · enter applies · ctrl+s saves',
+            'f filter: tag:vip and created>"last month" · enter applies',
             id="filter-bar",
         )
         yield ContactTable(id="contacts", cursor_type="row", zebra_stripes=True)

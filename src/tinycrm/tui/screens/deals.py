@@ -105,7 +105,7 @@ class DealsScreen(RecordScreen):
     def compose(self) -> ComposeResult:
         yield NavBar("deals")
         yield FilterBar(
-            "f filter: value>10000 and close<2027-03-01 · enter applies · ctrl+s saves",
+            "f filter: value>10000 and close<2027-03-01 · enter applies",
             id="filter-bar",
         )
         yield Horizontal(id="board")
