@@ -43,10 +43,15 @@ def test_contact_list_where(shop: Runner) -> None:
     ("where", "line"),
     [
         ("a = ", "Error: filter 'a = ' at column 4: expected a value\n"),
-        ("(tag:vip", "Error: filter '(tag:vip' at column 9: expected ')' to close the '('"
-         " at column 1\n"),
-        ("title<3", "Error: filter 'title<3' at column 6: title is not a number, amount or"
-         " date: use = != or :\n"),
+        (
+            "(tag:vip",
+            "Error: filter '(tag:vip' at column 9: expected ')' to close the '(' at column 1\n",
+        ),
+        (
+            "title<3",
+            "Error: filter 'title<3' at column 6: title is not a number, amount or"
+            " date: use = != or :\n",
+        ),
     ],
 )
 def test_a_bad_filter_is_one_line_and_exit_2(shop: Runner, where: str, line: str) -> None:
@@ -69,16 +74,26 @@ def test_deal_list_where_sort_and_columns(shop: Runner) -> None:
     out = shop.ok("deal", "list", "--where", "status:won", "--columns", "title,status").stdout
     assert out == "Pilot\twon\n"
     out = shop.ok(
-        "deal", "list", "--status", "all", "--where", "value<5000", "--sort", "value",
-        "--columns", "title",
+        "deal",
+        "list",
+        "--status",
+        "all",
+        "--where",
+        "value<5000",
+        "--sort",
+        "value",
+        "--columns",
+        "title",
     ).stdout
     assert out == "Pilot\nRenewal\n"
-    out = shop.ok("deal", "list", "--where", "stage:proposal or close<2027-03-01",
-                  "--columns", "title").stdout
+    out = shop.ok(
+        "deal", "list", "--where", "stage:proposal or close<2027-03-01", "--columns", "title"
+    ).stdout
     assert out == "50 licences\nRenewal\n"
     r = shop("deal", "list", "--sort", "biggest")
     assert (r.exit_code, r.stderr) == (
-        2, "Error: deals sort by stage, value, close, newest, title, not 'biggest'\n"
+        2,
+        "Error: deals sort by stage, value, close, newest, title, not 'biggest'\n",
     )
 
 
@@ -90,15 +105,37 @@ def test_company_list_where(shop: Runner) -> None:
 
 
 def test_views_save_use_list_replace_and_remove(shop: Runner) -> None:
-    r = shop.ok("view", "save", "Top buyers", "--where", "spent>100", "--sort", "name-desc",
-                "--columns", "name,tags")
-    assert r.stdout == "Saved view 'Top buyers' of contacts: tinycrm contact list --view 'Top buyers'\n"
+    r = shop.ok(
+        "view",
+        "save",
+        "Top buyers",
+        "--where",
+        "spent>100",
+        "--sort",
+        "name-desc",
+        "--columns",
+        "name,tags",
+    )
+    assert (
+        r.stdout
+        == "Saved view 'Top buyers' of contacts: tinycrm contact list --view 'Top buyers'\n"
+    )
     assert shop.ok("contact", "list", "--view", "top buyers").stdout == (
         "Bob Li\tgold\nAlice Wong\tvip\n"
     )
     # the command line's own options win over the view's, and --where narrows it further
-    out = shop.ok("contact", "list", "--view", "TOP BUYERS", "--sort", "name", "--columns",
-                  "name", "--where", "tag:vip").stdout
+    out = shop.ok(
+        "contact",
+        "list",
+        "--view",
+        "TOP BUYERS",
+        "--sort",
+        "name",
+        "--columns",
+        "name",
+        "--where",
+        "tag:vip",
+    ).stdout
     assert out == "Alice Wong\n"
     r = shop.ok("view", "save", "top buyers", "--where", "spent>500")
     assert r.stdout.startswith("Replaced view 'top buyers' of contacts")
@@ -117,8 +154,9 @@ def test_views_save_use_list_replace_and_remove(shop: Runner) -> None:
     assert shop.ok("view", "rm", "BIG").stdout == "Deleted view 'big'\n"
     r = shop("deal", "list", "--view", "big")
     assert (r.exit_code, r.stderr) == (
-        1, "Error: no view called 'big' (saved deals views: none yet: tinycrm view save NAME"
-        " --where …)\n"
+        1,
+        "Error: no view called 'big' (saved deals views: none yet: tinycrm view save NAME"
+        " --where …)\n",
     )
     shop.ok("undo")
     assert shop.ok("deal", "list", "--view", "big", "--columns", "title").stdout == "50 licences\n"
@@ -128,14 +166,20 @@ def test_views_save_use_list_replace_and_remove(shop: Runner) -> None:
     ("args", "line"),
     [
         (["x", "--where", "a ="], "Error: filter 'a =' at column 4: expected a value\n"),
-        (["x", "--where", "tag:a", "--sort", "value"],
-         "Error: contacts sort by name, name-desc, untouched, newest, company, owner,"
-         " not 'value'\n"),
-        (["x", "--where", "tag:a", "--columns", "name,size"],
-         "Error: contacts columns are id, name, company, email, phone, tags, last-touch,"
-         " title, owner, not 'size'\n"),
-        (["x", "--where", "tag:a", "--of", "people"],
-         "Error: a view is of contacts, deals or companies, not 'people'\n"),
+        (
+            ["x", "--where", "tag:a", "--sort", "value"],
+            "Error: contacts sort by name, name-desc, untouched, newest, company, owner,"
+            " not 'value'\n",
+        ),
+        (
+            ["x", "--where", "tag:a", "--columns", "name,size"],
+            "Error: contacts columns are id, name, company, email, phone, tags, last-touch,"
+            " title, owner, not 'size'\n",
+        ),
+        (
+            ["x", "--where", "tag:a", "--of", "people"],
+            "Error: a view is of contacts, deals or companies, not 'people'\n",
+        ),
         (["", "--where", "tag:a"], "Error: a view needs a name\n"),
     ],
 )
@@ -152,7 +196,8 @@ def test_rank_report_export_next_and_digest_take_a_filter(shop: Runner) -> None:
     assert [c["name"] for c in listed.json()] == ["Bob Li"]
     r = shop("report", "customers", "--where", "tag:gold")
     assert (r.exit_code, r.stderr) == (
-        2, "Error: --where and --view narrow a list: give --list SEGMENT too\n"
+        2,
+        "Error: --where and --view narrow a list: give --list SEGMENT too\n",
     )
     exported = json.loads(shop.ok("export", "contacts", "--json", "--where", "tag:vip").stdout)
     assert [c["name"] for c in exported] == ["Alice Wong"]

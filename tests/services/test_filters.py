@@ -123,7 +123,9 @@ def test_an_unknown_attribute_goes_to_the_resolver(ctx: Ctx) -> None:
         assert ids_of("not employees>100") == ids[:1]
         assert calls[0] == ("contact", "c.id", "employees", ">", "100")
         assert calls[1][3] == "="  # ':' reaches a custom field as '='
-        with pytest.raises(FilterSyntaxError, match="at column 1: unknown attribute 'industry' .known: name,"):
+        with pytest.raises(
+            FilterSyntaxError, match="at column 1: unknown attribute 'industry' .known: name,"
+        ):
             compile_filter(ctx, "contacts", "industry=retail", resolver=resolver)
         with pytest.raises(FilterSyntaxError, match="column 1: unknown attribute 'industry'"):
             compile_filter(ctx, "contacts", "industry=retail")  # no resolver at all
@@ -170,8 +172,10 @@ class FakeDeal:
 
 # near the days the filters name, and late in the UTC day (already the next day in Berlin)
 moments = st.builds(
-    lambda d, h: datetime.combine(NOW.date() + timedelta(days=d), datetime.min.time(), UTC)
-    + timedelta(hours=h),
+    lambda d, h: (
+        datetime.combine(NOW.date() + timedelta(days=d), datetime.min.time(), UTC)
+        + timedelta(hours=h)
+    ),
     st.sampled_from([-54, -53, -32, -31, -4, -3, -2, -1, 0]),
     st.sampled_from([0, 8, 22, 23]),
 )
@@ -198,7 +202,8 @@ deals_st = st.builds(
     cents=st.integers(0, 2_000_000),
     currency=st.sampled_from(["EUR", "USD"]),
     owner=st.sampled_from(OWNERS),
-    close=st.none() | st.sampled_from([-54, -31, -3, -1, 0, 1, 39]).map(lambda d: NOW.date() + timedelta(days=d)),
+    close=st.none()
+    | st.sampled_from([-54, -31, -3, -1, 0, 1, 39]).map(lambda d: NOW.date() + timedelta(days=d)),
     contact=st.none() | st.integers(0, 5),
 )
 
@@ -259,14 +264,16 @@ def expressions(attrs: dict[str, tuple[list[str], list[str]]]) -> st.SearchStrat
 
 
 def _cmp(op: str, a: Any, b: Any) -> bool:
-    return {
-        "=": a == b,
-        ":": a == b,
-        "<": a < b,
-        "<=": a <= b,
-        ">": a > b,
-        ">=": a >= b,
-    }[op]
+    return bool(
+        {
+            "=": a == b,
+            ":": a == b,
+            "<": a < b,
+            "<=": a <= b,
+            ">": a > b,
+            ">=": a >= b,
+        }[op]
+    )
 
 
 def _text(op: str, have: str | None, v: str) -> bool:
@@ -375,12 +382,20 @@ def evaluate(node: filters.Node, leaf: Any) -> bool:
     return all(results) if isinstance(node, filters.All) else any(results)
 
 
-def _fill(ctx: Ctx, people: list[FakeContact], deals: list[FakeDeal]) -> tuple[list[int], list[int]]:
+def _fill(
+    ctx: Ctx, people: list[FakeContact], deals: list[FakeDeal]
+) -> tuple[list[int], list[int]]:
     """Write the random store with plain SQL (the filter reads columns, not services)."""
     db = ctx.db
     with db.write():
-        for table in ("purchases", "deals", "contact_tags", "contact_methods", "contacts",
-                      "companies"):
+        for table in (
+            "purchases",
+            "deals",
+            "contact_tags",
+            "contact_methods",
+            "contacts",
+            "companies",
+        ):
             db.execute(f"DELETE FROM {table}")
         db.execute("DELETE FROM users WHERE name <> 'sam'")
         users = {"sam": ctx.user_id}
@@ -401,12 +416,16 @@ def _fill(ctx: Ctx, people: list[FakeContact], deals: list[FakeDeal]) -> tuple[l
         for p in people:
             cid = db.insert(
                 "INSERT INTO contacts (name, name_key, title, company_id, owner_id, created_at,"
-                " updated_at, last_touch_at, version) VALUES (:n, :k, :title, :co, :o, :c, :c, :t, 1)"
-                " RETURNING id",
+                " updated_at, last_touch_at, version)"
+                " VALUES (:n, :k, :title, :co, :o, :c, :c, :t, 1) RETURNING id",
                 {
-                    "n": p.name, "k": fold(p.name), "title": p.title,
-                    "co": firms.get(p.firm or ""), "o": users.get(p.owner or ""),
-                    "c": db.ts(p.created), "t": db.ts(p.touched),
+                    "n": p.name,
+                    "k": fold(p.name),
+                    "title": p.title,
+                    "co": firms.get(p.firm or ""),
+                    "o": users.get(p.owner or ""),
+                    "c": db.ts(p.created),
+                    "t": db.ts(p.touched),
                 },
             )
             ids.append(cid)
@@ -436,9 +455,16 @@ def _fill(ctx: Ctx, people: list[FakeContact], deals: list[FakeDeal]) -> tuple[l
                     " VALUES (:ti, :k, :c, :v, :cur, :s, :o, :close, :st, :t, :t, :t, 1)"
                     " RETURNING id",
                     {
-                        "ti": d.title, "k": fold(d.title), "c": person, "v": d.cents,
-                        "cur": d.currency, "s": stages[d.stage], "o": users.get(d.owner or ""),
-                        "close": db.day(d.close), "st": d.status, "t": db.ts(NOW),
+                        "ti": d.title,
+                        "k": fold(d.title),
+                        "c": person,
+                        "v": d.cents,
+                        "cur": d.currency,
+                        "s": stages[d.stage],
+                        "o": users.get(d.owner or ""),
+                        "close": db.day(d.close),
+                        "st": d.status,
+                        "t": db.ts(NOW),
                     },
                 )
             )

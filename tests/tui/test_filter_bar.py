@@ -70,8 +70,17 @@ def test_contacts_filter_bar_narrows_says_what_is_wrong_and_saves_a_view(seeded:
 
 def test_views_switch_on_the_contacts_screen(seeded: str) -> None:
     cli = Runner()
-    cli.ok("view", "save", "acme", "--where", "company:acme", "--sort", "name-desc",
-           "--columns", "name,email")
+    cli.ok(
+        "view",
+        "save",
+        "acme",
+        "--where",
+        "company:acme",
+        "--sort",
+        "name-desc",
+        "--columns",
+        "name,email",
+    )
     cli.ok("view", "save", "vip", "--where", "tag:vip")
     cli.ok("view", "save", "big deals", "--of", "deals", "--where", "value>=5000")
 

@@ -51,9 +51,7 @@ CELLS: dict[str, dict[str, tuple[str, Cell]]] = {
 }
 
 
-def show(
-    ctx: Ctx, entity: str, columns: Sequence[str], rows: Sequence[Any], *, empty: str
-) -> None:
+def show(ctx: Ctx, entity: str, columns: Sequence[str], rows: Sequence[Any], *, empty: str) -> None:
     """Print `rows` as a table of `columns` (names from services.views.COLUMNS)."""
     cells = [CELLS[entity][c] for c in columns]
     output.table(

@@ -8,8 +8,8 @@ import typer
 
 from tinycrm.cli import output
 from tinycrm.cli.common import (
-    ColumnsOpt,
     LIMIT_MAX,
+    ColumnsOpt,
     IfVersionOpt,
     JsonOpt,
     MineOpt,
@@ -19,8 +19,8 @@ from tinycrm.cli.common import (
     YesOpt,
     confirm,
     day,
-    listing,
     get_ctx,
+    listing,
     owner_name,
     resolve,
 )

@@ -44,9 +44,7 @@ def _output(out: str | None, force: bool) -> Output:
 
 WhereExportOpt = Annotated[
     str | None,
-    typer.Option(
-        "--where", "-w", help="Only the contacts a filter matches (docs/cli.md#filters)."
-    ),
+    typer.Option("--where", "-w", help="Only the contacts a filter matches (docs/cli.md#filters)."),
 ]
 
 
@@ -119,7 +117,9 @@ def export_deals(
     json_: JsonFormatOpt = False,
     where: Annotated[
         str | None,
-        typer.Option("--where", "-w", help="Only the deals a filter matches (docs/cli.md#filters)."),
+        typer.Option(
+            "--where", "-w", help="Only the deals a filter matches (docs/cli.md#filters)."
+        ),
     ] = None,
     view: ViewOpt = None,
 ) -> None:

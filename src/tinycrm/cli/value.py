@@ -71,8 +71,9 @@ def rank(
         top=top if top is not None else (output.screen_limit(None) if kind == "table" else None),
         segment=segment.strip().lower() if segment else None,
         where=(
-            listing(ctx, "contacts" if level.strip().lower() == "contact" else "companies",
-                    where, view).filter
+            listing(
+                ctx, "contacts" if level.strip().lower() == "contact" else "companies", where, view
+            ).filter
             if where or view
             else None
         ),

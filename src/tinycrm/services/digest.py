@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from tinycrm.errors import InvalidInput
 from tinycrm.services import agenda, cases
 from tinycrm.services.agenda import DateItem, DealItem, ReminderItem, Scope, TouchItem
 from tinycrm.services.cases import CaseView
-from tinycrm.errors import InvalidInput
 from tinycrm.services.context import Ctx
 from tinycrm.services.filters import Filter, matching_ids
 from tinycrm.store.db import Db, read_ts
@@ -71,8 +71,16 @@ def _local_midnight(ctx: Ctx, day: date) -> datetime:
 
 
 SECTIONS = (
-    "overdue", "today", "upcoming", "stay_in_touch", "rotting_deals", "no_next_step",
-    "big_deals", "escalated", "birthdays", "cases",
+    "overdue",
+    "today",
+    "upcoming",
+    "stay_in_touch",
+    "rotting_deals",
+    "no_next_step",
+    "big_deals",
+    "escalated",
+    "birthdays",
+    "cases",
 )
 
 

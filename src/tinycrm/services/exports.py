@@ -321,9 +321,7 @@ def iter_purchases(
                 )
 
 
-def _of_contact(
-    contact_id: int | None, where: Filter | None = None
-) -> tuple[str, dict[str, Any]]:
+def _of_contact(contact_id: int | None, where: Filter | None = None) -> tuple[str, dict[str, Any]]:
     """Conditions on the exported rows `x`: one contact's, and those a compiled filter
     matches (of contacts: the rows of the contacts it matches; of deals: those deals)."""
     sql, params = "", {}

@@ -161,8 +161,9 @@ class _Parser:
                 raise self.fail("expected a condition", self.end_column())
             node = self.or_expr()
             if self.at_end():
-                raise self.fail(f"expected ')' to close the '(' at column {opened + 1}",
-                                self.end_column())
+                raise self.fail(
+                    f"expected ')' to close the '(' at column {opened + 1}", self.end_column()
+                )
             if self.text[self.i] != ")":
                 raise self.fail(f"unexpected {self.text[self.i]!r}")
             self.i += 1
@@ -238,7 +239,9 @@ class Attribute:
     column expression, or for `method`/`tag`/`ref` kinds what they look in."""
 
     name: str
-    kind: str  # key | text | method | ref | owner | stage | tag | time | day | number | money | bool | status
+    # key | text | method | ref | owner | stage | tag | time | day | number | money | bool
+    # | status
+    kind: str
     sql: str
     help: str
 
@@ -346,8 +349,7 @@ ATTRIBUTES: dict[str, dict[str, Attribute]] = {
             _a(
                 "open-deals",
                 "number",
-                "(SELECT count(*) FROM deals d WHERE d.company_id = co.id"
-                " AND d.status = 'open')",
+                "(SELECT count(*) FROM deals d WHERE d.company_id = co.id AND d.status = 'open')",
                 "how many open deals it has",
             ),
             _a("created", "time", "co.created_at", "when the company was added"),
@@ -357,8 +359,13 @@ ATTRIBUTES: dict[str, dict[str, Attribute]] = {
     },
 }
 #: Other spellings of built-in attributes.
-ALIASES = {"last-touch": "last-contact", "touched": "last-contact", "tags": "tag",
-           "expected-close": "close", "amount": "value"}
+ALIASES = {
+    "last-touch": "last-contact",
+    "touched": "last-contact",
+    "tags": "tag",
+    "expected-close": "close",
+    "amount": "value",
+}
 #: The SQL expression of each entity's id (what custom fields are joined on).
 ID_COLUMN = {"contacts": "c.id", "deals": "d.id", "companies": "co.id"}
 _SINGULAR = {"contacts": "contact", "deals": "deal", "companies": "company"}
@@ -440,8 +447,16 @@ def _ascii_lower(value: str) -> str:
     return "".join(ch.lower() if ch.isascii() else ch for ch in value)
 
 
-_YES = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False,
-        "false": False, "0": False}
+_YES = {
+    "yes": True,
+    "y": True,
+    "true": True,
+    "1": True,
+    "no": False,
+    "n": False,
+    "false": False,
+    "0": False,
+}
 
 
 class _Compiler:
@@ -483,8 +498,13 @@ class _Compiler:
             prefix = f"wf{len(self.params)}_"
             op = "=" if c.op == ":" else c.op
             found = self.resolver(
-                self.ctx, _SINGULAR[self.entity], ID_COLUMN[self.entity], c.attribute, op,
-                c.value, prefix,
+                self.ctx,
+                _SINGULAR[self.entity],
+                ID_COLUMN[self.entity],
+                c.attribute,
+                op,
+                c.value,
+                prefix,
             )
             if found is not None:
                 sql, params = found
@@ -572,8 +592,7 @@ class _Compiler:
             if len(tags) != 1:
                 raise self.fail(c.value_column, f"one tag at a time, not {v!r}")
             return (
-                f"{holder} IS NOT NULL AND {holder} IN ({tagged}"
-                f" AND t.tag = {self.param(tags[0])})"
+                f"{holder} IS NOT NULL AND {holder} IN ({tagged} AND t.tag = {self.param(tags[0])})"
             )
         if kind == "status":
             word = v.strip().lower()
@@ -637,7 +656,7 @@ class _Compiler:
             return parse_date(c.value, today=today, past=True)
         except InvalidInput:
             raise self.fail(
-                c.value_column, f"expected a day (2027-03-01, \"last month\"), not {c.value!r}"
+                c.value_column, f'expected a day (2027-03-01, "last month"), not {c.value!r}'
             ) from None
 
     def named_ids(self, kind: str, c: Condition) -> list[int]:

@@ -27,7 +27,15 @@ SORTS: dict[str, tuple[str, ...]] = {
 }
 COLUMNS: dict[str, tuple[str, ...]] = {
     "contacts": (
-        "id", "name", "company", "email", "phone", "tags", "last-touch", "title", "owner",
+        "id",
+        "name",
+        "company",
+        "email",
+        "phone",
+        "tags",
+        "last-touch",
+        "title",
+        "owner",
     ),
     "deals": ("id", "stage", "title", "with", "value", "probability", "close", "owner", "status"),
     "companies": ("id", "name", "domain", "contacts", "open-deals"),
@@ -78,7 +86,9 @@ def check_sort(entity: str, sort: str | None) -> str | None:
     return key
 
 
-def check_columns(entity: str, columns: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...] | None:  # noqa: E501
+def check_columns(
+    entity: str, columns: str | list[str] | tuple[str, ...] | None
+) -> tuple[str, ...] | None:  # noqa: E501
     """Columns (comma-separated or a list) `entity` lists can show, each once."""
     if columns is None:
         return None
@@ -123,8 +133,13 @@ def save_view(
         db.lock_key("saved views")
         old = _find(db, clean)
         values = {
-            "name": clean, "entity": entity, "filter": text, "sort": sort,
-            "columns": ",".join(cols) if cols else None, "u": ctx.user_id, "t": db.ts(ctx.now),
+            "name": clean,
+            "entity": entity,
+            "filter": text,
+            "sort": sort,
+            "columns": ",".join(cols) if cols else None,
+            "u": ctx.user_id,
+            "t": db.ts(ctx.now),
         }
         if old is None:
             view_id = db.insert(
@@ -153,7 +168,9 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
 
 def _find(db: Db, name: str) -> dict[str, Any] | None:
     key = fold(name)
-    rows = [r for r in db.all("SELECT * FROM saved_views ORDER BY id DESC") if fold(r["name"]) == key]
+    rows = [
+        r for r in db.all("SELECT * FROM saved_views ORDER BY id DESC") if fold(r["name"]) == key
+    ]
     return rows[0] if rows else None
 
 
@@ -195,9 +212,7 @@ def get_view(db: Db, name: str, entity: str | None = None) -> View:
         raise NotFound(f"no view called {name!r} (saved {kinds}views: {listed})")
     view = _view(db, row)
     if entity is not None and view.entity != check_entity(entity):
-        raise InvalidInput(
-            f"view {view.name!r} lists {view.entity}, not {check_entity(entity)}"
-        )
+        raise InvalidInput(f"view {view.name!r} lists {view.entity}, not {check_entity(entity)}")
     return view
 
 
@@ -213,8 +228,13 @@ def remove_view(ctx: Ctx, name: str) -> View:
             view.id,
             "delete",
             audit.removed(
-                {"name": view.name, "entity": view.entity, "filter": view.filter,
-                 "sort": view.sort, "columns": ",".join(view.columns or ()) or None}
+                {
+                    "name": view.name,
+                    "entity": view.entity,
+                    "filter": view.filter,
+                    "sort": view.sort,
+                    "columns": ",".join(view.columns or ()) or None,
+                }
             ),
         )
     return view

@@ -30,10 +30,10 @@ if TYPE_CHECKING:
     from tinycrm.services.contacts import ContactDetail, ContactSummary, DeleteImpact
     from tinycrm.services.deals import DealView, StageTotal
     from tinycrm.services.digest import Digest
+    from tinycrm.services.filters import Filter
     from tinycrm.services.reminders import ReminderView
     from tinycrm.services.search import ContactMatch
     from tinycrm.services.value import RankedCustomer, Ranking
-    from tinycrm.services.filters import Filter
     from tinycrm.services.views import Saved, View
 
 
@@ -380,7 +380,11 @@ def load_page(ctx: Ctx, q: Query, after: Any, limit: int, count: bool) -> Page:
             found = search.matching_contacts(db, q.text, SEARCH_LIMIT)
             matches = {m.contact_id: m for m in found}
             after = contacts.sorted_ids(
-                db, list(matches), tag=q.tag, owner=q.owner, order=q.order,
+                db,
+                list(matches),
+                tag=q.tag,
+                owner=q.owner,
+                order=q.order,
                 where=_filter(ctx, "contacts", q.where),
             )
         hits: list[int] = after
@@ -404,8 +408,14 @@ def load_before(ctx: Ctx, q: Query, first: int | None, limit: int) -> Page:
 
     key = contacts.page_key(ctx.db, first, q.order) if first is not None else None
     rows = contacts.list_contacts(
-        ctx.db, tag=q.tag, owner=q.owner, order=q.order, before=key, last=key is None,
-        limit=limit, where=_filter(ctx, "contacts", q.where),
+        ctx.db,
+        tag=q.tag,
+        owner=q.owner,
+        order=q.order,
+        before=key,
+        last=key is None,
+        limit=limit,
+        where=_filter(ctx, "contacts", q.where),
     )
     return Page(q, rows, first is not None or None, len(rows) == limit, where="start")
 

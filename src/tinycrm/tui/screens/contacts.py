@@ -665,13 +665,18 @@ class ContactsScreen(CRMScreen):
             if result is not None:
                 self.view_name = result.view.name
                 run_db(
-                    self, lambda ctx: data.load_views(ctx, "contacts"), self.ViewsLoaded,
+                    self,
+                    lambda ctx: data.load_views(ctx, "contacts"),
+                    self.ViewsLoaded,
                     group="views",
                 )
 
         self.app.push_screen(
             SaveViewForm(
-                "contacts", self.good_where, self.query_.order, self.columns,
+                "contacts",
+                self.good_where,
+                self.query_.order,
+                self.columns,
                 name=self.view_name or "",
             ),
             saved,

@@ -267,7 +267,9 @@ class DealsScreen(RecordScreen):
             if result is not None:
                 self.view = result.view
                 run_db(
-                    self, lambda ctx: data.load_views(ctx, "deals"), self.ViewsLoaded,
+                    self,
+                    lambda ctx: data.load_views(ctx, "deals"),
+                    self.ViewsLoaded,
                     group="views",
                 )
 

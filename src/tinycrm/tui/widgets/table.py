@@ -125,7 +125,9 @@ class FittingTable(DataTable[Any]):
     def show_only(self, keys: Sequence[str] | None) -> None:
         """Show only the columns `keys` (and optional ones) as room allows; None: all."""
         self._hidden = frozenset(
-            () if keys is None else (c.key for c in self.spec if c.key not in keys and not c.optional)
+            ()
+            if keys is None
+            else (c.key for c in self.spec if c.key not in keys and not c.optional)
         )
         self._refit()
 
