@@ -65,6 +65,7 @@ class DealsScreen(RecordScreen):
     def __init__(self) -> None:
         super().__init__()
         self.where = ""  # the filter the board shows (read without an error)
+        self.pending: str | None = None  # a filter asked for, not yet read
         self.order = "stage"  # how each column is sorted (services.deals.DEAL_ORDERS)
         self.view: View | None = None  # the saved view shown, if it still is one
         self.board: Board | None = None
@@ -123,7 +124,10 @@ class DealsScreen(RecordScreen):
         self._load(self.where)
         run_db(self, lambda ctx: data.load_views(ctx, "deals"), self.ViewsLoaded, group="views")
 
-    def _load(self, where: str) -> None:
+    def _load(self, where: str, *, asked: bool = False) -> None:
+        """Read the board with `where`; `asked`: a filter just applied (its error shows)."""
+        if asked:
+            self.pending = where
         order = self.order
 
         def refused(error: TinyCRMError) -> DealsScreen.LoadRefused:
@@ -135,14 +139,16 @@ class DealsScreen(RecordScreen):
         self.reload()
 
     def on_deals_screen_load_refused(self, message: LoadRefused) -> None:
-        if isinstance(message.error, InvalidInput) and message.where != self.where:
+        if isinstance(message.error, InvalidInput) and message.where == self.pending:
+            self.pending = None
             self.query_one(FilterBar).failed(message.where, message.error)
         else:
             self.crm.show_error(message.error)
 
     async def on_deals_screen_loaded(self, message: Loaded) -> None:
         board = message.board
-        if board.where != self.where or self.board is None:
+        if board.where == self.pending:
+            self.pending = None
             self.query_one(FilterBar).applied()
         self.where = board.where
         self.board = board
@@ -236,7 +242,7 @@ class DealsScreen(RecordScreen):
         if self.view is not None and self.view.filter != message.text:
             self.view = None
             self.query_one(FilterBar).show_view(None)
-        self._load(message.text)
+        self._load(message.text, asked=True)
 
     def on_filter_bar_view_chosen(self, message: FilterBar.ViewChosen) -> None:
         self.show_saved(message.view)
@@ -248,7 +254,7 @@ class DealsScreen(RecordScreen):
         bar.set_text(view.filter if view else "")
         bar.show_view(view.name if view else None)
         self.order = (view.sort if view else None) or "stage"
-        self._load(view.filter if view else "")
+        self._load(view.filter if view else "", asked=True)
 
     def action_next_view(self) -> None:
         """The next saved view of deals, by name (after the last: every open deal)."""
