@@ -42,6 +42,7 @@ VALUE_KINDS: dict[str, str] = {
     "user": "user",
     "lead": "user",
     "stage": "stage",
+    "view": "view",
     "ids": "reminder",
     "reminder_id": "reminder",
 }
@@ -56,8 +57,12 @@ BY_COMMAND: dict[tuple[str, str], str] = {
     ("interaction edit", "ident"): "interaction",
     ("interaction rm", "ident"): "interaction",
     ("tag cadence", "tag"): "tag",
+    ("view rm", "name"): "view",
 }
-STATIC: dict[str, tuple[str, ...]] = {"kind": ("note", "call", "email", "meeting")}
+STATIC: dict[str, tuple[str, ...]] = {
+    "kind": ("note", "call", "email", "meeting"),
+    "of": ("contacts", "deals", "companies"),
+}
 
 
 # -- answering a tab ------------------------------------------------------------------------------
