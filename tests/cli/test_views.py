@@ -160,6 +160,9 @@ def test_views_save_use_list_replace_and_remove(shop: Runner) -> None:
     )
     shop.ok("undo")
     assert shop.ok("deal", "list", "--view", "big", "--columns", "title").stdout == "50 licences\n"
+    # a view may be a sort and columns alone: every record
+    shop.ok("view", "save", "newest", "--where", "", "--sort", "newest", "--columns", "name")
+    assert shop.ok("contact", "list", "--view", "newest").stdout == "Cy Young\nBob Li\nAlice Wong\n"
 
 
 @pytest.mark.parametrize(

@@ -117,7 +117,8 @@ def save_view(
     columns: str | list[str] | tuple[str, ...] | None = None,
 ) -> Saved:
     """Save a filter with its sort and columns as view `name` (replacing the view of that
-    name, ignoring case). The filter is compiled first: a view never holds a broken one."""
+    name, ignoring case). The filter is compiled first: a view never holds a broken one.
+    An empty filter is every record (a view of a sort and columns alone)."""
     clean = check_text(name, "view name")
     if not clean:
         raise InvalidInput("a view needs a name")
@@ -125,7 +126,8 @@ def save_view(
         raise InvalidInput(f"a view name is at most {MAX_NAME} characters")
     entity = check_entity(entity)
     text = where.strip()
-    compile_filter(ctx, entity, text)
+    if text:
+        compile_filter(ctx, entity, text)
     sort = check_sort(entity, sort)
     cols = check_columns(entity, columns)
     db = ctx.db
