@@ -536,9 +536,15 @@ class _Compiler:
                 )
             return f"{col} IS NOT NULL AND lower({col}) = {self.param(_ascii_lower(v))}"
         if kind == "method":
-            owner = "m.contact_id = c.id AND m.kind = " + self.param(col)
+            # one pass over the methods, not a lookup per contact: a contains match
+            # (LIKE '%…%') can't use an index either way. `kind || ''`: not through the
+            # (kind, match_key) index, which reads every email of the store a row at a time
+            methods = (
+                "SELECT m.contact_id FROM contact_methods m WHERE m.kind || '' = "
+                + self.param(col)
+            )
             if empty:
-                return f"NOT EXISTS (SELECT 1 FROM contact_methods m WHERE {owner})"
+                return f"c.id NOT IN ({methods})"
             if col == "phone":
                 digits = phone_key(v).lstrip("+")
                 if not digits:
@@ -553,7 +559,7 @@ class _Compiler:
                 match = self.db.like_any_case("m.value", self.param(_like(_ascii_lower(v)))[1:])
             else:
                 match = f"lower(m.value) = {self.param(_ascii_lower(v))}"
-            return f"EXISTS (SELECT 1 FROM contact_methods m WHERE {owner} AND {match})"
+            return f"c.id IN ({methods} AND {match})"
         if kind == "ref":
             table, _, column = col.partition(":")
             if empty:
