@@ -10,8 +10,8 @@ import pytest
 
 from tests.conftest import Runner
 from tinycrm.errors import InvalidInput
-from tinycrm.services import contacts, users
 from tinycrm.money import Money
+from tinycrm.services import contacts, users
 from tinycrm.services.context import Ctx
 
 
