@@ -540,8 +540,7 @@ class _Compiler:
             # (LIKE '%…%') can't use an index either way. `kind || ''`: not through the
             # (kind, match_key) index, which reads every email of the store a row at a time
             methods = (
-                "SELECT m.contact_id FROM contact_methods m WHERE m.kind || '' = "
-                + self.param(col)
+                "SELECT m.contact_id FROM contact_methods m WHERE m.kind || '' = " + self.param(col)
             )
             if empty:
                 return f"c.id NOT IN ({methods})"
