@@ -217,3 +217,21 @@ def test_rank_report_export_next_and_digest_take_a_filter(shop: Runner) -> None:
     assert [r["text"] for r in digest["today"]] == ["call back"]
     r = shop("digest", "--where", "tag:vip", "--mail-to", "sam@example.com")
     assert r.exit_code == 2
+
+
+def test_views_are_shared_by_the_team(shop: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    shop.ok("user", "add", "kim")
+    shop.ok("view", "save", "mine", "--where", "owner:me", "--columns", "name")
+    assert shop.ok("contact", "list", "--view", "mine").stdout == (
+        "Alice Wong\nBob Li\nCy Young\n"
+    )
+    monkeypatch.setenv("TINYCRM_USER", "kim")
+    (seen,) = shop.ok("view", "list", "--json").json()
+    assert (seen["name"], seen["saved_by"]) == ("mine", "sam")
+    assert shop.ok("contact", "list", "--view", "mine").stdout == ""  # `me` is whoever looks
+    shop.ok("assign", "cy", "kim")
+    assert shop.ok("contact", "list", "--view", "mine").stdout == "Cy Young\n"
+    r = shop.ok("view", "save", "MINE", "--where", "owner:me or tag:vip")
+    assert r.stdout.startswith("Replaced view 'MINE' of contacts")
+    (seen,) = shop.ok("view", "list", "--json").json()
+    assert (seen["name"], seen["saved_by"], seen["columns"]) == ("MINE", "kim", None)
