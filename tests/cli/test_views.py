@@ -222,9 +222,7 @@ def test_rank_report_export_next_and_digest_take_a_filter(shop: Runner) -> None:
 def test_views_are_shared_by_the_team(shop: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
     shop.ok("user", "add", "kim")
     shop.ok("view", "save", "mine", "--where", "owner:me", "--columns", "name")
-    assert shop.ok("contact", "list", "--view", "mine").stdout == (
-        "Alice Wong\nBob Li\nCy Young\n"
-    )
+    assert shop.ok("contact", "list", "--view", "mine").stdout == ("Alice Wong\nBob Li\nCy Young\n")
     monkeypatch.setenv("TINYCRM_USER", "kim")
     (seen,) = shop.ok("view", "list", "--json").json()
     assert (seen["name"], seen["saved_by"]) == ("mine", "sam")
