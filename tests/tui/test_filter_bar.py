@@ -48,6 +48,8 @@ def test_contacts_filter_bar_narrows_says_what_is_wrong_and_saves_a_view(seeded:
         assert names(app) == ["Alice Wong", "Carla Diaz"]
         assert error_text(app) == "tag:vip and\n           ^ column 12: expected a condition"
         assert app.screen.query_one("#filter-text", Input).has_class("-invalid")
+        status = str(app.screen.query_one("#contacts-status", Static).render())
+        assert status.startswith("2 contacts · filtered")  # the filter still shown
         await type_filter(pilot, "last-contact<2026-11-10")
         assert names(app) == ["Alice Wong"]
         assert error_text(app) == ""
@@ -123,6 +125,8 @@ def test_deals_filter_bar_and_saving_a_view(seeded: str) -> None:
         await type_filter(pilot, "stage:nowhere")
         assert sum(cards().values()) == 2  # the board stays as it was
         assert error_text(app).startswith("stage:nowhere\n      ^ column 7: no stage called")
+        status = str(app.screen.query_one("#board-status", Static).render())
+        assert status.startswith("2 open deals match 'value>=5000'")
         await type_filter(pilot, "contact:alice")
         assert cards()["Proposal"] == 1 and sum(cards().values()) == 1
         await pilot.press("ctrl+s")

@@ -398,6 +398,7 @@ class ContactsScreen(CRMScreen):
             self.query_ = Query.parse(
                 self.query_one("#search", Input).value, self.query_.order, self.good_where
             )
+            self._status()
             return
         self.crm.show_error(message.error)
 
@@ -636,6 +637,7 @@ class ContactsScreen(CRMScreen):
         self.query_ = Query.parse(self.query_one("#search", Input).value, self.query_.order, text)
         self.pending_where = text
         self.after = None
+        self.query_one("#contacts-status", Static).update(f"filtering: {text}…" if text else "…")
         self.reload(fresh=True)
 
     def action_next_view(self) -> None:

@@ -66,6 +66,7 @@ class DealsScreen(RecordScreen):
         super().__init__()
         self.where = ""  # the filter the board shows (read without an error)
         self.pending: str | None = None  # a filter asked for, not yet read
+        self.status_text = ""  # the line under the board, as the last board read left it
         self.order = "stage"  # how each column is sorted (services.deals.DEAL_ORDERS)
         self.view: View | None = None  # the saved view shown, if it still is one
         self.board: Board | None = None
@@ -128,6 +129,7 @@ class DealsScreen(RecordScreen):
         """Read the board with `where`; `asked`: a filter just applied (its error shows)."""
         if asked:
             self.pending = where
+            self._say(f"filtering: {where}…" if where else "…", keep=False)
         order = self.order
 
         def refused(error: TinyCRMError) -> DealsScreen.LoadRefused:
@@ -138,10 +140,17 @@ class DealsScreen(RecordScreen):
     def action_reload(self) -> None:
         self.reload()
 
+    def _say(self, text: str, *, keep: bool = True) -> None:
+        """The line under the board (`keep`: what to go back to after a filter fails)."""
+        if keep:
+            self.status_text = text
+        self.query_one("#board-status", Static).update(text)
+
     def on_deals_screen_load_refused(self, message: LoadRefused) -> None:
         if isinstance(message.error, InvalidInput) and message.where == self.pending:
             self.pending = None
             self.query_one(FilterBar).failed(message.where, message.error)
+            self._say(self.status_text)
         else:
             self.crm.show_error(message.error)
 
@@ -217,12 +226,12 @@ class DealsScreen(RecordScreen):
         if board.matching is not None:
             matched = sum(board.matching.values())
             shown = shown or " · filtered"
-            self.query_one("#board-status", Static).update(
+            self._say(
                 f"{plural(matched, 'open deal')} match{'es' if matched == 1 else ''}"
                 f" {board.where!r}{shown} · f filter · v views · ctrl+s saves"
             )
             return
-        self.query_one("#board-status", Static).update(
+        self._say(
             f"{plural(sum(s.all_deals for s in board.stages), 'open deal')}"
             f" · {fmt.money(total, board.currency)}{also}"
             f" · {weighed}{f' (in {board.currency} only)' if others else ''}{shown}"
