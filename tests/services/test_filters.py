@@ -49,7 +49,8 @@ def test_a_bad_filter_names_its_column(ctx: Ctx, text: str, column: int, problem
         compile_filter(ctx, "contacts", text)
     assert e.value.column == column
     assert e.value.problem.startswith(problem), e.value.problem
-    assert str(e.value).startswith(f"filter {text!r} at column {column}: ")
+    if not problem.startswith("unknown attribute"):
+        assert str(e.value).startswith(f"filter {text!r} at column {column}: ")
 
 
 def test_a_stage_or_status_that_does_not_exist_is_named(ctx: Ctx) -> None:
@@ -124,10 +125,10 @@ def test_an_unknown_attribute_goes_to_the_resolver(ctx: Ctx) -> None:
         assert calls[0] == ("contact", "c.id", "employees", ">", "100")
         assert calls[1][3] == "="  # ':' reaches a custom field as '='
         with pytest.raises(
-            FilterSyntaxError, match="at column 1: unknown attribute 'industry' .known: name,"
+            FilterSyntaxError, match="^unknown attribute 'industry' at column 1 .known: name,"
         ):
             compile_filter(ctx, "contacts", "industry=retail", resolver=resolver)
-        with pytest.raises(FilterSyntaxError, match="column 1: unknown attribute 'industry'"):
+        with pytest.raises(FilterSyntaxError, match="^unknown attribute 'industry' at column 1 "):
             compile_filter(ctx, "contacts", "industry=retail")  # no resolver at all
     finally:
         with db.write():

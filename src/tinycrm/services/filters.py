@@ -51,8 +51,8 @@ class FilterSyntaxError(InvalidInput):
     """A filter that can't be read or compiled, with the 1-based column where it went
     wrong (the app's filter bar points at it)."""
 
-    def __init__(self, text: str, column: int, problem: str) -> None:
-        super().__init__(f"filter {text!r} at column {column}: {problem}")
+    def __init__(self, text: str, column: int, problem: str, message: str | None = None) -> None:
+        super().__init__(message or f"filter {text!r} at column {column}: {problem}")
         self.column = column
         self.problem = problem
 
@@ -511,7 +511,12 @@ class _Compiler:
                 self.params.update(params)
                 return f"({sql})"
         known = ", ".join(attribute_names(self.ctx, self.entity))
-        raise self.fail(c.column, f"unknown attribute {c.attribute!r} (known: {known})")
+        raise FilterSyntaxError(
+            self.text,
+            c.column,
+            f"unknown attribute {c.attribute!r} (known: {known})",
+            f"unknown attribute {c.attribute!r} at column {c.column} (known: {known})",
+        )
 
     # each returns a condition that is never NULL, for op in = < <= > >= :
     def compare(self, attr: Attribute, c: Condition, op: str) -> str:
