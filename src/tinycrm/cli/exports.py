@@ -90,7 +90,7 @@ def export_contacts(
     where: WhereExportOpt = None,
     view: ViewOpt = None,
 ) -> None:
-    """Every contact (or those --where matches): CSV, vCard 3.0 or JSON."""
+    """Every contact: CSV, vCard 3.0 or JSON."""
     fmt = _format(json_or_format(fmt, json_, "csv"), ("csv", "vcard", "json"))
     _export("contacts", fmt, out, force, where, view)
 

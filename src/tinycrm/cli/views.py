@@ -37,7 +37,7 @@ def view_save(
     ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Save a filter (with a sort and columns) as a view; replaces one of that name."""
+    """Save a filter with its sort and columns as a named view."""
     from tinycrm.services import views
 
     ctx = get_ctx()
