@@ -205,6 +205,12 @@ def test_rank_report_export_next_and_digest_take_a_filter(shop: Runner) -> None:
     assert [c["name"] for c in exported] == ["Alice Wong"]
     bought = json.loads(shop.ok("export", "purchases", "--json", "--where", "not tag:vip").stdout)
     assert [p["contact_name"] for p in bought] == ["Bob Li"]
+    shop.ok("note", "alice", "asked for a quote")
+    shop.ok("note", "bob", "renewal call")
+    notes = json.loads(shop.ok("export", "interactions", "--json", "-w", "tag:gold").stdout)
+    assert [n["body"] for n in notes] == ["renewal call"]
+    r = shop("export", "deals", "--view", "nope")
+    assert (r.exit_code, r.stderr.startswith("Error: no view called 'nope'")) == (1, True)
     shop.ok("view", "save", "won", "--of", "deals", "--where", "status:won")
     deals = json.loads(shop.ok("export", "deals", "--json", "--view", "won").stdout)
     assert [d["title"] for d in deals] == ["Pilot"]
