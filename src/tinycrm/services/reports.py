@@ -25,6 +25,7 @@ from typing import Any
 
 from tinycrm.errors import InvalidInput
 from tinycrm.money import Money, parse_currency
+from tinycrm.services.campaigns import FOREVER, attribution_windows, list_campaigns
 from tinycrm.services.context import Ctx
 from tinycrm.store.db import Db, read_day, read_ts
 
@@ -754,6 +755,34 @@ class SourceLine:
     deals_won: int  # won deals with these contacts (report currency), ever
     won_value: Money
     won_value_cents: int
+    # marketing return: the source's campaigns that started in the period (report currency)
+    campaigns: int = 0
+    cost: Money | None = None  # None: no campaign of this source in the period
+    cost_cents: int = 0
+    roi: float | None = None  # (revenue - cost) / cost
+    cost_per_lead: Money | None = None  # cost / contacts
+    cost_per_customer: Money | None = None  # cost / customers (CAC)
+
+
+@dataclass
+class CampaignLine:
+    """A campaign's return: the contacts it brought by first touch (docs/reports.md)."""
+
+    id: int
+    name: str
+    source: str
+    starts_on: date
+    ends_on: date | None
+    cost: Money
+    cost_cents: int
+    leads: int  # contacts attributed to it
+    customers: int  # of those, contacts with at least one purchase (any currency)
+    conversion: float | None
+    revenue: Money  # everything those contacts bought in the report currency, ever
+    revenue_cents: int
+    roi: float | None  # (revenue - cost) / cost; None when it cost nothing
+    cost_per_lead: Money | None  # None without leads
+    cost_per_customer: Money | None  # CAC; None without customers
 
 
 @dataclass
@@ -764,6 +793,22 @@ class SourcesReport:
     sources: list[SourceLine]  # most contacts first
     total: SourceLine
     other_currencies: list[str]
+    campaigns: list[CampaignLine] = field(default_factory=list)  # started in the period
+
+
+def per_unit(cents: int, count: int, currency: str) -> Money | None:
+    """cents / count rounded half-up to the cent (cents >= 0); None when count is 0."""
+    if count == 0:
+        return None
+    return Money((2 * cents + count) // (2 * count), currency)
+
+
+def _roi(revenue: int, cost: int) -> float | None:
+    """(revenue - cost) / cost, rounded half-up to 4 places (half away from zero)."""
+    if cost == 0:
+        return None
+    exact = (Decimal(revenue) - Decimal(cost)) / Decimal(cost)
+    return float(exact.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
 
 
 def _cohort(ctx: Ctx, since: date | None, until: date | None) -> tuple[str, dict[str, Any]]:
@@ -789,7 +834,9 @@ def sources_report(
 ) -> SourcesReport:
     """Where customers come from: per lead source (contacts.source), how many contacts
     became customers and what they brought in. With a period, only the contacts created in
-    it (a cohort), with everything they bought and won since."""
+    it (a cohort), with everything they bought and won since. The marketing return: the
+    cost of the campaigns that started in the period, per source and per campaign, with
+    each campaign's leads by first touch (services.campaigns)."""
     db = ctx.db
     cur = _currency(ctx, currency)
     cohort, params = _cohort(ctx, since, until)
@@ -827,6 +874,7 @@ def sources_report(
                 params,
             )
         )
+        spent, returns, other_costs = _campaign_returns(ctx, since, until, cur)
 
     def line(
         source: str | None, contacts: int, customers: int, rev: int, n: int, v: int
@@ -854,7 +902,12 @@ def sources_report(
         )
         for r in base
     ]
-    lines.sort(key=lambda s: (-s.contacts, s.source is None, s.source or ""))
+    known = {s.source for s in lines}
+    lines += [line(source, 0, 0, 0, 0, 0) for source in spent if source not in known]
+    for s in lines:
+        if s.source in spent:
+            _with_cost(s, *spent[s.source], cur)
+    lines.sort(key=lambda s: (-s.contacts, -s.cost_cents, s.source is None, s.source or ""))
     total = line(
         None,
         sum(s.contacts for s in lines),
@@ -863,11 +916,93 @@ def sources_report(
         sum(s.deals_won for s in lines),
         sum(s.won_value_cents for s in lines),
     )
+    if spent:
+        _with_cost(total, sum(n for n, _ in spent.values()), sum(c for _, c in spent.values()), cur)
     return SourcesReport(
         since=since,
         until=until,
         currency=cur,
         sources=lines,
         total=total,
-        other_currencies=others,
+        other_currencies=sorted(set(others) | set(other_costs)),
+        campaigns=returns,
     )
+
+
+def _with_cost(s: SourceLine, campaigns: int, cost: int, cur: str) -> None:
+    s.campaigns = campaigns
+    s.cost, s.cost_cents = Money(cost, cur), cost
+    s.roi = _roi(s.revenue_cents, cost)
+    s.cost_per_lead = per_unit(cost, s.contacts, cur)
+    s.cost_per_customer = per_unit(cost, s.customers, cur)
+
+
+def _campaign_returns(
+    ctx: Ctx, since: date | None, until: date | None, cur: str
+) -> tuple[dict[str | None, tuple[int, int]], list[CampaignLine], list[str]]:
+    """The campaigns that started in since..until (either open) in the report currency:
+    per source, how many and their cost; per campaign, its return by first touch. Also the
+    other currencies such campaigns were paid in (left out)."""
+    db = ctx.db
+    every = list_campaigns(ctx)  # attribution looks at every campaign, whenever it ran
+    windows = attribution_windows(every)
+    picked = [
+        c
+        for c in every
+        if (since is None or c.starts_on >= since) and (until is None or c.starts_on <= until)
+    ]
+    spent: dict[str | None, tuple[int, int]] = {}
+    lines: list[CampaignLine] = []
+    for c in sorted(picked, key=lambda c: (c.starts_on, c.id)):
+        if c.cost.currency != cur:
+            continue
+        n, cost = spent.get(c.source, (0, 0))
+        spent[c.source] = (n + 1, cost + c.cost.cents)
+        params: dict[str, Any] = {"src": c.source, "cur": cur}
+        ors = []
+        for i, (first, last) in enumerate(windows[c.id]):
+            params[f"a{i}"] = db.ts(_local_midnight(ctx, first))
+            if last == FOREVER:
+                ors.append(f"c.created_at >= :a{i}")
+            else:
+                params[f"b{i}"] = db.ts(_local_midnight(ctx, last + timedelta(days=1)))
+                ors.append(f"(c.created_at >= :a{i} AND c.created_at < :b{i})")
+        leads = customers = revenue = 0
+        if ors:
+            inside = f"c.source = :src AND ({' OR '.join(ors)})"
+            counts = db.one(
+                "SELECT count(*) AS leads, sum(CASE WHEN EXISTS (SELECT 1 FROM purchases p"
+                " WHERE p.contact_id = c.id) THEN 1 ELSE 0 END) AS customers"
+                f" FROM contacts c WHERE c.name_key <> '' AND {inside}",
+                params,
+            )
+            assert counts is not None
+            leads, customers = _int(counts["leads"]), _int(counts["customers"])
+            revenue = _int(
+                db.value(
+                    "SELECT sum(p.amount_cents) FROM purchases p JOIN contacts c"
+                    f" ON c.id = p.contact_id WHERE p.currency = :cur AND {inside}",
+                    params,
+                )
+            )
+        lines.append(
+            CampaignLine(
+                id=c.id,
+                name=c.name,
+                source=c.source,
+                starts_on=c.starts_on,
+                ends_on=c.ends_on,
+                cost=c.cost,
+                cost_cents=c.cost.cents,
+                leads=leads,
+                customers=customers,
+                conversion=ratio(customers, leads),
+                revenue=Money(revenue, cur),
+                revenue_cents=revenue,
+                roi=_roi(revenue, c.cost.cents),
+                cost_per_lead=per_unit(c.cost.cents, leads, cur),
+                cost_per_customer=per_unit(c.cost.cents, customers, cur),
+            )
+        )
+    others = sorted({c.cost.currency for c in picked if c.cost.currency != cur})
+    return spent, lines, others
