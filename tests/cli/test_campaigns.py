@@ -30,7 +30,8 @@ PEOPLE = {
     # 19 March 23:30 in Berlin: still Fair spring's
     "Ben": ("fair", "2026-03-19T22:30:00Z", []),
     # 20 March 00:30 in Berlin: Fair mail started that day, and the later start wins
-    "Cat": ("fair", "2026-03-19T23:30:00Z", [("2026-04-02", 10_000, "EUR"), ("2026-04-03", 1_000, "USD")]),
+    "Cat": ("fair", "2026-03-19T23:30:00Z",
+            [("2026-04-02", 10_000, "EUR"), ("2026-04-03", 1_000, "USD")]),
     "Dan": ("fair", "2026-02-27T09:00:00Z", []),  # before any fair campaign
     "Eve": ("ads", "2026-08-01T09:00:00Z", [("2026-08-02", 5_000, "EUR")]),
     "Fay": ("web", "2026-05-01T09:00:00Z", []),
@@ -175,29 +176,33 @@ def test_campaign_commands(cli: Runner) -> None:
     assert [(c["id"], c["cost"], c["version"]) for c in back] == [(1, "2600.00", 2)]
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["add", "X"], "Error: campaign add needs --source: the lead source it brings\n"),
-        (["add", "X", "--source", "web"], "Error: campaign add needs --cost: what it cost (0 for a free one)\n"),
-        (["add", "X", "--source", " ", "--cost", "5"], "Error: --source can't be empty: give the lead source the campaign brings\n"),
-        (["add", "X", "--source", "web", "--cost", "-5"], "Error: --cost can't be negative: '-5'\n"),
-        (["add", "X", "--source", "web", "--cost", "five"], "Error: --cost is not a number: 'five' (try 1234.50)\n"),
-        (["add", "42", "--source", "web", "--cost", "5"], "Error: campaign name can't be a bare number (it reads as an id): '42'\n"),
-        (["add", "X", "--source", "web", "--cost", "5", "--start", "2026-03-02", "--end", "2026-03-01"],
-         "Error: --end (2026-03-01) is before --start (2026-03-02)\n"),
-        (["add", "X", "--source", "web", "--cost", "5", "--start", "someday"], None),
-        (["edit", "nope", "--cost", "5"], "Error: no campaign called 'nope' (see: tinycrm campaign list)\n"),
-        (["rm", "7", "--yes"], "Error: no campaign with id 7\n"),
-        (["edit", "7"], None),
-    ],
-)  # fmt: skip
-def test_bad_campaign_input(cli: Runner, args: list[str], message: str | None) -> None:
-    r = cli("campaign", *args)
+BAD = [
+    ("add X", "campaign add needs --source: the lead source it brings"),
+    ("add X --source web", "campaign add needs --cost: what it cost (0 for a free one)"),
+    ("add X --source ' ' --cost 5",
+     "--source can't be empty: give the lead source the campaign brings"),
+    ("add X --source web --cost -5", "--cost can't be negative: '-5'"),
+    ("add X --source web --cost five", "--cost is not a number: 'five' (try 1234.50)"),
+    ("add 42 --source web --cost 5",
+     "campaign name can't be a bare number (it reads as an id): '42'"),
+    ("add X --source web --cost 5 --start 2026-03-02 --end 2026-03-01",
+     "--end (2026-03-01) is before --start (2026-03-02)"),
+    ("add X --source web --cost 5 --start someday", None),
+    ("edit nope --cost 5", "no campaign called 'nope' (see: tinycrm campaign list)"),
+    ("rm 7 --yes", "no campaign with id 7"),
+    ("edit 7", None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "message"), BAD)
+def test_bad_campaign_input(cli: Runner, args: str, message: str | None) -> None:
+    import shlex
+
+    r = cli("campaign", *shlex.split(args))
     assert r.exit_code == 2 and r.stdout == ""
     assert r.stderr.startswith("Error: ") and r.stderr.count("\n") == 1
     if message is not None:
-        assert r.stderr == message
+        assert r.stderr == f"Error: {message}\n"
     assert cli.ok("campaign", "list", "--json").json() == []
 
 
