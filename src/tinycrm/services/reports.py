@@ -131,7 +131,7 @@ _TOTALS = (
 _NOT_ERASED = "contact_id NOT IN (SELECT id FROM contacts WHERE name_key = '')"
 _CUSTOMER_TOTALS = (
     "SELECT contact_id, sum(amount_cents) AS total FROM purchases"
-    f" WHERE currency = :cur AND {_NOT_ERASED} GROUP BY contact_id"
+    f" WHERE currency = :cur AND purchased_on <= :as_of AND {_NOT_ERASED} GROUP BY contact_id"
     # a customer has an order (0 or more); refunds alone make nobody one
     " HAVING count(CASE WHEN amount_cents >= 0 THEN 1 END) > 0"
 )
@@ -210,7 +210,8 @@ def _buyers(db: Db, *, lines: bool = False) -> str:
         f"SELECT contact_id, count(DISTINCT {day}) AS days,"
         f" {_epoch_day(db, f'min({day})')} AS first_n,"
         f" {_epoch_day(db, f'max({day})')} AS last_n, max({day}) AS last_on"
-        f"{extra} FROM purchases WHERE {_NOT_ERASED} GROUP BY contact_id"
+        f"{extra} FROM purchases WHERE purchased_on <= :as_of AND {_NOT_ERASED}"
+        " GROUP BY contact_id"
         f" HAVING count(CASE WHEN amount_cents >= 0 THEN 1 END) > 0"
     )
 
@@ -224,24 +225,33 @@ _CHURN = (
 )
 
 
-def _segment_params(ctx: Ctx, once_older_than: int) -> dict[str, Any]:
+def _segment_params(ctx: Ctx, once_older_than: int, as_of: date | None) -> dict[str, Any]:
+    """The days the customer segments are judged on: `as_of` (default today), the purchases
+    up to it and the interactions before the end of it."""
     if not 1 <= once_older_than <= 36_500:
         raise InvalidInput(f"--once-older-than must be between 1 and 36500 days: {once_older_than}")
-    day = today(ctx)
+    day = as_of or today(ctx)
     return {
         "today_n": (day - _EPOCH).days,
         "once_before": ctx.db.day(day - timedelta(days=once_older_than)),
+        "as_of": ctx.db.day(day),
+        "as_of_end": ctx.db.ts(_local_midnight(ctx, day + timedelta(days=1))),
     }
 
 
 def customers_report(
-    ctx: Ctx, *, once_older_than: int = DEFAULT_ONCE_OLDER_THAN, currency: str | None = None
+    ctx: Ctx,
+    *,
+    once_older_than: int = DEFAULT_ONCE_OLDER_THAN,
+    currency: str | None = None,
+    as_of: date | None = None,
 ) -> CustomersReport:
-    """How the customer base stands today: who bought, came back, lapsed or was never
+    """How the customer base stands today (or at the end of `as_of`: purchases and
+    interactions after it are not counted): who bought, came back, lapsed or was never
     reached, and how concentrated revenue is."""
     db = ctx.db
     cur = _currency(ctx, currency)
-    params = _segment_params(ctx, once_older_than)
+    params = _segment_params(ctx, once_older_than, as_of)
     with db.read():
         contacts = _int(db.value("SELECT count(*) FROM contacts WHERE name_key <> ''"))
         buyers = db.one(
@@ -255,12 +265,18 @@ def customers_report(
         never_contacted = _int(
             db.value(
                 "SELECT count(*) FROM contacts c WHERE c.name_key <> '' AND NOT EXISTS"
-                " (SELECT 1 FROM interactions i WHERE i.contact_id = c.id)"
+                " (SELECT 1 FROM interactions i WHERE i.contact_id = c.id"
+                " AND i.happened_at < :as_of_end)",
+                params,
             )
         )
-        tops, revenue, paying = _concentration(db, cur)
+        tops, revenue, paying = _concentration(db, cur, params["as_of"])
         others = _codes(
-            db.all("SELECT DISTINCT currency FROM purchases WHERE currency <> :cur", {"cur": cur})
+            db.all(
+                "SELECT DISTINCT currency FROM purchases WHERE currency <> :cur"
+                " AND purchased_on <= :as_of",
+                {"cur": cur, "as_of": params["as_of"]},
+            )
         )
     bought = _int(buyers["bought"])
 
@@ -268,7 +284,7 @@ def customers_report(
         return CustomerSegment(name, n, base, ratio(n, contacts if base == "contacts" else bought))
 
     return CustomersReport(
-        as_of=today(ctx),
+        as_of=as_of or today(ctx),
         currency=cur,
         once_older_than_days=once_older_than,
         contacts=contacts,
@@ -288,7 +304,7 @@ def customers_report(
     )
 
 
-def _concentration(db: Db, cur: str) -> tuple[list[Concentration], int, int]:
+def _concentration(db: Db, cur: str, as_of: Any) -> tuple[list[Concentration], int, int]:
     """The revenue of the top 1, 5, 10, 20 and 50 % of customers (ranked by what they
     bought in `cur`; ties by id), and the revenue of all of them."""
     cuts = ", ".join(f"(n * {p} + 99) / 100" for p in CONCENTRATION_TOPS)
@@ -298,7 +314,7 @@ def _concentration(db: Db, cur: str) -> tuple[list[Concentration], int, int]:
         " sum(total) OVER (ORDER BY total DESC, contact_id ROWS UNBOUNDED PRECEDING) AS cum,"
         " count(*) OVER () AS n, sum(total) OVER () AS grand FROM t)"
         f" SELECT rk, cum, n, grand FROM ranked WHERE rk IN ({cuts}) ORDER BY rk",
-        {"cur": cur},
+        {"cur": cur, "as_of": as_of},
     )
     if not rows:
         return [], 0, 0
@@ -318,16 +334,24 @@ def customer_list(
     once_older_than: int = DEFAULT_ONCE_OLDER_THAN,
     currency: str | None = None,
     limit: int | None = None,
+    as_of: date | None = None,
 ) -> CustomerList:
     """The contacts of one segment, biggest spenders (in the report currency) first, then
-    by id; `matching` counts them all."""
+    by id; `matching` counts them all. With `as_of`, as the segment stood at the end of
+    that day (the last touch then, too)."""
     if segment not in SEGMENTS:
         raise InvalidInput(f"--list must be one of {', '.join(SEGMENTS)}: {segment!r}")
     db = ctx.db
     cur = _currency(ctx, currency)
-    params = {**_segment_params(ctx, once_older_than), "cur": cur}
+    params = {**_segment_params(ctx, once_older_than, as_of), "cur": cur}
+    touch = "c.last_touch_at"
+    if as_of is not None:
+        touch = (
+            "(SELECT max(i.happened_at) FROM interactions i WHERE i.contact_id = c.id"
+            " AND i.happened_at < :as_of_end)"
+        )
     line = (
-        "SELECT c.id, c.name, u.name AS owner, c.last_touch_at, {last} AS last_on,"
+        f"SELECT c.id, c.name, u.name AS owner, {touch} AS last_touch_at, {{last}} AS last_on,"
         " {purchases} AS purchases, {days} AS days, {total} AS total"
     )
     buyer = line.format(last="s.last_on", purchases="s.purchases", days="s.days", total="s.total")
@@ -340,9 +364,12 @@ def customer_list(
         " FROM contacts c LEFT JOIN users u ON u.id = c.owner_id"
         " WHERE c.name_key <> ''"
         " AND NOT EXISTS (SELECT 1 FROM purchases p WHERE p.contact_id = c.id"
-        " AND p.amount_cents >= 0)"
+        " AND p.amount_cents >= 0 AND p.purchased_on <= :as_of)"
     )
-    untouched = "NOT EXISTS (SELECT 1 FROM interactions i WHERE i.contact_id = c.id)"
+    untouched = (
+        "NOT EXISTS (SELECT 1 FROM interactions i WHERE i.contact_id = c.id"
+        " AND i.happened_at < :as_of_end)"
+    )
     chosen = {
         "bought": buyer + buyers,
         "repeat": buyer + buyers + " WHERE s.days >= 2",
@@ -951,40 +978,50 @@ def _campaign_returns(
         for c in every
         if (since is None or c.starts_on >= since) and (until is None or c.starts_on <= until)
     ]
+    paid = sorted((c for c in picked if c.cost.currency == cur), key=lambda c: (c.starts_on, c.id))
     spent: dict[str | None, tuple[int, int]] = {}
-    lines: list[CampaignLine] = []
-    for c in sorted(picked, key=lambda c: (c.starts_on, c.id)):
-        if c.cost.currency != cur:
-            continue
+    for c in paid:
         n, cost = spent.get(c.source, (0, 0))
         spent[c.source] = (n + 1, cost + c.cost.cents)
-        params: dict[str, Any] = {"src": c.source, "cur": cur}
+    # One pass for every campaign: each contact of a campaign's source is labelled with the
+    # campaign whose days hold its creation (the windows of one source never overlap).
+    params: dict[str, Any] = {"cur": cur}
+    whens = []
+    for c in paid:
         ors = []
-        for i, (first, last) in enumerate(windows[c.id]):
-            params[f"a{i}"] = db.ts(_local_midnight(ctx, first))
+        for first, last in windows[c.id]:
+            at = f"w{len(params)}"
+            params[f"{at}a"] = db.ts(_local_midnight(ctx, first))
             if last == FOREVER:
-                ors.append(f"c.created_at >= :a{i}")
+                ors.append(f"c.created_at >= :{at}a")
             else:
-                params[f"b{i}"] = db.ts(_local_midnight(ctx, last + timedelta(days=1)))
-                ors.append(f"(c.created_at >= :a{i} AND c.created_at < :b{i})")
-        leads = customers = revenue = 0
+                params[f"{at}b"] = db.ts(_local_midnight(ctx, last + timedelta(days=1)))
+                ors.append(f"(c.created_at >= :{at}a AND c.created_at < :{at}b)")
         if ors:
-            inside = f"c.source = :src AND ({' OR '.join(ors)})"
-            counts = db.one(
-                "SELECT count(*) AS leads, sum(CASE WHEN EXISTS (SELECT 1 FROM purchases p"
-                " WHERE p.contact_id = c.id) THEN 1 ELSE 0 END) AS customers"
-                f" FROM contacts c WHERE c.name_key <> '' AND {inside}",
-                params,
-            )
-            assert counts is not None
-            leads, customers = _int(counts["leads"]), _int(counts["customers"])
-            revenue = _int(
-                db.value(
-                    "SELECT sum(p.amount_cents) FROM purchases p JOIN contacts c"
-                    f" ON c.id = p.contact_id WHERE p.currency = :cur AND {inside}",
-                    params,
-                )
-            )
+            params[f"s{c.id}"] = c.source
+            whens.append(f"WHEN c.source = :s{c.id} AND ({' OR '.join(ors)}) THEN {c.id}")
+    counts: dict[int, tuple[int, int, int]] = {}  # campaign -> leads, customers, revenue
+    if whens:
+        labelled = (
+            f"SELECT c.id, CASE {' '.join(whens)} END AS k FROM contacts c WHERE c.name_key <> ''"
+        )
+        for r in db.all(
+            "SELECT x.k, count(*) AS leads, sum(CASE WHEN EXISTS (SELECT 1 FROM purchases p"
+            " WHERE p.contact_id = x.id) THEN 1 ELSE 0 END) AS customers"
+            f" FROM ({labelled}) x WHERE x.k IS NOT NULL GROUP BY x.k",
+            params,
+        ):
+            counts[int(r["k"])] = (_int(r["leads"]), _int(r["customers"]), 0)
+        for r in db.all(
+            f"SELECT x.k, sum(t.total) AS value FROM ({_TOTALS}) t JOIN ({labelled}) x"
+            " ON x.id = t.contact_id WHERE x.k IS NOT NULL GROUP BY x.k",
+            params,
+        ):
+            leads, customers, _ = counts[int(r["k"])]
+            counts[int(r["k"])] = (leads, customers, _int(r["value"]))
+    lines = []
+    for c in paid:
+        leads, customers, revenue = counts.get(c.id, (0, 0, 0))
         lines.append(
             CampaignLine(
                 id=c.id,
