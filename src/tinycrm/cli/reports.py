@@ -44,6 +44,14 @@ CurrencyOpt = Annotated[
         "--currency", help="Money in this currency (default from settings).", show_default=False
     ),
 ]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Report as it stood at the end of this day (default today).",
+        show_default=False,
+    ),
+]
 BAR_WIDTH = 12  # cells for the longest bar; the widest table still fits 100 columns
 
 
@@ -178,6 +186,7 @@ def customers(
         ),
     ] = None,
     currency: CurrencyOpt = None,
+    as_of: AsOfOpt = None,
     fmt: FormatOpt = "table",
     json_: JsonOpt = False,
 ) -> None:
@@ -191,6 +200,7 @@ def customers(
     kind = table_format(fmt, json_)
     older = _days(once_older_than)
     ctx = get_ctx()
+    day = _day(ctx, as_of, "--as-of")
     if list_ is not None:
         shown = limit if kind != "table" else output.screen_limit(limit)
         found = reports.customer_list(
@@ -199,10 +209,11 @@ def customers(
             once_older_than=older,
             currency=currency,
             limit=shown,
+            as_of=day,
         )
         _render_customer_list(ctx, found, kind, shown)
         return
-    r = reports.customers_report(ctx, once_older_than=older, currency=currency)
+    r = reports.customers_report(ctx, once_older_than=older, currency=currency, as_of=day)
     if kind == "json":
         output.emit_json(r)
         return
@@ -740,16 +751,6 @@ def _per(amount: Money | None) -> str:
 
 
 # -- revenue and retention --------------------------------------------------------------------
-AsOfOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of",
-        help="Report as it stood at the end of this day (default today).",
-        show_default=False,
-    ),
-]
-
-
 def _growth(rate: float | None) -> str:
     return _rate(rate)
 
