@@ -230,3 +230,50 @@ def test_bad_options_are_one_line_and_exit_2(
     assert r.stderr.startswith("Error: ") and r.stderr.count("\n") == 1
     if message is not None:
         assert r.stderr == message
+
+
+def test_trend_queries_read_purchases_through_their_index(
+    hand: Runner, store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No purchase row is read from the table: every pass goes through the covering index
+    (contact, day, amount, currency), as the benchmark store needs. Plans without
+    statistics, as a real store has them. SQLite's plans (PostgreSQL picks its own)."""
+    if store.startswith("postgresql"):
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    import re
+    from typing import Any
+
+    from tinycrm.cli import state
+    from tinycrm.services import reports, trends
+
+    hand.ok(
+        "campaign", "add", "Autumn", "--source", "web", "--cost", "100", "--start", "2026-09-01"
+    )
+    ctx = state.get_ctx()
+    try:
+        ctx.db.conn.execute("DROP TABLE IF EXISTS sqlite_stat1")
+        seen: list[tuple[str, Any]] = []
+        real = type(ctx.db).execute
+
+        def spy(self: Any, sql: str, params: Any = None) -> Any:
+            seen.append((sql, params))
+            return real(self, sql, params)
+
+        monkeypatch.setattr(type(ctx.db), "execute", spy)
+        for by in ("month", "quarter", "year"):
+            trends.revenue_report(ctx, by=by)
+        trends.revenue_report(ctx, level="company")
+        trends.retention_report(ctx)
+        reports.sources_report(ctx)
+        plans = []
+        for sql, params in seen:
+            if sql.startswith("BEGIN"):
+                continue
+            rows = ctx.db.conn.execute("EXPLAIN QUERY PLAN " + sql, dict(params or {}))
+            plans += [str(r["detail"]) for r in rows.fetchall()]
+        walks = [p for p in plans if re.match(r"SCAN (purchases|p)( |$)", p)]
+        assert walks and all("COVERING INDEX ix_purchases_customer_value" in p for p in walks), (
+            walks
+        )
+    finally:
+        state.close()
