@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -240,7 +241,6 @@ def test_trend_queries_read_purchases_through_their_index(
     statistics, as a real store has them. SQLite's plans (PostgreSQL picks its own)."""
     if store.startswith("postgresql"):
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
-    import re
     from typing import Any
 
     from tinycrm.cli import state
@@ -277,3 +277,18 @@ def test_trend_queries_read_purchases_through_their_index(
         )
     finally:
         state.close()
+
+
+def test_revenue_and_retention_on_a_terminal(hand: Runner) -> None:
+    from tests.cli.test_terminal import on_terminal
+
+    screen = on_terminal("report", "revenue", lines=40)
+    assert "Revenue by month in EUR, 2025-12-01 – 2026-11-23" in screen
+    assert re.search(r"2026-10 +30\.00 +2 +2 +1 +1 +15\.00 +-70\.0% +█", screen)
+    assert re.search(r"total +220\.00 +5 +3 +3 +0 +44\.00", screen)
+    assert "Part of the period only: 2026-11." in screen
+    screen = on_terminal("report", "retention", "--since", "2025-12-01", lines=40)
+    assert re.search(r"2026-09 +1 +100% +0%", screen)
+    assert "Retention rate 66.7%: 2 of 3 customers ordered again in a later month" in screen
+    assert "(the customers whose first month came before 2026-11;" in screen
+    assert max(len(line) for line in screen.splitlines()) <= 100

@@ -938,13 +938,13 @@ def retention(
     )
     notes = _currency_note(r.currency, r.other_currencies)
     if output.is_tty():
-        notes.insert(
-            0,
-            f"Retention rate: {output.percent(r.retention_rate)} of the"
-            f" {r.eligible:,} customers whose first {r.by} came before"
-            f" {r.cohorts[-1].period if r.cohorts else ''} ordered again in a later {r.by}."
-            f" The last {r.by} has run only to {r.as_of.isoformat()}.",
-        )
+        last = r.cohorts[-1].period if r.cohorts else ""
+        notes[:0] = [
+            f"Retention rate {output.percent(r.retention_rate)}: {r.returned:,} of"
+            f" {r.eligible:,} customers ordered again in a later {r.by}",
+            f"(the customers whose first {r.by} came before {last};"
+            f" {last} has run only to {r.as_of.isoformat()}).",
+        ]
         _render([cohorts], kind, notes)
         return
     _render([cohorts, rate], kind, notes)
