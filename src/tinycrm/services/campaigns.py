@@ -14,7 +14,7 @@ transaction with an audit entry, journalled for `undo`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from tinycrm.errors import InvalidInput, UnknownId
@@ -282,8 +282,6 @@ def attribution_windows(campaigns: list[Campaign]) -> dict[int, list[Days]]:
 
 def _less(runs: list[Days], cut: Days) -> list[Days]:
     """`runs` without the days of `cut`."""
-    from datetime import timedelta
-
     left: list[Days] = []
     for first, last in runs:
         if cut[1] < first or cut[0] > last:
