@@ -191,6 +191,7 @@ _SUMMARIES = {
     "tag": "tags and cadences",
     "export": "export records",
     "user": "users",
+    "goal": "sales goals",
     "assign": "give a record to a user",
     "history": "the audit log",
     "undo": "take back a change",
