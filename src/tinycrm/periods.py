@@ -118,11 +118,11 @@ def parse(text: str, kind: str, option: str = "--from") -> Period:
 
 
 def ahead(today: date, kind: str, months: int) -> list[Period]:
-    """The periods of `kind` that begin before the end of the `months` months starting with
-    `today`'s month, from the one that holds `today` on: by month, `months` periods; by
-    quarter in December with 3 months (December to February), Q4 and Q1."""
-    horizon = _add_months(today.replace(day=1), months)
+    """The period of `kind` that holds `today` and those after it that start within
+    `months` months of its first day: by month with 3, this month and the next two; by
+    quarter with 12, this quarter and the next three."""
     out = [containing(today, kind)]
+    horizon = _add_months(out[0].first, months)
     while True:
         nxt = out[-1].next()
         if nxt.first >= horizon:

@@ -601,7 +601,7 @@ def forecast(
         return
     tables = [table] + [t for t in (overdue, undated) if t.rows]
     notes = []
-    if r.overdue or r.undated:
+    if (r.overdue or r.undated) and output.is_tty():  # a hint for people, not for a pipe
         notes.append("Fix these with: tinycrm deal edit ID --close DAY")
     _render(tables, kind, notes)
 
