@@ -50,8 +50,11 @@ def seed(cli: Runner) -> None:
 
 
 def line(report: dict[str, Any], period: str, currency: str) -> dict[str, Any]:
-    [found] = [x for x in report["periods"] if (x["period"], x["currency"]) == (period, currency)]
-    return found
+    found: list[dict[str, Any]] = [
+        x for x in report["periods"] if (x["period"], x["currency"]) == (period, currency)
+    ]
+    assert len(found) == 1
+    return found[0]
 
 
 # -- forecast ----------------------------------------------------------------------------------
@@ -192,7 +195,8 @@ def test_goal_set_list_replace_and_rm(cli: Runner) -> None:
     [
         (["zed", "5", "--per", "month"], "Error: no user called 'zed' (users: max, sam)\n"),
         (["sam", "5"], "Error: say how often: --per month, --per quarter or --per year\n"),
-        (["sam", "5", "--per", "week"], "Error: --per must be one of month, quarter, year: 'week'\n"),
+        (["sam", "5", "--per", "week"],
+         "Error: --per must be one of month, quarter, year: 'week'\n"),
         (["sam", "0", "--per", "month"], None),
         (["sam", "-5", "--per", "month"], None),
         (["sam", "2.5", "--per", "month", "--metric", "activities"],

@@ -217,10 +217,10 @@ def _assemble(
             name = "later"
         else:
             name = periods.containing(day, kind).name
-        line = sums.setdefault(name, {}).setdefault(str(r["currency"]), [0, 0, 0])
-        line[0] += _int(r["n"])
-        line[1] += _int(r["value"])
-        line[2] += _int(r["weighted"])
+        acc = sums.setdefault(name, {}).setdefault(str(r["currency"]), [0, 0, 0])
+        acc[0] += _int(r["n"])
+        acc[1] += _int(r["value"])
+        acc[2] += _int(r["weighted"])
     found = {cur for by_cur in sums.values() for cur in by_cur} | {cur for _, cur in won}
     currencies = [ctx.currency] + sorted(found - {ctx.currency})
 
