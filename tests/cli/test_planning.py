@@ -319,3 +319,16 @@ def test_reopened_deal_loses_its_win_and_assign_keeps_it(cli: Runner) -> None:
     assert g["achieved"] == 1
     wins = {u["user"]: u["deals_won"] for u in cli.ok("report", "team", "--json").json()["users"]}
     assert wins == {"max": 1, "sam": 2}
+
+
+def test_digest_with_only_a_goal_is_still_empty(cli: Runner) -> None:
+    cli.ok("goal", "set", "sam", "5000", "--per", "month")
+    text = cli.ok("digest").stdout
+    assert text == (
+        "tinycrm digest for sam — Monday 23 November 2026\n\n"
+        "Goals (1)\n"
+        "  0% of November's revenue goal: 0.00 of 5,000.00 EUR; 6 working days left,"
+        " 833.34 EUR a day to go\n\n"
+        "Nothing is due. Nothing is slipping.\n"
+    )
+    assert cli.ok("digest", "--quiet-if-empty").stdout == ""

@@ -285,14 +285,14 @@ def to_text(d: Digest, *, limit: int = ITEMS_PER_SECTION) -> str:
     if note:
         lines += [note, ""]
     sections = _sections(d, limit)
-    if d.empty:
-        lines.append("Nothing is due. Nothing is slipping.")
     for s, items, more in sections:
         lines.append(f"{TITLES[s]} ({len(items) + more})")
         lines += [f"  {x}" for x in items]
         if more:
             lines.append(f"  … and {more} more")
         lines.append("")
+    if d.empty:  # after the goals, if any
+        lines.append("Nothing is due. Nothing is slipping.")
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -302,14 +302,14 @@ def to_markdown(d: Digest, *, limit: int = ITEMS_PER_SECTION) -> str:
     if note:
         lines += [f"_{_md_escape(note)}_", ""]
     sections = _sections(d, limit)
-    if d.empty:
-        lines.append("Nothing is due. Nothing is slipping.")
     for s, items, more in sections:
         lines += [f"## {TITLES[s]} ({len(items) + more})", ""]
         lines += [f"- {_md_escape(x)}" for x in items]
         if more:
             lines.append(f"- … and {more} more")
         lines.append("")
+    if d.empty:  # after the goals, if any
+        lines.append("Nothing is due. Nothing is slipping.")
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -343,8 +343,6 @@ def to_html(d: Digest, *, limit: int = ITEMS_PER_SECTION) -> str:
     if note:
         parts.append(f"<p><em>{e(note)}</em></p>")
     sections = _sections(d, limit)
-    if d.empty:
-        parts.append("<p>Nothing is due. Nothing is slipping.</p>")
     for s, items, more in sections:
         colour = ' style="color: #b00020"' if s in ("overdue", "escalated") else ""
         parts.append(
@@ -355,6 +353,8 @@ def to_html(d: Digest, *, limit: int = ITEMS_PER_SECTION) -> str:
         if more:
             parts.append(f"<li>… and {more} more</li>")
         parts.append("</ul>")
+    if d.empty:  # after the goals, if any
+        parts.append("<p>Nothing is due. Nothing is slipping.</p>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
