@@ -8,6 +8,7 @@ Mon 23 Nov 2026 09:00 UTC (10:00 in Berlin, the user's zone); working days Mon-F
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -332,3 +333,19 @@ def test_digest_with_only_a_goal_is_still_empty(cli: Runner) -> None:
         "Nothing is due. Nothing is slipping.\n"
     )
     assert cli.ok("digest", "--quiet-if-empty").stdout == ""
+
+
+def test_imported_won_deals_count_for_their_owner(cli: Runner, tmp_path: Path) -> None:
+    cli.ok("user", "add", "max")
+    cli.ok("contact", "add", "Ann Lee", "-e", "ann@acme.com")
+    path = tmp_path / "deals.csv"
+    path.write_text(
+        "title,contact,stage,status,value,currency,closed_at,owner\n"
+        "Big,ann@acme.com,Won,won,1000,EUR,2026-11-10T10:00:00Z,max\n"
+        "Open,ann@acme.com,Lead,,500,EUR,,max\n"
+    )
+    cli.ok("import", "deals", str(path))
+    cli.ok("goal", "set", "max", "2000", "--per", "month")
+    cli.ok("assign", "deal:1", "sam")  # max's win stays max's
+    [g] = cli.ok("report", "team", "--json").json()["goals"]
+    assert (g["user"], g["achieved_money"], g["share"]) == ("max", "1000.00", 0.5)
