@@ -917,8 +917,8 @@ def start_clocks(db: Db) -> None:
     # every user has a monthly revenue goal and a quarterly activities goal (report team)
     conn.execute(
         "INSERT INTO goals (user_id, metric, per, starts_on, target, currency, created_at,"
-        " updated_at) SELECT id, 'revenue', 'month', '2026-01-01', 5000000, 'EUR', :now, :now"
-        " FROM users UNION ALL SELECT id, 'activities', 'quarter', '2026-01-01', 600, NULL,"
+        " updated_at) SELECT id, 'revenue', 'month', '2026-01-01', 400000000, 'EUR', :now, :now"
+        " FROM users UNION ALL SELECT id, 'activities', 'quarter', '2026-01-01', 30000, NULL,"
         " :now, :now FROM users",
         {"now": now},
     )
