@@ -153,6 +153,11 @@ def test_forecast_piped_and_csv(cli: Runner) -> None:
         (["--owner", "max", "--team"], "Error: give --owner or --team, not both\n"),
         (["--owner", "zed"], "Error: no user called 'zed' (users: max, sam)\n"),
         (["--json", "--format", "csv"], "Error: give --json or --format csv, not both\n"),
+        (
+            ["--as-of", "someday"],
+            "Error: --as-of: can't read date 'someday': try 'tomorrow 9am',"
+            " '3d', 'next friday' or 2026-12-01\n",
+        ),
     ],
 )
 def test_forecast_bad_input(cli: Runner, args: list[str], message: str) -> None:

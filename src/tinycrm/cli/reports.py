@@ -460,7 +460,10 @@ def _as_of(ctx: Ctx, text: str | None) -> Ctx:
     from dataclasses import replace
     from datetime import UTC, datetime, time
 
-    the_day = day(ctx, text)
+    try:
+        the_day = day(ctx, text)
+    except InvalidInput as e:
+        raise InvalidInput(f"--as-of: {e}") from None
     start = datetime.combine(the_day, time(0), tzinfo=ctx.tz).astimezone(UTC)
     return replace(ctx, now=start)
 
