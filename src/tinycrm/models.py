@@ -263,13 +263,6 @@ class Deal(SQLModel, table=True):
             "value_cents",
             sqlite_where=text("status = 'open'"),
             postgresql_where=text("status = 'open'"),
-        ),  # what a user won in a period (goals, the team report)
-        Index(
-            "ix_deals_won_by_closed",
-            "won_by",
-            "closed_at",
-            sqlite_where=text("won_by IS NOT NULL"),
-            postgresql_where=text("won_by IS NOT NULL"),
         ),
     )
     id: int | None = Field(default=None, primary_key=True)

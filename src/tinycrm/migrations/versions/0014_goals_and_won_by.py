@@ -8,11 +8,11 @@ before have no such record: `won_by` is filled with each won deal's owner now, t
 that is known. `won_by` is added in place (ALTER TABLE ... ADD COLUMN, nullable, a
 foreign key to users without ON DELETE, which SQLite's in-place add can't declare so that
 it reads back; no table is rebuilt, so the AUTOINCREMENT counter and the search index's
-triggers stay), with a
-partial index `ix_deals_won_by_closed` (won_by, closed_at) for "what did this user win in
-this period"; on SQLite the change journal's triggers on deals (0009) are written again to
-name the new column, and `goals` gets its triggers on both backends, so `undo` takes a
-`goal set`/`goal rm` back.
+triggers stay), with no index of its own: a period's wins are read through
+`ix_deals_status_stage` (status = 'won'), every user's in one pass. On SQLite the change
+journal's triggers on deals (0009) are written again to name the new column, and `goals`
+gets its triggers on both backends, so `undo` takes a `goal set`/`goal rm` back. The
+back-fill's rows in the journal are deleted: it is no one's change to undo.
 
 Revision ID: 0014
 Revises: 0012
@@ -56,15 +56,6 @@ def upgrade() -> None:
     else:
         op.add_column("deals", sa.Column("won_by", sa.Integer(), nullable=True))
         op.create_foreign_key("deals_won_by_fkey", "deals", "users", ["won_by"], ["id"])
-    where = sa.text("won_by IS NOT NULL")
-    op.create_index(
-        "ix_deals_won_by_closed",
-        "deals",
-        ["won_by", "closed_at"],
-        unique=False,
-        sqlite_where=where,
-        postgresql_where=where,
-    )
     op.execute("UPDATE deals SET won_by = owner_id WHERE status = 'won'")
     # the journal's triggers saw the back-fill: it is no one's change to undo, so its rows
     # must not be filed under the next command's change
@@ -73,7 +64,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_deals_won_by_closed", table_name="deals")
     with op.batch_alter_table("deals") as batch:
         batch.drop_column("won_by")
     op.drop_table("goals")
