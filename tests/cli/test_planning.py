@@ -354,3 +354,46 @@ def test_imported_won_deals_count_for_their_owner(cli: Runner, tmp_path: Path) -
     cli.ok("assign", "deal:1", "sam")  # max's win stays max's
     [g] = cli.ok("report", "team", "--json").json()["goals"]
     assert (g["user"], g["achieved_money"], g["share"]) == ("max", "1000.00", 0.5)
+
+
+# -- query plans -------------------------------------------------------------------------------
+def test_forecast_and_goal_queries_never_walk_a_big_table_row_by_row(
+    sqlite_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deals through an index, interactions only through ix_interactions_happened_at;
+    plans without statistics, as a real store has them (tinycrm never runs ANALYZE)."""
+    import re
+
+    from tinycrm.cli import state
+    from tinycrm.services import forecast, goals
+
+    cli = Runner()
+    for metric in ("revenue", "won-deals", "activities"):
+        cli.ok("goal", "set", "sam", "5", "--per", "month", "--metric", metric)
+    cli.ok("goal", "set", "sam", "50", "--per", "quarter")
+    ctx = state.get_ctx()
+    try:
+        ctx.db.conn.execute("DROP TABLE IF EXISTS sqlite_stat1")
+        seen: list[tuple[str, Any]] = []
+        for method in ("all", "value", "one"):
+            real = getattr(type(ctx.db), method)
+
+            def spy(self: Any, sql: str, params: Any = None, _real: Any = real) -> Any:
+                seen.append((sql, params))
+                return _real(self, sql, params)
+
+            monkeypatch.setattr(type(ctx.db), method, spy)
+        forecast.forecast_report(ctx)
+        forecast.forecast_report(ctx, by="quarter", team=True)
+        assert len(goals.progress(ctx)) == 4
+        plans = []
+        for sql, params in seen:
+            rows = ctx.db.conn.execute("EXPLAIN QUERY PLAN " + sql, dict(params or {}))
+            plans += [str(r["detail"]) for r in rows.fetchall()]
+        walks = [p for p in plans if re.match(r"SCAN (deals|d)( |$)", p)]
+        assert [p for p in walks if "USING" not in p] == [], walks
+        assert not [p for p in plans if re.match(r"SCAN (interactions|i)( |$)", p)], plans
+        assert any("ix_interactions_happened_at" in p for p in plans)
+        assert any("ix_deals_status_stage" in p for p in plans)
+    finally:
+        state.close()
