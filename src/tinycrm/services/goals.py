@@ -104,7 +104,7 @@ def _target(ctx: Ctx, metric: str, amount: str, currency: str | None) -> tuple[i
     raw = amount.strip().replace(",", "").replace("_", "")
     if not raw.isdigit() or not 1 <= int(raw) <= COUNT_MAX:
         raise InvalidInput(
-            f"AMOUNT of a {metric} goal is a whole number from 1 to {COUNT_MAX:,}: {amount!r}"
+            f"AMOUNT of a goal in {metric} is a whole number from 1 to {COUNT_MAX:,}: {amount!r}"
         )
     return int(raw), None
 
