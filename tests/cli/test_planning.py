@@ -206,7 +206,8 @@ def test_goal_set_list_replace_and_rm(cli: Runner) -> None:
         (["sam", "0", "--per", "month"], None),
         (["sam", "-5", "--per", "month"], None),
         (["sam", "2.5", "--per", "month", "--metric", "activities"],
-         "Error: AMOUNT of a goal in activities is a whole number from 1 to 1,000,000,000: '2.5'\n"),
+         "Error: AMOUNT of a goal in activities is a whole number from 1 to 1,000,000,000:"
+         " '2.5'\n"),
         (["sam", "5", "--per", "month", "--metric", "calls"],
          "Error: --metric must be one of revenue, won-deals, activities: 'calls'\n"),
         (["sam", "5", "--per", "month", "--from", "2026-Q5"],
