@@ -57,6 +57,7 @@ PARENTS_FIRST = (
     "case_notes",
     "sla_targets",
     "team_settings",
+    "goals",
     "campaigns",
 )
 #: Computed from other rows after an undo; never a reason to refuse one.
@@ -77,6 +78,7 @@ _KIND = {
     "tag_cadences": "tag cadence",
     "stage_changes": "stage change",
     "merges": "merge",
+    "goals": "goal",
     "campaigns": "campaign",
 }
 

@@ -6,7 +6,7 @@ models.py's rule says, and in the change journal (0009's triggers), so `undo` ta
 campaign commands back. `report sources` attributes contacts to campaigns by first touch.
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-07 02:00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from tinycrm.store import journal
 
 revision = "0015"
-down_revision = "0012"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
