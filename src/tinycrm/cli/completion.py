@@ -61,7 +61,9 @@ BY_COMMAND: dict[tuple[str, str], str] = {
 }
 STATIC: dict[str, tuple[str, ...]] = {
     "kind": ("note", "call", "email", "meeting"),
-    "of": ("contacts", "deals", "companies"),
+    "per": ("month", "quarter", "year"),  # goal set
+    "metric": ("revenue", "won-deals", "activities"),  # goal set
+    "of": ("contacts", "deals", "companies"),  # view save, view list
 }
 
 
@@ -197,11 +199,13 @@ _SUMMARIES = {
     "tag": "tags and cadences",
     "export": "export records",
     "user": "users",
+    "goal": "sales goals",
     "assign": "give a record to a user",
     "history": "the audit log",
     "undo": "take back a change",
     "redo": "take back an undo",
     "forget": "erase a person",
+    "campaign": "marketing campaigns",
     "report": "reports",
     "init": "set up a store",
     "doctor": "check the store",

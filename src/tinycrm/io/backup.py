@@ -57,6 +57,8 @@ TABLES = (
     "case_notes",
     "sla_targets",
     "team_settings",
+    "goals",
+    "campaigns",
     "saved_views",
     "changes",
     "row_changes",

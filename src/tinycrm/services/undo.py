@@ -57,6 +57,8 @@ PARENTS_FIRST = (
     "case_notes",
     "sla_targets",
     "team_settings",
+    "goals",
+    "campaigns",
     "saved_views",
 )
 #: Computed from other rows after an undo; never a reason to refuse one.
@@ -77,6 +79,8 @@ _KIND = {
     "tag_cadences": "tag cadence",
     "stage_changes": "stage change",
     "merges": "merge",
+    "goals": "goal",
+    "campaigns": "campaign",
 }
 
 
