@@ -175,6 +175,7 @@ _SUMMARIES = {
     "company": "companies",
     "deal": "deals",
     "stages": "the pipeline's stages",
+    "field": "custom fields",
     "purchase": "purchases",
     "case": "service cases",
     "sla": "service targets",

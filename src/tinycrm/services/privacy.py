@@ -151,12 +151,19 @@ KEPT: dict[tuple[str, str], str] = {
     ("row_changes", "new_row"): "a row as it became: one that names the person goes whole",
     ("mail_messages", "direction"): "sent or received",
     ("mail_folders", "account"): "a team member's own mailbox login and server",
+    ("custom_fields", "entity"): "contact, company or deal",
+    ("custom_fields", "name"): "the name of a field the team added, not a person's data",
+    ("custom_fields", "name_key"): "derived from the field's name",
+    ("custom_fields", "type"): "text, number, money, date, choice or bool",
+    ("custom_fields", "choices"): "a choice field's allowed values, set by the team",
+    ("custom_values", "value_key"): "derived from the value: the value goes if it names them",
+    ("custom_values", "currency"): "an ISO currency code",
 }
 #: Text columns with a key derived from them (folded), rewritten along with them.
 _DERIVED = {("companies", "name"): "name_key", ("deals", "title"): "title_key"}
 #: Values that are what their row is, like the text columns of a primary key (a tag):
 #: when one names the person, the row goes rather than holding "(erased)".
-_WHOLE_ROW = {("contact_methods", "value")}
+_WHOLE_ROW = {("contact_methods", "value"), ("custom_values", "value")}
 
 
 def _identifiers(db: Db, contact_id: int) -> list[str]:

@@ -57,6 +57,8 @@ PARENTS_FIRST = (
     "case_notes",
     "sla_targets",
     "team_settings",
+    "custom_fields",
+    "custom_values",
 )
 #: Computed from other rows after an undo; never a reason to refuse one.
 COMPUTED = frozenset({("contacts", "touch_due_at"), ("deals", "rots_at"), ("cases", "sla_due_at")})
@@ -76,6 +78,8 @@ _KIND = {
     "tag_cadences": "tag cadence",
     "stage_changes": "stage change",
     "merges": "merge",
+    "custom_fields": "field",
+    "custom_values": "field value",
 }
 
 
