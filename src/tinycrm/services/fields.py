@@ -77,8 +77,8 @@ class FieldValue:
 
 
 @dataclass(frozen=True)
-class _Stored:
-    """A value as the row stores it (see models.CustomValue)."""
+class Stored:
+    """A value as the row stores it (see models.CustomValue), read by `read_value`."""
 
     value: str
     key: str | None = None
@@ -165,6 +165,11 @@ def list_fields(db: Db, entity: str | None = None) -> list[FieldDef]:
 def field_names(ctx: Ctx, entity: str) -> list[str]:
     """The names of `entity`'s custom fields, in order (for messages and completion)."""
     return [f.name for f in _fields(ctx.db, check_entity(entity))]
+
+
+def field_names_of(db: Db, entity: str) -> list[str]:
+    """`field_names` for a caller with a store but no context (the exports' headers)."""
+    return [f.name for f in _fields(db, check_entity(entity))]
 
 
 def _fields(db: Db, entity: str) -> list[FieldDef]:
@@ -371,7 +376,7 @@ def assignments(items: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def _parse(ctx: Ctx, f: FieldDef, text: str) -> _Stored:
+def read_value(ctx: Ctx, f: FieldDef, text: str) -> Stored:
     """`text` read as `f`'s type, or InvalidInput naming what it takes."""
     raw = clean(text).strip()
     if not raw:
@@ -379,14 +384,14 @@ def _parse(ctx: Ctx, f: FieldDef, text: str) -> _Stored:
     if f.type == "text":
         if len(raw) > 1000:
             raise InvalidInput(f"{f.name} is at most 1000 characters")
-        return _Stored(raw, key=fold(raw))
+        return Stored(raw, key=fold(raw))
     if f.type == "number":
         number = parse_number(raw, f.name)
-        return _Stored(_plain_number(number), num=float(number))
+        return Stored(_plain_number(number), num=float(number))
     if f.type == "money":
         typed = parse_money(raw, field=f.name, usual=(ctx.currency,))
         currency = typed.currency or ctx.currency
-        return _Stored(format_cents(typed.cents), cents=typed.cents, currency=currency)
+        return Stored(format_cents(typed.cents), cents=typed.cents, currency=currency)
     if f.type == "date":
         from tinycrm.dates import parse_date
 
@@ -396,16 +401,16 @@ def _parse(ctx: Ctx, f: FieldDef, text: str) -> _Stored:
             raise InvalidInput(
                 f"{f.name} must be a date, e.g. 2027-03-01, 'next friday', 'in 3 months': {raw!r}"
             ) from None
-        return _Stored(day.isoformat(), day=day)
+        return Stored(day.isoformat(), day=day)
     if f.type == "choice":
         for i, c in enumerate(f.choices):
             if fold(c) == fold(raw):
-                return _Stored(c, key=fold(c), num=float(i))
+                return Stored(c, key=fold(c), num=float(i))
         raise InvalidInput(f"{f.name} must be one of {', '.join(f.choices)}: {raw!r}")
     low = raw.lower()
     if low in _TRUE or low in _FALSE:
         yes = "yes" if low in _TRUE else "no"
-        return _Stored(yes, key=yes)
+        return Stored(yes, key=yes)
     raise InvalidInput(f"{f.name} must be yes or no (true/false): {raw!r}")
 
 
@@ -440,7 +445,9 @@ def _typed(type_: str, value: str, currency: str | None) -> str | Decimal | Mone
     return value
 
 
-def _shown(s: _Stored) -> str:
+def as_text(s: Stored) -> str:
+    """A value as the exports write it and the imports read it back: money with its
+    currency (`12000.50 USD`), the rest as `value`."""
     return f"{s.value} {s.currency}" if s.currency else s.value
 
 
@@ -462,12 +469,12 @@ def apply(
         return {}
     defs = {fold(f.name): f for f in _fields(db, entity)}
     column = _ID_COLUMN[entity]
-    typed: list[tuple[FieldDef, _Stored]] = []
+    typed: list[tuple[FieldDef, Stored]] = []
     for name, text in sets.items():
         f = defs.get(fold(name))
         if f is None:
             raise InvalidInput(_unknown(db, entity, name))
-        typed.append((f, _parse(ctx, f, text)))
+        typed.append((f, read_value(ctx, f, text)))
     cleared: list[FieldDef] = []
     for name in drop:
         f = defs.get(fold(name.strip()))
@@ -517,14 +524,14 @@ def apply(
                 " value_cents = :cents, currency = :cur, value_date = :day WHERE id = :vid",
                 {**params, "vid": was["id"]},
             )
-            before = _shown(_Stored(was["value"], currency=was["currency"]))
-        if before != _shown(s):
-            changes[f.name] = [before, _shown(s)]
+            before = as_text(Stored(was["value"], currency=was["currency"]))
+        if before != as_text(s):
+            changes[f.name] = [before, as_text(s)]
     for f in cleared:
         was = old.get(f.id)
         if was is not None:
             db.execute("DELETE FROM custom_values WHERE id = :vid", {"vid": was["id"]})
-            changes[f.name] = [_shown(_Stored(was["value"], currency=was["currency"])), None]
+            changes[f.name] = [as_text(Stored(was["value"], currency=was["currency"])), None]
     return changes
 
 
@@ -573,6 +580,71 @@ def importable(db: Db, entity: str, columns: Iterable[str]) -> dict[str, str]:
     return out
 
 
+def definitions(db: Db, entity: str) -> dict[str, FieldDef]:
+    """`entity`'s fields by folded name (what an import checks its columns' values by)."""
+    return {fold(f.name): f for f in _fields(db, check_entity(entity))}
+
+
+def export_values(db: Db, entity: str, ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """Each record's custom field values as the exports write them (`as_text`), by id."""
+    column = _ID_COLUMN[check_entity(entity)]
+    out: dict[int, dict[str, str]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        marks = ", ".join(f":i{n}" for n in range(len(chunk)))
+        for r in db.all(
+            f"SELECT v.{column} AS rid, f.name, v.value, v.currency FROM custom_values v"
+            f" JOIN custom_fields f ON f.id = v.field_id WHERE v.{column} IN ({marks})"
+            f" ORDER BY v.{column}, f.position, f.id",
+            {f"i{n}": i for n, i in enumerate(chunk)},
+        ):
+            out.setdefault(int(r["rid"]), {})[r["name"]] = as_text(
+                Stored(r["value"], currency=r["currency"])
+            )
+    return out
+
+
+def held(db: Db, entity: str, ids: Sequence[int]) -> dict[int, set[int]]:
+    """Which fields (ids) each of these records has a value of."""
+    column = _ID_COLUMN[check_entity(entity)]
+    out: dict[int, set[int]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        marks = ", ".join(f":i{n}" for n in range(len(chunk)))
+        for r in db.all(
+            f"SELECT {column} AS rid, field_id FROM custom_values WHERE {column} IN ({marks})",
+            {f"i{n}": i for n, i in enumerate(chunk)},
+        ):
+            out.setdefault(int(r["rid"]), set()).add(int(r["field_id"]))
+    return out
+
+
+def insert_values(db: Db, entity: str, values: Sequence[tuple[int, int, Stored]]) -> None:
+    """New values (record id, field id, value) in bulk, for records that have none of
+    those fields yet (the imports: they checked each with `read_value`)."""
+    column = _ID_COLUMN[check_entity(entity)]
+    rows = [
+        {
+            "f": field_id,
+            "id": record_id,
+            "value": s.value,
+            "key": s.key,
+            "num": s.num,
+            "cents": s.cents,
+            "cur": s.currency,
+            "day": db.day(s.day),
+        }
+        for record_id, field_id, s in values
+    ]
+    for start in range(0, len(rows), 500):
+        db.insert_many(
+            f"INSERT INTO custom_values (field_id, {column}, value, value_key, value_num,"
+            " value_cents, currency, value_date) VALUES (:f, :id, :value, :key, :num, :cents,"
+            " :cur, :day)",
+            rows[start : start + 500],
+        )
+
+
 # -- filtering --------------------------------------------------------------------------------
 def condition_sql(
     ctx: Ctx, entity: str, id_column: str, name: str, op: str, value: str, prefix: str
@@ -593,7 +665,7 @@ def condition_sql(
         return None
     if f.type == "bool" and op not in ("=", "!="):
         raise InvalidInput(f"{f.name} is yes or no: compare it with = or !=")
-    s = _parse(ctx, f, value)
+    s = read_value(ctx, f, value)
     column, params = _ID_COLUMN[entity], {f"{prefix}f": f.id}
     if f.type in ("text", "bool"):
         test, params[f"{prefix}v"] = "v.value_key", s.key
