@@ -24,6 +24,10 @@ its line and field, and the service decides whether that stops the import. A bir
 anniversary that is no date goes to the row's `odd` values, which the service keeps as
 written (or refuses with `--strict`), as it does a phone, email or address that does not
 validate.
+
+Columns the reader doesn't know (a CSV header, a JSON key with a plain value, a vCard
+`X-TINYCRM-<NAME>` property or `X-TINYCRM-FIELD;NAME=...`) come along in the row's `extra`:
+the import maps those named like one of the store's custom fields to it.
 """
 
 from __future__ import annotations
@@ -407,6 +411,8 @@ def _fit(mapping: dict[str, Slot], label: str) -> csv_import.Fit:
             if slot is None or slot.field == "ignore":
                 if header[i].strip():
                     ignored.append(header[i].strip())
+                    if slot is None:  # maybe a custom field's (the import says)
+                        found[_encode(Slot("extra", header[i].strip()), i)] = i
                 continue
             found[_encode(slot, i)] = i
         fields = {_decode(k).field for k in found}
@@ -466,7 +472,7 @@ def _read_csv(
             errors.append(RowError(line, e.field, e.message))
     if progress:
         progress("read", total, total)
-    columns = {f.header[i].strip(): s.shown() for i, s in slots}
+    columns = {f.header[i].strip(): s.shown() for i, s in slots if s.field != "extra"}
 
     source = ContactImportSource(
         file=label,
@@ -516,7 +522,9 @@ def _csv_row(
         if not value:
             continue
         f = slot.field
-        if f == "label" and slot.kind:
+        if f == "extra" and slot.label:
+            row.extra[slot.label] = value
+        elif f == "label" and slot.kind:
             labels[(slot.kind, slot.group)] = value
         elif f in _METHODS:
             methods.append((slot, value))
@@ -816,7 +824,11 @@ def _card_row(line: int, card: Any, used: dict[str, str], ignored: dict[str, Non
         if name in _VCARD_FIELDS:
             used.setdefault(name, _VCARD_FIELDS[name])
         else:
+            if name == "X-TINYCRM-FIELD" and prop.params.get("NAME"):
+                name = f"{name};NAME={prop.params['NAME'][0]}"
             ignored.setdefault(name, None)
+            if name.startswith("X-TINYCRM-"):  # maybe a custom field's (the import says)
+                row.extra[name] = str(prop.value).strip()
             continue
         value = prop.value
         if name == "FN":
@@ -991,6 +1003,10 @@ def _json_row(
         target = _JSON_KEYS.get(key)
         if target is None:
             ignored.setdefault(key, None)
+            if isinstance(value, bool):  # maybe a custom field's (the import says)
+                row.extra[key] = "yes" if value else "no"
+            elif isinstance(value, str | int | float) and str(value).strip():
+                row.extra[key] = str(value).strip()
             continue
         used.setdefault(key, target)
         if value is None or value == "" or value == []:

@@ -566,18 +566,17 @@ def values_by_id(db: Db, entity: str, ids: Sequence[int]) -> dict[int, list[Fiel
 
 
 def importable(db: Db, entity: str, columns: Iterable[str]) -> dict[str, str]:
-    """The columns of an import file named like one of `entity`'s fields (the name, or
-    `X-TINYCRM-NAME` as vCard writes it, any case): {column: field name}."""
-    defs = {fold(f.name): f.name for f in _fields(db, check_entity(entity))}
-    out: dict[str, str] = {}
-    for col in columns:
-        key = fold(col.strip())
-        key = key.removeprefix("x-tinycrm-")
-        for candidate in (key, key.replace("_", "-"), key.replace("-", "_")):
-            if candidate in defs:
-                out[col] = defs[candidate]
-                break
-    return out
+    """The columns of an import file named like one of `entity`'s fields: the name in any
+    case, with spaces, `-` or `_` alike (`Deal Size` is `deal_size`), or as the vCard
+    export writes it (`X-TINYCRM-DEAL-SIZE`, `X-TINYCRM-FIELD;NAME=行业`): {column: name}."""
+
+    def key(text: str) -> str:
+        k = fold(text.strip())
+        k = k.removeprefix("x-tinycrm-field;name=").removeprefix("x-tinycrm-")
+        return re.sub(r"[\s_-]+", "_", k)
+
+    names = {key(f.name): f.name for f in _fields(db, check_entity(entity))}
+    return {col: names[key(col)] for col in columns if key(col) in names}
 
 
 def definitions(db: Db, entity: str) -> dict[str, FieldDef]:
