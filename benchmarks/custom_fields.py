@@ -9,8 +9,9 @@ small) and `renewal` (a date, December 2026 to June 2028). Then builds both ways
 them side by side on the same copy:
 
 - **typed value table** (what tinycrm builds, migration 0017): `custom_values`, a row per
-  record and field with a typed column per kind of value and a partial index per column
-  led by the field; filtered through `services.fields.condition_sql`.
+  record and field with a typed column per kind of value and a partial index per column,
+  led by the field and carrying the record's id (covering: a filter reads nothing else);
+  filtered through `services.fields.condition_sql`.
 - **JSON column**: a `custom` column on `contacts` holding the values as one JSON object,
   with one expression index per field (SQLite `json_extract`, PostgreSQL `->>` with a cast
   for the number).

@@ -448,6 +448,9 @@ class CustomField(SQLModel, table=True):
     version: int = 1
 
 
+_OWNERS = ("contact_id", "company_id", "deal_id")
+
+
 def _custom_value_index(name: str, *columns: str, where: str, unique: bool = False) -> Index:
     return Index(
         name,
@@ -485,21 +488,27 @@ class CustomValue(SQLModel, table=True):
         _custom_value_index(
             "ix_custom_values_deal", "deal_id", "field_id", where="deal_id IS NOT NULL", unique=True
         ),
+        # a filter reads one of these and nothing else: they carry whose value it is
         _custom_value_index(
-            "ix_custom_values_key", "field_id", "value_key", where="value_key IS NOT NULL"
+            "ix_custom_values_key", "field_id", "value_key", *_OWNERS, where="value_key IS NOT NULL"
         ),
         _custom_value_index(
-            "ix_custom_values_num", "field_id", "value_num", where="value_num IS NOT NULL"
+            "ix_custom_values_num", "field_id", "value_num", *_OWNERS, where="value_num IS NOT NULL"
         ),
         _custom_value_index(
             "ix_custom_values_cents",
             "field_id",
             "currency",
             "value_cents",
+            *_OWNERS,
             where="value_cents IS NOT NULL",
         ),
         _custom_value_index(
-            "ix_custom_values_date", "field_id", "value_date", where="value_date IS NOT NULL"
+            "ix_custom_values_date",
+            "field_id",
+            "value_date",
+            *_OWNERS,
+            where="value_date IS NOT NULL",
         ),
     )
     id: int | None = Field(default=None, primary_key=True)
