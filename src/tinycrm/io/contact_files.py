@@ -96,8 +96,11 @@ def read_contacts(
     delimiter: str | None = None,
     mapping: dict[str, Slot] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    custom: Iterable[str] = (),
 ) -> ContactFile:
-    """Read `path` (see the module docstring)."""
+    """Read `path` (see the module docstring). A CSV column named like one of `custom`
+    (the store's custom fields of contacts) is that field's, even where the reader knows
+    the name (`Region`, `Source`): it goes to the row's `extra`."""
     if fmt is not None:
         fmt = fmt.strip().lower()
         fmt = {"vcf": "vcard", "vcards": "vcard"}.get(fmt, fmt)
@@ -108,7 +111,7 @@ def read_contacts(
     if fmt is None:
         fmt = _detect_format(path, label)
     if fmt == "csv":
-        return _read_csv(path, label, encoding, delimiter, mapping or {}, progress)
+        return _read_csv(path, label, encoding, delimiter, mapping or {}, progress, custom)
     data = csv_import._read_bytes(path, label)
     text, used, guessed, write_as = csv_import.decode(data, label, encoding)
     if fmt == "vcard":
@@ -396,7 +399,9 @@ def parse_mapping(specs: Iterable[str]) -> dict[str, Slot]:
     return out
 
 
-def _fit(mapping: dict[str, Slot], label: str) -> csv_import.Fit:
+def _fit(mapping: dict[str, Slot], label: str, custom: Iterable[str] = ()) -> csv_import.Fit:
+    own = {csv_import.normalize_header(n) for n in custom}
+
     def fit(header: list[str]) -> tuple[dict[str, int], list[str]]:
         keys = [csv_import.normalize_header(h) for h in header]
         shown = ", ".join(h.strip() for h in header if h.strip()) or "none"
@@ -407,6 +412,9 @@ def _fit(mapping: dict[str, Slot], label: str) -> csv_import.Fit:
         found: dict[str, int] = {}
         ignored: list[str] = []
         for i, key in enumerate(keys):
+            if key in own and key not in mapping:  # the store's own field wins
+                found[_encode(Slot("extra", header[i].strip()), i)] = i
+                continue
             slot = mapping[key] if key in mapping else slot_for(key, job_title)
             if slot is None or slot.field == "ignore":
                 if header[i].strip():
@@ -443,9 +451,10 @@ def _read_csv(
     delimiter: str | None,
     mapping: dict[str, Slot],
     progress: Callable[[str, int, int], None] | None,
+    custom: Iterable[str] = (),
 ) -> ContactFile:
     f = csv_import.open_csv(
-        path, label, (), encoding=encoding, delimiter=delimiter, fit=_fit(mapping, label)
+        path, label, (), encoding=encoding, delimiter=delimiter, fit=_fit(mapping, label, custom)
     )
     slots = sorted(((i, _decode(k)) for k, i in f.columns.items()), key=lambda s: s[0])
     width = len(f.header)
