@@ -83,6 +83,7 @@ MODULES = [
         "undo",
         "mail",
         "tags",
+        "fields",
     )
 ] + [
     "tinycrm.io.backup",  # backup/restore sit above the services, beside the CLI

@@ -42,8 +42,7 @@ def test_upgrading_a_0012_store_adds_custom_fields_and_keeps_the_data(
         assert db.value("SELECT count(*) FROM custom_fields") == 0
         assert db.value("SELECT name FROM contacts") == "Zoë Quinn"
         triggers = {
-            str(r["name"])
-            for r in db.all("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            str(r["name"]) for r in db.all("SELECT name FROM sqlite_master WHERE type = 'trigger'")
         }
         for table in ("custom_fields", "custom_values"):
             for event in ("insert", "update", "delete"):

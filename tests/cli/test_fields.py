@@ -32,7 +32,9 @@ def test_field_add_list_edit_rm(cli: Runner) -> None:
         "company\tindustry\tchoice\tretail, bank\t\t0\n"
     )
     cli.ok("company", "add", "Acme", "--set", "industry=Retail")
-    r = cli.ok("field", "edit", "company", "industry", "--name", "sector", "--choices", "bank,retail")
+    r = cli.ok(
+        "field", "edit", "company", "industry", "--name", "sector", "--choices", "bank,retail"
+    )
     assert r.stdout == "Changed company field sector (choice of bank, retail)\n"
     r = cli("field", "rm", "company", "sector")
     assert r.exit_code == 2
@@ -131,7 +133,10 @@ def test_required_fields_on_company_and_deal(cli: Runner) -> None:
     cli.ok("field", "add", "company", "tier", "--type", "number", "--required")
     cli.ok("field", "add", "deal", "renewal", "--type", "date", "--required")
     r = cli("company", "add", "Acme")
-    assert (r.exit_code, r.stderr) == (2, "Error: every company needs tier: give --set tier=VALUE\n")
+    assert (r.exit_code, r.stderr) == (
+        2,
+        "Error: every company needs tier: give --set tier=VALUE\n",
+    )
     cli.ok("company", "add", "Acme", "--set", "tier=2")
     r = cli("company", "edit", "acme", "--unset", "tier")
     assert r.stderr == "Error: tier is required on every company; it can't be unset\n"

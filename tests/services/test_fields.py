@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import operator
 import random
+import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -89,7 +91,9 @@ def test_a_value_that_does_not_fit_is_refused_and_nothing_is_written(
 
 
 def test_required_fields_on_add_and_unset(ctx: Ctx) -> None:
-    fields.add_field(ctx, "contact", "segment", "choice", choices="smb,mid,enterprise", required=True)
+    fields.add_field(
+        ctx, "contact", "segment", "choice", choices="smb,mid,enterprise", required=True
+    )
     with pytest.raises(InvalidInput, match="every contact needs segment: give --set segment="):
         contacts.add_contact(ctx, name="Alice Wong")
     alice = contacts.add_contact(ctx, name="Alice Wong", custom={"segment": "SMB"})
@@ -273,3 +277,11 @@ def test_condition_sql_uses_the_field_index_on_sqlite(ctx: Ctx) -> None:
         )
         details = " | ".join(str(r["detail"]) for r in plan)
         assert index in details, details
+
+
+def test_the_reserved_names_are_the_documented_ones() -> None:
+    """docs/cli.md lists the names a field can't take; the list is the code's."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    start = doc.index("one of the built-in names")
+    listed = doc[start : doc.index("`--choices` (a choice field's values", start)]
+    assert set(re.findall(r"`(\w+)`", listed)) == fields.RESERVED

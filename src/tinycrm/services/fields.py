@@ -36,10 +36,11 @@ OPS = ("=", "!=", "<", "<=", ">", ">=")
 RESERVED = frozenset(
     {
         "abc", "address", "addresses", "and", "anniversary", "as_written", "birthday",
-        "cadence", "cadence_days", "city", "close", "closed", "company", "company_id",
-        "consent", "consent_at", "contact", "contact_id", "country", "created", "created_at",
-        "currency", "deal", "domain", "email", "emails", "field", "fields", "id", "last",
-        "last_contact", "last_touch", "last_touch_at", "lost", "name", "next", "not", "notes",
+        "cadence", "cadence_days", "city", "close", "closed", "closed_at", "company",
+        "company_id", "consent", "consent_at", "contact", "contact_id", "contact_name",
+        "country", "created", "created_at", "currency", "deal", "domain", "email", "emails",
+        "expected_close", "field", "fields", "id", "last", "last_contact", "last_touch",
+        "last_touch_at", "lost", "lost_reason", "name", "next", "not", "notes",
         "opted_out", "opted_out_at", "or", "owner", "phone", "phones", "probability", "source",
         "stage", "status", "tag", "tags", "title", "touch", "updated", "updated_at", "url",
         "urls", "value", "version", "website", "won",
