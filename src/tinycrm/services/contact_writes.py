@@ -622,12 +622,15 @@ def save_contact(
     cadence_days: int | None = None,
     expected_version: int | None = None,
     allow_duplicate: bool = False,
+    custom: Mapping[str, str] | None = None,
+    unset: Sequence[str] = (),
 ) -> int:
     """Save a contact as a form shows it, whole, and return its id: a new one is added
     (contact_id None; a look-alike is refused as by add_contact unless `allow_duplicate`);
     for an existing one only what differs from the stored contact is written, in one
     transaction, and only if it is still at `expected_version` (else Conflict). An empty
-    company, title or notes clears it; cadence_days None clears the contact's own cadence."""
+    company, title or notes clears it; cadence_days None clears the contact's own cadence.
+    `custom` sets custom fields (the form gives those it changed), `unset` clears them."""
     emails, phones = emails or [], phones or []
     tags = normalize_tags(tags or [])
     company, title, notes = company or "", title or "", notes or ""
@@ -643,6 +646,7 @@ def save_contact(
             notes=notes or None,
             cadence_days=cadence_days,
             allow_duplicate=allow_duplicate,
+            custom=custom,
         )
     db = ctx.db
     with db.write():
@@ -661,6 +665,8 @@ def save_contact(
             "remove_emails": [e for e in d.emails if e not in emails],
             "add_phones": [p for p in phones if p not in d.phones],
             "remove_phones": [p for p in d.phones if p not in phones],
+            "custom": dict(custom or {}),
+            "unset": list(unset),
         }
         if cadence_days != d.cadence_days:
             fields["cadence_days"] = cadence_days

@@ -666,7 +666,8 @@ def condition_sql(
     if f.type == "bool" and op not in ("=", "!="):
         raise InvalidInput(f"{f.name} is yes or no: compare it with = or !=")
     s = read_value(ctx, f, value)
-    column, params = _ID_COLUMN[entity], {f"{prefix}f": f.id}
+    column = _ID_COLUMN[entity]
+    params: dict[str, object] = {f"{prefix}f": f.id}
     if f.type in ("text", "bool"):
         test, params[f"{prefix}v"] = "v.value_key", s.key
     elif f.type == "choice" and op in ("=", "!="):

@@ -208,9 +208,9 @@ class ContactsScreen(CRMScreen):
     class EditLoaded(Message, bubble=False):
         """The contact to edit, as it is now (its version is what the form saves against)."""
 
-        def __init__(self, detail: ContactDetail) -> None:
+        def __init__(self, loaded: tuple[ContactDetail | None, list[Any]]) -> None:
             super().__init__()
-            self.detail = detail
+            self.detail, self.defs = loaded  # no contact: the form adds one
 
     class ImpactLoaded(Message, bubble=False):
         """What deleting the contact would take with it, to ask first."""
@@ -584,28 +584,33 @@ class ContactsScreen(CRMScreen):
 
     # -- add, edit, delete (ctrl+z or u undoes) -----------------------------------------------
     def action_add(self) -> None:
-        from tinycrm.tui.screens.forms import ContactForm
 
-        def added(contact_id: int | None) -> None:
-            if contact_id is not None:
-                self.crm.open_contact(contact_id)
+        def job(ctx: Ctx) -> tuple[None, list[Any]]:
+            return None, data.field_defs(ctx)
 
-        self.app.push_screen(ContactForm(), added)
+        run_db(self, job, self.EditLoaded, group="edit")
 
     def action_edit(self) -> None:
         cid = self._current_id()
         if cid is None:
             return
 
-        def job(ctx: Ctx) -> ContactDetail:
-            return data.load_contact(ctx, cid, timeline=0)
+        def job(ctx: Ctx) -> tuple[ContactDetail, list[Any]]:
+            return data.load_contact(ctx, cid, timeline=0), data.field_defs(ctx)
 
         run_db(self, job, self.EditLoaded, group="edit")
 
     def on_contacts_screen_edit_loaded(self, message: EditLoaded) -> None:
         from tinycrm.tui.screens.forms import ContactForm
 
-        self.app.push_screen(ContactForm(message.detail))
+        def added(contact_id: int | None) -> None:
+            if contact_id is not None:
+                self.crm.open_contact(contact_id)
+
+        if message.detail is None:
+            self.app.push_screen(ContactForm(None, message.defs), added)
+        else:
+            self.app.push_screen(ContactForm(message.detail, message.defs))
 
     def action_delete(self) -> None:
         cid = self._current_id()
