@@ -251,3 +251,32 @@ def test_export_person_holds_and_forget_erases_the_fields(cli: Runner, store: st
     # stays, unlinked (the team's pipeline), with its own field
     assert left == [{"value": "500.00"}]
     assert cli.ok("contact", "show", "bob", "--json").json()["fields"] == []
+
+
+def test_deal_fields_round_trip_through_export_and_import_deals(
+    cli: Runner, tmp_path: Path
+) -> None:
+    cli.ok("field", "add", "deal", "arr", "--type", "money")
+    cli.ok("field", "add", "deal", "tier", "--type", "choice", "--choices", "gold,silver")
+    cli.ok("contact", "add", "Alice Wong", "-e", "alice@acme.com")
+    cli.ok("deal", "add", "alice", "Fleet", "--set", "arr=$1,200", "--set", "tier=gold")
+    cli.ok("deal", "add", "alice", "Boats")
+    for fmt in ("csv", "json"):
+        out = tmp_path / f"deals.{fmt}"
+        out.write_text(cli.ok("export", "deals", "--format", fmt).stdout, encoding="utf-8")
+        for title in ("Fleet", "Boats"):
+            cli.ok("deal", "rm", title, "--yes")
+        r = cli.ok("import", "deals", str(out), "--json").json()
+        assert r["imported"] == 2, fmt
+        assert r["source"]["columns"]["arr"] == "field arr"
+        fleet = cli.ok("deal", "show", "Fleet", "--json").json()
+        assert [(f["name"], f["value"], f["currency"]) for f in fleet["fields"]] == [
+            ("arr", "1200.00", "USD"),
+            ("tier", "gold", None),
+        ], fmt
+        assert cli.ok("deal", "show", "Boats", "--json").json()["fields"] == []
+    bad = tmp_path / "bad.csv"
+    bad.write_text("title,contact,stage,value,Tier\nX,alice@acme.com,Lead,1,platinum\n")
+    r = cli("import", "deals", str(bad))
+    assert r.exit_code != 0
+    assert "line 2: tier must be one of gold, silver: 'platinum'" in r.stderr

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -179,7 +179,7 @@ def import_contacts(
     if tag is not None and not extra_tags:
         raise InvalidInput("--tag can't be empty")
     db = ctx.db
-    custom = _custom_columns(db, rows, source)
+    custom = custom_columns(db, "contact", (r.extra for r in rows), source)
     run = Run("contacts", source.file, skip_bad, dry_run, save_rejects, progress)
     # what the duplicate checks read stays as it is until this lands
     with run.transaction(db, "contact identities", "company names"):
@@ -313,18 +313,17 @@ _BLANKS = (
 )
 
 
-def _custom_columns(
-    db: Db, rows: Sequence[ContactRow], source: ContactImportSource
+def custom_columns(
+    db: Db, entity: str, extra: Iterable[dict[str, str]], source: ContactImportSource
 ) -> dict[str, fields.FieldDef]:
-    """The file's columns named like a custom field of contacts (`fields.importable`), by
-    column; the source then says they were read (`field NAME`), not ignored."""
-    names = list(dict.fromkeys(k for r in rows for k in r.extra))
+    """The file's columns (the rows' `extra`) named like a custom field of `entity`
+    (`fields.importable`), by column; the source then says they were read (`field NAME`),
+    not ignored. Shared by the contacts and deals imports."""
+    names = list(dict.fromkeys(k for e in extra for k in e))
     if not names:
         return {}
-    defs = fields.definitions(db, "contact")
-    mapped = {
-        col: defs[fold(name)] for col, name in fields.importable(db, "contact", names).items()
-    }
+    defs = fields.definitions(db, entity)
+    mapped = {col: defs[fold(name)] for col, name in fields.importable(db, entity, names).items()}
     for col, f in mapped.items():
         source.columns[col] = f"field {f.name}"
         if col in source.ignored_columns:
