@@ -63,3 +63,33 @@ def test_the_contact_form_edits_custom_fields_and_the_view_shows_them(seeded: st
     ]
     history = cli.ok("history", "alice", "--json").json()
     assert history[0]["changes"] == {"seats": ["40", None], "segment": [None, "mid"]}
+
+
+def test_the_add_form_asks_for_a_required_field(seeded: str) -> None:
+    cli = Runner()
+    cli.ok(
+        "field", "add", "contact", "segment", "-t", "choice", "--choices", "smb,mid", "--required"
+    )
+
+    async def main() -> None:
+        app = TinyCRMApp(Store.open(), watch=False)
+        async with app.run_test(size=(100, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("2")
+            await settle(pilot)
+            await pilot.press("a")
+            await pilot.pause()
+            form = app.screen
+            assert isinstance(form, FormModal)
+            await pilot.press(*"Dora Lind", "ctrl+s")
+            await settle(pilot)
+            error = str(form.query_one("#form-error", Static).render())
+            assert "every contact needs segment" in error
+            form.query_one("#custom-0").value = "smb"  # type: ignore[attr-defined]
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert isinstance(app.screen, ContactScreen)
+
+    asyncio.run(main())
+    dora = cli.ok("contact", "show", "dora", "--json").json()
+    assert [(f["name"], f["value"]) for f in dora["fields"]] == [("segment", "smb")]
