@@ -280,3 +280,26 @@ def test_deal_fields_round_trip_through_export_and_import_deals(
     r = cli("import", "deals", str(bad))
     assert r.exit_code != 0
     assert "line 2: tier must be one of gold, silver: 'platinum'" in r.stderr
+
+
+def test_merge_keeps_both_contacts_fields_and_its_undo_puts_them_back(cli: Runner) -> None:
+    _fields(cli)
+    cli.ok("contact", "add", "Alice Wong", "-e", "a@x.com", "--set", "segment=smb")
+    cli.ok(
+        "contact", "add", "Alice W.", "-e", "aw@x.com", "--set", "segment=ent", "--set", "seats=9"
+    )
+
+    def fields_of(who: str) -> list[tuple[str, object]]:
+        shown = cli.ok("contact", "show", who, "--json").json()["fields"]
+        return [(f["name"], f["value"]) for f in shown]
+
+    merged = cli.ok("merge", "1", "2", "--prefer", "a", "--yes", "--json").json()
+    assert fields_of("1") == [("segment", "smb"), ("seats", 9)]  # A's wins; B's fills in
+    cli.ok("merge", "--undo", str(merged["merge_id"]), "--yes")
+    assert fields_of("1") == [("segment", "smb")]
+    assert fields_of("2") == [("segment", "ent"), ("seats", 9)]
+    merged = cli.ok("merge", "1", "2", "--prefer", "b", "--yes", "--json").json()
+    assert fields_of("1") == [("segment", "ent"), ("seats", 9)]  # B's wins
+    cli.ok("merge", "--undo", str(merged["merge_id"]), "--yes")
+    assert fields_of("1") == [("segment", "smb")]
+    assert fields_of("2") == [("segment", "ent"), ("seats", 9)]
