@@ -303,3 +303,18 @@ def test_merge_keeps_both_contacts_fields_and_its_undo_puts_them_back(cli: Runne
     cli.ok("merge", "--undo", str(merged["merge_id"]), "--yes")
     assert fields_of("1") == [("segment", "smb")]
     assert fields_of("2") == [("segment", "ent"), ("seats", 9)]
+
+
+def test_tab_completes_field_names_kinds_and_types(cli: Runner) -> None:
+    _fields(cli)
+    assert cli.ok("__complete", "zsh", "contact", "edit", "alice", "--set", "se").stdout == (
+        "segment=:choice\nseats=:number\n"
+    )
+    assert cli.ok("__complete", "fish", "contact", "edit", "x", "--unset", "RE").stdout == (
+        "renewal\tdate\nregion\ttext\n"
+    )
+    assert cli.ok("__complete", "fish", "field", "rm", "contact", "de").stdout == (
+        "deal_size\tmoney\n"
+    )
+    assert cli.ok("__complete", "zsh", "field", "add", "co").stdout == "contact\ncompany\n"
+    assert cli.ok("__complete", "zsh", "company", "add", "x", "--set", "").stdout == ""
