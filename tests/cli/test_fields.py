@@ -318,3 +318,16 @@ def test_tab_completes_field_names_kinds_and_types(cli: Runner) -> None:
     )
     assert cli.ok("__complete", "zsh", "field", "add", "co").stdout == "contact\ncompany\n"
     assert cli.ok("__complete", "zsh", "company", "add", "x", "--set", "").stdout == ""
+
+
+def test_undo_of_a_delete_brings_the_values_back(cli: Runner) -> None:
+    cli.ok("field", "add", "company", "tier", "--type", "number")
+    cli.ok("company", "add", "Acme", "--set", "tier=2")
+    cli.ok("company", "rm", "acme", "--yes")
+    cli.ok("undo")
+    assert cli.ok("company", "show", "acme", "--json").json()["fields"] == [
+        {"name": "tier", "type": "number", "value": 2, "currency": None}
+    ]
+    cli.ok("company", "edit", "acme", "--set", "tier=3")
+    cli.ok("undo")  # the edit's value goes back to 2
+    assert cli.ok("company", "show", "acme", "--json").json()["fields"][0]["value"] == 2
