@@ -244,13 +244,15 @@ def test_export_person_holds_and_forget_erases_the_fields(cli: Runner, store: st
     cli.ok("forget", "ann", "--yes")
     db = open_store(store)
     try:
-        left = db.all("SELECT value FROM custom_values ORDER BY id")
+        left = db.all("SELECT value, value_key FROM custom_values ORDER BY id")
     finally:
         db.close()
-    # Ann's own values went with her; Bob's value named her, so it went too; her deal
+    # Ann's own values went with her; Bob's named her, and says so no more; her deal
     # stays, unlinked (the team's pipeline), with its own field
-    assert left == [{"value": "500.00"}]
-    assert cli.ok("contact", "show", "bob", "--json").json()["fields"] == []
+    assert left == [
+        {"value": "next to (erased)", "value_key": "next to (erased)"},
+        {"value": "500.00", "value_key": None},
+    ]
 
 
 def test_deal_fields_round_trip_through_export_and_import_deals(
