@@ -236,7 +236,7 @@ def add_field(
     with db.write():
         db.lock_key("custom fields")
         if _find(db, entity, name) is not None:
-            raise InvalidInput(f"{entity}s already have a field called {name!r}")
+            raise InvalidInput(f"{_TABLE[entity]} already have a field called {name!r}")
         position = db.value(
             "SELECT coalesce(max(position), 0) + 1 AS n FROM custom_fields WHERE entity = :e",
             {"e": entity},
@@ -291,7 +291,7 @@ def edit_field(
         if renamed is not None and renamed != f.name:
             other = _find(db, entity, renamed)
             if other is not None and other.id != f.id:
-                raise InvalidInput(f"{entity}s already have a field called {renamed!r}")
+                raise InvalidInput(f"{_TABLE[entity]} already have a field called {renamed!r}")
             sets["name"], sets["name_key"] = renamed, fold(renamed)
         options = f.choices
         if choices is not None:
@@ -468,6 +468,8 @@ def apply(
     db = ctx.db
     if not sets and not drop and not adding:
         return {}
+    # the fields stay as read until this lands (a `field rm` waits, or went first)
+    db.lock_key("custom fields", shared=True)
     defs = {fold(f.name): f for f in _fields(db, entity)}
     column = _ID_COLUMN[entity]
     typed: list[tuple[FieldDef, Stored]] = []

@@ -55,7 +55,7 @@ from tinycrm.services.imports.bulk import (
     lookup,
     quoted,
 )
-from tinycrm.store.db import Db
+from tinycrm.store.db import Db, LockKey
 from tinycrm.text import clean, fold, normalize_email, phone_key
 
 ON_DUPLICATE = ("skip", "merge", "create")
@@ -179,10 +179,11 @@ def import_contacts(
     if tag is not None and not extra_tags:
         raise InvalidInput("--tag can't be empty")
     db = ctx.db
-    custom = custom_columns(db, "contact", (r.extra for r in rows), source)
     run = Run("contacts", source.file, skip_bad, dry_run, save_rejects, progress)
-    # what the duplicate checks read stays as it is until this lands
-    with run.transaction(db, "contact identities", "company names"):
+    # what the duplicate checks read stays as it is until this lands (and the fields)
+    keys: tuple[LockKey, ...] = ("contact identities", "company names", "custom fields")
+    with run.transaction(db, *keys, shared={"custom fields"}):
+        custom = custom_columns(db, "contact", (r.extra for r in rows), source)
         users = {str(n): int(i) for i, n in db.tuples("SELECT id, name FROM users")}
         if owner is not None and owner.strip() not in users:
             raise InvalidInput(f"--owner: no user called {owner.strip()!r}; see tinycrm user list")

@@ -627,8 +627,10 @@ def import_deals(
     db = ctx.db
     run = Run("deals", source.file, skip_bad, dry_run, save_rejects, progress)
     shared: set[LockKey] = set() if create_stages and not dry_run else {"stages"}
-    # what the duplicate checks read stays as it is until this lands
-    with run.transaction(db, "company names", "stages", "deal imports", shared=shared):
+    shared.add("custom fields")
+    # what the duplicate checks read stays as it is until this lands (and the fields)
+    keys: tuple[LockKey, ...] = ("company names", "stages", "deal imports", "custom fields")
+    with run.transaction(db, *keys, shared=shared):
         run.step("check", 0, len(rows))
         found = _find(
             db,
