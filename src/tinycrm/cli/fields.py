@@ -153,7 +153,7 @@ def field_edit(
 
 @field_app.command("rm")
 def field_rm(entity: EntityArg, name: NameArg, yes: YesOpt = False, json_: JsonOpt = False) -> None:
-    """Remove a field and every record's value of it (undo brings them back)."""
+    """Remove a field with its values (undo brings them back)."""
     from tinycrm.services import fields
 
     ctx = get_ctx()
