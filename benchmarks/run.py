@@ -309,7 +309,13 @@ def commands(setup: Setup) -> list[Command]:
         ),
         *(
             Command(f"report {r}", f"tinycrm report {r}", fixed(["report", r]), 60)
-            for r in ("customers", "pipeline", "team", "sources")
+            for r in ("customers", "pipeline", "team", "sources", "revenue", "retention")
+        ),
+        Command(
+            "report forecast",
+            "tinycrm report forecast --team",
+            fixed(["report", "forecast", "--team"]),
+            60,
         ),
     ]
     on_terminal = [

@@ -69,6 +69,8 @@ MODULES = [
         "imports.contacts",
         "imports.records",
         "reports",
+        "forecast",
+        "goals",
         "duplicates",
         "merge",
         "audit",
@@ -83,6 +85,8 @@ MODULES = [
         "undo",
         "mail",
         "tags",
+        "campaigns",
+        "trends",
         "fields",
     )
 ] + [

@@ -59,6 +59,8 @@ BY_COMMAND: dict[tuple[str, str], str] = {
 }
 STATIC: dict[str, tuple[str, ...]] = {
     "kind": ("note", "call", "email", "meeting"),
+    "per": ("month", "quarter", "year"),  # goal set
+    "metric": ("revenue", "won-deals", "activities"),  # goal set
     "entity": ("contact", "company", "deal"),  # `field ...`
     "type_": ("text", "number", "money", "date", "choice", "bool"),  # `field add --type`
 }
@@ -222,11 +224,13 @@ _SUMMARIES = {
     "tag": "tags and cadences",
     "export": "export records",
     "user": "users",
+    "goal": "sales goals",
     "assign": "give a record to a user",
     "history": "the audit log",
     "undo": "take back a change",
     "redo": "take back an undo",
     "forget": "erase a person",
+    "campaign": "marketing campaigns",
     "report": "reports",
     "init": "set up a store",
     "doctor": "check the store",

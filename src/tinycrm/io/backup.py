@@ -57,6 +57,8 @@ TABLES = (
     "case_notes",
     "sla_targets",
     "team_settings",
+    "goals",
+    "campaigns",
     "custom_fields",
     "custom_values",
     "changes",

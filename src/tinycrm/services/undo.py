@@ -57,6 +57,8 @@ PARENTS_FIRST = (
     "case_notes",
     "sla_targets",
     "team_settings",
+    "goals",
+    "campaigns",
     "custom_fields",
     "custom_values",
 )
@@ -78,6 +80,8 @@ _KIND = {
     "tag_cadences": "tag cadence",
     "stage_changes": "stage change",
     "merges": "merge",
+    "goals": "goal",
+    "campaigns": "campaign",
     "custom_fields": "field",
     "custom_values": "field value",
 }

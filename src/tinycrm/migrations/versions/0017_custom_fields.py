@@ -10,7 +10,7 @@ also serves the cascade when a record is deleted). Both are in the change journa
 triggers), so `undo` takes field commands and `--set` back.
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-07 02:00:00
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from tinycrm.store import journal
 
 revision = "0017"
-down_revision = "0012"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
