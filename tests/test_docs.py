@@ -87,6 +87,7 @@ MODULES = [
         "tags",
         "campaigns",
         "trends",
+        "fields",
         "views",
     )
 ] + [

@@ -593,3 +593,12 @@ def test_every_condition_agrees_on_a_varied_store(ctx: Ctx) -> None:
         ]
 
     _agree(ctx, people, deals, ids, deal_ids, leaves(CONTACT_ATTRS), leaves(DEAL_ATTRS))
+
+
+def test_no_custom_field_can_take_a_built_in_attributes_name() -> None:
+    """A field named like a built-in attribute could never be filtered on: the built-in
+    wins. So every attribute and alias is one of the fields' reserved names."""
+    from tinycrm.services.fields import RESERVED
+
+    names = {n for attrs in filters.ATTRIBUTES.values() for n in attrs} | set(filters.ALIASES)
+    assert {n.replace("-", "_") for n in names} - RESERVED == set()

@@ -65,15 +65,15 @@ def _export(
     chosen = listing(ctx, of, where, view).filter if (where or view) else None
     target = _output(out, force)
     records: Iterator[Any]
+    headers = exports.headers(ctx.db, kind)
     if kind == "contacts":
-        records, headers = exports.iter_contacts(ctx.db, chosen), exports.CONTACT_FIELDS
+        records = exports.iter_contacts(ctx.db, chosen)
     elif kind == "interactions":
         records = exports.iter_interactions(ctx.db, where=chosen)
-        headers = exports.INTERACTION_FIELDS
     elif kind == "deals":
-        records, headers = exports.iter_deals(ctx.db, where=chosen), exports.DEAL_FIELDS
+        records = exports.iter_deals(ctx.db, where=chosen)
     else:
-        records, headers = exports.iter_purchases(ctx.db, where=chosen), exports.PURCHASE_FIELDS
+        records = exports.iter_purchases(ctx.db, where=chosen)
     with opened(target) as f:
         n = write_records(f, fmt, headers, records)
     if target.path is not None:

@@ -59,6 +59,8 @@ TABLES = (
     "team_settings",
     "goals",
     "campaigns",
+    "custom_fields",
+    "custom_values",
     "saved_views",
     "changes",
     "row_changes",

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from tinycrm.errors import InvalidInput
 from tinycrm.services.context import Ctx
+from tinycrm.services.fields import condition_sql, field_names
 from tinycrm.services.validation import normalize_tags
 from tinycrm.text import fold, phone_key
 
@@ -43,8 +44,8 @@ class FieldResolver(Protocol):
 
 #: The custom-field resolver `compile_filter` uses when it is given none, and the names it
 #: lists in "unknown attribute" errors: the one place custom fields are wired in.
-custom_fields: FieldResolver | None = None
-custom_field_names: Callable[[Ctx, str], list[str]] | None = None
+custom_fields: FieldResolver | None = condition_sql
+custom_field_names: Callable[[Ctx, str], list[str]] | None = field_names
 
 
 class FilterSyntaxError(InvalidInput):
@@ -497,15 +498,20 @@ class _Compiler:
         if self.resolver is not None:
             prefix = f"wf{len(self.params)}_"
             op = "=" if c.op == ":" else c.op
-            found = self.resolver(
-                self.ctx,
-                _SINGULAR[self.entity],
-                ID_COLUMN[self.entity],
-                c.attribute,
-                op,
-                c.value,
-                prefix,
-            )
+            try:
+                found = self.resolver(
+                    self.ctx,
+                    _SINGULAR[self.entity],
+                    ID_COLUMN[self.entity],
+                    c.attribute,
+                    op,
+                    c.value,
+                    prefix,
+                )
+            except FilterSyntaxError:
+                raise
+            except InvalidInput as e:  # a value the field's type can't take
+                raise self.fail(c.value_column, str(e)) from None
             if found is not None:
                 sql, params = found
                 self.params.update(params)

@@ -59,6 +59,8 @@ PARENTS_FIRST = (
     "team_settings",
     "goals",
     "campaigns",
+    "custom_fields",
+    "custom_values",
     "saved_views",
 )
 #: Computed from other rows after an undo; never a reason to refuse one.
@@ -81,6 +83,8 @@ _KIND = {
     "merges": "merge",
     "goals": "goal",
     "campaigns": "campaign",
+    "custom_fields": "field",
+    "custom_values": "field value",
 }
 
 

@@ -51,6 +51,7 @@ LockKey = Literal[
     "mail imports",  # the messages `mail import` logged, and IMAP folder positions
     "goals",  # one goal per user, metric, period length and first period
     "campaign names",
+    "custom fields",  # their names per kind of record
     "saved views",  # their names, unique ignoring case
 ]
 LockMode = Literal["change", "delete", "keep"]

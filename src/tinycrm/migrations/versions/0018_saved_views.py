@@ -7,7 +7,7 @@ everyone sees the team's views). AUTOINCREMENT on SQLite, as models.py's rule sa
 change journal (0009's triggers), so `undo` takes `view save` and `view rm` back.
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-07 02:00:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from tinycrm.store import journal
 
 revision = "0018"
-down_revision = "0015"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
