@@ -238,3 +238,29 @@ def test_views_are_shared_by_the_team(shop: Runner, monkeypatch: pytest.MonkeyPa
     assert r.stdout.startswith("Replaced view 'MINE' of contacts")
     (seen,) = shop.ok("view", "list", "--json").json()
     assert (seen["name"], seen["saved_by"], seen["columns"]) == ("MINE", "kim", None)
+
+
+def test_custom_fields_in_filters_and_views(shop: Runner) -> None:
+    shop.ok("field", "add", "company", "industry", "--type", "choice", "--choices", "retail,energy")
+    shop.ok("field", "add", "contact", "region")
+    shop.ok("company", "edit", "acme", "--set", "industry=retail")
+    shop.ok("company", "edit", "beta", "--set", "industry=energy")
+    shop.ok("contact", "edit", "alice", "--set", "region=North")
+    shop.ok("contact", "edit", "cy", "--set", "region=south")
+    out = shop.ok("company", "list", "--where", "industry=retail", "--columns", "name").stdout
+    assert out == "Acme\n"
+    out = shop.ok("contact", "list", "--where", "region=north or tag:gold").stdout
+    assert names(out) == ["Alice Wong", "Bob Li"]
+    assert names(shop.ok("contact", "list", "--where", "region!=north").stdout) == [
+        "Bob Li",  # no region: != is true for records without a value
+        "Cy Young",
+    ]
+    shop.ok("view", "save", "south", "--where", "region:south and not tag:vip")
+    assert names(shop.ok("contact", "list", "--view", "south").stdout) == ["Cy Young"]
+    r = shop("company", "list", "--where", "industry=mining")
+    assert r.exit_code == 2
+    assert r.stderr.startswith("Error: filter 'industry=mining' at column 10: ")
+    r = shop("contact", "list", "--where", "regoin=north")
+    assert r.exit_code == 2
+    assert r.stderr.startswith("Error: unknown attribute 'regoin' at column 1 (known: name,")
+    assert r.stderr.rstrip().endswith("open-deals, id, region)")
