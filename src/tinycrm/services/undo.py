@@ -600,6 +600,7 @@ _INDEXED = {
     "companies": "company",
     "interactions": "interaction",
     "deals": "deal",
+    "cases": "case",
 }
 
 
