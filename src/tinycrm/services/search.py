@@ -297,7 +297,7 @@ SIMILAR_TERMS = 64
 def similar_cases(db: Db, text: str, *, exclude: int, limit: int) -> list[tuple[int, float]]:
     """Past cases (resolved or closed, not `exclude`) that share words with `text`, the most
     similar first, as (id, score): higher is more similar, comparable within one answer only.
-    Words that more than half of the indexed cases hold ("the", "please") are left out
+    Words that half of the indexed cases or more hold ("the", "please") are left out
     first (`_rare_terms`), on both backends; then SQLite ranks by bm25 (rare words weigh
     more, long cases less) and PostgreSQL by ts_rank (how often the words occur, divided by
     1 + the log of the case's length). Ties: the newest case first."""
@@ -340,7 +340,7 @@ COMMON_FROM = 4
 
 
 def _rare_terms(db: Db, terms: list[str]) -> list[str]:
-    """`terms` without those that more than half of the indexed cases hold (all of them if
+    """`terms` without those that half of the indexed cases or more hold (all of them if
     that leaves none): one index lookup per word on SQLite, one pass over the cases holding
     any of them on PostgreSQL."""
     if not terms:
@@ -375,7 +375,7 @@ def _rare_terms(db: Db, terms: list[str]) -> list[str]:
             {**words, "any": " | ".join(words.values())},
         )
         held = [int((row or {}).get(f"n{i}") or 0) for i in range(len(terms))]
-    rare = [t for t, n in zip(terms, held, strict=True) if n * 2 <= total]
+    rare = [t for t, n in zip(terms, held, strict=True) if n * 2 < total]
     return rare or terms
 
 
