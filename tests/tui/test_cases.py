@@ -20,27 +20,6 @@ from tinycrm.tui.screens.contact import ContactScreen
 from tinycrm.tui.screens.forms import CaseForm, ConfirmModal, FormModal
 
 
-@pytest.fixture
-def cases(seeded: str) -> str:
-    """Three solved cases (the knowledge base) and three open ones: an urgent one of sam's,
-    one of kim's overdue since 13 November (escalated to sam, kim's lead), one waiting."""
-    cli = Runner()
-    cli.ok("user", "add", "kim", "--lead", "sam")
-    for ref, title, body, solution in (
-        ("alice", "Printer toner empty", "the printer says toner low", "sent a new cartridge"),
-        ("bob", "Invoice address wrong", "the invoice went to the old office", "fixed billing"),
-        ("carla", "Login fails", "password reset mail never arrives", "whitelisted our mail"),
-    ):
-        case = cli.ok("case", "add", ref, title, "--body", body, "--json").json()
-        cli.ok("case", "close", str(case["id"]), "--solution", solution, "--satisfaction", "4")
-    cli.ok("case", "add", "alice", "Printer toner again", "--body", "toner low on the printer",
-           "--priority", "urgent")  # fmt: skip
-    cli.ok("case", "add", "bob", "Quote missing", "--owner", "kim", "--due", "2026-11-13 10:00")
-    cli.ok("case", "add", "王小明", "Delivery late", "--priority", "low")
-    cli.ok("case", "edit", "6", "--status", "waiting")
-    return seeded
-
-
 def _case(number: int) -> Any:
     return Runner().ok("case", "show", str(number), "--json").json()
 

@@ -696,11 +696,13 @@ def case_page(
     overdue: bool = False,
     after: CaseKey | None = None,
     limit: int = 200,
+    total: tuple[int, int] | None = None,
 ) -> CasePage:
     """Open cases (open or waiting on the customer), keyset paged: those whose SLA clock
-    runs by SLA time (the most urgent first), then the paused ones by id. `mine`: owned by
-    the current user; `overdue`: past their SLA clock now. Each case carries its overdue
-    and escalation marks, as `list_cases` gives them."""
+    runs by SLA time (the most urgent first, `ix_cases_sla`), then the paused ones by id.
+    `mine`: owned by the current user; `overdue`: past their SLA clock now. Each case
+    carries its overdue and escalation marks, as `list_cases` gives them. `total`: the
+    counts a first page gave (total, overdue), for a later page not to count again."""
     db = ctx.db
     where = ["k.status IN ('open', 'waiting')"]
     params: dict[str, Any] = {"now": db.ts(ctx.now)}
@@ -727,10 +729,15 @@ def case_page(
                 paused += " AND k.id > :id"
                 page["id"] = after[1]
             rows += db.all(_SELECT + f" WHERE {paused} ORDER BY k.id LIMIT :n", page)
-        counts = db.one(
-            "SELECT count(*) AS total, sum(CASE WHEN k.sla_due_at < :now THEN 1 ELSE 0 END)"
-            f" AS late FROM cases k WHERE {base}",
-            params,
+        counts = (
+            db.one(
+                "SELECT count(*) AS total,"
+                " sum(CASE WHEN k.sla_due_at < :now THEN 1 ELSE 0 END) AS late"
+                f" FROM cases k WHERE {base}",
+                params,
+            )
+            if after is None or total is None
+            else {"total": total[0], "late": total[1]}
         )
         team = _team(db)
     more = len(rows) > limit

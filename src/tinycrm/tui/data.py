@@ -482,12 +482,18 @@ CASES = 200  # open cases read at a time (the screen reads the next page at the 
 SIMILAR = 5  # past cases shown under an opened case
 
 
-def load_cases(ctx: Ctx, mine: bool, overdue: bool, after: CaseKey | None = None) -> CasePage:
+def load_cases(
+    ctx: Ctx,
+    mine: bool,
+    overdue: bool,
+    after: CaseKey | None = None,
+    counts: tuple[int, int] | None = None,
+) -> CasePage:
     """A page of open cases, the most urgent first (keyset paged: `after` is the page
-    before's `after`), with the store's counts."""
+    before's `after`), with the store's counts (a later page: the first page's `counts`)."""
     from tinycrm.services.cases import case_page
 
-    return case_page(ctx, mine=mine, overdue=overdue, after=after, limit=CASES)
+    return case_page(ctx, mine=mine, overdue=overdue, after=after, limit=CASES, total=counts)
 
 
 @dataclass

@@ -5,7 +5,9 @@ A new search kind, `case`: a case's title, body and solution. On SQLite an FTS5 
 counts (the default `columnsize`), which bm25 ranking reads for `case similar`; on
 PostgreSQL rows of `search_docs` with kind `case`. Deleting a case drops its row through a
 trigger, as migration 0002 does for the other kinds. Existing cases are indexed here, with
-the document `services.search.documents` defines. No table the journal watches changes.
+the document `services.search.documents` defines. And `ix_cases_sla` (sla_due_at, id,
+where there is a clock), the order of the app's Cases screen, read a page at a time. No
+column changes, so the journal's triggers stay as they are.
 
 Revision ID: 0013
 Revises: 0012
@@ -26,6 +28,15 @@ depends_on = None
 
 
 def upgrade() -> None:
+    where = sa.text("sla_due_at IS NOT NULL")
+    op.create_index(
+        "ix_cases_sla",
+        "cases",
+        ["sla_due_at", "id"],
+        unique=False,
+        sqlite_where=where,
+        postgresql_where=where,
+    )
     bind = op.get_bind()
     sqlite = bind.dialect.name == "sqlite"
     if sqlite:
@@ -54,6 +65,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cases_sla", table_name="cases")
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TRIGGER IF EXISTS cases_forget_fts")
         op.execute("DROP TABLE IF EXISTS case_fts")

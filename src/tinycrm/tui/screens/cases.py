@@ -222,9 +222,10 @@ class CasesScreen(CaseActions):
         ):
             self.paging = True
             mine, overdue, after = self.mine, self.overdue, self.after
+            counts = (self.total, self.late)
             run_db(
                 self,
-                lambda ctx: data.load_cases(ctx, mine, overdue, after),
+                lambda ctx: data.load_cases(ctx, mine, overdue, after, counts),
                 lambda page: self.Loaded(page, more=True),
                 group="page",
             )
