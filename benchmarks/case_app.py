@@ -8,8 +8,8 @@ solution, the rest open or waiting with their SLA clocks spread around "now" (20
 09:00 UTC), owners among five users who report to the first, and every case in the search
 index (`case_fts`). Then it times, best of 5 runs each: the Cases screen's first page
 (everyone's, mine, overdue), walking every page to the end, one case opened (`get_case` and
-`similar_cases`, what the case view reads), `case_day` (Today's list), `case list --open`'s
-service and `search` for a word of the knowledge base. Prints one line per measurement.
+`similar_cases`, what the case view reads), `due_cases` (Today's list) and the digest's
+escalated cases, `case list --open`'s service and `search` for a word of the knowledge base. Prints one line per measurement.
 """
 
 from __future__ import annotations
@@ -144,7 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     similar = best("similar_cases, 5 (the case view)", lambda: cases.similar_cases(ctx, opened))
     print(f"  best match #{similar[0].id}: {similar[0].title}" if similar else "  no match")
     end = NOW + timedelta(hours=15)
-    best("case_day (Today's cases)", lambda: cases.case_day(ctx, until=end))
+    best("due_cases, mine (Today's cases)", lambda: cases.due_cases(ctx, until=end))
+    best("due_cases, the team's", lambda: cases.due_cases(ctx, until=end, team=True))
+    best(
+        "list_cases(escalated_to) (the digest's cases)",
+        lambda: cases.list_cases(ctx, escalated_to=1),
+    )
     best("list_cases(open_only) (case list --open)", lambda: cases.list_cases(ctx, open_only=True))
     best("search 'toner', 50 per kind", lambda: search.search(db, "toner", kinds=("case",)))
     db.close()

@@ -752,35 +752,35 @@ def case_page(
 
 
 @dataclass
-class CaseDay:
-    """The cases of a user's day (the app's Today screen): `escalated`, the cases escalated
-    to them now; `due`, their own open cases overdue or due before the end of the day (not
-    those already in `escalated`). With `team`: every escalated case, everyone's due ones.
-    The counts are of the whole lists, which are cut to `limit`."""
+class DueCases:
+    """Open cases whose SLA clock runs out before a time (Today's "due today"), the most
+    urgent first, cut to a limit; `total` and `overdue` count the whole list."""
 
-    escalated: list[CaseView]
-    due: list[CaseView]
-    escalated_count: int
-    due_count: int
-    overdue_count: int
+    rows: list[CaseView]
+    total: int
+    overdue: int
 
 
-def case_day(ctx: Ctx, *, until: datetime, team: bool = False, limit: int = 50) -> CaseDay:
-    """What needs doing on cases today, for the user (or the team): escalated to them,
-    then their own due by `until` or overdue, the most urgent first."""
-    with ctx.db.read():
-        if team:
-            escalated = list_cases(ctx, escalated=True)
-            due = list_cases(ctx, due_before=until)
-        else:
-            escalated = list_cases(ctx, escalated_to=ctx.user_id)
-            due = list_cases(ctx, owner_id=ctx.user_id, due_before=until)
-    shown = {v.id for v in escalated}
-    due = [v for v in due if v.id not in shown]
-    return CaseDay(
-        escalated[:limit],
-        due[:limit],
-        len(escalated),
-        len(due),
-        sum(1 for v in due if v.overdue),
+def due_cases(ctx: Ctx, *, until: datetime, team: bool = False, limit: int = 50) -> DueCases:
+    """The user's open cases (with `team`, everyone's) whose SLA clock runs out before
+    `until` or has run out: read by SLA time through the owner's index (`ix_cases_sla` for
+    the team), with their overdue and escalation marks."""
+    db = ctx.db
+    where = "k.status = 'open' AND k.sla_due_at IS NOT NULL AND k.sla_due_at < :until"
+    params: dict[str, Any] = {"until": db.ts(until), "now": db.ts(ctx.now), "n": limit}
+    if not team:
+        where += " AND k.owner_id = :me"
+        params["me"] = ctx.user_id
+    with db.read():
+        rows = db.all(_SELECT + f" WHERE {where} ORDER BY k.sla_due_at, k.id LIMIT :n", params)
+        counts = db.one(
+            "SELECT count(*) AS total, sum(CASE WHEN k.sla_due_at < :now THEN 1 ELSE 0 END)"
+            f" AS late FROM cases k WHERE {where}",
+            params,
+        )
+        team_ = _team(db)
+    return DueCases(
+        [_view(ctx, r, team_, ctx.now) for r in rows],
+        int((counts or {}).get("total") or 0),
+        int((counts or {}).get("late") or 0),
     )

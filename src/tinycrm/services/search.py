@@ -8,7 +8,7 @@ Deleting a record drops its index row through a trigger (see migrations 0002 and
 
 Cases are the knowledge base: `similar_cases` ranks past (resolved or closed) cases by how
 much of a case's wording they share, with bm25 on SQLite and ts_rank on PostgreSQL, after
-leaving out the words most cases hold.
+leaving out the words most cases hold, and the matches far weaker than the best.
 """
 
 from __future__ import annotations
@@ -295,12 +295,14 @@ SIMILAR_TERMS = 64
 
 
 def similar_cases(db: Db, text: str, *, exclude: int, limit: int) -> list[tuple[int, float]]:
-    """Past cases (resolved or closed, not `exclude`) that share words with `text`, the most
-    similar first, as (id, score): higher is more similar, comparable within one answer only.
-    Words that half of the indexed cases or more hold ("the", "please") are left out
-    first (`_rare_terms`), on both backends; then SQLite ranks by bm25 (rare words weigh
-    more, long cases less) and PostgreSQL by ts_rank (how often the words occur, divided by
-    1 + the log of the case's length). Ties: the newest case first."""
+    """Past cases (resolved or closed, not `exclude`: the case `text` is from) that share
+    words with `text`, the most similar first, as (id, score): higher is more similar,
+    comparable within one answer only. Words that more than half of the other cases hold
+    ("the", "please") are left out first (`_rare_terms`); then SQLite ranks by bm25 (rare
+    words weigh more, long cases less) and PostgreSQL by ts_rank (how often the words
+    occur, divided by 1 + the log of the case's length); a case scoring under a quarter of
+    the best one's (it shares only a word or two that many cases hold) is left out. Ties:
+    the newest case first."""
     terms = _rare_terms(db, list(dict.fromkeys(search_tokens(text)))[:SIMILAR_TERMS])
     if not terms:
         return []
@@ -314,17 +316,23 @@ def similar_cases(db: Db, text: str, *, exclude: int, limit: int) -> list[tuple[
             " ORDER BY bm25(case_fts), k.id DESC LIMIT :n",
             params,
         )
-        return [(int(r[0]), float(r[1])) for r in rows]
-    params["q"] = " | ".join(_ts_word(t) for t in terms)
-    rows = db.tuples(
-        "SELECT k.id, ts_rank(to_tsvector('simple', d.body), to_tsquery('simple', :q), 1)"
-        " AS score FROM search_docs d JOIN cases k ON k.id = d.ref_id"
-        " WHERE d.kind = 'case' AND to_tsvector('simple', d.body) @@ to_tsquery('simple', :q)"
-        " AND k.status IN ('resolved', 'closed') AND k.id <> :id"
-        " ORDER BY score DESC, k.id DESC LIMIT :n",
-        params,
-    )
-    return [(int(r[0]), float(r[1])) for r in rows]
+    else:
+        params["q"] = " | ".join(_ts_word(t) for t in terms)
+        rows = db.tuples(
+            "SELECT k.id, ts_rank(to_tsvector('simple', d.body), to_tsquery('simple', :q), 1)"
+            " AS score FROM search_docs d JOIN cases k ON k.id = d.ref_id"
+            " WHERE d.kind = 'case' AND to_tsvector('simple', d.body) @@ to_tsquery('simple', :q)"
+            " AND k.status IN ('resolved', 'closed') AND k.id <> :id"
+            " ORDER BY score DESC, k.id DESC LIMIT :n",
+            params,
+        )
+    ranked = [(int(r[0]), float(r[1])) for r in rows]
+    best = ranked[0][1] if ranked else 0.0
+    return [(k, score) for k, score in ranked if score >= best * WEAKEST]
+
+
+# a past case scoring under this share of the best one's is not shown as similar
+WEAKEST = 0.25
 
 
 def _fts_word(term: str) -> str:
@@ -335,19 +343,20 @@ def _ts_word(term: str) -> str:
     return "'" + term.replace("'", "''") + "'"
 
 
-# fewer indexed cases than this: every word counts (half of three cases is no signal)
+# fewer other cases than this: every word counts (half of three cases is no signal)
 COMMON_FROM = 4
 
 
 def _rare_terms(db: Db, terms: list[str]) -> list[str]:
-    """`terms` without those that half of the indexed cases or more hold (all of them if
-    that leaves none): one index lookup per word on SQLite, one pass over the cases holding
-    any of them on PostgreSQL."""
+    """`terms` (the words of one indexed case) without those that more than half of the
+    other cases hold (all of them if that leaves none): one index lookup per word on
+    SQLite, one pass over the cases holding any of them on PostgreSQL. The case itself
+    holds every one of its words, so it is taken off each count."""
     if not terms:
         return terms
     if db.is_sqlite:
         total = int(db.value("SELECT count(*) AS n FROM case_fts") or 0)
-        if total < COMMON_FROM:
+        if total - 1 < COMMON_FROM:
             return terms
         held = [
             int(
@@ -361,7 +370,7 @@ def _rare_terms(db: Db, terms: list[str]) -> list[str]:
         ]
     else:
         total = int(db.value("SELECT count(*) AS n FROM search_docs WHERE kind = 'case'") or 0)
-        if total < COMMON_FROM:
+        if total - 1 < COMMON_FROM:
             return terms
         words = {f"t{i}": _ts_word(t) for i, t in enumerate(terms)}
         counts = ", ".join(
@@ -375,7 +384,8 @@ def _rare_terms(db: Db, terms: list[str]) -> list[str]:
             {**words, "any": " | ".join(words.values())},
         )
         held = [int((row or {}).get(f"n{i}") or 0) for i in range(len(terms))]
-    rare = [t for t, n in zip(terms, held, strict=True) if n * 2 < total]
+    others = total - 1
+    rare = [t for t, n in zip(terms, held, strict=True) if (n - 1) * 2 <= others]
     return rare or terms
 
 

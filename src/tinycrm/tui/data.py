@@ -26,7 +26,7 @@ from tinycrm.config import Settings
 from tinycrm.services.context import Ctx
 
 if TYPE_CHECKING:
-    from tinycrm.services.cases import CaseDay, CaseKey, CasePage, CaseView, SimilarCase
+    from tinycrm.services.cases import CaseKey, CasePage, CaseView, DueCases, SimilarCase
     from tinycrm.services.commits import Mark, Probe
     from tinycrm.services.contacts import ContactDetail, ContactSummary, DeleteImpact
     from tinycrm.services.deals import DealView, StageTotal
@@ -264,12 +264,14 @@ class Today:
     pipeline: list[StageTotal] = field(default_factory=list)
     currency: str = "EUR"
     empty_store: bool = False
-    cases: CaseDay | None = None  # escalated to the user, theirs due today or overdue
+    # the user's open cases due today or overdue (the team's with `team`); the escalated
+    # ones are the digest's (`digest.cases`)
+    cases_due: DueCases | None = None
 
 
 def load_today(ctx: Ctx, *, team: bool = False, per_section: int = 50) -> Today:
     from tinycrm.services.agenda import scope_for
-    from tinycrm.services.cases import case_day
+    from tinycrm.services.cases import due_cases
     from tinycrm.services.contacts import list_contacts
     from tinycrm.services.deals import stage_totals
     from tinycrm.services.digest import build_digest
@@ -281,7 +283,7 @@ def load_today(ctx: Ctx, *, team: bool = False, per_section: int = 50) -> Today:
         pipeline = stage_totals(ctx.db, ctx.currency)
         empty = not list_contacts(ctx.db, limit=1)
         end = datetime.combine(local.date(), time(), ctx.tz) + timedelta(days=1)
-        day = case_day(ctx, until=end, team=team, limit=per_section)
+        due = due_cases(ctx, until=end, team=team, limit=per_section)
     who = "the team" if team else ctx.user_name
     return Today(
         greeting=f"{local.strftime('%A %d %B, %H:%M')} · {who}",
@@ -289,7 +291,7 @@ def load_today(ctx: Ctx, *, team: bool = False, per_section: int = 50) -> Today:
         pipeline=list(pipeline),
         currency=ctx.currency,
         empty_store=empty,
-        cases=day,
+        cases_due=due,
     )
 
 

@@ -221,12 +221,15 @@ class TodayScreen(ReminderListScreen):
         run_db(self, lambda ctx: data.top_customers(store, ctx), self.TopLoaded, group="top")
 
     def _show_cases(self, today: data.Today, now: Any, tz: Any) -> None:
-        """Cases escalated to the user, then theirs due today or overdue; the list is
-        there only while it has some (a salesperson without cases never sees it)."""
+        """Cases escalated to the user (as the digest has them), then theirs due today or
+        overdue; the list is there only while it has some (a salesperson without cases
+        never sees it)."""
         from tinycrm.tui.screens.cases import mark, sla_cell
 
-        day = today.cases
-        rows = [*day.escalated, *day.due] if day is not None else []
+        escalated = today.digest.cases
+        shown = {v.id for v in escalated}
+        due = today.cases_due
+        rows = [*escalated, *(v for v in (due.rows if due else []) if v.id not in shown)]
         self._refill(
             "cases",
             [
@@ -236,12 +239,13 @@ class TodayScreen(ReminderListScreen):
         )
         for name in ("#cases", "#cases-title"):
             self.query_one(name).display = bool(rows)
-        if day is not None:
-            self.query_one("#cases-title", Static).update(
-                f"Cases · {day.escalated_count:,} escalated to "
-                f"{'someone' if self.team else 'you'} · {day.due_count:,} due today"
-                f" · {day.overdue_count:,} overdue"
-            )
+        # due counts the user's own cases, escalated to them or not: so "2 due" is how
+        # many of theirs run out today, and the escalated ones are other people's
+        self.query_one("#cases-title", Static).update(
+            f"Cases · {today.digest.counts()['cases']:,} escalated to"
+            f" {'someone' if self.team else 'you'}"
+            f" · {due.total if due else 0:,} due today · {due.overdue if due else 0:,} overdue"
+        )
 
     def _refill(self, name: str, rows: list[tuple[str, Any, tuple[object, ...]]]) -> None:
         """Show `rows` (key, the item, its cells) in the list `name`, the cursor kept."""
