@@ -9,7 +9,8 @@ solution, the rest open or waiting with their SLA clocks spread around "now" (20
 index (`case_fts`). Then it times, best of 5 runs each: the Cases screen's first page
 (everyone's, mine, overdue), walking every page to the end, one case opened (`get_case` and
 `similar_cases`, what the case view reads), `due_cases` (Today's list) and the digest's
-escalated cases, `case list --open`'s service and `search` for a word of the knowledge base. Prints one line per measurement.
+escalated cases, `case list --open`'s service and `search` for a word of the knowledge
+base. Prints one line per measurement.
 """
 
 from __future__ import annotations
@@ -59,7 +60,10 @@ def build(path: Path, n_cases: int, n_contacts: int, seed: int = 7) -> None:
         conn.executemany(
             "INSERT INTO contacts (id, name, name_key, created_at, updated_at, version)"
             " VALUES (?, ?, ?, ?, ?, 1)",
-            [(c, f"Customer {c}", f"customer {c}", ts(NOW), ts(NOW)) for c in range(1, n_contacts + 1)],
+            [
+                (c, f"Customer {c}", f"customer {c}", ts(NOW), ts(NOW))
+                for c in range(1, n_contacts + 1)
+            ],
         )
         rows, docs = [], []
         for k in range(1, n_cases + 1):

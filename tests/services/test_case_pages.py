@@ -42,11 +42,13 @@ def seeded_ctx(store: str) -> Iterator[Ctx]:
     state.close()
 
 
-def _walk(ctx: Ctx, size: int, **filters: bool) -> list[int]:
-    page = cases.case_page(ctx, limit=size, **filters)
+def _walk(ctx: Ctx, size: int, *, mine: bool = False, overdue: bool = False) -> list[int]:
+    page = cases.case_page(ctx, limit=size, mine=mine, overdue=overdue)
     seen, counts = [v.id for v in page.rows], (page.total, page.overdue)
     while page.after is not None:
-        page = cases.case_page(ctx, limit=size, after=page.after, total=counts, **filters)
+        page = cases.case_page(
+            ctx, limit=size, after=page.after, total=counts, mine=mine, overdue=overdue
+        )
         assert (page.total, page.overdue) == counts
         seen += [v.id for v in page.rows]
     return seen
