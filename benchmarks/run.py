@@ -311,6 +311,12 @@ def commands(setup: Setup) -> list[Command]:
             Command(f"report {r}", f"tinycrm report {r}", fixed(["report", r]), 60)
             for r in ("customers", "pipeline", "team", "sources")
         ),
+        Command(
+            "report forecast",
+            "tinycrm report forecast --team",
+            fixed(["report", "forecast", "--team"]),
+            60,
+        ),
     ]
     on_terminal = [
         dataclasses.replace(c, terminal=True, times_ms=[]) for c in base if c.name in ON_TERMINAL

@@ -69,6 +69,8 @@ MODULES = [
         "imports.contacts",
         "imports.records",
         "reports",
+        "forecast",
+        "goals",
         "duplicates",
         "merge",
         "audit",

@@ -267,9 +267,12 @@ class Today:
     # the user's open cases due today or overdue (the team's with `team`); the escalated
     # ones are the digest's (`digest.cases`)
     cases_due: DueCases | None = None
+    goals: list[str] = field(default_factory=list)  # goal progress now, one line each
 
 
 def load_today(ctx: Ctx, *, team: bool = False, per_section: int = 50) -> Today:
+    from tinycrm.io import goal_text
+    from tinycrm.services import goals
     from tinycrm.services.agenda import scope_for
     from tinycrm.services.cases import due_cases
     from tinycrm.services.contacts import list_contacts
@@ -284,6 +287,7 @@ def load_today(ctx: Ctx, *, team: bool = False, per_section: int = 50) -> Today:
         empty = not list_contacts(ctx.db, limit=1)
         end = datetime.combine(local.date(), time(), ctx.tz) + timedelta(days=1)
         due = due_cases(ctx, until=end, team=team, limit=per_section)
+        progress = goals.progress(ctx, uid=scope.user_id)  # now, not the day's start
     who = "the team" if team else ctx.user_name
     return Today(
         greeting=f"{local.strftime('%A %d %B, %H:%M')} · {who}",
@@ -292,6 +296,7 @@ def load_today(ctx: Ctx, *, team: bool = False, per_section: int = 50) -> Today:
         currency=ctx.currency,
         empty_store=empty,
         cases_due=due,
+        goals=[goal_text.line(g, who=team) for g in progress],
     )
 
 
