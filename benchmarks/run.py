@@ -309,7 +309,7 @@ def commands(setup: Setup) -> list[Command]:
         ),
         *(
             Command(f"report {r}", f"tinycrm report {r}", fixed(["report", r]), 60)
-            for r in ("customers", "pipeline", "team", "sources")
+            for r in ("customers", "pipeline", "team", "sources", "revenue", "retention")
         ),
         Command(
             "report forecast",

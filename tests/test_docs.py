@@ -85,6 +85,8 @@ MODULES = [
         "undo",
         "mail",
         "tags",
+        "campaigns",
+        "trends",
     )
 ] + [
     "tinycrm.io.backup",  # backup/restore sit above the services, beside the CLI

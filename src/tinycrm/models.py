@@ -462,6 +462,25 @@ class TeamSetting(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=_ts())
 
 
+class Campaign(SQLModel, table=True):
+    """A marketing campaign: what was spent (`cost_cents` in `currency`) to bring in leads
+    from one lead source (`source`, compared with `contacts.source` as exact text) from
+    `starts_on` to `ends_on` (local days, both included; no end: still running).
+    `report sources` attributes leads to it by first touch (docs/reports.md)."""
+
+    __tablename__ = "campaigns"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    source: str
+    cost_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str
+    starts_on: date
+    ends_on: date | None = None
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+    version: int = 1
+
+
 class AuditEntry(SQLModel, table=True):
     """One change: who, when, which record, what (`changes` is JSON {field: [old, new]})."""
 

@@ -52,6 +52,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "undo": ("tinycrm.cli.undo", "undo", False),
     "redo": ("tinycrm.cli.undo", "redo", False),
     "forget": ("tinycrm.cli.privacy", "forget", False),
+    "campaign": ("tinycrm.cli.campaigns", "campaign_app", True),
     "report": ("tinycrm.cli.reports", "report_app", True),
     "init": ("tinycrm.cli.store", "init", False),
     "doctor": ("tinycrm.cli.store", "doctor", False),

@@ -201,6 +201,7 @@ _SUMMARIES = {
     "undo": "take back a change",
     "redo": "take back an undo",
     "forget": "erase a person",
+    "campaign": "marketing campaigns",
     "report": "reports",
     "init": "set up a store",
     "doctor": "check the store",

@@ -58,6 +58,7 @@ TABLES = (
     "sla_targets",
     "team_settings",
     "goals",
+    "campaigns",
     "changes",
     "row_changes",
     "mail_messages",

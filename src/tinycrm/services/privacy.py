@@ -144,6 +144,7 @@ KEPT: dict[tuple[str, str], str] = {
     ("sla_targets", "resolve"): "a working-time target such as 1d, checked when entered",
     ("team_settings", "key"): "a setting's name (working-hours, holidays)",
     ("team_settings", "value"): "working hours or holidays, checked when entered",
+    ("campaigns", "currency"): "an ISO currency code",
     ("changes", "audit_ids"): "ids of audit entries (the undo journal)",
     ("row_changes", "table_name"): "a table's name (the undo journal)",
     ("row_changes", "row_key"): "a row's primary key (the undo journal)",

@@ -58,6 +58,7 @@ PARENTS_FIRST = (
     "sla_targets",
     "team_settings",
     "goals",
+    "campaigns",
 )
 #: Computed from other rows after an undo; never a reason to refuse one.
 COMPUTED = frozenset({("contacts", "touch_due_at"), ("deals", "rots_at"), ("cases", "sla_due_at")})
@@ -78,6 +79,7 @@ _KIND = {
     "stage_changes": "stage change",
     "merges": "merge",
     "goals": "goal",
+    "campaigns": "campaign",
 }
 
 

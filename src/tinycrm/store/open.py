@@ -33,7 +33,7 @@ from tinycrm.text import mask_secrets
 #: The newest schema revision this tinycrm knows, and every revision it can upgrade from.
 #: tests/test_store.py (test_head_revision_matches_the_alembic_scripts) checks these
 #: against the Alembic scripts in tinycrm/migrations/versions/.
-SCHEMA_HEAD = "0014"
+SCHEMA_HEAD = "0015"
 KNOWN_REVISIONS = (
     "0001",
     "0002",
@@ -49,6 +49,7 @@ KNOWN_REVISIONS = (
     "0012",
     "0013",
     "0014",
+    "0015",
 )
 
 
