@@ -87,6 +87,7 @@ MODULES = [
         "tags",
         "campaigns",
         "trends",
+        "fields",
     )
 ] + [
     "tinycrm.io.backup",  # backup/restore sit above the services, beside the CLI

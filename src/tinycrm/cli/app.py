@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "company": ("tinycrm.cli.contacts", "company_app", True),
     "deal": ("tinycrm.cli.deals", "deal_app", True),
     "stages": ("tinycrm.cli.deals", "stages_app", True),
+    "field": ("tinycrm.cli.fields", "field_app", True),
     "purchase": ("tinycrm.cli.misc", "purchase_app", True),
     "case": ("tinycrm.cli.cases", "case_app", True),
     "sla": ("tinycrm.cli.cases", "sla_app", True),
