@@ -626,6 +626,7 @@ _INDEXED = {
     "companies": "company",
     "interactions": "interaction",
     "deals": "deal",
+    "cases": "case",
 }
 
 
