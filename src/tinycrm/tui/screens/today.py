@@ -68,12 +68,12 @@ EMPTY_HINT = (
 )
 
 
-
 def title(name: str, *counts: tuple[int, str], none: str) -> str:
     """A section's title with the counts that aren't zero ("Reminders · 2 overdue · 5 this
     week"), or what `none` says: short enough for an 80-column half of the screen."""
     said = [f"{n:,} {what}" for n, what in counts if n]
     return " · ".join([name, *said] if said else [name, none])
+
 
 class TodayScreen(ReminderListScreen):
     """The home screen."""
