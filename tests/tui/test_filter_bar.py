@@ -5,7 +5,7 @@ filter, order and columns as a view, and the views switch from the screen."""
 from __future__ import annotations
 
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import Input, Select, Static
 
 from tests.conftest import Runner
 from tests.tui.test_screens import run, settle
@@ -105,6 +105,11 @@ def test_views_switch_on_the_contacts_screen(seeded: str) -> None:
         await settle(pilot)
         assert len(names(app)) == 4
         assert app.screen.query_one("#filter-text", Input).value == ""
+        # picked in the Views box, as a click would
+        app.screen.query_one("#filter-views", Select).value = "acme"
+        await settle(pilot)
+        assert names(app) == ["Carla Diaz", "Alice Wong"]
+        assert app.screen.query_one("#filter-text", Input).value == "company:acme"
 
     run(flow, size=(120, 32))
 

@@ -45,7 +45,9 @@ class FilterBar(Vertical):
         super().__init__(**kwargs)
         self.placeholder = placeholder
         self.views: dict[str, View] = {}
-        self._quiet = False  # the quick switch set by the screen, not picked
+        # the view the quick switch shows as set by the screen: its Changed messages come
+        # later, and must not count as the user picking it (nor may an older one, overtaken)
+        self._shown: str | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="filter-row"):
@@ -64,21 +66,19 @@ class FilterBar(Vertical):
         """The views the quick switch offers (and the one shown as chosen)."""
         self.views = {v.name: v for v in views}
         select = self.query_one("#filter-views", Select)
-        self._quiet = True
         select.set_options([(v.name, v.name) for v in views])
-        if current in self.views:
-            select.value = current
-        self._quiet = False
+        self._shown = current if current in self.views else None
+        if self._shown is not None:
+            select.value = self._shown
 
     def show_view(self, name: str | None) -> None:
         """Mark `name` as the view shown (None: none, the filter was changed by hand)."""
         select = self.query_one("#filter-views", Select)
-        self._quiet = True
-        if name in self.views:
-            select.value = name
+        self._shown = name if name in self.views else None
+        if self._shown is not None:
+            select.value = self._shown
         else:
             select.clear()
-        self._quiet = False
 
     def failed(self, text: str, error: Exception) -> None:
         """Say why `text` can't be read, with a caret under the column it points at."""
@@ -116,9 +116,12 @@ class FilterBar(Vertical):
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
-        if self._quiet or not isinstance(event.value, str):
-            return
-        view = self.views.get(event.value)
+        value = event.value
+        current = self.query_one("#filter-views", Select).value
+        if not isinstance(value, str) or value != current or value == self._shown:
+            return  # set by the screen, or overtaken by a newer choice
+        self._shown = value
+        view = self.views.get(value)
         if view is not None:
             self.set_text(view.filter)
             self.post_message(self.ViewChosen(view))
