@@ -226,3 +226,45 @@ def target_length(target: str, hours: Hours) -> timedelta:
     if unit == "h":
         return timedelta(hours=n)
     return hours.day_length * n
+
+
+class Meter:
+    """`working_between` for many intervals in one zone, fast: whole UTC days are measured
+    once each and summed from a running total, so a long interval costs two partial days.
+    Exact, since working time over [a, b) is the sum of its parts."""
+
+    def __init__(self, hours: Hours, tz: tzinfo) -> None:
+        self.hours, self.tz = hours, tz
+        self._first: date | None = None  # the UTC day `_totals[0]` starts
+        self._totals: list[timedelta] = [timedelta(0)]  # working time before each day
+
+    def _day_start(self, day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=UTC)
+
+    def _before(self, day: date) -> timedelta:
+        """Working time from the first day measured to the start of `day`."""
+        if self._first is None or day < self._first:
+            self._first, self._totals = day, [timedelta(0)]
+        i = (day - self._first).days
+        while len(self._totals) <= i:
+            d = self._first + timedelta(days=len(self._totals) - 1)
+            a = self._day_start(d)
+            part = working_between(self.hours, self.tz, a, a + timedelta(days=1))
+            self._totals.append(self._totals[-1] + part)
+        return self._totals[i]
+
+    def between(self, a: datetime, b: datetime) -> timedelta:
+        """How much working time lies in [a, b); zero when b <= a."""
+        a, b = a.astimezone(UTC), b.astimezone(UTC)
+        if b <= a:
+            return timedelta(0)
+        first, last = a.date() + timedelta(days=1), b.date()
+        if first > last:
+            return working_between(self.hours, self.tz, a, b)
+        start = self._before(first)  # first: it may move the base back, never `last`'s
+        whole = self._before(last) - start
+        return (
+            working_between(self.hours, self.tz, a, self._day_start(first))
+            + whole
+            + working_between(self.hours, self.tz, self._day_start(last), b)
+        )
