@@ -1,4 +1,4 @@
-"""`tinycrm report customers|pipeline|team|sources`: the numbers a sales lead reads on a
+"""`tinycrm report customers|pipeline|team|sources|service`: the numbers a sales lead reads on a
 Monday morning (definitions in docs/reports.md).
 
 Each report is a few tables. On a terminal they are Rich tables with bars where a picture
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from tinycrm.services.reports import CustomerList
 
 report_app = typer.Typer(
-    help="Reports: customers, pipeline, team and lead sources.", no_args_is_help=True
+    help="Reports: customers, pipeline, team, lead sources, service.", no_args_is_help=True
 )
 
 SinceOpt = Annotated[
