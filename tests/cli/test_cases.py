@@ -3,6 +3,7 @@ SQLite and PostgreSQL. The clock is frozen at Mon 23 Nov 2026 09:00 UTC (10:00 i
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,6 +96,8 @@ def test_working_hours_and_holidays_move_open_clocks(cli: Runner) -> None:
     assert [(s["key"], s["value"], s["default"]) for s in listed] == [
         ("working-hours", "Mon-Fri 13:00-15:00", False),
         ("holidays", "2026-11-23", False),
+        ("escalate-after", "3", True),
+        ("big-deal-threshold", "", True),
     ]
     targets = {
         t["priority"]: (t["respond"], t["resolve"]) for t in cli.ok("sla", "list", "--json").json()
@@ -152,7 +155,8 @@ def test_working_hours_and_holidays_move_open_clocks(cli: Runner) -> None:
         ),
         (
             ["settings", "set", "colour", "blue"],
-            "unknown setting 'colour' (settings: working-hours, holidays)",
+            "unknown setting 'colour' (settings: working-hours, holidays, escalate-after,"
+            " big-deal-threshold)",
         ),
     ],
 )
@@ -284,3 +288,64 @@ def test_escalated_cases_reach_the_leads_next_and_digest(
     assert [(c["id"], c["escalated_to"]) for c in team["cases"]] == [(1, "cy"), (2, "bo")]
     bo = cli.ok("digest", "--user", "bo", "--as-of", "2026-11-30", "--format", "json").json()
     assert [c["id"] for c in bo["cases"]] == [2]
+
+
+def _settings_file(path: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("TINYCRM_SETTINGS", str(path))
+
+
+def test_escalate_after_is_the_teams_and_the_store_wins(
+    cli: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _team(cli)  # ann's urgent case, overdue from Mon 10:00 UTC
+
+    def level(as_of: str) -> int:
+        return int(_case(cli, 1, "--as-of", as_of)["escalation"])
+
+    assert level("2026-11-25 12:00") == 0  # overdue 2 days, the default is 3
+    # an old settings file still works while the store has no value
+    _settings_file(tmp_path / "s.toml", "escalate_after = 1\n", monkeypatch)
+    assert level("2026-11-25 12:00") == 2
+    doctor = cli.ok("doctor", "--json").json()["settings"]
+    assert doctor[0] == {
+        "key": "escalate-after", "value": "1", "source": "settings file", "ignored": None,
+    }  # fmt: skip
+    # once the team sets it, the store's value wins for everyone
+    cli.ok("settings", "set", "escalate-after", "2d")
+    assert level("2026-11-25 10:00") == 0  # overdue 1 day 23 hours
+    assert level("2026-11-25 12:00") == 1  # overdue 2 days 1 hour: more than 2 days
+    assert "setting: escalate-after = 2 (from the store; your settings file's 1 is not used" in (
+        cli.ok("doctor").stdout
+    )
+    r = cli("settings", "set", "escalate-after", "4000")
+    assert (r.exit_code, r.stderr) == (
+        2, "Error: escalate-after must be a whole number of days from 0 to 3650: '4000'\n",
+    )  # fmt: skip
+
+
+def test_the_big_deal_threshold_is_shared_and_a_settings_file_overrides_it(
+    cli: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli.ok("contact", "add", "Alice Wong")
+    cli.ok("deal", "add", "alice", "Fleet", "--value", "15000")
+
+    def big() -> list[str]:
+        return [d["title"] for d in cli.ok("digest", "--json").json()["big_deals"]]
+
+    assert big() == []  # no threshold: nothing is big
+    cli.ok("settings", "set", "big-deal-threshold", "10,000")
+    assert big() == ["Fleet"]
+    listed = {s["key"]: s["value"] for s in cli.ok("settings", "list", "--json").json()}
+    assert listed["big-deal-threshold"] == "10000.00"
+    # a salesperson with bigger fish keeps their own threshold
+    _settings_file(tmp_path / "s.toml", 'big_deal_threshold = "20000"\n', monkeypatch)
+    assert big() == []
+    shown = cli.ok("doctor", "--json").json()["settings"][1]
+    assert (shown["value"], shown["source"], shown["ignored"]) == (
+        "20000.00", "settings file", "10000.00",
+    )  # fmt: skip
+    monkeypatch.delenv("TINYCRM_SETTINGS")
+    cli.ok("settings", "set", "big-deal-threshold", "none")
+    assert big() == []
+    assert cli.ok("doctor", "--json").json()["settings"][1]["source"] == "store"

@@ -4,14 +4,17 @@ November); the period is Mon 23 - Fri 27 Nov 2026, judged at Fri 27 Nov 12:00 Be
 
 Targets (working time): urgent 1h/4h, high 4h/1d (8h), normal 1d/3d, low 2d/10d.
 
-| case | owner | priority | story (Berlin time) | response | resolution |
-| A | sam | urgent | Mon 10:00 opened, note 11:30, closed 14:00 (5) | 90 > 60: late | 240 = 240: met |
-| B | sam | high | Mon 10:00 opened, waiting 12:00, open Tue 09:00, resolved Tue 13:00, closed Wed (3) | 120 | 660 - 300 waited = 360 |
-| C | kim | normal | Mon 10:00 opened, nothing since | none: late now | late now (2040 > 1440) |
-| D | kim | low | Thu 15:00 opened, note Fri 09:30 | 120 + 30 = 150 | open |
-| E | sam | normal | Fri 20 Nov 10:00 opened, closed Mon 23 15:00 (4), no note | 420 + 360 = 780 > 480: late | 780 |
-| F | sam | high | Wed 09:00 opened, waiting 10:00 | 60 | waiting (60 worked) |
-| G | kim | urgent | Tue 17 Nov opened and closed (1) | before the period | before |
+A urgent, sam: Mon 10:00 opened, note 11:30, closed 14:00 (5). Response 90 > 60: late;
+  resolution 240 = 240: met.
+B high, sam: Mon 10:00 opened, waiting 12:00, open Tue 09:00, resolved Tue 13:00, closed
+  Wed (3). Response 120; resolution 660 less 300 waited = 360.
+C normal, kim: Mon 10:00 opened, nothing since. Late now: no answer after 2040 working
+  minutes (480), unresolved (1440).
+D low, kim: Thu 15:00 opened, note Fri 09:30. Response 120 + 30 = 150; open.
+E normal, sam: Fri 20 Nov 10:00 opened, closed Mon 23 15:00 (4) with no note. Response
+  (resolving answered it) 420 + 360 = 780 > 480: late; resolution 780.
+F high, sam: Wed 09:00 opened, waiting 10:00. Response 60; waiting, 60 minutes worked.
+G urgent, kim: Tue 17 Nov opened and closed (1): before the period.
 """
 
 from __future__ import annotations

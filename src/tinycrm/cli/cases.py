@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 case_app = typer.Typer(help="Service cases: customer requests with SLAs.", no_args_is_help=True)
 sla_app = typer.Typer(help="SLA targets per case priority.", no_args_is_help=True)
 settings_app = typer.Typer(
-    help="Settings shared by the whole store (working hours, holidays).", no_args_is_help=True
+    help="Settings shared by the whole store (working hours, escalation...).",
+    no_args_is_help=True,
 )
 
 IdArg = Annotated[int, typer.Argument(min=1, max=ID_MAX, help="The case's id.")]
@@ -362,13 +363,26 @@ def settings_list(json_: JsonOpt = False) -> None:
         ["Setting", "Value", "", "What"],
         [[s.key, s.value, "default" if s.default else "", s.about] for s in rows],
     )
+    from tinycrm import config
+    from tinycrm.startup import file_shared
+
+    for e in team_settings.effective(ctx.db, file_shared(config.load_settings())):
+        if e.source == "settings file":  # on stderr when piped: the data lines stay clean
+            note = f"{e.key}: your settings file's {e.value or 'none'} applies to you"
+            output.say(note) if output.is_tty() else output.note(note)
 
 
 @settings_app.command("set")
 def settings_set(
-    key: Annotated[str, typer.Argument(help="working-hours or holidays.")],
+    key: Annotated[
+        str,
+        typer.Argument(help="working-hours, holidays, escalate-after or big-deal-threshold."),
+    ],
     value: Annotated[
-        str, typer.Argument(help="'Mon-Fri 09:00-17:00'; holidays: '2026-12-24, 2026-12-25'.")
+        str,
+        typer.Argument(
+            help="'Mon-Fri 09:00-17:00'; holidays: '2026-12-24, 2026-12-25'; 3 (days); 10000."
+        ),
     ],
     json_: JsonOpt = False,
 ) -> None:

@@ -632,7 +632,9 @@ def service(
     as_of: Annotated[
         str | None,
         typer.Option(
-            "--as-of", help="Judge open and late cases at this time (default now).", show_default=False
+            "--as-of",
+            help="Judge open and late cases at this time (default now).",
+            show_default=False,
         ),
     ] = None,
     fmt: FormatOpt = "table",

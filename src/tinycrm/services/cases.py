@@ -172,20 +172,20 @@ def get_case(ctx: Ctx, case_id: int, *, as_of: datetime | None = None) -> CaseVi
 
 
 # -- the SLA clock ---------------------------------------------------------------------------
-def _zone(ctx: Ctx, team: _Team, owner_id: int | None) -> tzinfo:
+def _zone(fallback: tzinfo, team: _Team, owner_id: int | None) -> tzinfo:
     name = team.zones.get(owner_id) if owner_id is not None else None
-    return ZoneInfo(name) if name else ctx.tz
+    return ZoneInfo(name) if name else fallback
 
 
-def _clock(ctx: Ctx, r: dict[str, Any], team: _Team, hours: Hours) -> datetime | None:
+def _clock(db: Db, tz: tzinfo, r: dict[str, Any], team: _Team, hours: Hours) -> datetime | None:
     if r["status"] not in RUNNING:
         return None
     created = read_ts(r["created_at"])
     assert created is not None
     return sla.clock_due(
         hours,
-        _zone(ctx, team, r["owner_id"]),
-        sla.get_target(ctx.db, r["priority"]),
+        _zone(tz, team, r["owner_id"]),
+        sla.get_target(db, r["priority"]),
         created_at=created,
         first_response_at=read_ts(r["first_response_at"]),
         paused=timedelta(minutes=int(r["paused_minutes"])),
@@ -193,18 +193,31 @@ def _clock(ctx: Ctx, r: dict[str, Any], team: _Team, hours: Hours) -> datetime |
     )
 
 
-def _refresh(ctx: Ctx, case_ids: Iterable[int]) -> None:
+def clock_rows(
+    db: Db, tz: tzinfo, lo: int, hi: int
+) -> list[tuple[int, datetime | None, datetime | None]]:
+    """(id, stored, expected) SLA clocks of the cases with lo < id <= hi, for `doctor`;
+    owners without a time zone count in `tz`, as a command of that user would."""
+    team, hours = _team(db), team_settings.working_hours(db)
+    rows = db.all(_SELECT + " WHERE k.id > :lo AND k.id <= :hi ORDER BY k.id", {"lo": lo, "hi": hi})
+    return [(r["id"], read_ts(r["sla_due_at"]), _clock(db, tz, r, team, hours)) for r in rows]
+
+
+def refresh_clocks(db: Db, tz: tzinfo, case_ids: Iterable[int]) -> None:
     """Recompute these cases' SLA clocks from their rows (in the caller's transaction)."""
-    db = ctx.db
     team, hours = _team(db), team_settings.working_hours(db)
     for case_id in case_ids:
         r = _row(db, case_id)
-        due = _clock(ctx, r, team, hours)
+        due = _clock(db, tz, r, team, hours)
         if read_ts(r["sla_due_at"]) != due:
             db.execute(
                 "UPDATE cases SET sla_due_at = :due WHERE id = :id",
                 {"due": db.ts(due) if due else None, "id": case_id},
             )
+
+
+def _refresh(ctx: Ctx, case_ids: Iterable[int]) -> None:
+    refresh_clocks(ctx.db, ctx.tz, case_ids)
 
 
 def _paused_now(ctx: Ctx, r: dict[str, Any], since: datetime | None) -> int:
@@ -214,7 +227,7 @@ def _paused_now(ctx: Ctx, r: dict[str, Any], since: datetime | None) -> int:
         return paused
     team = _team(ctx.db)
     spent = working_between(
-        team_settings.working_hours(ctx.db), _zone(ctx, team, r["owner_id"]), since, ctx.now
+        team_settings.working_hours(ctx.db), _zone(ctx.tz, team, r["owner_id"]), since, ctx.now
     )
     return paused + -(-spent // timedelta(minutes=1))
 
@@ -524,6 +537,8 @@ def set_team_setting(ctx: Ctx, key: str, value: str) -> team_settings.Setting:
     db = ctx.db
     with db.write():
         setting = team_settings.set_setting(ctx, key, value)
+        if setting.key not in ("working-hours", "holidays"):
+            return setting
         ids = [r["id"] for r in db.all("SELECT id FROM cases WHERE status = 'open' ORDER BY id")]
         if ids:
             db.lock("cases", ids, "change")
