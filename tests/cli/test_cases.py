@@ -349,3 +349,35 @@ def test_the_big_deal_threshold_is_shared_and_a_settings_file_overrides_it(
     cli.ok("settings", "set", "big-deal-threshold", "none")
     assert big() == []
     assert cli.ok("doctor", "--json").json()["settings"][1]["source"] == "store"
+
+
+def test_case_list_limit_keeps_the_most_urgent_and_counts_the_rest(cli: Runner) -> None:
+    cli.ok("contact", "add", "Alice Wong")
+    for priority in ("low", "urgent", "normal", "high", "urgent"):
+        cli.ok("case", "add", "alice", f"{priority} one", "--priority", priority)
+    cli.ok("case", "close", "2", "--solution", "done")  # closed: last
+    every = [c["id"] for c in cli.ok("case", "list", "--json").json()]
+    # urgent (SLA 11:00, id 5), high (14:00), normal and low (a day and 2 days on), closed
+    assert every == [5, 4, 3, 1, 2]
+    assert [c["id"] for c in cli.ok("case", "list", "-n", "2", "--json").json()] == [5, 4]
+    assert [c["id"] for c in cli.ok("case", "list", "--open", "--limit", "9", "--json").json()] == [
+        5, 4, 3, 1,
+    ]  # fmt: skip
+    r = cli("case", "list", "--limit", "0")
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1
+
+
+def test_a_long_case_list_on_a_terminal_says_how_many_more(sqlite_store: str) -> None:
+    import os
+    import sys
+
+    from tests.conftest import pty_output
+
+    cli = Runner()
+    cli.ok("contact", "add", "Alice Wong")
+    for n in range(12):
+        cli.ok("case", "add", "alice", f"case {n}")
+    shown = pty_output(
+        [sys.executable, "-m", "tinycrm", "case", "list", "--open", "-n", "10"], dict(os.environ)
+    ).decode()
+    assert "… 10 of 12 shown: narrow with --open/--owner/--priority or raise --limit" in shown

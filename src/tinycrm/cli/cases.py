@@ -10,6 +10,7 @@ import typer
 from tinycrm.cli import output
 from tinycrm.cli.common import (
     ID_MAX,
+    LIMIT_MAX,
     IfVersionOpt,
     JsonOpt,
     MineOpt,
@@ -134,6 +135,16 @@ def case_list(
     ] = False,
     priority: PriorityOpt = None,
     as_of: AsOfOpt = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=1,
+            max=LIMIT_MAX,
+            help="At most this many (default: a screenful on a terminal).",
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Cases, the most urgent first."""
@@ -143,14 +154,30 @@ def case_list(
     ctx = get_ctx()
     who = owner_name(ctx, owner, mine)
     at = when(ctx, as_of) if as_of else None
+    owner_id = user_id(ctx.db, who) if who and not escalated else None
+    escalated_to = (user_id(ctx.db, who) if who else ctx.user_id) if escalated else None
+
+    def count() -> int:
+        return cases.count_cases(
+            ctx,
+            open_only=open_,
+            owner_id=owner_id,
+            overdue=overdue,
+            priority=priority,
+            escalated_to=escalated_to,
+            as_of=at,
+        )
+
+    shown = limit if json_ else output.screen_limit(limit)
     rows = cases.list_cases(
         ctx,
         open_only=open_,
-        owner_id=user_id(ctx.db, who) if who and not escalated else None,
+        owner_id=owner_id,
         overdue=overdue,
         priority=priority,
-        escalated_to=(user_id(ctx.db, who) if who else ctx.user_id) if escalated else None,
+        escalated_to=escalated_to,
         as_of=at,
+        limit=shown,
     )
     if json_:
         output.emit_json(output.to_jsonable(rows))
@@ -173,6 +200,8 @@ def case_list(
         ],
         empty="no cases",
     )
+    if shown is not None and len(rows) == shown:
+        output.more_rows(shown, count(), "narrow with --open/--owner/--priority or raise --limit")
 
 
 @case_app.command("show")
