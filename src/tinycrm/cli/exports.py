@@ -56,6 +56,8 @@ def _export(kind: str, fmt: str, out: str | None, force: bool) -> None:
         records, headers = exports.iter_interactions(ctx.db), exports.INTERACTION_FIELDS
     elif kind == "deals":
         records, headers = exports.iter_deals(ctx.db), exports.DEAL_FIELDS
+    elif kind == "cases":
+        records, headers = exports.iter_cases(ctx.db), exports.CASE_FIELDS
     else:
         records, headers = exports.iter_purchases(ctx.db), exports.PURCHASE_FIELDS
     with opened(target) as f:
@@ -109,6 +111,17 @@ def export_purchases(
 ) -> None:
     """Every purchase, as `tinycrm import purchases` reads it."""
     _export("purchases", _format(json_or_format(fmt, json_, "csv"), ("csv", "json")), out, force)
+
+
+@export_app.command("cases")
+def export_cases(
+    fmt: Annotated[str, typer.Option("--format", "-f", help=_FORMAT_HELP)] = "csv",
+    out: OutputOpt = None,
+    force: ForceOpt = False,
+    json_: JsonFormatOpt = False,
+) -> None:
+    """Every service case with its notes, as `tinycrm import cases` reads it."""
+    _export("cases", _format(json_or_format(fmt, json_, "csv"), ("csv", "json")), out, force)
 
 
 @export_app.command("person")

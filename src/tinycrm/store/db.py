@@ -49,6 +49,7 @@ LockKey = Literal[
     "team settings",  # the store's shared settings (working hours, holidays)
     "sla targets",
     "mail imports",  # the messages `mail import` logged, and IMAP folder positions
+    "case imports",  # the cases `import cases` checks for duplicates
 ]
 LockMode = Literal["change", "delete", "keep"]
 _LOCK_SPACE = 0x7463  # "tc": the first key of tinycrm's advisory locks (Db.lock_key)
