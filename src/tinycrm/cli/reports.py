@@ -619,9 +619,13 @@ def sources(
 
 # -- service ----------------------------------------------------------------------------------
 def _worked(minutes: int | None) -> str:
+    """Working time as `dates.span` writes a length, but never in days: `1d` would read as
+    24 hours, while a working day is the working-hours window (8h by default)."""
     from tinycrm.dates import span
 
-    return "—" if minutes is None else span(minutes * 60)
+    if minutes is None:
+        return "—"
+    return span(minutes * 60) if minutes < 24 * 60 else f"{minutes // 60}h"
 
 
 @report_app.command("service")
