@@ -833,8 +833,12 @@ def make_cases(
         who = contacts[idx]
         roll, recent = rng.random(), NOW_TS - created < 30 * DAY
         if recent:
-            status = "open" if roll < 0.4 else "waiting" if roll < 0.5 else (
-                "resolved" if roll < 0.65 else "closed"
+            status = (
+                "open"
+                if roll < 0.4
+                else "waiting"
+                if roll < 0.5
+                else ("resolved" if roll < 0.65 else "closed")
             )
         else:
             status = "closed" if roll < 0.92 else "resolved" if roll < 0.95 else "open"
