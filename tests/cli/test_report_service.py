@@ -151,6 +151,9 @@ def test_csv_and_piped_lines(cases: Runner) -> None:
     piped = cases.ok("report", "service", *PERIOD).stdout.splitlines()
     assert {line.split("\t")[0] for line in piped} == {"open", "times", "csat"}
     assert "times\tteam\t5\t5\t2h\t13h\t2\t3\t6h\t13h\t0" in piped
+    # G was answered by its resolution at once: 0 minutes, not "now"
+    week = cases.ok("report", "service", "--since", "2026-11-16", "--until", "2026-11-22")
+    assert "times\tteam\t2\t1\t0 min\t0 min\t0\t1\t0 min\t0 min\t0" in week.stdout
 
 
 def test_an_empty_store_and_bad_options(cli: Runner) -> None:

@@ -625,6 +625,8 @@ def _worked(minutes: int | None) -> str:
 
     if minutes is None:
         return "—"
+    if minutes == 0:
+        return "0 min"  # answered at once (span's "now" reads as a time)
     return span(minutes * 60) if minutes < 24 * 60 else f"{minutes // 60}h"
 
 
