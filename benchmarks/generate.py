@@ -1042,6 +1042,15 @@ def write_store(path: Path, data: Data) -> dict[str, int]:
     conn.execute("PRAGMA foreign_keys = OFF")  # checked once at the end instead of per row
     conn.execute("PRAGMA cache_size = -1000000")
     conn.execute("PRAGMA temp_store = MEMORY")
+    # The change journal's triggers (migration 0009) would copy every generated row into
+    # row_changes, which the first write transaction then drops as housekeeping: minutes of
+    # JSON and ~700 MiB of free pages. Loaded rows are no change anyone could undo, so the
+    # triggers are set aside while loading and put back exactly as they were.
+    journal = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_journal_%'"
+    ).fetchall()
+    for name, _ in journal:
+        conn.execute(f'DROP TRIGGER "{name}"')
     for table, rows in data.rows.items():
         step = time.perf_counter()
         load_table(conn, table, rows)
@@ -1050,6 +1059,8 @@ def write_store(path: Path, data: Data) -> dict[str, int]:
         step = time.perf_counter()
         load_fts(conn, kind, docs)
         log(f"  {kind + '_fts':<16} {len(docs):>9,} docs  {time.perf_counter() - step:6.1f} s")
+    for _, sql in journal:
+        conn.execute(sql)
     step = time.perf_counter()
     start_clocks(db)
     log(f"  {'follow-up clocks':<26}       {time.perf_counter() - step:6.1f} s")
