@@ -692,8 +692,9 @@ def import_deals(
             contact = _contact_of(found, r.contact, r.contact_name, r.company)
             owner = _user_of(ctx, found, r.owner, r.owner_given, "owner")
             stage = stages.get(fold(r.stage))
-            if stage is not None and r.status in ("won", "lost") and stage["outcome"] == "open":
-                # Pipedrive keeps a won deal in its last open stage: the status says where
+            if r.status in ("won", "lost") and (stage is None or stage["outcome"] == "open"):
+                # Pipedrive keeps a won deal in its last open stage, Salesforce names its
+                # own closed stages: the status says where
                 stage = stages.get(f"\x00{r.status}", stage)
             problem: RowError | None = next(
                 (p for p in (contact, owner) if isinstance(p, RowError)), None
@@ -767,7 +768,8 @@ def _stages_for(
         out[fold(their)] = target
     unknown: dict[str, tuple[str, int]] = {}
     for r in rows:
-        if fold(r.stage) not in out:
+        # a won or lost deal needs no open stage of ours, unless the stages are being made
+        if fold(r.stage) not in out and (create or r.status not in ("won", "lost")):
             unknown.setdefault(fold(r.stage), (r.stage, r.line))
     if not unknown:
         return out, []
