@@ -172,8 +172,22 @@ class _Acc:
         return line
 
 
-def _count(acc: _Acc, r: dict[str, Any], clocks: _Clocks, p: Period, at: datetime) -> None:
-    line = acc.line
+@dataclass(slots=True)
+class _Facts:
+    """What one case adds to its owner's line and the team's: worked out once."""
+
+    priority: str
+    opened: bool = False
+    open_now: bool = False
+    band: str = ""
+    late_response: bool = False
+    late_resolution: bool = False
+    response: int | None = None  # working minutes to the first response in the period
+    resolution: int | None = None  # working minutes to a resolution in the period
+    score: int | None = None  # satisfaction of a case closed in the period
+
+
+def _facts(r: dict[str, Any], clocks: _Clocks, p: Period, at: datetime) -> _Facts:
     created = read_ts(r["created_at"])
     assert created is not None
     first, resolved, closed = (
@@ -181,33 +195,46 @@ def _count(acc: _Acc, r: dict[str, Any], clocks: _Clocks, p: Period, at: datetim
         read_ts(r["resolved_at"]),
         read_ts(r["closed_at"]),
     )
-    waiting_since = read_ts(r["waiting_since"])
     meter, priority = clocks.meter(r["owner_id"]), r["priority"]
     paused = int(r["paused_minutes"])
-    if _inside(created, p):
-        line.opened += 1
+    f = _Facts(priority, opened=_inside(created, p))
     if r["status"] in ("open", "waiting") and created <= at:
-        line.open_now += 1
-        line.open_by_priority[priority] = line.open_by_priority.get(priority, 0) + 1
-        line.open_by_age[_band(at - created)] += 1
+        f.open_now, f.band = True, _band(at - created)
         worked = _minutes(meter.between(created, at))
-        if r["status"] == "open" and first is None and worked > clocks.respond[priority]:
-            line.late_response_now += 1
+        f.late_response = (
+            r["status"] == "open" and first is None and worked > clocks.respond[priority]
+        )
+        waiting_since = read_ts(r["waiting_since"])
         if r["status"] == "waiting" and waiting_since is not None:
             paused += -(-meter.between(waiting_since, at) // timedelta(minutes=1))
-        if worked - paused > clocks.resolve[priority]:
-            line.late_resolution_now += 1
+        f.late_resolution = worked - paused > clocks.resolve[priority]
     # a case resolved without a note or a question to the customer: resolving answered it
     responded = first or resolved
-    if _inside(responded, p) and responded is not None:
-        acc.response.add(_minutes(meter.between(created, responded)), clocks.respond[priority])
-    if _inside(resolved, p) and resolved is not None:
-        spent = max(0, _minutes(meter.between(created, resolved)) - paused)
-        acc.resolution.add(spent, clocks.resolve[priority])
+    if responded is not None and _inside(responded, p):
+        f.response = _minutes(meter.between(created, responded))
+    if resolved is not None and _inside(resolved, p):
+        f.resolution = max(0, _minutes(meter.between(created, resolved)) - paused)
     if _inside(closed, p) and r["satisfaction"] is not None:
-        score = int(r["satisfaction"])
+        f.score = int(r["satisfaction"])
+    return f
+
+
+def _count(acc: _Acc, f: _Facts, clocks: _Clocks) -> None:
+    line = acc.line
+    line.opened += f.opened
+    if f.open_now:
+        line.open_now += 1
+        line.open_by_priority[f.priority] = line.open_by_priority.get(f.priority, 0) + 1
+        line.open_by_age[f.band] += 1
+        line.late_response_now += f.late_response
+        line.late_resolution_now += f.late_resolution
+    if f.response is not None:
+        acc.response.add(f.response, clocks.respond[f.priority])
+    if f.resolution is not None:
+        acc.resolution.add(f.resolution, clocks.resolve[f.priority])
+    if f.score is not None:
         line.csat_count += 1
-        line.csat_scores[score] = line.csat_scores.get(score, 0) + 1
+        line.csat_scores[f.score] = line.csat_scores.get(f.score, 0) + 1
 
 
 def service_report(
@@ -253,8 +280,9 @@ def service_report(
         key = r["owner_id"]
         if key not in lines:
             lines[key] = _Acc(users[key]["name"] if key is not None else None)
-        _count(lines[key], r, clocks, p, at)
-        _count(team, r, clocks, p, at)
+        facts = _facts(r, clocks, p, at)
+        _count(lines[key], facts, clocks)
+        _count(team, facts, clocks)
     if owner_id is not None and owner_id not in lines:
         lines[owner_id] = _Acc(users[owner_id]["name"])
     ordered = sorted(
