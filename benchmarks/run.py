@@ -321,8 +321,10 @@ def commands(setup: Setup) -> list[Command]:
         ),
         *(
             Command(f"report {r}", f"tinycrm report {r}", fixed(["report", r]), 60)
-            for r in ("customers", "pipeline", "team", "sources", "service")
+            for r in ("customers", "pipeline", "team", "sources")
         ),
+        # the case commands' target (issue #20): 30x, like next and digest
+        Command("report service", "tinycrm report service", fixed(["report", "service"]), 30),
     ]
     on_terminal = [
         dataclasses.replace(c, terminal=True, times_ms=[]) for c in base if c.name in ON_TERMINAL
