@@ -341,6 +341,11 @@ def test_the_big_deal_threshold_is_shared_and_a_settings_file_overrides_it(
     # a salesperson with bigger fish keeps their own threshold
     _settings_file(tmp_path / "s.toml", 'big_deal_threshold = "20000"\n', monkeypatch)
     assert big() == []
+    listed_piped = cli("settings", "list")  # the store's value, and a note that yours wins
+    assert "big-deal-threshold\t10000.00\t" in listed_piped.stdout
+    assert listed_piped.stderr == (
+        "Note: big-deal-threshold: your settings file's 20000.00 applies to you\n"
+    )
     shown = cli.ok("doctor", "--json").json()["settings"][1]
     assert (shown["value"], shown["source"], shown["ignored"]) == (
         "20000.00", "settings file", "10000.00",
