@@ -885,9 +885,11 @@ def _case(
         raise csv_import.Unreadable("notes", str(e)) from None
     for note in notes:
         try:
-            check_text(note.body, "note")
+            note.body = check_text(note.body, "note") or ""
         except InvalidInput as e:
             raise csv_import.Unreadable("notes", str(e)) from None
+        if not note.body.strip():
+            raise csv_import.Unreadable("notes", "a note with no text")
     contact, contact_name = values.get("contact"), _name(values, "contact_name")
     return CaseRow(
         line=line,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tinycrm.services import cases
@@ -96,8 +96,6 @@ def parse_notes(text: str | None) -> list[CaseNoteRow]:
         except ValueError:
             raise ValueError(f"note {n}: 'at' is not a time like 2026-11-23T09:00:00Z") from None
         if at.tzinfo is None:
-            from datetime import UTC
-
             at = at.replace(tzinfo=UTC)
         user = item.get("user")
         out.append(CaseNoteRow(at, str(user) if user else None, item["body"]))
