@@ -354,6 +354,10 @@ def test_the_team_digest_counts_overdue_cases_per_owner(cli: Runner, home: Path)
         {"owner": "max", "overdue": 1, "escalated": 1},
         {"owner": "sam", "overdue": 1, "escalated": 0},
     ]
+    md = cli.ok("digest", "--team", "--as-of", "2026-11-23", "--format", "markdown").stdout
+    assert "## Overdue cases (2)\n\n_by owner: max 1 (1 escalated), sam 1_\n\n- case \\#1" in md
+    html = cli.ok("digest", "--team", "--as-of", "2026-11-23", "--format", "html").stdout
+    assert "<p>by owner: max 1 (1 escalated), sam 1</p>" in html
     text = cli.ok("digest", "--team", "--as-of", "2026-11-23").stdout
     golden = GOLDEN / "digest-team-2026-11-23.txt"
     if os.environ.get("TINYCRM_UPDATE_GOLDEN"):
