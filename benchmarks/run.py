@@ -325,6 +325,12 @@ def commands(setup: Setup) -> list[Command]:
         ),
         # the case commands' target (issue #20): 30x, like next and digest
         Command("report service", "tinycrm report service", fixed(["report", "service"]), 30),
+        Command(
+            "report forecast",
+            "tinycrm report forecast --team",
+            fixed(["report", "forecast", "--team"]),
+            60,
+        ),
     ]
     on_terminal = [
         dataclasses.replace(c, terminal=True, times_ms=[]) for c in base if c.name in ON_TERMINAL

@@ -70,6 +70,8 @@ MODULES = [
         "imports.records",
         "reports",
         "service_report",
+        "forecast",
+        "goals",
         "duplicates",
         "merge",
         "audit",

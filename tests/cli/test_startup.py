@@ -73,6 +73,10 @@ def env(sqlite_store: str) -> dict[str, str]:
         ["case", "list", "--open"],
         ["case", "show", "1"],
         ["case", "close", "1", "--solution", "new toner", "--satisfaction", "5"],
+        # where the month stands: asked many times a day
+        ["goal", "set", "sam", "5000", "--per", "month"],
+        ["goal", "list"],
+        ["report", "forecast"],
         # mutt's query_command and a shell's tab run on every keystroke
         ["contact", "query", "ali"],
         ["__complete", "bash", "tinycrm note ali", "ali"],

@@ -46,6 +46,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "tag": ("tinycrm.cli.followups", "tag_app", True),
     "export": ("tinycrm.cli.exports", "export_app", True),
     "user": ("tinycrm.cli.followups", "user_app", True),
+    "goal": ("tinycrm.cli.goals", "goal_app", True),
     "assign": ("tinycrm.cli.audit", "assign", False),
     "history": ("tinycrm.cli.audit", "history", False),
     "undo": ("tinycrm.cli.undo", "undo", False),

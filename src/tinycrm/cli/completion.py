@@ -57,7 +57,11 @@ BY_COMMAND: dict[tuple[str, str], str] = {
     ("interaction rm", "ident"): "interaction",
     ("tag cadence", "tag"): "tag",
 }
-STATIC: dict[str, tuple[str, ...]] = {"kind": ("note", "call", "email", "meeting")}
+STATIC: dict[str, tuple[str, ...]] = {
+    "kind": ("note", "call", "email", "meeting"),
+    "per": ("month", "quarter", "year"),  # goal set
+    "metric": ("revenue", "won-deals", "activities"),  # goal set
+}
 
 
 # -- answering a tab ------------------------------------------------------------------------------
@@ -191,6 +195,7 @@ _SUMMARIES = {
     "tag": "tags and cadences",
     "export": "export records",
     "user": "users",
+    "goal": "sales goals",
     "assign": "give a record to a user",
     "history": "the audit log",
     "undo": "take back a change",

@@ -31,10 +31,11 @@ from tinycrm.errors import InvalidInput
 from tinycrm.services.context import Ctx
 
 if TYPE_CHECKING:
+    from tinycrm.services.goals import GoalProgress
     from tinycrm.services.reports import CustomerList
 
 report_app = typer.Typer(
-    help="Reports: customers, pipeline, team, lead sources, service.", no_args_is_help=True
+    help="Reports: customers, pipeline, forecast, team, sources, service.", no_args_is_help=True
 )
 
 SinceOpt = Annotated[
@@ -449,24 +450,211 @@ def pipeline(
     _render(tables, kind, _currency_note(cur, r.other_currencies))
 
 
+# -- forecast ---------------------------------------------------------------------------------
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Read the report at the start of this day (default: now).",
+        show_default=False,
+    ),
+]
+
+
+def _as_of(ctx: Ctx, text: str | None) -> Ctx:
+    """The context read at local midnight starting the --as-of day (what the digest for
+    that day says), or as it is."""
+    if text is None:
+        return ctx
+    from dataclasses import replace
+    from datetime import UTC, datetime, time
+
+    try:
+        the_day = day(ctx, text)
+    except InvalidInput as e:
+        raise InvalidInput(f"--as-of: {e}") from None
+    start = datetime.combine(the_day, time(0), tzinfo=ctx.tz).astimezone(UTC)
+    return replace(ctx, now=start)
+
+
+@report_app.command("forecast")
+def forecast(
+    by: Annotated[str, typer.Option("--by", help="month or quarter.")] = "month",
+    months: Annotated[
+        int | None,
+        typer.Option(
+            "--months",
+            help="How far ahead, from this month (default 3 by month, 12 by quarter).",
+            show_default=False,
+        ),
+    ] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="This user's deals.", show_default=False)
+    ] = None,
+    team: Annotated[bool, typer.Option("--team", help="Everyone's deals.")] = False,
+    as_of: AsOfOpt = None,
+    limit: Annotated[
+        int,
+        typer.Option("--limit", min=0, max=LIMIT_MAX, help="Deals listed apart, of each kind."),
+    ] = 20,
+    fmt: FormatOpt = "table",
+    json_: JsonOpt = False,
+) -> None:
+    """What will close: open deals by expected close period.
+
+    Count, value and weighted value (by probability) of your open deals (--owner, --team)
+    per month or quarter, beside what was won in each; deals with no close day or one in
+    the past are listed apart. Money per currency, never mixed.
+    """
+    from tinycrm.services.forecast import forecast_report
+
+    kind = table_format(fmt, json_)
+    ctx = _as_of(get_ctx(), as_of)
+    r = forecast_report(ctx, by=by, months=months, owner=owner, team=team, listed=limit)
+    if kind == "json":
+        output.emit_json(r)
+        return
+    lines = r.periods + r.later
+    largest: dict[str, int] = {}
+    for x in lines:
+        largest[x.currency] = max(largest.get(x.currency, 0), x.weighted.cents)
+    whose = "the team" if r.owner is None else r.owner
+    shown = [x for x in lines if x.currency == r.currencies[0] or _any(x)]
+    table = _Table(
+        "period",
+        f"Forecast for {whose} by {r.by}, as of {r.today:%a %d %b %Y}",
+        ["period", "deals", "value", "weighted", "won", "won value"],
+        [
+            [
+                x.period,
+                f"{x.deals:,}",
+                output.money(x.value, x.currency),
+                output.money(x.weighted, x.currency),
+                f"{x.won_deals:,}",
+                output.money(x.won_value, x.currency),
+            ]
+            for x in shown
+        ],
+        [
+            "period",
+            "first",
+            "last",
+            "currency",
+            "deals",
+            "value",
+            "weighted",
+            "won_deals",
+            "won_value",
+        ],  # fmt: skip
+        [
+            [
+                x.period,
+                x.first,
+                x.last,
+                x.currency,
+                x.deals,
+                x.value,
+                x.weighted,
+                x.won_deals,
+                x.won_value,
+            ]
+            for x in lines
+        ],  # fmt: skip
+        bars=[x.weighted.cents / largest[x.currency] if largest[x.currency] else 0 for x in shown],
+        bar_title="weighted",
+        bar_full=1.0,
+    )
+    apart_columns = ["deal", "title", "owner", "stage", "close", "%", "value", "weighted"]
+    apart_csv = [
+        "list", "id", "title", "owner", "stage", "expected_close", "probability", "value",
+        "weighted", "currency",
+    ]  # fmt: skip
+
+    def deals(key: str, title: str, found: list[Any]) -> _Table:
+        return _Table(
+            key,
+            title,
+            apart_columns,
+            [
+                [
+                    f"#{d.id}",
+                    d.title,
+                    d.owner or "",
+                    d.stage,
+                    "" if d.expected_close is None else d.expected_close.isoformat(),
+                    d.probability,
+                    output.money(d.value, d.value.currency),
+                    output.money(d.weighted, d.weighted.currency),
+                ]
+                for d in found
+            ],
+            apart_csv,
+            [
+                [
+                    key,
+                    d.id,
+                    d.title,
+                    d.owner,
+                    d.stage,
+                    d.expected_close,
+                    d.probability,
+                    d.value,
+                    d.weighted,
+                    d.value.currency,
+                ]
+                for d in found
+            ],  # fmt: skip
+        )
+
+    overdue = deals("overdue", _apart("Close day passed", r.overdue), r.overdue_deals)
+    undated = deals("undated", _apart("No close day", r.undated), r.undated_deals)
+    if kind == "csv":
+        _render([table, overdue, undated], kind, [])
+        return
+    tables = [table] + [t for t in (overdue, undated) if t.rows]
+    notes = []
+    if (r.overdue or r.undated) and output.is_tty():  # a hint for people, not for a pipe
+        notes.append("Fix these with: tinycrm deal edit ID --close DAY")
+    _render(tables, kind, notes)
+
+
+def _any(x: Any) -> bool:
+    """A forecast line with something in it."""
+    return bool(x.deals or x.won_deals)
+
+
+def _apart(title: str, sums: list[Any]) -> str:
+    """`Close day passed: 3 deals, 12,000.00 EUR (weighted 6,000.00 EUR)` per currency."""
+    from tinycrm.text import plural
+
+    parts = [
+        f"{plural(s.deals, 'deal')}, {output.money(s.value, s.currency)}"
+        f" (weighted {output.money(s.weighted, s.currency)})"
+        for s in sums
+    ]
+    return f"{title}: {'; '.join(parts) or 'none'}"
+
+
 # -- team -------------------------------------------------------------------------------------
 @report_app.command("team")
 def team(
     since: SinceOpt = None,
     until: UntilOpt = None,
     currency: CurrencyOpt = None,
+    as_of: AsOfOpt = None,
     fmt: FormatOpt = "table",
     json_: JsonOpt = False,
 ) -> None:
-    """Per salesperson: activity, wins, revenue, pipeline.
+    """Per salesperson: activity, wins, revenue, pipeline, goals.
 
     Activities logged and deals won in the period (default: the last 90 days), their
-    customers' revenue, open pipeline and overdue reminders.
+    customers' revenue, open pipeline and overdue reminders; then each goal in force:
+    achieved, %, working days left and the pace needed per day.
     """
     from tinycrm.services.reports import TeamLine, team_report
 
     kind = table_format(fmt, json_)
-    ctx = get_ctx()
+    ctx = _as_of(get_ctx(), as_of)
     r = team_report(
         ctx,
         since=_day(ctx, since, "--since"),
@@ -522,7 +710,86 @@ def team(
         ],
         footer=[cells(r.total, "total")],
     )
-    _render([table], kind, _currency_note(cur, r.other_currencies))
+    tables = [table, *_goals_table(ctx, r.goals)]
+    _render(tables, kind, _currency_note(cur, r.other_currencies))
+
+
+def _goals_table(ctx: Ctx, found: list[GoalProgress]) -> list[_Table]:
+    """The team report's goals: one row per goal in force, with the pace to reach it."""
+    if not found:
+        return []
+    from tinycrm.io import goal_text
+
+    def number(g: GoalProgress, value: float) -> str:
+        """A cell in the goal's unit, named by the metric column."""
+        if g.amount is not None:
+            return _amount(int(value))
+        return f"{value:,}" if value != int(value) else f"{int(value):,}"
+
+    def pace(g: GoalProgress) -> str:
+        if g.remaining == 0:
+            return "met"
+        if g.pace_money is not None:
+            return _amount(g.pace_money.cents)
+        return "–" if g.pace is None else number(g, g.pace)
+
+    def metric(g: GoalProgress) -> str:
+        return f"revenue {g.amount.currency}" if g.amount is not None else g.metric
+
+    return [
+        _Table(
+            "goal",
+            f"Goals, as of {found[0].as_of.astimezone(ctx.tz):%a %d %b %Y %H:%M}",
+            ["user", "metric", "period", "goal", "achieved", "%", "days left", "pace/day"],
+            [
+                [
+                    g.user,
+                    metric(g),
+                    g.period,
+                    number(g, g.target),
+                    number(g, g.achieved),
+                    f"{goal_text.percent(g)}%",
+                    f"{g.working_days_left:,}",
+                    pace(g),
+                ]
+                for g in found
+            ],
+            [
+                "user",
+                "metric",
+                "period",
+                "first",
+                "last",
+                "goal",
+                "achieved",
+                "currency",
+                "share",
+                "working_days",
+                "working_days_left",
+                "pace",
+            ],  # fmt: skip
+            [
+                [
+                    g.user,
+                    g.metric,
+                    g.period,
+                    g.first,
+                    g.last,
+                    g.amount if g.amount is not None else g.target,
+                    g.achieved_money if g.achieved_money is not None else g.achieved,
+                    None if g.amount is None else g.amount.currency,
+                    g.share,
+                    g.working_days,
+                    g.working_days_left,
+                    g.pace_money if g.pace_money is not None else g.pace,
+                ]
+                for g in found
+            ],  # fmt: skip
+            bars=[min(g.achieved / g.target, 1.0) if g.target else 0.0 for g in found],
+            bar_title="progress",
+            bar_full=1.0,
+        )
+    ]
 
 
 # -- sources ----------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ TABLES = (
     "case_notes",
     "sla_targets",
     "team_settings",
+    "goals",
     "changes",
     "row_changes",
     "mail_messages",

@@ -151,6 +151,9 @@ KEPT: dict[tuple[str, str], str] = {
     ("row_changes", "new_row"): "a row as it became: one that names the person goes whole",
     ("mail_messages", "direction"): "sent or received",
     ("mail_folders", "account"): "a team member's own mailbox login and server",
+    ("goals", "metric"): "revenue, won-deals or activities",
+    ("goals", "per"): "month, quarter or year",
+    ("goals", "currency"): "an ISO currency code",
 }
 #: Text columns with a key derived from them (folded), rewritten along with them.
 _DERIVED = {("companies", "name"): "name_key", ("deals", "title"): "title_key"}

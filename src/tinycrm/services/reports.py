@@ -25,7 +25,9 @@ from typing import Any
 
 from tinycrm.errors import InvalidInput
 from tinycrm.money import Money, parse_currency
+from tinycrm.services import goals
 from tinycrm.services.context import Ctx
+from tinycrm.services.goals import GoalProgress
 from tinycrm.store.db import Db, read_day, read_ts
 
 DEFAULT_PERIOD_DAYS = 90
@@ -605,7 +607,7 @@ def _closed(db: Db, p: Period, cur: str) -> tuple[list[ClosedLine], list[ReasonL
 class TeamLine:
     user: str | None  # None: records nobody owns
     activities: int  # interactions the user logged that happened in the period
-    deals_won: int  # deals the user owns, won in the period (report currency)
+    deals_won: int  # deals the user won in the period (owned when won; report currency)
     won_value: Money
     won_value_cents: int
     revenue: Money  # purchases in the period by contacts the user owns (report currency)
@@ -625,6 +627,7 @@ class TeamReport:
     users: list[TeamLine]
     total: TeamLine
     other_currencies: list[str]
+    goals: list[GoalProgress] = field(default_factory=list)  # in force as of now
 
 
 _TEAM_COUNTS = (
@@ -662,7 +665,8 @@ def team_report(
     until: date | None = None,
     currency: str | None = None,
 ) -> TeamReport:
-    """Per salesperson: what they did and won in the period, and what they carry now."""
+    """Per salesperson: what they did and won in the period, what they carry now, and
+    how far each is from the goals in force now."""
     db = ctx.db
     cur = _currency(ctx, currency)
     p = period(ctx, since, until)
@@ -689,9 +693,10 @@ def team_report(
         )
         add(
             db.all(
-                "SELECT d.owner_id AS uid, count(*) AS n, sum(d.value_cents) AS value"
+                # credit to who owned the deal when it was won (`deals.won_by`)
+                "SELECT d.won_by AS uid, count(*) AS n, sum(d.value_cents) AS value"
                 f" FROM deals d WHERE d.status = 'won' AND {closed} AND d.currency = :cur"
-                " GROUP BY d.owner_id",
+                " GROUP BY d.won_by",
                 {**cp, "cur": cur},
             ),
             deals_won="n",
@@ -739,7 +744,16 @@ def team_report(
     if any(figures.get(None, empty).values()):
         lines.append(_team_line(None, figures[None], cur))
     total = {k: sum(line[k] for line in figures.values()) for k in _TEAM_COUNTS}
-    return TeamReport(ctx.now, p.since, p.until, cur, lines, _team_line(None, total, cur), others)
+    return TeamReport(
+        ctx.now,
+        p.since,
+        p.until,
+        cur,
+        lines,
+        _team_line(None, total, cur),
+        others,
+        goals.progress(ctx),
+    )
 
 
 # -- sources ----------------------------------------------------------------------------------

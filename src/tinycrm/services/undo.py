@@ -57,6 +57,7 @@ PARENTS_FIRST = (
     "case_notes",
     "sla_targets",
     "team_settings",
+    "goals",
 )
 #: Computed from other rows after an undo; never a reason to refuse one.
 COMPUTED = frozenset({("contacts", "touch_due_at"), ("deals", "rots_at"), ("cases", "sla_due_at")})
@@ -76,6 +77,7 @@ _KIND = {
     "tag_cadences": "tag cadence",
     "stage_changes": "stage change",
     "merges": "merge",
+    "goals": "goal",
 }
 
 

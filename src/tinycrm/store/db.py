@@ -50,6 +50,7 @@ LockKey = Literal[
     "sla targets",
     "mail imports",  # the messages `mail import` logged, and IMAP folder positions
     "case imports",  # the cases `import cases` checks for duplicates
+    "goals",  # one goal per user, metric, period length and first period
 ]
 LockMode = Literal["change", "delete", "keep"]
 _LOCK_SPACE = 0x7463  # "tc": the first key of tinycrm's advisory locks (Db.lock_key)

@@ -870,9 +870,10 @@ def _insert_deals(
         deal_id = db.insert(
             "INSERT INTO deals (title, title_key, contact_id, company_id, value_cents, currency,"
             " stage_id, owner_id, probability, expected_close, status, lost_reason, closed_at,"
-            " stage_entered_at, activity_at, created_at, updated_at, version) VALUES (:title,"
-            " :key, :contact, :company, :value, :cur, :stage, :owner, :prob, :close, :status,"
-            " :reason, :closed, :entered, :activity, :created, :now, 1) RETURNING id",
+            " stage_entered_at, activity_at, created_at, updated_at, version, won_by) VALUES"
+            " (:title, :key, :contact, :company, :value, :cur, :stage, :owner, :prob, :close,"
+            " :status, :reason, :closed, :entered, :activity, :created, :now, 1, :won_by)"
+            " RETURNING id",
             {
                 "title": r.title,
                 "key": fold(r.title),
@@ -882,6 +883,7 @@ def _insert_deals(
                 "cur": r.currency,
                 "stage": stage["id"],
                 "owner": owner_id,
+                "won_by": owner_id if stage["outcome"] == "won" else None,
                 "prob": r.probability,
                 "close": db.day(r.expected_close),
                 "status": stage["outcome"],
