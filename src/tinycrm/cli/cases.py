@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 case_app = typer.Typer(help="Service cases: customer requests with SLAs.", no_args_is_help=True)
 sla_app = typer.Typer(help="SLA targets per case priority.", no_args_is_help=True)
 settings_app = typer.Typer(
-    help="Settings shared by the whole store (working hours, escalation...).",
+    help="Settings the whole team shares (working hours, escalation).",
     no_args_is_help=True,
 )
 

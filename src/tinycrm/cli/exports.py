@@ -120,7 +120,7 @@ def export_cases(
     force: ForceOpt = False,
     json_: JsonFormatOpt = False,
 ) -> None:
-    """Every service case with its notes, as `tinycrm import cases` reads it."""
+    """Every service case with its notes and SLA times."""
     _export("cases", _format(json_or_format(fmt, json_, "csv"), ("csv", "json")), out, force)
 
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from tinycrm.services.reports import CustomerList
 
 report_app = typer.Typer(
-    help="Reports: customers, pipeline, forecast, team, sources, service.", no_args_is_help=True
+    help="Reports: customers, pipeline, forecast, team, sources, cases.", no_args_is_help=True
 )
 
 SinceOpt = Annotated[
