@@ -321,7 +321,7 @@ def commands(setup: Setup) -> list[Command]:
         ),
         *(
             Command(f"report {r}", f"tinycrm report {r}", fixed(["report", r]), 60)
-            for r in ("customers", "pipeline", "team", "sources")
+            for r in ("customers", "pipeline", "team", "sources", "revenue", "retention")
         ),
         # the case commands' target (issue #20): 30x, like next and digest
         Command("report service", "tinycrm report service", fixed(["report", "service"]), 30),

@@ -86,6 +86,9 @@ MODULES = [
         "undo",
         "mail",
         "tags",
+        "campaigns",
+        "trends",
+        "fields",
     )
 ] + [
     "tinycrm.io.backup",  # backup/restore sit above the services, beside the CLI

@@ -49,6 +49,8 @@ def _seed(cli: Runner) -> dict[str, int]:
     """The person, and around them records that stay when they are forgotten."""
     cli.ok("user", "add", "kim", "--email", "kim@team.example")
     cli.ok("company", "add", "Acme", "--notes", "supplier")
+    cli.ok("field", "add", "company", "region", "--type", "text")
+    cli.ok("company", "edit", "acme", "--set", "region=north")  # a custom value that stays
     zoe = cli.ok(
         "contact", "add", NAME, "-e", EMAIL, "-p", PHONE, "--company", "Acme", "--tag", "vip",
         "--notes", "prefers mornings", "--json",
@@ -76,6 +78,7 @@ def _seed(cli: Runner) -> dict[str, int]:
     cli.ok("case", "note", "2", f"called {PHONE}")
     cli.ok("sla", "edit", "high", "--respond", "2h")
     cli.ok("settings", "set", "holidays", "2026-12-25")
+    cli.ok("campaign", "add", "Spring fair", "--source", "trade fair", "--cost", "100")  # stays
     mail = EmailMessage()  # an imported email: mail_messages and mail_links
     mail["From"], mail["To"], mail["Message-ID"] = "bob@stone.example", "kim@x.example", "<b1@s>"
     mail["Subject"] = "prices"

@@ -1,4 +1,4 @@
-"""`tinycrm report customers|pipeline|team|sources|service`: the numbers a sales lead reads on a
+"""`tinycrm report customers|pipeline|team|sources`: the numbers a sales lead reads on a
 Monday morning (definitions in docs/reports.md).
 
 Each report is a few tables. On a terminal they are Rich tables with bars where a picture
@@ -31,11 +31,13 @@ from tinycrm.errors import InvalidInput
 from tinycrm.services.context import Ctx
 
 if TYPE_CHECKING:
+    from tinycrm.money import Money
     from tinycrm.services.goals import GoalProgress
     from tinycrm.services.reports import CustomerList
 
 report_app = typer.Typer(
-    help="Reports: customers, pipeline, forecast, team, sources, cases.", no_args_is_help=True
+    help="Reports: customers, pipeline, forecast, team, sales, service.",
+    no_args_is_help=True,
 )
 
 SinceOpt = Annotated[
@@ -50,6 +52,16 @@ CurrencyOpt = Annotated[
     str | None,
     typer.Option(
         "--currency", help="Money in this currency (default from settings).", show_default=False
+    ),
+]
+# the dated records (purchases) up to the end of the day, as `rank --as-of` counts them;
+# the forecast's and team's --as-of (AsOfOpt, below) is a moment: the start of the day
+AsOfDayOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Count up to the end of this day (default today).",
+        show_default=False,
     ),
 ]
 BAR_WIDTH = 12  # cells for the longest bar; the widest table still fits 100 columns
@@ -186,6 +198,7 @@ def customers(
         ),
     ] = None,
     currency: CurrencyOpt = None,
+    as_of: AsOfDayOpt = None,
     fmt: FormatOpt = "table",
     json_: JsonOpt = False,
 ) -> None:
@@ -199,6 +212,7 @@ def customers(
     kind = table_format(fmt, json_)
     older = _days(once_older_than)
     ctx = get_ctx()
+    day = _day(ctx, as_of, "--as-of")
     if list_ is not None:
         shown = limit if kind != "table" else output.screen_limit(limit)
         found = reports.customer_list(
@@ -207,10 +221,11 @@ def customers(
             once_older_than=older,
             currency=currency,
             limit=shown,
+            as_of=day,
         )
         _render_customer_list(ctx, found, kind, shown)
         return
-    r = reports.customers_report(ctx, once_older_than=older, currency=currency)
+    r = reports.customers_report(ctx, once_older_than=older, currency=currency, as_of=day)
     if kind == "json":
         output.emit_json(r)
         return
@@ -807,10 +822,11 @@ def sources(
     fmt: FormatOpt = "table",
     json_: JsonOpt = False,
 ) -> None:
-    """Per lead source: contacts, conversion, revenue.
+    """Per lead source: contacts, conversion, revenue, ROI.
 
     How many became customers, their revenue and deals won; --since/--until pick the
-    contacts created in that period.
+    contacts created in that period, and the campaigns that started in it: their cost,
+    ROI, cost per lead and per customer.
     """
     from tinycrm.services.reports import SourceLine, sources_report
 
@@ -863,6 +879,11 @@ def sources(
             "deals_won",
             "won_value",
             "currency",
+            "campaigns",
+            "cost",
+            "roi",
+            "cost_per_lead",
+            "cost_per_customer",
         ],
         [
             [
@@ -874,6 +895,11 @@ def sources(
                 s.deals_won,
                 s.won_value,
                 cur,
+                s.campaigns,
+                s.cost,
+                s.roi,
+                s.cost_per_lead,
+                s.cost_per_customer,
             ]
             for s in r.sources
         ],
@@ -881,7 +907,339 @@ def sources(
         bar_title="revenue",
         footer=[cells(r.total, "total")],
     )
-    _render([table], kind, _currency_note(cur, r.other_currencies))
+    paid = [s for s in r.sources if s.cost is not None]
+
+    def spend(s: SourceLine, name: str) -> list[Any]:
+        return [
+            name,
+            f"{s.campaigns:,}",
+            _amount(s.cost_cents),
+            f"{s.contacts:,}",
+            f"{s.customers:,}",
+            _amount(s.revenue_cents),
+            _rate(s.roi),
+            _per(s.cost_per_lead),
+            _per(s.cost_per_customer),
+        ]
+
+    spend_columns = [
+        "source", "campaigns", "cost", "leads", "customers", "revenue", "ROI", "per lead",
+        "per customer",
+    ]  # fmt: skip
+    returns = _Table(
+        "return",
+        f"Marketing return per source: campaigns that started {_when(r.since, r.until)}",
+        spend_columns,
+        [spend(s, s.source or "(none)") for s in paid],
+        [],
+        [],
+        footer=[spend(r.total, "total")] if len(paid) > 1 else [],
+    )
+    campaigns = _Table(
+        "campaign",
+        f"Campaigns that started {_when(r.since, r.until)}: their leads by first touch",
+        [
+            "campaign",
+            "source",
+            "cost",
+            "leads",
+            "customers",
+            "revenue",
+            "ROI",
+            "per lead",
+            "per customer",
+        ],  # fmt: skip
+        [
+            [
+                c.name,
+                c.source,
+                _amount(c.cost_cents),
+                f"{c.leads:,}",
+                f"{c.customers:,}",
+                _amount(c.revenue_cents),
+                _rate(c.roi),
+                _per(c.cost_per_lead),
+                _per(c.cost_per_customer),
+            ]
+            for c in r.campaigns
+        ],
+        [
+            "id",
+            "campaign",
+            "source",
+            "starts_on",
+            "ends_on",
+            "cost",
+            "leads",
+            "customers",
+            "conversion",
+            "revenue",
+            "roi",
+            "cost_per_lead",
+            "cost_per_customer",
+            "currency",
+        ],  # fmt: skip
+        [
+            [
+                c.id,
+                c.name,
+                c.source,
+                c.starts_on,
+                c.ends_on,
+                c.cost,
+                c.leads,
+                c.customers,
+                c.conversion,
+                c.revenue,
+                c.roi,
+                c.cost_per_lead,
+                c.cost_per_customer,
+                cur,
+            ]
+            for c in r.campaigns
+        ],
+    )
+    if kind == "csv":  # the return columns ride on the source table
+        _render([table, campaigns], kind, [])
+        return
+    tables = [table] + ([returns, campaigns] if r.campaigns else [])
+    _render(tables, kind, _currency_note(cur, r.other_currencies))
+
+
+def _when(since: date | None, until: date | None) -> str:
+    if since and until:
+        return _span(since, until)
+    if since:
+        return f"from {since.isoformat()}"
+    if until:
+        return f"up to {until.isoformat()}"
+    return "at any time"
+
+
+def _rate(rate: float | None) -> str:
+    """A ratio that can pass 100% or go below 0 (ROI): '+250.0%', '-40.0%', '–'."""
+    if rate is None:
+        return "–"
+    text = output.percent(rate)
+    return text if rate < 0 else "+" + text
+
+
+def _per(amount: Money | None) -> str:
+    return "–" if amount is None else _amount(amount.cents)
+
+
+# -- revenue and retention --------------------------------------------------------------------
+def _growth(rate: float | None) -> str:
+    return _rate(rate)
+
+
+@report_app.command("revenue")
+def revenue(
+    by: Annotated[str, typer.Option("--by", help="month, quarter or year.")] = "month",
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="First day (default: 12 months, 8 quarters or 5 years back).",
+            show_default=False,
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Last day (default: the as-of day).", show_default=False),
+    ] = None,
+    as_of: AsOfDayOpt = None,
+    level: Annotated[
+        str, typer.Option("--level", help="Customers are contacts or companies.")
+    ] = "contact",
+    currency: CurrencyOpt = None,
+    fmt: FormatOpt = "table",
+    json_: JsonOpt = False,
+) -> None:
+    """Revenue per month, quarter or year, with a chart.
+
+    Orders, customers (new and returning), average order value and growth per period;
+    refunds lower revenue (docs/value.md).
+    """
+    from tinycrm.services.trends import RevenuePeriod, revenue_report
+
+    kind = table_format(fmt, json_)
+    ctx = get_ctx()
+    r = revenue_report(
+        ctx,
+        by=by,
+        since=_day(ctx, since, "--since"),
+        until=_day(ctx, until, "--until"),
+        as_of=_day(ctx, as_of, "--as-of"),
+        level=level.strip().lower(),
+        currency=currency,
+    )
+    if kind == "json":
+        output.emit_json(r)
+        return
+    cur = r.currency
+
+    def cells(p: RevenuePeriod) -> list[Any]:
+        return [
+            p.period,
+            _amount(p.revenue_cents),
+            f"{p.orders:,}",
+            f"{p.customers:,}",
+            f"{p.new_customers:,}",
+            f"{p.returning_customers:,}",
+            _per(p.average_order),
+            _growth(p.growth) if p.period != "total" else "",
+        ]
+
+    who = "companies" if r.level == "company" else "customers"
+    table = _Table(
+        "period",
+        f"Revenue by {r.by} in {cur}, {_span(r.since, r.until)}",
+        ["period", "revenue", "orders", who, "new", "returning", "avg order", "growth"],
+        [cells(p) for p in r.periods],
+        [
+            "period",
+            "first_day",
+            "last_day",
+            "revenue",
+            "orders",
+            "customers",
+            "new_customers",
+            "returning_customers",
+            "average_order",
+            "growth",
+            "currency",
+        ],  # fmt: skip
+        [
+            [
+                p.period,
+                p.first_day,
+                p.last_day,
+                p.revenue,
+                p.orders,
+                p.customers,
+                p.new_customers,
+                p.returning_customers,
+                p.average_order,
+                p.growth,
+                cur,
+            ]
+            for p in r.periods
+        ],
+        bars=[float(max(p.revenue_cents, 0)) for p in r.periods],
+        bar_title="revenue",
+        footer=[cells(r.total)],
+    )
+    notes = _currency_note(cur, r.other_currencies)
+    if output.is_tty():
+        cut = [p.period for p in r.periods if (p.first_day, p.last_day) != _whole(r.by, p.period)]
+        if cut:
+            notes.insert(0, f"Part of the period only: {', '.join(cut)}.")
+    _render([table], kind, notes)
+
+
+def _whole(by: str, name: str) -> tuple[date, date]:
+    """The first and last day of a whole period named as the report names it."""
+    from tinycrm.services.trends import key_of, period_end, period_start
+
+    year = int(name[:4])
+    if by == "month":
+        first = date(year, int(name[5:7]), 1)
+    elif by == "quarter":
+        first = date(year, (int(name[6]) - 1) * 3 + 1, 1)
+    else:
+        first = date(year, 1, 1)
+    key = key_of(by, first)
+    return period_start(by, key), period_end(by, key)
+
+
+@report_app.command("retention")
+def retention(
+    by: Annotated[str, typer.Option("--by", help="month or quarter.")] = "month",
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="The first cohort's period holds this day (default: 12 months or 8 quarters"
+            " back).",
+            show_default=False,
+        ),
+    ] = None,
+    as_of: AsOfDayOpt = None,
+    currency: CurrencyOpt = None,
+    fmt: FormatOpt = "table",
+    json_: JsonOpt = False,
+) -> None:
+    """Cohorts: do customers buy again?
+
+    Customers by the period of their first order, the share of each that ordered again
+    in each later period, and the retention rate.
+    """
+    from tinycrm.services.trends import key_of, period_name, retention_report
+
+    kind = table_format(fmt, json_)
+    ctx = get_ctx()
+    r = retention_report(
+        ctx,
+        by=by,
+        since=_day(ctx, since, "--since"),
+        as_of=_day(ctx, as_of, "--as-of"),
+        currency=currency,
+    )
+    if kind == "json":
+        output.emit_json(r)
+        return
+    width = max((len(c.shares) for c in r.cohorts), default=0)
+    long_rows = []
+    for c in r.cohorts:
+        key = key_of(r.by, c.first_day)
+        long_rows.append([c.period, c.customers, 0, c.period, c.customers, _first_share(c)])
+        for j, (n, share) in enumerate(zip(c.retained, c.shares, strict=True), start=1):
+            long_rows.append([c.period, c.customers, j, period_name(r.by, key + j), n, share])
+    cohorts = _Table(
+        "cohort",
+        f"Cohorts by first {r.by} ({r.currency}): the share ordering again N {r.by}s later,"
+        f" as of {r.as_of.isoformat()}",
+        ["cohort", "customers", *(f"+{j}" for j in range(1, width + 1))],
+        [[c.period, f"{c.customers:,}", *(_whole_percent(s) for s in c.shares)] for c in r.cohorts],
+        ["cohort", "customers", "offset", "period", "ordered", "share"],
+        long_rows,
+        footer=[["all", "", *(_whole_percent(s) for s in r.average)]],
+    )
+    rate = _Table(
+        "retention",
+        "Retention",
+        ["customers", "bought again later", "retention rate"],
+        [[f"{r.eligible:,}", f"{r.returned:,}", output.percent(r.retention_rate)]],
+        ["as_of", "since", "by", "customers", "returned", "retention_rate", "currency"],
+        [[r.as_of, r.since, r.by, r.eligible, r.returned, r.retention_rate, r.currency]],
+    )
+    notes = _currency_note(r.currency, r.other_currencies)
+    if output.is_tty():
+        last = r.cohorts[-1].period if r.cohorts else ""
+        notes[:0] = [
+            f"Retention rate {output.percent(r.retention_rate)}: {r.returned:,} of"
+            f" {r.eligible:,} customers ordered again in a later {r.by}",
+            f"(the customers whose first {r.by} came before {last};"
+            f" {last} has run only to {r.as_of.isoformat()}).",
+        ]
+        _render([cohorts], kind, notes)
+        return
+    _render([cohorts, rate], kind, notes)
+
+
+def _first_share(c: Any) -> float | None:
+    """A cohort's share in its own first period: all of them, when there are any."""
+    return 1.0 if c.customers else None
+
+
+def _whole_percent(rate: float | None) -> str:
+    """A share as a whole percentage, half-up ('45%'), so a year of cohorts fits a screen."""
+    if rate is None:
+        return "–"
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return f"{(Decimal(str(rate)) * 100).quantize(Decimal('1'), rounding=ROUND_HALF_UP)}%"
 
 
 # -- service ----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -12,6 +13,8 @@ from tinycrm.refs import Target, hold
 from tinycrm.services import audit, clocks, search
 from tinycrm.services.contacts import check_name, check_text, check_version
 from tinycrm.services.context import Ctx
+from tinycrm.services.fields import FieldValue, values_of
+from tinycrm.services.fields import apply as apply_fields
 from tinycrm.store.db import Db, read_day, read_ts
 from tinycrm.text import fold
 
@@ -54,6 +57,8 @@ class DealView:
     updated_at: datetime | None
     version: int  # changes on every edit and move; pass it back as expected_version
     history: list[dict[str, Any]] = field(default_factory=list)
+    # custom fields: read by get_deal (show, add, edit); None where deals are listed
+    fields: list[FieldValue] | None = None
 
 
 # -- stages --------------------------------------------------------------------------------
@@ -312,6 +317,7 @@ def get_deal(db: Db, deal_id: int, *, history: bool = False) -> DealView:
     if row is None:
         raise NotFound(f"no deal with id {deal_id}")
     view = _view(row)
+    view.fields = values_of(db, "deal", deal_id)
     if history:
         view.history = [
             {
@@ -341,9 +347,10 @@ def add_deal(
     stage: str | None = None,
     probability: int | None = None,
     expected_close: date | None = None,
+    custom: Mapping[str, str] | None = None,
 ) -> DealView:
     """Create a deal, about a contact, company or nobody, in `stage` (default: the first
-    open one)."""
+    open one), with custom fields `custom` ({name: value as typed})."""
     title = check_name(title, "deal title")
     if probability is not None:
         _check_probability(probability)
@@ -396,20 +403,24 @@ def add_deal(
         )
         search.index(db, "deal", deal_id, title)
         clocks.refresh_rot(db, [deal_id])
+        extra = apply_fields(ctx, "deal", deal_id, custom, adding=True)
         view = get_deal(db, deal_id)
         audit.record(
             ctx,
             "deal",
             deal_id,
             "add",
-            audit.added(
-                {
-                    **_deal_fields(view),
-                    "contact": view.contact,
-                    "company": view.company,
-                    "owner": view.owner,
-                }
-            ),
+            {
+                **audit.added(
+                    {
+                        **_deal_fields(view),
+                        "contact": view.contact,
+                        "company": view.company,
+                        "owner": view.owner,
+                    }
+                ),
+                **extra,
+            },
         )
         return view
 
@@ -494,10 +505,13 @@ def edit_deal(
     contact_id: int | None = None,
     owner: str | None = None,
     expected_version: int | None = None,
+    custom: Mapping[str, str] | None = None,
+    unset: Sequence[str] = (),
 ) -> DealView:
-    """Change the given fields; a new contact brings their company along, as adding the
-    deal with them would. With `expected_version` (the version the caller showed), a deal
-    changed since then is refused (Conflict) instead of overwritten."""
+    """Change the given fields and custom fields (`custom` sets, `unset` clears); a new
+    contact brings their company along, as adding the deal with them would. With
+    `expected_version` (the version the caller showed), a deal changed since then is
+    refused (Conflict) instead of overwritten."""
     sets: dict[str, Any] = {}
     if title is not None:
         sets["title"] = check_name(title, "deal title")
@@ -510,7 +524,7 @@ def edit_deal(
         sets["probability"] = _check_probability(probability)
     if expected_close is not None:
         sets["expected_close"] = ctx.db.day(expected_close)
-    if not sets and contact_id is None and owner is None:
+    if not sets and contact_id is None and owner is None and not custom and not unset:
         raise InvalidInput("nothing to change: give at least one option (see --help)")
     db = ctx.db
     with db.write():
@@ -527,6 +541,7 @@ def edit_deal(
         db.lock("deals", deal_id)
         old = _get_known(db, deal_id)
         check_version(ctx, "deal", deal_id, old.title, old.version, expected_version)
+        extra = apply_fields(ctx, "deal", deal_id, custom, unset)
         sets["updated_at"] = sets["activity_at"] = db.ts(ctx.now)
         assigns = ", ".join(f"{k} = :{k}" for k in sets)
         db.execute(
@@ -541,7 +556,8 @@ def edit_deal(
         if title is not None:
             search.reindex(db, "deal", deal_id)  # the title, and a lost deal's reason
         new = get_deal(db, deal_id)
-        audit.record(ctx, "deal", deal_id, "edit", audit.diff(_deal_fields(old), _deal_fields(new)))
+        changes = {**audit.diff(_deal_fields(old), _deal_fields(new)), **extra}
+        audit.record(ctx, "deal", deal_id, "edit", changes)
         return new
 
 

@@ -144,6 +144,7 @@ KEPT: dict[tuple[str, str], str] = {
     ("sla_targets", "resolve"): "a working-time target such as 1d, checked when entered",
     ("team_settings", "key"): "a setting's name (working-hours, holidays)",
     ("team_settings", "value"): "working hours or holidays, checked when entered",
+    ("campaigns", "currency"): "an ISO currency code",
     ("changes", "audit_ids"): "ids of audit entries (the undo journal)",
     ("row_changes", "table_name"): "a table's name (the undo journal)",
     ("row_changes", "row_key"): "a row's primary key (the undo journal)",
@@ -154,9 +155,20 @@ KEPT: dict[tuple[str, str], str] = {
     ("goals", "metric"): "revenue, won-deals or activities",
     ("goals", "per"): "month, quarter or year",
     ("goals", "currency"): "an ISO currency code",
+    ("custom_fields", "entity"): "contact, company or deal",
+    ("custom_fields", "name"): "the name of a field the team added, not a person's data",
+    ("custom_fields", "name_key"): "derived from the field's name",
+    ("custom_fields", "type"): "text, number, money, date, choice or bool",
+    ("custom_fields", "choices"): "a choice field's allowed values, set by the team",
+    ("custom_values", "value_key"): "derived from the value: rewritten when the value is scrubbed",
+    ("custom_values", "currency"): "an ISO currency code",
 }
 #: Text columns with a key derived from them (folded), rewritten along with them.
-_DERIVED = {("companies", "name"): "name_key", ("deals", "title"): "title_key"}
+_DERIVED = {
+    ("companies", "name"): "name_key",
+    ("deals", "title"): "title_key",
+    ("custom_values", "value"): "value_key",  # a text field's: the others never name anyone
+}
 #: Values that are what their row is, like the text columns of a primary key (a tag):
 #: when one names the person, the row goes rather than holding "(erased)".
 _WHOLE_ROW = {("contact_methods", "value")}

@@ -58,6 +58,9 @@ PARENTS_FIRST = (
     "sla_targets",
     "team_settings",
     "goals",
+    "campaigns",
+    "custom_fields",
+    "custom_values",
 )
 #: Computed from other rows after an undo; never a reason to refuse one.
 COMPUTED = frozenset({("contacts", "touch_due_at"), ("deals", "rots_at"), ("cases", "sla_due_at")})
@@ -78,6 +81,9 @@ _KIND = {
     "stage_changes": "stage change",
     "merges": "merge",
     "goals": "goal",
+    "campaigns": "campaign",
+    "custom_fields": "field",
+    "custom_values": "field value",
 }
 
 

@@ -51,6 +51,8 @@ LockKey = Literal[
     "mail imports",  # the messages `mail import` logged, and IMAP folder positions
     "case imports",  # the cases `import cases` checks for duplicates
     "goals",  # one goal per user, metric, period length and first period
+    "campaign names",
+    "custom fields",  # their names per kind of record
 ]
 LockMode = Literal["change", "delete", "keep"]
 _LOCK_SPACE = 0x7463  # "tc": the first key of tinycrm's advisory locks (Db.lock_key)
