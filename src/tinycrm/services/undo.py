@@ -625,6 +625,7 @@ _INDEXED = {
     "companies": "company",
     "interactions": "interaction",
     "deals": "deal",
+    "cases": "case",
 }
 
 

@@ -10,6 +10,7 @@ SCREENS = (
     ("deals", "Deals"),
     ("reminders", "Reminders"),
     ("rankings", "Rankings"),
+    ("cases", "Cases"),
 )
 
 
