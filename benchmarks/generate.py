@@ -817,7 +817,9 @@ def make_cases(
     contacts: list[Contact],
     contact_pick: Picker,
     first_note_id: int,
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[Any]]:
+) -> tuple[
+    list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[Any], list[Any]
+]:
     """Service cases of the last year: old ones mostly closed (a few still open, long
     overdue and escalated), recent ones open, waiting, resolved or closed; notes on them
     are notes of the case's contact (interactions, ids after the others). The SLA clock
@@ -826,6 +828,7 @@ def make_cases(
     links: list[tuple[Any, ...]] = []
     notes: list[tuple[Any, ...]] = []
     docs: list[tuple[int, str]] = []
+    case_docs: list[tuple[int, str]] = []  # the knowledge base: title, body and solution
     times = sorted(work_moment(rng, NOW_TS - 365 * DAY, NOW_TS - HOUR, 2.0) for _ in range(n))
     note_id = first_note_id
     for cid, created in enumerate(times, start=1):
@@ -869,16 +872,18 @@ def make_cases(
             who.last_touch = max(who.last_touch or 0.0, t)
             note_id += 1
         latest = max([created, *(t for t in (first, resolved, closed, waiting) if t), *stamps])
+        title, solution = rng.choice(CASE_TITLES), rng.choice(SOLUTIONS) if closed else None
+        case_docs.append((cid, search_document(title, None, solution)))
         cases.append(
-            (cid, idx + 1, rng.choice(CASE_TITLES), None, PRIORITY(rng), status, who.owner,
+            (cid, idx + 1, title, None, PRIORITY(rng), status, who.owner,
              None if due is None else stamp(due), None,
              None if waiting is None else stamp(waiting), paused,
              None if first is None else stamp(first),
              None if resolved is None else stamp(resolved),
              None if closed is None else stamp(closed),
-             rng.choice(SOLUTIONS) if closed else None, score, stamp(created), stamp(latest), 1)
+             solution, score, stamp(created), stamp(latest), 1)
         )  # fmt: skip
-    return cases, links, notes, docs
+    return cases, links, notes, docs, case_docs
 
 
 def build(seed: int, scale: float) -> Data:
@@ -908,7 +913,7 @@ def build(seed: int, scale: float) -> Data:
         company_created,
     )
     purchases = make_purchases(rng, counts["purchases"], contacts)
-    cases, case_notes, notes, note_docs = make_cases(
+    cases, case_notes, notes, note_docs, case_docs = make_cases(
         rng, counts["cases"], contacts, contact_pick, len(interactions) + 1
     )
     interactions += notes
@@ -934,6 +939,7 @@ def build(seed: int, scale: float) -> Data:
         "company": company_docs,
         "interaction": interaction_docs,
         "deal": deal_docs,
+        "case": case_docs,
     }
     return Data(rows, fts)
 

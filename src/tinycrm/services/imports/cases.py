@@ -15,6 +15,8 @@ reader is `tinycrm.io.record_files.read_cases`; `bulk` runs it all or nothing).
   `export interactions` first and `export cases` after doesn't log notes twice; the
   others are logged as notes, with the index and stay-in-touch clocks kept as
   `import interactions` keeps them.
+- The knowledge base: each case's title, body and solution go into the search index, as
+  `case add` and `case close` put them there.
 
 One transaction and one audit entry for the run.
 """
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tinycrm.services import cases
+from tinycrm.services import cases, search
 from tinycrm.services.context import Ctx
 from tinycrm.services.imports.bulk import (
     SHOWN,
@@ -264,6 +266,15 @@ def _insert(
     db.insert_many(
         "INSERT INTO case_notes (case_id, interaction_id) VALUES (:c, :i)",
         [{"c": n[0], "i": i} for n, i in zip(notes, interaction_ids, strict=True)],
+    )
+    # the knowledge base: title, body and solution, as search.reindex writes a case's
+    search.index_new(
+        db,
+        "case",
+        [
+            (str(i), r.title, r.body, r.solution)
+            for i, (r, _c, _o) in zip(ids, planned, strict=True)
+        ],
     )
     cases.refresh_clocks(db, ctx.tz, ids)
 
