@@ -68,6 +68,13 @@ EMPTY_HINT = (
 )
 
 
+def title(name: str, *counts: tuple[int, str], none: str) -> str:
+    """A section's title with the counts that aren't zero ("Reminders · 2 overdue · 5 this
+    week"), or what `none` says: short enough for an 80-column half of the screen."""
+    said = [f"{n:,} {what}" for n, what in counts if n]
+    return " · ".join([name, *said] if said else [name, none])
+
+
 class TodayScreen(ReminderListScreen):
     """The home screen."""
 
@@ -165,8 +172,13 @@ class TodayScreen(ReminderListScreen):
         )
         counts = d.counts()
         self.query_one("#reminders-title", Static).update(
-            f"Reminders · {counts['overdue']:,} overdue · {counts['today']:,} today"
-            f" · {counts['upcoming']:,} this week"
+            title(
+                "Reminders",
+                (counts["overdue"], "overdue"),
+                (counts["today"], "today"),
+                (counts["upcoming"], "this week"),
+                none="nothing due this week",
+            )
         )
         self._show_cases(today, now, tz)
         self._refill(
@@ -186,7 +198,7 @@ class TodayScreen(ReminderListScreen):
             ],
         )
         self.query_one("#touch-title", Static).update(
-            f"Stay in touch · {counts['stay_in_touch']:,}"
+            title("Stay in touch", (counts["stay_in_touch"], "due"), none="nobody due")
         )
         deals: list[tuple[str, Any, tuple[object, ...]]] = []
         seen: set[int] = set()
@@ -217,8 +229,13 @@ class TodayScreen(ReminderListScreen):
             )
         self._refill("deals", deals)
         self.query_one("#deals-title", Static).update(
-            f"Deals to push · {counts['rotting_deals']:,} rotting · {counts['big_deals']:,} big"
-            f" · {counts['no_next_step']:,} without a next step"
+            title(
+                "Deals to push",
+                (counts["rotting_deals"], "rotting"),
+                (counts["big_deals"], "big"),
+                (counts["no_next_step"], "no next step"),
+                none="none slipping",
+            )
         )
         self.query_one(PipelineBars).show(today.pipeline, today.currency)
         # ranking every customer is the slow part: only once the rest is on screen
@@ -247,9 +264,16 @@ class TodayScreen(ReminderListScreen):
         # due counts the user's own cases, escalated to them or not: so "2 due" is how
         # many of theirs run out today, and the escalated ones are other people's
         self.query_one("#cases-title", Static).update(
-            f"Cases · {today.digest.counts()['cases']:,} escalated to"
-            f" {'someone' if self.team else 'you'}"
-            f" · {due.total if due else 0:,} due today · {due.overdue if due else 0:,} overdue"
+            title(
+                "Cases",
+                (
+                    today.digest.counts()["cases"],
+                    f"escalated to {'someone' if self.team else 'you'}",
+                ),
+                (due.total if due else 0, "due today"),
+                (due.overdue if due else 0, "overdue"),
+                none="none due",
+            )
         )
 
     def _refill(self, name: str, rows: list[tuple[str, Any, tuple[object, ...]]]) -> None:
