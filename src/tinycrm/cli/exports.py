@@ -57,6 +57,8 @@ def _export(kind: str, fmt: str, out: str | None, force: bool) -> None:
         records = exports.iter_interactions(ctx.db)
     elif kind == "deals":
         records = exports.iter_deals(ctx.db)
+    elif kind == "cases":
+        records = exports.iter_cases(ctx.db)
     else:
         records = exports.iter_purchases(ctx.db)
     with opened(target) as f:
@@ -110,6 +112,17 @@ def export_purchases(
 ) -> None:
     """Every purchase, as `tinycrm import purchases` reads it."""
     _export("purchases", _format(json_or_format(fmt, json_, "csv"), ("csv", "json")), out, force)
+
+
+@export_app.command("cases")
+def export_cases(
+    fmt: Annotated[str, typer.Option("--format", "-f", help=_FORMAT_HELP)] = "csv",
+    out: OutputOpt = None,
+    force: ForceOpt = False,
+    json_: JsonFormatOpt = False,
+) -> None:
+    """Every service case with its notes and SLA times."""
+    _export("cases", _format(json_or_format(fmt, json_, "csv"), ("csv", "json")), out, force)
 
 
 @export_app.command("person")
