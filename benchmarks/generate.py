@@ -3,7 +3,8 @@
     python benchmarks/generate.py [--out benchmarks/data/bench.db] [--seed 42] [--scale 1.0]
 
 At scale 1.0 the store holds 100k contacts, 10k companies, 1M interactions, 200k reminders,
-50k deals and 500k purchases (`--scale` multiplies every count). Rows are written the way the
+50k deals, 500k purchases and 20k service cases with their notes (`--scale` multiplies every
+count). Rows are written the way the
 services write them: folded name and title keys, lower-cased email and `phone_key` method
 keys and their match keys (tinycrm.identity),
 `last_touch_at` = the contact's latest interaction, `scheduled_at` = `due_at` unless snoozed,
@@ -52,6 +53,7 @@ BASE_COUNTS = {
     "reminders": 200_000,
     "deals": 50_000,
     "purchases": 500_000,
+    "cases": 20_000,
 }
 OPEN_REMINDERS = 15_000  # at scale 1.0; the rest of the reminders are done
 COMMON_WORD = "renewal"  # in about one note in ten
@@ -332,12 +334,27 @@ def work_moment(rng: random.Random, lo: float, hi: float, skew: float = 1.0) -> 
     return lo + (hi - lo) * rng.random()
 
 
+CASE_TITLES = (
+    "Login fails", "Invoice is wrong", "Printer offline", "Cannot export the report",
+    "Licence key expired", "Sync stopped", "Refund request", "Password reset",
+    "Dashboard is slow", "Delivery missing", "Wrong price on the quote", "App crashes on start",
+)  # fmt: skip
+CASE_NOTES = (
+    "Asked {first} for a screenshot", "Sent {first} the workaround", "Passed it to engineering",
+    "{first} confirmed it works again", "Called {first}, waiting for the logs",
+)  # fmt: skip
+SOLUTIONS = (
+    "Reset the account", "Reissued the invoice", "Sent a new licence key", "Cleared the cache",
+    "Shipped a replacement", "Fixed in release 4.2",
+)  # fmt: skip
 TOPIC = Weighted(TOPICS)
 KIND = Weighted(KIND_WEIGHTS)
 TAG = Weighted(list(zip(TAGS, TAG_WEIGHTS, strict=True)))
 CURRENCY = Weighted(CURRENCIES)
 OPEN_STAGE = Weighted(OPEN_STAGES)
 OWNER = Weighted([(i + 1, w) for i, w in enumerate(OWNER_WEIGHTS)])
+PRIORITY = Weighted([("urgent", 5), ("high", 20), ("normal", 55), ("low", 20)])
+SCORE = Weighted([(5, 40), (4, 30), (3, 15), (2, 8), (1, 7)])
 # Name popularity falls off like Zipf's law: a few very common names, a long tail.
 FIRST_NAME = Weighted([(name, 1 / (rank + 10)) for rank, name in enumerate(FIRST_NAMES)])
 LAST_NAME = Weighted([(name, 1 / (rank + 10)) for rank, name in enumerate(LAST_NAMES)])
@@ -794,6 +811,81 @@ def contact_records(
     return rows, docs
 
 
+def make_cases(
+    rng: random.Random,
+    n: int,
+    contacts: list[Contact],
+    contact_pick: Picker,
+    first_note_id: int,
+) -> tuple[
+    list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[Any], list[Any]
+]:
+    """Service cases of the last year: old ones mostly closed (a few still open, long
+    overdue and escalated), recent ones open, waiting, resolved or closed; notes on them
+    are notes of the case's contact (interactions, ids after the others). The SLA clock
+    (`sla_due_at`) is computed by the services once the store is loaded (start_clocks)."""
+    cases: list[tuple[Any, ...]] = []
+    links: list[tuple[Any, ...]] = []
+    notes: list[tuple[Any, ...]] = []
+    docs: list[tuple[int, str]] = []
+    case_docs: list[tuple[int, str]] = []  # the knowledge base: title, body and solution
+    times = sorted(work_moment(rng, NOW_TS - 365 * DAY, NOW_TS - HOUR, 2.0) for _ in range(n))
+    note_id = first_note_id
+    for cid, created in enumerate(times, start=1):
+        idx = contact_pick.pick(rng, created) or 0
+        who = contacts[idx]
+        roll, recent = rng.random(), NOW_TS - created < 30 * DAY
+        if recent:
+            status = (
+                "open"
+                if roll < 0.4
+                else "waiting"
+                if roll < 0.5
+                else ("resolved" if roll < 0.65 else "closed")
+            )
+        else:
+            status = "closed" if roll < 0.92 else "resolved" if roll < 0.95 else "open"
+        answered = status != "open" or rng.random() < (0.5 if recent else 0.3)
+        late = NOW_TS - 60
+        first = min(late, created + rng.uniform(0.05, 1.5) * DAY) if answered else None
+        resolved = closed = waiting = None
+        if status in ("resolved", "closed"):
+            resolved = min(late, (first or created) + rng.uniform(0.1, 6) * DAY)
+            closed = min(late, resolved + rng.uniform(0, 2) * DAY) if status == "closed" else None
+        if status == "waiting":
+            waiting = rng.uniform(first or created, late)
+        paused = rng.randint(30, 960) if resolved and rng.random() < 0.2 else 0
+        score = SCORE(rng) if closed and rng.random() < 0.7 else None
+        due = created + rng.uniform(1, 10) * DAY if rng.random() < 0.1 else None
+        stamps: list[float] = []
+        if first is not None and rng.random() < 0.8:
+            stamps.append(first)
+        end = resolved or late
+        if first is not None and end > first:
+            stamps += sorted(rng.uniform(first, end) for _ in range(rng.randint(0, 2)))
+        for t in stamps:
+            body = rng.choice(CASE_NOTES).format(first=who.first)
+            when = stamp(t)
+            notes.append((note_id, idx + 1, None, None, "note", body, when, who.owner, when))
+            docs.append((note_id, document(body)))
+            links.append((cid, note_id))
+            who.last_touch = max(who.last_touch or 0.0, t)
+            note_id += 1
+        latest = max([created, *(t for t in (first, resolved, closed, waiting) if t), *stamps])
+        title, solution = rng.choice(CASE_TITLES), rng.choice(SOLUTIONS) if closed else None
+        case_docs.append((cid, search_document(title, None, solution)))
+        cases.append(
+            (cid, idx + 1, title, None, PRIORITY(rng), status, who.owner,
+             None if due is None else stamp(due), None,
+             None if waiting is None else stamp(waiting), paused,
+             None if first is None else stamp(first),
+             None if resolved is None else stamp(resolved),
+             None if closed is None else stamp(closed),
+             solution, score, stamp(created), stamp(latest), 1)
+        )  # fmt: skip
+    return cases, links, notes, docs, case_docs
+
+
 def build(seed: int, scale: float) -> Data:
     rng = random.Random(seed)
     counts = scaled(scale)
@@ -821,6 +913,11 @@ def build(seed: int, scale: float) -> Data:
         company_created,
     )
     purchases = make_purchases(rng, counts["purchases"], contacts)
+    cases, case_notes, notes, note_docs, case_docs = make_cases(
+        rng, counts["cases"], contacts, contact_pick, len(interactions) + 1
+    )
+    interactions += notes
+    interaction_docs += note_docs
 
     contact_rows, contact_docs = contact_records(rng, contacts, values, tags, company_names)
     rows = {
@@ -834,12 +931,15 @@ def build(seed: int, scale: float) -> Data:
         "interactions": interactions,
         "reminders": reminders,
         "purchases": purchases,
+        "cases": cases,
+        "case_notes": case_notes,
     }
     fts = {
         "contact": contact_docs,
         "company": company_docs,
         "interaction": interaction_docs,
         "deal": deal_docs,
+        "case": case_docs,
     }
     return Data(rows, fts)
 
@@ -869,6 +969,11 @@ INSERTS = {
     " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "purchases": "INSERT INTO purchases (id, contact_id, purchased_on, amount_cents, currency,"
     " note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "cases": "INSERT INTO cases (id, contact_id, title, body, priority, status, owner_id, due_at,"
+    " sla_due_at, waiting_since, paused_minutes, first_response_at, resolved_at, closed_at,"
+    " solution, satisfaction, created_at, updated_at, version)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "case_notes": "INSERT INTO case_notes (case_id, interaction_id) VALUES (?, ?)",
 }
 
 
@@ -906,7 +1011,7 @@ def start_clocks(db: Db) -> None:
     """The derived follow-up columns, as tinycrm keeps them (tinycrm.services.clocks): a
     deal's last sign of life is its stage entry, its last edit or its contact's last touch;
     VIP contacts get a 30-day stay-in-touch cadence by tag."""
-    from tinycrm.services import clocks
+    from tinycrm.services import cases, clocks
 
     conn: sqlite3.Connection = db.conn
     now = stamp(NOW_TS)
@@ -933,10 +1038,13 @@ def start_clocks(db: Db) -> None:
         " UNION SELECT contact_id FROM contact_tags WHERE tag = 'vip'"
     )]  # fmt: skip
     open_deals = [r[0] for r in conn.execute("SELECT id FROM deals WHERE status = 'open'")]
+    open_cases = [r[0] for r in conn.execute("SELECT id FROM cases WHERE status = 'open'")]
     conn.row_factory = _dict_row  # what Db expects while the services run
     with db.write():
         clocks.refresh_touch(db, ids)
         clocks.refresh_rot(db, open_deals)
+        # every user has a time zone, so the fallback zone is never used
+        cases.refresh_clocks(db, UTC, open_cases)
     conn.row_factory = None
 
 
@@ -950,6 +1058,16 @@ def write_store(path: Path, data: Data) -> dict[str, int]:
     conn.execute("PRAGMA foreign_keys = OFF")  # checked once at the end instead of per row
     conn.execute("PRAGMA cache_size = -1000000")
     conn.execute("PRAGMA temp_store = MEMORY")
+    # The change journal's triggers (migration 0009) would copy every generated row into
+    # row_changes, which the first write transaction then drops as housekeeping: minutes of
+    # JSON and ~700 MiB of free pages. Loaded rows are no change anyone could undo, so the
+    # triggers are set aside while loading and computing the clocks, and put back exactly
+    # as they were.
+    journal = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_journal_%'"
+    ).fetchall()
+    for name, _ in journal:
+        conn.execute(f'DROP TRIGGER "{name}"')
     for table, rows in data.rows.items():
         step = time.perf_counter()
         load_table(conn, table, rows)
@@ -959,8 +1077,10 @@ def write_store(path: Path, data: Data) -> dict[str, int]:
         load_fts(conn, kind, docs)
         log(f"  {kind + '_fts':<16} {len(docs):>9,} docs  {time.perf_counter() - step:6.1f} s")
     step = time.perf_counter()
-    start_clocks(db)
+    start_clocks(db)  # housekeeping too: with the triggers, ~70 MiB of images to drop
     log(f"  {'follow-up clocks':<26}       {time.perf_counter() - step:6.1f} s")
+    for _, sql in journal:
+        conn.execute(sql)
     problems = conn.execute("PRAGMA foreign_key_check").fetchall()
     if problems:
         raise SystemExit(f"foreign key violations, e.g. {problems[:5]}")
@@ -969,13 +1089,18 @@ def write_store(path: Path, data: Data) -> dict[str, int]:
     # No ANALYZE: tinycrm never runs it, so a real store has no statistics and the query
     # plans measured here must be the ones a user gets.
     conn.execute("PRAGMA journal_mode = WAL")  # what open_store leaves a store in
-    tables = [*BASE_COUNTS, "contact_methods", "contact_tags", "stage_changes", "users"]
+    tables = [
+        *BASE_COUNTS, "contact_methods", "contact_tags", "stage_changes", "users", "case_notes",
+    ]  # fmt: skip
     counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
     counts["open_reminders"] = conn.execute(
         "SELECT count(*) FROM reminders WHERE done_at IS NULL"
     ).fetchone()[0]
     counts["open_deals"] = conn.execute(
         "SELECT count(*) FROM deals WHERE status = 'open'"
+    ).fetchone()[0]
+    counts["open_cases"] = conn.execute(
+        "SELECT count(*) FROM cases WHERE status IN ('open', 'waiting')"
     ).fetchone()[0]
     db.close()
     return counts

@@ -1,7 +1,7 @@
 """Time tinycrm's everyday commands on the benchmark store, as whole processes.
 
     python benchmarks/run.py [--db benchmarks/data/bench.db] [--runs 15]
-                             [--write docs/benchmarks.md]
+                             [--write docs/benchmarks.md | --only NAME,NAME...]
 
 Every command runs as its own process (what a user waits for), on a copy of the store made at
 the start (the commands write to it; the source store stays untouched), with the clock frozen
@@ -11,7 +11,9 @@ with a pseudo-terminal as standard output (where they draw rich tables). The com
 interleaved round-robin, two warm-up rounds first, so machine noise spreads evenly; each is
 reported as median and p90 and as a multiple of the floor, a bare `python -c "import sqlite3"`
 on the same interpreter. Then search is timed in process, and the modules each command loads
-are recorded. `--write` turns the results into docs/benchmarks.md.
+are recorded. `--write` turns the results into docs/benchmarks.md. `--only "next,case list"`
+times just those commands (and the floor, and their runs on a terminal) and prints their
+tables, for a change that touches a few commands; nothing else runs.
 """
 
 from __future__ import annotations
@@ -80,7 +82,9 @@ sys.stderr.write(json.dumps({"code": code, "loaded": loaded}) + "\\n")
 """
 TERMINAL_SIZE = (50, 120)  # rows, columns of the pseudo-terminal
 # Commands that print tables: also timed with a terminal as standard output.
-ON_TERMINAL = ("todo", "contact show", "search common", "search rare", "deal list", "next")
+ON_TERMINAL = (
+    "todo", "contact show", "search common", "search rare", "deal list", "next", "case list",
+)  # fmt: skip
 
 
 def tinycrm_argv() -> list[str]:
@@ -300,6 +304,14 @@ def commands(setup: Setup) -> list[Command]:
         Command("next", "tinycrm next", fixed(["next"]), 30),
         Command("digest", "tinycrm digest", fixed(["digest"]), 30),
         Command("digest json", "tinycrm digest --format json", fixed(["digest", "-f", "json"]), 30),
+        Command("digest team", "tinycrm digest --team", fixed(["digest", "--team"]), 30),
+        Command("case list", "tinycrm case list --open", fixed(["case", "list", "--open"]), 30),
+        Command(
+            "case list escalated",
+            "tinycrm case list --escalated (the cases escalated to you)",
+            fixed(["case", "list", "--escalated"]),
+            30,
+        ),
         Command("rank", "tinycrm rank --top 20", fixed(["rank", "--top", "20"]), 60),
         Command(
             "rank company",
@@ -311,6 +323,8 @@ def commands(setup: Setup) -> list[Command]:
             Command(f"report {r}", f"tinycrm report {r}", fixed(["report", r]), 60)
             for r in ("customers", "pipeline", "team", "sources", "revenue", "retention")
         ),
+        # the case commands' target (issue #20): 30x, like next and digest
+        Command("report service", "tinycrm report service", fixed(["report", "service"]), 30),
         Command(
             "report forecast",
             "tinycrm report forecast --team",
@@ -812,12 +826,35 @@ def kept_part(page: Path) -> str:
     return "\n" + text[at:] if at >= 0 else ""
 
 
+def time_only(cmds: list[Command], setup: Setup, only: str, runs: int) -> int:
+    """Time the floor and the named commands; print their two tables."""
+    names = {n.strip() for n in only.split(",") if n.strip()}
+    unknown = names - {c.name for c in cmds}
+    if unknown:
+        raise SystemExit(f"no command named {', '.join(sorted(unknown))}")
+    chosen = [cmds[0], *(c for c in cmds[1:] if c.name in names)]
+    print(f"timing {len(chosen)} commands x {WARMUP}+{runs} rounds", flush=True)
+    time_processes(chosen, setup.env, runs)
+    floor = chosen[0].median
+    header = ["command", "median ms", "p90 ms", "ratio", "target", "result"]
+    plain, _ = command_rows([c for c in chosen if not c.terminal], floor)
+    tty, _ = command_rows([c for c in chosen if c.terminal], floor)
+    print(table(header, plain))
+    if tty:
+        print()
+        print(table(header, tty))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", type=Path, default=Path("benchmarks/data/bench.db"))
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--write", type=Path, help="write the report there (Markdown)")
+    parser.add_argument("--only", help="time only these commands (names, comma separated)")
     args = parser.parse_args(argv)
+    if args.only and args.write:
+        parser.error("--only times a few commands; --write needs them all")
     if args.runs < 15:
         parser.error("--runs must be at least 15")
     if not args.db.exists():
@@ -825,6 +862,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="tinycrm-bench-") as tmp:
         setup = prepare(args.db, Path(tmp), WARMUP + args.runs + 1)
         cmds = commands(setup)
+        if args.only:
+            return time_only(cmds, setup, args.only, args.runs)
         print(f"timing {len(cmds)} commands x {WARMUP}+{args.runs} rounds", flush=True)
         time_processes(cmds, setup.env, args.runs)
         print("timing search in process", flush=True)

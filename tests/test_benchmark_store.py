@@ -37,7 +37,8 @@ def test_generated_store_works_with_the_real_commands(
     )
     meta = json.loads(out.with_suffix(".json").read_text())
     db = open_store(str(out))
-    for table in ("contacts", "companies", "interactions", "reminders", "deals", "purchases"):
+    tables = ("contacts", "companies", "interactions", "reminders", "deals", "purchases", "cases")
+    for table in tables:
         assert db.value(f"SELECT count(*) FROM {table}") == meta["counts"][table] > 0
     assert db.value("SELECT count(*) FROM interaction_fts") == meta["counts"]["interactions"]
     name = db.value("SELECT name FROM contacts ORDER BY id LIMIT 1")
@@ -51,6 +52,8 @@ def test_generated_store_works_with_the_real_commands(
     assert cli.ok("contact", "show", "c:1", "--json").json()["name"] == name
     assert cli.ok("deal", "list", "--json").json()
     assert cli.ok("todo", "--all", "--json").json()
+    assert cli.ok("case", "list", "--open", "--json").json()
+    assert cli.ok("report", "service", "--json").json()["team"]["resolution"]["count"] > 0
     # and every derived value (index rows, clocks, match keys) is what the services write
     report = cli.ok("doctor", "--json").json()
     assert report["problems"] == []

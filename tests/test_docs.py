@@ -69,6 +69,7 @@ MODULES = [
         "imports.contacts",
         "imports.records",
         "reports",
+        "service_report",
         "forecast",
         "goals",
         "duplicates",

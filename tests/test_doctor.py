@@ -54,12 +54,18 @@ def seeded(cli: Runner, store: str) -> str:
     cli.ok("contact", "add", "Bob Stone", "-p", "+44 20 7946 0958")
     cli.ok("note", "alice", "talked about the pilot")
     cli.ok("deal", "add", "alice", "Pilot", "--value", "1200")
+    cli.ok("case", "add", "alice", "Login fails", "--priority", "high")
     return store
 
 
 def test_a_fresh_store_is_healthy(cli: Runner, seeded: str) -> None:
     r = cli.ok("doctor")
-    assert re.fullmatch(r".* is healthy \(schema \d{4}; checked .*search index.*\)\n", r.stdout)
+    assert re.fullmatch(
+        r"setting: escalate-after = 3 \(the default\)\n"
+        r"setting: big-deal-threshold = none \(the default\)\n"
+        r".* is healthy \(schema \d{4}; checked .*search index.*\)\n",
+        r.stdout,
+    )
     report = cli.ok("doctor", "--json").json()
     assert report["healthy"] is True and report["problems"] == []
     assert "orphans" in report["checks"] and "clocks" in report["checks"]
@@ -87,6 +93,7 @@ def _damage(url: str) -> None:
     sql(url, "UPDATE deals SET company_id = 42 WHERE id = 1")
     # a clock and a match key knocked out of step
     sql(url, "UPDATE contacts SET touch_due_at = '2020-01-01 00:00:00' WHERE id = 1")
+    sql(url, "UPDATE cases SET sla_due_at = NULL WHERE id = 1")
     sql(url, "UPDATE contact_methods SET match_key = NULL WHERE kind = 'phone'")
     sql(url, "UPDATE contact_methods SET match_key = 'someone@else' WHERE kind = 'email'")
 
@@ -103,6 +110,7 @@ def test_doctor_finds_each_problem_and_repair_fixes_it(cli: Runner, seeded: str)
         ("orphans", "interactions", 50),
         ("orphans", "deals", 1),
         ("clocks", "contacts", 1),
+        ("clocks", "cases", 1),
         ("match keys", "contact_methods", 1),
         ("match keys", "contact_methods", 2),
     }
@@ -114,18 +122,20 @@ def test_doctor_finds_each_problem_and_repair_fixes_it(cli: Runner, seeded: str)
         "company_id 42 points at no companies row (repair clears company_id)"
     )
     assert "should be 2026-12-23 09:00 UTC" in details[("clocks", "contacts", 1)]
+    # high: first response within 4 working hours of Mon 10:00 Berlin
+    assert details[("clocks", "cases", 1)] == ("sla_due_at is none, should be 2026-11-23 13:00 UTC")
     # the plain report: one line per problem, then what to do
     plain = cli("doctor")
     assert plain.exit_code == 1
     lines = plain.stdout.splitlines()
-    assert len(lines) == 10
+    assert len(lines) == 13  # 10 problems, 2 settings, the summary
     assert "search index: contact #1: missing: search can't find it" in lines
-    assert lines[-1].endswith("tinycrm doctor --repair fixes 9 (after a backup)")
+    assert lines[-1].endswith("tinycrm doctor --repair fixes 10 (after a backup)")
     assert cli.ok("search", "alice", "--json").json() == []  # the damage is real
 
     fixed = cli.ok("doctor", "--repair", "--json").json()
     assert fixed["healthy"] is True and fixed["problems"] == []
-    assert fixed["repaired"] == 8  # the orphan note went, and its index problem with it
+    assert fixed["repaired"] == 9  # the orphan note went, and its index problem with it
     backup = Path(fixed["backup"])
     if seeded.startswith("postgres"):
         assert backup.suffix == ".dump"
@@ -135,6 +145,7 @@ def test_doctor_finds_each_problem_and_repair_fixes_it(cli: Runner, seeded: str)
     assert re.search(r"\.before-repair-\d{8}T\d{6}Z\.(bak|dump)$", backup.name)
     assert " is healthy " in cli.ok("doctor").stdout
     assert [h["title"] for h in cli.ok("search", "alice", "--json").json()] == ["Alice Wong"]
+    assert cli.ok("case", "show", "1", "--json").json()["sla_due_at"] == "2026-11-23T13:00:00Z"
     deal = cli.ok("deal", "show", "1", "--json").json()
     assert deal["company_id"] is None
     assert cli.ok("contact", "show", "alice", "--json").json()["timeline"][0]["text"] == (

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from tinycrm.errors import InvalidInput
 from tinycrm.worktime import (
     Hours,
+    Meter,
     add_working,
     parse_holidays,
     parse_hours,
@@ -91,6 +92,20 @@ def test_working_between_matches_minute_oracle(
     hours, tz, start = case
     end = start + span * MINUTE
     assert working_between(hours, tz, start, end) == oracle_between(hours, tz, start, end)
+
+
+@settings(max_examples=60, deadline=None)
+@given(cases(), st.lists(st.tuples(st.integers(-3000, 9000), st.integers(0, 9000)), max_size=4))
+def test_a_meter_measures_what_the_oracle_does(
+    case: tuple[Hours, ZoneInfo, datetime], spans: list[tuple[int, int]]
+) -> None:
+    """One meter, several intervals in any order (its running total grows both ways)."""
+    hours, tz, start = case
+    meter = Meter(hours, tz)
+    for offset, length in spans:
+        a = start + offset * MINUTE
+        b = a + length * MINUTE
+        assert meter.between(a, b) == oracle_between(hours, tz, a, b)
 
 
 @settings(max_examples=60, deadline=None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from datetime import time, tzinfo
+from decimal import Decimal
 
 from tinycrm.config import Settings, StoreChoice
 from tinycrm.services.context import Ctx
@@ -53,18 +54,17 @@ def open_ctx(
             f"day_starts_at in settings must look like 09:00: {settings.day_starts_at!r}"
         ) from None
     currency = settings.currency
-    big = None
     if currency != "EUR" or settings.big_deal_threshold is not None:  # EUR: the default
         from tinycrm.money import parse_currency, parse_money
 
         currency = parse_currency(settings.currency, field="currency in settings")
         if settings.big_deal_threshold is not None:
             try:
-                big = parse_money(
+                parse_money(
                     settings.big_deal_threshold,
                     currency=currency,
                     given_as="the settings' currency",
-                ).cents
+                )
             except InvalidInput as e:
                 raise InvalidInput(
                     f"big_deal_threshold in settings must be an amount like 10000: {e}"
@@ -79,6 +79,7 @@ def open_ctx(
         from tinycrm.services.users import sign_in
 
         user_id = sign_in(db, user, now)
+        big, escalate_after = _shared(db, settings)
     except BaseException:
         db.close()
         raise
@@ -90,12 +91,32 @@ def open_ctx(
         currency=currency,
         day_start=day_start,
         big_deal_cents=big,
-        escalate_after=settings.escalate_after,
+        escalate_after=escalate_after,
         clv_years=settings.clv_years,
         next_step_grace=settings.next_step_grace,
         phone_region=config.phone_region(settings),
         _user_id=user_id,
     )
+
+
+def _shared(db: Db, settings: Settings) -> tuple[int | None, int]:
+    """The big-deal threshold (cents) and escalate-after (days) this user works with: the
+    store's shared values, with the settings file's where it may override
+    (services.team_settings.effective holds the rule)."""
+    from tinycrm.services.team_settings import effective
+
+    values = {e.key: e.value for e in effective(db, file_shared(settings))}
+    big = values["big-deal-threshold"]
+    return (round(Decimal(big) * 100) if big else None), int(values["escalate-after"])
+
+
+def file_shared(settings: Settings) -> dict[str, object]:
+    """The settings file's keys that the store shares too (`escalate_after`,
+    `big_deal_threshold`), as checked when it was read; None: not in the file."""
+    return {
+        "escalate_after": settings.escalate_after if "escalate_after" in settings.raw else None,
+        "big_deal_threshold": settings.big_deal_threshold,
+    }
 
 
 def locate_store(db_option: str | None = None, settings: Settings | None = None) -> Location:

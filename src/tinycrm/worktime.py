@@ -230,3 +230,95 @@ def target_length(target: str, hours: Hours) -> timedelta:
     if unit == "h":
         return timedelta(hours=n)
     return hours.day_length * n
+
+
+class Meter:
+    """`working_between` for many intervals in one zone, fast: each UTC day's working
+    intervals are worked out once (directly when the zone's offset holds all day, else
+    block by block as `working_between` walks them), whole days are summed from a running
+    total, so an interval costs its two partial days. Exact: the same instants count."""
+
+    def __init__(self, hours: Hours, tz: tzinfo) -> None:
+        self.hours, self.tz = hours, tz
+        self._parts: dict[date, list[tuple[datetime, datetime]]] = {}
+        self._first: date | None = None  # the UTC day `_totals[0]` starts
+        self._totals: list[timedelta] = [timedelta(0)]  # working time before each day
+
+    @staticmethod
+    def _day_start(day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=UTC)
+
+    def _offset(self, t: datetime) -> timedelta:
+        return t.astimezone(self.tz).utcoffset() or timedelta(0)
+
+    def parts(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The working intervals of one UTC day, in order, as UTC [start, end) pairs."""
+        found = self._parts.get(day)
+        if found is not None:
+            return found
+        a = self._day_start(day)
+        probes = [a + timedelta(hours=h) for h in (0, 6, 12, 18)] + [
+            a + timedelta(days=1) - timedelta(microseconds=1)
+        ]
+        offsets = {self._offset(t) for t in probes}
+        out: list[tuple[datetime, datetime]] = []
+        if len(offsets) == 1:  # one offset all day: the day is one block
+            (offset,) = offsets
+            lo = a.replace(tzinfo=None) + offset
+            hi = lo + timedelta(days=1)
+            for d in sorted({lo.date(), (hi - timedelta(microseconds=1)).date()}):
+                if not self.hours.is_working_day(d):
+                    continue
+                start = max(lo, _naive(d, self.hours.start))
+                end = min(hi, _naive(d, self.hours.end))
+                if start < end:
+                    out.append(
+                        ((start - offset).replace(tzinfo=UTC), (end - offset).replace(tzinfo=UTC))
+                    )
+        else:  # the offset changes today: quarter-hour blocks, merged
+            q = a
+            while q < a + timedelta(days=1):
+                for start, end in _working_parts(self.hours, self.tz, q):
+                    if out and out[-1][1] == start:
+                        out[-1] = (out[-1][0], end)
+                    else:
+                        out.append((start, end))
+                q += _BLOCK
+        self._parts[day] = out
+        return out
+
+    def _within(self, day: date, a: datetime, b: datetime) -> timedelta:
+        total = timedelta(0)
+        for start, end in self.parts(day):
+            s, e = max(start, a), min(end, b)
+            if s < e:
+                total += e - s
+        return total
+
+    def _before(self, day: date) -> timedelta:
+        """Working time from the first day measured to the start of `day`."""
+        if self._first is None or day < self._first:
+            self._first, self._totals = day, [timedelta(0)]
+        i = (day - self._first).days
+        while len(self._totals) <= i:
+            d = self._first + timedelta(days=len(self._totals) - 1)
+            self._totals.append(
+                self._totals[-1] + sum((e - s for s, e in self.parts(d)), timedelta(0))
+            )
+        return self._totals[i]
+
+    def between(self, a: datetime, b: datetime) -> timedelta:
+        """How much working time lies in [a, b); zero when b <= a."""
+        a, b = a.astimezone(UTC), b.astimezone(UTC)
+        if b <= a:
+            return timedelta(0)
+        first, last = a.date(), b.date()
+        if first == last:
+            return self._within(first, a, b)
+        start = self._before(first + timedelta(days=1))  # may move the base back; last can't
+        whole = self._before(last) - start
+        return (
+            self._within(first, a, self._day_start(first + timedelta(days=1)))
+            + whole
+            + self._within(last, self._day_start(last), b)
+        )

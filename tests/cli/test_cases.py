@@ -3,6 +3,7 @@ SQLite and PostgreSQL. The clock is frozen at Mon 23 Nov 2026 09:00 UTC (10:00 i
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -99,6 +100,8 @@ def test_working_hours_and_holidays_move_open_clocks(cli: Runner) -> None:
     assert [(s["key"], s["value"], s["default"]) for s in listed] == [
         ("working-hours", "Mon-Fri 13:00-15:00", False),
         ("holidays", "2026-11-23", False),
+        ("escalate-after", "3", True),
+        ("big-deal-threshold", "", True),
     ]
     targets = {
         t["priority"]: (t["respond"], t["resolve"]) for t in cli.ok("sla", "list", "--json").json()
@@ -172,7 +175,8 @@ def test_sla_targets_read_and_written_as_lengths_of_time(cli: Runner) -> None:
         ),
         (
             ["settings", "set", "colour", "blue"],
-            "unknown setting 'colour' (settings: working-hours, holidays)",
+            "unknown setting 'colour' (settings: working-hours, holidays, escalate-after,"
+            " big-deal-threshold)",
         ),
     ],
 )
@@ -304,3 +308,101 @@ def test_escalated_cases_reach_the_leads_next_and_digest(
     assert [(c["id"], c["escalated_to"]) for c in team["cases"]] == [(1, "cy"), (2, "bo")]
     bo = cli.ok("digest", "--user", "bo", "--as-of", "2026-11-30", "--format", "json").json()
     assert [c["id"] for c in bo["cases"]] == [2]
+
+
+def _settings_file(path: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("TINYCRM_SETTINGS", str(path))
+
+
+def test_escalate_after_is_the_teams_and_the_store_wins(
+    cli: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _team(cli)  # ann's urgent case, overdue from Mon 10:00 UTC
+
+    def level(as_of: str) -> int:
+        return int(_case(cli, 1, "--as-of", as_of)["escalation"])
+
+    assert level("2026-11-25 12:00") == 0  # overdue 2 days, the default is 3
+    # an old settings file still works while the store has no value
+    _settings_file(tmp_path / "s.toml", "escalate_after = 1\n", monkeypatch)
+    assert level("2026-11-25 12:00") == 2
+    doctor = cli.ok("doctor", "--json").json()["settings"]
+    assert doctor[0] == {
+        "key": "escalate-after", "value": "1", "source": "settings file", "ignored": None,
+    }  # fmt: skip
+    # once the team sets it, the store's value wins for everyone
+    cli.ok("settings", "set", "escalate-after", "2d")
+    assert level("2026-11-25 10:00") == 0  # overdue 1 day 23 hours
+    assert level("2026-11-25 12:00") == 1  # overdue 2 days 1 hour: more than 2 days
+    assert "setting: escalate-after = 2 (from the store; your settings file's 1 is not used" in (
+        cli.ok("doctor").stdout
+    )
+    r = cli("settings", "set", "escalate-after", "4000")
+    assert (r.exit_code, r.stderr) == (
+        2, "Error: escalate-after must be a whole number of days from 0 to 3650: '4000'\n",
+    )  # fmt: skip
+
+
+def test_the_big_deal_threshold_is_shared_and_a_settings_file_overrides_it(
+    cli: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli.ok("contact", "add", "Alice Wong")
+    cli.ok("deal", "add", "alice", "Fleet", "--value", "15000")
+
+    def big() -> list[str]:
+        return [d["title"] for d in cli.ok("digest", "--json").json()["big_deals"]]
+
+    assert big() == []  # no threshold: nothing is big
+    cli.ok("settings", "set", "big-deal-threshold", "10,000")
+    assert big() == ["Fleet"]
+    listed = {s["key"]: s["value"] for s in cli.ok("settings", "list", "--json").json()}
+    assert listed["big-deal-threshold"] == "10000.00"
+    # a salesperson with bigger fish keeps their own threshold
+    _settings_file(tmp_path / "s.toml", 'big_deal_threshold = "20000"\n', monkeypatch)
+    assert big() == []
+    listed_piped = cli("settings", "list")  # the store's value, and a note that yours wins
+    assert "big-deal-threshold\t10000.00\t" in listed_piped.stdout
+    assert listed_piped.stderr == (
+        "Note: big-deal-threshold: your settings file's 20000.00 applies to you\n"
+    )
+    shown = cli.ok("doctor", "--json").json()["settings"][1]
+    assert (shown["value"], shown["source"], shown["ignored"]) == (
+        "20000.00", "settings file", "10000.00",
+    )  # fmt: skip
+    monkeypatch.delenv("TINYCRM_SETTINGS")
+    cli.ok("settings", "set", "big-deal-threshold", "none")
+    assert big() == []
+    assert cli.ok("doctor", "--json").json()["settings"][1]["source"] == "store"
+
+
+def test_case_list_limit_keeps_the_most_urgent_and_counts_the_rest(cli: Runner) -> None:
+    cli.ok("contact", "add", "Alice Wong")
+    for priority in ("low", "urgent", "normal", "high", "urgent"):
+        cli.ok("case", "add", "alice", f"{priority} one", "--priority", priority)
+    cli.ok("case", "close", "2", "--solution", "done")  # closed: last
+    every = [c["id"] for c in cli.ok("case", "list", "--json").json()]
+    # urgent (SLA 11:00, id 5), high (14:00), normal and low (a day and 2 days on), closed
+    assert every == [5, 4, 3, 1, 2]
+    assert [c["id"] for c in cli.ok("case", "list", "-n", "2", "--json").json()] == [5, 4]
+    assert [c["id"] for c in cli.ok("case", "list", "--open", "--limit", "9", "--json").json()] == [
+        5, 4, 3, 1,
+    ]  # fmt: skip
+    r = cli("case", "list", "--limit", "0")
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1
+
+
+def test_a_long_case_list_on_a_terminal_says_how_many_more(sqlite_store: str) -> None:
+    import os
+    import sys
+
+    from tests.conftest import pty_output
+
+    cli = Runner()
+    cli.ok("contact", "add", "Alice Wong")
+    for n in range(12):
+        cli.ok("case", "add", "alice", f"case {n}")
+    shown = pty_output(
+        [sys.executable, "-m", "tinycrm", "case", "list", "--open", "-n", "10"], dict(os.environ)
+    ).decode()
+    assert "… 10 of 12 shown: narrow with --open/--owner/--priority or raise --limit" in shown

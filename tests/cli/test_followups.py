@@ -302,6 +302,8 @@ def seed_for_digest(cli: Runner, home: Path) -> None:
     # max's urgent case, unanswered since Wed 18 Nov 11:00 Berlin: escalated to sam
     at(cli, "2026-11-18T09:00:00Z", "case", "add", "zoe", "Login fails", "--priority", "urgent",
        "--owner", "max")  # fmt: skip
+    # sam's own high case, overdue since Fri 20 Nov 14:00 Berlin: in the team's digest only
+    at(cli, "2026-11-20T09:00:00Z", "case", "add", "alice", "Invoice wrong", "--priority", "high")
     os.environ["TINYCRM_USER"] = "max"
     try:
         cli.ok("remind", "zoe", "2026-11-16 10:00", "max forgot this")
@@ -319,8 +321,10 @@ def test_digest_json_matches_the_golden_file(cli: Runner, home: Path) -> None:
     assert list(doc) == [
         "as_of", "user", "overdue", "today", "upcoming", "stay_in_touch",
         "rotting_deals", "no_next_step", "big_deals", "escalated", "birthdays", "cases",
+        "case_owners",
         "goals",
     ]  # fmt: skip
+    assert [c["title"] for c in doc["cases"]] == ["Login fails"]  # escalated to sam only
     golden = GOLDEN / "digest-sam-2026-11-23.json"
     if os.environ.get("TINYCRM_UPDATE_GOLDEN"):
         golden.write_text(out)
@@ -342,6 +346,28 @@ def test_digest_formats_match_golden_files_and_never_change(
     if os.environ.get("TINYCRM_UPDATE_GOLDEN"):
         golden.write_text(first)
     assert first == golden.read_text()
+
+
+def test_the_team_digest_counts_overdue_cases_per_owner(cli: Runner, home: Path) -> None:
+    seed_for_digest(cli, home)
+    doc = cli.ok("digest", "--team", "--as-of", "2026-11-23", "--format", "json").json()
+    assert [(c["title"], c["owner"], c["escalated_to"]) for c in doc["cases"]] == [
+        ("Login fails", "max", "sam"),
+        ("Invoice wrong", "sam", None),
+    ]
+    assert doc["case_owners"] == [
+        {"owner": "max", "overdue": 1, "escalated": 1},
+        {"owner": "sam", "overdue": 1, "escalated": 0},
+    ]
+    md = cli.ok("digest", "--team", "--as-of", "2026-11-23", "--format", "markdown").stdout
+    assert "## Overdue cases (2)\n\n_by owner: max 1 (1 escalated), sam 1_\n\n- case \\#1" in md
+    html = cli.ok("digest", "--team", "--as-of", "2026-11-23", "--format", "html").stdout
+    assert "<p>by owner: max 1 (1 escalated), sam 1</p>" in html
+    text = cli.ok("digest", "--team", "--as-of", "2026-11-23").stdout
+    golden = GOLDEN / "digest-team-2026-11-23.txt"
+    if os.environ.get("TINYCRM_UPDATE_GOLDEN"):
+        golden.write_text(text)
+    assert text == golden.read_text()
 
 
 def test_digest_html_escapes_stored_text(cli: Runner, home: Path) -> None:

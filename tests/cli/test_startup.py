@@ -46,6 +46,7 @@ def env(sqlite_store: str) -> dict[str, str]:
     Runner().ok("remind", "alice", "tomorrow", "send deck")
     Runner().ok("note", "alice", "first call")
     Runner().ok("purchase", "add", "alice", "100")
+    Runner().ok("case", "add", "alice", "Printer jams", "--priority", "high")
     return dict(os.environ)
 
 
@@ -68,6 +69,12 @@ def env(sqlite_store: str) -> dict[str, str]:
         ["interaction", "edit", "1", "--text", "first call, corrected"],
         ["purchase", "rm", "1", "--yes"],
         ["reminder", "edit", "2", "--due", "friday"],
+        # service cases: logged on the phone as quickly as a note
+        ["case", "add", "alice", "Invoice wrong"],
+        ["case", "note", "1", "sent new toner"],
+        ["case", "list", "--open"],
+        ["case", "show", "1"],
+        ["case", "close", "1", "--solution", "new toner", "--satisfaction", "5"],
         # where the month stands: asked many times a day
         ["goal", "set", "sam", "5000", "--per", "month"],
         ["goal", "list"],

@@ -10,6 +10,7 @@ import typer
 from tinycrm.cli import output
 from tinycrm.cli.common import (
     ID_MAX,
+    LIMIT_MAX,
     IfVersionOpt,
     JsonOpt,
     MineOpt,
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 case_app = typer.Typer(help="Service cases: customer requests with SLAs.", no_args_is_help=True)
 sla_app = typer.Typer(help="SLA targets per case priority.", no_args_is_help=True)
 settings_app = typer.Typer(
-    help="Settings shared by the whole store (working hours, holidays).", no_args_is_help=True
+    help="Settings the whole team shares (working hours, escalation).",
+    no_args_is_help=True,
 )
 
 IdArg = Annotated[int, typer.Argument(min=1, max=ID_MAX, help="The case's id.")]
@@ -133,6 +135,16 @@ def case_list(
     ] = False,
     priority: PriorityOpt = None,
     as_of: AsOfOpt = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=1,
+            max=LIMIT_MAX,
+            help="At most this many (default: a screenful on a terminal).",
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Cases, the most urgent first."""
@@ -142,14 +154,30 @@ def case_list(
     ctx = get_ctx()
     who = owner_name(ctx, owner, mine)
     at = when(ctx, as_of) if as_of else None
+    owner_id = user_id(ctx.db, who) if who and not escalated else None
+    escalated_to = (user_id(ctx.db, who) if who else ctx.user_id) if escalated else None
+
+    def count() -> int:
+        return cases.count_cases(
+            ctx,
+            open_only=open_,
+            owner_id=owner_id,
+            overdue=overdue,
+            priority=priority,
+            escalated_to=escalated_to,
+            as_of=at,
+        )
+
+    shown = limit if json_ else output.screen_limit(limit)
     rows = cases.list_cases(
         ctx,
         open_only=open_,
-        owner_id=user_id(ctx.db, who) if who and not escalated else None,
+        owner_id=owner_id,
         overdue=overdue,
         priority=priority,
-        escalated_to=(user_id(ctx.db, who) if who else ctx.user_id) if escalated else None,
+        escalated_to=escalated_to,
         as_of=at,
+        limit=shown,
     )
     if json_:
         output.emit_json(output.to_jsonable(rows))
@@ -172,6 +200,8 @@ def case_list(
         ],
         empty="no cases",
     )
+    if shown is not None and len(rows) == shown:
+        output.more_rows(shown, count(), "narrow with --open/--owner/--priority or raise --limit")
 
 
 @case_app.command("show")
@@ -420,13 +450,26 @@ def settings_list(json_: JsonOpt = False) -> None:
         ["Setting", "Value", "", "What"],
         [[s.key, s.value, "default" if s.default else "", s.about] for s in rows],
     )
+    from tinycrm import config
+    from tinycrm.startup import file_shared
+
+    for e in team_settings.effective(ctx.db, file_shared(config.load_settings())):
+        if e.source == "settings file":  # on stderr when piped: the data lines stay clean
+            note = f"{e.key}: your settings file's {e.value or 'none'} applies to you"
+            output.say(note) if output.is_tty() else output.note(note)
 
 
 @settings_app.command("set")
 def settings_set(
-    key: Annotated[str, typer.Argument(help="working-hours or holidays.")],
+    key: Annotated[
+        str,
+        typer.Argument(help="working-hours, holidays, escalate-after or big-deal-threshold."),
+    ],
     value: Annotated[
-        str, typer.Argument(help="'Mon-Fri 09:00-17:00'; holidays: '2026-12-24, 2026-12-25'.")
+        str,
+        typer.Argument(
+            help="'Mon-Fri 09:00-17:00'; holidays: '2026-12-24, 2026-12-25'; 3 (days); 10000."
+        ),
     ],
     json_: JsonOpt = False,
 ) -> None:

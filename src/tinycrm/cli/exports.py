@@ -72,6 +72,8 @@ def _export(
         records = exports.iter_interactions(ctx.db, where=chosen)
     elif kind == "deals":
         records = exports.iter_deals(ctx.db, where=chosen)
+    elif kind == "cases":
+        records = exports.iter_cases(ctx.db)
     else:
         records = exports.iter_purchases(ctx.db, where=chosen)
     with opened(target) as f:
@@ -140,6 +142,17 @@ def export_purchases(
     """Every purchase, as `tinycrm import purchases` reads it."""
     fmt = _format(json_or_format(fmt, json_, "csv"), ("csv", "json"))
     _export("purchases", fmt, out, force, where, view)
+
+
+@export_app.command("cases")
+def export_cases(
+    fmt: Annotated[str, typer.Option("--format", "-f", help=_FORMAT_HELP)] = "csv",
+    out: OutputOpt = None,
+    force: ForceOpt = False,
+    json_: JsonFormatOpt = False,
+) -> None:
+    """Every service case with its notes and SLA times."""
+    _export("cases", _format(json_or_format(fmt, json_, "csv"), ("csv", "json")), out, force)
 
 
 @export_app.command("person")

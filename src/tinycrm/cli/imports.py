@@ -663,6 +663,47 @@ def import_deals(
     )
 
 
+@import_app.command("cases")
+def import_cases(
+    file: Annotated[
+        str,
+        typer.Argument(help="A CSV or JSON file as `tinycrm export cases` writes."),
+    ],
+    format_: _FormatOpt = None,
+    skip_bad: _SkipBadOpt = False,
+    dry_run: _DryRunOpt = False,
+    delimiter: _DelimiterOpt = None,
+    encoding: _EncodingOpt = None,
+    rejects: _RejectsOpt = None,
+    force: RejectsForceOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Import service cases with their notes; all rows or none.
+
+    Contacts are found by email, else name; owners by name. Cases already in the store
+    are skipped; a note the store already holds is linked, not logged twice.
+    """
+    from tinycrm.io import record_files
+    from tinycrm.services.imports import cases
+
+    opts = _options(file, skip_bad, dry_run, rejects, force, json_)
+    ctx = get_ctx()
+    _run_import(
+        ctx,
+        opts,
+        lambda progress: record_files.read_cases(
+            opts.path,
+            file,
+            fmt=format_,
+            encoding=encoding,
+            delimiter=_delimiter(delimiter),
+            progress=progress,
+        ),
+        lambda parsed, common: cases.import_cases(ctx, parsed.rows, **common),
+        _render_records,
+    )
+
+
 def _stage_map(specs: list[str]) -> dict[str, str]:
     """`--stage-map "Appointment scheduled=Qualified,Closed won=Won"` -> {theirs: ours}."""
     out: dict[str, str] = {}
@@ -707,6 +748,8 @@ def _render_records(s: RecordImportSummary) -> None:
         ("columns", ", ".join(f"{k} → {v}" for k, v in src.columns.items())),
         ("ignored columns", ", ".join(src.ignored_columns)),
     ]
+    if s.what == "cases":  # a case import makes no company
+        pairs = [p for p in pairs if not p[0].startswith("companies")]
     if s.reminders:
         pairs.insert(2, ("of them reminders", f"{s.reminders:,} (activities still to do)"))
     if s.stages_created:

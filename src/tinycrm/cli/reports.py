@@ -21,11 +21,13 @@ from tinycrm.cli.common import (
     LIMIT_MAX,
     FormatOpt,
     JsonOpt,
+    OwnerOpt,
     ViewOpt,
     day,
     get_ctx,
     listing,
     table_format,
+    when,
 )
 from tinycrm.errors import InvalidInput
 from tinycrm.services.context import Ctx
@@ -1250,3 +1252,170 @@ def _whole_percent(rate: float | None) -> str:
     from decimal import ROUND_HALF_UP, Decimal
 
     return f"{(Decimal(str(rate)) * 100).quantize(Decimal('1'), rounding=ROUND_HALF_UP)}%"
+
+
+# -- service ----------------------------------------------------------------------------------
+def _worked(minutes: int | None) -> str:
+    """Working time as `dates.span` writes a length, but never in days: `1d` would read as
+    24 hours, while a working day is the working-hours window (8h by default)."""
+    from tinycrm.dates import span
+
+    if minutes is None:
+        return "—"
+    if minutes == 0:
+        return "0 min"  # answered at once (span's "now" reads as a time)
+    return span(minutes * 60) if minutes < 24 * 60 else f"{minutes // 60}h"
+
+
+@report_app.command("service")
+def service(
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    owner: OwnerOpt = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Judge open and late cases at this time (default now).",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: FormatOpt = "table",
+    json_: JsonOpt = False,
+) -> None:
+    """Service cases: open, SLA breaches, times, satisfaction.
+
+    Open cases by priority and age, first-response and resolution times in working hours
+    (median, p90) with SLA breaches, and satisfaction, per user and for the team, for the
+    period (default: the last 90 days).
+    """
+    from tinycrm.services.service_report import AGE_BANDS, SCORES, ServiceLine, service_report
+
+    kind = table_format(fmt, json_)
+    ctx = get_ctx()
+    r = service_report(
+        ctx,
+        since=_day(ctx, since, "--since"),
+        until=_day(ctx, until, "--until"),
+        owner=owner,
+        as_of=when(ctx, as_of) if as_of else None,
+    )
+    if kind == "json":
+        output.emit_json(r)
+        return
+    from tinycrm.services.sla import PRIORITIES
+
+    bands = [b[0] for b in AGE_BANDS]
+    lines = [(v, v.user or "(nobody)") for v in r.users] + [(r.team, "team")]
+
+    def open_cells(v: ServiceLine, name: str) -> list[Any]:
+        return [
+            name,
+            v.open_now,
+            *(v.open_by_priority[p] for p in PRIORITIES),
+            *(v.open_by_age[b] for b in bands),
+            v.late_response_now,
+            v.late_resolution_now,
+        ]
+
+    def time_cells(v: ServiceLine, name: str) -> list[Any]:
+        return [
+            name,
+            v.opened,
+            v.response.count,
+            _worked(v.response.median_minutes),
+            _worked(v.response.p90_minutes),
+            v.response.breached,
+            v.resolution.count,
+            _worked(v.resolution.median_minutes),
+            _worked(v.resolution.p90_minutes),
+            v.resolution.breached,
+        ]
+
+    def time_csv(v: ServiceLine, name: str) -> list[Any]:
+        return [
+            name,
+            v.opened,
+            v.response.count,
+            v.response.median_minutes,
+            v.response.p90_minutes,
+            v.response.breached,
+            v.resolution.count,
+            v.resolution.median_minutes,
+            v.resolution.p90_minutes,
+            v.resolution.breached,
+        ]
+
+    def csat_cells(v: ServiceLine, name: str) -> list[Any]:
+        avg = "—" if v.csat_average is None else f"{v.csat_average:.2f}"
+        return [name, v.csat_count, avg, *(v.csat_scores[s] for s in SCORES)]
+
+    def csat_csv(v: ServiceLine, name: str) -> list[Any]:
+        return [name, v.csat_count, v.csat_average, *(v.csat_scores[s] for s in SCORES)]
+
+    def build(
+        key: str, title: str, cols: list[str], cells: Any, csv_cols: list[str], csv: Any
+    ) -> _Table:
+        every = [cells(v, n) for v, n in lines]  # the team's line last: a footer on screen
+        rows = [csv(v, n) for v, n in lines]  # and a row in CSV (its medians are its own)
+        return _Table(key, title, cols, every[:-1], csv_cols, rows, footer=every[-1:])
+
+    period_ = _span(r.since, r.until)
+    at = output.local(r.as_of, ctx.tz)
+    open_cols = ["user", "open", *PRIORITIES, *bands, "late response", "late resolution"]
+    tables = [
+        build(
+            "open",
+            f"Open cases as of {at}: by priority, by age (calendar days), late now",
+            open_cols,
+            open_cells,
+            [
+                "user",
+                "open",
+                *PRIORITIES,
+                *(f"age_{b}" for b in bands),
+                "late_response",
+                "late_resolution",
+            ],
+            open_cells,
+        ),
+        build(
+            "times",
+            f"Cases {period_}: first response and resolution in working hours",
+            [
+                "user",
+                "opened",
+                "responded",
+                "median",
+                "p90",
+                "late",
+                "resolved",
+                "median",
+                "p90",
+                "late",
+            ],
+            time_cells,
+            [
+                "user",
+                "opened",
+                "responded",
+                "response_median_minutes",
+                "response_p90_minutes",
+                "response_breached",
+                "resolved",
+                "resolution_median_minutes",
+                "resolution_p90_minutes",
+                "resolution_breached",
+            ],
+            time_csv,
+        ),
+        build(
+            "csat",
+            f"Satisfaction of the cases closed {period_} (1-5)",
+            ["user", "scored", "average", *(str(s) for s in SCORES)],
+            csat_cells,
+            ["user", "scored", "average", *(f"score_{s}" for s in SCORES)],
+            csat_csv,
+        ),
+    ]
+    _render(tables, kind, [])

@@ -14,6 +14,7 @@ from tinycrm.cli.state import state
 
 if TYPE_CHECKING:
     from tinycrm.services.doctor import DoctorReport, Problem
+    from tinycrm.services.team_settings import Effective
 
 #: Beyond this many problems of one check, a terminal or pipe gets a count (JSON gets all).
 SHOWN_PER_CHECK = 50
@@ -91,14 +92,16 @@ def doctor(
     Exit 0 when healthy, 1 when problems are found (one line each)."""
     from tinycrm import config
     from tinycrm.services import doctor as service
-    from tinycrm.startup import open_ctx
+    from tinycrm.startup import file_shared, open_ctx
 
     state.ctx = ctx = open_ctx(state.db_option, create=False)
-    region = config.phone_region(config.load_settings())
+    settings = config.load_settings()
+    region = config.phone_region(settings)
+    mine = file_shared(settings)
     if repair:
-        report = service.repair(ctx.db, phone_region=region)
+        report = service.repair(ctx.db, phone_region=region, tz=ctx.tz, file_settings=mine)
     else:
-        report = service.check(ctx.db, phone_region=region)
+        report = service.check(ctx.db, phone_region=region, tz=ctx.tz, file_settings=mine)
     if json_:
         shown = output.to_jsonable(report)
         for p, problem in zip(report.problems, shown["problems"], strict=True):
@@ -121,6 +124,17 @@ def _detail(p: Problem) -> str:
     return f"{p.detail} is {utc(p.stored)}, should be {utc(p.expected)}"
 
 
+def _setting_line(e: Effective) -> str:
+    """`setting: escalate-after = 3 (from the store; your settings file's 5 is ignored)`."""
+    value = e.value or "none"
+    where = {"store": "from the store", "settings file": "from your settings file"}
+    line = f"setting: {e.key} = {value} ({where.get(e.source, 'the default')})"
+    if e.ignored is not None:
+        other = "the store's" if e.source == "settings file" else "your settings file's"
+        line = line[:-1] + f"; {other} {e.ignored or 'none'} is not used here)"
+    return line
+
+
 def _render(report: DoctorReport) -> None:
     if report.backup is not None:
         output.say(f"Backed up the store to {report.backup}")
@@ -137,6 +151,8 @@ def _render(report: DoctorReport) -> None:
     for check, n in shown.items():
         if n > SHOWN_PER_CHECK:
             output.say(f"{check}: … {n - SHOWN_PER_CHECK:,} more (--json lists them all)")
+    for e in report.settings:
+        output.say(_setting_line(e))
     checked = ", ".join(report.checks)
     if report.healthy:
         output.say(f"{report.store} is healthy (schema {report.revision}; checked {checked})")

@@ -71,6 +71,9 @@ def to_json(d: Digest) -> str:
     doc: dict[str, Any] = {"as_of": d.as_of.isoformat(), "user": d.user}
     for s in SECTIONS:
         doc[s] = [_json_item(d, item, tz) for item in getattr(d, s)]
+    doc["case_owners"] = [
+        {"owner": t.owner, "overdue": t.overdue, "escalated": t.escalated} for t in d.case_owners
+    ]
     doc["goals"] = [_json_goal(d, g) for g in d.goals]
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
@@ -186,10 +189,11 @@ def _line(d: Digest, section: str, item: object, tz: tzinfo) -> str:
     if isinstance(item, CaseView):
         assert item.sla_due_at is not None
         overdue = _plural(_days_between(d, item.sla_due_at, tz), "day")
-        to = f", escalated to {item.escalated_to}" if d.user is None else ""
+        level = f", level {item.escalation}" if item.escalation else ""
+        to = f", escalated to {item.escalated_to}" if d.user is None and item.escalation else ""
         return (
             f"case #{item.id} {item.title} — {item.contact}, {item.priority},"
-            f" {overdue} overdue, owner {item.owner}, level {item.escalation}{to}"
+            f" {overdue} overdue, owner {item.owner or 'nobody'}{level}{to}"
         )
     if isinstance(item, ReminderItem):
         local = item.due_at.astimezone(tz)
@@ -253,6 +257,24 @@ def _sections(d: Digest, limit: int) -> list[tuple[str, list[str], int]]:
     return out
 
 
+def _title(d: Digest, section: str) -> str:
+    if section == "cases" and d.user is None:
+        return "Overdue cases"
+    return TITLES[section]
+
+
+def _summary(d: Digest, section: str) -> str | None:
+    """The team's overdue cases per owner, above them: `max 2 (1 escalated), sam 1`."""
+    if section != "cases" or not d.case_owners:
+        return None
+    parts = [
+        f"{t.owner or '(nobody)'} {t.overdue}"
+        + (f" ({t.escalated} escalated)" if t.escalated else "")
+        for t in d.case_owners
+    ]
+    return one_line("by owner: " + ", ".join(parts))
+
+
 def heading(d: Digest) -> str:
     who = d.user if d.user is not None else "the team"
     return f"tinycrm digest for {who} — {d.as_of.strftime('%A %d %B %Y')}"
@@ -286,7 +308,10 @@ def to_text(d: Digest, *, limit: int = ITEMS_PER_SECTION) -> str:
         lines += [note, ""]
     sections = _sections(d, limit)
     for s, items, more in sections:
-        lines.append(f"{TITLES[s]} ({len(items) + more})")
+        lines.append(f"{_title(d, s)} ({len(items) + more})")
+        summary = _summary(d, s)
+        if summary:
+            lines.append(f"  {summary}")
         lines += [f"  {x}" for x in items]
         if more:
             lines.append(f"  … and {more} more")
@@ -303,7 +328,10 @@ def to_markdown(d: Digest, *, limit: int = ITEMS_PER_SECTION) -> str:
         lines += [f"_{_md_escape(note)}_", ""]
     sections = _sections(d, limit)
     for s, items, more in sections:
-        lines += [f"## {TITLES[s]} ({len(items) + more})", ""]
+        lines += [f"## {_md_escape(_title(d, s))} ({len(items) + more})", ""]
+        summary = _summary(d, s)
+        if summary:
+            lines += [f"_{_md_escape(summary)}_", ""]
         lines += [f"- {_md_escape(x)}" for x in items]
         if more:
             lines.append(f"- … and {more} more")
@@ -346,8 +374,11 @@ def to_html(d: Digest, *, limit: int = ITEMS_PER_SECTION) -> str:
     for s, items, more in sections:
         colour = ' style="color: #b00020"' if s in ("overdue", "escalated") else ""
         parts.append(
-            f'<h2 style="font-size: 1.1em"{colour}>{e(TITLES[s])} ({len(items) + more})</h2>'
+            f'<h2 style="font-size: 1.1em"{colour}>{e(_title(d, s))} ({len(items) + more})</h2>'
         )
+        summary = _summary(d, s)
+        if summary:
+            parts.append(f"<p>{e(summary)}</p>")
         parts.append("<ul>")
         parts += [f"<li>{e(x)}</li>" for x in items]
         if more:

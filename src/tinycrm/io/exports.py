@@ -78,6 +78,8 @@ def csv_cell(value: Any, column: str = "") -> str:
     JSON, text guarded against formula injection (`inert`)."""
     if value is None:
         return ""
+    if column == "notes" and isinstance(value, list):  # a case's notes: a JSON array
+        return inert(json.dumps(jsonable(value), ensure_ascii=False)) if value else ""
     if isinstance(value, list):
         joined = SEPARATORS.get(column, "; ").join(
             method_text(v)

@@ -1,4 +1,6 @@
-"""Interactions and deals files read into rows, for `services.imports.records`.
+"""Interactions, deals and cases files read into rows, for `services.imports.records` and
+`services.imports.cases` (cases: only as `tinycrm export cases` writes them, with a case's
+notes as a JSON list in one cell).
 
 Two formats, told by `--format` or worked out from the name and the first bytes, both
 exactly what `tinycrm export interactions|deals` writes:
@@ -35,6 +37,7 @@ from tinycrm.io.csv_values import DateReader
 from tinycrm.money import parse_currency, parse_money
 from tinycrm.services.contacts import MAX_NAME, check_text
 from tinycrm.services.imports.bulk import RowError, quoted
+from tinycrm.services.imports.cases import CaseRow, parse_notes
 from tinycrm.services.imports.contacts import ContactImportSource
 from tinycrm.services.imports.records import DealRow, InteractionRow
 from tinycrm.text import clean, uninert
@@ -265,6 +268,27 @@ DEAL_COLUMNS = (
 )
 
 
+CASE_COLUMNS = (
+    _col("contact", False),
+    _col("contact_name", False),
+    _col("title", True),
+    _col("body", False),
+    _col("priority", False),
+    _col("status", False),
+    _col("owner", False),
+    _col("due_at", False),
+    _col("created_at", False),
+    _col("first_response_at", False),
+    _col("waiting_since", False),
+    _col("paused_minutes", False),
+    _col("resolved_at", False),
+    _col("closed_at", False),
+    _col("solution", False),
+    _col("satisfaction", False),
+    _col("notes", False),
+)
+
+
 R = TypeVar("R")
 
 
@@ -275,7 +299,16 @@ RecordFile = csv_import.ImportFile
 #: the store's currency and the file's date reader -> a row
 _Parse = Callable[[int, dict[str, Any], set[str], str, DateReader], Any]
 #: the fields that hold days or times (read as the file writes them, see `_when`)
-_DATE_FIELDS = ("happened_at", "expected_close", "closed_at", "created_at")
+_DATE_FIELDS = (
+    "happened_at",
+    "expected_close",
+    "closed_at",
+    "created_at",
+    "due_at",
+    "first_response_at",
+    "waiting_since",
+    "resolved_at",
+)
 
 
 def read_interactions(
@@ -324,6 +357,20 @@ def read_deals(
         delimiter,
         progress,
         csv_import.parse_mapping(mapping or [], DEAL_COLUMNS),
+    )
+
+
+def read_cases(
+    path: Path,
+    label: str,
+    *,
+    fmt: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> RecordFile[CaseRow]:
+    return _read(
+        path, label, CASE_COLUMNS, _case, "", fmt, encoding, delimiter, progress, mapping={}
     )
 
 
@@ -488,6 +535,8 @@ def _read_json(
 
 
 def _not_an_export(columns: tuple[Column, ...]) -> str:
+    if columns is CASE_COLUMNS:
+        return "tinycrm's `export cases`"
     what = "deals" if columns is DEAL_COLUMNS else "interactions"
     return f"tinycrm's `export {what}`, or a Pipedrive, HubSpot, Salesforce or Zoho export"
 
@@ -515,6 +564,8 @@ _TIME_TAIL = re.compile(
 def _json_value(key: str, value: Any) -> str | None:
     if value is None or value == "":
         return None
+    if key == "notes" and isinstance(value, list):  # a case's notes, read by parse_notes
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise csv_import.Unreadable(
             key, f"not text: {quoted(json.dumps(value, ensure_ascii=False))}"
@@ -822,4 +873,53 @@ def _deal(
         created_at=_instant(values, "created_at", dates),
         owner=_name(values, "owner"),
         owner_given="owner" in present,
+    )
+
+
+def _whole(values: dict[str, Any], key: str, low: int, high: int) -> int | None:
+    v = values.get(key)
+    if v is None or not v.strip():
+        return None
+    if not v.strip().isdigit() or not low <= int(v) <= high:
+        raise csv_import.Unreadable(key, f"not a whole number from {low} to {high}: {quoted(v)}")
+    return int(v)
+
+
+def _case(
+    line: int, values: dict[str, Any], present: set[str], currency: str, dates: DateReader
+) -> CaseRow:
+    title = _name(values, "title")
+    if not title:
+        raise csv_import.Unreadable("title", "empty")
+    try:
+        notes = parse_notes(values.get("notes"))
+    except ValueError as e:
+        raise csv_import.Unreadable("notes", str(e)) from None
+    for note in notes:
+        try:
+            note.body = check_text(note.body, "note") or ""
+        except InvalidInput as e:
+            raise csv_import.Unreadable("notes", str(e)) from None
+        if not note.body.strip():
+            raise csv_import.Unreadable("notes", "a note with no text")
+    contact, contact_name = values.get("contact"), _name(values, "contact_name")
+    return CaseRow(
+        line=line,
+        contact=contact.strip() if contact and contact.strip() else None,
+        contact_name=contact_name,
+        title=title,
+        body=_text(values, "body"),
+        priority=(values.get("priority") or "normal").strip().lower(),
+        status=(values.get("status") or "open").strip().lower(),
+        owner=_name(values, "owner"),
+        due_at=_instant(values, "due_at", dates),
+        created_at=_instant(values, "created_at", dates),
+        first_response_at=_instant(values, "first_response_at", dates),
+        waiting_since=_instant(values, "waiting_since", dates),
+        paused_minutes=_whole(values, "paused_minutes", 0, 10_000_000) or 0,
+        resolved_at=_instant(values, "resolved_at", dates),
+        closed_at=_instant(values, "closed_at", dates),
+        solution=_text(values, "solution"),
+        satisfaction=_whole(values, "satisfaction", 0, 1_000_000),
+        notes=notes,
     )

@@ -176,20 +176,20 @@ def get_case(ctx: Ctx, case_id: int, *, as_of: datetime | None = None) -> CaseVi
 
 
 # -- the SLA clock ---------------------------------------------------------------------------
-def _zone(ctx: Ctx, team: _Team, owner_id: int | None) -> tzinfo:
+def _zone(fallback: tzinfo, team: _Team, owner_id: int | None) -> tzinfo:
     name = team.zones.get(owner_id) if owner_id is not None else None
-    return ZoneInfo(name) if name else ctx.tz
+    return ZoneInfo(name) if name else fallback
 
 
-def _clock(ctx: Ctx, r: dict[str, Any], team: _Team, hours: Hours) -> datetime | None:
+def _clock(db: Db, tz: tzinfo, r: dict[str, Any], team: _Team, hours: Hours) -> datetime | None:
     if r["status"] not in RUNNING:
         return None
     created = read_ts(r["created_at"])
     assert created is not None
     return sla.clock_due(
         hours,
-        _zone(ctx, team, r["owner_id"]),
-        sla.get_target(ctx.db, r["priority"]),
+        _zone(tz, team, r["owner_id"]),
+        sla.get_target(db, r["priority"]),
         created_at=created,
         first_response_at=read_ts(r["first_response_at"]),
         paused=timedelta(minutes=int(r["paused_minutes"])),
@@ -197,18 +197,31 @@ def _clock(ctx: Ctx, r: dict[str, Any], team: _Team, hours: Hours) -> datetime |
     )
 
 
-def _refresh(ctx: Ctx, case_ids: Iterable[int]) -> None:
+def clock_rows(
+    db: Db, tz: tzinfo, lo: int, hi: int
+) -> list[tuple[int, datetime | None, datetime | None]]:
+    """(id, stored, expected) SLA clocks of the cases with lo < id <= hi, for `doctor`;
+    owners without a time zone count in `tz`, as a command of that user would."""
+    team, hours = _team(db), team_settings.working_hours(db)
+    rows = db.all(_SELECT + " WHERE k.id > :lo AND k.id <= :hi ORDER BY k.id", {"lo": lo, "hi": hi})
+    return [(r["id"], read_ts(r["sla_due_at"]), _clock(db, tz, r, team, hours)) for r in rows]
+
+
+def refresh_clocks(db: Db, tz: tzinfo, case_ids: Iterable[int]) -> None:
     """Recompute these cases' SLA clocks from their rows (in the caller's transaction)."""
-    db = ctx.db
     team, hours = _team(db), team_settings.working_hours(db)
     for case_id in case_ids:
         r = _row(db, case_id)
-        due = _clock(ctx, r, team, hours)
+        due = _clock(db, tz, r, team, hours)
         if read_ts(r["sla_due_at"]) != due:
             db.execute(
                 "UPDATE cases SET sla_due_at = :due WHERE id = :id",
                 {"due": db.ts(due) if due else None, "id": case_id},
             )
+
+
+def _refresh(ctx: Ctx, case_ids: Iterable[int]) -> None:
+    refresh_clocks(ctx.db, ctx.tz, case_ids)
 
 
 def _paused_now(ctx: Ctx, r: dict[str, Any], since: datetime | None) -> int:
@@ -218,7 +231,7 @@ def _paused_now(ctx: Ctx, r: dict[str, Any], since: datetime | None) -> int:
         return paused
     team = _team(ctx.db)
     spent = working_between(
-        team_settings.working_hours(ctx.db), _zone(ctx, team, r["owner_id"]), since, ctx.now
+        team_settings.working_hours(ctx.db), _zone(ctx.tz, team, r["owner_id"]), since, ctx.now
     )
     return paused + -(-spent // timedelta(minutes=1))
 
@@ -531,6 +544,8 @@ def set_team_setting(ctx: Ctx, key: str, value: str) -> team_settings.Setting:
     db = ctx.db
     with db.write():
         setting = team_settings.set_setting(ctx, key, value)
+        if setting.key not in ("working-hours", "holidays"):
+            return setting
         ids = [r["id"] for r in db.all("SELECT id FROM cases WHERE status = 'open' ORDER BY id")]
         if ids:
             db.lock("cases", ids, "change")
@@ -539,24 +554,37 @@ def set_team_setting(ctx: Ctx, key: str, value: str) -> team_settings.Setting:
 
 
 # -- reading ----------------------------------------------------------------------------------
-def list_cases(
+_ORDER = (
+    " ORDER BY CASE WHEN k.status IN ('open', 'waiting') THEN 0 ELSE 1 END,"
+    " k.sla_due_at IS NULL, k.sla_due_at,"
+    " CASE k.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2"
+    " WHEN 'low' THEN 3 ELSE 9 END, k.id"
+)
+
+
+@dataclass(frozen=True)
+class _Query:
+    where: list[str]
+    params: dict[str, Any]
+    team: _Team
+    escalated_to: int | None  # filter on the views after reading: escalation is read
+    escalated: bool
+
+
+def _query(
     ctx: Ctx,
+    at: datetime,
     *,
-    open_only: bool = False,
-    owner_id: int | None = None,
-    overdue: bool = False,
-    priority: str | None = None,
-    escalated_to: int | None = None,
-    escalated: bool = False,
-    contact_id: int | None = None,
-    as_of: datetime | None = None,
-    due_before: datetime | None = None,
-) -> list[CaseView]:
-    """Cases, the most urgent first (by SLA time, then priority, then id). `overdue`: past
-    their SLA clock at `as_of` (default now); `due_before`: open cases whose clock runs out
-    before then; `escalated_to`: the cases escalated to this user at `as_of`; `escalated`:
-    every escalated case (the team's view)."""
-    at = as_of or ctx.now
+    open_only: bool,
+    owner_id: int | None,
+    overdue: bool,
+    priority: str | None,
+    escalated_to: int | None,
+    escalated: bool,
+    contact_id: int | None,
+    due_before: datetime | None,
+) -> _Query | None:
+    """The WHERE of a case list (None: nothing can match); in the caller's read."""
     db = ctx.db
     where: list[str] = []
     params: dict[str, Any] = {}
@@ -578,34 +606,112 @@ def list_cases(
         step = _escalate_after(ctx) if (escalated or escalated_to is not None) else timedelta(0)
         where.append("k.sla_due_at IS NOT NULL AND k.sla_due_at < :before")
         params["before"] = db.ts(at - step)
-    with db.read():
-        team = _team(db)
-        if escalated_to is not None:
-            owners = [u for u in team.names if escalated_to in team.chain(u)]
-            if not owners:
-                return []
-            marks = ", ".join(f":o{i}" for i in range(len(owners)))
-            where.append(f"k.owner_id IN ({marks})")
-            params |= {f"o{i}": o for i, o in enumerate(owners)}
-        sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        rows = db.all(sql, params)
-        views = [_view(ctx, r, team, at) for r in rows]
+    team = _team(db)
     if escalated_to is not None:
-        name = team.names.get(escalated_to)
-        views = [v for v in views if v.escalated_to == name]
-    elif escalated:
-        views = [v for v in views if v.escalation]
-    rank = {p: i for i, p in enumerate(sla.PRIORITIES)}
-    far = datetime.max.replace(tzinfo=at.tzinfo)
-    views.sort(
-        key=lambda v: (
-            v.status not in OPEN,
-            v.sla_due_at or far,
-            rank.get(v.priority, 9),
-            v.id,
+        owners = [u for u in team.names if escalated_to in team.chain(u)]
+        if not owners:
+            return None
+        marks = ", ".join(f":o{i}" for i in range(len(owners)))
+        where.append(f"k.owner_id IN ({marks})")
+        params |= {f"o{i}": o for i, o in enumerate(owners)}
+    return _Query(where, params, team, escalated_to, escalated)
+
+
+def _where(q: _Query) -> str:
+    return " WHERE " + " AND ".join(q.where) if q.where else ""
+
+
+def list_cases(
+    ctx: Ctx,
+    *,
+    open_only: bool = False,
+    owner_id: int | None = None,
+    overdue: bool = False,
+    priority: str | None = None,
+    escalated_to: int | None = None,
+    escalated: bool = False,
+    contact_id: int | None = None,
+    as_of: datetime | None = None,
+    due_before: datetime | None = None,
+    limit: int | None = None,
+) -> list[CaseView]:
+    """Cases, the most urgent first (open and waiting first, then by SLA time, then
+    priority, then id), at most `limit`. `overdue`: past their SLA clock at `as_of`
+    (default now); `due_before`: open cases whose clock runs out before then;
+    `escalated_to`: the cases escalated to this user at `as_of`; `escalated`: every
+    escalated case (the team's view)."""
+    at = as_of or ctx.now
+    db = ctx.db
+    with db.read():
+        q = _query(
+            ctx,
+            at,
+            open_only=open_only,
+            owner_id=owner_id,
+            overdue=overdue,
+            priority=priority,
+            escalated_to=escalated_to,
+            escalated=escalated,
+            contact_id=contact_id,
+            due_before=due_before,
         )
-    )
-    return views
+        if q is None:
+            return []
+        sql, params = _SELECT + _where(q) + _ORDER, dict(q.params)
+        filtered = q.escalated_to is not None or q.escalated
+        if limit is not None and not filtered:  # escalation is read: filter, then cut
+            sql += " LIMIT :n"
+            params["n"] = limit
+        views = [_view(ctx, r, q.team, at) for r in db.all(sql, params)]
+    if q.escalated_to is not None:
+        name = q.team.names.get(q.escalated_to)
+        views = [v for v in views if v.escalated_to == name]
+    elif q.escalated:
+        views = [v for v in views if v.escalation]
+    return views if limit is None else views[:limit]
+
+
+def count_cases(
+    ctx: Ctx,
+    *,
+    open_only: bool = False,
+    owner_id: int | None = None,
+    overdue: bool = False,
+    priority: str | None = None,
+    escalated_to: int | None = None,
+    escalated: bool = False,
+    as_of: datetime | None = None,
+) -> int:
+    """How many cases `list_cases` would list with the same filters and no limit."""
+    if escalated_to is not None or escalated:
+        return len(
+            list_cases(
+                ctx,
+                open_only=open_only,
+                owner_id=owner_id,
+                overdue=overdue,
+                priority=priority,
+                escalated_to=escalated_to,
+                escalated=escalated,
+                as_of=as_of,
+            )
+        )
+    db = ctx.db
+    with db.read():
+        q = _query(
+            ctx,
+            as_of or ctx.now,
+            open_only=open_only,
+            owner_id=owner_id,
+            overdue=overdue,
+            priority=priority,
+            escalated_to=None,
+            escalated=False,
+            contact_id=None,
+            due_before=None,
+        )
+        assert q is not None
+        return int(db.value("SELECT count(*) FROM cases k" + _where(q), q.params) or 0)
 
 
 # -- the knowledge base -----------------------------------------------------------------------

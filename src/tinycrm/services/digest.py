@@ -36,6 +36,15 @@ SECTIONS = (
 
 
 @dataclass
+class CaseTally:
+    """One owner's overdue service cases in the team digest."""
+
+    owner: str | None  # None: cases nobody owns
+    overdue: int  # past their SLA clock at the start of the day, escalated or not
+    escalated: int  # of those, escalated to a lead
+
+
+@dataclass
 class Digest:
     as_of: date
     user: str | None  # None: the whole team
@@ -52,8 +61,10 @@ class Digest:
     escalated: list[ReminderItem] = field(default_factory=list)
     # birthdays and anniversaries from as_of to as_of + days_ahead
     birthdays: list[DateItem] = field(default_factory=list)
-    # service cases escalated to the user at the start of the day (`--team`: all of them)
+    # service cases escalated to the user at the start of the day (`--team`: every case
+    # overdue then, escalated or not, with `case_owners` counting them per owner)
     cases: list[CaseView] = field(default_factory=list)
+    case_owners: list[CaseTally] = field(default_factory=list)
     # the goals in force at the start of the day, with their progress (not a section:
     # a digest with only goals is still empty, for --quiet-if-empty)
     goals: list[GoalProgress] = field(default_factory=list)
@@ -140,7 +151,8 @@ def build_digest(
     every_date = agenda.important_days(db, scope, as_of, last_day)
     d.birthdays = every_date if n is None else every_date[:n]
     if scope.user_id is None:
-        escalated_cases = cases.list_cases(ctx, escalated=True, as_of=start)
+        escalated_cases = cases.list_cases(ctx, overdue=True, as_of=start)
+        d.case_owners = _tally(escalated_cases)
     else:
         escalated_cases = cases.list_cases(ctx, escalated_to=scope.user_id, as_of=start)
     d.cases = escalated_cases[:n] if n is not None else escalated_cases
@@ -163,6 +175,16 @@ def build_digest(
         shown = len(getattr(d, s))
         d.totals[s] = shown if shown < n else count()  # a short section is whole
     return d
+
+
+def _tally(overdue: list[CaseView]) -> list[CaseTally]:
+    """Overdue and escalated cases per owner, by name (nobody's last)."""
+    by: dict[str | None, CaseTally] = {}
+    for v in overdue:
+        t = by.setdefault(v.owner, CaseTally(v.owner, 0, 0))
+        t.overdue += 1
+        t.escalated += bool(v.escalation)
+    return sorted(by.values(), key=lambda t: (t.owner is None, (t.owner or "").lower()))
 
 
 # -- the send log ---------------------------------------------------------------------------

@@ -12,9 +12,14 @@ Checks, on both backends unless said:
 - `search index`: every contact, company, interaction and deal has its index row, holding
   the tokens of what the record says now (search.documents), and no row is left for a
   record that is gone: `missing`, `stale`, `extra`.
-- `clocks`: `contacts.touch_due_at` and `deals.rots_at` as services/clocks computes them.
+- `clocks`: `contacts.touch_due_at` and `deals.rots_at` as services/clocks computes them,
+  and `cases.sla_due_at` as services/cases does (owners without a time zone in the zone
+  of the user running doctor, as their own commands would count it).
 - `match keys`: each email's and phone's `contact_methods.match_key` as tinycrm.identity
   computes it (phones with the `phone_region` setting).
+
+The report also says where the settings a settings file may override come from
+(team_settings.effective: the store, the settings file, or the default).
 
 `repair()` takes an automatic backup, then in one transaction finds the problems again
 (others may have written meanwhile) and fixes what can be fixed: orphans as their foreign
@@ -27,12 +32,13 @@ in the file itself can't be repaired here: restore a backup.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from tinycrm.services import clocks, search
+from tinycrm.services import cases, clocks, search, team_settings
+from tinycrm.services.team_settings import Effective
 from tinycrm.store.backups import auto_backup
 from tinycrm.store.db import Db
 from tinycrm.store.open import SCHEMA_HEAD
@@ -64,11 +70,19 @@ class DoctorReport:
     problems: list[Problem] = field(default_factory=list)
     repaired: int | None = None  # with --repair: how many problems were fixed
     backup: str | None = None  # with --repair: the backup taken first
+    settings: list[Effective] = field(default_factory=list)  # where shared values come from
 
 
 # -- checking ---------------------------------------------------------------------------
-def check(db: Db, *, phone_region: str | None = None) -> DoctorReport:
-    """Every check; nothing is written."""
+def check(
+    db: Db,
+    *,
+    phone_region: str | None = None,
+    tz: tzinfo = UTC,
+    file_settings: Mapping[str, Any] | None = None,
+) -> DoctorReport:
+    """Every check; nothing is written. `tz`: the zone of cases' owners who have none;
+    `file_settings`: the settings file's shared keys, to say where each value comes from."""
     checks = [c for c in CHECKS if db.is_sqlite or c != "integrity"]
     problems: list[Problem] = []
     revision = _revision(db)
@@ -81,8 +95,9 @@ def check(db: Db, *, phone_region: str | None = None) -> DoctorReport:
     with db.read():
         problems += orphan_problems(db)
         problems += index_problems(db)
-        problems += clock_problems(db)
+        problems += clock_problems(db, tz)
         problems += match_key_problems(db, phone_region)
+        shared = team_settings.effective(db, file_settings or {})
     return DoctorReport(
         store=db.location.describe(),
         backend=db.dialect,
@@ -90,6 +105,7 @@ def check(db: Db, *, phone_region: str | None = None) -> DoctorReport:
         checks=checks,
         healthy=not problems,
         problems=problems,
+        settings=shared,
     )
 
 
@@ -273,8 +289,8 @@ def index_problems(db: Db) -> list[Problem]:
 
 
 # -- clocks -----------------------------------------------------------------------------
-def clock_problems(db: Db) -> list[Problem]:
-    """Stay-in-touch and rot times that differ from what the services would compute."""
+def clock_problems(db: Db, tz: tzinfo = UTC) -> list[Problem]:
+    """Stay-in-touch, rot and SLA times that differ from what the services would compute."""
     problems = []
     for table, column, rows in (
         ("contacts", "touch_due_at", clocks.touch_rows),
@@ -290,6 +306,13 @@ def clock_problems(db: Db) -> list[Problem]:
                     problems.append(
                         Problem("clocks", table, ref_id, column, stored=stored, expected=due)
                     )
+    top = int(db.value("SELECT max(id) AS n FROM cases") or 0)
+    for lo in range(0, top, SPAN):
+        for ref_id, stored, due in cases.clock_rows(db, tz, lo, lo + SPAN):
+            if stored != due:
+                problems.append(
+                    Problem("clocks", "cases", ref_id, "sla_due_at", stored=stored, expected=due)
+                )
     return problems
 
 
@@ -336,10 +359,16 @@ def match_key_problems(db: Db, region: str | None) -> list[Problem]:
 
 
 # -- repairing --------------------------------------------------------------------------
-def repair(db: Db, *, phone_region: str | None = None) -> DoctorReport:
+def repair(
+    db: Db,
+    *,
+    phone_region: str | None = None,
+    tz: tzinfo = UTC,
+    file_settings: Mapping[str, Any] | None = None,
+) -> DoctorReport:
     """Back the store up, fix what can be fixed in one transaction, and check again. With
     nothing to repair, that is just the check: no backup is taken."""
-    first = check(db, phone_region=phone_region)
+    first = check(db, phone_region=phone_region, tz=tz, file_settings=file_settings)
     if not any(p.repairable for p in first.problems):
         first.repaired = 0
         return first
@@ -349,9 +378,9 @@ def repair(db: Db, *, phone_region: str | None = None) -> DoctorReport:
         fixed += _rebuild_damaged_fts(db)  # first: the delete triggers write to it
         fixed += _repair_orphans(db)
         fixed += _repair_index(db)
-        fixed += _repair_clocks(db)
+        fixed += _repair_clocks(db, tz)
         fixed += _repair_match_keys(db, phone_region)
-    report = check(db, phone_region=phone_region)
+    report = check(db, phone_region=phone_region, tz=tz, file_settings=file_settings)
     report.repaired = fixed
     report.backup = str(backup)
     return report
@@ -404,10 +433,14 @@ def _repair_index(db: Db) -> int:
     return fixed
 
 
-def _repair_clocks(db: Db) -> int:
-    problems = clock_problems(db)
+def _repair_clocks(db: Db, tz: tzinfo) -> int:
+    problems = clock_problems(db, tz)
     clocks.refresh_touch(db, [p.id for p in problems if p.table == "contacts" and p.id])
     clocks.refresh_rot(db, [p.id for p in problems if p.table == "deals" and p.id])
+    case_ids = [p.id for p in problems if p.table == "cases" and p.id]
+    if case_ids:
+        db.lock("cases", case_ids, "change")
+    cases.refresh_clocks(db, tz, case_ids)
     return len(problems)
 
 

@@ -113,6 +113,40 @@ class PurchaseRecord:
     contact_name: str
 
 
+@dataclass
+class CaseNoteRecord:
+    """A note logged on a case (an interaction of the case's contact)."""
+
+    at: datetime | None
+    user: str | None
+    body: str
+
+
+@dataclass
+class CaseRecord:
+    """One service case as `import cases` reads it back: its contact, what it is about,
+    where its SLA clock stands (`paused_minutes`: working time it waited on the customer
+    or stayed resolved before a reopen) and its notes, oldest first."""
+
+    contact: str | None
+    contact_name: str | None
+    title: str
+    body: str | None
+    priority: str
+    status: str
+    owner: str | None
+    due_at: datetime | None
+    created_at: datetime | None
+    first_response_at: datetime | None
+    waiting_since: datetime | None
+    paused_minutes: int
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    solution: str | None
+    satisfaction: int | None
+    notes: list[CaseNoteRecord] = field(default_factory=list)
+
+
 CONTACT_FIELDS = tuple(f for f in ContactRecord.__dataclass_fields__ if f != "fields")
 INTERACTION_FIELDS = tuple(InteractionRecord.__dataclass_fields__)
 DEAL_FIELDS = tuple(f for f in DealRecord.__dataclass_fields__ if f != "fields")
@@ -125,10 +159,13 @@ def headers(db: Db, kind: str) -> tuple[str, ...]:
         return CONTACT_FIELDS + tuple(custom.field_names_of(db, "contact"))
     if kind == "deals":
         return DEAL_FIELDS + tuple(custom.field_names_of(db, "deal"))
+    if kind == "cases":
+        return CASE_FIELDS
     return INTERACTION_FIELDS if kind == "interactions" else PURCHASE_FIELDS
 
 
 PURCHASE_FIELDS = tuple(PurchaseRecord.__dataclass_fields__)
+CASE_FIELDS = tuple(CaseRecord.__dataclass_fields__)
 
 
 def _pages(
@@ -338,6 +375,51 @@ def iter_purchases(
                     currency=r["currency"],
                     note=r["note"],
                     contact_name=r["contact_name"],
+                )
+
+
+def iter_cases(db: Db, contact_id: int | None = None) -> Iterator[CaseRecord]:
+    """Every service case (or one contact's) with its notes, a page at a time."""
+    where_sql, params = _of_contact(contact_id)
+    sql = (
+        "SELECT x.id AS id, x.contact_id, c.name AS contact_name, x.title, x.body, x.priority,"
+        " x.status, u.name AS owner, x.due_at, x.created_at, x.first_response_at,"
+        " x.waiting_since, x.paused_minutes, x.resolved_at, x.closed_at, x.solution,"
+        " x.satisfaction FROM cases x JOIN contacts c ON c.id = x.contact_id"
+        " LEFT JOIN users u ON u.id = x.owner_id WHERE {after}" + where_sql
+    )
+    with db.read():
+        for rows in _pages(db, sql, params):
+            emails = _primary_emails(db, _ids(rows, "contact_id"))
+            notes: dict[int, list[CaseNoteRecord]] = {}
+            for case_id, at, user, body in db.tuples(
+                "SELECT n.case_id, i.happened_at, u.name, i.body FROM case_notes n"
+                " JOIN interactions i ON i.id = n.interaction_id"
+                " LEFT JOIN users u ON u.id = i.user_id"
+                f" WHERE n.case_id IN ({_ids(rows)}) ORDER BY n.case_id, i.happened_at, i.id"
+            ):
+                notes.setdefault(int(case_id), []).append(
+                    CaseNoteRecord(read_ts(at), user, str(body))
+                )
+            for r in rows:
+                yield CaseRecord(
+                    contact=_contact_ref(emails, r["contact_id"], r["contact_name"]),
+                    contact_name=r["contact_name"],
+                    title=r["title"],
+                    body=r["body"],
+                    priority=r["priority"],
+                    status=r["status"],
+                    owner=r["owner"],
+                    due_at=read_ts(r["due_at"]),
+                    created_at=read_ts(r["created_at"]),
+                    first_response_at=read_ts(r["first_response_at"]),
+                    waiting_since=read_ts(r["waiting_since"]),
+                    paused_minutes=int(r["paused_minutes"]),
+                    resolved_at=read_ts(r["resolved_at"]),
+                    closed_at=read_ts(r["closed_at"]),
+                    solution=r["solution"],
+                    satisfaction=r["satisfaction"],
+                    notes=notes.get(int(r["id"]), []),
                 )
 
 

@@ -1,15 +1,25 @@
 """Settings shared by the whole store (`tinycrm settings`): one value for the team.
 
-Kept in `team_settings` (key, value as typed in canonical form). Today: `working-hours`
+Kept in `team_settings` (key, value as typed in canonical form): `working-hours`
 (`Mon-Fri 09:00-17:00`, read in each case owner's time zone) and `holidays` (ISO days),
-which the SLA clocks of service cases count in (tinycrm.worktime).
+which the SLA clocks of service cases count in (tinycrm.worktime); `escalate-after` (days
+overdue before a reminder or case goes up to the owner's lead) and `big-deal-threshold`
+(open deals worth at least this are big: `next`, the digest).
+
+The last two were once read from each machine's settings file, which can still set them
+(`escalate_after`, `big_deal_threshold`): `effective` holds the rule of which value wins.
+Escalation is the team's policy (a lead must see the same escalations as the owner's
+colleagues), so the store's value wins and the file's is only used while the store has
+none, as old set-ups had it. What counts as big is a personal filter on one's own `next`
+and digest, so a settings file overrides the store for that user.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tinycrm.errors import InvalidInput
 from tinycrm.services import audit
@@ -32,11 +42,79 @@ def _canonical_holidays(text: str) -> str:
     return describe_holidays(parse_holidays(text))
 
 
+def _canonical_days(text: str) -> str:
+    raw = text.strip().lower().removesuffix("days").removesuffix("d").strip()
+    if not raw.isdigit() or not 0 <= int(raw) <= MAX_ESCALATE_AFTER:
+        raise InvalidInput(
+            f"escalate-after must be a whole number of days from 0 to {MAX_ESCALATE_AFTER}:"
+            f" {text!r}"
+        )
+    return str(int(raw))
+
+
+def _canonical_amount(text: str) -> str:
+    if text.strip().lower() in ("", "none", "off"):
+        return ""
+    from tinycrm.money import format_cents, parse_money
+
+    return format_cents(parse_money(text, field="big-deal-threshold", allow_zero=False).cents)
+
+
+MAX_ESCALATE_AFTER = 3650
+DEFAULT_ESCALATE_AFTER = 3
+
 #: key -> (what it is, its default, the check that turns what was typed into the stored form)
 KEYS: dict[str, tuple[str, str, Callable[[str], str]]] = {
     "working-hours": ("days and hours SLA clocks count", DEFAULT_HOURS, _canonical_hours),
     "holidays": ("days SLA clocks skip (YYYY-MM-DD, comma separated)", "", _canonical_holidays),
+    "escalate-after": (
+        "days overdue before a reminder or case goes to the owner's lead",
+        str(DEFAULT_ESCALATE_AFTER),
+        _canonical_days,
+    ),
+    "big-deal-threshold": (
+        "open deals worth at least this are big (empty: none)",
+        "",
+        _canonical_amount,
+    ),
 }
+#: shared keys a settings file can set too: key -> (the file's key, whether the file wins)
+FILE_KEYS = {
+    "escalate-after": ("escalate_after", False),
+    "big-deal-threshold": ("big_deal_threshold", True),
+}
+
+
+@dataclass(frozen=True)
+class Effective:
+    """The value a setting has for this user, and where it comes from."""
+
+    key: str
+    value: str  # canonical ('' : none)
+    source: str  # "store", "settings file" or "default"
+    ignored: str | None = None  # a value set in the other place that lost (canonical)
+
+
+def effective(db: Db, file: Mapping[str, Any]) -> list[Effective]:
+    """escalate-after and big-deal-threshold for a user whose settings file holds `file`
+    (its raw TOML keys): the store wins for escalate-after, the file for the threshold."""
+    rows = db.all(
+        "SELECT key, value FROM team_settings WHERE key IN (:a, :b)",
+        {"a": "escalate-after", "b": "big-deal-threshold"},
+    )
+    stored = {r["key"]: str(r["value"]) for r in rows}
+    out = []
+    for key, (file_key, file_wins) in FILE_KEYS.items():
+        raw = file.get(file_key)
+        mine = None if raw is None else KEYS[key][2](str(raw))
+        ours = stored.get(key)
+        if mine is not None and (file_wins or ours is None):
+            out.append(Effective(key, mine, "settings file", ours))
+        elif ours is not None:
+            out.append(Effective(key, ours, "store", mine))
+        else:
+            out.append(Effective(key, KEYS[key][1], "default"))
+    return out
 
 
 @dataclass

@@ -49,6 +49,7 @@ LockKey = Literal[
     "team settings",  # the store's shared settings (working hours, holidays)
     "sla targets",
     "mail imports",  # the messages `mail import` logged, and IMAP folder positions
+    "case imports",  # the cases `import cases` checks for duplicates
     "goals",  # one goal per user, metric, period length and first period
     "campaign names",
     "custom fields",  # their names per kind of record

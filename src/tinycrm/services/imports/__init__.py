@@ -5,7 +5,8 @@
   entry per run), summaries' shown errors, and the store lookups in batches (contacts by
   REF, companies found or created).
 - `purchases`: `import_purchases`; `contacts`: `import_contacts`; `records`:
-  `import_interactions` and `import_deals`, as `tinycrm export` wrote them.
+  `import_interactions` and `import_deals`, as `tinycrm export` wrote them; `cases`:
+  `import_cases`, service cases with their notes.
 
 Nothing is imported here, so a command loads only the kind it runs.
 """

@@ -541,6 +541,53 @@ def _insert_interactions(ctx: Ctx, planned: list[_Interaction], progress: Progre
     clocks.refresh_rot(db, sorted(touched))
 
 
+def log_notes(ctx: Ctx, notes: Sequence[tuple[int, datetime, str, int | None]]) -> list[int]:
+    """Notes on contacts, each (contact id, when, text, user id), as an import logs them,
+    for `import cases`: a note the store already holds (same contact, time to the second
+    and text, on no case yet) is reused; the others are inserted with the index and the
+    clocks kept as `import interactions` keeps them. Their ids, in the order given."""
+    db = ctx.db
+    if not notes:
+        return []
+
+    def key(contact: Any, when: Any, body: Any) -> tuple[int, datetime | None, str]:
+        return int(contact), _second(read_ts(when)), str(body)
+
+    free: dict[tuple[int, datetime | None, str], list[int]] = {}
+    for _, listed in id_lists({c for c, *_ in notes}):
+        for ident, contact, when, body in db.tuples(
+            "SELECT i.id, i.contact_id, i.happened_at, i.body FROM interactions i"
+            f" WHERE i.contact_id IN ({listed}) AND NOT EXISTS"
+            " (SELECT 1 FROM case_notes n WHERE n.interaction_id = i.id) ORDER BY i.id"
+        ):
+            free.setdefault(key(contact, when, body), []).append(int(ident))
+    ids: list[int | None] = []
+    new: list[_Interaction] = []
+    for contact, when, body, user in notes:
+        found = free.get((contact, _second(when), body))
+        if found:
+            ids.append(found.pop(0))
+            continue
+        ids.append(None)
+        row = InteractionRow(0, when, "note", None, None, None, None, body, None)
+        new.append(_Interaction(row, contact, None, None, user))
+    if new:
+        before = int(db.value("SELECT coalesce(max(id), 0) AS n FROM interactions") or 0)
+        _insert_interactions(ctx, new, None)
+        added: dict[tuple[int, datetime | None, str], list[int]] = {}
+        for ident, contact, when, body in db.tuples(
+            "SELECT id, contact_id, happened_at, body FROM interactions WHERE id > :before"
+            " AND kind = 'note' ORDER BY id",
+            {"before": before},
+        ):
+            if contact is not None:
+                added.setdefault(key(contact, when, body), []).append(int(ident))
+        for i, (contact, when, body, _user) in enumerate(notes):
+            if ids[i] is None:
+                ids[i] = added[(contact, _second(when), body)].pop(0)
+    return [int(i) for i in ids if i is not None]
+
+
 # -- deals ----------------------------------------------------------------------------------
 
 
