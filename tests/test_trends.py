@@ -292,3 +292,25 @@ def test_revenue_and_retention_on_a_terminal(hand: Runner) -> None:
     assert "Retention rate 66.7%: 2 of 3 customers ordered again in a later month" in screen
     assert "(the customers whose first month came before 2026-11;" in screen
     assert max(len(line) for line in screen.splitlines()) <= 100
+
+
+def test_a_young_store_starts_at_its_first_sale_unless_since_says_otherwise(
+    cli: Runner, tmp_path: Path
+) -> None:
+    _import(cli, tmp_path, [("Ann", date(2026, 10, 5), 10_000), ("Ann", date(2026, 11, 2), 5_000)],
+            "EUR")  # fmt: skip
+    got = cli.ok("report", "revenue", "--json").json()
+    assert [p["period"] for p in got["periods"]] == ["2026-10", "2026-11"]
+    assert got["since"] == "2026-10-01" and got["total"]["revenue"] == "150.00"
+    assert got["periods"][0]["growth"] is None and got["periods"][1]["growth"] == -0.5
+    ret = cli.ok("report", "retention", "--json").json()
+    assert [(c["period"], c["customers"]) for c in ret["cohorts"]] == [
+        ("2026-10", 1),
+        ("2026-11", 0),
+    ]
+    assert ret["since"] == "2026-10-01" and ret["retention_rate"] == 1.0
+    # asked for, the empty months are there
+    wide = cli.ok("report", "revenue", "--since", "2026-01-01", "--json").json()
+    assert len(wide["periods"]) == 11 and wide["periods"][0]["orders"] == 0
+    wide = cli.ok("report", "retention", "--since", "2026-01-01", "--json").json()
+    assert len(wide["cohorts"]) == 11

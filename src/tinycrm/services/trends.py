@@ -134,7 +134,9 @@ class RevenueReport:
     since: date
     until: date
     currency: str
-    periods: list[RevenuePeriod]  # every period since..until, oldest first, empty ones too
+    # every period since..until, oldest first, empty ones too (without --since: from the
+    # first period that has a purchase)
+    periods: list[RevenuePeriod]
     total: RevenuePeriod  # customers: distinct over the whole report; growth None
     other_currencies: list[str]  # purchases in these are left out
 
@@ -246,6 +248,11 @@ def revenue_report(
             )
         )
         before = revenue
+    if since is None:  # the default window starts no earlier than the store's sales do
+        while len(periods) > 1 and not (periods[0].orders or periods[0].revenue_cents):
+            periods.pop(0)
+        first = periods[0].first_day
+        periods[0].growth = None  # the period before it is not shown
     revenue = sum(p.revenue_cents for p in periods)
     orders = sum(p.orders for p in periods)
     fresh = sum(p.new_customers for p in periods)
@@ -283,7 +290,9 @@ class RetentionReport:
     by: str
     since: date  # the first cohort's first day
     currency: str
-    cohorts: list[Cohort]  # oldest first, every period since..as_of, empty ones too
+    # oldest first, every period since..as_of, empty ones too (without --since: from the
+    # first cohort that has customers)
+    cohorts: list[Cohort]
     # per offset: every cohort that has reached it, pooled (retained / customers)
     average: list[float | None]
     eligible: int  # customers of the cohorts before the as-of day's period
@@ -361,6 +370,10 @@ def retention_report(
                 shares=[ratio(n, size) for n in retained],
             )
         )
+    if since is None:  # the default window starts no earlier than the first customers do
+        while len(cohorts) > 1 and not cohorts[0].customers:
+            cohorts.pop(0)
+        start = cohorts[0].first_day
     eligible = sum(c.customers for c in cohorts[:-1])
     return RetentionReport(
         as_of=day,
