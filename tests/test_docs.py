@@ -89,6 +89,7 @@ MODULES = [
         "campaigns",
         "trends",
         "fields",
+        "views",
     )
 ] + [
     "tinycrm.io.backup",  # backup/restore sit above the services, beside the CLI

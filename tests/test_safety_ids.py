@@ -52,6 +52,7 @@ def _seed_every_table(cli: Runner) -> None:
     cli.ok("campaign", "add", "Autumn fair", "--source", "fair", "--cost", "1200")
     cli.ok("field", "add", "contact", "industry", "--type", "text")
     cli.ok("contact", "edit", "carl", "--set", "industry=retail")
+    cli.ok("view", "save", "retail", "--where", "industry=retail")
     cli.ok("merge", "ann@acme.com", "ann@leigh.org", "--yes")
     cli.ok("contact", "add", "Gone Soon")
     cli.ok("forget", "gone", "--yes")

@@ -585,6 +585,25 @@ class CustomValue(SQLModel, table=True):
     value_date: date | None = None
 
 
+class SavedView(SQLModel, table=True):
+    """A saved view (`tinycrm view save`, ctrl+s in the app): a filter in the filter
+    language with its sort and columns, of contacts, deals or companies. Shared by everyone
+    using the store. Names are unique ignoring case, which the service checks (not an index:
+    `forget` may scrub two names to the same text)."""
+
+    __tablename__ = "saved_views"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    entity: str  # contacts | deals | companies
+    filter: str = Field(sa_column=Column(Text, nullable=False))
+    sort: str | None = None
+    columns: str | None = None  # comma-separated column names
+    user_id: int | None = Field(default=None, sa_column=_fk("users.id", "SET NULL", index=False))
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+    version: int = 1
+
+
 class AuditEntry(SQLModel, table=True):
     """One change: who, when, which record, what (`changes` is JSON {field: [old, new]})."""
 

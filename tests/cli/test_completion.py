@@ -84,6 +84,14 @@ def test_zsh_and_fish_receive_values_with_descriptions(seeded: Runner) -> None:
     assert "mail\timport email" in complete("fish", "")
 
 
+def test_saved_views_complete_by_name(seeded: Runner) -> None:
+    seeded.ok("view", "save", "Big deals", "--of", "deals", "--where", "value>=1000")
+    seeded.ok("view", "save", "vips", "--where", "tag:vip")
+    assert complete("fish", "deal", "list", "--view", "b") == ["Big deals\tdeals: value>=1000"]
+    assert complete("bash", "tinycrm view rm ", "") == ["Big\\ deals", "vips"]
+    assert complete("bash", "tinycrm view save x --of ", "") == ["contacts", "deals", "companies"]
+
+
 def test_every_command_has_its_words_for_the_tab() -> None:
     from tinycrm.cli.app import COMMANDS
     from tinycrm.cli.completion import _SUMMARIES

@@ -273,7 +273,7 @@ def test_contact_list_counts_the_contacts_the_filter_keeps(cli: Runner) -> None:
     for name, tags in [("Ann", ["vip"]), ("Ben", ["vip"]), ("Cy", ["vip"]), ("Di", []), ("Ed", [])]:
         cli.ok("contact", "add", name, *(f"--tag={t}" for t in tags))
     shown = on_terminal("contact", "list", "--tag", "vip", "--limit", "2")
-    assert "… 2 of 3 shown: narrow with --starts/--tag or raise --limit" in shown
+    assert "… 2 of 3 shown: narrow with --where/--tag or raise --limit" in shown
     shown = on_terminal("contact", "list", "--limit", "2")
     assert "… 2 of 5 shown" in shown
 

@@ -62,6 +62,8 @@ def env(sqlite_store: str) -> dict[str, str]:
         ["contact", "show", "alice"],
         ["search", "alice"],
         ["deal", "list"],
+        ["contact", "list", "--where", 'tag:vip and created>"last month" or spent>$100'],
+        ["deal", "list", "--where", "stage:lead value>=100 close<2027-03-01"],
         ["undo"],
         ["undo", "--list"],
         ["interaction", "edit", "1", "--text", "first call, corrected"],

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "deal": ("tinycrm.cli.deals", "deal_app", True),
     "stages": ("tinycrm.cli.deals", "stages_app", True),
     "field": ("tinycrm.cli.fields", "field_app", True),
+    "view": ("tinycrm.cli.views", "view_app", True),
     "purchase": ("tinycrm.cli.misc", "purchase_app", True),
     "case": ("tinycrm.cli.cases", "case_app", True),
     "sla": ("tinycrm.cli.cases", "sla_app", True),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,6 +17,23 @@ FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, csv or js
 RefArg = Annotated[str, typer.Argument(help="Id, email or name (a unique prefix is enough).")]
 MineOpt = Annotated[bool, typer.Option("--mine", help="Only what you own.")]
 OwnerOpt = Annotated[str | None, typer.Option("--owner", help="Only what this user owns.")]
+WhereOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--where",
+        "-w",
+        help="Only those matching a filter, e.g. 'tag:vip and created>\"last month\"'"
+        " (docs/cli.md#filters).",
+    ),
+]
+ViewOpt = Annotated[
+    str | None,
+    typer.Option("--view", help="A saved view: its filter, sort and columns (view list)."),
+]
+ColumnsOpt = Annotated[
+    str | None,
+    typer.Option("--columns", help="Table columns, comma-separated (docs/cli.md#views)."),
+]
 # Bounds for counts and ids typed on the command line: a number past what the store's
 # integers hold is a usage error, not an overflow deep in the driver.
 LIMIT_MAX = 1_000_000_000
@@ -49,6 +66,20 @@ def owner_name(ctx: Ctx, owner: str | None, mine: bool) -> str | None:
 
     user_id(ctx.db, owner)
     return owner.strip()
+
+
+def listing(
+    ctx: Ctx,
+    entity: str,
+    where: str | None,
+    view: str | None,
+    sort: str | None = None,
+    columns: str | None = None,
+) -> Any:
+    """`--where`, `--view`, `--sort` and `--columns` as one `views.Listing`."""
+    from tinycrm.services import views
+
+    return views.listing(ctx, entity, where=where, view=view, sort=sort, columns=columns)
 
 
 def table_format(fmt: str, json_: bool) -> str:
@@ -116,16 +147,20 @@ def confirm(question: str, yes: bool) -> None:
 
 
 __all__ = [
+    "ColumnsOpt",
     "IfVersionOpt",
     "JsonOpt",
     "json_or_format",
     "MineOpt",
     "OwnerOpt",
     "RefArg",
+    "ViewOpt",
+    "WhereOpt",
     "YesOpt",
     "confirm",
     "day",
     "get_ctx",
+    "listing",
     "owner_name",
     "parse_id",
     "resolve",

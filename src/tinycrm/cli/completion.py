@@ -42,6 +42,7 @@ VALUE_KINDS: dict[str, str] = {
     "user": "user",
     "lead": "user",
     "stage": "stage",
+    "view": "view",
     "ids": "reminder",
     "reminder_id": "reminder",
 }
@@ -56,6 +57,7 @@ BY_COMMAND: dict[tuple[str, str], str] = {
     ("interaction edit", "ident"): "interaction",
     ("interaction rm", "ident"): "interaction",
     ("tag cadence", "tag"): "tag",
+    ("view rm", "name"): "view",
 }
 STATIC: dict[str, tuple[str, ...]] = {
     "kind": ("note", "call", "email", "meeting"),
@@ -63,6 +65,7 @@ STATIC: dict[str, tuple[str, ...]] = {
     "metric": ("revenue", "won-deals", "activities"),  # goal set
     "entity": ("contact", "company", "deal"),  # `field ...`
     "type_": ("text", "number", "money", "date", "choice", "bool"),  # `field add --type`
+    "of": ("contacts", "deals", "companies"),  # view save, view list
 }
 #: Parameters that name a custom field, by command: `--set NAME=`, `--unset NAME`, and the
 #: NAME of `field edit|rm ENTITY NAME` (whose entity is the word before).
@@ -208,6 +211,7 @@ _SUMMARIES = {
     "deal": "deals",
     "stages": "the pipeline's stages",
     "field": "custom fields",
+    "view": "saved filters",
     "purchase": "purchases",
     "case": "service cases",
     "sla": "service targets",

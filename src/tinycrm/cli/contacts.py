@@ -10,14 +10,18 @@ import typer
 from tinycrm.cli import output
 from tinycrm.cli.common import (
     LIMIT_MAX,
+    ColumnsOpt,
     IfVersionOpt,
     JsonOpt,
     MineOpt,
     OwnerOpt,
     RefArg,
+    ViewOpt,
+    WhereOpt,
     YesOpt,
     confirm,
     get_ctx,
+    listing,
     owner_name,
     resolve,
     when,
@@ -238,57 +242,56 @@ def contact_list(
     opted_out: Annotated[
         bool, typer.Option("--opted-out", help="Only people who asked not to be contacted.")
     ] = False,
+    where: WhereOpt = None,
+    view: ViewOpt = None,
+    sort: Annotated[
+        str | None,
+        typer.Option(
+            "--sort", help="name, name-desc, untouched, newest, company or owner (default name)."
+        ),
+    ] = None,
+    columns: ColumnsOpt = None,
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, max=LIMIT_MAX, help="At most this many.")
     ] = 100,
     json_: JsonOpt = False,
 ) -> None:
     """List contacts by name."""
+    from tinycrm.cli import columns as cols
     from tinycrm.services import contacts
 
     ctx = get_ctx()
     owner = owner_name(ctx, owner, mine)
     company_id = resolve(ctx, company, ("company",)).id if company else None
-    rows = contacts.list_contacts(
-        ctx.db,
-        tag=tag,
-        owner=owner,
-        company_id=company_id,
-        starts=starts,
-        opted_out=opted_out,
-        limit=limit,
-    )
+    shown = listing(ctx, "contacts", where, view, sort, columns)
+    filters = {
+        "tag": tag,
+        "owner": owner,
+        "company_id": company_id,
+        "starts": starts,
+        "opted_out": opted_out,
+        "where": shown.filter,
+    }
+    rows = contacts.list_contacts(ctx.db, **filters, order=shown.sort or "name", limit=limit)
     if json_:
         output.emit_json(rows)
         return
-    output.table(
-        ["id", "name", "company", "email", "phone", "tags", "last touch"],
-        [
-            [
-                r.id,
-                r.name,
-                r.company,
-                r.email,
-                r.phone,
-                ",".join(r.tags),
-                output.local(r.last_touch_at, ctx.tz)[:10],
-            ]
-            for r in rows
-        ],
-        empty="no contacts yet: tinycrm contact add 'Alice Wong' --email alice@example.com",
+    cols.show(
+        ctx,
+        "contacts",
+        shown.columns,
+        rows,
+        empty=(
+            "no contacts match"
+            if shown.filter or tag or owner or company_id or starts or opted_out
+            else "no contacts yet: tinycrm contact add 'Alice Wong' --email alice@example.com"
+        ),
     )
     if output.is_tty() and len(rows) == limit:
-        total = contacts.count_contacts(
-            ctx.db,
-            tag=tag,
-            owner=owner,
-            company_id=company_id,
-            starts=starts,
-            opted_out=opted_out,
-        )
+        total = contacts.count_contacts(ctx.db, **filters)
         if total > limit:
             output.say(
-                f"… {limit:,} of {total:,} shown: narrow with --starts/--tag or raise --limit"
+                f"… {limit:,} of {total:,} shown: narrow with --where/--tag or raise --limit"
             )
 
 
@@ -597,23 +600,37 @@ def company_list(
     starts: Annotated[
         str | None, typer.Option("--starts", help="Names starting with this.")
     ] = None,
+    where: WhereOpt = None,
+    view: ViewOpt = None,
+    sort: Annotated[
+        str | None, typer.Option("--sort", help="name or newest (default name).")
+    ] = None,
+    columns: ColumnsOpt = None,
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, max=LIMIT_MAX, help="At most this many.")
     ] = 100,
     json_: JsonOpt = False,
 ) -> None:
     """List companies by name."""
+    from tinycrm.cli import columns as cols
     from tinycrm.services import companies
 
     ctx = get_ctx()
-    rows = companies.list_companies(ctx.db, starts=starts, limit=limit)
+    shown = listing(ctx, "companies", where, view, sort, columns)
+    rows = companies.list_companies(
+        ctx.db, starts=starts, limit=limit, where=shown.filter, order=shown.sort or "name"
+    )
     if json_:
         output.emit_json(rows)
         return
-    output.table(
-        ["id", "name", "domain", "contacts", "open deals"],
-        [[r.id, r.name, r.domain, r.contacts, r.open_deals] for r in rows],
-        empty="no companies yet: tinycrm company add 'Acme GmbH'",
+    cols.show(
+        ctx,
+        "companies",
+        shown.columns,
+        rows,
+        empty="no companies match"
+        if shown.filter or starts
+        else "no companies yet: tinycrm company add 'Acme GmbH'",
     )
 
 

@@ -9,14 +9,18 @@ import typer
 from tinycrm.cli import output
 from tinycrm.cli.common import (
     LIMIT_MAX,
+    ColumnsOpt,
     IfVersionOpt,
     JsonOpt,
     MineOpt,
     OwnerOpt,
+    ViewOpt,
+    WhereOpt,
     YesOpt,
     confirm,
     day,
     get_ctx,
+    listing,
     owner_name,
     resolve,
 )
@@ -119,6 +123,13 @@ def deal_list(
     ref: Annotated[
         str | None, typer.Option("--contact", "-c", help="Only deals with this contact.")
     ] = None,
+    where: WhereOpt = None,
+    view: ViewOpt = None,
+    sort: Annotated[
+        str | None,
+        typer.Option("--sort", help="stage, value, close, newest or title (default stage)."),
+    ] = None,
+    columns: ColumnsOpt = None,
     limit: Annotated[
         int | None,
         typer.Option(
@@ -132,45 +143,49 @@ def deal_list(
     json_: JsonOpt = False,
 ) -> None:
     """List deals by stage, biggest first."""
+    from tinycrm.cli import columns as cols
     from tinycrm.errors import InvalidInput
-    from tinycrm.money import display_money
     from tinycrm.services.deals import count_deals, list_deals
 
     if status not in ("open", "won", "lost", "all"):
         raise InvalidInput(f"--status must be open, won, lost or all: {status!r}")
     ctx = get_ctx()
     contact_id = resolve(ctx, ref).id if ref else None
+    chosen = listing(ctx, "deals", where, view, sort, columns)
     filters: dict[str, Any] = {
-        "status": None if status == "all" else status,
+        # a filter that names a status decides it; else --status (open by default)
+        "status": None if status == "all" or _names_status(chosen.filter) else status,
         "stage": stage,
         "owner": owner_name(ctx, owner, mine),
         "contact_id": contact_id,
+        "where": chosen.filter,
     }
     shown = limit if json_ else output.screen_limit(limit)
-    rows = list_deals(ctx.db, **filters, limit=shown)
+    rows = list_deals(ctx.db, **filters, limit=shown, order=chosen.sort or "stage")
     if json_:
         output.emit_json(rows)
         return
-    output.table(
-        ["id", "stage", "title", "with", "value", "%", "close", "owner"],
-        [
-            [
-                d.id,
-                d.stage,
-                d.title,
-                d.contact or d.company or "",
-                display_money(d.value_cents, d.currency),
-                d.probability,
-                d.expected_close.isoformat() if d.expected_close else "",
-                d.owner or "",
-            ]
-            for d in rows
-        ],
-        empty="no deals: tinycrm deal add 'Alice Wong' '50 licences' --value 12000",
+    cols.show(
+        ctx,
+        "deals",
+        chosen.columns,
+        rows,
+        empty="no deals match"
+        if chosen.filter or stage or contact_id or filters["owner"]
+        else "no deals: tinycrm deal add 'Alice Wong' '50 licences' --value 12000",
     )
     if shown is not None and len(rows) == shown:
         total = count_deals(ctx.db, **filters)
-        output.more_rows(shown, total, "narrow with --stage/--owner or raise --limit")
+        output.more_rows(shown, total, "narrow with --where/--stage or raise --limit")
+
+
+def _names_status(compiled: Any) -> bool:
+    """Whether a filter says which deals by status it wants (`status:won`, `closed>…`)."""
+    if compiled is None:
+        return False
+    from tinycrm.services.filters import mentions
+
+    return mentions(compiled, ("status", "closed", "lost-reason"))
 
 
 @deal_app.command("show")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import RefArg, get_ctx, json_or_format, resolve
+from tinycrm.cli.common import RefArg, ViewOpt, get_ctx, json_or_format, listing, resolve
 from tinycrm.cli.followups import TeamOpt, UserOpt, _scope
 from tinycrm.errors import InvalidInput
 
@@ -42,25 +42,40 @@ def _output(out: str | None, force: bool) -> Output:
     return outputs.target(out, store=get_ctx().db.location.path, force=force)
 
 
-def _export(kind: str, fmt: str, out: str | None, force: bool) -> None:
+WhereExportOpt = Annotated[
+    str | None,
+    typer.Option("--where", "-w", help="Only the contacts a filter matches (docs/cli.md#filters)."),
+]
+
+
+def _export(
+    kind: str,
+    fmt: str,
+    out: str | None,
+    force: bool,
+    where: str | None = None,
+    view: str | None = None,
+    of: str = "contacts",
+) -> None:
     from tinycrm.io.exports import write_records
     from tinycrm.io.outputs import opened
     from tinycrm.services import exports
 
     ctx = get_ctx()
+    chosen = listing(ctx, of, where, view).filter if (where or view) else None
     target = _output(out, force)
     records: Iterator[Any]
     headers = exports.headers(ctx.db, kind)
     if kind == "contacts":
-        records = exports.iter_contacts(ctx.db)
+        records = exports.iter_contacts(ctx.db, chosen)
     elif kind == "interactions":
-        records = exports.iter_interactions(ctx.db)
+        records = exports.iter_interactions(ctx.db, where=chosen)
     elif kind == "deals":
-        records = exports.iter_deals(ctx.db)
+        records = exports.iter_deals(ctx.db, where=chosen)
     elif kind == "cases":
         records = exports.iter_cases(ctx.db)
     else:
-        records = exports.iter_purchases(ctx.db)
+        records = exports.iter_purchases(ctx.db, where=chosen)
     with opened(target) as f:
         n = write_records(f, fmt, headers, records)
     if target.path is not None:
@@ -74,11 +89,12 @@ def export_contacts(
     out: OutputOpt = None,
     force: ForceOpt = False,
     json_: JsonFormatOpt = False,
+    where: WhereExportOpt = None,
+    view: ViewOpt = None,
 ) -> None:
     """Every contact: CSV, vCard 3.0 or JSON."""
-    _export(
-        "contacts", _format(json_or_format(fmt, json_, "csv"), ("csv", "vcard", "json")), out, force
-    )
+    fmt = _format(json_or_format(fmt, json_, "csv"), ("csv", "vcard", "json"))
+    _export("contacts", fmt, out, force, where, view)
 
 
 @export_app.command("interactions")
@@ -87,9 +103,12 @@ def export_interactions(
     out: OutputOpt = None,
     force: ForceOpt = False,
     json_: JsonFormatOpt = False,
+    where: WhereExportOpt = None,
+    view: ViewOpt = None,
 ) -> None:
     """Every note, call, email and meeting: when, with whom, what."""
-    _export("interactions", _format(json_or_format(fmt, json_, "csv"), ("csv", "json")), out, force)
+    fmt = _format(json_or_format(fmt, json_, "csv"), ("csv", "json"))
+    _export("interactions", fmt, out, force, where, view)
 
 
 @export_app.command("deals")
@@ -98,9 +117,17 @@ def export_deals(
     out: OutputOpt = None,
     force: ForceOpt = False,
     json_: JsonFormatOpt = False,
+    where: Annotated[
+        str | None,
+        typer.Option(
+            "--where", "-w", help="Only the deals a filter matches (docs/cli.md#filters)."
+        ),
+    ] = None,
+    view: ViewOpt = None,
 ) -> None:
     """Every deal: contact, stage, status and value."""
-    _export("deals", _format(json_or_format(fmt, json_, "csv"), ("csv", "json")), out, force)
+    fmt = _format(json_or_format(fmt, json_, "csv"), ("csv", "json"))
+    _export("deals", fmt, out, force, where, view, of="deals")
 
 
 @export_app.command("purchases")
@@ -109,9 +136,12 @@ def export_purchases(
     out: OutputOpt = None,
     force: ForceOpt = False,
     json_: JsonFormatOpt = False,
+    where: WhereExportOpt = None,
+    view: ViewOpt = None,
 ) -> None:
     """Every purchase, as `tinycrm import purchases` reads it."""
-    _export("purchases", _format(json_or_format(fmt, json_, "csv"), ("csv", "json")), out, force)
+    fmt = _format(json_or_format(fmt, json_, "csv"), ("csv", "json"))
+    _export("purchases", fmt, out, force, where, view)
 
 
 @export_app.command("cases")

@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import LIMIT_MAX, JsonOpt, YesOpt, confirm, day, get_ctx, json_or_format
+from tinycrm.cli.common import (
+    LIMIT_MAX,
+    JsonOpt,
+    ViewOpt,
+    YesOpt,
+    confirm,
+    day,
+    get_ctx,
+    json_or_format,
+    listing,
+)
 from tinycrm.errors import InvalidInput
 from tinycrm.services.context import Ctx
 from tinycrm.text import plural
@@ -66,6 +76,11 @@ def next_(
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, max=LIMIT_MAX, help="At most this many.")
     ] = 20,
+    where: Annotated[
+        str | None,
+        typer.Option("--where", "-w", help="Only what is about contacts a filter matches."),
+    ] = None,
+    view: ViewOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """What to do now, most urgent first.
@@ -78,7 +93,8 @@ def next_(
 
     ctx = get_ctx()
     ctx, scope = _scope(ctx, user, team)
-    actions = next_actions(ctx, scope, limit=limit)
+    chosen = listing(ctx, "contacts", where, view).filter if (where or view) else None
+    actions = next_actions(ctx, scope, limit=limit, where=chosen)
     if json_:
         output.emit_json([_action_json(a) for a in actions])
         return
@@ -200,6 +216,11 @@ def digest(
     cron_line: Annotated[
         bool, typer.Option("--cron-line", help="Print a crontab line that runs this digest.")
     ] = False,
+    where: Annotated[
+        str | None,
+        typer.Option("--where", "-w", help="Only items about contacts a filter matches."),
+    ] = None,
+    view: ViewOpt = None,
     json_: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
 ) -> None:
     """What is overdue, due and slipping, for cron or mail.
@@ -210,6 +231,9 @@ def digest(
     fmt = json_or_format(fmt, json_, "text")
     if fmt not in FORMATS:
         raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}: {fmt!r}")
+    if (where or view) and (mail_to or cron_line):
+        # the send log keeps one digest a day per person: a narrowed one must not stand in
+        raise InvalidInput("--where and --view narrow a printed digest, not a mailed one")
     if cron_line:
         line, note = _cron_line(user, team, fmt, mail_to, days_ahead)
         sys.stdout.write(line + "\n")
@@ -226,7 +250,10 @@ def digest(
         _mail(ctx, scope, the_day, days_ahead, mail_to, force=force, quiet_if_empty=quiet_if_empty)
         return
     per_section = digest_format.items_per_section(fmt)
-    d = digests.build_digest(ctx, scope, the_day, days_ahead=days_ahead, per_section=per_section)
+    chosen = listing(ctx, "contacts", where, view).filter if (where or view) else None
+    d = digests.build_digest(
+        ctx, scope, the_day, days_ahead=days_ahead, per_section=per_section, where=chosen
+    )
     if quiet_if_empty and d.empty:
         return
     sys.stdout.write(digest_format.render(d, fmt))

@@ -22,8 +22,10 @@ from tinycrm.cli.common import (
     FormatOpt,
     JsonOpt,
     OwnerOpt,
+    ViewOpt,
     day,
     get_ctx,
+    listing,
     table_format,
     when,
 )
@@ -199,6 +201,13 @@ def customers(
     ] = None,
     currency: CurrencyOpt = None,
     as_of: AsOfDayOpt = None,
+    where: Annotated[
+        str | None,
+        typer.Option(
+            "--where", "-w", help="With --list: only contacts a filter matches (docs/cli.md)."
+        ),
+    ] = None,
+    view: ViewOpt = None,
     fmt: FormatOpt = "table",
     json_: JsonOpt = False,
 ) -> None:
@@ -213,6 +222,8 @@ def customers(
     older = _days(once_older_than)
     ctx = get_ctx()
     day = _day(ctx, as_of, "--as-of")
+    if (where or view) and list_ is None:
+        raise InvalidInput("--where and --view narrow a list: give --list SEGMENT too")
     if list_ is not None:
         shown = limit if kind != "table" else output.screen_limit(limit)
         found = reports.customer_list(
@@ -221,6 +232,7 @@ def customers(
             once_older_than=older,
             currency=currency,
             limit=shown,
+            where=listing(ctx, "contacts", where, view).filter if (where or view) else None,
             as_of=day,
         )
         _render_customer_list(ctx, found, kind, shown)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import FormatOpt, JsonOpt, day, get_ctx, table_format
+from tinycrm.cli.common import FormatOpt, JsonOpt, ViewOpt, day, get_ctx, listing, table_format
 from tinycrm.text import plural
 
 SEGMENT_HELP = (
@@ -34,6 +34,15 @@ def rank(
     ] = None,
     top: Annotated[int | None, typer.Option("--top", "-n", help="At most this many.")] = None,
     segment: Annotated[str | None, typer.Option("--segment", help=SEGMENT_HELP)] = None,
+    where: Annotated[
+        str | None,
+        typer.Option(
+            "--where",
+            "-w",
+            help="Only customers a filter matches (of companies with --level company).",
+        ),
+    ] = None,
+    view: ViewOpt = None,
     explain: Annotated[
         bool, typer.Option("--explain", "-x", help="Say how the scores and CLV are computed.")
     ] = False,
@@ -61,6 +70,13 @@ def rank(
         since=day(ctx, since, past=True) if since else None,
         top=top if top is not None else (output.screen_limit(None) if kind == "table" else None),
         segment=segment.strip().lower() if segment else None,
+        where=(
+            listing(
+                ctx, "contacts" if level.strip().lower() == "contact" else "companies", where, view
+            ).filter
+            if where or view
+            else None
+        ),
     )
     if kind == "json":
         output.emit_json(ranking)

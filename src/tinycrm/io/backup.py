@@ -61,6 +61,7 @@ TABLES = (
     "campaigns",
     "custom_fields",
     "custom_values",
+    "saved_views",
     "changes",
     "row_changes",
     "mail_messages",

@@ -13,6 +13,7 @@ from tinycrm.refs import hold, prefix_match, resolve
 from tinycrm.services import audit, fields, search
 from tinycrm.services.context import Ctx
 from tinycrm.services.fields import FieldValue
+from tinycrm.services.filters import Filter
 from tinycrm.store.db import Db, read_ts
 from tinycrm.text import clean, fold
 
@@ -126,25 +127,39 @@ def find_or_create(ctx: Ctx, name_or_ref: str) -> int:
 
 
 def list_companies(
-    db: Db, *, starts: str | None = None, after: tuple[str, int] | None = None, limit: int = 100
+    db: Db,
+    *,
+    starts: str | None = None,
+    after: tuple[str, int] | None = None,
+    limit: int = 100,
+    where: Filter | None = None,
+    order: str = "name",
 ) -> list[CompanySummary]:
-    """Companies by name, a page at a time (keyset `after`), optionally those starting with
-    `starts`."""
-    where = ["1 = 1"]
+    """Companies by name (or `newest` first), a page at a time (keyset `after`, by name),
+    optionally those starting with `starts` and matching the compiled filter `where`."""
+    conditions = ["1 = 1"]
     params: dict[str, Any] = {"n": limit}
+    if order not in ("name", "newest"):
+        raise InvalidInput(f"companies sort by name or newest, not {order!r}")
+    if where is not None:
+        if where.entity != "companies":
+            raise InvalidInput(f"a filter of {where.entity} can't list companies")
+        conditions.append(where.sql)
+        params.update(where.params)
     if starts:
         key = fold(starts)
-        where.append(prefix_match(db, "co.name_key"))
+        conditions.append(prefix_match(db, "co.name_key"))
         params.update(lo=key, hi=key + "\uffff")
     if after:
-        where.append("(co.name_key > :ak OR (co.name_key = :ak AND co.id > :aid))")
+        conditions.append("(co.name_key > :ak OR (co.name_key = :ak AND co.id > :aid))")
         params.update(ak=after[0], aid=after[1])
     rows = db.all(
         "SELECT co.id, co.name, co.domain,"
         " (SELECT count(*) FROM contacts c WHERE c.company_id = co.id) AS contacts,"
         " (SELECT count(*) FROM deals d WHERE d.company_id = co.id AND d.status = 'open')"
         "   AS open_deals"
-        f" FROM companies co WHERE {' AND '.join(where)} ORDER BY co.name_key, co.id LIMIT :n",
+        f" FROM companies co WHERE {' AND '.join(conditions)} ORDER BY"
+        f" {'co.id DESC' if order == 'newest' else 'co.name_key, co.id'} LIMIT :n",
         params,
     )
     return [

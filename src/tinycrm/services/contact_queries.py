@@ -12,6 +12,7 @@ from tinycrm.money import Money
 from tinycrm.refs import prefix_match
 from tinycrm.services.as_written import AsWritten, load
 from tinycrm.services.fields import FieldValue, values_of
+from tinycrm.services.filters import Filter
 from tinycrm.services.validation import normalize_tags
 from tinycrm.store.db import Db, read_day, read_ts
 from tinycrm.text import fold
@@ -164,14 +165,15 @@ def list_contacts(
     before: tuple[Any, ...] | None = None,
     last: bool = False,
     limit: int = 100,
+    where: Filter | None = None,
 ) -> list[ContactSummary]:
     """Contacts in `order` (see ORDERS; name by default), a page at a time: pass the last
     row's `page_key` as `after` for the next page, or the first row's as `before` for the
     `limit` rows before it; `last` gives the last page. Pages are always in `order`.
     Keyset paging: no OFFSET, so a page in name order takes the same time at 100k contacts
-    as at 100."""
+    as at 100. `where` is a compiled filter (services.filters) of contacts."""
     terms = _check_order(order)
-    where, params = _filters(db, tag, owner, company_id, starts, opted_out)
+    conditions, params = _filters(db, tag, owner, company_id, starts, opted_out, where)
     params["n"] = limit
     if (after is not None) + (before is not None) + last > 1:
         raise InvalidInput("a page starts after one contact, ends before one, or is the last")
@@ -179,7 +181,7 @@ def list_contacts(
     edge = before if before is not None else after
     if edge is not None:
         clause, more = _keyset(terms, edge, backward)
-        where.append(clause)
+        conditions.append(clause)
         params.update(more)
     rows = db.all(
         "SELECT c.id, c.name, c.title, c.last_touch_at, co.name AS company, u.name AS owner,"
@@ -187,7 +189,7 @@ def list_contacts(
         "   ORDER BY position LIMIT 1) AS email,"
         " (SELECT value FROM contact_methods m WHERE m.contact_id = c.id AND m.kind = 'phone'"
         "   ORDER BY position LIMIT 1) AS phone"
-        f"{_FROM} WHERE {' AND '.join(where)} ORDER BY {_order_by(terms, backward)} LIMIT :n",
+        f"{_FROM} WHERE {' AND '.join(conditions)} ORDER BY {_order_by(terms, backward)} LIMIT :n",
         params,
     )
     if backward:
@@ -202,10 +204,16 @@ def _filters(
     company_id: int | None,
     starts: str | None,
     opted_out: bool,
+    extra: Filter | None = None,
 ) -> tuple[list[str], dict[str, Any]]:
     """The WHERE conditions of `list_contacts` and `count_contacts`, which must agree."""
     where = [REAL]
     params: dict[str, Any] = {}
+    if extra is not None:
+        if extra.entity != "contacts":
+            raise InvalidInput(f"a filter of {extra.entity} can't list contacts")
+        where.append(extra.sql)
+        params.update(extra.params)
     if opted_out:
         where.append("c.opted_out_at IS NOT NULL")
     if tag:
@@ -242,21 +250,26 @@ def sorted_ids(
     tag: str | None = None,
     owner: str | None = None,
     order: str = "name",
+    where: Filter | None = None,
 ) -> list[int]:
-    """`ids` (search hits, say) in `order`, keeping those with `tag` and `owner`."""
+    """`ids` (search hits, say) in `order`, keeping those with `tag` and `owner` (and
+    matching the compiled filter `where`)."""
     terms = _check_order(order)
     if not ids:
         return []
-    where = [REAL, f"c.id IN ({','.join(str(int(i)) for i in ids)})"]
+    conditions = [REAL, f"c.id IN ({','.join(str(int(i)) for i in ids)})"]
     params: dict[str, Any] = {}
+    if where is not None:
+        conditions.append(where.sql)
+        params.update(where.params)
     if tag:
-        where.append("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = :tag)")
+        conditions.append("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = :tag)")
         params["tag"] = (normalize_tags([tag]) or [tag])[0]
     if owner:
-        where.append("c.owner_id = (SELECT id FROM users WHERE name = :owner)")
+        conditions.append("c.owner_id = (SELECT id FROM users WHERE name = :owner)")
         params["owner"] = owner
     rows = db.all(
-        f"SELECT c.id{_FROM} WHERE {' AND '.join(where)} ORDER BY {_order_by(terms)}", params
+        f"SELECT c.id{_FROM} WHERE {' AND '.join(conditions)} ORDER BY {_order_by(terms)}", params
     )
     return [int(r["id"]) for r in rows]
 
@@ -311,11 +324,13 @@ def count_contacts(
     company_id: int | None = None,
     starts: str | None = None,
     opted_out: bool = False,
+    where: Filter | None = None,
 ) -> int:
     """How many real contacts the store holds (not the erased-purchases placeholder), or
     how many `list_contacts` with the same filters would list without a limit."""
-    where, params = _filters(db, tag, owner, company_id, starts, opted_out)
-    sql = f"SELECT count(*) AS n FROM contacts c WHERE {' AND '.join(where)}"
+    conditions, params = _filters(db, tag, owner, company_id, starts, opted_out, where)
+    where_sql = " AND ".join(conditions)
+    sql = f"SELECT count(*) AS n FROM contacts c WHERE {where_sql}"
     return int(db.value(sql, params) or 0)
 
 

@@ -15,6 +15,7 @@ from tinycrm.services.contacts import check_name, check_text, check_version
 from tinycrm.services.context import Ctx
 from tinycrm.services.fields import FieldValue, values_of
 from tinycrm.services.fields import apply as apply_fields
+from tinycrm.services.filters import Filter
 from tinycrm.store.db import Db, read_day, read_ts
 from tinycrm.text import fold
 
@@ -442,6 +443,16 @@ def _deal_fields(d: DealView) -> dict[str, Any]:
     }
 
 
+#: How deals can be listed (the first is the default): each ends on the id.
+DEAL_ORDERS: dict[str, str] = {
+    "stage": "s.position, d.value_cents DESC, d.id",  # pipeline order, biggest first
+    "value": "d.value_cents DESC, d.id",
+    "close": "CASE WHEN d.expected_close IS NULL THEN 1 ELSE 0 END, d.expected_close, d.id",
+    "newest": "d.id DESC",
+    "title": "d.title_key, d.id",
+}
+
+
 def list_deals(
     db: Db,
     *,
@@ -450,10 +461,15 @@ def list_deals(
     owner: str | None = None,
     contact_id: int | None = None,
     limit: int | None = None,
+    order: str = "stage",
+    where: Filter | None = None,
 ) -> list[DealView]:
-    """Deals in pipeline order, biggest first within a stage."""
-    clause, params = _deal_filters(db, status, stage, owner, contact_id)
-    sql = _SELECT + clause + " ORDER BY s.position, d.value_cents DESC, d.id"
+    """Deals in `order` (DEAL_ORDERS: pipeline order, biggest first within a stage, by
+    default), those matching the filters and the compiled filter `where`."""
+    if order not in DEAL_ORDERS:
+        raise InvalidInput(f"deals sort by {', '.join(DEAL_ORDERS)}, not {order!r}")
+    clause, params = _deal_filters(db, status, stage, owner, contact_id, where)
+    sql = _SELECT + clause + " ORDER BY " + DEAL_ORDERS[order]
     if limit is not None:
         sql += " LIMIT :n"
         params["n"] = limit
@@ -467,17 +483,28 @@ def count_deals(
     stage: str | None = None,
     owner: str | None = None,
     contact_id: int | None = None,
+    where: Filter | None = None,
 ) -> int:
     """How many deals match the filters (as for list_deals)."""
-    clause, params = _deal_filters(db, status, stage, owner, contact_id)
+    clause, params = _deal_filters(db, status, stage, owner, contact_id, where)
     return int(db.value("SELECT count(*) FROM deals d" + clause, params))
 
 
 def _deal_filters(
-    db: Db, status: str | None, stage: str | None, owner: str | None, contact_id: int | None
+    db: Db,
+    status: str | None,
+    stage: str | None,
+    owner: str | None,
+    contact_id: int | None,
+    extra: Filter | None = None,
 ) -> tuple[str, dict[str, Any]]:
     where: list[str] = []
     params: dict[str, Any] = {}
+    if extra is not None:
+        if extra.entity != "deals":
+            raise InvalidInput(f"a filter of {extra.entity} can't list deals")
+        where.append(extra.sql)
+        params.update(extra.params)
     if status:
         where.append("d.status = :status")
         params["status"] = status

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from tinycrm.errors import InvalidInput
 from tinycrm.services import agenda, cases, goals
 from tinycrm.services.agenda import DateItem, DealItem, ReminderItem, Scope, TouchItem
 from tinycrm.services.cases import CaseView
 from tinycrm.services.context import Ctx
+from tinycrm.services.filters import Filter, matching_ids
 from tinycrm.services.goals import GoalProgress
 from tinycrm.store.db import Db, read_ts
 
@@ -83,14 +85,45 @@ def _local_midnight(ctx: Ctx, day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=ctx.tz).astimezone(ctx.now.tzinfo)
 
 
+SECTIONS = (
+    "overdue",
+    "today",
+    "upcoming",
+    "stay_in_touch",
+    "rotting_deals",
+    "no_next_step",
+    "big_deals",
+    "escalated",
+    "birthdays",
+    "cases",
+)
+
+
 def build_digest(
-    ctx: Ctx, scope: Scope, as_of: date, *, days_ahead: int = 7, per_section: int | None = None
+    ctx: Ctx,
+    scope: Scope,
+    as_of: date,
+    *,
+    days_ahead: int = 7,
+    per_section: int | None = None,
+    where: Filter | None = None,
 ) -> Digest:
     """The digest for `as_of`. With `per_section`, each section holds at most that many
-    items (the first ones) and `counts()` still tells how many there are in all."""
+    items (the first ones) and `counts()` still tells how many there are in all. With
+    `where` (a compiled filter of contacts), only items about the contacts it matches."""
+    if where is not None:
+        if where.entity != "contacts":
+            raise InvalidInput(f"the digest takes a filter of contacts, not {where.entity}")
+        keep = matching_ids(ctx, where)
+        d = build_digest(ctx, scope, as_of, days_ahead=days_ahead)
+        for section in SECTIONS:
+            items = [x for x in getattr(d, section) if x.contact_id in keep]
+            if per_section is not None:
+                d.totals[section] = len(items)
+                items = items[:per_section]
+            setattr(d, section, items)
+        return d
     if not 0 <= days_ahead <= 366:
-        from tinycrm.errors import InvalidInput
-
         raise InvalidInput(f"--days-ahead must be between 0 and 366: {days_ahead}")
     start = _local_midnight(ctx, as_of)
     tomorrow = _local_midnight(ctx, as_of + timedelta(days=1))

@@ -22,9 +22,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from tinycrm.errors import InvalidInput
 from tinycrm.money import Money
 from tinycrm.services import fields as custom
 from tinycrm.services.as_written import AsWritten, load
+from tinycrm.services.filters import Filter, within
 from tinycrm.store.db import Db, read_day, read_ts
 
 PAGE = 1000
@@ -211,17 +213,20 @@ def _contact_ref(emails: dict[int, str], contact_id: Any, name: str | None) -> s
 # -- contacts --------------------------------------------------------------------------------
 
 
-def iter_contacts(db: Db) -> Iterator[ContactRecord]:
-    """Every contact, oldest first, with its methods and tags."""
+def iter_contacts(db: Db, where: Filter | None = None) -> Iterator[ContactRecord]:
+    """Every contact (or those the compiled filter `where` matches), oldest first, with
+    its methods and tags."""
+    _check(where, "contacts")
+    narrow, params = ("", {}) if where is None else (" AND " + within(where, "x.id"), where.params)
     sql = (
         "SELECT x.id AS id, x.name, x.title, x.birthday, x.anniversary, x.as_written, x.notes,"
         " x.source, x.cadence_days,"
         " x.consent, x.consent_at, x.opted_out_at, x.created_at, co.name AS company,"
         " u.name AS owner FROM contacts x LEFT JOIN companies co ON co.id = x.company_id"
-        " LEFT JOIN users u ON u.id = x.owner_id WHERE {after} AND x.name_key <> ''"
+        " LEFT JOIN users u ON u.id = x.owner_id WHERE {after} AND x.name_key <> ''" + narrow
     )
     with db.read():
-        for rows in _pages(db, sql):
+        for rows in _pages(db, sql, params):
             yield from contact_records(db, rows)
 
 
@@ -275,16 +280,20 @@ def contact_records(db: Db, rows: list[dict[str, Any]]) -> list[ContactRecord]:
 # -- interactions, deals, purchases ----------------------------------------------------------
 
 
-def iter_interactions(db: Db, contact_id: int | None = None) -> Iterator[InteractionRecord]:
-    """Every interaction (or one contact's), oldest record first."""
-    where, params = _of_contact(contact_id)
+def iter_interactions(
+    db: Db, contact_id: int | None = None, where: Filter | None = None
+) -> Iterator[InteractionRecord]:
+    """Every interaction (or one contact's, or those of the contacts a compiled filter
+    matches), oldest record first."""
+    _check(where, "contacts")
+    where_sql, params = _of_contact(contact_id, where)
     sql = (
         "SELECT x.id AS id, x.happened_at, x.kind, x.contact_id, c.name AS contact_name,"
         " co.name AS company, d.title AS deal, x.body, u.name AS user FROM interactions x"
         " LEFT JOIN contacts c ON c.id = x.contact_id"
         " LEFT JOIN companies co ON co.id = x.company_id"
         " LEFT JOIN deals d ON d.id = x.deal_id LEFT JOIN users u ON u.id = x.user_id"
-        " WHERE {after}" + where
+        " WHERE {after}" + where_sql
     )
     with db.read():
         for rows in _pages(db, sql, params):
@@ -302,9 +311,13 @@ def iter_interactions(db: Db, contact_id: int | None = None) -> Iterator[Interac
                 )
 
 
-def iter_deals(db: Db, contact_id: int | None = None) -> Iterator[DealRecord]:
-    """Every deal (or one contact's), values as `Money`, a page of rows at a time."""
-    where, params = _of_contact(contact_id)
+def iter_deals(
+    db: Db, contact_id: int | None = None, where: Filter | None = None
+) -> Iterator[DealRecord]:
+    """Every deal (or one contact's, or those a compiled filter of deals or of contacts
+    matches), values as `Money`, a page of rows at a time."""
+    _check(where, "deals", "contacts")
+    where_sql, params = _of_contact(contact_id, where)
     sql = (
         "SELECT x.id AS id, x.title, x.contact_id, c.name AS contact_name, co.name AS company,"
         " s.name AS stage, x.status, x.value_cents, x.currency, x.probability,"
@@ -312,7 +325,7 @@ def iter_deals(db: Db, contact_id: int | None = None) -> Iterator[DealRecord]:
         " FROM deals x JOIN stages s ON s.id = x.stage_id"
         " LEFT JOIN contacts c ON c.id = x.contact_id"
         " LEFT JOIN companies co ON co.id = x.company_id"
-        " LEFT JOIN users u ON u.id = x.owner_id WHERE {after}" + where
+        " LEFT JOIN users u ON u.id = x.owner_id WHERE {after}" + where_sql
     )
     with db.read():
         for rows in _pages(db, sql, params):
@@ -338,14 +351,18 @@ def iter_deals(db: Db, contact_id: int | None = None) -> Iterator[DealRecord]:
                 )
 
 
-def iter_purchases(db: Db, contact_id: int | None = None) -> Iterator[PurchaseRecord]:
+def iter_purchases(
+    db: Db, contact_id: int | None = None, where: Filter | None = None
+) -> Iterator[PurchaseRecord]:
     """Every purchase of a real contact (the erased-customers placeholder's are left out:
-    they belong to nobody an import could name)."""
-    where, params = _of_contact(contact_id)
+    they belong to nobody an import could name), or of those a compiled filter of
+    contacts matches."""
+    _check(where, "contacts")
+    where_sql, params = _of_contact(contact_id, where)
     sql = (
         "SELECT x.id AS id, x.contact_id, c.name AS contact_name, x.purchased_on,"
         " x.amount_cents, x.currency, x.note FROM purchases x"
-        " JOIN contacts c ON c.id = x.contact_id WHERE {after} AND c.name_key <> ''" + where
+        " JOIN contacts c ON c.id = x.contact_id WHERE {after} AND c.name_key <> ''" + where_sql
     )
     with db.read():
         for rows in _pages(db, sql, params):
@@ -363,13 +380,13 @@ def iter_purchases(db: Db, contact_id: int | None = None) -> Iterator[PurchaseRe
 
 def iter_cases(db: Db, contact_id: int | None = None) -> Iterator[CaseRecord]:
     """Every service case (or one contact's) with its notes, a page at a time."""
-    where, params = _of_contact(contact_id)
+    where_sql, params = _of_contact(contact_id)
     sql = (
         "SELECT x.id AS id, x.contact_id, c.name AS contact_name, x.title, x.body, x.priority,"
         " x.status, u.name AS owner, x.due_at, x.created_at, x.first_response_at,"
         " x.waiting_since, x.paused_minutes, x.resolved_at, x.closed_at, x.solution,"
         " x.satisfaction FROM cases x JOIN contacts c ON c.id = x.contact_id"
-        " LEFT JOIN users u ON u.id = x.owner_id WHERE {after}" + where
+        " LEFT JOIN users u ON u.id = x.owner_id WHERE {after}" + where_sql
     )
     with db.read():
         for rows in _pages(db, sql, params):
@@ -406,10 +423,21 @@ def iter_cases(db: Db, contact_id: int | None = None) -> Iterator[CaseRecord]:
                 )
 
 
-def _of_contact(contact_id: int | None) -> tuple[str, dict[str, Any]]:
-    if contact_id is None:
-        return "", {}
-    return " AND x.contact_id = :contact", {"contact": contact_id}
+def _of_contact(contact_id: int | None, where: Filter | None = None) -> tuple[str, dict[str, Any]]:
+    """Conditions on the exported rows `x`: one contact's, and those a compiled filter
+    matches (of contacts: the rows of the contacts it matches; of deals: those deals)."""
+    sql, params = "", {}
+    if contact_id is not None:
+        sql, params = " AND x.contact_id = :contact", {"contact": contact_id}
+    if where is not None:
+        sql += " AND " + within(where, "x.contact_id" if where.entity == "contacts" else "x.id")
+        params.update(where.params)
+    return sql, params
+
+
+def _check(where: Filter | None, *entities: str) -> None:
+    if where is not None and where.entity not in entities:
+        raise InvalidInput(f"this export takes a filter of {' or '.join(entities)}")
 
 
 # -- one person ------------------------------------------------------------------------------

@@ -44,6 +44,9 @@ RESERVED = frozenset(
         "opted_out", "opted_out_at", "or", "owner", "phone", "phones", "probability", "source",
         "stage", "status", "tag", "tags", "title", "touch", "updated", "updated_at", "url",
         "urls", "value", "version", "website", "won",
+        # the filter language's other attributes (services.filters.ATTRIBUTES, ALIASES)
+        "activity", "amount", "contacts", "last_purchase", "open_deals", "orders", "rots",
+        "spent", "touch_due", "touched",
     }
 )  # fmt: skip
 _NAME = re.compile(r"[^\W\d][\w-]{0,39}")

@@ -22,6 +22,7 @@ KINDS = (
     "user",
     "tag",
     "stage",
+    "view",
 )
 
 
@@ -127,6 +128,13 @@ def _complete(db: Db, kind: str, typed: str, limit: int) -> list[tuple[str, str]
     if kind == "stage":
         rows = db.all("SELECT name, outcome FROM stages ORDER BY position")
         return [(r["name"], r["outcome"]) for r in rows if fold(r["name"]).startswith(fold(typed))]
+    if kind == "view":  # saved views: a handful, so read whole
+        rows = db.all("SELECT name, entity, filter FROM saved_views ORDER BY name")
+        return [
+            (r["name"], f"{r['entity']}: {r['filter']}")
+            for r in rows
+            if fold(r["name"]).startswith(fold(typed))
+        ][:limit]
     raise ValueError(f"unknown kind of value: {kind}")
 
 

@@ -11,10 +11,12 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
+from tinycrm.errors import InvalidInput
 from tinycrm.money import Money
 from tinycrm.services import agenda
 from tinycrm.services.agenda import DateItem, DealItem, ReminderItem, Scope, TouchItem
 from tinycrm.services.context import Ctx
+from tinycrm.services.filters import Filter, matching_ids
 
 KIND_ORDER = {
     "reminder": 0,
@@ -166,12 +168,25 @@ class _Best:
         return full and self.actions[-1].score > max_score
 
 
-def next_actions(ctx: Ctx, scope: Scope, *, limit: int | None = 20) -> list[Action]:
-    """Everything that needs doing by the end of today, best first.
+def next_actions(
+    ctx: Ctx, scope: Scope, *, limit: int | None = 20, where: Filter | None = None
+) -> list[Action]:
+    """Everything that needs doing by the end of today, best first; with `where` (a
+    compiled filter of contacts), only what is about the contacts it matches, ranked
+    among themselves.
 
     Kinds are read in order of the most they can score (reminders, rotting deals, deals
     with no next step, stay in touch); a kind that could not reach the list is skipped.
     """
+    if where is not None:
+        if where.entity != "contacts":
+            raise InvalidInput(f"next takes a filter of contacts, not {where.entity}")
+        keep = matching_ids(ctx, where)
+        kept = [a for a in next_actions(ctx, scope, limit=None) if a.contact_id in keep]
+        kept = kept if limit is None else kept[:limit]
+        for rank, a in enumerate(kept, start=1):
+            a.rank = rank
+        return kept
     now = ctx.now
     local = now.astimezone(ctx.tz)
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(now.tzinfo)

@@ -162,6 +162,9 @@ KEPT: dict[tuple[str, str], str] = {
     ("custom_fields", "choices"): "a choice field's allowed values, set by the team",
     ("custom_values", "value_key"): "derived from the value: rewritten when the value is scrubbed",
     ("custom_values", "currency"): "an ISO currency code",
+    ("saved_views", "entity"): "contacts, deals or companies",
+    ("saved_views", "sort"): "a sort order's name, checked when the view is saved",
+    ("saved_views", "columns"): "column names, checked when the view is saved",
 }
 #: Text columns with a key derived from them (folded), rewritten along with them.
 _DERIVED = {

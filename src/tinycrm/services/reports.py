@@ -28,6 +28,7 @@ from tinycrm.money import Money, parse_currency
 from tinycrm.services import goals
 from tinycrm.services.campaigns import FOREVER, attribution_windows, list_campaigns
 from tinycrm.services.context import Ctx
+from tinycrm.services.filters import Filter, within
 from tinycrm.services.goals import GoalProgress
 from tinycrm.store.db import Db, read_day, read_ts
 
@@ -337,10 +338,12 @@ def customer_list(
     currency: str | None = None,
     limit: int | None = None,
     as_of: date | None = None,
+    where: Filter | None = None,
 ) -> CustomerList:
-    """The contacts of one segment, biggest spenders (in the report currency) first, then
-    by id; `matching` counts them all. With `as_of`, as the segment stood at the end of
-    that day (the last touch then, too)."""
+    """The contacts of one segment (those matching the compiled filter `where` too),
+    biggest spenders (in the report currency) first, then by id; `matching` counts them
+    all. With `as_of`, as the segment stood at the end of that day (the last touch then,
+    too)."""
     if segment not in SEGMENTS:
         raise InvalidInput(f"--list must be one of {', '.join(SEGMENTS)}: {segment!r}")
     db = ctx.db
@@ -383,7 +386,16 @@ def customer_list(
             f"{buyer}{buyers} WHERE {untouched} UNION ALL {nobody}{non_buyers} AND {untouched}"
         ),
     }[segment]
-    sql = f"SELECT m.*, count(*) OVER () AS matching FROM ({chosen}) m ORDER BY m.total DESC, m.id"
+    narrowed = ""
+    if where is not None:
+        if where.entity != "contacts":
+            raise InvalidInput(f"a customer list takes a filter of contacts, not {where.entity}")
+        narrowed = " WHERE " + within(where, "m.id")
+        params.update(where.params)
+    sql = (
+        f"SELECT m.*, count(*) OVER () AS matching FROM ({chosen}) m{narrowed}"
+        " ORDER BY m.total DESC, m.id"
+    )
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     rows = db.all(sql, params)

@@ -61,6 +61,7 @@ PARENTS_FIRST = (
     "campaigns",
     "custom_fields",
     "custom_values",
+    "saved_views",
 )
 #: Computed from other rows after an undo; never a reason to refuse one.
 COMPUTED = frozenset({("contacts", "touch_due_at"), ("deals", "rots_at"), ("cases", "sla_due_at")})

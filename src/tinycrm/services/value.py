@@ -16,6 +16,7 @@ from tinycrm.analytics import value as v
 from tinycrm.errors import InvalidInput
 from tinycrm.money import Money
 from tinycrm.services.context import Ctx
+from tinycrm.services.filters import Filter, matching_ids
 
 LEVELS = ("contact", "company")
 
@@ -116,10 +117,12 @@ def rank(
     top: int | None = None,
     segment: str | None = None,
     clv_years: int | None = None,
+    where: Filter | None = None,
 ) -> Ranking:
     """Customers with a purchase on or before `as_of` (default today, which counts) and
     from `since`, scored and sorted best first. `rank` is the place in that order among
-    all customers, so it stays the same when `segment` or `top` leave some out.
+    all customers, so it stays the same when `segment`, `where` (a compiled filter of
+    contacts, or of companies at the company level) or `top` leave some out.
     `clv_years` defaults to the settings' (`ctx.clv_years`)."""
     if by not in v.ORDERS:
         raise InvalidInput(f"--by must be one of {', '.join(v.ORDERS)}: {by!r}")
@@ -136,12 +139,18 @@ def rank(
     as_of = as_of or ctx.now.astimezone(ctx.tz).date()
     if since is not None and since > as_of:
         raise InvalidInput(f"--since ({since}) must be on or before --as-of ({as_of})")
+    wanted_entity = "contacts" if level == "contact" else "companies"
+    if where is not None and where.entity != wanted_entity:
+        raise InvalidInput(f"ranking by {level} takes a filter of {wanted_entity}")
+    keep = matching_ids(ctx, where) if where is not None else None
     rows = customers(ctx, level=level, as_of=as_of, since=since)
     scores = v.Scores(rows, as_of, years=clv_years)
     summary = v.summarize(rows)
     out = []
     for place, i in enumerate(scores.order(by), start=1):
         if segment is not None and scores.segment(i) != segment:
+            continue
+        if keep is not None and scores.at(i).customer.id not in keep:
             continue
         s = scores.at(i)
         c = s.customer

@@ -33,7 +33,7 @@ from tinycrm.text import mask_secrets
 #: The newest schema revision this tinycrm knows, and every revision it can upgrade from.
 #: tests/test_store.py (test_head_revision_matches_the_alembic_scripts) checks these
 #: against the Alembic scripts in tinycrm/migrations/versions/.
-SCHEMA_HEAD = "0017"
+SCHEMA_HEAD = "0018"
 KNOWN_REVISIONS = (
     "0001",
     "0002",
@@ -51,6 +51,7 @@ KNOWN_REVISIONS = (
     "0014",
     "0015",
     "0017",
+    "0018",
 )
 
 

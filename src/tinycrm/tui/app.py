@@ -25,6 +25,7 @@ from tinycrm.tui.screens.base import CRMScreen, ScreenReady, StoreChanged, run_d
 
 if TYPE_CHECKING:
     from tinycrm.services.undo import Undone
+    from tinycrm.services.views import View
     from tinycrm.tui.data import Watcher
 
 
@@ -356,3 +357,14 @@ class TinyCRMApp(App[int]):
         from tinycrm.tui.screens.contact import ContactScreen
 
         self.push_screen(ContactScreen(contact_id))
+
+    async def open_view(self, view: View) -> None:
+        """Show a saved view on its screen (Contacts or Deals), from the palette."""
+        if view.entity not in ("contacts", "deals"):
+            self.notify(f"{view.name!r} lists {view.entity}: tinycrm company list --view …")
+            return
+        await self.switch_mode(view.entity)
+        screen = self.screen
+        show = getattr(screen, "show_saved", None)
+        if show is not None:
+            self.call_after_refresh(show, view)

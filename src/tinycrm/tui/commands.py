@@ -1,5 +1,6 @@
 """The command palette (ctrl+p): every screen, the keys of the screen it was opened on,
-and every contact by name (open, log a note, set a reminder)."""
+every saved view (shown on its screen), and every contact by name (open, log a note, set a
+reminder)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,20 @@ from tinycrm.tui.widgets.format import matched
 from tinycrm.tui.widgets.nav import SCREENS
 
 if TYPE_CHECKING:
+    from tinycrm.services.views import View
     from tinycrm.tui.app import TinyCRMApp
 
 CONTACTS = 8
+
+
+def saved_views(app: TinyCRMApp) -> list[View]:
+    """Every saved view, in a thread of its own."""
+    from tinycrm.text import scrub
+    from tinycrm.tui.data import load_views
+
+    with app.store.ctx() as ctx:
+        found: list[View] = scrub(load_views(ctx))
+        return found
 
 
 def find_contacts(app: TinyCRMApp, text: str) -> list[tuple[ContactSummary, ContactMatch]]:
@@ -58,13 +70,26 @@ class CRMCommands(Provider):
         out.append(("Light or dark theme", self.crm.action_toggle_theme, "ctrl+t"))
         return out
 
+    async def _views(self) -> list[tuple[str, Callable[[], object], str]]:
+        """A "View: NAME" command for every saved view, which shows it on its screen."""
+        from tinycrm.errors import TinyCRMError
+
+        try:
+            views = await asyncio.to_thread(saved_views, self.crm)
+        except TinyCRMError:
+            return []
+        return [
+            (f"View: {v.name}", partial(self.crm.open_view, v), f"{v.entity}: {v.filter}")
+            for v in views
+        ]
+
     async def discover(self) -> Hits:
-        for name, callback, help_text in self._actions():
+        for name, callback, help_text in self._actions() + await self._views():
             yield DiscoveryHit(name, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for name, callback, help_text in self._actions():
+        for name, callback, help_text in self._actions() + await self._views():
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)

@@ -32,9 +32,11 @@ if TYPE_CHECKING:
     from tinycrm.services.deals import DealView, StageTotal
     from tinycrm.services.digest import Digest
     from tinycrm.services.fields import FieldDef
+    from tinycrm.services.filters import Filter
     from tinycrm.services.reminders import ReminderView
     from tinycrm.services.search import ContactMatch
     from tinycrm.services.value import RankedCustomer, Ranking
+    from tinycrm.services.views import Saved, View
 
 
 @dataclass(frozen=True)
@@ -319,10 +321,11 @@ class Query:
     tag: str | None = None
     owner: str | None = None
     order: str = "name"  # one of tinycrm.services.contacts.ORDERS
+    where: str = ""  # the filter bar's filter (services.filters), as typed
 
     @classmethod
-    def parse(cls, raw: str, order: str) -> Query:
-        q = cls(order=order)
+    def parse(cls, raw: str, order: str, where: str = "") -> Query:
+        q = cls(order=order, where=where)
         words = []
         for word in raw.split():
             low = word.lower()
@@ -354,6 +357,31 @@ class Page:
     matches: dict[int, ContactMatch] = field(default_factory=dict)
 
 
+def _filter(ctx: Ctx, entity: str, text: str) -> Filter | None:
+    """The filter bar's text compiled (FilterSyntaxError, with its column, otherwise)."""
+    if not text.strip():
+        return None
+    from tinycrm.services.filters import compile_filter
+
+    return compile_filter(ctx, entity, text)
+
+
+def load_views(ctx: Ctx, entity: str | None = None) -> list[View]:
+    """The saved views (of one kind of record), by name."""
+    from tinycrm.services.views import list_views
+
+    return list_views(ctx.db, entity)
+
+
+def save_view(
+    ctx: Ctx, name: str, entity: str, where: str, sort: str | None, columns: list[str] | None
+) -> Saved:
+    """Save what a screen shows (its filter, sort and columns) as a view."""
+    from tinycrm.services.views import save_view as save
+
+    return save(ctx, name, entity=entity, where=where, sort=sort, columns=columns)
+
+
 def load_page(ctx: Ctx, q: Query, after: Any, limit: int, count: bool) -> Page:
     """One page of the list: in order by keyset (`after` is the id of the row the page
     follows), or of the search hits (`after` holds the hits still to show, in order)."""
@@ -365,17 +393,25 @@ def load_page(ctx: Ctx, q: Query, after: Any, limit: int, count: bool) -> Page:
         if after is None:  # a new search: every hit, in order, once
             found = search.matching_contacts(db, q.text, SEARCH_LIMIT)
             matches = {m.contact_id: m for m in found}
-            after = contacts.sorted_ids(db, list(matches), tag=q.tag, owner=q.owner, order=q.order)
+            after = contacts.sorted_ids(
+                db,
+                list(matches),
+                tag=q.tag,
+                owner=q.owner,
+                order=q.order,
+                where=_filter(ctx, "contacts", q.where),
+            )
         hits: list[int] = after
         window, rest = hits[:limit], hits[limit:]
         by_id = {c.id: c for c in contacts.summaries_by_id(db, window)}
         rows = [by_id[i] for i in window if i in by_id]
         return Page(q, rows, rest or None, total=len(hits) if count else None, matches=matches)
     key = contacts.page_key(db, after, q.order) if after is not None else None
+    where = _filter(ctx, "contacts", q.where)
     rows = contacts.list_contacts(
-        db, tag=q.tag, owner=q.owner, order=q.order, after=key, limit=limit
+        db, tag=q.tag, owner=q.owner, order=q.order, after=key, limit=limit, where=where
     )
-    total = contacts.count_contacts(db, tag=q.tag, owner=q.owner) if count else None
+    total = contacts.count_contacts(db, tag=q.tag, owner=q.owner, where=where) if count else None
     return Page(q, rows, True if len(rows) == limit else None, key is not None, total)
 
 
@@ -386,7 +422,14 @@ def load_before(ctx: Ctx, q: Query, first: int | None, limit: int) -> Page:
 
     key = contacts.page_key(ctx.db, first, q.order) if first is not None else None
     rows = contacts.list_contacts(
-        ctx.db, tag=q.tag, owner=q.owner, order=q.order, before=key, last=key is None, limit=limit
+        ctx.db,
+        tag=q.tag,
+        owner=q.owner,
+        order=q.order,
+        before=key,
+        last=key is None,
+        limit=limit,
+        where=_filter(ctx, "contacts", q.where),
     )
     return Page(q, rows, first is not None or None, len(rows) == limit, where="start")
 
@@ -461,15 +504,28 @@ class Board:
     stages: list[StageTotal]  # the open stages, in pipeline order
     deals: dict[str, list[DealView]]  # by stage name, biggest first
     currency: str
+    where: str = ""  # the filter the deals were read with
+    matching: dict[str, int] | None = None  # with a filter: the open deals it matches, by stage
 
 
-def load_board(ctx: Ctx) -> Board:
-    from tinycrm.services.deals import list_deals, stage_totals
+def load_board(ctx: Ctx, where: str = "", order: str = "stage") -> Board:
+    """The open stages with their deals; with a filter (the filter bar's), only the deals
+    it matches, counted per stage in `matching`."""
+    from tinycrm.services.deals import count_deals, list_deals, stage_totals
 
     with ctx.db.read():
+        f = _filter(ctx, "deals", where)
         stages = [s for s in stage_totals(ctx.db, ctx.currency) if s.outcome == "open"]
-        deals = {s.stage: list_deals(ctx.db, stage=s.stage, limit=PER_COLUMN) for s in stages}
-    return Board(stages, deals, ctx.currency)
+        deals = {
+            s.stage: list_deals(ctx.db, stage=s.stage, limit=PER_COLUMN, where=f, order=order)
+            for s in stages
+        }
+        matching = (
+            {s.stage: count_deals(ctx.db, stage=s.stage, where=f) for s in stages}
+            if f is not None
+            else None
+        )
+    return Board(stages, deals, ctx.currency, where, matching)
 
 
 # -- Reminders ---------------------------------------------------------------------------------

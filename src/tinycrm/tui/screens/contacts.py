@@ -7,7 +7,9 @@ and rows far from the cursor are dropped, so scrolling through 100k contacts hol
 than scrolling through a few hundred. home and end read the first and the last page.
 Typing searches the same index as `tinycrm search` (name, email, company, tags, notes;
 CJK inside words); `tag:vip` and `owner:sam` in the box filter. o (or a click on the Name,
-Company, Owner or Last touch header) changes the order.
+Company, Owner or Last touch header) changes the order. The filter bar (f) takes the
+language of `--where`; ctrl+s saves the filter, order and columns as a view, and the
+views switch from the bar (v picks the next one).
 """
 
 from __future__ import annotations
@@ -21,14 +23,16 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 
-from tinycrm.errors import TinyCRMError
+from tinycrm.errors import InvalidInput, TinyCRMError
 from tinycrm.services.contacts import ContactDetail, ContactSummary, DeleteImpact
 from tinycrm.services.context import Ctx
 from tinycrm.services.search import ContactMatch
+from tinycrm.services.views import View
 from tinycrm.tui import data
 from tinycrm.tui.data import SEARCH_LIMIT, Page, Query
 from tinycrm.tui.screens.base import CRMScreen, run_db
 from tinycrm.tui.widgets import format as fmt
+from tinycrm.tui.widgets.filter_bar import FilterBar
 from tinycrm.tui.widgets.nav import NavBar
 from tinycrm.tui.widgets.table import Column, FittingTable, Row
 
@@ -50,6 +54,17 @@ COLUMNS = (
     # searching: where the words were found when not in the contact's own record
     Column("why", "Found in", 14, share=3, width=40, optional=True),
 )
+# a view's column names (services.views.COLUMNS) and the table's
+VIEW_COLUMNS = {
+    "name": "name",
+    "company": "company",
+    "title": "title",
+    "email": "email",
+    "phone": "phone",
+    "tags": "tags",
+    "owner": "owner",
+    "last-touch": "last touch",
+}
 ORDER_LABELS = {
     "name": "by name A→Z",
     "name-desc": "by name Z→A",
@@ -173,6 +188,9 @@ class ContactsScreen(CRMScreen):
         Binding("escape", "clear", "Clear", show=False),
         Binding("down", "to_list", "List", show=False),
         Binding("o", "order", "Order"),  # name A→Z, Z→A, untouched, newest, company, owner
+        Binding("f", "filter", "Filter"),
+        Binding("v", "next_view", "Views"),
+        Binding("ctrl+s", "save_view", "Save view"),
         Binding("a", "add", "Add"),
         Binding("e", "edit", "Edit"),
         Binding("x,delete", "delete", "Delete", key_display="x"),
@@ -194,6 +212,10 @@ class ContactsScreen(CRMScreen):
         self.window: list[ContactSummary] = []  # the table's rows, in order
         self.summaries: dict[int, ContactSummary] = {}
         self.matches: dict[int, ContactMatch] = {}  # why the search found each hit
+        self.good_where = ""  # the last filter that was read and shown
+        self.pending_where: str | None = None  # a filter asked for, not yet read
+        self.view_name: str | None = None  # the saved view shown, if it still is one
+        self.columns: list[str] | None = None  # a view's columns (services names), or all
         self.field_defs: list[Any] = []  # custom fields of contacts, for the add form
 
     class PageLoaded(Message, bubble=False):
@@ -205,6 +227,11 @@ class ContactsScreen(CRMScreen):
         def __init__(self, error: TinyCRMError) -> None:
             super().__init__()
             self.error = error
+
+    class ViewsLoaded(Message, bubble=False):
+        def __init__(self, views: list[View]) -> None:
+            super().__init__()
+            self.views = views
 
     class EditLoaded(Message, bubble=False):
         """The contact to edit, as it is now (its version is what the form saves against),
@@ -238,6 +265,10 @@ class ContactsScreen(CRMScreen):
             + (f" owner:{me}" if me and " " not in me else ""),
             id="search",
         )
+        yield FilterBar(
+            'f filter: tag:vip and created>"last month" · enter applies',
+            id="filter-bar",
+        )
         yield ContactTable(id="contacts", cursor_type="row", zebra_stripes=True)
         yield Static("", id="contacts-status")
         yield Footer()
@@ -261,6 +292,7 @@ class ContactsScreen(CRMScreen):
         """Read the list again; unless `fresh` (a new query), the same stretch of it, with
         the cursor on the same contact."""
         super().reload()
+        run_db(self, lambda ctx: data.load_views(ctx, "contacts"), self.ViewsLoaded, group="views")
         q = self.query_
         table = self.query_one(ContactTable)
         keep = None if fresh or not table.row_count else self._current_id()
@@ -373,6 +405,15 @@ class ContactsScreen(CRMScreen):
 
     def on_contacts_screen_page_failed(self, message: PageFailed) -> None:
         self.paging = False
+        if isinstance(message.error, InvalidInput) and self.pending_where is not None:
+            self.pending_where = None
+            # the filter can't be read: say where, and go on showing the last one that could
+            self.query_one(FilterBar).failed(self.query_.where, message.error)
+            self.query_ = Query.parse(
+                self.query_one("#search", Input).value, self.query_.order, self.good_where
+            )
+            self._status()
+            return
         self.crm.show_error(message.error)
 
     def on_contacts_screen_page_loaded(self, message: PageLoaded) -> None:
@@ -381,6 +422,9 @@ class ContactsScreen(CRMScreen):
     def show(self, page: Page) -> None:
         if page.query != self.query_ or page.epoch != self.epoch:
             return  # typed on meanwhile, or jumped: a newer load is coming
+        if page.where == "all" and page.query.where == self.pending_where:
+            self.good_where, self.pending_where = page.query.where, None
+            self.query_one(FilterBar).applied()
         table = self.query_one(ContactTable)
         if page.total is not None:
             self.total = page.total
@@ -506,13 +550,16 @@ class ContactsScreen(CRMScreen):
         else:
             text = fmt.count(self.total if self.total is not None else shown, "contact")
         order = ORDER_LABELS[q.order]
+        filtered = f" · view {self.view_name}" if self.view_name else ""
+        if q.where and not self.view_name:
+            filtered = " · filtered"
         self.query_one("#contacts-status", Static).update(
-            f"{text} · {order} · enter opens · n note · r remind"
+            f"{text}{filtered} · {order} · enter opens · n note · r remind"
         )
 
     # -- searching ------------------------------------------------------------------------------
     def on_input_changed(self, event: Input.Changed) -> None:
-        self.query_ = Query.parse(event.value, self.query_.order)
+        self.query_ = Query.parse(event.value, self.query_.order, self.query_.where)
         self.after = None
         self.reload(fresh=True)
 
@@ -547,7 +594,7 @@ class ContactsScreen(CRMScreen):
             names = list(ORDER_LABELS)
             order = names[(names.index(self.query_.order) + 1) % len(names)]
         box = self.query_one("#search", Input)
-        self.query_ = Query.parse(box.value, order)
+        self.query_ = Query.parse(box.value, order, self.query_.where)
         self.reload(fresh=True)
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
@@ -561,6 +608,95 @@ class ContactsScreen(CRMScreen):
 
     def action_reload(self) -> None:
         self.reload()
+
+    # -- the filter bar and saved views ---------------------------------------------------------
+    def on_contacts_screen_views_loaded(self, message: ViewsLoaded) -> None:
+        self.query_one(FilterBar).set_views(message.views, self.view_name)
+
+    def action_filter(self) -> None:
+        self.set_focus(self.query_one("#filter-text", Input))
+
+    def on_filter_bar_left(self, message: FilterBar.Left) -> None:
+        self.set_focus(self.query_one(ContactTable))
+
+    def on_filter_bar_applied(self, message: FilterBar.Applied) -> None:
+        view = self.query_one(FilterBar).views.get(self.view_name or "")
+        if view is None or view.filter != message.text:
+            self.view_name = None
+            self.query_one(FilterBar).show_view(None)
+        self.apply_filter(message.text)
+
+    def on_filter_bar_view_chosen(self, message: FilterBar.ViewChosen) -> None:
+        self.show_saved(message.view)
+
+    def show_saved(self, view: View) -> None:
+        """Show a saved view: its filter, its order and its columns."""
+        self.view_name = view.name
+        bar = self.query_one(FilterBar)
+        bar.set_text(view.filter)
+        bar.show_view(view.name)
+        self.columns = list(view.columns) if view.columns else None
+        self.query_one(ContactTable).show_only(
+            [VIEW_COLUMNS[c] for c in self.columns if c in VIEW_COLUMNS] if self.columns else None
+        )
+        if view.sort in ORDER_LABELS:
+            self.query_ = Query.parse(
+                self.query_one("#search", Input).value, view.sort, self.query_.where
+            )
+        self.apply_filter(view.filter)
+        self.set_focus(self.query_one(ContactTable))
+
+    def apply_filter(self, text: str) -> None:
+        """Show the contacts `text` matches (read in a worker; an error shows in the bar)."""
+        self.query_ = Query.parse(self.query_one("#search", Input).value, self.query_.order, text)
+        self.pending_where = text
+        self.after = None
+        self.query_one("#contacts-status", Static).update(f"filtering: {text}…" if text else "…")
+        self.reload(fresh=True)
+
+    def action_next_view(self) -> None:
+        """The next saved view of contacts, by name (after the last: all contacts again)."""
+        names = sorted(self.query_one(FilterBar).views, key=str.casefold)
+        if not names:
+            self.app.notify("No saved views yet: f filters, ctrl+s saves it as a view")
+            return
+        if self.view_name in names:
+            index = names.index(self.view_name) + 1
+            if index == len(names):
+                self.view_name = None
+                self.columns = None
+                self.query_one(ContactTable).show_only(None)
+                self.query_one(FilterBar).set_text("")
+                self.query_one(FilterBar).show_view(None)
+                self.apply_filter("")
+                return
+        else:
+            index = 0
+        self.show_saved(self.query_one(FilterBar).views[names[index]])
+
+    def action_save_view(self) -> None:
+        from tinycrm.tui.screens.forms import SaveViewForm
+
+        def saved(result: Any) -> None:
+            if result is not None:
+                self.view_name = result.view.name
+                run_db(
+                    self,
+                    lambda ctx: data.load_views(ctx, "contacts"),
+                    self.ViewsLoaded,
+                    group="views",
+                )
+
+        self.app.push_screen(
+            SaveViewForm(
+                "contacts",
+                self.good_where,
+                self.query_.order,
+                self.columns,
+                name=self.view_name or "",
+            ),
+            saved,
+        )
 
     # -- acting -----------------------------------------------------------------------------
     def _current_id(self) -> int | None:

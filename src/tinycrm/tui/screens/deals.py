@@ -2,7 +2,9 @@
 total and weighted total. shift+←/→ moves the highlighted deal a stage, m picks a stage,
 w marks it won, l lost (with a reason), e edits it, x deletes it (asking first); ←/→
 change column; enter opens the contact.
-Rotting deals (idle past their stage's rot days) are marked.
+Rotting deals (idle past their stage's rot days) are marked. The filter bar (f) takes the
+language of `deal list --where`; ctrl+s saves the filter and order as a view of deals, and
+the views switch from the bar (v picks the next one).
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from tinycrm.errors import InvalidInput, TinyCRMError
 from tinycrm.services.context import Ctx
 from tinycrm.services.deals import DealView
+from tinycrm.services.views import View
 from tinycrm.text import plural
 from tinycrm.tui import data
 from tinycrm.tui.data import Board
@@ -29,6 +32,7 @@ from tinycrm.tui.screens.base import CRMModal, run_db
 from tinycrm.tui.screens.forms import Field, FormModal, Job
 from tinycrm.tui.screens.record_actions import RecordScreen
 from tinycrm.tui.widgets import format as fmt
+from tinycrm.tui.widgets.filter_bar import FilterBar
 from tinycrm.tui.widgets.nav import NavBar
 
 
@@ -52,11 +56,19 @@ class DealsScreen(RecordScreen):
         Binding("n", "note", "Note"),
         Binding("e", "edit", "Edit"),
         Binding("x,delete", "delete", "Delete", key_display="x"),
+        Binding("f", "filter", "Filter"),
+        Binding("v", "next_view", "Views"),
+        Binding("ctrl+s", "save_view", "Save view"),
         Binding("f5", "reload", "Reload", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
+        self.where = ""  # the filter the board shows (read without an error)
+        self.pending: str | None = None  # a filter asked for, not yet read
+        self.status_text = ""  # the line under the board, as the last board read left it
+        self.order = "stage"  # how each column is sorted (services.deals.DEAL_ORDERS)
+        self.view: View | None = None  # the saved view shown, if it still is one
         self.board: Board | None = None
         self.deals: dict[int, DealView] = {}
         self.follow: int | None = None  # the deal to highlight after the next load
@@ -68,6 +80,19 @@ class DealsScreen(RecordScreen):
         def __init__(self, board: Board) -> None:
             super().__init__()
             self.board = board
+
+    class LoadRefused(Message, bubble=False):
+        """The board could not be read with the filter asked for (`where`)."""
+
+        def __init__(self, where: str, error: TinyCRMError) -> None:
+            super().__init__()
+            self.where = where
+            self.error = error
+
+    class ViewsLoaded(Message, bubble=False):
+        def __init__(self, views: list[View]) -> None:
+            super().__init__()
+            self.views = views
 
     class DealChanged(Message, bubble=False):
         def __init__(self, note: str) -> None:
@@ -81,6 +106,10 @@ class DealsScreen(RecordScreen):
 
     def compose(self) -> ComposeResult:
         yield NavBar("deals")
+        yield FilterBar(
+            "f filter: value>10000 and close<2027-03-01 · enter applies",
+            id="filter-bar",
+        )
         yield Horizontal(id="board")
         yield Static("", id="board-status")
         yield Footer()
@@ -93,13 +122,44 @@ class DealsScreen(RecordScreen):
         current = self._current()
         if current is not None and self.follow is None:
             self.follow = current.id
-        run_db(self, data.load_board, self.Loaded)
+        self._load(self.where)
+        run_db(self, lambda ctx: data.load_views(ctx, "deals"), self.ViewsLoaded, group="views")
+
+    def _load(self, where: str, *, asked: bool = False) -> None:
+        """Read the board with `where`; `asked`: a filter just applied (its error shows)."""
+        if asked:
+            self.pending = where
+            self._say(f"filtering: {where}…" if where else "…", keep=False)
+        order = self.order
+
+        def refused(error: TinyCRMError) -> DealsScreen.LoadRefused:
+            return self.LoadRefused(where, error)
+
+        run_db(self, lambda ctx: data.load_board(ctx, where, order), self.Loaded, failed=refused)
 
     def action_reload(self) -> None:
         self.reload()
 
+    def _say(self, text: str, *, keep: bool = True) -> None:
+        """The line under the board (`keep`: what to go back to after a filter fails)."""
+        if keep:
+            self.status_text = text
+        self.query_one("#board-status", Static).update(text)
+
+    def on_deals_screen_load_refused(self, message: LoadRefused) -> None:
+        if isinstance(message.error, InvalidInput) and message.where == self.pending:
+            self.pending = None
+            self.query_one(FilterBar).failed(message.where, message.error)
+            self._say(self.status_text)
+        else:
+            self.crm.show_error(message.error)
+
     async def on_deals_screen_loaded(self, message: Loaded) -> None:
         board = message.board
+        if board.where == self.pending:
+            self.pending = None
+            self.query_one(FilterBar).applied()
+        self.where = board.where
         self.board = board
         self.deals = {}
         now = self.crm.store.clock.now()
@@ -122,8 +182,11 @@ class DealsScreen(RecordScreen):
         for s, stage_box in zip(board.stages, self.query(".stage"), strict=True):
             title = Text()
             title.append(f"{s.stage}\n", style="bold")
-            title.append(f"{s.deals:,} · {fmt.short_money(s.value_cents)}")
-            title.append(f" · ~{fmt.short_money(s.weighted_cents)}", style="dim")
+            if board.matching is not None:  # filtered: how many match, of all in the stage
+                title.append(f"{board.matching.get(s.stage, 0):,} of {s.all_deals:,} match")
+            else:
+                title.append(f"{s.deals:,} · {fmt.short_money(s.value_cents)}")
+                title.append(f" · ~{fmt.short_money(s.weighted_cents)}", style="dim")
             stage_box.query_one(".column-title", Static).update(title)
             options = []
             for d in board.deals.get(s.stage, []):
@@ -143,7 +206,10 @@ class DealsScreen(RecordScreen):
             column_list.add_options(options)
             if options:
                 column_list.highlighted = min(keep or 0, len(options) - 1)
-            more = s.all_deals - len(options)  # every currency, as the column lists
+            # every currency, as the column lists
+            more = (s.all_deals if board.matching is None else board.matching[s.stage]) - len(
+                options
+            )
             stage_box.query_one(".more", Static).update(
                 f"… {more:,} more (tinycrm deal list)" if more > 0 else ""
             )
@@ -156,10 +222,78 @@ class DealsScreen(RecordScreen):
                 others[cur] = others.get(cur, 0) + cents
         also = "".join(f" + {fmt.money(c, cur)}" for cur, c in sorted(others.items()))
         weighed = f"weighted {fmt.money(weighted, board.currency)}"
-        self.query_one("#board-status", Static).update(
+        shown = f" · view {self.view.name}" if self.view else ""
+        if board.matching is not None:
+            matched = sum(board.matching.values())
+            shown = shown or " · filtered"
+            self._say(
+                f"{plural(matched, 'open deal')} match{'es' if matched == 1 else ''}"
+                f" {board.where!r}{shown} · f filter · v views · ctrl+s saves"
+            )
+            return
+        self._say(
             f"{plural(sum(s.all_deals for s in board.stages), 'open deal')}"
             f" · {fmt.money(total, board.currency)}{also}"
-            f" · {weighed}{f' (in {board.currency} only)' if others else ''}"
+            f" · {weighed}{f' (in {board.currency} only)' if others else ''}{shown}"
+        )
+
+    # -- the filter bar and saved views -------------------------------------------------------
+    def on_deals_screen_views_loaded(self, message: ViewsLoaded) -> None:
+        self.query_one(FilterBar).set_views(message.views, self.view.name if self.view else None)
+
+    def action_filter(self) -> None:
+        self.set_focus(self.query_one("#filter-text", Input))
+
+    def on_filter_bar_left(self, message: FilterBar.Left) -> None:
+        self._restore(None)
+
+    def on_filter_bar_applied(self, message: FilterBar.Applied) -> None:
+        if self.view is not None and self.view.filter != message.text:
+            self.view = None
+            self.query_one(FilterBar).show_view(None)
+        self._load(message.text, asked=True)
+
+    def on_filter_bar_view_chosen(self, message: FilterBar.ViewChosen) -> None:
+        self.show_saved(message.view)
+
+    def show_saved(self, view: View | None) -> None:
+        """Show a saved view (its filter and order), or every open deal again."""
+        self.view = view
+        bar = self.query_one(FilterBar)
+        bar.set_text(view.filter if view else "")
+        bar.show_view(view.name if view else None)
+        self.order = (view.sort if view else None) or "stage"
+        self._load(view.filter if view else "", asked=True)
+
+    def action_next_view(self) -> None:
+        """The next saved view of deals, by name (after the last: every open deal)."""
+        views = self.query_one(FilterBar).views
+        names = sorted(views, key=str.casefold)
+        if not names:
+            self.app.notify("No saved views of deals yet: f filters, ctrl+s saves it as a view")
+            return
+        index = names.index(self.view.name) + 1 if self.view and self.view.name in names else 0
+        self.show_saved(views[names[index]] if index < len(names) else None)
+
+    def action_save_view(self) -> None:
+        from tinycrm.tui.screens.forms import SaveViewForm
+
+        def saved(result: Any) -> None:
+            if result is not None:
+                self.view = result.view
+                run_db(
+                    self,
+                    lambda ctx: data.load_views(ctx, "deals"),
+                    self.ViewsLoaded,
+                    group="views",
+                )
+
+        columns = list(self.view.columns) if self.view and self.view.columns else None
+        self.app.push_screen(
+            SaveViewForm(
+                "deals", self.where, self.order, columns, name=self.view.name if self.view else ""
+            ),
+            saved,
         )
 
     def _restore(self, stage: str | None) -> None:

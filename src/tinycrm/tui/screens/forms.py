@@ -1006,3 +1006,34 @@ EDIT_FORMS: dict[str, type[_EditForm]] = {
     "deal": DealEditForm,
     "case": CaseEditForm,
 }
+
+
+class SaveViewForm(FormModal):
+    """Save what a screen shows (its filter, sort and columns) as a named view (ctrl+s on
+    Contacts and Deals); a view of that name is replaced."""
+
+    title_text = "Save as a view"
+
+    def __init__(
+        self, entity: str, where: str, sort: str | None, columns: list[str] | None, name: str = ""
+    ) -> None:
+        self.entity, self.where, self.sort, self.columns = entity, where, sort, columns
+        shown = where or "everything"
+        self.title_text = f"Save as a view · {entity}: {shown}"
+        self.fields = [Field("name", "Name", name, placeholder="hot leads")]
+        super().__init__()
+
+    def build(self) -> Job:
+        from tinycrm.tui import data
+
+        name = self.text("name", "view name")
+        entity, where, sort, columns = self.entity, self.where, self.sort, self.columns
+
+        def job(ctx: Ctx) -> Any:
+            return data.save_view(ctx, name, entity, where, sort, columns)
+
+        return job
+
+    def describe(self, result: Any) -> str:
+        verb = "Replaced" if result.replaced else "Saved"
+        return f"{verb} view {result.view.name!r}"

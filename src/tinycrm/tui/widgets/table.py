@@ -119,7 +119,17 @@ class FittingTable(DataTable[Any]):
         # the rows decide the layout: a column as wide as its longest cell, or one shown
         # only while a row has something in it
         self._fit_measured = any(c.width is None or c.optional for c in self.spec)
+        self._hidden: frozenset[str] = frozenset()  # columns the user chose not to see
         self._lay_out()
+
+    def show_only(self, keys: Sequence[str] | None) -> None:
+        """Show only the columns `keys` (and optional ones) as room allows; None: all."""
+        self._hidden = frozenset(
+            ()
+            if keys is None
+            else (c.key for c in self.spec if c.key not in keys and not c.optional)
+        )
+        self._refit()
 
     @property
     def shown(self) -> list[str]:
@@ -161,8 +171,10 @@ class FittingTable(DataTable[Any]):
 
     def _lay_out(self) -> bool:
         """Fit the columns to the width; True (and the table emptied) if they changed."""
-        cells = [r for _, r in self._fit_rows] if self._fit_measured else []
-        layout = fit_columns(self.spec, cells, self.size.width, self.cell_padding)
+        keep = [i for i, c in enumerate(self.spec) if c.key not in self._hidden]
+        spec = [self.spec[i] for i in keep]
+        cells = [[r[i] for i in keep] for _, r in self._fit_rows] if self._fit_measured else []
+        layout = fit_columns(spec, cells, self.size.width, self.cell_padding)
         if layout == self.fitted:
             return False
         self.fitted = layout
