@@ -135,6 +135,10 @@ KEPT: dict[tuple[str, str], str] = {
     ("deals", "currency"): "an ISO currency code",
     ("deals", "status"): "open, won or lost",
     ("purchases", "currency"): "an ISO currency code",
+    ("products", "name_key"): "derived from the name: rewritten when the name is scrubbed",
+    ("products", "currency"): "an ISO currency code",
+    ("quotes", "number"): "a quote's number (Q-2026-0001), handed out once",
+    ("quotes", "currency"): "an ISO currency code",
     ("audit_log", "entity"): "the kind of record an entry is about",
     ("audit_log", "action"): "a verb such as add, edit or delete",
     ("cases", "priority"): "low, normal, high or urgent",
@@ -143,7 +147,7 @@ KEPT: dict[tuple[str, str], str] = {
     ("sla_targets", "respond"): "a working-time target such as 4h, checked when entered",
     ("sla_targets", "resolve"): "a working-time target such as 1d, checked when entered",
     ("team_settings", "key"): "a setting's name (working-hours, holidays)",
-    ("team_settings", "value"): "working hours or holidays, checked when entered",
+    ("team_settings", "value"): "working hours, holidays, the company's quote header and terms",
     ("changes", "audit_ids"): "ids of audit entries (the undo journal)",
     ("row_changes", "table_name"): "a table's name (the undo journal)",
     ("row_changes", "row_key"): "a row's primary key (the undo journal)",
@@ -153,7 +157,11 @@ KEPT: dict[tuple[str, str], str] = {
     ("mail_folders", "account"): "a team member's own mailbox login and server",
 }
 #: Text columns with a key derived from them (folded), rewritten along with them.
-_DERIVED = {("companies", "name"): "name_key", ("deals", "title"): "title_key"}
+_DERIVED = {
+    ("companies", "name"): "name_key",
+    ("deals", "title"): "title_key",
+    ("products", "name"): "name_key",
+}
 #: Values that are what their row is, like the text columns of a primary key (a tag):
 #: when one names the person, the row goes rather than holding "(erased)".
 _WHOLE_ROW = {("contact_methods", "value")}

@@ -33,7 +33,7 @@ from tinycrm.text import mask_secrets
 #: The newest schema revision this tinycrm knows, and every revision it can upgrade from.
 #: tests/test_store.py (test_head_revision_matches_the_alembic_scripts) checks these
 #: against the Alembic scripts in tinycrm/migrations/versions/.
-SCHEMA_HEAD = "0012"
+SCHEMA_HEAD = "0016"
 KNOWN_REVISIONS = (
     "0001",
     "0002",
@@ -47,6 +47,7 @@ KNOWN_REVISIONS = (
     "0010",
     "0011",
     "0012",
+    "0016",
 )
 
 
