@@ -16,8 +16,8 @@ outermost write transaction ends, `Db.write` files those rows under one new `cha
 
 Not journaled (`NOT_JOURNALED`): the audit log and the journal itself, the send log of the
 digest (what was mailed stays mailed), the quote number counters (a number handed out
-stays handed out, even when undo takes its quote back), the erasure records (forget cannot be undone), and
-the search index (rewritten from the records after an undo).
+stays handed out, even when undo takes its quote back), the erasure records (forget
+cannot be undone), and the search index (rewritten from the records after an undo).
 """
 
 from __future__ import annotations
