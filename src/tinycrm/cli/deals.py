@@ -294,11 +294,11 @@ def _show_lines(lines: object, json_: bool, said: str) -> None:
         return
     output.say(said)
     if lines.items:
+        assert lines.net is not None
+        output.say(f"The deal's value is now {show(lines.net)} (before tax).")
         _render_lines(lines)
     else:
-        output.say(f"deal #{lines.deal_id} has no items now; its value stays as it was")
-    if lines.net is not None:
-        output.note(f"deal value {show(lines.net)}")
+        output.say(f"Deal #{lines.deal_id} has no items now; its value stays as it was.")
 
 
 QtyOpt = Annotated[int, typer.Option("--qty", "-q", min=1, help="How many (a whole number).")]

@@ -10,8 +10,10 @@ from tinycrm.errors import InvalidInput, UnknownId
 from tinycrm.money import MAX_CENTS, Money
 from tinycrm.refs import hold
 from tinycrm.services import audit
+from tinycrm.pricing import check_quantity
 from tinycrm.services.contacts import check_text, check_version
 from tinycrm.services.context import Ctx
+from tinycrm.services.products import find_product
 from tinycrm.store.db import Db, LockMode, read_day
 
 
@@ -26,6 +28,10 @@ class PurchaseView:
     currency: str
     note: str | None
     version: int = 1  # changes on every edit; pass it back as expected_version
+    product_id: int | None = None  # what was bought, from the catalogue (#22)
+    product: str | None = None  # its SKU, else its name
+    quantity: int | None = None
+    deal_id: int | None = None  # the won deal whose items it came from
 
     @property
     def refund(self) -> bool:
@@ -61,21 +67,36 @@ def add_purchase(
     currency: str | None = None,
     note: str | None = None,
     future: bool = False,
+    product: str | None = None,
+    quantity: int | None = None,
 ) -> PurchaseView:
     """Record what a contact bought (on `on`, default today; in `currency`, default the
-    store's), logged in the audit log. 0 is an order (a free sample, a full discount); a
+    store's), logged in the audit log; with `product` (a SKU, name or #id of the
+    catalogue) and `quantity` (default 1), which product and how many. 0 is an order (a free sample, a full discount); a
     negative amount is a refund or return, which lowers the customer's value and is no
     order (docs/value.md). A day after today is refused (the purchase would count in
     rankings as made) unless `future` says so."""
     _check_amount(amount_cents)
     day = _check_day(ctx, on or ctx.now.astimezone(ctx.tz).date(), future=future)
+    if quantity is not None:
+        if product is None:
+            raise InvalidInput("--qty says how many of a product: give --product too")
+        check_quantity(quantity)
     db = ctx.db
     with db.write():
+        product_id = None
+        if product is not None:
+            db.lock_key("products", shared=True)  # the product stays until the row names it
+            product_id = find_product(db, product).id
+            quantity = quantity or 1
         hold(db, "contact", contact_id)
         new_id = db.insert(
             "INSERT INTO purchases (contact_id, purchased_on, amount_cents, currency, note,"
-            " created_at) VALUES (:c, :on, :amount, :cur, :note, :now) RETURNING id",
+            " created_at, product_id, quantity) VALUES (:c, :on, :amount, :cur, :note, :now,"
+            " :product, :qty) RETURNING id",
             {
+                "product": product_id,
+                "qty": quantity,
                 "c": contact_id,
                 "on": db.day(day),
                 "amount": amount_cents,
@@ -97,6 +118,8 @@ def _fields(view: PurchaseView) -> dict[str, Any]:
         "purchased_on": view.purchased_on,
         "note": view.note,
         "contact": view.contact,
+        "product": view.product,
+        "quantity": view.quantity,
     }
 
 
@@ -204,7 +227,8 @@ def list_purchases(
         params["pid"] = purchase_id
     clause = (" WHERE " + " AND ".join(where)) if where else ""
     rows = db.all(
-        "SELECT p.*, c.name AS contact FROM purchases p JOIN contacts c ON c.id = p.contact_id"
+        "SELECT p.*, c.name AS contact, coalesce(pr.sku, pr.name) AS product FROM purchases p"
+        " JOIN contacts c ON c.id = p.contact_id LEFT JOIN products pr ON pr.id = p.product_id"
         + clause
         + " ORDER BY p.purchased_on DESC, p.id DESC LIMIT :n",
         params,
@@ -224,6 +248,10 @@ def list_purchases(
                 r["currency"],
                 r["note"],
                 int(r["version"]),
+                r["product_id"],
+                r["product"],
+                r["quantity"],
+                r["deal_id"],
             )
         )
     return out

@@ -1,0 +1,189 @@
+"""The catalogue and line items on deals (#22) through the real command line, on SQLite
+and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import Runner
+
+
+def _deal(cli: Runner, ref: str = "1") -> Any:
+    return cli.ok("deal", "show", ref, "--json").json()
+
+
+def _catalogue(cli: Runner) -> None:
+    cli.ok("contact", "add", "Alice Wong")
+    cli.ok("product", "add", "Pro licence", "--price", "120", "--sku", "PRO-1",
+           "--unit", "licence", "--tax-rate", "19%")  # fmt: skip
+    cli.ok("product", "add", "Setup", "--price", "499.99", "--sku", "SET", "--tax-rate", "7.5%")
+    cli.ok("product", "add", "Training day", "--price", "800")
+
+
+def test_the_catalogue(cli: Runner) -> None:
+    _catalogue(cli)
+    rows = cli.ok("product", "list", "--json").json()
+    assert [(p["sku"], p["name"], p["price"], p["tax_bp"]) for p in rows] == [
+        ("PRO-1", "Pro licence", "120.00", 1900),
+        ("SET", "Setup", "499.99", 750),
+        (None, "Training day", "800.00", 0),
+    ]
+    # by SKU in any case, by name, by a unique prefix, by id
+    for ref in ("pro-1", "Pro licence", "pro l", "#1"):
+        assert cli.ok("product", "show", ref, "--json").json()["sku"] == "PRO-1"
+    r = cli("product", "show", "nothing")
+    assert (r.exit_code, r.stderr) == (
+        1, "Error: no product matches 'nothing' (see tinycrm product list)\n",
+    )  # fmt: skip
+    out = cli.ok("product", "edit", "SET", "--price", "450", "--name", "Onboarding", "--json")
+    assert (out.json()["price"], out.json()["name"], out.json()["version"]) == (
+        "450.00", "Onboarding", 2,
+    )  # fmt: skip
+    # nobody has it on a deal: rm deletes it
+    assert cli.ok("product", "rm", "Training").stdout == "Deleted product #3 Training day\n"
+    assert len(cli.ok("product", "list", "--json").json()) == 2
+
+
+def test_skus_and_names_are_unique_ignoring_case(cli: Runner) -> None:
+    _catalogue(cli)
+    r = cli("product", "add", "Other", "--price", "1", "--sku", "pro-1")
+    assert (r.exit_code, r.stderr) == (
+        1, "Error: SKU 'pro-1' is taken by product #1 Pro licence\n",
+    )  # fmt: skip
+    r = cli("product", "add", "SETUP", "--price", "1")
+    assert r.exit_code == 1 and r.stderr == (
+        "Error: a product named 'SETUP' already exists (#2)\n"
+    )
+    r = cli("product", "edit", "SET", "--sku", "PRO-1")
+    assert r.exit_code == 1 and "taken by product #1" in r.stderr
+
+
+def test_bad_product_input_is_one_line_and_exit_2(cli: Runner) -> None:
+    cli.ok("contact", "add", "Alice Wong")
+    for args, said in [
+        (("--price", "-5"), "Error: --price can't be negative: '-5'\n"),
+        (("--price", "ten"), "Error: --price is not a number: 'ten' (try 1234.50)\n"),
+        (("--price", "5", "--tax-rate", "120%"), "Error: --tax-rate can't be more than 100%: '120%'\n"),
+        (("--price", "5", "--sku", "A B"), "Error: a SKU is one word of at most 64 characters: 'A B'\n"),
+        (("--price", "5", "--sku", "42"), "Error: a SKU needs a letter (a number names a product by id): '42'\n"),
+    ]:  # fmt: skip
+        r = cli("product", "add", "Thing", *args)
+        assert (r.exit_code, r.stderr) == (2, said), args
+    assert cli.ok("product", "list", "--json").json() == []
+
+
+def test_a_deal_takes_its_value_from_its_items(cli: Runner) -> None:
+    _catalogue(cli)
+    cli.ok("deal", "add", "alice", "Licences", "--value", "1000")
+    cli.ok("deal", "item", "add", "1", "PRO-1", "--qty", "50", "--discount", "10%")
+    cli.ok("deal", "item", "add", "1", "SET")
+    cli.ok("deal", "item", "add", "1", "training", "--qty", "3", "--price", "700",
+           "--discount", "15.50")  # fmt: skip
+    d = _deal(cli)
+    lines = d["lines"]
+    assert [(i["line"], i["sku"], i["quantity"], i["price"], i["discount"], i["net"])
+            for i in lines["items"]] == [
+        (1, "PRO-1", 50, "120.00", "600.00", "5400.00"),
+        (2, "SET", 1, "499.99", "0.00", "499.99"),
+        (3, None, 3, "700.00", "15.50", "2084.50"),
+    ]  # fmt: skip
+    # 499.99 × 7.5% = 37.49925, half-up to 37.50; 5400 × 19% = 1026
+    assert [(t["rate_bp"], t["base"], t["tax"]) for t in lines["taxes"]] == [
+        (750, "499.99", "37.50"), (1900, "5400.00", "1026.00"),
+    ]  # fmt: skip
+    assert (lines["net"], lines["tax"], lines["total"]) == ("7984.49", "1063.50", "9047.99")
+    assert (d["value"], d["version"]) == ("7984.49", 4)
+    shown = cli.ok("deal", "show", "1").stdout
+    assert "value\t7,984.49 EUR (from 3 items)" in shown
+    assert "tax 7.5%\t37.50 EUR" in shown and "total\t9,047.99 EUR" in shown
+
+    cli.ok("deal", "item", "edit", "1", "1", "--qty", "10", "--no-discount")
+    cli.ok("deal", "item", "rm", "1", "2")
+    d = _deal(cli)
+    assert [i["sku"] for i in d["lines"]["items"]] == ["PRO-1", None]
+    assert d["value"] == "3284.50"  # 1200 + 2084.50
+    # the value can't be typed over the items
+    r = cli("deal", "edit", "1", "--value", "5")
+    assert r.exit_code == 2
+    assert r.stderr == (
+        "Error: deal #1 Licences takes its value from its 2 items:"
+        " change them with tinycrm deal item edit 1 LINE\n"
+    )
+    # the history names each line's change
+    history = cli.ok("history", "deal:1", "--json").json()
+    assert history[0]["changes"] == {
+        "line 2": ["1 × SET Setup at 499.99 EUR", None], "value": ["3784.49", "3284.50"],
+    }  # fmt: skip
+    # the last line's going leaves the value, typed again
+    cli.ok("deal", "item", "rm", "1", "1")
+    cli.ok("deal", "item", "rm", "1", "1")
+    assert (_deal(cli)["value"], _deal(cli)["lines"]["items"]) == ("2084.50", [])
+    cli.ok("deal", "edit", "1", "--value", "99")
+
+
+def test_bad_item_input_changes_nothing(cli: Runner) -> None:
+    _catalogue(cli)
+    cli.ok("deal", "add", "alice", "Licences", "--currency", "USD")
+    cli.ok("deal", "add", "alice", "Other")
+    cli.ok("deal", "item", "add", "2", "PRO-1", "--qty", "2")
+    before = _deal(cli, "2")
+    for args, code, said in [
+        (("1", "PRO-1"), 2, "product PRO-1 Pro licence is priced in EUR and deal #1 is in USD:"
+         " give --price in USD"),
+        (("2", "PRO-1", "--discount", "300"), 2, "the discount (300.00) is more than the line (120.00)"),
+        (("2", "PRO-1", "--discount", "0%"), 2, "--discount must be more than 0%: '0%'"),
+        (("2", "PRO-1", "--qty", "0"), 2, "Invalid value for '--qty' / '-q'"),
+        (("2", "nope"), 1, "no product matches 'nope'"),
+        (("9", "PRO-1"), 2, "no deal with id 9"),
+    ]:  # fmt: skip
+        r = cli("deal", "item", "add", *args)
+        assert r.exit_code == code and said in r.stderr, (args, r.stderr)
+        assert r.stderr.count("\n") == 1
+    r = cli("deal", "item", "edit", "2", "3", "--qty", "1")
+    assert (r.exit_code, r.stderr) == (2, "Error: deal #2 has no line 3: its lines are 1 to 1\n")
+    assert _deal(cli, "2") == before
+    # a product priced otherwise goes on with a price in the deal's currency
+    cli.ok("deal", "item", "add", "1", "PRO-1", "--price", "$130")
+    assert _deal(cli)["value"] == "130.00"
+
+
+def test_a_won_deal_becomes_purchases_once_and_undo_takes_them_back(cli: Runner) -> None:
+    _catalogue(cli)
+    cli.ok("deal", "add", "alice", "Licences")
+    cli.ok("deal", "item", "add", "1", "PRO-1", "--qty", "5")
+    cli.ok("deal", "item", "add", "1", "SET", "--discount", "99.99")
+    out = cli.ok("deal", "won", "1").stdout
+    assert out == (
+        "Won deal #1 Licences — Won, 1,000.00 EUR\n"
+        "Recorded 2 purchases of its items by Alice Wong\n"
+    )
+    bought = cli.ok("purchase", "list", "--json").json()
+    assert sorted((p["product"], p["quantity"], p["amount"]) for p in bought) == [
+        ("PRO-1", 5, "600.00"), ("SET", 1, "400.00"),
+    ]  # fmt: skip
+    # items don't change on a closed deal
+    r = cli("deal", "item", "add", "1", "SET")
+    assert r.exit_code == 2 and "is won: reopen it" in r.stderr
+    # won again after a reopen: no second set of purchases
+    cli.ok("deal", "reopen", "1")
+    assert cli.ok("deal", "won", "1").stdout == "Won deal #1 Licences — Won, 1,000.00 EUR\n"
+    assert len(cli.ok("purchase", "list", "--json").json()) == 2
+    cli.ok("undo")  # the second win
+    cli.ok("undo")  # the reopen
+    cli.ok("undo")  # the first win, with the purchases it made
+    assert cli.ok("purchase", "list", "--json").json() == []
+    assert _deal(cli)["status"] == "open"
+    # sold products are archived, not deleted; the archive keeps them off new deals
+    cli.ok("deal", "won", "1")
+    out = cli.ok("product", "rm", "PRO-1", "--json").json()
+    assert out["archived"]["sku"] == "PRO-1" and out["archived"]["archived_at"]
+    assert [p["sku"] for p in cli.ok("product", "list", "--json").json()] == ["SET", None]
+    assert len(cli.ok("product", "list", "--all", "--json").json()) == 3
+    cli.ok("deal", "add", "alice", "More")
+    r = cli("deal", "item", "add", "2", "PRO-1")
+    assert r.exit_code == 2 and "is archived (tinycrm product edit PRO-1 --restore)" in r.stderr
+    cli.ok("product", "edit", "PRO-1", "--restore")
+    cli.ok("deal", "item", "add", "2", "PRO-1")
+    # deleting the won deal leaves its purchases: bought is bought
+    cli.ok("deal", "rm", "1", "--yes")
+    assert len(cli.ok("purchase", "list", "--json").json()) == 2
