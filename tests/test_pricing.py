@@ -19,9 +19,7 @@ from tinycrm.pricing import Line, format_percent, half_up, parse_percent, totals
 def _round(x: Fraction) -> int:
     """The oracle's rounding: to a whole cent, a half up, by Decimal."""
     return int(
-        (Decimal(x.numerator) / Decimal(x.denominator)).quantize(
-            Decimal(1), rounding=ROUND_HALF_UP
-        )
+        (Decimal(x.numerator) / Decimal(x.denominator)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     )
 
 

@@ -315,6 +315,14 @@ class Purchase(SQLModel, table=True):
             sqlite_where=text("product_id IS NOT NULL"),
             postgresql_where=text("product_id IS NOT NULL"),
         ),
+        # what each customer bought, for the co-occurrence join of `recommend`
+        Index(
+            "ix_purchases_contact_product",
+            "contact_id",
+            "product_id",
+            sqlite_where=text("product_id IS NOT NULL"),
+            postgresql_where=text("product_id IS NOT NULL"),
+        ),
         _sparse_index("purchases", "deal_id"),
     )
     id: int | None = Field(default=None, primary_key=True)

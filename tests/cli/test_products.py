@@ -51,9 +51,7 @@ def test_skus_and_names_are_unique_ignoring_case(cli: Runner) -> None:
         1, "Error: SKU 'pro-1' is taken by product #1 Pro licence\n",
     )  # fmt: skip
     r = cli("product", "add", "SETUP", "--price", "1")
-    assert r.exit_code == 1 and r.stderr == (
-        "Error: a product named 'SETUP' already exists (#2)\n"
-    )
+    assert r.exit_code == 1 and r.stderr == ("Error: a product named 'SETUP' already exists (#2)\n")
     r = cli("product", "edit", "SET", "--sku", "PRO-1")
     assert r.exit_code == 1 and "taken by product #1" in r.stderr
 
@@ -63,9 +61,12 @@ def test_bad_product_input_is_one_line_and_exit_2(cli: Runner) -> None:
     for args, said in [
         (("--price", "-5"), "Error: --price can't be negative: '-5'\n"),
         (("--price", "ten"), "Error: --price is not a number: 'ten' (try 1234.50)\n"),
-        (("--price", "5", "--tax-rate", "120%"), "Error: --tax-rate can't be more than 100%: '120%'\n"),
-        (("--price", "5", "--sku", "A B"), "Error: a SKU is one word of at most 64 characters: 'A B'\n"),
-        (("--price", "5", "--sku", "42"), "Error: a SKU needs a letter (a number names a product by id): '42'\n"),
+        (("--price", "5", "--tax-rate", "120%"),
+         "Error: --tax-rate can't be more than 100%: '120%'\n"),
+        (("--price", "5", "--sku", "A B"),
+         "Error: a SKU is one word of at most 64 characters: 'A B'\n"),
+        (("--price", "5", "--sku", "42"),
+         "Error: a SKU needs a letter (a number names a product by id): '42'\n"),
     ]:  # fmt: skip
         r = cli("product", "add", "Thing", *args)
         assert (r.exit_code, r.stderr) == (2, said), args
@@ -130,7 +131,8 @@ def test_bad_item_input_changes_nothing(cli: Runner) -> None:
     for args, code, said in [
         (("1", "PRO-1"), 2, "product PRO-1 Pro licence is priced in EUR and deal #1 is in USD:"
          " give --price in USD"),
-        (("2", "PRO-1", "--discount", "300"), 2, "the discount (300.00) is more than the line (120.00)"),
+        (("2", "PRO-1", "--discount", "300"), 2,
+         "the discount (300.00) is more than the line (120.00)"),
         (("2", "PRO-1", "--discount", "0%"), 2, "--discount must be more than 0%: '0%'"),
         (("2", "PRO-1", "--qty", "0"), 2, "Invalid value for '--qty' / '-q'"),
         (("2", "nope"), 1, "no product matches 'nope'"),

@@ -8,9 +8,9 @@ from typing import Any
 
 from tinycrm.errors import InvalidInput, UnknownId
 from tinycrm.money import MAX_CENTS, Money
+from tinycrm.pricing import check_quantity
 from tinycrm.refs import hold
 from tinycrm.services import audit
-from tinycrm.pricing import check_quantity
 from tinycrm.services.contacts import check_text, check_version
 from tinycrm.services.context import Ctx
 from tinycrm.services.products import find_product
@@ -72,10 +72,10 @@ def add_purchase(
 ) -> PurchaseView:
     """Record what a contact bought (on `on`, default today; in `currency`, default the
     store's), logged in the audit log; with `product` (a SKU, name or #id of the
-    catalogue) and `quantity` (default 1), which product and how many. 0 is an order (a free sample, a full discount); a
-    negative amount is a refund or return, which lowers the customer's value and is no
-    order (docs/value.md). A day after today is refused (the purchase would count in
-    rankings as made) unless `future` says so."""
+    catalogue) and `quantity` (default 1), which product and how many. 0 is an order (a
+    free sample, a full discount); a negative amount is a refund or return, which lowers
+    the customer's value and is no order (docs/value.md). A day after today is refused
+    (the purchase would count in rankings as made) unless `future` says so."""
     _check_amount(amount_cents)
     day = _check_day(ctx, on or ctx.now.astimezone(ctx.tz).date(), future=future)
     if quantity is not None:

@@ -2,7 +2,9 @@
 
 Kept in `team_settings` (key, value as typed in canonical form). Today: `working-hours`
 (`Mon-Fri 09:00-17:00`, read in each case owner's time zone) and `holidays` (ISO days),
-which the SLA clocks of service cases count in (tinycrm.worktime).
+which the SLA clocks of service cases count in (tinycrm.worktime); and the company's own
+header and terms on quotes (`company-name`, `company-address`, `company-email`,
+`quote-terms`, `quote-valid-for`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from tinycrm.errors import InvalidInput
 from tinycrm.services import audit
 from tinycrm.services.context import Ctx
 from tinycrm.store.db import Db, read_ts
+from tinycrm.text import clean
 from tinycrm.worktime import (
     DEFAULT_HOURS,
     Hours,
@@ -32,10 +35,44 @@ def _canonical_holidays(text: str) -> str:
     return describe_holidays(parse_holidays(text))
 
 
+def _one_line(text: str) -> str:
+    value = " ".join(clean(text).split())
+    if len(value) > 200:
+        raise InvalidInput("a name or address line is at most 200 characters")
+    return value
+
+
+def _lines(text: str) -> str:
+    """Several lines: a newline, or ` / ` between them ('Hauptstr. 1 / 10115 Berlin')."""
+    parts = [_one_line(p) for p in clean(text).replace(" / ", "\n").splitlines()]
+    return "\n".join(p for p in parts if p)
+
+
+def _terms(text: str) -> str:
+    value = clean(text).strip()
+    if len(value) > 5000:
+        raise InvalidInput("quote-terms is at most 5000 characters")
+    return value
+
+
+def _days(text: str) -> str:
+    from tinycrm.dates import parse_duration
+
+    days = parse_duration(text).days
+    if not 1 <= days <= 3650:
+        raise InvalidInput(f"quote-valid-for is between 1d and 3650d: {text!r}")
+    return f"{days}d"
+
+
 #: key -> (what it is, its default, the check that turns what was typed into the stored form)
 KEYS: dict[str, tuple[str, str, Callable[[str], str]]] = {
     "working-hours": ("days and hours SLA clocks count", DEFAULT_HOURS, _canonical_hours),
     "holidays": ("days SLA clocks skip (YYYY-MM-DD, comma separated)", "", _canonical_holidays),
+    "company-name": ("your company's name, at the head of quotes", "", _one_line),
+    "company-address": ("its address on quotes (lines split by ' / ')", "", _lines),
+    "company-email": ("the address quotes give for questions", "", _one_line),
+    "quote-terms": ("payment and delivery terms printed on quotes", "", _terms),
+    "quote-valid-for": ("how long a quote holds by default", "30d", _days),
 }
 
 

@@ -7,9 +7,11 @@ percentage in basis points or an amount, tax rate), `quotes` (each quote issued:
 number, deal, date, validity, total and the JSON it renders from, so it renders the same
 later) and `quote_counters` (the last number handed out per year). `purchases` gains
 `product_id`, `quantity` and `deal_id` (the won deal it came from), added in place
-(nullable, no default) with the `ix_purchases_product` and `ix_purchases_deal_id` partial
-indexes. Every new table but the counters is in the change journal (0009's triggers), and
-on SQLite purchases' triggers are written again to name the new columns; the counters
+(nullable, no default) with partial indexes for who bought which product both ways
+(`ix_purchases_product`, `ix_purchases_contact_product`: `recommend`, `report products`)
+and for a deal's purchases (`ix_purchases_deal_id`). Every new table but the counters is
+in the change journal (0009's triggers), and on SQLite purchases' triggers are written
+again to name the new columns; the counters
 are left out of it on purpose (tinycrm.store.journal.NOT_JOURNALED): a quote number handed
 out stays handed out, even when `undo` takes its quote back.
 
@@ -107,6 +109,14 @@ def upgrade() -> None:
         postgresql_where=_PRODUCT,
     )
     op.create_index(
+        "ix_purchases_contact_product",
+        "purchases",
+        ["contact_id", "product_id"],
+        unique=False,
+        sqlite_where=_PRODUCT,
+        postgresql_where=_PRODUCT,
+    )
+    op.create_index(
         "ix_purchases_deal_id",
         "purchases",
         ["deal_id"],
@@ -142,6 +152,7 @@ def _add_purchase_columns() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_purchases_deal_id", table_name="purchases")
+    op.drop_index("ix_purchases_contact_product", table_name="purchases")
     op.drop_index("ix_purchases_product", table_name="purchases")
     with op.batch_alter_table("purchases") as batch:
         batch.drop_column("deal_id")
