@@ -3,6 +3,7 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tests.conftest import Runner
@@ -189,3 +190,79 @@ def test_a_won_deal_becomes_purchases_once_and_undo_takes_them_back(cli: Runner)
     # deleting the won deal leaves its purchases: bought is bought
     cli.ok("deal", "rm", "1", "--yes")
     assert len(cli.ok("purchase", "list", "--json").json()) == 2
+
+
+def test_purchases_name_products_by_hand_and_by_import(cli: Runner, tmp_path: Path) -> None:
+    _catalogue(cli)
+    out = cli.ok("purchase", "add", "alice", "240", "--product", "PRO-1", "--qty", "2").stdout
+    assert out == "Purchase #1: Alice Wong bought 2 × PRO-1 for 240.00 EUR on 2026-11-23\n"
+    r = cli("purchase", "add", "alice", "10", "--qty", "2")
+    assert (r.exit_code, r.stderr) == (
+        2, "Error: --qty says how many of a product: give --product too\n",
+    )  # fmt: skip
+    r = cli("purchase", "add", "alice", "10", "--product", "nope")
+    assert r.exit_code == 1 and r.stderr == (
+        "Error: no product matches 'nope' (see tinycrm product list)\n"
+    )
+    f = tmp_path / "orders.csv"
+    f.write_text(
+        "Customer,Order date,Total,Article number,Qty,Product\n"
+        "Alice Wong,2026-11-01,999.98,SET,2,the onboarding\n"
+        "Bob Stone,2026-11-02,800,Training day,,\n"
+        "Alice Wong,2026-11-03,15,,,shipping\n",
+        encoding="utf-8",
+    )
+    summary = cli.ok("import", "purchases", str(f), "--create-missing", "--json").json()
+    assert (summary["imported"], summary["source"]["columns"]["sku"]) == (3, "Article number")
+    bought = cli.ok("purchase", "list", "--json").json()
+    assert sorted(
+        (p["contact"], p["product"] or "", p["quantity"] or 0, p["note"] or "") for p in bought
+    ) == [
+        ("Alice Wong", "", 0, "shipping"),
+        ("Alice Wong", "PRO-1", 2, ""),
+        ("Alice Wong", "SET", 2, "the onboarding"),
+        ("Bob Stone", "Training day", 1, ""),
+    ]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "email,date,amount,sku,quantity\nx@y.example,2026-11-01,5,NOPE,1\n"
+        "x@y.example,2026-11-01,5,SET,two\n",
+        encoding="utf-8",
+    )
+    r = cli("import", "purchases", str(bad), "--create-missing")
+    assert r.exit_code == 2
+    assert r.stderr.startswith(
+        f"Error: {bad} line 2, field sku: no product matches 'NOPE' (see tinycrm product list)"
+    )
+    assert len(cli.ok("purchase", "list", "--json").json()) == 4
+
+
+def test_the_products_report(cli: Runner) -> None:
+    _catalogue(cli)
+    cli.ok("contact", "add", "Bob Stone")
+    for who, amount, sku, qty, when in [
+        ("alice", "240", "PRO-1", "2", "2026-11-01"),
+        ("bob", "120", "PRO-1", "1", "2026-11-02"),
+        ("bob", "-120", "PRO-1", "1", "2026-11-03"),  # a refund gives one back
+        ("bob", "499.99", "SET", "1", "2026-10-01"),
+        ("alice", "99", "SET", "1", "2026-01-01"),  # before the period
+        ("alice", "$50", "SET", "1", "2026-11-05"),  # another currency
+    ]:  # fmt: skip
+        cli.ok("purchase", "add", who, amount, "--product", sku, "--qty", qty, "--date", when)
+    cli.ok("purchase", "add", "alice", "30", "--date", "2026-11-06")
+    r = cli.ok("report", "products", "--json").json()
+    assert (r["since"], r["until"], r["currency"]) == ("2026-08-26", "2026-11-23", "EUR")
+    assert [(x["sku"], x["units"], x["revenue"], x["customers"], x["lines"])
+            for x in r["products"]] == [
+        ("SET", 2, "499.99", 2, 2),
+        ("PRO-1", 2, "240.00", 2, 3),
+    ]  # fmt: skip
+    assert (r["revenue"], r["without_product"], r["other_currencies"]) == (
+        "739.99", "30.00", ["USD"],
+    )  # fmt: skip
+    csv = cli.ok("report", "products", "--format", "csv", "--since", "2026-11-01").stdout
+    assert csv.splitlines() == [
+        "sku,product,units,revenue,customers,lines,currency",
+        "PRO-1,Pro licence,2,240.00,2,3,EUR",
+        "SET,Setup,1,0.00,1,1,EUR",
+    ]
