@@ -142,3 +142,47 @@ def test_quotes_refuse_what_they_cant_use(cli: Runner, tmp_path: Path) -> None:
     assert (r.exit_code, r.stderr) == (
         1, "Error: no quote numbered 'Q-2026-0099' (see tinycrm quote list DEAL)\n",
     )  # fmt: skip
+
+
+def test_export_person_holds_their_quotes_and_forget_erases_them(
+    cli: Runner, store: str
+) -> None:
+    from tinycrm.store.open import open_store
+
+    cli.ok("contact", "add", "Ann Lee", "-e", "ann@acme.com")
+    db = open_store(store)
+    with db.write():
+        db.execute(
+            "INSERT INTO contact_methods (contact_id, kind, value, value_key, position)"
+            " VALUES (1, 'address', 'Rosenweg 9; 10115 Berlin', 'rosenweg 9; 10115 berlin', 0)"
+        )
+    db.close()
+    cli.ok("product", "add", "Tea", "--price", "12", "--sku", "TEA")
+    cli.ok("deal", "add", "ann", "Tea for the office")
+    cli.ok("deal", "item", "add", "1", "TEA", "--qty", "10")
+    cli.ok("quote", "1")
+    cli.ok("purchase", "add", "ann", "24", "--product", "TEA", "--qty", "2")
+    exported = cli.ok("export", "person", "ann").json()
+    (quote,) = exported["quotes"]
+    assert (quote["number"], quote["total"], quote["content"]["customer"]) == (
+        "Q-2026-0001", "120.00", "Ann Lee",
+    )  # fmt: skip
+    assert quote["content"]["customer_address"] == ["Rosenweg 9", "10115 Berlin"]
+    assert quote["content"]["customer_email"] == "ann@acme.com"
+    (bought,) = exported["purchases"]
+    assert (bought["product_sku"], bought["quantity"]) == ("TEA", 2)
+
+    cli.ok("forget", "ann", "--yes")
+    page = cli.ok("quote", "show", "Q-2026-0001").stdout
+    for trace in ("Ann", "Lee", "acme", "Rosenweg", "10115"):
+        assert trace not in page, trace
+    assert "(erased)" in page and "Tea" in page and "120.00" in page
+    db = open_store(store)
+    try:
+        stored = " ".join(
+            str(r) for t in ("quotes", "row_changes") for r in db.all(f"SELECT * FROM {t}")
+        )
+    finally:
+        db.close()
+    for trace in ("Ann Lee", "ann@acme.com", "Rosenweg"):
+        assert trace not in stored, trace

@@ -122,8 +122,8 @@ def quote_new(
             f" {display_money(view.total.cents, view.total.currency)},"
             f" valid until {view.valid_until.isoformat()}; written to {out}"
         )
-    if not view.content.seller_name and not json_:
-        output.note("set your company's name for the header: tinycrm settings set company-name …")
+        if not view.content.seller_name:
+            output.say("Its header has no company name: tinycrm settings set company-name NAME")
 
 
 @quote_app.command("list")

@@ -328,6 +328,7 @@ class PersonExport:
     merges: list[dict[str, Any]]
     audit: list[dict[str, Any]]
     cases: list[dict[str, Any]] = field(default_factory=list)  # service cases (#20)
+    quotes: list[dict[str, Any]] = field(default_factory=list)  # of their deals (#22)
 
 
 def person(db: Db, contact_id: int, now: datetime) -> PersonExport:
@@ -373,8 +374,16 @@ def person(db: Db, contact_id: int, now: datetime) -> PersonExport:
             p,
         )
         purchases = db.all(
-            "SELECT id, purchased_on, amount_cents, currency, note, created_at FROM purchases"
-            " WHERE contact_id = :id ORDER BY purchased_on, id",
+            "SELECT b.id, b.purchased_on, b.amount_cents, b.currency, b.note, b.created_at,"
+            " pr.sku AS product_sku, pr.name AS product, b.quantity, b.deal_id"
+            " FROM purchases b LEFT JOIN products pr ON pr.id = b.product_id"
+            " WHERE b.contact_id = :id ORDER BY b.purchased_on, b.id",
+            p,
+        )
+        quotes = db.all(
+            "SELECT q.id, q.number, q.deal_id, q.issued_at, q.valid_until, q.total_cents,"
+            " q.currency, q.content FROM quotes q JOIN deals d ON d.id = q.deal_id"
+            " WHERE d.contact_id = :id ORDER BY q.id",
             p,
         )
         cases = db.all(
@@ -406,6 +415,11 @@ def person(db: Db, contact_id: int, now: datetime) -> PersonExport:
         d["value"] = Money(int(d.pop("value_cents")), d["currency"])
     for pu in purchases:
         pu["amount"] = Money(int(pu.pop("amount_cents")), pu["currency"])
+    for q in quotes:
+        q["total"] = Money(int(q.pop("total_cents")), q["currency"])
+        q["issued_at"] = read_ts(q["issued_at"])
+        q["valid_until"] = read_day(q["valid_until"])
+        q["content"] = _json(q["content"])
     for m in merges:
         m["snapshot"] = _json(m["snapshot"])
     for a in audit:
@@ -426,6 +440,7 @@ def person(db: Db, contact_id: int, now: datetime) -> PersonExport:
             | {"note_ids": [n["interaction_id"] for n in case_notes if n["case_id"] == r["id"]]}
             for r in cases
         ],
+        quotes=quotes,
     )
 
 

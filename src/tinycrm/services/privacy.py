@@ -44,7 +44,7 @@ from datetime import datetime
 from typing import Any
 
 from tinycrm.errors import InvalidInput, NotFound
-from tinycrm.services import clocks, search
+from tinycrm.services import clocks, quotes, search
 from tinycrm.services.context import Ctx
 from tinycrm.services.exports import AUDIT_OF_CONTACT
 from tinycrm.store.db import Db, Table
@@ -389,6 +389,7 @@ def forget(ctx: Ctx, contact_id: int, *, purchases: str = "anonymise") -> Erased
                 "UPDATE purchases SET contact_id = :to WHERE contact_id = :id",
                 {"id": contact_id, "to": placeholder_id(ctx)},
             )
+        quotes.erase_customer(db, contact_id, ERASED)  # their deals' quotes name them
         db.execute(
             "UPDATE deals SET contact_id = NULL, updated_at = :now, version = version + 1"
             " WHERE contact_id = :id",

@@ -292,3 +292,24 @@ def list_quotes(ctx: Ctx, deal_id: int) -> list[QuoteSummary]:
             )
         )
     return out
+
+
+def erase_customer(db: Db, contact_id: int, erased: str) -> int:
+    """For `forget`, before the person's deals are unlinked: their quotes keep the deal's
+    lines and totals (the team's figures) but say `erased` for the customer, their company,
+    email and address. Returns how many quotes were rewritten."""
+    rows = db.all(
+        "SELECT q.id, q.content FROM quotes q JOIN deals d ON d.id = q.deal_id"
+        " WHERE d.contact_id = :id ORDER BY q.id",
+        {"id": contact_id},
+    )
+    for r in rows:
+        data = json.loads(r["content"])
+        data.update(
+            customer=erased, customer_company=None, customer_email=None, customer_address=[]
+        )
+        db.execute(
+            "UPDATE quotes SET content = :c WHERE id = :id",
+            {"c": json.dumps(data, ensure_ascii=False, sort_keys=True), "id": r["id"]},
+        )
+    return len(rows)
