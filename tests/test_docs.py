@@ -83,6 +83,11 @@ MODULES = [
         "undo",
         "mail",
         "tags",
+        "products",
+        "deal_items",
+        "quotes",
+        "recommend",
+        "product_report",
     )
 ] + [
     "tinycrm.io.backup",  # backup/restore sit above the services, beside the CLI
