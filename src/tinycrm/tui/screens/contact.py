@@ -1,5 +1,6 @@
-"""One contact, 360°: details, tags, company, open deals, purchases and value grade, and
-the timeline of notes, purchases and deal moves, newest first.
+"""One contact, 360°: details, tags, company, open deals, purchases and value grade, the
+products to offer them next (services.recommend), and the timeline of notes, purchases and
+deal moves, newest first.
 
 n logs a note, r sets a reminder, p records a purchase; e edits the highlighted note,
 purchase or deal of the timeline (E the contact), x deletes it; escape goes back.
@@ -18,6 +19,7 @@ from textual.widgets import Footer, Static
 
 from tinycrm.refs import Target
 from tinycrm.services.contacts import ContactDetail
+from tinycrm.services.recommend import Recommendations
 from tinycrm.text import plural
 from tinycrm.tui import data
 from tinycrm.tui.screens.base import run_db
@@ -85,12 +87,18 @@ class ContactScreen(RecordScreen):
             super().__init__()
             self.grade = grade
 
+    class Recommended(Message, bubble=False):
+        def __init__(self, found: Recommendations) -> None:
+            super().__init__()
+            self.found = found
+
     def compose(self) -> ComposeResult:
         yield NavBar("contacts")
         with Horizontal(id="contact"):
             with VerticalScroll(id="contact-card"):
                 yield Static("Loading…", id="card")
                 yield Static("", id="grade")
+                yield Static("", id="recommend")
             yield Timeline(id="timeline", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -104,6 +112,9 @@ class ContactScreen(RecordScreen):
         run_db(self, lambda ctx: data.load_contact(ctx, cid), self.Loaded)
         run_db(
             self, lambda ctx: data.contact_grade(store, ctx, cid), self.GradeLoaded, group="grade"
+        )
+        run_db(
+            self, lambda ctx: data.recommendations(ctx, cid), self.Recommended, group="recommend"
         )
 
     def action_reload(self) -> None:
@@ -188,6 +199,16 @@ class ContactScreen(RecordScreen):
 
     def on_contact_screen_grade_loaded(self, message: GradeLoaded) -> None:
         self.query_one("#grade", Static).update(Text(message.grade, style="bold"))
+
+    def on_contact_screen_recommended(self, message: Recommended) -> None:
+        found = message.found
+        text = Text()
+        if found.products:
+            text.append("\nOffer next\n", style="bold")
+            for r in found.products:
+                text.append(f"  {r.label}")
+                text.append(f"  {r.score:.2f}\n", style="dim")
+        self.query_one("#recommend", Static).update(text)
 
     def _target(self) -> tuple[Target, str] | None:
         if self.detail is None:
