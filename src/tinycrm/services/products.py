@@ -43,6 +43,7 @@ class ProductView:
 
     @property
     def label(self) -> str:
+        """The SKU and the name ('PRO-1 Pro licence'), or the name alone."""
         return f"{self.sku} {self.name}" if self.sku else self.name
 
 

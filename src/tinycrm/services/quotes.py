@@ -79,6 +79,7 @@ class QuoteContent:
     total_cents: int = 0
 
     def to_json(self) -> str:
+        """The content as stored in `quotes.content` (days ISO, money integer cents)."""
         data = asdict(self)
         data["issued_on"] = self.issued_on.isoformat()
         data["valid_until"] = self.valid_until.isoformat()
@@ -86,6 +87,7 @@ class QuoteContent:
 
     @classmethod
     def from_json(cls, text: str) -> QuoteContent:
+        """The content read back from `quotes.content`."""
         data: dict[str, Any] = json.loads(text)
         data["issued_on"] = date.fromisoformat(data["issued_on"])
         data["valid_until"] = date.fromisoformat(data["valid_until"])
