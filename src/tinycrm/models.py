@@ -303,9 +303,15 @@ class Purchase(SQLModel, table=True):
     __tablename__ = "purchases"
     __table_args__ = (
         # covers the customer-value aggregation (`rank`, `next`'s customer points): per
-        # contact, by day, amount and currency, without reading the table
+        # contact, by day, amount and currency, without reading the table; and, with the
+        # product last, what each customer bought (`recommend`'s co-occurrence join)
         Index(
-            "ix_purchases_customer_value", "contact_id", "purchased_on", "amount_cents", "currency"
+            "ix_purchases_customer_value",
+            "contact_id",
+            "purchased_on",
+            "amount_cents",
+            "currency",
+            "product_id",
         ),
         # who bought which product (`recommend`, `report products`), only rows that name one
         Index(
@@ -315,14 +321,7 @@ class Purchase(SQLModel, table=True):
             sqlite_where=text("product_id IS NOT NULL"),
             postgresql_where=text("product_id IS NOT NULL"),
         ),
-        # what each customer bought, for the co-occurrence join of `recommend`
-        Index(
-            "ix_purchases_contact_product",
-            "contact_id",
-            "product_id",
-            sqlite_where=text("product_id IS NOT NULL"),
-            postgresql_where=text("product_id IS NOT NULL"),
-        ),
+
         _sparse_index("purchases", "deal_id"),
     )
     id: int | None = Field(default=None, primary_key=True)

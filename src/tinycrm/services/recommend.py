@@ -13,8 +13,8 @@ both, small when x is bought by many who never bought p (a best-seller is not pu
 everyone). `customers` counts the other customers who bought x and at least one product
 of P; `because` lists the products of P it was bought with, most shared first. Ranked
 by score, then customers, then name; products scoring 0 are left out. Read in three
-queries over the `(product_id, contact_id)` and `(contact_id, product_id)` partial
-indexes of purchases.
+queries over two indexes of purchases: `ix_purchases_product` (product, customer) and the
+customer-value index, which ends in the product.
 """
 
 from __future__ import annotations
