@@ -24,13 +24,14 @@ def _round(x: Fraction) -> int:
 
 
 def _oracle(lines: list[Line]) -> tuple[list[int], int, dict[int, int], int]:
-    nets, bases = [], defaultdict(int)
+    nets: list[int] = []
+    bases: defaultdict[int, int] = defaultdict(int)
     for x in lines:
         gross = Fraction(x.quantity) * x.price_cents
         if x.discount_bp is not None:
             off = _round(gross * Fraction(x.discount_bp, 10_000))
         elif x.discount_cents is not None:
-            off = min(Fraction(x.discount_cents), gross)
+            off = int(min(Fraction(x.discount_cents), gross))
         else:
             off = 0
         net = int(gross - off)

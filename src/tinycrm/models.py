@@ -321,7 +321,6 @@ class Purchase(SQLModel, table=True):
             sqlite_where=text("product_id IS NOT NULL"),
             postgresql_where=text("product_id IS NOT NULL"),
         ),
-
         _sparse_index("purchases", "deal_id"),
     )
     id: int | None = Field(default=None, primary_key=True)

@@ -66,8 +66,7 @@ def test_the_quote_html_keeps_hostile_names_as_text(cli: Runner, tmp_path: Path)
     out = tmp_path / "q.html"
     said = cli.ok("quote", "1", "-o", str(out)).stdout
     assert said == (
-        "Quote Q-2026-0001 for deal #1: 6,963.49 EUR, valid until 2026-12-23;"
-        f" written to {out}\n"
+        f"Quote Q-2026-0001 for deal #1: 6,963.49 EUR, valid until 2026-12-23; written to {out}\n"
     )
     page = _parse(out.read_text(encoding="utf-8"))
     # no element came from the data: only the template's own
@@ -111,7 +110,7 @@ def test_a_stored_quote_renders_the_same_later(cli: Runner, tmp_path: Path) -> N
 def test_the_markdown_escapes_what_people_typed(cli: Runner) -> None:
     _setup(cli)
     md = cli.ok("quote", "1", "--format", "md").stdout
-    assert "Eve \\<img src=x onerror=\"alert(1)\"\\> \\& \"Co\"  " in md
+    assert 'Eve \\<img src=x onerror="alert(1)"\\> \\& "Co"  ' in md
     assert "| 1 | Pro \\</td\\> licence (PRO-1) | 50 licence | 120.00 | 600.00 (10%) | 19% |" in md
     assert "**Total: 6,963.49 EUR**" in md
 
@@ -144,9 +143,7 @@ def test_quotes_refuse_what_they_cant_use(cli: Runner, tmp_path: Path) -> None:
     )  # fmt: skip
 
 
-def test_export_person_holds_their_quotes_and_forget_erases_them(
-    cli: Runner, store: str
-) -> None:
+def test_export_person_holds_their_quotes_and_forget_erases_them(cli: Runner, store: str) -> None:
     from tinycrm.store.open import open_store
 
     cli.ok("contact", "add", "Ann Lee", "-e", "ann@acme.com")

@@ -124,7 +124,8 @@ def import_purchases(
     run = Run("purchases", source.file, skip_bad, dry_run, save_rejects, progress)
     # what the checks read stays as it is until this lands
     locks: list[LockKey] = ["contact identities"] if create_missing else []
-    with run.transaction(db, *locks, "purchase imports", "products", shared=("products",)):
+    shared: tuple[LockKey, ...] = ("products",)  # the catalogue holds still meanwhile
+    with run.transaction(db, *locks, "purchase imports", "products", shared=shared):
         run.step("check", 0, len(rows))
         # in file order: a contact to create takes the first spelling the file uses
         refs = resolve_refs(db, list(dict.fromkeys(r.contact for r in rows)), create_missing)
