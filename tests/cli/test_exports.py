@@ -183,6 +183,8 @@ def test_purchases_round_trip_through_import_purchases(
         "currency": "EUR",
         "note": "-rebate",
         "contact_name": "Ann Lee",
+        "sku": None,
+        "quantity": None,
     }
     # an empty store with the same people
     other = str(tmp_path / "other.db")

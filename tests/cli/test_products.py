@@ -223,6 +223,11 @@ def test_purchases_name_products_by_hand_and_by_import(cli: Runner, tmp_path: Pa
         ("Alice Wong", "SET", 2, "the onboarding"),
         ("Bob Stone", "Training day", 1, ""),
     ]
+    # the export names the product, as the import reads it back
+    exported = cli.ok("export", "purchases", "-f", "json").json()
+    assert sorted((p["sku"] or "", p["quantity"] or 0) for p in exported) == [
+        ("", 0), ("PRO-1", 2), ("SET", 2), ("Training day", 1),
+    ]  # fmt: skip
     bad = tmp_path / "bad.csv"
     bad.write_text(
         "email,date,amount,sku,quantity\nx@y.example,2026-11-01,5,NOPE,1\n"

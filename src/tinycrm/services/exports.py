@@ -105,6 +105,8 @@ class PurchaseRecord:
     currency: str
     note: str | None
     contact_name: str
+    sku: str | None = None  # the product bought (its SKU, else its name), as import reads it
+    quantity: int | None = None
 
 
 CONTACT_FIELDS = tuple(ContactRecord.__dataclass_fields__)
@@ -287,8 +289,10 @@ def iter_purchases(db: Db, contact_id: int | None = None) -> Iterator[PurchaseRe
     where, params = _of_contact(contact_id)
     sql = (
         "SELECT x.id AS id, x.contact_id, c.name AS contact_name, x.purchased_on,"
-        " x.amount_cents, x.currency, x.note FROM purchases x"
-        " JOIN contacts c ON c.id = x.contact_id WHERE {after} AND c.name_key <> ''" + where
+        " x.amount_cents, x.currency, x.note, coalesce(pr.sku, pr.name) AS sku, x.quantity"
+        " FROM purchases x JOIN contacts c ON c.id = x.contact_id"
+        " LEFT JOIN products pr ON pr.id = x.product_id"
+        " WHERE {after} AND c.name_key <> ''" + where
     )
     with db.read():
         for rows in _pages(db, sql, params):
@@ -301,6 +305,8 @@ def iter_purchases(db: Db, contact_id: int | None = None) -> Iterator[PurchaseRe
                     currency=r["currency"],
                     note=r["note"],
                     contact_name=r["contact_name"],
+                    sku=r["sku"],
+                    quantity=r["quantity"],
                 )
 
 
