@@ -121,8 +121,8 @@ class QuoteSummary:
 
 
 def _next_number(db: Db, year: int) -> str:
-    """The next quote number of `year`, moving the counter (in the caller's write)."""
-    db.lock_key("quote numbers")
+    """The next quote number of `year`, moving the counter (in the caller's write, which
+    holds the `quote numbers` lock key)."""
     last = db.value("SELECT last FROM quote_counters WHERE year = :y", {"y": year})
     if last is None:
         n = 1
@@ -155,6 +155,7 @@ def issue_quote(ctx: Ctx, deal_id: int, *, valid_days: int | None = None) -> Quo
         raise InvalidInput(f"--valid-for is between 1d and {MAX_VALID_DAYS}d")
     db = ctx.db
     with db.write():
+        db.lock_key("quote numbers")  # keys before rows: the counter is read further down
         db.lock("deals", deal_id, "keep")  # the deal stays until the quote is on it
         deal = db.one(
             "SELECT d.id, d.title, d.contact_id, c.name AS contact, co.name AS company"
