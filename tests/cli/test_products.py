@@ -200,6 +200,14 @@ def test_purchases_name_products_by_hand_and_by_import(cli: Runner, tmp_path: Pa
     assert (r.exit_code, r.stderr) == (
         2, "Error: --qty says how many of a product: give --product too\n",
     )  # fmt: skip
+    out = cli.ok("purchase", "edit", "1", "--product", "SET", "--qty", "3").stdout
+    assert out == "Updated purchase #1: Alice Wong bought 3 × SET for 240.00 EUR on 2026-11-23\n"
+    cli.ok("purchase", "edit", "1", "--product", "")
+    r = cli("purchase", "edit", "1", "--qty", "2")
+    assert (r.exit_code, r.stderr) == (
+        2, "Error: --qty says how many of a product: give --product too\n",
+    )  # fmt: skip
+    cli.ok("purchase", "edit", "1", "--product", "PRO-1", "--qty", "2")
     r = cli("purchase", "add", "alice", "10", "--product", "nope")
     assert r.exit_code == 1 and r.stderr == (
         "Error: no product matches 'nope' (see tinycrm product list)\n"

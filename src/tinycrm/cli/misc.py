@@ -169,9 +169,10 @@ def _said(p: object) -> str:
     from tinycrm.services.purchases import PurchaseView
 
     assert isinstance(p, PurchaseView)
+    what = f"{p.quantity} × {p.product} for " if p.product else ""
     return (
-        f"purchase #{p.id}: {p.contact} bought {display_money(p.amount_cents, p.currency)}"
-        f" on {p.purchased_on.isoformat()}"
+        f"purchase #{p.id}: {p.contact} bought {what}"
+        f"{display_money(p.amount_cents, p.currency)} on {p.purchased_on.isoformat()}"
     )
 
 
@@ -187,6 +188,13 @@ def purchase_edit(
         str | None, typer.Option("--note", help="What was bought ('' clears it).")
     ] = None,
     contact: Annotated[str | None, typer.Option("--contact", "-c", help="Who bought it.")] = None,
+    product: Annotated[
+        str | None,
+        typer.Option("--product", "-p", help="The product bought (SKU, name or #id; '' clears)."),
+    ] = None,
+    qty: Annotated[
+        int | None, typer.Option("--qty", "-q", min=1, help="How many of the product.")
+    ] = None,
     if_version: IfVersionOpt = None,
     future: Annotated[
         bool, typer.Option("--future", help="Allow a --date after today (normally refused).")
@@ -213,6 +221,8 @@ def purchase_edit(
         amount_cents=money.cents if money else None,
         currency=money.currency if money else given,
         on=day(ctx, date_, past=True) if date_ else None,
+        product=product,
+        quantity=qty,
         note=note,
         contact_id=resolve(ctx, contact).id if contact else None,
         expected_version=if_version,

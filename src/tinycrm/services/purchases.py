@@ -156,9 +156,11 @@ def edit_purchase(
     contact_id: int | None = None,
     expected_version: int | None = None,
     future: bool = False,
+    product: str | None = None,
+    quantity: int | None = None,
 ) -> PurchaseView:
     """Correct a purchase: amount, currency, date (not after today unless `future`), note
-    ('' clears it) or whose it is.
+    ('' clears it), whose it is, or what was bought (`product`, '' for none; `quantity`).
     Rankings and reports read purchases as they are, so they follow. With
     `expected_version`, a purchase changed since is refused."""
     sets: dict[str, Any] = {}
@@ -173,13 +175,29 @@ def edit_purchase(
         sets["note"] = check_text(note, "note") or None
     if contact_id is not None:
         sets["contact_id"] = contact_id
-    if not sets:
+    if quantity is not None:
+        check_quantity(quantity)
+        sets["quantity"] = quantity
+    if not sets and product is None:
         raise InvalidInput("nothing to change: give at least one option (see --help)")
     db = ctx.db
     with db.write():
+        if product is not None:
+            db.lock_key("products", shared=True)
+            if product.strip():
+                sets["product_id"] = find_product(db, product).id
+                sets.setdefault("quantity", quantity or None)
+            else:
+                sets["product_id"] = sets["quantity"] = None
         if contact_id is not None:
             hold(db, "contact", contact_id)
         old = _lock(db, purchase_id, "change")
+        if product is not None and product.strip() and sets.get("quantity") is None:
+            sets["quantity"] = old.quantity or 1
+        if "quantity" in sets and sets["quantity"] is not None and (
+            sets.get("product_id", old.product_id) is None
+        ):
+            raise InvalidInput("--qty says how many of a product: give --product too")
         check_version(ctx, "purchase", purchase_id, _label(old), old.version, expected_version)
         assigns = ", ".join(f"{k} = :{k}" for k in sets)
         db.execute(
