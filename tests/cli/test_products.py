@@ -279,3 +279,28 @@ def test_the_products_report(cli: Runner) -> None:
         "PRO-1,Pro licence,2,240.00,2,3,EUR",
         "SET,Setup,1,0.00,1,1,EUR",
     ]
+
+
+def test_tab_completes_products_and_deals_for_items_and_quotes(cli: Runner) -> None:
+    import subprocess
+    import sys
+
+    _catalogue(cli)
+    cli.ok("deal", "add", "alice", "Licences")
+    cli.ok("product", "rm", "Training day")  # gone: not offered
+
+    def complete(line: str, word: str) -> list[str]:
+        tinycrm = str(Path(sys.executable).parent / "tinycrm")
+        done = subprocess.run(
+            [tinycrm, "__complete", "bash", line, word], capture_output=True, text=True,
+            check=False, timeout=60,
+        )  # fmt: skip
+        assert (done.returncode, done.stderr) == (0, "")
+        return done.stdout.splitlines()
+
+    assert complete("tinycrm deal item add ", "") == ["1"]
+    assert complete("tinycrm deal item add 1 ", "") == ["PRO-1", "SET"]
+    assert complete("tinycrm deal item add 1 s", "s") == ["SET"]
+    assert complete("tinycrm purchase add alice 5 --product p", "p") == ["PRO-1"]
+    assert complete("tinycrm quote ", "") == ["new", "list", "show"]
+    assert complete("tinycrm quote list ", "") == ["1"]

@@ -56,6 +56,12 @@ BY_COMMAND: dict[tuple[str, str], str] = {
     ("interaction edit", "ident"): "interaction",
     ("interaction rm", "ident"): "interaction",
     ("tag cadence", "tag"): "tag",
+    **{(f"deal item {c}", "ref"): "deal" for c in ("add", "edit", "rm")},
+    ("deal item add", "product"): "product",
+    ("purchase add", "product"): "product",
+    ("purchase edit", "product"): "product",
+    **{(f"product {c}", "ref"): "product" for c in ("show", "edit", "rm")},
+    **{(f"quote {c}", "ref"): "deal" for c in ("new", "list")},
 }
 STATIC: dict[str, tuple[str, ...]] = {"kind": ("note", "call", "email", "meeting")}
 

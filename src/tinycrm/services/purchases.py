@@ -194,8 +194,10 @@ def edit_purchase(
         old = _lock(db, purchase_id, "change")
         if product is not None and product.strip() and sets.get("quantity") is None:
             sets["quantity"] = old.quantity or 1
-        if "quantity" in sets and sets["quantity"] is not None and (
-            sets.get("product_id", old.product_id) is None
+        if (
+            "quantity" in sets
+            and sets["quantity"] is not None
+            and (sets.get("product_id", old.product_id) is None)
         ):
             raise InvalidInput("--qty says how many of a product: give --product too")
         check_version(ctx, "purchase", purchase_id, _label(old), old.version, expected_version)
