@@ -303,15 +303,9 @@ class Purchase(SQLModel, table=True):
     __tablename__ = "purchases"
     __table_args__ = (
         # covers the customer-value aggregation (`rank`, `next`'s customer points): per
-        # contact, by day, amount and currency, without reading the table; and, with the
-        # product last, what each customer bought (`recommend`'s co-occurrence join)
+        # contact, by day, amount and currency, without reading the table
         Index(
-            "ix_purchases_customer_value",
-            "contact_id",
-            "purchased_on",
-            "amount_cents",
-            "currency",
-            "product_id",
+            "ix_purchases_customer_value", "contact_id", "purchased_on", "amount_cents", "currency"
         ),
         # who bought which product (`recommend`, `report products`), only rows that name one
         Index(

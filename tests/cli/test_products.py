@@ -304,3 +304,39 @@ def test_tab_completes_products_and_deals_for_items_and_quotes(cli: Runner) -> N
     assert complete("tinycrm purchase add alice 5 --product p", "p") == ["PRO-1"]
     assert complete("tinycrm quote ", "") == ["new", "list", "show"]
     assert complete("tinycrm quote list ", "") == ["1"]
+
+
+def test_recommend_scores_co_occurrence(cli: Runner) -> None:
+    _catalogue(cli)
+    cli.ok("product", "add", "Support", "--price", "50", "--sku", "SUP")
+    cli.ok("product", "add", "Hardware", "--price", "900", "--sku", "HW")
+    for name in ("Bob Stone", "Carol Diaz", "Dan Eng", "Eve Fox"):
+        cli.ok("contact", "add", name)
+    for who, sku in [
+        ("alice", "PRO-1"), ("bob", "PRO-1"), ("bob", "SUP"), ("bob", "SUP"),  # twice: once
+        ("carol", "PRO-1"), ("carol", "SUP"), ("carol", "HW"), ("dan", "HW"), ("eve", "SET"),
+    ]:  # fmt: skip
+        cli.ok("purchase", "add", who, "10", "--product", sku, "--date", "2026-11-01")
+    r = cli.ok("recommend", "alice", "--json").json()
+    assert (r["contact"], r["bought"]) == ("Alice Wong", ["PRO-1 Pro licence"])
+    # SUP: bought by 2 of PRO-1's 3 buyers and by no one else, 2/√(3·2); HW: 1/√(3·2)
+    assert [(s["sku"], s["score"], s["customers"], s["because"]) for s in r["products"]] == [
+        ("SUP", 0.816497, 2, ["PRO-1 Pro licence"]),
+        ("HW", 0.408248, 1, ["PRO-1 Pro licence"]),
+    ]
+    # SET was bought, but never with PRO-1: no score, not offered
+    assert [s["sku"] for s in cli.ok("recommend", "alice", "--top", "1", "--json").json()[
+        "products"]] == ["SUP"]  # fmt: skip
+    shown = cli.ok("recommend", "alice").stdout.splitlines()
+    assert shown[0] == "SUP Support\t0.816\tPRO-1 Pro licence\t2\t50.00 EUR"
+    # an archived product is not offered
+    cli.ok("product", "rm", "SUP")
+    assert [s["sku"] for s in cli.ok("recommend", "alice", "--json").json()["products"]] == ["HW"]
+    # nothing bought from the catalogue: nothing to go on
+    cli.ok("contact", "add", "Zed New")
+    out = cli.ok("recommend", "zed").stdout
+    assert out == "Zed New has bought no catalogue product yet: nothing to go on\n"
+    # an erased customer's purchases count for nobody
+    cli.ok("forget", "carol", "--yes")
+    r = cli.ok("recommend", "alice", "--json").json()
+    assert [(s["sku"], s["customers"]) for s in r["products"]] == []

@@ -7,9 +7,8 @@ percentage in basis points or an amount, tax rate), `quotes` (each quote issued:
 number, deal, date, validity, total and the JSON it renders from, so it renders the same
 later) and `quote_counters` (the last number handed out per year). `purchases` gains
 `product_id`, `quantity` and `deal_id` (the won deal it came from), added in place
-(nullable, no default), with a partial index of who bought each product
-(`ix_purchases_product`), the product added last to the customer-value index (what each
-customer bought, still covering for `rank`), and a partial index of a deal's purchases
+(nullable, no default), with partial indexes of who bought each product
+(`ix_purchases_product`: `recommend` reads it whole) and of a deal's purchases
 (`ix_purchases_deal_id`). Every new table but the counters is
 in the change journal (0009's triggers), and on SQLite purchases' triggers are written
 again to name the new columns; the counters
@@ -109,15 +108,6 @@ def upgrade() -> None:
         sqlite_where=_PRODUCT,
         postgresql_where=_PRODUCT,
     )
-    # the customer-value index takes the product last: still covering for `rank`, and
-    # now for `recommend`'s join from a customer to what they bought
-    op.drop_index("ix_purchases_customer_value", table_name="purchases")
-    op.create_index(
-        "ix_purchases_customer_value",
-        "purchases",
-        ["contact_id", "purchased_on", "amount_cents", "currency", "product_id"],
-        unique=False,
-    )
     op.create_index(
         "ix_purchases_deal_id",
         "purchases",
@@ -155,13 +145,6 @@ def _add_purchase_columns() -> None:
 def downgrade() -> None:
     op.drop_index("ix_purchases_deal_id", table_name="purchases")
     op.drop_index("ix_purchases_product", table_name="purchases")
-    op.drop_index("ix_purchases_customer_value", table_name="purchases")
-    op.create_index(
-        "ix_purchases_customer_value",
-        "purchases",
-        ["contact_id", "purchased_on", "amount_cents", "currency"],
-        unique=False,
-    )
     with op.batch_alter_table("purchases") as batch:
         batch.drop_column("deal_id")
         batch.drop_column("quantity")
