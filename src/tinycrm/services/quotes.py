@@ -17,7 +17,7 @@ so `undo` takes a quote back but not its number.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -89,6 +89,8 @@ class QuoteContent:
     def from_json(cls, text: str) -> QuoteContent:
         """The content read back from `quotes.content`."""
         data: dict[str, Any] = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        data = {k: v for k, v in data.items() if k in known}  # what a later version adds
         data["issued_on"] = date.fromisoformat(data["issued_on"])
         data["valid_until"] = date.fromisoformat(data["valid_until"])
         data["lines"] = [QuoteLine(**x) for x in data["lines"]]
