@@ -340,3 +340,26 @@ def test_recommend_scores_co_occurrence(cli: Runner) -> None:
     cli.ok("forget", "carol", "--yes")
     r = cli.ok("recommend", "alice", "--json").json()
     assert [(s["sku"], s["customers"]) for s in r["products"]] == []
+
+
+def test_doctor_finds_and_repairs_a_deal_value_out_of_step_with_its_items(
+    cli: Runner, store: str
+) -> None:
+    from tinycrm.store.open import open_store
+
+    _catalogue(cli)
+    cli.ok("deal", "add", "alice", "Licences")
+    cli.ok("deal", "item", "add", "1", "PRO-1", "--qty", "3", "--discount", "10%")
+    cli.ok("doctor")
+    db = open_store(store)
+    with db.write():  # a tool that wrote the value by hand
+        db.execute("UPDATE deals SET value_cents = 100 WHERE id = 1")
+    db.close()
+    r = cli("doctor", "--json")
+    assert r.exit_code == 1
+    (problem,) = r.json()["problems"]
+    assert (problem["check"], problem["id"], problem["detail"]) == (
+        "deal values", 1, "value 1.00, its items come to 324.00",
+    )  # fmt: skip
+    assert cli.ok("doctor", "--repair", "--json").json()["repaired"] == 1
+    assert cli.ok("deal", "show", "1", "--json").json()["value"] == "324.00"
