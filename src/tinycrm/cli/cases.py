@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 case_app = typer.Typer(help="Service cases: customer requests with SLAs.", no_args_is_help=True)
 sla_app = typer.Typer(help="SLA targets per case priority.", no_args_is_help=True)
 settings_app = typer.Typer(
-    help="Settings shared by the whole store (working hours, holidays).", no_args_is_help=True
+    help="Settings shared by the whole store (working hours, holidays, the quote header).",
+    no_args_is_help=True,
 )
 
 IdArg = Annotated[int, typer.Argument(min=1, max=ID_MAX, help="The case's id.")]
@@ -366,7 +367,9 @@ def settings_list(json_: JsonOpt = False) -> None:
 
 @settings_app.command("set")
 def settings_set(
-    key: Annotated[str, typer.Argument(help="working-hours or holidays.")],
+    key: Annotated[
+        str, typer.Argument(help="working-hours, holidays, company-name... (see settings list).")
+    ],
     value: Annotated[
         str, typer.Argument(help="'Mon-Fri 09:00-17:00'; holidays: '2026-12-24, 2026-12-25'.")
     ],
@@ -374,7 +377,8 @@ def settings_set(
 ) -> None:
     """Set a setting for the whole store.
 
-    Open cases' SLA clocks follow it."""
+    Open cases' SLA clocks follow the working hours and holidays; quotes issued from now
+    on carry the company's header and terms."""
     from tinycrm.services import cases
 
     ctx = get_ctx()
