@@ -183,3 +183,22 @@ def test_export_person_holds_their_quotes_and_forget_erases_them(cli: Runner, st
         db.close()
     for trace in ("Ann Lee", "ann@acme.com", "Rosenweg"):
         assert trace not in stored, trace
+
+
+def test_quote_settings_are_checked_and_used(cli: Runner) -> None:
+    _setup(cli)
+    for key, value, said in [
+        ("quote-valid-for", "0d", "Error: quote-valid-for is between 1d and 3650d: '0d'\n"),
+        ("quote-valid-for", "soon", "Error: can't read duration 'soon': try 3d, 2w, 4h, 30m,"
+         " 90s or 1d12h\n"),
+        ("company-name", "x" * 201, "Error: a name or address line is at most 200 characters\n"),
+    ]:  # fmt: skip
+        r = cli("settings", "set", key, value)
+        assert (r.exit_code, r.stderr) == (2, said), key
+    cli.ok("settings", "set", "quote-valid-for", "2w")
+    cli.ok("settings", "set", "company-email", "sales@acme.example")
+    q = cli.ok("quote", "1", "--json").json()
+    assert (q["valid_until"], q["content"]["seller_email"]) == (
+        "2026-12-07", "sales@acme.example",
+    )  # fmt: skip
+    assert q["content"]["seller_address"] == ["Hauptstr. 1", "10115 Berlin"]
