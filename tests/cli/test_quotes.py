@@ -202,3 +202,22 @@ def test_quote_settings_are_checked_and_used(cli: Runner) -> None:
         "2026-12-07", "sales@acme.example",
     )  # fmt: skip
     assert q["content"]["seller_address"] == ["Hauptstr. 1", "10115 Berlin"]
+
+
+def test_a_restore_never_hands_out_a_quote_number_again(
+    cli: Runner, store: str, tmp_path: Path
+) -> None:
+    import shutil
+
+    import pytest
+
+    if "://" in store and any(shutil.which(t) is None for t in ("pg_dump", "psql")):
+        pytest.skip("PostgreSQL backups need pg_dump and psql on PATH (postgresql-client)")
+    _setup(cli)
+    cli.ok("quote", "1", "--json")
+    file = tmp_path / "crm.backup"
+    cli.ok("backup", str(file))
+    assert cli.ok("quote", "1", "--json").json()["number"] == "Q-2026-0002"  # sent, then lost
+    cli.ok("restore", str(file), "--force")
+    assert [q["number"] for q in cli.ok("quote", "list", "1", "--json").json()] == ["Q-2026-0001"]
+    assert cli.ok("quote", "1", "--json").json()["number"] == "Q-2026-0003"
