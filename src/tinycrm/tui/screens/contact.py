@@ -98,7 +98,9 @@ class ContactScreen(RecordScreen):
             with VerticalScroll(id="contact-card"):
                 yield Static("Loading…", id="card")
                 yield Static("", id="grade")
-                yield Static("", id="recommend")
+                offer = Static("", id="recommend")
+                offer.display = False  # shown once there is something to offer
+                yield offer
             yield Timeline(id="timeline", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -208,7 +210,9 @@ class ContactScreen(RecordScreen):
             for r in found.products:
                 text.append(f"  {r.label}")
                 text.append(f"  {r.score:.2f}\n", style="dim")
-        self.query_one("#recommend", Static).update(text)
+        offer = self.query_one("#recommend", Static)
+        offer.update(text)
+        offer.display = bool(found.products)
 
     def _target(self) -> tuple[Target, str] | None:
         if self.detail is None:
