@@ -952,6 +952,16 @@ def start_clocks(db: Db) -> None:
     now = stamp(NOW_TS)
     conn.execute("BEGIN")
     conn.execute("INSERT INTO tag_cadences (tag, days) VALUES ('vip', 30)")
+    # a win is credited to the owner when it happened (deals.won_by), as `deal won` does
+    conn.execute("UPDATE deals SET won_by = owner_id WHERE status = 'won'")
+    # every user has a monthly revenue goal and a quarterly activities goal (report team)
+    conn.execute(
+        "INSERT INTO goals (user_id, metric, per, starts_on, target, currency, created_at,"
+        " updated_at) SELECT id, 'revenue', 'month', '2026-01-01', 400000000, 'EUR', :now, :now"
+        " FROM users UNION ALL SELECT id, 'activities', 'quarter', '2026-01-01', 30000, NULL,"
+        " :now, :now FROM users",
+        {"now": now},
+    )
     conn.execute(
         "UPDATE deals SET activity_at = min(:now, max(stage_entered_at, updated_at,"
         " coalesce((SELECT last_touch_at FROM contacts c WHERE c.id = deals.contact_id), '')))",

@@ -318,7 +318,21 @@ def commands(setup: Setup) -> list[Command]:
         ),
         *(
             Command(f"report {r}", f"tinycrm report {r}", fixed(["report", r]), 60)
-            for r in ("customers", "pipeline", "team", "sources", "products")
+            for r in (
+                "customers",
+                "pipeline",
+                "team",
+                "sources",
+                "revenue",
+                "retention",
+                "products",
+            )
+        ),
+        Command(
+            "report forecast",
+            "tinycrm report forecast --team",
+            fixed(["report", "forecast", "--team"]),
+            60,
         ),
         Command(
             "recommend",

@@ -69,6 +69,8 @@ MODULES = [
         "imports.contacts",
         "imports.records",
         "reports",
+        "forecast",
+        "goals",
         "duplicates",
         "merge",
         "audit",
@@ -88,6 +90,8 @@ MODULES = [
         "quotes",
         "recommend",
         "product_report",
+        "campaigns",
+        "trends",
     )
 ] + [
     "tinycrm.io.backup",  # backup/restore sit above the services, beside the CLI

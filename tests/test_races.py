@@ -488,6 +488,15 @@ def test_racing_tag_cadences_keep_one(cli: Runner, store: str) -> None:
     assert count("SELECT count(*) FROM tag_cadences") == 1
 
 
+def test_racing_goals_for_the_same_period_keep_one(cli: Runner, store: str) -> None:
+    results = race(
+        store, [racer("goal", "set", "sam", f"{n}000", "--per", "month") for n in (1, 2, 3, 4)]
+    )
+    assert len(winners(results)) == 4, [r.stderr for r in losers(results)]
+    [goal] = rows("SELECT target FROM goals")
+    assert goal["target"] in (100000, 200000, 300000, 400000)  # one of them, last wins
+
+
 # -- merges and erasure ----------------------------------------------------------------
 def _two_alikes(cli: Runner) -> None:
     cli.ok("contact", "add", "Ann Lee", "-e", "ann@x.example")

@@ -81,6 +81,7 @@ def _seed(cli: Runner) -> dict[str, int]:
     cli.ok("case", "note", "2", f"called {PHONE}")
     cli.ok("sla", "edit", "high", "--respond", "2h")
     cli.ok("settings", "set", "holidays", "2026-12-25")
+    cli.ok("campaign", "add", "Spring fair", "--source", "trade fair", "--cost", "100")  # stays
     mail = EmailMessage()  # an imported email: mail_messages and mail_links
     mail["From"], mail["To"], mail["Message-ID"] = "bob@stone.example", "kim@x.example", "<b1@s>"
     mail["Subject"] = "prices"

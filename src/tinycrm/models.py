@@ -285,6 +285,14 @@ class Deal(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts())
     updated_at: datetime = Field(sa_column=_ts())
     version: int = 1
+    # who owned the deal when it was won (set by the move into a won stage, cleared when
+    # it leaves one): won deals and their value count for them, whoever owns it later.
+    # No ON DELETE: SQLite adds the column in place (migration 0014), and its reflection
+    # reads no action from a column's own REFERENCES; users are never deleted (`user rm`
+    # keeps the row), so only undoing a `user add` could meet it, and it is refused then.
+    won_by: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("users.id"), nullable=True)
+    )
 
 
 class StageChange(SQLModel, table=True):
@@ -505,6 +513,24 @@ class SlaTarget(SQLModel, table=True):
     resolve: str
 
 
+class Goal(SQLModel, table=True):
+    """A user's target per month, quarter or year (`tinycrm goal set`), from the period
+    starting `starts_on` until a later goal of the same user, metric and period length.
+    `target` is cents in `currency` for revenue, a count for won-deals and activities."""
+
+    __tablename__ = "goals"
+    __table_args__ = (UniqueConstraint("user_id", "metric", "per", "starts_on"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=_fk("users.id", "CASCADE", nullable=False, index=False))
+    metric: str  # revenue | won-deals | activities
+    per: str  # month | quarter | year
+    starts_on: date  # the first day of the first period it applies to
+    target: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str | None = None  # revenue goals only
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+
+
 class TeamSetting(SQLModel, table=True):
     """A setting shared by the whole store (`tinycrm settings set`): working hours,
     holidays."""
@@ -513,6 +539,25 @@ class TeamSetting(SQLModel, table=True):
     key: str = Field(primary_key=True)
     value: str = Field(sa_column=Column(Text, nullable=False))
     updated_at: datetime = Field(sa_column=_ts())
+
+
+class Campaign(SQLModel, table=True):
+    """A marketing campaign: what was spent (`cost_cents` in `currency`) to bring in leads
+    from one lead source (`source`, compared with `contacts.source` as exact text) from
+    `starts_on` to `ends_on` (local days, both included; no end: still running).
+    `report sources` attributes leads to it by first touch (docs/reports.md)."""
+
+    __tablename__ = "campaigns"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    source: str
+    cost_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str
+    starts_on: date
+    ends_on: date | None = None
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+    version: int = 1
 
 
 class AuditEntry(SQLModel, table=True):

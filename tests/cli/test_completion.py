@@ -61,6 +61,9 @@ def test_bash_receives_quoted_words(seeded: Runner) -> None:
     assert complete("bash", "tinycrm done ", "") == ["1"]
     assert complete("bash", "tinycrm reminder edit ", "") == ["1"]
     assert complete("bash", "tinycrm note alice hi --kind m", "m") == ["meeting"]
+    assert complete("bash", "tinycrm goal set k", "k") == ["kim"]
+    assert complete("bash", "tinycrm goal set kim 5 --per q", "q") == ["quarter"]
+    assert complete("bash", "tinycrm goal set kim 5 --metric w", "w") == ["won-deals"]
 
 
 def test_zsh_and_fish_receive_values_with_descriptions(seeded: Runner) -> None:

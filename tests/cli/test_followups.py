@@ -295,6 +295,10 @@ def seed_for_digest(cli: Runner, home: Path) -> None:
         "Negotiation",
     )
     at(cli, "2026-11-01T09:00:00Z", "deal", "add", "李小龍", "Pilot", "--value", "1200.50")
+    # won this month: 62% of sam's goal for November (won deals count at the day's start)
+    at(cli, "2026-11-02T09:00:00Z", "deal", "add", "zoe", "Support plan", "--value", "3100")
+    at(cli, "2026-11-10T09:00:00Z", "deal", "won", "3")
+    cli.ok("goal", "set", "sam", "5000", "--per", "month", "--from", "2026-11")
     # max's urgent case, unanswered since Wed 18 Nov 11:00 Berlin: escalated to sam
     at(cli, "2026-11-18T09:00:00Z", "case", "add", "zoe", "Login fails", "--priority", "urgent",
        "--owner", "max")  # fmt: skip
@@ -315,6 +319,7 @@ def test_digest_json_matches_the_golden_file(cli: Runner, home: Path) -> None:
     assert list(doc) == [
         "as_of", "user", "overdue", "today", "upcoming", "stay_in_touch",
         "rotting_deals", "no_next_step", "big_deals", "escalated", "birthdays", "cases",
+        "goals",
     ]  # fmt: skip
     golden = GOLDEN / "digest-sam-2026-11-23.json"
     if os.environ.get("TINYCRM_UPDATE_GOLDEN"):

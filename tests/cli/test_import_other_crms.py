@@ -161,6 +161,33 @@ def test_hubspot_salesforce_and_zoho_deals(cli: Runner, store: str, here: Path) 
     assert got["Birch spare parts"]["lost_reason"] == "Price"
 
 
+def test_salesforce_won_and_closed_flags_place_deals_in_their_own_closed_stages(
+    cli: Runner, store: str, here: Path
+) -> None:
+    """Salesforce reports carry Won and Closed flags beside the team's own stage names:
+    closed and won goes to Won, closed and not won to Lost, open by its (mapped) stage."""
+    cli.ok("user", "add", "Sam Lee")
+    s = cli.ok("import", "deals", "salesforce-opportunities-flags.csv", "--stage-map",
+               "Prospecting=Lead", "--json").json()  # fmt: skip
+    assert (s["imported"], s["rejected"]) == (3, 0)
+    got = deals(store)
+    assert got["Acme - pilot"]["stage"] == "Won"  # "Contract Signed", Won=1
+    assert (got["Birch - audit"]["stage"], got["Birch - audit"]["lost_reason"]) == (
+        "Lost",
+        "Chose a competitor",
+    )
+    assert got["Acme - 80 seats"]["stage"] == "Lead"
+    # a flag that is neither true nor false names the line and the column
+    bad = here / "bad-flags.csv"
+    bad.write_text(
+        "Opportunity Name,Account Name,Stage,Won,Closed\nAcme - x,Acme GmbH,Signed,maybe,1\n"
+    )
+    r = cli("import", "deals", str(bad))
+    assert r.exit_code == 2
+    assert "line 2" in r.stderr and "won" in r.stderr and "'maybe'" in r.stderr
+    assert len(deals(store)) == 3
+
+
 def test_activities_land_as_interactions_and_open_ones_as_reminders(
     cli: Runner, store: str, here: Path
 ) -> None:

@@ -66,6 +66,10 @@ def env(sqlite_store: str) -> dict[str, str]:
         ["interaction", "edit", "1", "--text", "first call, corrected"],
         ["purchase", "rm", "1", "--yes"],
         ["reminder", "edit", "2", "--due", "friday"],
+        # where the month stands: asked many times a day
+        ["goal", "set", "sam", "5000", "--per", "month"],
+        ["goal", "list"],
+        ["report", "forecast"],
         # mutt's query_command and a shell's tab run on every keystroke
         ["contact", "query", "ali"],
         ["__complete", "bash", "tinycrm note ali", "ali"],

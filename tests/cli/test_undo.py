@@ -190,7 +190,7 @@ def test_undo_takes_back_only_your_own_last_change(
     )
 
 
-def test_undone_change_is_refused_twice_and_undo_of_an_undo_points_to_redo(cli: Runner) -> None:
+def test_undone_change_is_refused_twice_and_undo_of_an_undo_redoes(cli: Runner) -> None:
     cli.ok(*JUST_ALICE)
     cli.ok("undo")
     r = cli("undo", "1")
@@ -198,9 +198,12 @@ def test_undone_change_is_refused_twice_and_undo_of_an_undo_points_to_redo(cli: 
         2,
         "Error: change 1 (add contact #1 Alice Wong) was undone already\n",
     )
+    assert cli.ok("undo", "2").stdout == "Redid change 1: add contact #1 Alice Wong\n"
     r = cli("undo", "2")
-    assert r.exit_code == 2
-    assert r.stderr.endswith("take it back with tinycrm redo\n")
+    assert (r.exit_code, r.stderr) == (
+        2,
+        "Error: change 2 (undo change 1) was undone already\n",
+    )
 
 
 def test_undo_of_a_move_restores_the_stage_history_and_moves_the_version_on(cli: Runner) -> None:
@@ -242,3 +245,27 @@ def test_a_restored_backup_brings_its_journal_and_merge_undo_still_works(
     # and the merge's own undo is a change undo can take back in turn
     assert cli.ok("undo").stdout.startswith("Undid change ")
     assert [c["name"] for c in cli.ok("contact", "list", "--json").json()] == ["Alice Wong"]
+
+
+def test_a_new_change_after_an_undo_ends_what_redo_can_make_again(cli: Runner) -> None:
+    cli.ok(*JUST_ALICE)
+    cli.ok("undo")
+    cli.ok("contact", "add", "Bob Stone")
+    r = cli("redo")
+    assert (r.exit_code, r.stderr) == (
+        2,
+        "Error: nothing to redo: sam made change 3 after the last undo (change 2); undo that"
+        " first, or make it again with tinycrm undo 2\n",
+    )
+    assert [c["name"] for c in cli.ok("contact", "list", "--json").json()] == ["Bob Stone"]
+    # an undo of the new change is itself redoable: the newest undo is what redo makes again
+    cli.ok("undo")
+    assert cli.ok("redo").stdout == "Redid change 3: add contact #2 Bob Stone\n"
+    assert [c["name"] for c in cli.ok("contact", "list", "--json").json()] == ["Bob Stone"]
+    # and the undo of Alice's add, made before Bob came, can still be taken back by number
+    assert cli.ok("undo", "2").stdout == "Redid change 1: add contact #1 Alice Wong\n"
+    names = [c["name"] for c in cli.ok("contact", "list", "--json").json()]
+    assert sorted(names) == ["Alice Wong", "Bob Stone"]
+    # taking back that redo undoes Alice's add again
+    assert cli.ok("undo", "6").stdout == "Undid change 1: add contact #1 Alice Wong\n"
+    assert [c["name"] for c in cli.ok("contact", "list", "--json").json()] == ["Bob Stone"]

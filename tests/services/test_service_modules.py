@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import Runner
 from tinycrm.errors import InvalidInput
+from tinycrm.money import Money
 from tinycrm.services import contacts, users
 from tinycrm.services.context import Ctx
 
@@ -44,7 +45,10 @@ def test_purchase_totals_are_cents_per_currency(cli: Runner) -> None:
     try:
         db = state.get_ctx().db
         (alice,) = contacts.list_contacts(db)
-        assert contacts.get_contact(db, alice.id).purchases_total == {"EUR": 130000, "USD": 75}
+        assert contacts.get_contact(db, alice.id).purchases_total == {
+            "EUR": Money(130000, "EUR"),
+            "USD": Money(75, "USD"),
+        }
     finally:
         state.close()
     shown = cli.ok("contact", "show", "alice", "--json").json()

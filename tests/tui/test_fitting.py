@@ -134,7 +134,11 @@ def test_no_list_scrolls_sideways_at_any_width_from_80_columns(seeded: str) -> N
     too_wide: list[str] = []
 
     async def flow(pilot: Pilot[int], app: TinyCRMApp) -> None:
-        for key, tables in (("1", ("reminders", "touch", "deals")), ("2", ("contacts",))):
+        for key, tables in (
+            ("1", ("reminders", "touch", "deals")),
+            ("2", ("contacts",)),
+            ("5", ("ranking",)),
+        ):
             await pilot.press(key)
             await settle(pilot)
             for width in range(80, 221, 7):

@@ -63,7 +63,11 @@ BY_COMMAND: dict[tuple[str, str], str] = {
     **{(f"product {c}", "ref"): "product" for c in ("show", "edit", "rm")},
     **{(f"quote {c}", "ref"): "deal" for c in ("new", "list")},
 }
-STATIC: dict[str, tuple[str, ...]] = {"kind": ("note", "call", "email", "meeting")}
+STATIC: dict[str, tuple[str, ...]] = {
+    "kind": ("note", "call", "email", "meeting"),
+    "per": ("month", "quarter", "year"),  # goal set
+    "metric": ("revenue", "won-deals", "activities"),  # goal set
+}
 
 
 # -- answering a tab ------------------------------------------------------------------------------
@@ -200,11 +204,13 @@ _SUMMARIES = {
     "tag": "tags and cadences",
     "export": "export records",
     "user": "users",
+    "goal": "sales goals",
     "assign": "give a record to a user",
     "history": "the audit log",
     "undo": "take back a change",
     "redo": "take back an undo",
     "forget": "erase a person",
+    "campaign": "marketing campaigns",
     "report": "reports",
     "init": "set up a store",
     "doctor": "check the store",

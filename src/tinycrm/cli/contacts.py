@@ -46,11 +46,7 @@ AnniversaryOpt = Annotated[
 
 def _emit_contact(d: ContactDetail) -> None:
     """A contact as JSON, its purchase totals as decimal strings per currency ("1200.50")."""
-    from tinycrm.money import format_cents
-
-    shown = output.to_jsonable(d)
-    shown["purchases_total"] = {k: format_cents(v) for k, v in d.purchases_total.items()}
-    output.emit_json(shown)
+    output.emit_json(output.to_jsonable(d))
 
 
 def _day_opt(text: str | None, option: str) -> tuple[date | None, bool]:
@@ -344,7 +340,7 @@ def contact_show(
     )
     from tinycrm.money import display_money
 
-    totals = ", ".join(display_money(v, k) for k, v in d.purchases_total.items())
+    totals = ", ".join(display_money(v.cents, v.currency) for v in d.purchases_total.values())
     output.fields(
         [
             ("id", d.id),

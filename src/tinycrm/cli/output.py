@@ -84,7 +84,7 @@ def due(when: datetime, now: datetime, tz: tzinfo) -> str:
 def money(amount: Money | str, currency: str) -> str:
     """An amount for people: Money(1200000, 'EUR') -> '12,000.00 EUR' (JSON keeps the plain
     decimal). A decimal string with its `currency` is still taken from the results that
-    are not typed yet (a contact's purchases and open deals)."""
+    are not typed yet (a contact's open deals)."""
     from tinycrm.money import display_money, parse_amount
 
     if isinstance(amount, Money):

@@ -22,10 +22,13 @@ from tinycrm.errors import InvalidInput
 from tinycrm.services.context import Ctx
 
 if TYPE_CHECKING:
+    from tinycrm.money import Money
+    from tinycrm.services.goals import GoalProgress
     from tinycrm.services.reports import CustomerList
 
 report_app = typer.Typer(
-    help="Reports: customers, pipeline, team, lead sources and products.", no_args_is_help=True
+    help="Reports: customers, pipeline, forecast, team, sources, revenue, retention, products.",
+    no_args_is_help=True,
 )
 
 SinceOpt = Annotated[
@@ -40,6 +43,16 @@ CurrencyOpt = Annotated[
     str | None,
     typer.Option(
         "--currency", help="Money in this currency (default from settings).", show_default=False
+    ),
+]
+# the dated records (purchases) up to the end of the day, as `rank --as-of` counts them;
+# the forecast's and team's --as-of (AsOfOpt, below) is a moment: the start of the day
+AsOfDayOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Count up to the end of this day (default today).",
+        show_default=False,
     ),
 ]
 BAR_WIDTH = 12  # cells for the longest bar; the widest table still fits 100 columns
@@ -176,6 +189,7 @@ def customers(
         ),
     ] = None,
     currency: CurrencyOpt = None,
+    as_of: AsOfDayOpt = None,
     fmt: FormatOpt = "table",
     json_: JsonOpt = False,
 ) -> None:
@@ -189,6 +203,7 @@ def customers(
     kind = table_format(fmt, json_)
     older = _days(once_older_than)
     ctx = get_ctx()
+    day = _day(ctx, as_of, "--as-of")
     if list_ is not None:
         shown = limit if kind != "table" else output.screen_limit(limit)
         found = reports.customer_list(
@@ -197,10 +212,11 @@ def customers(
             once_older_than=older,
             currency=currency,
             limit=shown,
+            as_of=day,
         )
         _render_customer_list(ctx, found, kind, shown)
         return
-    r = reports.customers_report(ctx, once_older_than=older, currency=currency)
+    r = reports.customers_report(ctx, once_older_than=older, currency=currency, as_of=day)
     if kind == "json":
         output.emit_json(r)
         return
@@ -440,24 +456,211 @@ def pipeline(
     _render(tables, kind, _currency_note(cur, r.other_currencies))
 
 
+# -- forecast ---------------------------------------------------------------------------------
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Read the report at the start of this day (default: now).",
+        show_default=False,
+    ),
+]
+
+
+def _as_of(ctx: Ctx, text: str | None) -> Ctx:
+    """The context read at local midnight starting the --as-of day (what the digest for
+    that day says), or as it is."""
+    if text is None:
+        return ctx
+    from dataclasses import replace
+    from datetime import UTC, datetime, time
+
+    try:
+        the_day = day(ctx, text)
+    except InvalidInput as e:
+        raise InvalidInput(f"--as-of: {e}") from None
+    start = datetime.combine(the_day, time(0), tzinfo=ctx.tz).astimezone(UTC)
+    return replace(ctx, now=start)
+
+
+@report_app.command("forecast")
+def forecast(
+    by: Annotated[str, typer.Option("--by", help="month or quarter.")] = "month",
+    months: Annotated[
+        int | None,
+        typer.Option(
+            "--months",
+            help="How far ahead, from this month (default 3 by month, 12 by quarter).",
+            show_default=False,
+        ),
+    ] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="This user's deals.", show_default=False)
+    ] = None,
+    team: Annotated[bool, typer.Option("--team", help="Everyone's deals.")] = False,
+    as_of: AsOfOpt = None,
+    limit: Annotated[
+        int,
+        typer.Option("--limit", min=0, max=LIMIT_MAX, help="Deals listed apart, of each kind."),
+    ] = 20,
+    fmt: FormatOpt = "table",
+    json_: JsonOpt = False,
+) -> None:
+    """What will close: open deals by expected close period.
+
+    Count, value and weighted value (by probability) of your open deals (--owner, --team)
+    per month or quarter, beside what was won in each; deals with no close day or one in
+    the past are listed apart. Money per currency, never mixed.
+    """
+    from tinycrm.services.forecast import forecast_report
+
+    kind = table_format(fmt, json_)
+    ctx = _as_of(get_ctx(), as_of)
+    r = forecast_report(ctx, by=by, months=months, owner=owner, team=team, listed=limit)
+    if kind == "json":
+        output.emit_json(r)
+        return
+    lines = r.periods + r.later
+    largest: dict[str, int] = {}
+    for x in lines:
+        largest[x.currency] = max(largest.get(x.currency, 0), x.weighted.cents)
+    whose = "the team" if r.owner is None else r.owner
+    shown = [x for x in lines if x.currency == r.currencies[0] or _any(x)]
+    table = _Table(
+        "period",
+        f"Forecast for {whose} by {r.by}, as of {r.today:%a %d %b %Y}",
+        ["period", "deals", "value", "weighted", "won", "won value"],
+        [
+            [
+                x.period,
+                f"{x.deals:,}",
+                output.money(x.value, x.currency),
+                output.money(x.weighted, x.currency),
+                f"{x.won_deals:,}",
+                output.money(x.won_value, x.currency),
+            ]
+            for x in shown
+        ],
+        [
+            "period",
+            "first",
+            "last",
+            "currency",
+            "deals",
+            "value",
+            "weighted",
+            "won_deals",
+            "won_value",
+        ],  # fmt: skip
+        [
+            [
+                x.period,
+                x.first,
+                x.last,
+                x.currency,
+                x.deals,
+                x.value,
+                x.weighted,
+                x.won_deals,
+                x.won_value,
+            ]
+            for x in lines
+        ],  # fmt: skip
+        bars=[x.weighted.cents / largest[x.currency] if largest[x.currency] else 0 for x in shown],
+        bar_title="weighted",
+        bar_full=1.0,
+    )
+    apart_columns = ["deal", "title", "owner", "stage", "close", "%", "value", "weighted"]
+    apart_csv = [
+        "list", "id", "title", "owner", "stage", "expected_close", "probability", "value",
+        "weighted", "currency",
+    ]  # fmt: skip
+
+    def deals(key: str, title: str, found: list[Any]) -> _Table:
+        return _Table(
+            key,
+            title,
+            apart_columns,
+            [
+                [
+                    f"#{d.id}",
+                    d.title,
+                    d.owner or "",
+                    d.stage,
+                    "" if d.expected_close is None else d.expected_close.isoformat(),
+                    d.probability,
+                    output.money(d.value, d.value.currency),
+                    output.money(d.weighted, d.weighted.currency),
+                ]
+                for d in found
+            ],
+            apart_csv,
+            [
+                [
+                    key,
+                    d.id,
+                    d.title,
+                    d.owner,
+                    d.stage,
+                    d.expected_close,
+                    d.probability,
+                    d.value,
+                    d.weighted,
+                    d.value.currency,
+                ]
+                for d in found
+            ],  # fmt: skip
+        )
+
+    overdue = deals("overdue", _apart("Close day passed", r.overdue), r.overdue_deals)
+    undated = deals("undated", _apart("No close day", r.undated), r.undated_deals)
+    if kind == "csv":
+        _render([table, overdue, undated], kind, [])
+        return
+    tables = [table] + [t for t in (overdue, undated) if t.rows]
+    notes = []
+    if (r.overdue or r.undated) and output.is_tty():  # a hint for people, not for a pipe
+        notes.append("Fix these with: tinycrm deal edit ID --close DAY")
+    _render(tables, kind, notes)
+
+
+def _any(x: Any) -> bool:
+    """A forecast line with something in it."""
+    return bool(x.deals or x.won_deals)
+
+
+def _apart(title: str, sums: list[Any]) -> str:
+    """`Close day passed: 3 deals, 12,000.00 EUR (weighted 6,000.00 EUR)` per currency."""
+    from tinycrm.text import plural
+
+    parts = [
+        f"{plural(s.deals, 'deal')}, {output.money(s.value, s.currency)}"
+        f" (weighted {output.money(s.weighted, s.currency)})"
+        for s in sums
+    ]
+    return f"{title}: {'; '.join(parts) or 'none'}"
+
+
 # -- team -------------------------------------------------------------------------------------
 @report_app.command("team")
 def team(
     since: SinceOpt = None,
     until: UntilOpt = None,
     currency: CurrencyOpt = None,
+    as_of: AsOfOpt = None,
     fmt: FormatOpt = "table",
     json_: JsonOpt = False,
 ) -> None:
-    """Per salesperson: activity, wins, revenue, pipeline.
+    """Per salesperson: activity, wins, revenue, pipeline, goals.
 
     Activities logged and deals won in the period (default: the last 90 days), their
-    customers' revenue, open pipeline and overdue reminders.
+    customers' revenue, open pipeline and overdue reminders; then each goal in force:
+    achieved, %, working days left and the pace needed per day.
     """
     from tinycrm.services.reports import TeamLine, team_report
 
     kind = table_format(fmt, json_)
-    ctx = get_ctx()
+    ctx = _as_of(get_ctx(), as_of)
     r = team_report(
         ctx,
         since=_day(ctx, since, "--since"),
@@ -513,7 +716,86 @@ def team(
         ],
         footer=[cells(r.total, "total")],
     )
-    _render([table], kind, _currency_note(cur, r.other_currencies))
+    tables = [table, *_goals_table(ctx, r.goals)]
+    _render(tables, kind, _currency_note(cur, r.other_currencies))
+
+
+def _goals_table(ctx: Ctx, found: list[GoalProgress]) -> list[_Table]:
+    """The team report's goals: one row per goal in force, with the pace to reach it."""
+    if not found:
+        return []
+    from tinycrm.io import goal_text
+
+    def number(g: GoalProgress, value: float) -> str:
+        """A cell in the goal's unit, named by the metric column."""
+        if g.amount is not None:
+            return _amount(int(value))
+        return f"{value:,}" if value != int(value) else f"{int(value):,}"
+
+    def pace(g: GoalProgress) -> str:
+        if g.remaining == 0:
+            return "met"
+        if g.pace_money is not None:
+            return _amount(g.pace_money.cents)
+        return "–" if g.pace is None else number(g, g.pace)
+
+    def metric(g: GoalProgress) -> str:
+        return f"revenue {g.amount.currency}" if g.amount is not None else g.metric
+
+    return [
+        _Table(
+            "goal",
+            f"Goals, as of {found[0].as_of.astimezone(ctx.tz):%a %d %b %Y %H:%M}",
+            ["user", "metric", "period", "goal", "achieved", "%", "days left", "pace/day"],
+            [
+                [
+                    g.user,
+                    metric(g),
+                    g.period,
+                    number(g, g.target),
+                    number(g, g.achieved),
+                    f"{goal_text.percent(g)}%",
+                    f"{g.working_days_left:,}",
+                    pace(g),
+                ]
+                for g in found
+            ],
+            [
+                "user",
+                "metric",
+                "period",
+                "first",
+                "last",
+                "goal",
+                "achieved",
+                "currency",
+                "share",
+                "working_days",
+                "working_days_left",
+                "pace",
+            ],  # fmt: skip
+            [
+                [
+                    g.user,
+                    g.metric,
+                    g.period,
+                    g.first,
+                    g.last,
+                    g.amount if g.amount is not None else g.target,
+                    g.achieved_money if g.achieved_money is not None else g.achieved,
+                    None if g.amount is None else g.amount.currency,
+                    g.share,
+                    g.working_days,
+                    g.working_days_left,
+                    g.pace_money if g.pace_money is not None else g.pace,
+                ]
+                for g in found
+            ],  # fmt: skip
+            bars=[min(g.achieved / g.target, 1.0) if g.target else 0.0 for g in found],
+            bar_title="progress",
+            bar_full=1.0,
+        )
+    ]
 
 
 # -- sources ----------------------------------------------------------------------------------
@@ -531,10 +813,11 @@ def sources(
     fmt: FormatOpt = "table",
     json_: JsonOpt = False,
 ) -> None:
-    """Per lead source: contacts, conversion, revenue.
+    """Per lead source: contacts, conversion, revenue, ROI.
 
     How many became customers, their revenue and deals won; --since/--until pick the
-    contacts created in that period.
+    contacts created in that period, and the campaigns that started in it: their cost,
+    ROI, cost per lead and per customer.
     """
     from tinycrm.services.reports import SourceLine, sources_report
 
@@ -587,6 +870,11 @@ def sources(
             "deals_won",
             "won_value",
             "currency",
+            "campaigns",
+            "cost",
+            "roi",
+            "cost_per_lead",
+            "cost_per_customer",
         ],
         [
             [
@@ -598,6 +886,11 @@ def sources(
                 s.deals_won,
                 s.won_value,
                 cur,
+                s.campaigns,
+                s.cost,
+                s.roi,
+                s.cost_per_lead,
+                s.cost_per_customer,
             ]
             for s in r.sources
         ],
@@ -605,7 +898,339 @@ def sources(
         bar_title="revenue",
         footer=[cells(r.total, "total")],
     )
-    _render([table], kind, _currency_note(cur, r.other_currencies))
+    paid = [s for s in r.sources if s.cost is not None]
+
+    def spend(s: SourceLine, name: str) -> list[Any]:
+        return [
+            name,
+            f"{s.campaigns:,}",
+            _amount(s.cost_cents),
+            f"{s.contacts:,}",
+            f"{s.customers:,}",
+            _amount(s.revenue_cents),
+            _rate(s.roi),
+            _per(s.cost_per_lead),
+            _per(s.cost_per_customer),
+        ]
+
+    spend_columns = [
+        "source", "campaigns", "cost", "leads", "customers", "revenue", "ROI", "per lead",
+        "per customer",
+    ]  # fmt: skip
+    returns = _Table(
+        "return",
+        f"Marketing return per source: campaigns that started {_when(r.since, r.until)}",
+        spend_columns,
+        [spend(s, s.source or "(none)") for s in paid],
+        [],
+        [],
+        footer=[spend(r.total, "total")] if len(paid) > 1 else [],
+    )
+    campaigns = _Table(
+        "campaign",
+        f"Campaigns that started {_when(r.since, r.until)}: their leads by first touch",
+        [
+            "campaign",
+            "source",
+            "cost",
+            "leads",
+            "customers",
+            "revenue",
+            "ROI",
+            "per lead",
+            "per customer",
+        ],  # fmt: skip
+        [
+            [
+                c.name,
+                c.source,
+                _amount(c.cost_cents),
+                f"{c.leads:,}",
+                f"{c.customers:,}",
+                _amount(c.revenue_cents),
+                _rate(c.roi),
+                _per(c.cost_per_lead),
+                _per(c.cost_per_customer),
+            ]
+            for c in r.campaigns
+        ],
+        [
+            "id",
+            "campaign",
+            "source",
+            "starts_on",
+            "ends_on",
+            "cost",
+            "leads",
+            "customers",
+            "conversion",
+            "revenue",
+            "roi",
+            "cost_per_lead",
+            "cost_per_customer",
+            "currency",
+        ],  # fmt: skip
+        [
+            [
+                c.id,
+                c.name,
+                c.source,
+                c.starts_on,
+                c.ends_on,
+                c.cost,
+                c.leads,
+                c.customers,
+                c.conversion,
+                c.revenue,
+                c.roi,
+                c.cost_per_lead,
+                c.cost_per_customer,
+                cur,
+            ]
+            for c in r.campaigns
+        ],
+    )
+    if kind == "csv":  # the return columns ride on the source table
+        _render([table, campaigns], kind, [])
+        return
+    tables = [table] + ([returns, campaigns] if r.campaigns else [])
+    _render(tables, kind, _currency_note(cur, r.other_currencies))
+
+
+def _when(since: date | None, until: date | None) -> str:
+    if since and until:
+        return _span(since, until)
+    if since:
+        return f"from {since.isoformat()}"
+    if until:
+        return f"up to {until.isoformat()}"
+    return "at any time"
+
+
+def _rate(rate: float | None) -> str:
+    """A ratio that can pass 100% or go below 0 (ROI): '+250.0%', '-40.0%', '–'."""
+    if rate is None:
+        return "–"
+    text = output.percent(rate)
+    return text if rate < 0 else "+" + text
+
+
+def _per(amount: Money | None) -> str:
+    return "–" if amount is None else _amount(amount.cents)
+
+
+# -- revenue and retention --------------------------------------------------------------------
+def _growth(rate: float | None) -> str:
+    return _rate(rate)
+
+
+@report_app.command("revenue")
+def revenue(
+    by: Annotated[str, typer.Option("--by", help="month, quarter or year.")] = "month",
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="First day (default: 12 months, 8 quarters or 5 years back).",
+            show_default=False,
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Last day (default: the as-of day).", show_default=False),
+    ] = None,
+    as_of: AsOfDayOpt = None,
+    level: Annotated[
+        str, typer.Option("--level", help="Customers are contacts or companies.")
+    ] = "contact",
+    currency: CurrencyOpt = None,
+    fmt: FormatOpt = "table",
+    json_: JsonOpt = False,
+) -> None:
+    """Revenue per month, quarter or year, with a chart.
+
+    Orders, customers (new and returning), average order value and growth per period;
+    refunds lower revenue (docs/value.md).
+    """
+    from tinycrm.services.trends import RevenuePeriod, revenue_report
+
+    kind = table_format(fmt, json_)
+    ctx = get_ctx()
+    r = revenue_report(
+        ctx,
+        by=by,
+        since=_day(ctx, since, "--since"),
+        until=_day(ctx, until, "--until"),
+        as_of=_day(ctx, as_of, "--as-of"),
+        level=level.strip().lower(),
+        currency=currency,
+    )
+    if kind == "json":
+        output.emit_json(r)
+        return
+    cur = r.currency
+
+    def cells(p: RevenuePeriod) -> list[Any]:
+        return [
+            p.period,
+            _amount(p.revenue_cents),
+            f"{p.orders:,}",
+            f"{p.customers:,}",
+            f"{p.new_customers:,}",
+            f"{p.returning_customers:,}",
+            _per(p.average_order),
+            _growth(p.growth) if p.period != "total" else "",
+        ]
+
+    who = "companies" if r.level == "company" else "customers"
+    table = _Table(
+        "period",
+        f"Revenue by {r.by} in {cur}, {_span(r.since, r.until)}",
+        ["period", "revenue", "orders", who, "new", "returning", "avg order", "growth"],
+        [cells(p) for p in r.periods],
+        [
+            "period",
+            "first_day",
+            "last_day",
+            "revenue",
+            "orders",
+            "customers",
+            "new_customers",
+            "returning_customers",
+            "average_order",
+            "growth",
+            "currency",
+        ],  # fmt: skip
+        [
+            [
+                p.period,
+                p.first_day,
+                p.last_day,
+                p.revenue,
+                p.orders,
+                p.customers,
+                p.new_customers,
+                p.returning_customers,
+                p.average_order,
+                p.growth,
+                cur,
+            ]
+            for p in r.periods
+        ],
+        bars=[float(max(p.revenue_cents, 0)) for p in r.periods],
+        bar_title="revenue",
+        footer=[cells(r.total)],
+    )
+    notes = _currency_note(cur, r.other_currencies)
+    if output.is_tty():
+        cut = [p.period for p in r.periods if (p.first_day, p.last_day) != _whole(r.by, p.period)]
+        if cut:
+            notes.insert(0, f"Part of the period only: {', '.join(cut)}.")
+    _render([table], kind, notes)
+
+
+def _whole(by: str, name: str) -> tuple[date, date]:
+    """The first and last day of a whole period named as the report names it."""
+    from tinycrm.services.trends import key_of, period_end, period_start
+
+    year = int(name[:4])
+    if by == "month":
+        first = date(year, int(name[5:7]), 1)
+    elif by == "quarter":
+        first = date(year, (int(name[6]) - 1) * 3 + 1, 1)
+    else:
+        first = date(year, 1, 1)
+    key = key_of(by, first)
+    return period_start(by, key), period_end(by, key)
+
+
+@report_app.command("retention")
+def retention(
+    by: Annotated[str, typer.Option("--by", help="month or quarter.")] = "month",
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="The first cohort's period holds this day (default: 12 months or 8 quarters"
+            " back).",
+            show_default=False,
+        ),
+    ] = None,
+    as_of: AsOfDayOpt = None,
+    currency: CurrencyOpt = None,
+    fmt: FormatOpt = "table",
+    json_: JsonOpt = False,
+) -> None:
+    """Cohorts: do customers buy again?
+
+    Customers by the period of their first order, the share of each that ordered again
+    in each later period, and the retention rate.
+    """
+    from tinycrm.services.trends import key_of, period_name, retention_report
+
+    kind = table_format(fmt, json_)
+    ctx = get_ctx()
+    r = retention_report(
+        ctx,
+        by=by,
+        since=_day(ctx, since, "--since"),
+        as_of=_day(ctx, as_of, "--as-of"),
+        currency=currency,
+    )
+    if kind == "json":
+        output.emit_json(r)
+        return
+    width = max((len(c.shares) for c in r.cohorts), default=0)
+    long_rows = []
+    for c in r.cohorts:
+        key = key_of(r.by, c.first_day)
+        long_rows.append([c.period, c.customers, 0, c.period, c.customers, _first_share(c)])
+        for j, (n, share) in enumerate(zip(c.retained, c.shares, strict=True), start=1):
+            long_rows.append([c.period, c.customers, j, period_name(r.by, key + j), n, share])
+    cohorts = _Table(
+        "cohort",
+        f"Cohorts by first {r.by} ({r.currency}): the share ordering again N {r.by}s later,"
+        f" as of {r.as_of.isoformat()}",
+        ["cohort", "customers", *(f"+{j}" for j in range(1, width + 1))],
+        [[c.period, f"{c.customers:,}", *(_whole_percent(s) for s in c.shares)] for c in r.cohorts],
+        ["cohort", "customers", "offset", "period", "ordered", "share"],
+        long_rows,
+        footer=[["all", "", *(_whole_percent(s) for s in r.average)]],
+    )
+    rate = _Table(
+        "retention",
+        "Retention",
+        ["customers", "bought again later", "retention rate"],
+        [[f"{r.eligible:,}", f"{r.returned:,}", output.percent(r.retention_rate)]],
+        ["as_of", "since", "by", "customers", "returned", "retention_rate", "currency"],
+        [[r.as_of, r.since, r.by, r.eligible, r.returned, r.retention_rate, r.currency]],
+    )
+    notes = _currency_note(r.currency, r.other_currencies)
+    if output.is_tty():
+        last = r.cohorts[-1].period if r.cohorts else ""
+        notes[:0] = [
+            f"Retention rate {output.percent(r.retention_rate)}: {r.returned:,} of"
+            f" {r.eligible:,} customers ordered again in a later {r.by}",
+            f"(the customers whose first {r.by} came before {last};"
+            f" {last} has run only to {r.as_of.isoformat()}).",
+        ]
+        _render([cohorts], kind, notes)
+        return
+    _render([cohorts, rate], kind, notes)
+
+
+def _first_share(c: Any) -> float | None:
+    """A cohort's share in its own first period: all of them, when there are any."""
+    return 1.0 if c.customers else None
+
+
+def _whole_percent(rate: float | None) -> str:
+    """A share as a whole percentage, half-up ('45%'), so a year of cohorts fits a screen."""
+    if rate is None:
+        return "–"
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return f"{(Decimal(str(rate)) * 100).quantize(Decimal('1'), rounding=ROUND_HALF_UP)}%"
 
 
 # -- products ---------------------------------------------------------------------------------

@@ -61,6 +61,8 @@ TABLES = (
     "case_notes",
     "sla_targets",
     "team_settings",
+    "goals",
+    "campaigns",
     "changes",
     "row_changes",
     "mail_messages",

@@ -1,7 +1,7 @@
 """The digest as text, Markdown, HTML or JSON. Plain stdlib, no colour, no clock: the same
 digest renders to the same bytes every time (safe to diff, to mail, to test).
 
-JSON keys are exactly `as_of`, `user` and the sections (docs/digest.md); items carry
+JSON keys are exactly `as_of`, `user`, the sections and `goals` (docs/digest.md); items carry
 ids, names, dates as `YYYY-MM-DD` or ISO 8601 local times, and amounts as strings.
 
 Markdown and HTML show what users typed (their names, note text, deal titles, company
@@ -19,10 +19,12 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from tinycrm.dates import important_day_text
+from tinycrm.io import goal_text
 from tinycrm.money import display_money, format_cents
 from tinycrm.services.agenda import DateItem, DealItem, ReminderItem, TouchItem
 from tinycrm.services.cases import CaseView
 from tinycrm.services.digest import SECTIONS, Digest
+from tinycrm.services.goals import GoalProgress
 from tinycrm.text import one_line
 
 #: Items shown per section in text, Markdown and HTML ("… and N more" after them); JSON
@@ -40,6 +42,7 @@ TITLES = {
     "escalated": "Escalated to you",
     "birthdays": "Birthdays",
     "cases": "Escalated cases",
+    "goals": "Goals",
 }
 
 
@@ -68,7 +71,31 @@ def to_json(d: Digest) -> str:
     doc: dict[str, Any] = {"as_of": d.as_of.isoformat(), "user": d.user}
     for s in SECTIONS:
         doc[s] = [_json_item(d, item, tz) for item in getattr(d, s)]
+    doc["goals"] = [_json_goal(d, g) for g in d.goals]
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def _json_goal(d: Digest, g: GoalProgress) -> dict[str, Any]:
+    """A goal's progress at the start of the digest's day: amounts as strings (revenue)
+    or counts, the pace per working day left."""
+    cur = g.amount.currency if g.amount is not None else None
+
+    def value(n: int) -> str | int:
+        return format_cents(n) if cur else n
+
+    return {
+        "user": g.user,
+        "metric": g.metric,
+        "per": g.per,
+        "period": g.period,
+        "target": value(g.target),
+        "achieved": value(g.achieved),
+        "currency": cur,
+        "share": g.share,
+        "working_days_left": g.working_days_left,
+        "pace": (format_cents(g.pace_money.cents) if g.pace_money is not None else g.pace),
+        "text": goal_text.line(g, who=d.user is None),
+    }
 
 
 def _json_item(d: Digest, item: object, tz: tzinfo) -> dict[str, Any]:
@@ -216,6 +243,8 @@ def _sections(d: Digest, limit: int) -> list[tuple[str, list[str], int]]:
     tz = _zone(d)
     counts = d.counts()
     out = []
+    if d.goals:  # first: where the month stands, then what to do about it
+        out.append(("goals", [one_line(goal_text.line(g, who=d.user is None)) for g in d.goals], 0))
     for s in SECTIONS:
         items = getattr(d, s)
         if items:
@@ -256,14 +285,14 @@ def to_text(d: Digest, *, limit: int = ITEMS_PER_SECTION) -> str:
     if note:
         lines += [note, ""]
     sections = _sections(d, limit)
-    if not sections:
-        lines.append("Nothing is due. Nothing is slipping.")
     for s, items, more in sections:
         lines.append(f"{TITLES[s]} ({len(items) + more})")
         lines += [f"  {x}" for x in items]
         if more:
             lines.append(f"  … and {more} more")
         lines.append("")
+    if d.empty:  # after the goals, if any
+        lines.append("Nothing is due. Nothing is slipping.")
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -273,14 +302,14 @@ def to_markdown(d: Digest, *, limit: int = ITEMS_PER_SECTION) -> str:
     if note:
         lines += [f"_{_md_escape(note)}_", ""]
     sections = _sections(d, limit)
-    if not sections:
-        lines.append("Nothing is due. Nothing is slipping.")
     for s, items, more in sections:
         lines += [f"## {TITLES[s]} ({len(items) + more})", ""]
         lines += [f"- {_md_escape(x)}" for x in items]
         if more:
             lines.append(f"- … and {more} more")
         lines.append("")
+    if d.empty:  # after the goals, if any
+        lines.append("Nothing is due. Nothing is slipping.")
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -314,8 +343,6 @@ def to_html(d: Digest, *, limit: int = ITEMS_PER_SECTION) -> str:
     if note:
         parts.append(f"<p><em>{e(note)}</em></p>")
     sections = _sections(d, limit)
-    if not sections:
-        parts.append("<p>Nothing is due. Nothing is slipping.</p>")
     for s, items, more in sections:
         colour = ' style="color: #b00020"' if s in ("overdue", "escalated") else ""
         parts.append(
@@ -326,6 +353,8 @@ def to_html(d: Digest, *, limit: int = ITEMS_PER_SECTION) -> str:
         if more:
             parts.append(f"<li>… and {more} more</li>")
         parts.append("</ul>")
+    if d.empty:  # after the goals, if any
+        parts.append("<p>Nothing is due. Nothing is slipping.</p>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 

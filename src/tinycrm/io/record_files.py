@@ -205,6 +205,9 @@ DEAL_COLUMNS = (
     ),
     _col("stage", True, "deal stage", "dealstage", "stage name", "deal phase", "phase"),
     _col("status", False, "deal status", "status des deals"),
+    # Salesforce's report and Data Loader flags; HubSpot's "Is Closed Won" property
+    _col("won", False, "iswon", "is won", "is closed won"),
+    _col("closed", False, "isclosed", "is closed"),
     _col("value", False, "deal value", "amount", "deal wert", "wert", "betrag"),
     _col("currency", False, "deal currency", "opportunity currency", "deal wahrung", "wahrung"),
     _col(
@@ -722,6 +725,35 @@ STATUS_WORDS = {
 }
 
 
+#: True and false as the flag columns write them (Salesforce: 1/0 or true/false)
+FLAG_WORDS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
+def _flag(values: dict[str, Any], field: str) -> bool | None:
+    raw = values.get(field)
+    if raw is None or not raw.strip():
+        return None
+    flag = FLAG_WORDS.get(raw.strip().lower())
+    if flag is None:
+        raise csv_import.Unreadable(field, f"not true or false (1 or 0): {quoted(raw)}")
+    return flag
+
+
+def _status_from_flags(values: dict[str, Any]) -> str | None:
+    """A deal's status from Won/Closed flags (where no status column says it): won, a
+    closed deal not won is lost, an open one open; None when the file has neither flag."""
+    won, closed = _flag(values, "won"), _flag(values, "closed")
+    if won:
+        if closed is False:
+            raise csv_import.Unreadable("closed", "false, but the deal is won")
+        return "won"
+    if closed is None:
+        return None  # not won says nothing more on its own: the stage decides
+    if not closed:
+        return "open"
+    return "lost" if won is False else None  # closed, won or lost unsaid: the stage decides
+
+
 def _deal(
     line: int, values: dict[str, Any], present: set[str], currency: str, dates: DateReader
 ) -> DealRow:
@@ -737,6 +769,8 @@ def _deal(
         status = STATUS_WORDS.get(csv_import.normalize_header(raw_status))
         if status is None:
             raise csv_import.Unreadable("status", f"not open, won or lost: {quoted(raw_status)}")
+    if status is None:
+        status = _status_from_flags(values)
     raw_value = values.get("value")
     raw_cur = values.get("currency")
     try:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from tinycrm.errors import InvalidInput, NotFound
+from tinycrm.money import Money
 from tinycrm.refs import prefix_match
 from tinycrm.services.as_written import AsWritten, load
 from tinycrm.services.validation import normalize_tags
@@ -73,7 +74,7 @@ class ContactDetail:
     next_reminder_at: datetime | None
     next_reminder: str | None
     purchases_count: int  # orders: refunds are not counted
-    purchases_total: dict[str, int]  # cents by currency; the shells format them
+    purchases_total: dict[str, Money]  # by currency; the shells format them
     last_purchase_on: str | None
     version: int  # changes on every edit; pass it back as expected_version
     consent: str | None = None
@@ -387,7 +388,7 @@ def get_contact(db: Db, contact_id: int, *, timeline: int = 20) -> ContactDetail
         next_reminder_at=read_ts(nxt["due_at"]) if nxt else None,
         next_reminder=nxt["text"] if nxt else None,
         purchases_count=sum(int(t["n"]) for t in totals),
-        purchases_total={t["currency"]: int(t["total"]) for t in totals},
+        purchases_total={t["currency"]: Money(int(t["total"]), t["currency"]) for t in totals},
         last_purchase_on=max(last_days).isoformat() if last_days else None,
         version=int(r["version"]),
         consent=r["consent"],

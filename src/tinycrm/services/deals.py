@@ -700,10 +700,13 @@ def move_deal(
         db.execute(
             "UPDATE deals SET stage_id = :s, status = :status, stage_entered_at = :now,"
             " activity_at = :now, closed_at = :closed, lost_reason = :reason, updated_at = :now,"
+            # the owner at the win gets the credit, whoever owns the deal later
+            " won_by = CASE WHEN :won = 1 THEN owner_id END,"
             " version = version + 1 WHERE id = :id",
             {
                 "s": st.id,
                 "status": st.outcome,
+                "won": 1 if st.outcome == "won" else 0,
                 "now": now,
                 "closed": now if closed else None,
                 "reason": check_text(reason, "reason") if st.outcome == "lost" else None,

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from tinycrm.services import agenda, cases
+from tinycrm.services import agenda, cases, goals
 from tinycrm.services.agenda import DateItem, DealItem, ReminderItem, Scope, TouchItem
 from tinycrm.services.cases import CaseView
 from tinycrm.services.context import Ctx
+from tinycrm.services.goals import GoalProgress
 from tinycrm.store.db import Db, read_ts
 
 SECTIONS = (
@@ -51,6 +52,9 @@ class Digest:
     birthdays: list[DateItem] = field(default_factory=list)
     # service cases escalated to the user at the start of the day (`--team`: all of them)
     cases: list[CaseView] = field(default_factory=list)
+    # the goals in force at the start of the day, with their progress (not a section:
+    # a digest with only goals is still empty, for --quiet-if-empty)
+    goals: list[GoalProgress] = field(default_factory=list)
     last_sent: date | None = None  # the previous mailed digest, when days were missed
     totals: dict[str, int] = field(default_factory=dict)  # items per section, all of them
 
@@ -107,6 +111,7 @@ def build_digest(
     else:
         escalated_cases = cases.list_cases(ctx, escalated_to=scope.user_id, as_of=start)
     d.cases = escalated_cases[:n] if n is not None else escalated_cases
+    d.goals = goals.progress(ctx, at=start, uid=scope.user_id)
     if n is None:
         return d
     d.totals["birthdays"] = len(every_date)

@@ -148,6 +148,7 @@ KEPT: dict[tuple[str, str], str] = {
     ("sla_targets", "resolve"): "a working-time target such as 1d, checked when entered",
     ("team_settings", "key"): "a setting's name (working-hours, holidays)",
     ("team_settings", "value"): "working hours, holidays, the company's quote header and terms",
+    ("campaigns", "currency"): "an ISO currency code",
     ("changes", "audit_ids"): "ids of audit entries (the undo journal)",
     ("row_changes", "table_name"): "a table's name (the undo journal)",
     ("row_changes", "row_key"): "a row's primary key (the undo journal)",
@@ -155,6 +156,9 @@ KEPT: dict[tuple[str, str], str] = {
     ("row_changes", "new_row"): "a row as it became: one that names the person goes whole",
     ("mail_messages", "direction"): "sent or received",
     ("mail_folders", "account"): "a team member's own mailbox login and server",
+    ("goals", "metric"): "revenue, won-deals or activities",
+    ("goals", "per"): "month, quarter or year",
+    ("goals", "currency"): "an ISO currency code",
 }
 #: Text columns with a key derived from them (folded), rewritten along with them.
 _DERIVED = {

@@ -25,7 +25,10 @@ from typing import Any
 
 from tinycrm.errors import InvalidInput
 from tinycrm.money import Money, parse_currency
+from tinycrm.services import goals
+from tinycrm.services.campaigns import FOREVER, attribution_windows, list_campaigns
 from tinycrm.services.context import Ctx
+from tinycrm.services.goals import GoalProgress
 from tinycrm.store.db import Db, read_day, read_ts
 
 DEFAULT_PERIOD_DAYS = 90
@@ -130,7 +133,7 @@ _TOTALS = (
 _NOT_ERASED = "contact_id NOT IN (SELECT id FROM contacts WHERE name_key = '')"
 _CUSTOMER_TOTALS = (
     "SELECT contact_id, sum(amount_cents) AS total FROM purchases"
-    f" WHERE currency = :cur AND {_NOT_ERASED} GROUP BY contact_id"
+    f" WHERE currency = :cur AND purchased_on <= :as_of AND {_NOT_ERASED} GROUP BY contact_id"
     # a customer has an order (0 or more); refunds alone make nobody one
     " HAVING count(CASE WHEN amount_cents >= 0 THEN 1 END) > 0"
 )
@@ -209,7 +212,8 @@ def _buyers(db: Db, *, lines: bool = False) -> str:
         f"SELECT contact_id, count(DISTINCT {day}) AS days,"
         f" {_epoch_day(db, f'min({day})')} AS first_n,"
         f" {_epoch_day(db, f'max({day})')} AS last_n, max({day}) AS last_on"
-        f"{extra} FROM purchases WHERE {_NOT_ERASED} GROUP BY contact_id"
+        f"{extra} FROM purchases WHERE purchased_on <= :as_of AND {_NOT_ERASED}"
+        " GROUP BY contact_id"
         f" HAVING count(CASE WHEN amount_cents >= 0 THEN 1 END) > 0"
     )
 
@@ -223,24 +227,33 @@ _CHURN = (
 )
 
 
-def _segment_params(ctx: Ctx, once_older_than: int) -> dict[str, Any]:
+def _segment_params(ctx: Ctx, once_older_than: int, as_of: date | None) -> dict[str, Any]:
+    """The days the customer segments are judged on: `as_of` (default today), the purchases
+    up to it and the interactions before the end of it."""
     if not 1 <= once_older_than <= 36_500:
         raise InvalidInput(f"--once-older-than must be between 1 and 36500 days: {once_older_than}")
-    day = today(ctx)
+    day = as_of or today(ctx)
     return {
         "today_n": (day - _EPOCH).days,
         "once_before": ctx.db.day(day - timedelta(days=once_older_than)),
+        "as_of": ctx.db.day(day),
+        "as_of_end": ctx.db.ts(_local_midnight(ctx, day + timedelta(days=1))),
     }
 
 
 def customers_report(
-    ctx: Ctx, *, once_older_than: int = DEFAULT_ONCE_OLDER_THAN, currency: str | None = None
+    ctx: Ctx,
+    *,
+    once_older_than: int = DEFAULT_ONCE_OLDER_THAN,
+    currency: str | None = None,
+    as_of: date | None = None,
 ) -> CustomersReport:
-    """How the customer base stands today: who bought, came back, lapsed or was never
+    """How the customer base stands today (or at the end of `as_of`: purchases and
+    interactions after it are not counted): who bought, came back, lapsed or was never
     reached, and how concentrated revenue is."""
     db = ctx.db
     cur = _currency(ctx, currency)
-    params = _segment_params(ctx, once_older_than)
+    params = _segment_params(ctx, once_older_than, as_of)
     with db.read():
         contacts = _int(db.value("SELECT count(*) FROM contacts WHERE name_key <> ''"))
         buyers = db.one(
@@ -254,12 +267,18 @@ def customers_report(
         never_contacted = _int(
             db.value(
                 "SELECT count(*) FROM contacts c WHERE c.name_key <> '' AND NOT EXISTS"
-                " (SELECT 1 FROM interactions i WHERE i.contact_id = c.id)"
+                " (SELECT 1 FROM interactions i WHERE i.contact_id = c.id"
+                " AND i.happened_at < :as_of_end)",
+                params,
             )
         )
-        tops, revenue, paying = _concentration(db, cur)
+        tops, revenue, paying = _concentration(db, cur, params["as_of"])
         others = _codes(
-            db.all("SELECT DISTINCT currency FROM purchases WHERE currency <> :cur", {"cur": cur})
+            db.all(
+                "SELECT DISTINCT currency FROM purchases WHERE currency <> :cur"
+                " AND purchased_on <= :as_of",
+                {"cur": cur, "as_of": params["as_of"]},
+            )
         )
     bought = _int(buyers["bought"])
 
@@ -267,7 +286,7 @@ def customers_report(
         return CustomerSegment(name, n, base, ratio(n, contacts if base == "contacts" else bought))
 
     return CustomersReport(
-        as_of=today(ctx),
+        as_of=as_of or today(ctx),
         currency=cur,
         once_older_than_days=once_older_than,
         contacts=contacts,
@@ -287,7 +306,7 @@ def customers_report(
     )
 
 
-def _concentration(db: Db, cur: str) -> tuple[list[Concentration], int, int]:
+def _concentration(db: Db, cur: str, as_of: Any) -> tuple[list[Concentration], int, int]:
     """The revenue of the top 1, 5, 10, 20 and 50 % of customers (ranked by what they
     bought in `cur`; ties by id), and the revenue of all of them."""
     cuts = ", ".join(f"(n * {p} + 99) / 100" for p in CONCENTRATION_TOPS)
@@ -297,7 +316,7 @@ def _concentration(db: Db, cur: str) -> tuple[list[Concentration], int, int]:
         " sum(total) OVER (ORDER BY total DESC, contact_id ROWS UNBOUNDED PRECEDING) AS cum,"
         " count(*) OVER () AS n, sum(total) OVER () AS grand FROM t)"
         f" SELECT rk, cum, n, grand FROM ranked WHERE rk IN ({cuts}) ORDER BY rk",
-        {"cur": cur},
+        {"cur": cur, "as_of": as_of},
     )
     if not rows:
         return [], 0, 0
@@ -317,16 +336,24 @@ def customer_list(
     once_older_than: int = DEFAULT_ONCE_OLDER_THAN,
     currency: str | None = None,
     limit: int | None = None,
+    as_of: date | None = None,
 ) -> CustomerList:
     """The contacts of one segment, biggest spenders (in the report currency) first, then
-    by id; `matching` counts them all."""
+    by id; `matching` counts them all. With `as_of`, as the segment stood at the end of
+    that day (the last touch then, too)."""
     if segment not in SEGMENTS:
         raise InvalidInput(f"--list must be one of {', '.join(SEGMENTS)}: {segment!r}")
     db = ctx.db
     cur = _currency(ctx, currency)
-    params = {**_segment_params(ctx, once_older_than), "cur": cur}
+    params = {**_segment_params(ctx, once_older_than, as_of), "cur": cur}
+    touch = "c.last_touch_at"
+    if as_of is not None:
+        touch = (
+            "(SELECT max(i.happened_at) FROM interactions i WHERE i.contact_id = c.id"
+            " AND i.happened_at < :as_of_end)"
+        )
     line = (
-        "SELECT c.id, c.name, u.name AS owner, c.last_touch_at, {last} AS last_on,"
+        f"SELECT c.id, c.name, u.name AS owner, {touch} AS last_touch_at, {{last}} AS last_on,"
         " {purchases} AS purchases, {days} AS days, {total} AS total"
     )
     buyer = line.format(last="s.last_on", purchases="s.purchases", days="s.days", total="s.total")
@@ -339,9 +366,12 @@ def customer_list(
         " FROM contacts c LEFT JOIN users u ON u.id = c.owner_id"
         " WHERE c.name_key <> ''"
         " AND NOT EXISTS (SELECT 1 FROM purchases p WHERE p.contact_id = c.id"
-        " AND p.amount_cents >= 0)"
+        " AND p.amount_cents >= 0 AND p.purchased_on <= :as_of)"
     )
-    untouched = "NOT EXISTS (SELECT 1 FROM interactions i WHERE i.contact_id = c.id)"
+    untouched = (
+        "NOT EXISTS (SELECT 1 FROM interactions i WHERE i.contact_id = c.id"
+        " AND i.happened_at < :as_of_end)"
+    )
     chosen = {
         "bought": buyer + buyers,
         "repeat": buyer + buyers + " WHERE s.days >= 2",
@@ -605,7 +635,7 @@ def _closed(db: Db, p: Period, cur: str) -> tuple[list[ClosedLine], list[ReasonL
 class TeamLine:
     user: str | None  # None: records nobody owns
     activities: int  # interactions the user logged that happened in the period
-    deals_won: int  # deals the user owns, won in the period (report currency)
+    deals_won: int  # deals the user won in the period (owned when won; report currency)
     won_value: Money
     won_value_cents: int
     revenue: Money  # purchases in the period by contacts the user owns (report currency)
@@ -625,6 +655,7 @@ class TeamReport:
     users: list[TeamLine]
     total: TeamLine
     other_currencies: list[str]
+    goals: list[GoalProgress] = field(default_factory=list)  # in force as of now
 
 
 _TEAM_COUNTS = (
@@ -662,7 +693,8 @@ def team_report(
     until: date | None = None,
     currency: str | None = None,
 ) -> TeamReport:
-    """Per salesperson: what they did and won in the period, and what they carry now."""
+    """Per salesperson: what they did and won in the period, what they carry now, and
+    how far each is from the goals in force now."""
     db = ctx.db
     cur = _currency(ctx, currency)
     p = period(ctx, since, until)
@@ -689,9 +721,10 @@ def team_report(
         )
         add(
             db.all(
-                "SELECT d.owner_id AS uid, count(*) AS n, sum(d.value_cents) AS value"
+                # credit to who owned the deal when it was won (`deals.won_by`)
+                "SELECT d.won_by AS uid, count(*) AS n, sum(d.value_cents) AS value"
                 f" FROM deals d WHERE d.status = 'won' AND {closed} AND d.currency = :cur"
-                " GROUP BY d.owner_id",
+                " GROUP BY d.won_by",
                 {**cp, "cur": cur},
             ),
             deals_won="n",
@@ -739,7 +772,16 @@ def team_report(
     if any(figures.get(None, empty).values()):
         lines.append(_team_line(None, figures[None], cur))
     total = {k: sum(line[k] for line in figures.values()) for k in _TEAM_COUNTS}
-    return TeamReport(ctx.now, p.since, p.until, cur, lines, _team_line(None, total, cur), others)
+    return TeamReport(
+        ctx.now,
+        p.since,
+        p.until,
+        cur,
+        lines,
+        _team_line(None, total, cur),
+        others,
+        goals.progress(ctx),
+    )
 
 
 # -- sources ----------------------------------------------------------------------------------
@@ -754,6 +796,34 @@ class SourceLine:
     deals_won: int  # won deals with these contacts (report currency), ever
     won_value: Money
     won_value_cents: int
+    # marketing return: the source's campaigns that started in the period (report currency)
+    campaigns: int = 0
+    cost: Money | None = None  # None: no campaign of this source in the period
+    cost_cents: int = 0
+    roi: float | None = None  # (revenue - cost) / cost
+    cost_per_lead: Money | None = None  # cost / contacts
+    cost_per_customer: Money | None = None  # cost / customers (CAC)
+
+
+@dataclass
+class CampaignLine:
+    """A campaign's return: the contacts it brought by first touch (docs/reports.md)."""
+
+    id: int
+    name: str
+    source: str
+    starts_on: date
+    ends_on: date | None
+    cost: Money
+    cost_cents: int
+    leads: int  # contacts attributed to it
+    customers: int  # of those, contacts with at least one purchase (any currency)
+    conversion: float | None
+    revenue: Money  # everything those contacts bought in the report currency, ever
+    revenue_cents: int
+    roi: float | None  # (revenue - cost) / cost; None when it cost nothing
+    cost_per_lead: Money | None  # None without leads
+    cost_per_customer: Money | None  # CAC; None without customers
 
 
 @dataclass
@@ -764,6 +834,22 @@ class SourcesReport:
     sources: list[SourceLine]  # most contacts first
     total: SourceLine
     other_currencies: list[str]
+    campaigns: list[CampaignLine] = field(default_factory=list)  # started in the period
+
+
+def per_unit(cents: int, count: int, currency: str) -> Money | None:
+    """cents / count rounded half-up to the cent (cents >= 0); None when count is 0."""
+    if count == 0:
+        return None
+    return Money((2 * cents + count) // (2 * count), currency)
+
+
+def _roi(revenue: int, cost: int) -> float | None:
+    """(revenue - cost) / cost, rounded half-up to 4 places (half away from zero)."""
+    if cost == 0:
+        return None
+    exact = (Decimal(revenue) - Decimal(cost)) / Decimal(cost)
+    return float(exact.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
 
 
 def _cohort(ctx: Ctx, since: date | None, until: date | None) -> tuple[str, dict[str, Any]]:
@@ -789,7 +875,9 @@ def sources_report(
 ) -> SourcesReport:
     """Where customers come from: per lead source (contacts.source), how many contacts
     became customers and what they brought in. With a period, only the contacts created in
-    it (a cohort), with everything they bought and won since."""
+    it (a cohort), with everything they bought and won since. The marketing return: the
+    cost of the campaigns that started in the period, per source and per campaign, with
+    each campaign's leads by first touch (services.campaigns)."""
     db = ctx.db
     cur = _currency(ctx, currency)
     cohort, params = _cohort(ctx, since, until)
@@ -827,6 +915,7 @@ def sources_report(
                 params,
             )
         )
+        spent, returns, other_costs = _campaign_returns(ctx, since, until, cur)
 
     def line(
         source: str | None, contacts: int, customers: int, rev: int, n: int, v: int
@@ -854,7 +943,12 @@ def sources_report(
         )
         for r in base
     ]
-    lines.sort(key=lambda s: (-s.contacts, s.source is None, s.source or ""))
+    known = {s.source for s in lines}
+    lines += [line(source, 0, 0, 0, 0, 0) for source in spent if source not in known]
+    for s in lines:
+        if s.source in spent:
+            _with_cost(s, *spent[s.source], cur)
+    lines.sort(key=lambda s: (-s.contacts, -s.cost_cents, s.source is None, s.source or ""))
     total = line(
         None,
         sum(s.contacts for s in lines),
@@ -863,11 +957,103 @@ def sources_report(
         sum(s.deals_won for s in lines),
         sum(s.won_value_cents for s in lines),
     )
+    if spent:
+        _with_cost(total, sum(n for n, _ in spent.values()), sum(c for _, c in spent.values()), cur)
     return SourcesReport(
         since=since,
         until=until,
         currency=cur,
         sources=lines,
         total=total,
-        other_currencies=others,
+        other_currencies=sorted(set(others) | set(other_costs)),
+        campaigns=returns,
     )
+
+
+def _with_cost(s: SourceLine, campaigns: int, cost: int, cur: str) -> None:
+    s.campaigns = campaigns
+    s.cost, s.cost_cents = Money(cost, cur), cost
+    s.roi = _roi(s.revenue_cents, cost)
+    s.cost_per_lead = per_unit(cost, s.contacts, cur)
+    s.cost_per_customer = per_unit(cost, s.customers, cur)
+
+
+def _campaign_returns(
+    ctx: Ctx, since: date | None, until: date | None, cur: str
+) -> tuple[dict[str | None, tuple[int, int]], list[CampaignLine], list[str]]:
+    """The campaigns that started in since..until (either open) in the report currency:
+    per source, how many and their cost; per campaign, its return by first touch. Also the
+    other currencies such campaigns were paid in (left out)."""
+    db = ctx.db
+    every = list_campaigns(ctx)  # attribution looks at every campaign, whenever it ran
+    windows = attribution_windows(every)
+    picked = [
+        c
+        for c in every
+        if (since is None or c.starts_on >= since) and (until is None or c.starts_on <= until)
+    ]
+    paid = sorted((c for c in picked if c.cost.currency == cur), key=lambda c: (c.starts_on, c.id))
+    spent: dict[str | None, tuple[int, int]] = {}
+    for c in paid:
+        n, cost = spent.get(c.source, (0, 0))
+        spent[c.source] = (n + 1, cost + c.cost.cents)
+    # One pass for every campaign: each contact of a campaign's source is labelled with the
+    # campaign whose days hold its creation (the windows of one source never overlap).
+    params: dict[str, Any] = {"cur": cur}
+    whens = []
+    for c in paid:
+        ors = []
+        for first, last in windows[c.id]:
+            at = f"w{len(params)}"
+            params[f"{at}a"] = db.ts(_local_midnight(ctx, first))
+            if last == FOREVER:
+                ors.append(f"c.created_at >= :{at}a")
+            else:
+                params[f"{at}b"] = db.ts(_local_midnight(ctx, last + timedelta(days=1)))
+                ors.append(f"(c.created_at >= :{at}a AND c.created_at < :{at}b)")
+        if ors:
+            params[f"s{c.id}"] = c.source
+            whens.append(f"WHEN c.source = :s{c.id} AND ({' OR '.join(ors)}) THEN {c.id}")
+    counts: dict[int, tuple[int, int, int]] = {}  # campaign -> leads, customers, revenue
+    if whens:
+        labelled = (
+            f"SELECT c.id, CASE {' '.join(whens)} END AS k FROM contacts c WHERE c.name_key <> ''"
+        )
+        for r in db.all(
+            "SELECT x.k, count(*) AS leads, sum(CASE WHEN EXISTS (SELECT 1 FROM purchases p"
+            " WHERE p.contact_id = x.id) THEN 1 ELSE 0 END) AS customers"
+            f" FROM ({labelled}) x WHERE x.k IS NOT NULL GROUP BY x.k",
+            params,
+        ):
+            counts[int(r["k"])] = (_int(r["leads"]), _int(r["customers"]), 0)
+        for r in db.all(
+            f"SELECT x.k, sum(t.total) AS value FROM ({_TOTALS}) t JOIN ({labelled}) x"
+            " ON x.id = t.contact_id WHERE x.k IS NOT NULL GROUP BY x.k",
+            params,
+        ):
+            leads, customers, _ = counts[int(r["k"])]
+            counts[int(r["k"])] = (leads, customers, _int(r["value"]))
+    lines = []
+    for c in paid:
+        leads, customers, revenue = counts.get(c.id, (0, 0, 0))
+        lines.append(
+            CampaignLine(
+                id=c.id,
+                name=c.name,
+                source=c.source,
+                starts_on=c.starts_on,
+                ends_on=c.ends_on,
+                cost=c.cost,
+                cost_cents=c.cost.cents,
+                leads=leads,
+                customers=customers,
+                conversion=ratio(customers, leads),
+                revenue=Money(revenue, cur),
+                revenue_cents=revenue,
+                roi=_roi(revenue, c.cost.cents),
+                cost_per_lead=per_unit(c.cost.cents, leads, cur),
+                cost_per_customer=per_unit(c.cost.cents, customers, cur),
+            )
+        )
+    others = sorted({c.cost.currency for c in picked if c.cost.currency != cur})
+    return spent, lines, others

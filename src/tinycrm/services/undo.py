@@ -60,6 +60,8 @@ PARENTS_FIRST = (
     "case_notes",
     "sla_targets",
     "team_settings",
+    "goals",
+    "campaigns",
 )
 #: Computed from other rows after an undo; never a reason to refuse one.
 COMPUTED = frozenset({("contacts", "touch_due_at"), ("deals", "rots_at"), ("cases", "sla_due_at")})
@@ -79,6 +81,8 @@ _KIND = {
     "tag_cadences": "tag cadence",
     "stage_changes": "stage change",
     "merges": "merge",
+    "goals": "goal",
+    "campaigns": "campaign",
 }
 
 
@@ -208,7 +212,10 @@ def undoable(ctx: Ctx, *, everyone: bool = False, limit: int = 20) -> list[Chang
 
 # -- undoing ---------------------------------------------------------------------------------
 def undo(ctx: Ctx, change_id: int | None = None) -> Undone:
-    """Take back change `change_id`, or the current user's last change that stands."""
+    """Take back change `change_id`, or the current user's last change that stands.
+
+    `change_id` may be an undo: taking it back makes its change again, as `redo` would, and
+    also after a later change of the user's that `redo` stops at."""
     db = ctx.db
     with db.write():
         if change_id is None:
@@ -222,19 +229,24 @@ def undo(ctx: Ctx, change_id: int | None = None) -> Undone:
             change_id = int(last)
         db.lock("changes", change_id)  # two undos of one change: the second finds it undone
         change = get_change(db, change_id)
-        if change.undoes is not None:
-            raise InvalidInput(
-                f"change {change_id} is itself an undo or redo ({change.summary});"
-                " take it back with tinycrm redo"
-            )
         if change.undone_by is not None:
             raise InvalidInput(f"change {change_id} ({change.summary}) was undone already")
+        if change.undoes is not None:  # taking back an undo makes its change again
+            original, action = get_change(db, change.undoes), "redo"
+            while original.undoes is not None:  # a redo, an undo of a redo…: to the change
+                original = get_change(db, original.undoes)
+                action = "undo" if action == "redo" else "redo"
+            rows = _take_back(ctx, change, action, describe_as=original)
+            return Undone(action, original, db.last_change, rows)
         rows = _take_back(ctx, change, "undo")
     return Undone("undo", change, db.last_change, rows)
 
 
 def redo(ctx: Ctx) -> Undone:
-    """Take back the current user's last undo that stands (redo what it undid)."""
+    """Take back the current user's last undo that stands (redo what it undid).
+
+    As in an editor, a new change of the user's own after the undo ends what can be redone:
+    `redo` then says so rather than making again a change the user moved on from."""
     db = ctx.db
     with db.write():
         last = db.value(
@@ -245,6 +257,15 @@ def redo(ctx: Ctx) -> Undone:
         )
         if last is None:
             raise InvalidInput(f"nothing to redo: {ctx.user_name} has no undo that stands")
+        since = db.value(
+            "SELECT MIN(id) FROM changes WHERE user_id = :u AND id > :last AND undoes IS NULL",
+            {"u": ctx.user_id, "last": int(last)},
+        )
+        if since is not None:
+            raise InvalidInput(
+                f"nothing to redo: {ctx.user_name} made change {since} after the last undo"
+                f" (change {last}); undo that first, or make it again with tinycrm undo {last}"
+            )
         db.lock("changes", int(last))
         undo_change = get_change(db, int(last))
         if undo_change.undone_by is not None:  # redone meanwhile, by another command

@@ -51,6 +51,8 @@ LockKey = Literal[
     "mail imports",  # the messages `mail import` logged, and IMAP folder positions
     "products",  # SKUs and names; shared by a writer that needs a product to stay
     "quote numbers",  # the per-year counter of quote numbers
+    "goals",  # one goal per user, metric, period length and first period
+    "campaign names",
 ]
 LockMode = Literal["change", "delete", "keep"]
 _LOCK_SPACE = 0x7463  # "tc": the first key of tinycrm's advisory locks (Db.lock_key)

@@ -264,9 +264,12 @@ class Today:
     pipeline: list[StageTotal] = field(default_factory=list)
     currency: str = "EUR"
     empty_store: bool = False
+    goals: list[str] = field(default_factory=list)  # goal progress now, one line each
 
 
 def load_today(ctx: Ctx, *, team: bool = False, per_section: int = 50) -> Today:
+    from tinycrm.io import goal_text
+    from tinycrm.services import goals
     from tinycrm.services.agenda import scope_for
     from tinycrm.services.contacts import list_contacts
     from tinycrm.services.deals import stage_totals
@@ -278,6 +281,7 @@ def load_today(ctx: Ctx, *, team: bool = False, per_section: int = 50) -> Today:
         digest = build_digest(ctx, scope, local.date(), days_ahead=7, per_section=per_section)
         pipeline = stage_totals(ctx.db, ctx.currency)
         empty = not list_contacts(ctx.db, limit=1)
+        progress = goals.progress(ctx, uid=scope.user_id)  # now, not the day's start
     who = "the team" if team else ctx.user_name
     return Today(
         greeting=f"{local.strftime('%A %d %B, %H:%M')} · {who}",
@@ -285,6 +289,7 @@ def load_today(ctx: Ctx, *, team: bool = False, per_section: int = 50) -> Today:
         pipeline=list(pipeline),
         currency=ctx.currency,
         empty_store=empty,
+        goals=[goal_text.line(g, who=team) for g in progress],
     )
 
 

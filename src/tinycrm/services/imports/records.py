@@ -645,8 +645,9 @@ def import_deals(
             contact = _contact_of(found, r.contact, r.contact_name, r.company)
             owner = _user_of(ctx, found, r.owner, r.owner_given, "owner")
             stage = stages.get(fold(r.stage))
-            if stage is not None and r.status in ("won", "lost") and stage["outcome"] == "open":
-                # Pipedrive keeps a won deal in its last open stage: the status says where
+            if r.status in ("won", "lost") and (stage is None or stage["outcome"] == "open"):
+                # Pipedrive keeps a won deal in its last open stage, Salesforce names its
+                # own closed stages: the status says where
                 stage = stages.get(f"\x00{r.status}", stage)
             problem: RowError | None = next(
                 (p for p in (contact, owner) if isinstance(p, RowError)), None
@@ -720,7 +721,8 @@ def _stages_for(
         out[fold(their)] = target
     unknown: dict[str, tuple[str, int]] = {}
     for r in rows:
-        if fold(r.stage) not in out:
+        # a won or lost deal needs no open stage of ours, unless the stages are being made
+        if fold(r.stage) not in out and (create or r.status not in ("won", "lost")):
             unknown.setdefault(fold(r.stage), (r.stage, r.line))
     if not unknown:
         return out, []
@@ -821,9 +823,10 @@ def _insert_deals(
         deal_id = db.insert(
             "INSERT INTO deals (title, title_key, contact_id, company_id, value_cents, currency,"
             " stage_id, owner_id, probability, expected_close, status, lost_reason, closed_at,"
-            " stage_entered_at, activity_at, created_at, updated_at, version) VALUES (:title,"
-            " :key, :contact, :company, :value, :cur, :stage, :owner, :prob, :close, :status,"
-            " :reason, :closed, :entered, :activity, :created, :now, 1) RETURNING id",
+            " stage_entered_at, activity_at, created_at, updated_at, version, won_by) VALUES"
+            " (:title, :key, :contact, :company, :value, :cur, :stage, :owner, :prob, :close,"
+            " :status, :reason, :closed, :entered, :activity, :created, :now, 1, :won_by)"
+            " RETURNING id",
             {
                 "title": r.title,
                 "key": fold(r.title),
@@ -833,6 +836,7 @@ def _insert_deals(
                 "cur": r.currency,
                 "stage": stage["id"],
                 "owner": owner_id,
+                "won_by": owner_id if stage["outcome"] == "won" else None,
                 "prob": r.probability,
                 "close": db.day(r.expected_close),
                 "status": stage["outcome"],

@@ -160,7 +160,7 @@ class ContactScreen(RecordScreen):
             card.append(fmt.due(c.next_reminder_at, now, tz))
             card.append(f" {c.next_reminder}\n")
         if c.purchases_count:
-            totals = ", ".join(fmt.money(v, k) for k, v in c.purchases_total.items())
+            totals = ", ".join(fmt.money(v.cents, v.currency) for v in c.purchases_total.values())
             card.append(f"{'bought':>10}  ", style="dim")
             card.append(f"{totals} in {plural(c.purchases_count, 'purchase')}\n")
             card.append(f"{'last buy':>10}  ", style="dim")

@@ -1,10 +1,11 @@
 """Rankings: `tinycrm rank` on screen — customers by RFM, value, CLV or ABC, with the
-Pareto line. b changes the order, g cycles the segment filter, a the ABC grade, c switches
-between contacts and companies; enter opens a contact."""
+Pareto line, in columns fitted to the width. b changes the order, g cycles the segment
+filter, a the ABC grade, c switches between contacts and companies; enter opens a
+contact."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -18,9 +19,24 @@ from tinycrm.tui import data
 from tinycrm.tui.screens.base import CRMScreen, run_db
 from tinycrm.tui.widgets import format as fmt
 from tinycrm.tui.widgets.nav import NavBar
+from tinycrm.tui.widgets.table import Column, FittingTable
 
 LIMIT = 1000
 GRADES = (None, "A", "B", "C")
+
+#: Each column as wide as its longest cell; on a narrow terminal the name and the segment
+#: shrink, then CLV and the order count give way (80 columns keep the rest whole).
+COLUMNS = (
+    Column("rank", "#", 3, share=0),
+    Column("name", "Customer", 12, share=3, want=14),
+    Column("recency", "Recency", 7, share=0, goes=3),
+    Column("orders", "Orders", 6, share=0, goes=2),
+    Column("spent", "Spent", 8, share=0),
+    Column("rfm", "RFM", 3, share=0),
+    Column("segment", "Segment", 8, share=1, want=11),
+    Column("abc", "ABC", 3, share=0),
+    Column("clv", "CLV", 8, share=0, goes=1),
+)
 
 
 class RankingsScreen(CRMScreen):
@@ -48,11 +64,7 @@ class RankingsScreen(CRMScreen):
     def compose(self) -> ComposeResult:
         yield NavBar("rankings")
         yield Static("", id="pareto")
-        table: DataTable[Any] = DataTable(id="ranking", cursor_type="row", zebra_stripes=True)
-        table.add_columns(
-            "#", "Customer", "Recency", "Orders", "Spent", "R", "F", "M", "Segment", "ABC", "CLV"
-        )
-        yield table
+        yield FittingTable(COLUMNS, id="ranking", cursor_type="row", zebra_stripes=True)
         yield Static("", id="ranking-status")
         yield Footer()
 
@@ -77,29 +89,30 @@ class RankingsScreen(CRMScreen):
         in the app: 1,200.00)."""
         self.ranking = ranking
         s = ranking.summary
-        table = self.query_one("#ranking", DataTable)
-        table.clear()
+        table = self.query_one("#ranking", FittingTable)
         rows = [
             c
             for c in ranking.customers
             if (self.grade is None or c.abc == self.grade)
             and (self.segment is None or c.segment == self.segment)
         ]
-        for c in rows[:LIMIT]:
-            table.add_row(
-                c.rank,
-                fmt.cell(c.name),  # never markup
-                f"{c.recency_days}d",
-                c.frequency,
-                display_amount(c.monetary.cents),
-                c.r,
-                c.f,
-                c.m,
-                c.segment,
-                c.abc,
-                display_amount(c.clv.cents),
-                key=f"{self.level}:{c.id}",
+        table.set_rows(
+            (
+                f"{self.level}:{c.id}",
+                (
+                    c.rank,
+                    c.name,  # a Text cell: never markup
+                    f"{c.recency_days}d",
+                    c.frequency,
+                    display_amount(c.monetary.cents),
+                    f"{c.r}{c.f}{c.m}",
+                    c.segment,
+                    c.abc,
+                    display_amount(c.clv.cents),
+                ),
             )
+            for c in rows[:LIMIT]
+        )
         share = float(s.top20_share) * 100
         self.query_one("#pareto", Static).update(
             f"{fmt.count(s.n, 'customer')} · revenue {display_money(s.revenue.cents, s.currency)}"

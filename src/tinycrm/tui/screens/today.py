@@ -92,6 +92,7 @@ class TodayScreen(ReminderListScreen):
     def compose(self) -> ComposeResult:
         yield NavBar("today")
         yield Static("", id="greeting")
+        yield Static("", id="goals")
         yield Static("", id="empty-hint")
         with Horizontal(id="today"):
             with Vertical(id="today-left"):
@@ -136,6 +137,10 @@ class TodayScreen(ReminderListScreen):
         hint = self.query_one("#empty-hint", Static)
         hint.update(EMPTY_HINT if today.empty_store else "")
         hint.display = today.empty_store
+        # where the month stands: one line per goal in force, none without goals
+        goals = self.query_one("#goals", Static)
+        goals.update("\n".join(f"Goal: {line}" for line in today.goals))
+        goals.display = bool(today.goals)
         self.rows = {}
         self._refill(
             "reminders",
