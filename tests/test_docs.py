@@ -92,6 +92,7 @@ MODULES = [
         "product_report",
         "campaigns",
         "trends",
+        "fields",
     )
 ] + [
     "tinycrm.io.backup",  # backup/restore sit above the services, beside the CLI

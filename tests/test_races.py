@@ -814,3 +814,35 @@ def test_one_of_racing_undos_takes_the_change_back(cli: Runner, store: str) -> N
         )
     assert count("SELECT count(*) FROM stage_changes WHERE deal_id = :d", d=deal) == 1
     assert count("SELECT count(*) FROM changes WHERE undoes = 3") == 1
+
+
+# -- custom fields ---------------------------------------------------------------------
+def test_one_field_takes_a_name(cli: Runner, store: str) -> None:
+    results = race(store, same(N, "field", "add", "company", "tier", "--type", "number"))
+    assert len(winners(results)) == 1
+    for r in losers(results):
+        assert (r.exit_code, r.stderr) == (
+            2,
+            "Error: companies already have a field called 'tier'\n",
+        )
+    assert count("SELECT count(*) FROM custom_fields") == 1
+
+
+def test_values_set_while_their_field_is_removed(cli: Runner, store: str) -> None:
+    """Setting a field as it is removed: each --set lands before the removal (and goes with
+    it) or is refused after it, cleanly; no value outlives its field."""
+    cli.ok("field", "add", "company", "tier", "--type", "number")
+    for name in ("Acme", "Beta", "Gamma"):
+        cli.ok("company", "add", name)
+    results = race(
+        store,
+        [racer("field", "rm", "company", "tier", "--yes")]
+        + [racer("company", "edit", f"co:{i}", "--set", f"tier={i}") for i in (1, 2, 3)],
+    )
+    assert results[0].exit_code == 0, results[0].stderr
+    for r in results[1:]:
+        assert r.exit_code == 0 or r.stderr.startswith(
+            "Error: no company field 'tier' (it has none yet)"
+        ), r.stderr
+    assert count("SELECT count(*) FROM custom_values") == 0
+    assert count("SELECT count(*) FROM custom_fields") == 0

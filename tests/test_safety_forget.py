@@ -49,6 +49,8 @@ def _seed(cli: Runner) -> dict[str, int]:
     """The person, and around them records that stay when they are forgotten."""
     cli.ok("user", "add", "kim", "--email", "kim@team.example")
     cli.ok("company", "add", "Acme", "--notes", "supplier")
+    cli.ok("field", "add", "company", "region", "--type", "text")
+    cli.ok("company", "edit", "acme", "--set", "region=north")  # a custom value that stays
     zoe = cli.ok(
         "contact", "add", NAME, "-e", EMAIL, "-p", PHONE, "--company", "Acme", "--tag", "vip",
         "--notes", "prefers mornings", "--json",

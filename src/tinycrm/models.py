@@ -560,6 +560,110 @@ class Campaign(SQLModel, table=True):
     version: int = 1
 
 
+class CustomField(SQLModel, table=True):
+    """A field the team added to contacts, companies or deals (`tinycrm field add`): its
+    name as written and folded (`name_key`, unique per entity), its type (text | number |
+    money | date | choice | bool), the choices of a choice field (a JSON list, in order)
+    and whether every new record must have it."""
+
+    __tablename__ = "custom_fields"
+    __table_args__ = (UniqueConstraint("entity", "name_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    entity: str  # contact | company | deal
+    name: str
+    name_key: str
+    type: str
+    choices: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    required: bool = False
+    position: int = 0
+    created_at: datetime = Field(sa_column=_ts())
+    version: int = 1
+
+
+_OWNERS = ("contact_id", "company_id", "deal_id")
+
+
+def _custom_value_index(name: str, *columns: str, where: str, unique: bool = False) -> Index:
+    return Index(
+        name,
+        *columns,
+        unique=unique,
+        sqlite_where=text(where),
+        postgresql_where=text(where),
+    )
+
+
+class CustomValue(SQLModel, table=True):
+    """One record's value of one custom field, typed (docs/architecture.md, "Custom
+    fields"): exactly one of contact_id, company_id, deal_id says whose it is (deleting the
+    record deletes its values). `value` is the value as shown (a number's exact decimal,
+    a money amount's decimal, a day ISO, yes/no); the filter columns are typed and indexed
+    per field: `value_key` (text, choice and bool, folded), `value_num` (number; a
+    choice's position in its list), `value_cents` with `currency` (money), `value_date`."""
+
+    __tablename__ = "custom_values"
+    __table_args__ = (
+        _custom_value_index(
+            "ix_custom_values_contact",
+            "contact_id",
+            "field_id",
+            where="contact_id IS NOT NULL",
+            unique=True,
+        ),
+        _custom_value_index(
+            "ix_custom_values_company",
+            "company_id",
+            "field_id",
+            where="company_id IS NOT NULL",
+            unique=True,
+        ),
+        _custom_value_index(
+            "ix_custom_values_deal", "deal_id", "field_id", where="deal_id IS NOT NULL", unique=True
+        ),
+        # a filter reads one of these and nothing else: they carry whose value it is
+        _custom_value_index(
+            "ix_custom_values_key", "field_id", "value_key", *_OWNERS, where="value_key IS NOT NULL"
+        ),
+        _custom_value_index(
+            "ix_custom_values_num", "field_id", "value_num", *_OWNERS, where="value_num IS NOT NULL"
+        ),
+        _custom_value_index(
+            "ix_custom_values_cents",
+            "field_id",
+            "currency",
+            "value_cents",
+            *_OWNERS,
+            where="value_cents IS NOT NULL",
+        ),
+        _custom_value_index(
+            "ix_custom_values_date",
+            "field_id",
+            "value_date",
+            *_OWNERS,
+            where="value_date IS NOT NULL",
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    field_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("custom_fields.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    contact_id: int | None = Field(
+        default=None, sa_column=_fk("contacts.id", "CASCADE", index=False)
+    )
+    company_id: int | None = Field(
+        default=None, sa_column=_fk("companies.id", "CASCADE", index=False)
+    )
+    deal_id: int | None = Field(default=None, sa_column=_fk("deals.id", "CASCADE", index=False))
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    value_key: str | None = None
+    value_num: float | None = None
+    value_cents: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    currency: str | None = None
+    value_date: date | None = None
+
+
 class AuditEntry(SQLModel, table=True):
     """One change: who, when, which record, what (`changes` is JSON {field: [old, new]})."""
 

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "product": ("tinycrm.cli.products", "product_app", True),
     "quote": ("tinycrm.cli.quotes", "quote_app", True),
     "recommend": ("tinycrm.cli.quotes", "recommend", False),
+    "field": ("tinycrm.cli.fields", "field_app", True),
     "purchase": ("tinycrm.cli.misc", "purchase_app", True),
     "case": ("tinycrm.cli.cases", "case_app", True),
     "sla": ("tinycrm.cli.cases", "sla_app", True),

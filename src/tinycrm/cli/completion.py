@@ -67,7 +67,12 @@ STATIC: dict[str, tuple[str, ...]] = {
     "kind": ("note", "call", "email", "meeting"),
     "per": ("month", "quarter", "year"),  # goal set
     "metric": ("revenue", "won-deals", "activities"),  # goal set
+    "entity": ("contact", "company", "deal"),  # `field ...`
+    "type_": ("text", "number", "money", "date", "choice", "bool"),  # `field add --type`
 }
+#: Parameters that name a custom field, by command: `--set NAME=`, `--unset NAME`, and the
+#: NAME of `field edit|rm ENTITY NAME` (whose entity is the word before).
+FIELD_PARAMS = {"set_", "unset"}
 
 
 # -- answering a tab ------------------------------------------------------------------------------
@@ -136,6 +141,11 @@ def _from_tree(cli: Any, words: list[str], incomplete: str) -> list[tuple[str, s
         name = obj.name or ""
         if name in STATIC:
             return [(v, "") for v in STATIC[name] if v.startswith(typed)]
+        entity = path.split()[0] if name in FIELD_PARAMS else None
+        if path in ("field edit", "field rm") and name == "name":
+            entity = str(ctx.params.get("entity") or "")
+        if entity:
+            return _fields(entity, typed, "=" if name == "set_" else "")
         kind = BY_COMMAND.get((path, name)) or VALUE_KINDS.get(name)
         if kind is not None:
             return _values(kind, typed)
@@ -153,6 +163,24 @@ def _values(kind: str, typed: str) -> list[tuple[str, str]]:
         return complete(ctx.db, kind, typed)
     finally:
         ctx.db.close()
+
+
+def _fields(entity: str, typed: str, suffix: str) -> list[tuple[str, str]]:
+    """The custom fields of `entity` starting with `typed` (any case), each + `suffix`."""
+    from tinycrm.cli.state import state
+    from tinycrm.errors import TinyCRMError
+    from tinycrm.services.fields import list_fields
+    from tinycrm.startup import open_ctx
+    from tinycrm.text import fold
+
+    ctx = open_ctx(state.db_option, create=False)  # a tab never creates a store
+    try:
+        found = list_fields(ctx.db, entity)
+    except TinyCRMError:  # not contact, company or deal: nothing to offer
+        return []
+    finally:
+        ctx.db.close()
+    return [(f.name + suffix, f.type) for f in found if fold(f.name).startswith(fold(typed))]
 
 
 def _use_db_option(words: list[str]) -> None:
@@ -188,6 +216,7 @@ _SUMMARIES = {
     "product": "the product catalogue",
     "quote": "quotes for deals",
     "recommend": "what to offer a customer",
+    "field": "custom fields",
     "purchase": "purchases",
     "case": "service cases",
     "sla": "service targets",

@@ -22,6 +22,7 @@ from tinycrm.cli.common import (
     resolve,
     when,
 )
+from tinycrm.cli.fields import SetOpt, UnsetOpt, assignments, pairs
 from tinycrm.dates import parse_duration
 from tinycrm.services.contacts import TimelineEntry
 from tinycrm.text import plural
@@ -127,6 +128,7 @@ def contact_add(
     ] = False,
     birthday: BirthdayOpt = None,
     anniversary: AnniversaryOpt = None,
+    set_: SetOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Add a contact (checking first whether it is already there)."""
@@ -162,6 +164,7 @@ def contact_add(
             ask=_ask_duplicate if sys.stdin.isatty() else None,
             birthday=born[0],
             anniversary=wed[0],
+            custom=assignments(set_),
         )
     except Conflict as e:  # a look-alike, off a terminal: say how to choose
         raise Conflict(f"{e}; choose with --on-duplicate merge, skip or create") from None
@@ -353,6 +356,7 @@ def contact_show(
             ("tags", ", ".join(d.tags)),
             ("source", d.source),
             ("owner", d.owner),
+            *pairs(d.fields),
             ("stay in touch", _stay_in_touch(d.cadence_days, d.opted_out_at, ctx.tz)),
             ("last touch", output.local(d.last_touch_at, ctx.tz) or "never"),
             ("next", nxt),
@@ -456,6 +460,8 @@ def contact_edit(
     opt_in: Annotated[bool, typer.Option("--opt-in", help="Undo --opt-out.")] = False,
     birthday: BirthdayOpt = None,
     anniversary: AnniversaryOpt = None,
+    set_: SetOpt = None,
+    unset: UnsetOpt = None,
     if_version: IfVersionOpt = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -492,6 +498,8 @@ def contact_edit(
         clear_birthday=born[1],
         anniversary=wed[0],
         clear_anniversary=wed[1],
+        custom=assignments(set_),
+        unset=unset or (),
     )
     detail = contacts.get_contact(ctx.db, target.id, timeline=0)
     if json_:
@@ -561,6 +569,7 @@ def company_add(
     phone: Annotated[str | None, typer.Option("--phone", "-p", help="Main phone.")] = None,
     website: Annotated[str | None, typer.Option("--website", help="Website URL.")] = None,
     notes: Annotated[str | None, typer.Option("--notes", help="Free-text notes.")] = None,
+    set_: SetOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Add a company."""
@@ -568,7 +577,13 @@ def company_add(
 
     ctx = get_ctx()
     new_id = companies.add_company(
-        ctx, name=name, domain=domain, phone=phone, website=website, notes=notes
+        ctx,
+        name=name,
+        domain=domain,
+        phone=phone,
+        website=website,
+        notes=notes,
+        custom=assignments(set_),
     )
     detail = companies.get_company(ctx.db, new_id)
     if json_:
@@ -619,6 +634,7 @@ def company_show(ref: RefArg, json_: JsonOpt = False) -> None:
             ("phone", d.phone),
             ("website", d.website),
             ("owner", d.owner),
+            *pairs(d.fields),
             ("notes", d.notes),
             (
                 "purchases",
@@ -654,6 +670,8 @@ def company_edit(
     phone: Annotated[str | None, typer.Option("--phone", "-p", help="Phone ('' to clear).")] = None,
     website: Annotated[str | None, typer.Option("--website", help="Website ('' to clear).")] = None,
     notes: Annotated[str | None, typer.Option("--notes", help="Notes ('' to clear).")] = None,
+    set_: SetOpt = None,
+    unset: UnsetOpt = None,
     if_version: IfVersionOpt = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -671,6 +689,8 @@ def company_edit(
         website=website,
         notes=notes,
         expected_version=if_version,
+        custom=assignments(set_),
+        unset=unset or (),
     )
     detail = companies.get_company(ctx.db, target.id)
     if json_:

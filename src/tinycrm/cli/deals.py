@@ -20,6 +20,7 @@ from tinycrm.cli.common import (
     owner_name,
     resolve,
 )
+from tinycrm.cli.fields import SetOpt, UnsetOpt, assignments, pairs
 from tinycrm.refs import Target
 from tinycrm.services.context import Ctx
 from tinycrm.text import plural
@@ -93,6 +94,7 @@ def deal_add(
     close: Annotated[
         str | None, typer.Option("--close", help="Expected close date, e.g. 'end of month'.")
     ] = None,
+    set_: SetOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Open a new deal with a contact or company."""
@@ -112,6 +114,7 @@ def deal_add(
         stage=stage,
         probability=probability,
         expected_close=day(ctx, close) if close else None,
+        custom=assignments(set_),
     )
     _show_one(ctx, d, json_, "Added")
 
@@ -206,6 +209,7 @@ def deal_show(ref: DealArg, json_: JsonOpt = False) -> None:
             ("expected close", d.expected_close.isoformat() if d.expected_close else None),
             ("lost because", d.lost_reason),
             ("in stage since", output.local(d.stage_entered_at, ctx.tz)),
+            *pairs(d.fields),
         ],
         title=d.title,
     )
@@ -411,6 +415,8 @@ def deal_edit(
         typer.Option("--contact", "-c", help="The contact it is with (and their company)."),
     ] = None,
     owner: Annotated[str | None, typer.Option("--owner", help="The user who owns it.")] = None,
+    set_: SetOpt = None,
+    unset: UnsetOpt = None,
     if_version: IfVersionOpt = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -440,6 +446,8 @@ def deal_edit(
         contact_id=resolve(ctx, contact).id if contact else None,
         owner=owner,
         expected_version=if_version,
+        custom=assignments(set_),
+        unset=unset or (),
     )
     _show_one(ctx, d, json_, "Updated")
 

@@ -50,14 +50,15 @@ def _export(kind: str, fmt: str, out: str | None, force: bool) -> None:
     ctx = get_ctx()
     target = _output(out, force)
     records: Iterator[Any]
+    headers = exports.headers(ctx.db, kind)
     if kind == "contacts":
-        records, headers = exports.iter_contacts(ctx.db), exports.CONTACT_FIELDS
+        records = exports.iter_contacts(ctx.db)
     elif kind == "interactions":
-        records, headers = exports.iter_interactions(ctx.db), exports.INTERACTION_FIELDS
+        records = exports.iter_interactions(ctx.db)
     elif kind == "deals":
-        records, headers = exports.iter_deals(ctx.db), exports.DEAL_FIELDS
+        records = exports.iter_deals(ctx.db)
     else:
-        records, headers = exports.iter_purchases(ctx.db), exports.PURCHASE_FIELDS
+        records = exports.iter_purchases(ctx.db)
     with opened(target) as f:
         n = write_records(f, fmt, headers, records)
     if target.path is not None:

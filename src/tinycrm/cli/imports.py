@@ -437,6 +437,7 @@ def import_contacts(
     value that doesn't validate is kept on its contact as written (--strict refuses it).
     """
     from tinycrm.io import contact_files
+    from tinycrm.services.fields import field_names
     from tinycrm.services.imports import contacts
 
     opts = _options(file, skip_bad, dry_run, rejects, force, json_)
@@ -455,6 +456,7 @@ def import_contacts(
             delimiter=_delimiter(delimiter),
             mapping=mapping,
             progress=progress,
+            custom=field_names(ctx, "contact"),
         ),
         lambda parsed, common: contacts.import_contacts(
             ctx,

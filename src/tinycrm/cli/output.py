@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, tzinfo
+from decimal import Decimal
 from typing import Any
 
 from tinycrm.money import Money, format_cents
@@ -27,6 +28,8 @@ def to_jsonable(value: Any) -> Any:
     dataclasses become objects, tuples lists."""
     if isinstance(value, Money):
         return format_cents(value.cents)
+    if isinstance(value, Decimal):  # a custom number field: exact, a number when whole
+        return int(value) if value == value.to_integral_value() else str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, datetime):

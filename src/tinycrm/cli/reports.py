@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from tinycrm.services.reports import CustomerList
 
 report_app = typer.Typer(
-    help="Reports: customers, pipeline, forecast, team, sources, revenue, retention, products.",
+    help="Reports: customers, pipeline, forecast, team, sales, service, products.",
     no_args_is_help=True,
 )
 

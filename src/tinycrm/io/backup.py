@@ -63,6 +63,8 @@ TABLES = (
     "team_settings",
     "goals",
     "campaigns",
+    "custom_fields",
+    "custom_values",
     "changes",
     "row_changes",
     "mail_messages",

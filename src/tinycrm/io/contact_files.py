@@ -24,6 +24,10 @@ its line and field, and the service decides whether that stops the import. A bir
 anniversary that is no date goes to the row's `odd` values, which the service keeps as
 written (or refuses with `--strict`), as it does a phone, email or address that does not
 validate.
+
+Columns the reader doesn't know (a CSV header, a JSON key with a plain value, a vCard
+`X-TINYCRM-<NAME>` property or `X-TINYCRM-FIELD;NAME=...`) come along in the row's `extra`:
+the import maps those named like one of the store's custom fields to it.
 """
 
 from __future__ import annotations
@@ -92,8 +96,11 @@ def read_contacts(
     delimiter: str | None = None,
     mapping: dict[str, Slot] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    custom: Iterable[str] = (),
 ) -> ContactFile:
-    """Read `path` (see the module docstring)."""
+    """Read `path` (see the module docstring). A CSV column named like one of `custom`
+    (the store's custom fields of contacts) is that field's, even where the reader knows
+    the name (`Region`, `Source`): it goes to the row's `extra`."""
     if fmt is not None:
         fmt = fmt.strip().lower()
         fmt = {"vcf": "vcard", "vcards": "vcard"}.get(fmt, fmt)
@@ -104,7 +111,7 @@ def read_contacts(
     if fmt is None:
         fmt = _detect_format(path, label)
     if fmt == "csv":
-        return _read_csv(path, label, encoding, delimiter, mapping or {}, progress)
+        return _read_csv(path, label, encoding, delimiter, mapping or {}, progress, custom)
     data = csv_import._read_bytes(path, label)
     text, used, guessed, write_as = csv_import.decode(data, label, encoding)
     if fmt == "vcard":
@@ -392,7 +399,9 @@ def parse_mapping(specs: Iterable[str]) -> dict[str, Slot]:
     return out
 
 
-def _fit(mapping: dict[str, Slot], label: str) -> csv_import.Fit:
+def _fit(mapping: dict[str, Slot], label: str, custom: Iterable[str] = ()) -> csv_import.Fit:
+    own = {csv_import.normalize_header(n) for n in custom}
+
     def fit(header: list[str]) -> tuple[dict[str, int], list[str]]:
         keys = [csv_import.normalize_header(h) for h in header]
         shown = ", ".join(h.strip() for h in header if h.strip()) or "none"
@@ -403,10 +412,15 @@ def _fit(mapping: dict[str, Slot], label: str) -> csv_import.Fit:
         found: dict[str, int] = {}
         ignored: list[str] = []
         for i, key in enumerate(keys):
+            if key in own and key not in mapping:  # the store's own field wins
+                found[_encode(Slot("extra", header[i].strip()), i)] = i
+                continue
             slot = mapping[key] if key in mapping else slot_for(key, job_title)
             if slot is None or slot.field == "ignore":
                 if header[i].strip():
                     ignored.append(header[i].strip())
+                    if slot is None:  # maybe a custom field's (the import says)
+                        found[_encode(Slot("extra", header[i].strip()), i)] = i
                 continue
             found[_encode(slot, i)] = i
         fields = {_decode(k).field for k in found}
@@ -437,9 +451,10 @@ def _read_csv(
     delimiter: str | None,
     mapping: dict[str, Slot],
     progress: Callable[[str, int, int], None] | None,
+    custom: Iterable[str] = (),
 ) -> ContactFile:
     f = csv_import.open_csv(
-        path, label, (), encoding=encoding, delimiter=delimiter, fit=_fit(mapping, label)
+        path, label, (), encoding=encoding, delimiter=delimiter, fit=_fit(mapping, label, custom)
     )
     slots = sorted(((i, _decode(k)) for k, i in f.columns.items()), key=lambda s: s[0])
     width = len(f.header)
@@ -466,7 +481,7 @@ def _read_csv(
             errors.append(RowError(line, e.field, e.message))
     if progress:
         progress("read", total, total)
-    columns = {f.header[i].strip(): s.shown() for i, s in slots}
+    columns = {f.header[i].strip(): s.shown() for i, s in slots if s.field != "extra"}
 
     source = ContactImportSource(
         file=label,
@@ -516,7 +531,9 @@ def _csv_row(
         if not value:
             continue
         f = slot.field
-        if f == "label" and slot.kind:
+        if f == "extra" and slot.label:
+            row.extra[slot.label] = value
+        elif f == "label" and slot.kind:
             labels[(slot.kind, slot.group)] = value
         elif f in _METHODS:
             methods.append((slot, value))
@@ -816,7 +833,11 @@ def _card_row(line: int, card: Any, used: dict[str, str], ignored: dict[str, Non
         if name in _VCARD_FIELDS:
             used.setdefault(name, _VCARD_FIELDS[name])
         else:
+            if name == "X-TINYCRM-FIELD" and prop.params.get("NAME"):
+                name = f"{name};NAME={prop.params['NAME'][0]}"
             ignored.setdefault(name, None)
+            if name.startswith("X-TINYCRM-"):  # maybe a custom field's (the import says)
+                row.extra[name] = str(prop.value).strip()
             continue
         value = prop.value
         if name == "FN":
@@ -991,6 +1012,10 @@ def _json_row(
         target = _JSON_KEYS.get(key)
         if target is None:
             ignored.setdefault(key, None)
+            if isinstance(value, bool):  # maybe a custom field's (the import says)
+                row.extra[key] = "yes" if value else "no"
+            elif isinstance(value, str | int | float) and str(value).strip():
+                row.extra[key] = str(value).strip()
             continue
         used.setdefault(key, target)
         if value is None or value == "" or value == []:

@@ -16,6 +16,11 @@ reads back exactly (`text.inert` / `text.uninert`).
 JSON: one array, an object per record, the same keys as the CSV header; lists are lists,
 methods `{"value", "label"}` objects.
 
+Custom fields (`tinycrm field`) of contacts and deals are a column (a key) each, named
+like the field, after the others, written as text: `12000.50 USD` for money, a number's
+exact decimal, a day `YYYY-MM-DD`, `yes`/`no`; in vCard an `X-TINYCRM-<NAME>` property.
+The imports read them back into the field of that name.
+
 vCard: version 3.0, one card per contact (see `contact_vcard`).
 
 Where it goes (standard output or a file, written whole, private, never over the store)
@@ -101,9 +106,25 @@ def write_csv(out: TextIO, headers: Sequence[str], records: Iterable[Any]) -> in
     writer.writerow(headers)
     n = 0
     for rec in records:
-        writer.writerow([csv_cell(getattr(rec, h), h) for h in headers])
+        writer.writerow([csv_cell(_value(rec, h), h) for h in headers])
         n += 1
     return n
+
+
+def _value(rec: Any, column: str) -> Any:
+    """A record's column: one of its own, else one of its custom fields (blank if unset)."""
+    if hasattr(rec, column):
+        return getattr(rec, column)
+    return getattr(rec, "fields", {}).get(column)
+
+
+def _flat(rec: Any) -> Any:
+    """A record as JSON, its custom fields as keys of their own (as the CSV has columns)."""
+    shown = jsonable(rec)
+    if isinstance(shown, dict) and isinstance(shown.get("fields"), dict):
+        custom = shown.pop("fields")
+        shown.update({k: v for k, v in custom.items() if k not in shown})
+    return shown
 
 
 def write_json(out: TextIO, records: Iterable[Any]) -> int:
@@ -112,7 +133,7 @@ def write_json(out: TextIO, records: Iterable[Any]) -> int:
     out.write("[")
     for rec in records:
         out.write(",\n  " if n else "\n  ")
-        out.write(json.dumps(jsonable(rec), ensure_ascii=False))
+        out.write(json.dumps(_flat(rec), ensure_ascii=False))
         n += 1
     out.write("\n]\n" if n else "]\n")
     return n
@@ -158,6 +179,14 @@ def contact_vcard(rec: ContactRecord) -> Any:
         prop.params["TYPE"] = [a.field]
     if rec.tags:
         card.add("categories").value = list(rec.tags)
+    for name, value in rec.fields.items():  # custom fields, read back by the import
+        key = name.upper().replace("_", "-")
+        if key.isascii() and key.replace("-", "").isalnum():
+            card.add("x-tinycrm-" + key.lower()).value = value
+        else:  # a property name is ASCII letters, digits and '-'
+            prop = card.add("x-tinycrm-field")
+            prop.value = value
+            prop.params["NAME"] = [name]
     return card
 
 

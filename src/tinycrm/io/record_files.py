@@ -389,6 +389,8 @@ def _read_csv(
             raise
 
     f = csv_import.open_csv(path, label, columns, encoding=encoding, delimiter=delimiter, fit=fit)
+    # the columns it doesn't know, for a deal's custom fields (the import says which)
+    unknown = {h.strip(): i for i, h in enumerate(f.header) if h.strip() in f.ignored}
     width = len(f.header)
     present = set(f.columns)
     total = f.line_count()
@@ -404,7 +406,10 @@ def _read_csv(
         fields += [""] * (width - len(fields))
         values = {name: uninert(fields[i]) or None for name, i in f.columns.items()}
         try:
-            rows.append(parse(line, values, present, default_currency, dates))
+            row = parse(line, values, present, default_currency, dates)
+            if isinstance(row, DealRow):
+                row.extra = {h: uninert(fields[i]).strip() for h, i in unknown.items()}
+            rows.append(row)
         except csv_import.Unreadable as e:
             errors.append(RowError(line, e.field, e.message))
     if progress:
@@ -453,7 +458,14 @@ def _read_json(
                 ignored.setdefault(key, None)
         try:
             values = {k: _json_value(k, item.get(k)) for k in known}
-            rows.append(parse(line, values, set(item), default_currency, DateReader({})))
+            row = parse(line, values, set(item), default_currency, DateReader({}))
+            if isinstance(row, DealRow):  # keys it doesn't know: maybe custom fields
+                row.extra = {
+                    k: ("yes" if v else "no") if isinstance(v, bool) else str(v).strip()
+                    for k, v in item.items()
+                    if k not in known and isinstance(v, str | int | float)
+                }
+            rows.append(row)
         except csv_import.Unreadable as e:
             errors.append(RowError(line, e.field, e.message))
     if items and missing_everywhere:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -9,8 +10,9 @@ from typing import Any
 from tinycrm.errors import Conflict, InvalidInput, NotFound
 from tinycrm.money import Money
 from tinycrm.refs import hold, prefix_match, resolve
-from tinycrm.services import audit, search
+from tinycrm.services import audit, fields, search
 from tinycrm.services.context import Ctx
+from tinycrm.services.fields import FieldValue
 from tinycrm.store.db import Db, read_ts
 from tinycrm.text import clean, fold
 
@@ -39,6 +41,7 @@ class CompanyDetail:
     contacts: list[dict[str, Any]] = field(default_factory=list)
     open_deals: list[dict[str, Any]] = field(default_factory=list)
     purchases_total: dict[str, Money] = field(default_factory=dict)  # by currency
+    fields: list[FieldValue] = field(default_factory=list)  # custom fields
 
 
 def _name(name: str) -> str:
@@ -69,8 +72,10 @@ def add_company(
     phone: str | None = None,
     website: str | None = None,
     notes: str | None = None,
+    custom: Mapping[str, str] | None = None,
 ) -> int:
-    """Create a company and return its id; a name already taken is refused (Conflict)."""
+    """Create a company and return its id; a name already taken is refused (Conflict).
+    `custom` sets custom fields ({name: value as typed}); a required one must be there."""
     name = _name(name)
     db = ctx.db
     with db.write():
@@ -94,8 +99,13 @@ def add_company(
             {**values, "key": fold(name), "owner": ctx.user_id, "now": db.ts(ctx.now)},
         )
         reindex(db, company_id)
+        extra = fields.apply(ctx, "company", company_id, custom, adding=True)
         audit.record(
-            ctx, "company", company_id, "add", audit.added({**values, "owner": ctx.user_name})
+            ctx,
+            "company",
+            company_id,
+            "add",
+            {**audit.added({**values, "owner": ctx.user_name}), **extra},
         )
     return company_id
 
@@ -171,6 +181,7 @@ def get_company(db: Db, company_id: int) -> CompanyDetail:
             " GROUP BY p.currency ORDER BY p.currency",
             {"id": company_id},
         )
+        custom = fields.values_of(db, "company", company_id)
     return CompanyDetail(
         id=r["id"],
         name=r["name"],
@@ -194,6 +205,7 @@ def get_company(db: Db, company_id: int) -> CompanyDetail:
             for d in deals
         ],
         purchases_total={t["currency"]: Money(int(t["total"]), t["currency"]) for t in totals},
+        fields=custom,
     )
 
 
@@ -207,8 +219,11 @@ def edit_company(
     website: str | None = None,
     notes: str | None = None,
     expected_version: int | None = None,
+    custom: Mapping[str, str] | None = None,
+    unset: Sequence[str] = (),
 ) -> None:
-    """Change the given fields ('' clears one). With `expected_version`, a company changed
+    """Change the given fields ('' clears one), set custom fields (`custom`, {name: value
+    as typed}) and clear them (`unset`). With `expected_version`, a company changed
     since the caller read it is refused (Conflict) instead of overwritten."""
     db = ctx.db
     sets: dict[str, Any] = {}
@@ -223,7 +238,7 @@ def edit_company(
     ):
         if value is not None:
             sets[col] = _opt(value)
-    if not sets:
+    if not sets and not custom and not unset:
         raise InvalidInput("nothing to change: give at least one option (see --help)")
     with db.write():
         if "name_key" in sets:
@@ -247,13 +262,14 @@ def edit_company(
             if same:
                 raise Conflict(f"a company named {same['name']!r} already exists")
         new = {k: v for k, v in sets.items() if k != "name_key"}
+        extra = fields.apply(ctx, "company", company_id, custom, unset)
         sets["updated_at"] = db.ts(ctx.now)
         assigns = ", ".join(f"{k} = :{k}" for k in sets)
         db.execute(
             f"UPDATE companies SET {assigns}, version = version + 1 WHERE id = :id",
             {**sets, "id": company_id},
         )
-        audit.record(ctx, "company", company_id, "edit", audit.diff(old, new))
+        audit.record(ctx, "company", company_id, "edit", {**audit.diff(old, new), **extra})
         reindex(db, company_id)
         if "name" in sets:  # contacts are findable by their company's name
             people = [

@@ -11,6 +11,7 @@ from tinycrm.errors import InvalidInput, NotFound
 from tinycrm.money import Money
 from tinycrm.refs import prefix_match
 from tinycrm.services.as_written import AsWritten, load
+from tinycrm.services.fields import FieldValue, values_of
 from tinycrm.services.validation import normalize_tags
 from tinycrm.store.db import Db, read_day, read_ts
 from tinycrm.text import fold
@@ -85,6 +86,7 @@ class ContactDetail:
     as_written: list[AsWritten] = field(default_factory=list)  # what an import couldn't read
     open_deals: list[DealLine] = field(default_factory=list)
     timeline: list[TimelineEntry] = field(default_factory=list)
+    fields: list[FieldValue] = field(default_factory=list)  # custom fields, in their order
 
 
 # How contacts can be listed: each order is a list of (SQL term, descending) ending on the
@@ -360,6 +362,7 @@ def get_contact(db: Db, contact_id: int, *, timeline: int = 20) -> ContactDetail
             {"id": contact_id},
         )
         entries = contact_timeline(db, contact_id, limit=timeline)
+        custom = values_of(db, "contact", contact_id)
     from tinycrm.money import format_cents
 
     last_days = [d for d in (read_day(t["last"]) for t in totals) if d is not None]
@@ -409,6 +412,7 @@ def get_contact(db: Db, contact_id: int, *, timeline: int = 20) -> ContactDetail
             for d in deals
         ],
         timeline=entries,
+        fields=custom,
     )
 
 

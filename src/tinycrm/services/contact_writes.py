@@ -5,7 +5,7 @@ with its audit log entry, search index row and clocks."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -13,7 +13,7 @@ from typing import Any
 from tinycrm.dates import important_day_text
 from tinycrm.errors import Ambiguous, Conflict, InvalidInput, NotFound
 from tinycrm.identity import email_match_key, phone_match_key
-from tinycrm.services import audit, clocks, companies, search
+from tinycrm.services import audit, clocks, companies, fields, search
 from tinycrm.services.contact_queries import ContactDetail, delete_impact, get_contact, methods
 from tinycrm.services.context import Ctx
 from tinycrm.services.duplicates import Match, describe, find_matches
@@ -50,10 +50,12 @@ def add_contact(
     allow_duplicate: bool = False,
     birthday: date | None = None,
     anniversary: date | None = None,
+    custom: Mapping[str, str] | None = None,
 ) -> int:
     """Create a contact and return its id. If it looks like a contact already in the store
     (tinycrm.services.duplicates: the same email or phone, the same or a near-identical
-    name) it is refused (Conflict) unless `allow_duplicate`."""
+    name) it is refused (Conflict) unless `allow_duplicate`. `custom` sets custom fields
+    ({name: value as typed}); every required one must be there."""
     name = check_name(name)
     mails = check_emails(emails or [])
     tels = check_phones(phones or [])
@@ -102,12 +104,14 @@ def add_contact(
         reindex(db, contact_id)
         if cadence_days is not None or tag_list:
             clocks.refresh_touch(db, [contact_id])
+        extra = fields.apply(ctx, "contact", contact_id, custom, adding=True)
         audit.record(
             ctx,
             "contact",
             contact_id,
             "add",
-            audit.added(
+            extra
+            | audit.added(
                 {
                     "name": name,
                     "emails": mails,
@@ -183,6 +187,7 @@ def add_or_match(
     ask: Choose | None = None,
     birthday: date | None = None,
     anniversary: date | None = None,
+    custom: Mapping[str, str] | None = None,
 ) -> AddOutcome:
     """Add a contact unless it is already there, as `on_duplicate` says: "merge" folds the
     new details into the same person (a shared email or phone, or the same name where one
@@ -224,6 +229,7 @@ def add_or_match(
                 allow_duplicate=choice == "create" or bool(alike),
                 birthday=birthday,
                 anniversary=anniversary,
+                custom=custom,
             )
             detail = get_contact(db, new_id, timeline=0)
         return AddOutcome("added", detail, name, matches, alike)
@@ -245,6 +251,7 @@ def add_or_match(
             cadence_days=cadence_days,
             birthday=birthday,
             anniversary=anniversary,
+            custom=custom,
         )
         detail = get_contact(db, target.id, timeline=0)
     return AddOutcome("merged", detail, name, matches, added=added)
@@ -276,10 +283,12 @@ def add_details(
     cadence_days: int | None = None,
     birthday: date | None = None,
     anniversary: date | None = None,
+    custom: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Fold new details into an existing contact (a duplicate caught on entry): emails,
-    phones and tags it lacks are added, and fields it has blank are filled; fields it
-    already has are kept. Returns what was added ("email ann@x.com", "title"...)."""
+    phones and tags it lacks are added, and fields it has blank (custom fields too) are
+    filled; fields it already has are kept. Returns what was added ("email ann@x.com",
+    "title"...)."""
     mails = check_emails(emails or [])
     tels = check_phones(phones or [])
     tag_list = normalize_tags(tags or [])
@@ -341,6 +350,9 @@ def add_details(
                     {"c": contact_id, "t": t},
                 )
                 added.append(f"tag {t}")
+        has = {fold(v.name) for v in fields.values_of(db, "contact", contact_id)}
+        fill = {k: v for k, v in (custom or {}).items() if fold(k) not in has}
+        added += list(fields.apply(ctx, "contact", contact_id, fill))
         if not added:
             return added
         sets["updated_at"] = db.ts(ctx.now)
@@ -407,8 +419,11 @@ def edit_contact(
     clear_birthday: bool = False,
     anniversary: date | None = None,
     clear_anniversary: bool = False,
+    custom: Mapping[str, str] | None = None,
+    unset: Sequence[str] = (),
 ) -> None:
-    """Change the given fields; an empty string clears an optional text field. `opt_out`
+    """Change the given fields; an empty string clears an optional text field. `custom`
+    sets custom fields ({name: value as typed}), `unset` clears them. `opt_out`
     records that the person asked not to be contacted (now, unless already recorded) and
     stops their stay-in-touch clock; `opt_in` clears it.
 
@@ -485,8 +500,9 @@ def edit_contact(
         if company is not None:
             sets["company_id"] = companies.find_or_create(ctx, company) if company.strip() else None
             new["company"] = _company_name(db, sets["company_id"])
-        if not sets and not methods_change:
+        if not sets and not methods_change and not custom and not unset:
             raise InvalidInput("nothing to change: give at least one option (see --help)")
+        extra = fields.apply(ctx, "contact", contact_id, custom, unset)
         before = methods(db, contact_id) if methods_change else {}
         for e in drop_mails:
             gone = db.execute(
@@ -520,7 +536,7 @@ def edit_contact(
         reindex(db, contact_id)
         if "cadence_days" in sets or "opted_out_at" in sets:
             clocks.refresh_touch(db, [contact_id])
-        changes = audit.diff(old, new)
+        changes = audit.diff(old, new) | extra
         if methods_change:
             changes.update(audit.diff(before, methods(db, contact_id)))
         audit.record(ctx, "contact", contact_id, "edit", changes)
@@ -606,12 +622,15 @@ def save_contact(
     cadence_days: int | None = None,
     expected_version: int | None = None,
     allow_duplicate: bool = False,
+    custom: Mapping[str, str] | None = None,
+    unset: Sequence[str] = (),
 ) -> int:
     """Save a contact as a form shows it, whole, and return its id: a new one is added
     (contact_id None; a look-alike is refused as by add_contact unless `allow_duplicate`);
     for an existing one only what differs from the stored contact is written, in one
     transaction, and only if it is still at `expected_version` (else Conflict). An empty
-    company, title or notes clears it; cadence_days None clears the contact's own cadence."""
+    company, title or notes clears it; cadence_days None clears the contact's own cadence.
+    `custom` sets custom fields (the form gives those it changed), `unset` clears them."""
     emails, phones = emails or [], phones or []
     tags = normalize_tags(tags or [])
     company, title, notes = company or "", title or "", notes or ""
@@ -627,6 +646,7 @@ def save_contact(
             notes=notes or None,
             cadence_days=cadence_days,
             allow_duplicate=allow_duplicate,
+            custom=custom,
         )
     db = ctx.db
     with db.write():
@@ -645,6 +665,8 @@ def save_contact(
             "remove_emails": [e for e in d.emails if e not in emails],
             "add_phones": [p for p in phones if p not in d.phones],
             "remove_phones": [p for p in d.phones if p not in phones],
+            "custom": dict(custom or {}),
+            "unset": list(unset),
         }
         if cadence_days != d.cadence_days:
             fields["cadence_days"] = cadence_days

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -12,6 +13,8 @@ from tinycrm.refs import Target, hold
 from tinycrm.services import audit, clocks, deal_items, search
 from tinycrm.services.contacts import check_name, check_text, check_version
 from tinycrm.services.context import Ctx
+from tinycrm.services.fields import FieldValue, values_of
+from tinycrm.services.fields import apply as apply_fields
 from tinycrm.store.db import Db, read_day, read_ts
 from tinycrm.text import fold, plural
 
@@ -57,6 +60,8 @@ class DealView:
     # its line items and what they come to (get_deal with items=True)
     lines: deal_items.DealLines | None = None
     purchases_added: int = 0  # purchases its items became when this move won it
+    # custom fields: read by get_deal (show, add, edit); None where deals are listed
+    fields: list[FieldValue] | None = None
 
 
 # -- stages --------------------------------------------------------------------------------
@@ -318,6 +323,7 @@ def get_deal(db: Db, deal_id: int, *, history: bool = False, items: bool = False
     view = _view(row)
     if items:
         view.lines = deal_items.read_lines(db, deal_id)
+    view.fields = values_of(db, "deal", deal_id)
     if history:
         view.history = [
             {
@@ -347,9 +353,10 @@ def add_deal(
     stage: str | None = None,
     probability: int | None = None,
     expected_close: date | None = None,
+    custom: Mapping[str, str] | None = None,
 ) -> DealView:
     """Create a deal, about a contact, company or nobody, in `stage` (default: the first
-    open one)."""
+    open one), with custom fields `custom` ({name: value as typed})."""
     title = check_name(title, "deal title")
     if probability is not None:
         _check_probability(probability)
@@ -402,20 +409,24 @@ def add_deal(
         )
         search.index(db, "deal", deal_id, title)
         clocks.refresh_rot(db, [deal_id])
+        extra = apply_fields(ctx, "deal", deal_id, custom, adding=True)
         view = get_deal(db, deal_id)
         audit.record(
             ctx,
             "deal",
             deal_id,
             "add",
-            audit.added(
-                {
-                    **_deal_fields(view),
-                    "contact": view.contact,
-                    "company": view.company,
-                    "owner": view.owner,
-                }
-            ),
+            {
+                **audit.added(
+                    {
+                        **_deal_fields(view),
+                        "contact": view.contact,
+                        "company": view.company,
+                        "owner": view.owner,
+                    }
+                ),
+                **extra,
+            },
         )
         return view
 
@@ -500,10 +511,13 @@ def edit_deal(
     contact_id: int | None = None,
     owner: str | None = None,
     expected_version: int | None = None,
+    custom: Mapping[str, str] | None = None,
+    unset: Sequence[str] = (),
 ) -> DealView:
-    """Change the given fields; a new contact brings their company along, as adding the
-    deal with them would. With `expected_version` (the version the caller showed), a deal
-    changed since then is refused (Conflict) instead of overwritten."""
+    """Change the given fields and custom fields (`custom` sets, `unset` clears); a new
+    contact brings their company along, as adding the deal with them would. With
+    `expected_version` (the version the caller showed), a deal changed since then is
+    refused (Conflict) instead of overwritten."""
     sets: dict[str, Any] = {}
     if title is not None:
         sets["title"] = check_name(title, "deal title")
@@ -516,7 +530,7 @@ def edit_deal(
         sets["probability"] = _check_probability(probability)
     if expected_close is not None:
         sets["expected_close"] = ctx.db.day(expected_close)
-    if not sets and contact_id is None and owner is None:
+    if not sets and contact_id is None and owner is None and not custom and not unset:
         raise InvalidInput("nothing to change: give at least one option (see --help)")
     db = ctx.db
     with db.write():
@@ -535,6 +549,7 @@ def edit_deal(
         check_version(ctx, "deal", deal_id, old.title, old.version, expected_version)
         if "value_cents" in sets or "currency" in sets:
             _refuse_with_items(db, old)
+        extra = apply_fields(ctx, "deal", deal_id, custom, unset)
         sets["updated_at"] = sets["activity_at"] = db.ts(ctx.now)
         assigns = ", ".join(f"{k} = :{k}" for k in sets)
         db.execute(
@@ -549,7 +564,8 @@ def edit_deal(
         if title is not None:
             search.reindex(db, "deal", deal_id)  # the title, and a lost deal's reason
         new = get_deal(db, deal_id)
-        audit.record(ctx, "deal", deal_id, "edit", audit.diff(_deal_fields(old), _deal_fields(new)))
+        changes = {**audit.diff(_deal_fields(old), _deal_fields(new)), **extra}
+        audit.record(ctx, "deal", deal_id, "edit", changes)
         return new
 
 

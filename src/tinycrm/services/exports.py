@@ -23,6 +23,7 @@ from datetime import date, datetime
 from typing import Any
 
 from tinycrm.money import Money
+from tinycrm.services import fields as custom
 from tinycrm.services.as_written import AsWritten, load
 from tinycrm.store.db import Db, read_day, read_ts
 
@@ -63,6 +64,8 @@ class ContactRecord:
     addresses: list[Method]
     anniversary: date | None = None  # with birthday: without a year in dates.NO_YEAR
     as_written: list[AsWritten] = field(default_factory=list)  # what an import couldn't read
+    # custom fields as text ({name: "12000.50 USD"}): a column each, after the others
+    fields: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -93,6 +96,7 @@ class DealRecord:
     closed_at: datetime | None
     created_at: datetime | None
     owner: str | None
+    fields: dict[str, str] = field(default_factory=dict)  # custom fields, as for contacts
 
 
 @dataclass
@@ -109,9 +113,21 @@ class PurchaseRecord:
     quantity: int | None = None
 
 
-CONTACT_FIELDS = tuple(ContactRecord.__dataclass_fields__)
+CONTACT_FIELDS = tuple(f for f in ContactRecord.__dataclass_fields__ if f != "fields")
 INTERACTION_FIELDS = tuple(InteractionRecord.__dataclass_fields__)
-DEAL_FIELDS = tuple(DealRecord.__dataclass_fields__)
+DEAL_FIELDS = tuple(f for f in DealRecord.__dataclass_fields__ if f != "fields")
+
+
+def headers(db: Db, kind: str) -> tuple[str, ...]:
+    """The columns of a `kind` export (contacts, deals, ...): the record's, then one per
+    custom field of contacts or deals, in the fields' order."""
+    if kind == "contacts":
+        return CONTACT_FIELDS + tuple(custom.field_names_of(db, "contact"))
+    if kind == "deals":
+        return DEAL_FIELDS + tuple(custom.field_names_of(db, "deal"))
+    return INTERACTION_FIELDS if kind == "interactions" else PURCHASE_FIELDS
+
+
 PURCHASE_FIELDS = tuple(PurchaseRecord.__dataclass_fields__)
 
 
@@ -190,6 +206,7 @@ def contact_records(db: Db, rows: list[dict[str, Any]]) -> list[ContactRecord]:
         " ORDER BY contact_id, tag"
     ):
         tags.setdefault(int(t["contact_id"]), []).append(t["tag"])
+    values = custom.export_values(db, "contact", [int(r["id"]) for r in rows])
     out = []
     for r in rows:
         m = methods.get(int(r["id"]), {})
@@ -214,6 +231,7 @@ def contact_records(db: Db, rows: list[dict[str, Any]]) -> list[ContactRecord]:
                 addresses=m.get("address", []),
                 anniversary=read_day(r["anniversary"]),
                 as_written=load(r["as_written"]),
+                fields=values.get(int(r["id"]), {}),
             )
         )
     return out
@@ -264,6 +282,7 @@ def iter_deals(db: Db, contact_id: int | None = None) -> Iterator[DealRecord]:
     with db.read():
         for rows in _pages(db, sql, params):
             emails = _primary_emails(db, _ids(rows, "contact_id"))
+            values = custom.export_values(db, "deal", [int(r["id"]) for r in rows])
             for r in rows:
                 yield DealRecord(
                     title=r["title"],
@@ -280,6 +299,7 @@ def iter_deals(db: Db, contact_id: int | None = None) -> Iterator[DealRecord]:
                     closed_at=read_ts(r["closed_at"]),
                     created_at=read_ts(r["created_at"]),
                     owner=r["owner"],
+                    fields=values.get(int(r["id"]), {}),
                 )
 
 
@@ -417,8 +437,10 @@ def person(db: Db, contact_id: int, now: datetime) -> PersonExport:
             p,
         )
         record = contact_records(db, [row])[0]
+        deal_values = custom.export_values(db, "deal", [int(d["id"]) for d in deals])
     for d in deals:
         d["value"] = Money(int(d.pop("value_cents")), d["currency"])
+        d["fields"] = deal_values.get(int(d["id"]), {})
     for pu in purchases:
         pu["amount"] = Money(int(pu.pop("amount_cents")), pu["currency"])
     for q in quotes:

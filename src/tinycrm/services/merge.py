@@ -351,6 +351,7 @@ def merge_contacts(
             db.execute(
                 "INSERT INTO contact_tags (contact_id, tag) VALUES (:a, :t)", {"a": keep_id, "t": t}
             )
+        values = _merge_values(db, keep_id, drop_id, w.plan.winner)
         db.execute("DELETE FROM contacts WHERE id = :b", {"b": drop_id})
         sets = {**w.sets, "updated_at": db.ts(ctx.now)}
         assigns = ", ".join(f"{k} = :{k}" for k in sets)
@@ -378,6 +379,10 @@ def merge_contacts(
             "removed_tags": w.b_tags,
             "added_tags": w.added_tags,
             "deal_clocks": changed,
+            # custom fields: B's values moved to A, and the rows that went (B's, or A's
+            # where B's won), whole, to put back
+            "moved_values": values["moved"],
+            "gone_values": values["gone"],
         }
         merge_id = db.insert(
             "INSERT INTO merges (kept_id, removed_id, snapshot, merged_at, user_id)"
@@ -395,6 +400,8 @@ def merge_contacts(
         changes["merged in"] = [None, f"{w.b['name']} (#{drop_id}), merge #{merge_id}"]
         if w.added_tags:
             changes["tags added"] = [None, w.added_tags]
+        if values["names"]:
+            changes["fields added"] = [None, values["names"]]
         audit.record(ctx, "contact", keep_id, "merge", changes)
         audit.record(
             ctx,
@@ -433,6 +440,75 @@ def _changed_clocks(db: Db, before: dict[int, list[Any]]) -> list[list[Any]]:
 
 
 # -- undoing -----------------------------------------------------------------------------------
+def _merge_values(db: Db, keep_id: int, drop_id: int, winner: str) -> dict[str, Any]:
+    """Custom field values: B's move to A where A has none of that field; where both
+    have one, the winner's stays (`--prefer`) and the other row goes (kept whole in the
+    snapshot). Returns the moved ids, the rows that went, and the names A gained."""
+    cols = "id, field_id, contact_id, company_id, deal_id, value, value_key, value_num,"
+    cols += " value_cents, currency, value_date"
+    a_rows = {
+        r["field_id"]: r
+        for r in db.all(f"SELECT {cols} FROM custom_values WHERE contact_id = :a", {"a": keep_id})
+    }
+    moved: list[int] = []
+    gone: list[dict[str, Any]] = []
+    for r in db.all(f"SELECT {cols} FROM custom_values WHERE contact_id = :b", {"b": drop_id}):
+        mine = a_rows.get(r["field_id"])
+        if mine is not None and winner != "removed":
+            gone.append(r)  # deleted with B
+            continue
+        if mine is not None:
+            gone.append(mine)
+            db.execute("DELETE FROM custom_values WHERE id = :id", {"id": mine["id"]})
+        moved.append(int(r["id"]))
+    if moved:
+        db.execute(
+            f"UPDATE custom_values SET contact_id = :a WHERE id IN ({_in(moved)})", {"a": keep_id}
+        )
+    names = (
+        [
+            str(r["name"])
+            for r in db.all(
+                "SELECT f.name FROM custom_values v JOIN custom_fields f ON f.id = v.field_id"
+                f" WHERE v.id IN ({_in(moved)}) ORDER BY f.position, f.id"
+            )
+        ]
+        if moved
+        else []
+    )
+    return {
+        "moved": moved,
+        "gone": [{k: _enc(v) for k, v in r.items()} for r in gone],
+        "names": names,
+    }
+
+
+def _unmerge_values(db: Db, kept_id: int, removed_id: int, snap: dict[str, Any]) -> None:
+    """Put custom field values back as they were before the merge (`_merge_values`)."""
+    moved = snap.get("moved_values") or []
+    if moved:
+        db.execute(
+            "UPDATE custom_values SET contact_id = :b"
+            f" WHERE contact_id = :a AND id IN ({_in(moved)})",
+            {"a": kept_id, "b": removed_id},
+        )
+    for row in snap.get("gone_values") or []:
+        values = {k: _dec(db, v) for k, v in row.items()}
+        if _row(db, "custom_values", values["id"]) is not None:
+            del values["id"]  # the id was taken again: the value comes back under a new one
+        if (
+            db.value("SELECT count(*) FROM custom_fields WHERE id = :f", {"f": values["field_id"]})
+            == 0
+        ):
+            continue  # the field was removed since: its values went with it
+        names = list(values)
+        db.execute(
+            f"INSERT INTO custom_values ({', '.join(names)})"
+            f" VALUES ({', '.join(':' + n for n in names)})",
+            values,
+        )
+
+
 def undo_merge(ctx: Ctx, merge_id: int, *, backup: bool = True) -> UndoView:
     """Put back what merge `merge_id` changed (see the module doc)."""
     db = ctx.db
@@ -491,6 +567,7 @@ def undo_merge(ctx: Ctx, merge_id: int, *, backup: bool = True) -> UndoView:
                 "DELETE FROM contact_tags WHERE contact_id = :a AND tag = :t",
                 {"a": kept_id, "t": t},
             )
+        _unmerge_values(db, kept_id, removed_id, snap)
         for t in snap["removed_tags"]:
             db.execute(
                 "INSERT INTO contact_tags (contact_id, tag) VALUES (:b, :t)",

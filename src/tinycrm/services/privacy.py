@@ -159,12 +159,20 @@ KEPT: dict[tuple[str, str], str] = {
     ("goals", "metric"): "revenue, won-deals or activities",
     ("goals", "per"): "month, quarter or year",
     ("goals", "currency"): "an ISO currency code",
+    ("custom_fields", "entity"): "contact, company or deal",
+    ("custom_fields", "name"): "the name of a field the team added, not a person's data",
+    ("custom_fields", "name_key"): "derived from the field's name",
+    ("custom_fields", "type"): "text, number, money, date, choice or bool",
+    ("custom_fields", "choices"): "a choice field's allowed values, set by the team",
+    ("custom_values", "value_key"): "derived from the value: rewritten when the value is scrubbed",
+    ("custom_values", "currency"): "an ISO currency code",
 }
 #: Text columns with a key derived from them (folded), rewritten along with them.
 _DERIVED = {
     ("companies", "name"): "name_key",
     ("deals", "title"): "title_key",
     ("products", "name"): "name_key",
+    ("custom_values", "value"): "value_key",  # a text field's: the others never name anyone
 }
 #: Values that are what their row is, like the text columns of a primary key (a tag):
 #: when one names the person, the row goes rather than holding "(erased)".

@@ -62,6 +62,8 @@ PARENTS_FIRST = (
     "team_settings",
     "goals",
     "campaigns",
+    "custom_fields",
+    "custom_values",
 )
 #: Computed from other rows after an undo; never a reason to refuse one.
 COMPUTED = frozenset({("contacts", "touch_due_at"), ("deals", "rots_at"), ("cases", "sla_due_at")})
@@ -83,6 +85,8 @@ _KIND = {
     "merges": "merge",
     "goals": "goal",
     "campaigns": "campaign",
+    "custom_fields": "field",
+    "custom_values": "field value",
 }
 
 

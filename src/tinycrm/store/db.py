@@ -53,6 +53,7 @@ LockKey = Literal[
     "quote numbers",  # the per-year counter of quote numbers
     "goals",  # one goal per user, metric, period length and first period
     "campaign names",
+    "custom fields",  # their names per kind of record
 ]
 LockMode = Literal["change", "delete", "keep"]
 _LOCK_SPACE = 0x7463  # "tc": the first key of tinycrm's advisory locks (Db.lock_key)

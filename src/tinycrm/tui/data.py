@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from tinycrm.services.contacts import ContactDetail, ContactSummary, DeleteImpact
     from tinycrm.services.deals import DealView, StageTotal
     from tinycrm.services.digest import Digest
+    from tinycrm.services.fields import FieldDef
     from tinycrm.services.recommend import Recommendations
     from tinycrm.services.reminders import ReminderView
     from tinycrm.services.search import ContactMatch
@@ -429,6 +430,13 @@ def load_contact(ctx: Ctx, contact_id: int, *, timeline: int = TIMELINE) -> Cont
     from tinycrm.services.contacts import get_contact
 
     return get_contact(ctx.db, contact_id, timeline=timeline)
+
+
+def field_defs(ctx: Ctx, entity: str = "contact") -> list[FieldDef]:
+    """The custom fields of contacts (or companies, deals), for the forms."""
+    from tinycrm.services.fields import list_fields
+
+    return list_fields(ctx.db, entity)
 
 
 def contact_grade(store: Store, ctx: Ctx, contact_id: int) -> str:

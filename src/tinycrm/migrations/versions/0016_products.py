@@ -16,7 +16,7 @@ are left out of it on purpose (tinycrm.store.journal.NOT_JOURNALED): a quote num
 out stays handed out, even when `undo` takes its quote back.
 
 Revision ID: 0016
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-07 02:00:00
 """
 
@@ -28,7 +28,7 @@ from alembic import op
 from tinycrm.store import journal
 
 revision = "0016"
-down_revision = "0015"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

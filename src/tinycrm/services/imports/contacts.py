@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -37,7 +37,7 @@ from typing import Any
 from tinycrm.dates import has_year
 from tinycrm.errors import InvalidInput
 from tinycrm.identity import email_match_key, name_match_key, phone_match_key
-from tinycrm.services import clocks, search
+from tinycrm.services import clocks, fields, search
 from tinycrm.services.as_written import AsWritten, combined, dump, load
 from tinycrm.services.contacts import MAX_NAME, check_text, normalize_tags, reindex
 from tinycrm.services.context import Ctx
@@ -55,7 +55,7 @@ from tinycrm.services.imports.bulk import (
     lookup,
     quoted,
 )
-from tinycrm.store.db import Db
+from tinycrm.store.db import Db, LockKey
 from tinycrm.text import clean, fold, normalize_email, phone_key
 
 ON_DUPLICATE = ("skip", "merge", "create")
@@ -96,6 +96,8 @@ class ContactRow:
     # values the reader could not read: kept as written, or the row's error with --strict
     odd: list[AsWritten] = field(default_factory=list)
     as_written: list[AsWritten] = field(default_factory=list)  # tinycrm's own export
+    # columns the reader didn't know, by name: those named like a custom field go to it
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -178,13 +180,15 @@ def import_contacts(
         raise InvalidInput("--tag can't be empty")
     db = ctx.db
     run = Run("contacts", source.file, skip_bad, dry_run, save_rejects, progress)
-    # what the duplicate checks read stays as it is until this lands
-    with run.transaction(db, "contact identities", "company names"):
+    # what the duplicate checks read stays as it is until this lands (and the fields)
+    keys: tuple[LockKey, ...] = ("contact identities", "company names", "custom fields")
+    with run.transaction(db, *keys, shared={"custom fields"}):
+        custom = custom_columns(db, "contact", (r.extra for r in rows), source)
         users = {str(n): int(i) for i, n in db.tuples("SELECT id, name FROM users")}
         if owner is not None and owner.strip() not in users:
             raise InvalidInput(f"--owner: no user called {owner.strip()!r}; see tinycrm user list")
         run.step("check", 0, len(rows))
-        plans, errors = _check_rows(ctx, rows, users, extra_tags, unreadable, strict)
+        plans, errors = _check_rows(ctx, rows, users, extra_tags, unreadable, strict, custom)
         run.checked(errors)
         default_owner = users[owner.strip()] if owner is not None else users.get(ctx.user_name)
         if default_owner is None and not dry_run:
@@ -284,6 +288,7 @@ class _Plan:
     id: int | None = None
     odd: list[AsWritten] = field(default_factory=list)  # this file's, for the summary
     as_written: list[AsWritten] = field(default_factory=list)  # all to keep
+    custom: dict[int, fields.Stored] = field(default_factory=dict)  # by field id
 
     def reachable(self) -> bool:
         return any(m.kind in ("email", "phone") for m in self.methods)
@@ -309,6 +314,24 @@ _BLANKS = (
 )
 
 
+def custom_columns(
+    db: Db, entity: str, extra: Iterable[dict[str, str]], source: ContactImportSource
+) -> dict[str, fields.FieldDef]:
+    """The file's columns (the rows' `extra`) named like a custom field of `entity`
+    (`fields.importable`), by column; the source then says they were read (`field NAME`),
+    not ignored. Shared by the contacts and deals imports."""
+    names = list(dict.fromkeys(k for e in extra for k in e))
+    if not names:
+        return {}
+    defs = fields.definitions(db, entity)
+    mapped = {col: defs[fold(name)] for col, name in fields.importable(db, entity, names).items()}
+    for col, f in mapped.items():
+        source.columns[col] = f"field {f.name}"
+        if col in source.ignored_columns:
+            source.ignored_columns.remove(col)
+    return mapped
+
+
 def _check_rows(
     ctx: Ctx,
     rows: Sequence[ContactRow],
@@ -316,13 +339,26 @@ def _check_rows(
     extra_tags: list[str],
     unreadable: Sequence[RowError],
     strict: bool = False,
+    custom: dict[str, fields.FieldDef] | None = None,
 ) -> tuple[list[_Plan], list[RowError]]:
     plans: list[_Plan] = []
     errors = list(unreadable)
     region = ctx.phone_region
     for r in rows:
         try:
-            plans.append(_check_row(r, users, extra_tags, region, strict))
+            plan = _check_row(r, users, extra_tags, region, strict)
+            for col, text in r.extra.items():
+                f = (custom or {}).get(col)
+                if f is None or not text.strip():
+                    continue
+                try:
+                    plan.custom[f.id] = fields.read_value(ctx, f, text)
+                except InvalidInput as e:  # kept as written, as a bad phone is
+                    if strict:
+                        raise _RowProblem(f.name, str(e)) from None
+                    plan.odd.append(AsWritten(f.name, text, str(e)))
+                    plan.as_written = combined(plan.as_written, [plan.odd[-1]])
+            plans.append(plan)
         except _RowProblem as e:
             errors.append(RowError(r.line, e.field, e.message))
     return plans, errors
@@ -584,6 +620,7 @@ def _fold_into(target: _Plan, p: _Plan) -> None:
     target.methods += [m for m in p.methods if m.same not in have]
     target.tags += [t for t in p.tags if t not in target.tags]
     target.as_written = combined(target.as_written, p.as_written)
+    target.custom = p.custom | target.custom
     for name in _BLANKS:
         if getattr(target, name) is None and getattr(p, name) is not None:
             setattr(target, name, getattr(p, name))
@@ -671,6 +708,9 @@ def _create(
             tags[start : start + BATCH],
         )
     search.index_new(db, "contact", docs)
+    fields.insert_values(
+        db, "contact", [(p.id, fid, v) for p in new if p.id for fid, v in p.custom.items()]
+    )
     clocks.refresh_touch(db, clocked)
     if progress:
         progress("save", len(new), len(new))
@@ -720,6 +760,8 @@ def _merge(ctx: Ctx, merges: dict[int, list[_Plan]]) -> None:
             f"SELECT contact_id, tag FROM contact_tags WHERE contact_id IN ({listed})"
         ):
             tags.setdefault(int(cid), set()).add(t)
+        has_values = fields.held(db, "contact", batch)
+        new_values: list[tuple[int, int, fields.Stored]] = []
         for cid in batch:
             row = current[cid]
             sets: dict[str, Any] = {}
@@ -728,8 +770,14 @@ def _merge(ctx: Ctx, merges: dict[int, list[_Plan]]) -> None:
             known = have.get(cid, set())
             own_tags = tags.get(cid, set())
             kept = load(row["as_written"])
+            filled = has_values.get(cid, set())
+            values_before = len(new_values)
             for p in merges[cid]:
                 kept = combined(kept, p.as_written)
+                for fid, v in p.custom.items():  # custom fields it has blank
+                    if fid not in filled:
+                        filled.add(fid)
+                        new_values.append((cid, fid, v))
                 if row["company_id"] is None and "company_id" not in sets and p.company:
                     sets["company_id"] = company_ids[fold(p.company)]
                 for name, value in (
@@ -754,7 +802,7 @@ def _merge(ctx: Ctx, merges: dict[int, list[_Plan]]) -> None:
                         new_tags.append(t)
             if dump(kept) != row["as_written"]:
                 sets["as_written"] = dump(kept)
-            if not (sets or new_methods or new_tags):
+            if not (sets or new_methods or new_tags or len(new_values) > values_before):
                 continue
             assigns = "".join(f"{k} = :{k}, " for k in sets)
             db.execute(
@@ -776,3 +824,4 @@ def _merge(ctx: Ctx, merges: dict[int, list[_Plan]]) -> None:
             reindex(db, cid)
             if new_tags or "cadence_days" in sets:
                 clocks.refresh_touch(db, [cid])
+        fields.insert_values(db, "contact", new_values)

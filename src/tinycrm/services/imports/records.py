@@ -35,7 +35,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from tinycrm.errors import InvalidInput
-from tinycrm.services import clocks, search
+from tinycrm.services import clocks, fields, search
 from tinycrm.services.context import Ctx
 from tinycrm.services.imports.bulk import (
     BATCH,
@@ -51,7 +51,7 @@ from tinycrm.services.imports.bulk import (
     quoted,
     resolve_refs,
 )
-from tinycrm.services.imports.contacts import ContactImportSource
+from tinycrm.services.imports.contacts import ContactImportSource, custom_columns
 from tinycrm.services.interactions import KINDS
 from tinycrm.store.db import Db, LockKey, read_ts
 from tinycrm.text import fold
@@ -94,6 +94,8 @@ class DealRow:
     created_at: datetime | None
     owner: str | None
     owner_given: bool = True  # False: the file has no `owner` column, so the importer
+    # columns the reader didn't know: those named like a custom field of deals go to it
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -625,8 +627,10 @@ def import_deals(
     db = ctx.db
     run = Run("deals", source.file, skip_bad, dry_run, save_rejects, progress)
     shared: set[LockKey] = set() if create_stages and not dry_run else {"stages"}
-    # what the duplicate checks read stays as it is until this lands
-    with run.transaction(db, "company names", "stages", "deal imports", shared=shared):
+    shared.add("custom fields")
+    # what the duplicate checks read stays as it is until this lands (and the fields)
+    keys: tuple[LockKey, ...] = ("company names", "stages", "deal imports", "custom fields")
+    with run.transaction(db, *keys, shared=shared):
         run.step("check", 0, len(rows))
         found = _find(
             db,
@@ -641,6 +645,8 @@ def import_deals(
         names = ", ".join(str(s["name"]) for s in stages.values() if s["id"] is not None)
         good: list[tuple[DealRow, int | None, int | None, dict[str, Any]]] = []
         errors = list(unreadable)
+        custom = custom_columns(db, "deal", (r.extra for r in rows), source)
+        values: dict[int, list[tuple[int, fields.Stored]]] = {}  # by row line
         for r in rows:
             contact = _contact_of(found, r.contact, r.contact_name, r.company)
             owner = _user_of(ctx, found, r.owner, r.owner_given, "owner")
@@ -667,6 +673,15 @@ def import_deals(
                     errors.append(RowError(r.line, *wrong))
                 else:
                     assert not isinstance(contact, RowError) and not isinstance(owner, RowError)
+                    try:
+                        values[r.line] = [
+                            (f.id, fields.read_value(ctx, f, text))
+                            for col, text in r.extra.items()
+                            if (f := custom.get(col)) is not None and text
+                        ]
+                    except InvalidInput as e:
+                        errors.append(RowError(r.line, None, str(e)))
+                        continue
                     good.append((r, contact, owner, stage))
         run.checked(errors)
         good, duplicates = _drop_stored_deals(db, good)
@@ -674,7 +689,7 @@ def import_deals(
         company_of = _company_ids(ctx, found, new_companies, dry_run)
         run.step("check", len(rows), len(rows))
         if not dry_run:
-            _insert_deals(ctx, good, company_of, progress)
+            _insert_deals(ctx, good, company_of, progress, values)
         return _finish(
             ctx,
             run,
@@ -804,6 +819,7 @@ def _insert_deals(
     good: list[tuple[DealRow, int | None, int | None, dict[str, Any]]],
     company_of: dict[str, int],
     progress: Progress | None,
+    values: dict[int, list[tuple[int, fields.Stored]]] | None = None,
 ) -> None:
     db = ctx.db
     now = db.ts(ctx.now)
@@ -859,6 +875,15 @@ def _insert_deals(
     )
     search.index_new(db, "deal", docs)
     ids = [int(d[0]) for d in docs]
+    fields.insert_values(
+        db,
+        "deal",
+        [
+            (i, fid, v)
+            for i, g in zip(ids, good, strict=True)
+            for fid, v in (values or {}).get(g[0].line, [])
+        ],
+    )
     clocks.refresh_rot(db, ids)
     if progress:
         progress("save", len(good), len(good))

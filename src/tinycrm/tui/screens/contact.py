@@ -75,6 +75,7 @@ class ContactScreen(RecordScreen):
         super().__init__()
         self.contact_id = contact_id
         self.detail: ContactDetail | None = None
+        self.field_defs: list[Any] = []  # custom fields of contacts, for the edit form
         self.pending: str | None = None  # an action asked for before the contact loaded
 
     class Loaded(Message, bubble=False):
@@ -91,6 +92,11 @@ class ContactScreen(RecordScreen):
         def __init__(self, found: Recommendations) -> None:
             super().__init__()
             self.found = found
+
+    class FieldsLoaded(Message, bubble=False):
+        def __init__(self, defs: list[Any]) -> None:
+            super().__init__()
+            self.defs = defs
 
     def compose(self) -> ComposeResult:
         yield NavBar("contacts")
@@ -111,6 +117,7 @@ class ContactScreen(RecordScreen):
     def reload(self) -> None:
         super().reload()
         cid, store = self.contact_id, self.crm.store
+        run_db(self, data.field_defs, self.FieldsLoaded, group="fields")
         run_db(self, lambda ctx: data.load_contact(ctx, cid), self.Loaded)
         run_db(
             self, lambda ctx: data.contact_grade(store, ctx, cid), self.GradeLoaded, group="grade"
@@ -155,6 +162,9 @@ class ContactScreen(RecordScreen):
             if value:
                 card.append(f"{label:>10}  ", style="dim")
                 card.append(value + "\n")
+        for v in c.fields:  # custom fields, in their order
+            card.append(f"{v.name:>10}  ", style="dim")
+            card.append(fmt.custom_shown(v.value) + "\n")
         if c.next_reminder_at is not None:
             card.append(f"{'next':>10}  ", style="dim")
             card.append(fmt.due(c.next_reminder_at, now, tz))
@@ -198,6 +208,9 @@ class ContactScreen(RecordScreen):
         table.set_rows(rows)
         if c.timeline and keep > 0:  # the entry just edited or deleted: stay there
             table.move_cursor(row=min(keep, len(rows) - 1))
+
+    def on_contact_screen_fields_loaded(self, message: FieldsLoaded) -> None:
+        self.field_defs = message.defs
 
     def on_contact_screen_grade_loaded(self, message: GradeLoaded) -> None:
         self.query_one("#grade", Static).update(Text(message.grade, style="bold"))
@@ -290,4 +303,4 @@ class ContactScreen(RecordScreen):
         if self._later("edit"):
             return
         if self.detail is not None:
-            self.app.push_screen(ContactForm(self.detail))
+            self.app.push_screen(ContactForm(self.detail, self.field_defs))

@@ -194,6 +194,7 @@ class ContactsScreen(CRMScreen):
         self.window: list[ContactSummary] = []  # the table's rows, in order
         self.summaries: dict[int, ContactSummary] = {}
         self.matches: dict[int, ContactMatch] = {}  # why the search found each hit
+        self.field_defs: list[Any] = []  # custom fields of contacts, for the add form
 
     class PageLoaded(Message, bubble=False):
         def __init__(self, page: Page) -> None:
@@ -206,11 +207,19 @@ class ContactsScreen(CRMScreen):
             self.error = error
 
     class EditLoaded(Message, bubble=False):
-        """The contact to edit, as it is now (its version is what the form saves against)."""
+        """The contact to edit, as it is now (its version is what the form saves against),
+        and the custom fields of contacts."""
 
-        def __init__(self, detail: ContactDetail) -> None:
+        def __init__(self, loaded: tuple[ContactDetail, list[Any]]) -> None:
             super().__init__()
-            self.detail = detail
+            self.detail, self.defs = loaded
+
+    class FieldsLoaded(Message, bubble=False):
+        """The custom fields of contacts, read with the list: the add form opens at once."""
+
+        def __init__(self, defs: list[Any]) -> None:
+            super().__init__()
+            self.defs = defs
 
     class ImpactLoaded(Message, bubble=False):
         """What deleting the contact would take with it, to ask first."""
@@ -266,6 +275,11 @@ class ContactsScreen(CRMScreen):
             return page
 
         run_db(self, job, self.PageLoaded, failed=self.PageFailed)
+        if not fresh:  # a new search needs no new fields
+            run_db(self, data.field_defs, self.FieldsLoaded, group="fields")
+
+    def on_contacts_screen_fields_loaded(self, message: FieldsLoaded) -> None:
+        self.field_defs = message.defs
 
     def more(self) -> None:
         """The next page, after the last row."""
@@ -590,22 +604,22 @@ class ContactsScreen(CRMScreen):
             if contact_id is not None:
                 self.crm.open_contact(contact_id)
 
-        self.app.push_screen(ContactForm(), added)
+        self.app.push_screen(ContactForm(None, self.field_defs), added)
 
     def action_edit(self) -> None:
         cid = self._current_id()
         if cid is None:
             return
 
-        def job(ctx: Ctx) -> ContactDetail:
-            return data.load_contact(ctx, cid, timeline=0)
+        def job(ctx: Ctx) -> tuple[ContactDetail, list[Any]]:
+            return data.load_contact(ctx, cid, timeline=0), data.field_defs(ctx)
 
         run_db(self, job, self.EditLoaded, group="edit")
 
     def on_contacts_screen_edit_loaded(self, message: EditLoaded) -> None:
         from tinycrm.tui.screens.forms import ContactForm
 
-        self.app.push_screen(ContactForm(message.detail))
+        self.app.push_screen(ContactForm(message.detail, message.defs))
 
     def action_delete(self) -> None:
         cid = self._current_id()

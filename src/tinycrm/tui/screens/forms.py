@@ -25,6 +25,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from tinycrm.errors import Conflict, InvalidInput, TinyCRMError
 from tinycrm.services.context import Ctx
 from tinycrm.tui.screens.base import CRMModal, ScreenReady, run_db
+from tinycrm.tui.widgets import format as fmt
 
 if TYPE_CHECKING:
     from tinycrm.tui.data import Clock
@@ -504,8 +505,9 @@ class ContactForm(FormModal):
     `detail` was read (its version); otherwise the refusal, naming who changed it, shows
     above the buttons."""
 
-    def __init__(self, detail: Any = None) -> None:
+    def __init__(self, detail: Any = None, defs: Any = ()) -> None:
         self.detail = detail
+        self.defs = list(defs)  # services.fields.FieldDef of contacts: a field each
         d = detail
         self.title_text = f"Edit {d.name}" if d else "Add a contact"
         self.fields = [
@@ -523,6 +525,18 @@ class ContactForm(FormModal):
             ),
             Field("notes", "Notes", (d.notes or "") if d else ""),
         ]
+        have = {v.name: fmt.custom_text(v.value) for v in (d.fields if d else [])}
+        self.was = {f.name: have.get(f.name, "") for f in self.defs}
+        for i, f in enumerate(self.defs):
+            hint = {
+                "choice": "one of " + ", ".join(f.choices),
+                "bool": "yes or no",
+                "date": "2027-03-01, next friday",
+                "money": "12000, $12,000.50",
+                "number": "120, 12.5",
+            }.get(f.type, "")
+            label = f.name + (" (required)" if f.required else "")
+            self.fields.append(Field(f"custom-{i}", label, self.was[f.name], hint))
         self._refused: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
         super().__init__()
 
@@ -549,6 +563,15 @@ class ContactForm(FormModal):
         company, title, notes = self.value("company"), self.value("title"), self.value("notes")
         cadence = self._cadence()
         d = self.detail
+        custom: dict[str, str] = {}
+        unset: list[str] = []
+        for i, f in enumerate(self.defs):  # only what the form changed
+            now = self.value(f"custom-{i}")
+            if now != self.was[f.name]:
+                if now:
+                    custom[f.name] = now
+                else:
+                    unset.append(f.name)
         # a look-alike already in the store is refused once; saving the same again adds it
         # anyway (the CLI asks merge/skip/create; here the message names the match)
         attempt = (name, tuple(emails), tuple(phones))
@@ -569,6 +592,8 @@ class ContactForm(FormModal):
                     cadence_days=cadence,
                     expected_version=d.version if d else None,
                     allow_duplicate=anyway,
+                    custom=custom,
+                    unset=unset,
                 )
             except Conflict as e:
                 if d is not None:

@@ -96,3 +96,35 @@ def matched(match: Any, query: str, width: int = 60) -> str:
 def count(n: int, one: str, many: str | None = None) -> str:
     """'1 contact', '2 contacts', '100,000 contacts' ('many' when not one + 's')."""
     return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+def custom_text(value: Any) -> str:
+    """A custom field's value (services.fields.FieldValue.value) as it is typed back: money
+    with its currency (`12000.50 USD`), a number exact, a day ISO, a bool yes/no."""
+    from datetime import date
+    from decimal import Decimal
+
+    from tinycrm.money import Money, format_cents
+
+    if isinstance(value, Money):
+        return f"{format_cents(value.cents)} {value.currency}"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def custom_shown(value: Any) -> str:
+    """A custom field's value for the screen: money as amounts are shown, numbers grouped."""
+    from decimal import Decimal
+
+    from tinycrm.money import Money
+
+    if isinstance(value, Money):
+        return money(value.cents, value.currency)
+    if isinstance(value, Decimal) and not isinstance(value, bool):
+        return f"{value:,f}"
+    return custom_text(value)
