@@ -54,6 +54,8 @@ def _seed_every_table(cli: Runner) -> None:
     cli.ok("case", "add", "carl", "Broken tail light")
     cli.ok("goal", "set", "kim", "5000", "--per", "month")  # goals (#21)
     cli.ok("campaign", "add", "Fair 2026", "--source", "fair", "--cost", "900")  # (#21)
+    cli.ok("field", "add", "contact", "industry")  # custom fields (#23)
+    cli.ok("contact", "edit", "carl", "--set", "industry=fleets")
     cli.ok("merge", "ann@acme.com", "ann@leigh.org", "--yes")
     cli.ok("contact", "add", "Gone Soon")
     cli.ok("forget", "gone", "--yes")
