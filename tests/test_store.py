@@ -260,3 +260,39 @@ def test_upgrading_to_0003_starts_the_follow_up_clocks(tmp_path: Path) -> None:
         "rots_at": "2026-11-20 08:00:00",
     }
     db.close()
+
+
+def test_upgrading_to_0013_indexes_the_cases_already_there(tmp_path: Path) -> None:
+    """A store with service cases from before the knowledge base finds them by title, body
+    and solution once upgraded, and lists the closed one as like the open one."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from tinycrm.store.open import alembic_config
+
+    path = tmp_path / "old.db"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0012")
+    engine.dispose()
+    raw = sqlite3.connect(path)
+    stamp = "'2026-11-20 09:00:00'"
+    raw.executescript(
+        "INSERT INTO contacts (name, name_key, created_at, updated_at, version)"
+        f" VALUES ('Zoë Quinn', 'zoe quinn', {stamp}, {stamp}, 1);"
+        "INSERT INTO cases (contact_id, title, body, priority, status, paused_minutes,"
+        " solution, created_at, updated_at, version) VALUES"
+        " (1, 'Printer jams', 'paper stuck in tray 2', 'normal', 'closed', 0,"
+        f" 'cleaned the rollers', {stamp}, {stamp}, 1),"
+        " (1, 'Printer jams again', 'tray 2 once more', 'high', 'open', 0, NULL,"
+        f" {stamp}, {stamp}, 1);"
+    )
+    raw.commit()
+    raw.close()
+    r = Runner()("--db", str(path), "search", "rollers", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert [(h["kind"], h["id"]) for h in r.json()] == [("case", 1)]
+    similar = Runner()("--db", str(path), "case", "similar", "2", "--json").json()
+    assert [(s["id"], s["solution"]) for s in similar] == [(1, "cleaned the rollers")]

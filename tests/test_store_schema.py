@@ -84,14 +84,14 @@ def test_the_checker_catches_a_renamed_column_in_the_real_source() -> None:
 def test_the_search_index_is_what_the_search_migration_builds(
     sqlite_template: Path, request: pytest.FixtureRequest
 ) -> None:
-    """search_index() (services.search.KINDS) names exactly the tables migration 0002
-    creates: on SQLite every virtual table, on PostgreSQL search_docs."""
+    """search_index() (services.search.KINDS) names exactly the tables migrations 0002 and
+    0013 (the cases' kind) create: on SQLite every virtual table, on PostgreSQL search_docs."""
     import importlib
 
     migration = importlib.import_module("tinycrm.migrations.versions.0002_search_index")
     from tinycrm.services.search import KINDS
 
-    assert tuple(migration.KINDS) == KINDS
+    assert (*migration.KINDS, "case") == KINDS
     index = search_index()
     with contextlib.closing(sqlite3.connect(sqlite_template)) as conn:
         virtual = {

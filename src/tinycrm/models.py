@@ -466,6 +466,14 @@ class Case(SQLModel, table=True):
             sqlite_where=text("sla_due_at IS NOT NULL"),
             postgresql_where=text("sla_due_at IS NOT NULL"),
         ),
+        # everyone's open cases by SLA time, a page at a time (the app's Cases screen)
+        Index(
+            "ix_cases_sla",
+            "sla_due_at",
+            "id",
+            sqlite_where=text("sla_due_at IS NOT NULL"),
+            postgresql_where=text("sla_due_at IS NOT NULL"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int = Field(sa_column=_fk("contacts.id", "CASCADE", nullable=False))

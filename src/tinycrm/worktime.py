@@ -207,15 +207,19 @@ def add_working(hours: Hours, tz: tzinfo, start: datetime, amount: timedelta) ->
 
 
 def parse_target(text: str) -> str:
-    """An SLA target as typed (`30m`, `4h`, `1d`: working minutes, hours or days), in the
-    canonical form it is stored in; InvalidInput otherwise."""
-    m = re.fullmatch(r"\s*(\d{1,4})\s*([mhd])\s*", text.lower())
+    """An SLA target as typed (`30 min`, `30m`, `4h`, `4 hours`, `1d`, `2 days`: working
+    minutes, hours or days), in the canonical form it is stored in (`30m`, `4h`, `1d`);
+    InvalidInput otherwise."""
+    m = _TARGET.fullmatch(text.lower())
     if m is None or int(m[1]) == 0:
         raise InvalidInput(
             f"an SLA target is a positive number of working minutes, hours or days"
-            f" (30m, 4h, 1d): {text!r}"
+            f" (30 min, 4h, 1d): {text!r}"
         )
-    return f"{int(m[1])}{m[2]}"
+    return f"{int(m[1])}{m[2][0]}"
+
+
+_TARGET = re.compile(r"\s*(\d{1,4})\s*(m|mins?|minutes?|h|hrs?|hours?|d|days?)\s*")
 
 
 def target_length(target: str, hours: Hours) -> timedelta:

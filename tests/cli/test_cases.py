@@ -36,7 +36,10 @@ def test_a_case_runs_through_its_life(cli: Runner) -> None:
     assert [n["body"] for n in case["notes"]] == ["asked for the model number"]
     # ... and the note is on the contact's timeline too
     timeline = cli.ok("contact", "show", "alice", "--json").json()["timeline"]
-    assert [t["text"] for t in timeline] == ["asked for the model number"]
+    assert [(t["kind"], t["text"]) for t in timeline] == [
+        ("note", "asked for the model number"),
+        ("case", "#1 Printer broken · open · high"),  # when it was opened, as it is now
+    ]
 
     cli.ok("case", "close", "1", "--solution", "new toner", "--satisfaction", "5")
     case = _case(cli, 1)
@@ -56,8 +59,9 @@ def test_a_case_runs_through_its_life(cli: Runner) -> None:
     assert r.exit_code == 2 and "pass --yes" in r.stderr
     cli.ok("case", "rm", "1", "--yes")
     assert cli.ok("case", "list", "--json").json() == []
-    # the note stays on the contact's timeline
-    assert len(cli.ok("contact", "show", "alice", "--json").json()["timeline"]) == 1
+    # the note stays on the contact's timeline, the case goes
+    timeline = cli.ok("contact", "show", "alice", "--json").json()["timeline"]
+    assert [t["kind"] for t in timeline] == ["note"]
 
 
 def test_waiting_on_the_customer_pauses_the_clock(
@@ -107,6 +111,22 @@ def test_working_hours_and_holidays_move_open_clocks(cli: Runner) -> None:
     }
 
 
+def test_sla_targets_read_and_written_as_lengths_of_time(cli: Runner) -> None:
+    # typed `30 min`, `90m`, `2 hours`, `36h`: stored canonical, written as dates.span does
+    out = cli.ok("sla", "edit", "urgent", "--respond", "30 min", "--resolve", "2 hours")
+    assert out.stdout == "SLA for urgent: respond within 30 min, resolve within 2h\n"
+    cli.ok("sla", "edit", "high", "--respond", "90m", "--resolve", "36h")
+    cli.ok("sla", "edit", "low", "--respond", "1 day")
+    listed = cli.ok("sla", "list", "--json").json()
+    assert [(t["respond"], t["resolve"]) for t in listed] == [
+        ("30m", "2h"), ("90m", "36h"), ("1d", "3d"), ("1d", "10d"),
+    ]  # fmt: skip
+    table = cli.ok("sla", "list").stdout
+    assert "30 min" in table and "90 min" in table and "36h" in table
+    assert "30m" not in table
+    assert "30 min" in cli.ok("sla", "edit", "--help").stdout
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -140,7 +160,7 @@ def test_working_hours_and_holidays_move_open_clocks(cli: Runner) -> None:
         (
             ["sla", "edit", "high", "--respond", "soon"],
             "an SLA target is a positive number of working minutes, hours or days"
-            " (30m, 4h, 1d): 'soon'",
+            " (30 min, 4h, 1d): 'soon'",
         ),
         (
             ["sla", "edit", "mega", "--respond", "1h"],

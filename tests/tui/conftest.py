@@ -52,3 +52,24 @@ def seeded(sqlite_store: str) -> str:
     """The path of a seeded SQLite store (also TINYCRM_DB)."""
     seed(Runner())
     return sqlite_store
+
+
+@pytest.fixture
+def cases(seeded: str) -> str:
+    """Three solved cases (the knowledge base) and three open ones: an urgent one of sam's,
+    one of kim's overdue since 13 November (escalated to sam, kim's lead), one waiting."""
+    cli = Runner()
+    cli.ok("user", "add", "kim", "--lead", "sam")
+    for ref, title, body, solution in (
+        ("alice", "Printer toner empty", "the printer says toner low", "sent a new cartridge"),
+        ("bob", "Invoice address wrong", "the invoice went to the old office", "fixed billing"),
+        ("carla", "Login fails", "password reset mail never arrives", "whitelisted our mail"),
+    ):
+        case = cli.ok("case", "add", ref, title, "--body", body, "--json").json()
+        cli.ok("case", "close", str(case["id"]), "--solution", solution, "--satisfaction", "4")
+    cli.ok("case", "add", "alice", "Printer toner again", "--body", "toner low on the printer",
+           "--priority", "urgent")  # fmt: skip
+    cli.ok("case", "add", "bob", "Quote missing", "--owner", "kim", "--due", "2026-11-13 10:00")
+    cli.ok("case", "add", "王小明", "Delivery late", "--priority", "low")
+    cli.ok("case", "edit", "6", "--status", "waiting")
+    return seeded

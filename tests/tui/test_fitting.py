@@ -181,3 +181,14 @@ def test_pipeline_bars_never_cut_a_stage_name_and_separate_thousands() -> None:
     drawn = asyncio.run(main())
     assert "Negotiation and legal review " in drawn
     assert "12,345" in drawn and "12,348" in drawn  # a stage, and all open deals
+
+
+def test_today_titles_name_only_the_counts_that_are_not_zero() -> None:
+    from tinycrm.tui.screens.today import title
+
+    assert title("Reminders", (2, "overdue"), (0, "today"), (1_204, "this week"), none="x") == (
+        "Reminders · 2 overdue · 1,204 this week"
+    )
+    assert title("Deals to push", (0, "rotting"), (0, "big"), none="none slipping") == (
+        "Deals to push · none slipping"
+    )

@@ -78,3 +78,19 @@ def test_help(snap_compare: Snap) -> None:
 @pytest.mark.usefixtures("seeded")
 def test_small_terminal(snap_compare: Snap) -> None:
     assert snap_compare(make_app("today"), terminal_size=(80, 24), run_before=loaded())
+
+
+@pytest.mark.usefixtures("cases")
+def test_cases_screen(snap_compare: Snap) -> None:
+    assert snap_compare(make_app("cases"), terminal_size=SIZE, run_before=loaded())
+
+
+@pytest.mark.usefixtures("cases")
+def test_case_view_with_the_past_cases_like_it(snap_compare: Snap) -> None:
+    run_before = loaded("down", "enter", screen_name="CaseScreen")
+    assert snap_compare(make_app("cases"), terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.usefixtures("cases")
+def test_today_with_cases(snap_compare: Snap) -> None:
+    assert snap_compare(make_app("today"), terminal_size=SIZE, run_before=loaded())

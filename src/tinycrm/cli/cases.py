@@ -291,6 +291,43 @@ def case_reopen(case_id: IdArg, if_version: IfVersionOpt = None, json_: JsonOpt 
     _show(ctx, v, json_, f"Reopened case #{v.id} {v.title}")
 
 
+@case_app.command("similar")
+def case_similar(
+    case_id: IdArg,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=100, help="At most this many cases.")
+    ] = 5,
+    json_: JsonOpt = False,
+) -> None:
+    """Past cases most like this one, with their solutions.
+
+    Resolved and closed cases whose titles, details and solutions share the most words with
+    this case's title and details, the most similar first (full-text ranking: bm25 on
+    SQLite, ts_rank on PostgreSQL)."""
+    from tinycrm.services import cases
+
+    ctx = get_ctx()
+    found = cases.similar_cases(ctx, case_id, limit=limit)
+    if json_:
+        output.emit_json(output.to_jsonable(found))
+        return
+    output.table(
+        ["id", "case", "contact", "status", "solution", "CSAT"],
+        [
+            [
+                s.id,
+                s.title,
+                s.contact,
+                s.status,
+                s.solution or "",
+                f"{s.satisfaction}/5" if s.satisfaction else "",
+            ]
+            for s in found
+        ],
+        empty=f"no past case is like case #{case_id}",
+    )
+
+
 @case_app.command("rm")
 def case_rm(
     case_id: IdArg, yes: YesOpt = False, if_version: IfVersionOpt = None, json_: JsonOpt = False
@@ -321,8 +358,25 @@ def sla_list(json_: JsonOpt = False) -> None:
         return
     output.table(
         ["Priority", "Respond", "Resolve", ""],
-        [[t.priority, t.respond, t.resolve, "default" if t.default else ""] for t in rows],
+        [
+            [t.priority, target_text(t.respond), target_text(t.resolve), "default" * t.default]
+            for t in rows
+        ],
     )
+
+
+def target_text(target: str) -> str:
+    """A stored SLA target (`30m`, `4h`, `1d`) as people read lengths of time (`dates.span`:
+    `30 min`, `4h`, `1d`, where a day is a working day); a length that doesn't fit the next
+    unit up stays in its own (`90 min`, `36h`)."""
+    from tinycrm.dates import span
+
+    n, unit = int(target[:-1]), target[-1]
+    if unit == "m" and n % 60:
+        return f"{n} min" if n >= 60 else span(n * 60)
+    if unit == "h" and n >= 24:
+        return f"{n}h"
+    return span(n * {"m": 60, "h": 3600, "d": 86400}[unit])
 
 
 @sla_app.command("edit")
@@ -330,10 +384,11 @@ def sla_edit(
     priority: Annotated[str, typer.Argument(help="low, normal, high or urgent.")],
     respond: Annotated[
         str | None,
-        typer.Option("--respond", help="First-response target: 30m, 4h, 1d (working time)."),
+        typer.Option("--respond", help="First-response target: 30 min, 4h, 1d (working time)."),
     ] = None,
     resolve: Annotated[
-        str | None, typer.Option("--resolve", help="Resolution target: 4h, 1d, 3d.")
+        str | None,
+        typer.Option("--resolve", help="Resolution target: 30 min, 4h, 1d (working time)."),
     ] = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -345,7 +400,10 @@ def sla_edit(
     if json_:
         output.emit_json(output.to_jsonable(t))
     else:
-        output.say(f"SLA for {t.priority}: respond within {t.respond}, resolve within {t.resolve}")
+        output.say(
+            f"SLA for {t.priority}: respond within {target_text(t.respond)},"
+            f" resolve within {target_text(t.resolve)}"
+        )
 
 
 # -- shared settings --------------------------------------------------------------------------

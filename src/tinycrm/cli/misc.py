@@ -263,6 +263,8 @@ _KIND_NAMES = {
     "notes": "interaction",
     "deal": "deal",
     "deals": "deal",
+    "case": "case",
+    "cases": "case",
 }
 
 
@@ -270,14 +272,16 @@ def search(
     text: Annotated[str, typer.Argument(help="Words to find (each matches a word start).")],
     kind: Annotated[
         list[str] | None,
-        typer.Option("--kind", "-k", help="contact, company, note or deal (repeatable)."),
+        typer.Option("--kind", "-k", help="contact, company, note, deal or case (repeatable)."),
     ] = None,
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, max=1000, help="At most this many per kind.")
     ] = 50,
     json_: JsonOpt = False,
 ) -> None:
-    """Search contacts, companies, notes and deals."""
+    """Search contacts, companies, notes, deals and cases.
+
+    Cases are found by their titles, details and solutions: the knowledge base."""
     from tinycrm.errors import InvalidInput
     from tinycrm.services.search import KINDS
     from tinycrm.services.search import search as run_search
@@ -288,14 +292,20 @@ def search(
             kinds = tuple(dict.fromkeys(_KIND_NAMES[k.lower()] for k in kind))
         except KeyError as e:
             raise InvalidInput(
-                f"--kind must be contact, company, note or deal: {e.args[0]!r}"
+                f"--kind must be contact, company, note, deal or case: {e.args[0]!r}"
             ) from None
     ctx = get_ctx()
     hits = run_search(ctx.db, text, kinds=kinds, limit=limit)
     if json_:
         output.emit_json(hits)
         return
-    label = {"interaction": "note", "contact": "contact", "company": "company", "deal": "deal"}
+    label = {
+        "interaction": "note",
+        "contact": "contact",
+        "company": "company",
+        "deal": "deal",
+        "case": "case",
+    }
     output.table(
         ["kind", "id", "name", "detail", "when"],
         [[label[h.kind], h.id, h.title, h.detail, output.local(h.when, ctx.tz)[:10]] for h in hits],

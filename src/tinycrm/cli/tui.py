@@ -16,7 +16,7 @@ def wants_tui() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-SCREENS = ("today", "contacts", "deals", "reminders", "rankings")
+SCREENS = ("today", "contacts", "deals", "reminders", "rankings", "cases")
 
 
 def tui(
@@ -26,7 +26,7 @@ def tui(
 ) -> None:
     """Open the full-screen app (? lists the keys).
 
-    Today's work, contacts, the 360 view, deals, reminders and rankings.
+    Today's work, contacts, the 360 view, deals, reminders, rankings and service cases.
     """
     from tinycrm.cli.state import state
 

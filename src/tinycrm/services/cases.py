@@ -13,6 +13,10 @@ the owner's lead (level 1); overdue by more than twice that, with the lead's lea
 the last lead. Only the user it is escalated to now sees it as escalated (`next`, the
 digest, `case list --escalated`). Any note logged on the case is its first response, which
 moves the clock on to the resolution target.
+
+The knowledge base: every case's title, body and solution are in the search index (kind
+`case`, written in the transaction of each change to them), and `similar_cases` lists the
+past cases whose wording is nearest a case's, with their solutions.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from tinycrm.errors import InvalidInput, NotFound
 from tinycrm.refs import Target, hold, resolve
-from tinycrm.services import audit, interactions, sla, team_settings
+from tinycrm.services import audit, interactions, search, sla, team_settings
 from tinycrm.services.context import Ctx
 from tinycrm.services.sla import check_priority
 from tinycrm.services.validation import check_text
@@ -301,6 +305,7 @@ def add_case(
             },
         )
         _refresh(ctx, [new_id])
+        search.reindex(db, "case", new_id)
         view = get_case(ctx, new_id)
         audit.record(ctx, "case", new_id, "add", audit.added(_fields(view)))
         return view
@@ -337,6 +342,8 @@ def _update(ctx: Ctx, case_id: int, old: CaseView, sets: dict[str, Any], action:
         {**sets, "now": db.ts(ctx.now), "id": case_id},
     )
     _refresh(ctx, [case_id])
+    if sets.keys() & {"title", "body", "solution"}:
+        search.reindex(db, "case", case_id)
     new = get_case(ctx, case_id)
     audit.record(ctx, "case", case_id, action, audit.diff(_fields(old), _fields(new)))
     return new
@@ -599,3 +606,181 @@ def list_cases(
         )
     )
     return views
+
+
+# -- the knowledge base -----------------------------------------------------------------------
+@dataclass
+class SimilarCase:
+    """A past (resolved or closed) case like another, with its solution; `score` is the
+    search backend's ranking (higher is more similar: bm25 on SQLite, ts_rank on
+    PostgreSQL), comparable within one list only."""
+
+    id: int
+    title: str
+    contact_id: int
+    contact: str
+    status: str
+    priority: str
+    solution: str | None
+    satisfaction: int | None
+    resolved_at: datetime | None
+    score: float
+
+
+def similar_cases(ctx: Ctx, case_id: int, *, limit: int = 5) -> list[SimilarCase]:
+    """Past cases (resolved or closed) whose titles, bodies and solutions share the most
+    words with this case's title and body, the most similar first, each with its solution;
+    NotFound if there is no such case."""
+    if limit < 1:
+        raise InvalidInput(f"limit must be at least 1: {limit}")
+    db = ctx.db
+    with db.read():
+        row = db.one("SELECT title, body FROM cases WHERE id = :id", {"id": case_id})
+        if row is None:
+            raise NotFound(f"no case with id {case_id}")
+        ranked = search.similar_cases(
+            db, f"{row['title']} {row['body'] or ''}", exclude=case_id, limit=limit
+        )
+        if not ranked:
+            return []
+        marks = ", ".join(f":k{i}" for i in range(len(ranked)))
+        rows = {
+            int(r["id"]): r
+            for r in db.all(
+                "SELECT k.id, k.title, k.contact_id, c.name AS contact, k.status, k.priority,"
+                " k.solution, k.satisfaction, k.resolved_at FROM cases k"
+                f" JOIN contacts c ON c.id = k.contact_id WHERE k.id IN ({marks})",
+                {f"k{i}": k for i, (k, _score) in enumerate(ranked)},
+            )
+        }
+    return [
+        SimilarCase(
+            id=k,
+            title=r["title"],
+            contact_id=int(r["contact_id"]),
+            contact=r["contact"],
+            status=r["status"],
+            priority=r["priority"],
+            solution=r["solution"],
+            satisfaction=r["satisfaction"],
+            resolved_at=read_ts(r["resolved_at"]),
+            score=round(score, 6),
+        )
+        for k, score in ranked
+        if (r := rows.get(k)) is not None
+    ]
+
+
+# -- a screenful at a time ---------------------------------------------------------------------
+#: where a page of `case_page` ends: (the last case's SLA time, its id); SLA time None: the
+#: page ended among the cases whose clock is paused (waiting on the customer), listed last
+CaseKey = tuple[datetime | None, int]
+
+
+@dataclass
+class CasePage:
+    """One page of open cases and the store's counts for the whole list (not the page):
+    `total` cases match, `overdue` of them are past their SLA clock. `after`: the key of
+    the next page, None when this is the last."""
+
+    rows: list[CaseView]
+    total: int
+    overdue: int
+    after: CaseKey | None
+
+
+def case_page(
+    ctx: Ctx,
+    *,
+    mine: bool = False,
+    overdue: bool = False,
+    after: CaseKey | None = None,
+    limit: int = 200,
+    total: tuple[int, int] | None = None,
+) -> CasePage:
+    """Open cases (open or waiting on the customer), keyset paged: those whose SLA clock
+    runs by SLA time (the most urgent first, `ix_cases_sla`), then the paused ones by id.
+    `mine`: owned by the current user; `overdue`: past their SLA clock now. Each case
+    carries its overdue and escalation marks, as `list_cases` gives them. `total`: the
+    counts a first page gave (total, overdue), for a later page not to count again."""
+    db = ctx.db
+    where = ["k.status IN ('open', 'waiting')"]
+    params: dict[str, Any] = {"now": db.ts(ctx.now)}
+    if mine:
+        where.append("k.owner_id = :me")
+        params["me"] = ctx.user_id
+    if overdue:
+        where.append("k.sla_due_at IS NOT NULL AND k.sla_due_at < :now")
+    base = " AND ".join(where)
+    rows: list[dict[str, Any]] = []
+    with db.read():
+        if after is None or after[0] is not None:
+            running = base + " AND k.sla_due_at IS NOT NULL"
+            page = dict(params, n=limit + 1)
+            if after is not None:
+                assert after[0] is not None
+                running += " AND (k.sla_due_at > :at OR (k.sla_due_at = :at AND k.id > :id))"
+                page |= {"at": db.ts(after[0]), "id": after[1]}
+            rows = db.all(_SELECT + f" WHERE {running} ORDER BY k.sla_due_at, k.id LIMIT :n", page)
+        if len(rows) <= limit and not overdue:
+            paused = base + " AND k.sla_due_at IS NULL"
+            page = dict(params, n=limit + 1 - len(rows))
+            if after is not None and after[0] is None:
+                paused += " AND k.id > :id"
+                page["id"] = after[1]
+            rows += db.all(_SELECT + f" WHERE {paused} ORDER BY k.id LIMIT :n", page)
+        counts = (
+            db.one(
+                "SELECT count(*) AS total,"
+                " sum(CASE WHEN k.sla_due_at < :now THEN 1 ELSE 0 END) AS late"
+                f" FROM cases k WHERE {base}",
+                params,
+            )
+            if after is None or total is None
+            else {"total": total[0], "late": total[1]}
+        )
+        team = _team(db)
+    more = len(rows) > limit
+    views = [_view(ctx, r, team, ctx.now) for r in rows[:limit]]
+    last = views[-1] if views else None
+    return CasePage(
+        views,
+        int(counts["total"]) if counts else 0,
+        int((counts or {}).get("late") or 0),
+        (last.sla_due_at, last.id) if more and last is not None else None,
+    )
+
+
+@dataclass
+class DueCases:
+    """Open cases whose SLA clock runs out before a time (Today's "due today"), the most
+    urgent first, cut to a limit; `total` and `overdue` count the whole list."""
+
+    rows: list[CaseView]
+    total: int
+    overdue: int
+
+
+def due_cases(ctx: Ctx, *, until: datetime, team: bool = False, limit: int = 50) -> DueCases:
+    """The user's open cases (with `team`, everyone's) whose SLA clock runs out before
+    `until` or has run out: read by SLA time through the owner's index (`ix_cases_sla` for
+    the team), with their overdue and escalation marks."""
+    db = ctx.db
+    where = "k.status = 'open' AND k.sla_due_at IS NOT NULL AND k.sla_due_at < :until"
+    params: dict[str, Any] = {"until": db.ts(until), "now": db.ts(ctx.now), "n": limit}
+    if not team:
+        where += " AND k.owner_id = :me"
+        params["me"] = ctx.user_id
+    with db.read():
+        rows = db.all(_SELECT + f" WHERE {where} ORDER BY k.sla_due_at, k.id LIMIT :n", params)
+        counts = db.one(
+            "SELECT count(*) AS total, sum(CASE WHEN k.sla_due_at < :now THEN 1 ELSE 0 END)"
+            f" AS late FROM cases k WHERE {where}",
+            params,
+        )
+        team_ = _team(db)
+    return DueCases(
+        [_view(ctx, r, team_, ctx.now) for r in rows],
+        int((counts or {}).get("total") or 0),
+        int((counts or {}).get("late") or 0),
+    )

@@ -37,9 +37,9 @@ class ContactSummary:
 @dataclass
 class TimelineEntry:
     when: datetime
-    kind: str  # note | call | email | meeting | purchase | deal
+    kind: str  # note | call | email | meeting | purchase | deal | case
     text: str
-    ref: str  # "interaction:12", "purchase:3", "deal:4"
+    ref: str  # "interaction:12", "purchase:3", "deal:4", "case:5"
     user: str | None = None
 
 
@@ -417,9 +417,10 @@ def get_contact(db: Db, contact_id: int, *, timeline: int = 20) -> ContactDetail
 
 
 def contact_timeline(db: Db, contact_id: int, *, limit: int = 20) -> list[TimelineEntry]:
-    """Interactions, purchases and deal moves of a contact, newest first. Entries of the
-    same time (the store keeps whole seconds) keep their kinds together: notes, then
-    purchases, then deal moves, each newest id first, so a deal's moves stay in order."""
+    """Interactions, purchases, deal moves and service cases (when opened, with their status
+    and solution) of a contact, newest first. Entries of the same time (the store keeps
+    whole seconds) keep their kinds together: notes, then purchases, then deal moves, then
+    cases, each newest id first, so a deal's moves stay in order."""
     from tinycrm.money import display_money
 
     out: list[tuple[tuple[datetime, int, int], TimelineEntry]] = []
@@ -459,6 +460,19 @@ def contact_timeline(db: Db, contact_id: int, *, limit: int = 20) -> list[Timeli
         text = f"{s['title']} → {s['stage']}"
         entry = TimelineEntry(ts, "deal", text, f"deal:{s['deal_id']}", s["user"])
         out.append(((ts, 0, int(s["id"])), entry))
+    for k in db.all(
+        "SELECT k.id, k.title, k.status, k.priority, k.solution, k.created_at, u.name AS user"
+        " FROM cases k LEFT JOIN users u ON u.id = k.owner_id WHERE k.contact_id = :id"
+        " ORDER BY k.created_at DESC, k.id DESC LIMIT :n",
+        {"id": contact_id, "n": limit},
+    ):
+        ts = read_ts(k["created_at"])
+        assert ts is not None
+        text = f"#{k['id']} {k['title']} · {k['status']} · {k['priority']}" + (
+            f" · solved: {k['solution']}" if k["solution"] else ""
+        )
+        entry = TimelineEntry(ts, "case", text, f"case:{k['id']}", k["user"])
+        out.append(((ts, -1, int(k["id"])), entry))
     out.sort(key=lambda keyed: keyed[0], reverse=True)
     return [entry for _, entry in out[:limit]]
 

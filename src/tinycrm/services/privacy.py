@@ -436,7 +436,9 @@ def forget(ctx: Ctx, contact_id: int, *, purchases: str = "anonymise") -> Erased
             },
         )
         if db.is_sqlite:
-            _purge_search_index(db, notes=what.interactions > 0, all_kinds=scrubbed.any())
+            _purge_search_index(
+                db, notes=what.interactions > 0, cases=what.cases > 0, all_kinds=scrubbed.any()
+            )
     if not db.is_sqlite:
         return Erased(erasure_id, ctx.now, done, counts)
     db.execute("PRAGMA secure_delete = OFF")
@@ -449,10 +451,14 @@ def forget(ctx: Ctx, contact_id: int, *, purchases: str = "anonymise") -> Erased
     )
 
 
-def _purge_search_index(db: Db, *, notes: bool, all_kinds: bool) -> None:
+def _purge_search_index(db: Db, *, notes: bool, cases: bool, all_kinds: bool) -> None:
     """FTS5 deletes by adding 'delete' markers; the erased words stay in older index
     segments until they are merged. 'optimize' merges them all into one."""
-    kinds = search.KINDS if all_kinds else ("contact", "interaction") if notes else ("contact",)
+    kinds = (
+        search.KINDS
+        if all_kinds
+        else ("contact", *(["interaction"] if notes else []), *(["case"] if cases else []))
+    )
     for kind in kinds:
         table = f"{kind}_fts"
         db.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")

@@ -1,10 +1,14 @@
-"""Full-text search across contacts, companies, notes and deals.
+"""Full-text search across contacts, companies, notes, deals and service cases.
 
 One small interface over two backends: SQLite FTS5 tables (`<kind>_fts`, rowid = record id)
 and a PostgreSQL `search_docs` table with a GIN index on `to_tsvector('simple', body)`.
 Both index the same folded tokens (`tinycrm.text.search_document`), and every query term
 matches as a prefix, so "acm" finds "ACME" and "明天" finds a note that says "明天见".
-Deleting a record drops its index row through a trigger (see migration 0002).
+Deleting a record drops its index row through a trigger (see migrations 0002 and 0013).
+
+Cases are the knowledge base: `similar_cases` ranks past (resolved or closed) cases by how
+much of a case's wording they share, with bm25 on SQLite and ts_rank on PostgreSQL, after
+leaving out the words most cases hold, and the matches far weaker than the best.
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from tinycrm.store.db import Db, read_ts
-from tinycrm.text import one_line, query_terms, search_document
+from tinycrm.text import one_line, query_terms, search_document, search_tokens
 
-KINDS = ("contact", "company", "interaction", "deal")
+KINDS = ("contact", "company", "interaction", "deal", "case")
 
 
 def index(db: Db, kind: str, ref_id: int, *parts: str | None) -> None:
@@ -70,6 +74,7 @@ _DOCUMENT_SQL = {
     " WHERE id > :lo AND id <= :hi",
     "interaction": "SELECT id, body FROM interactions WHERE id > :lo AND id <= :hi",
     "deal": "SELECT id, title, lost_reason FROM deals WHERE id > :lo AND id <= :hi",
+    "case": "SELECT id, title, body, solution FROM cases WHERE id > :lo AND id <= :hi",
 }
 
 
@@ -125,6 +130,7 @@ _TABLE_KIND = {
     "companies": "company",
     "interactions": "interaction",
     "deals": "deal",
+    "cases": "case",
 }
 
 
@@ -181,7 +187,7 @@ def matching_ids(db: Db, kind: str, text: str, limit: int) -> list[int]:
 
 @dataclass
 class Hit:
-    kind: str  # contact | company | interaction | deal
+    kind: str  # contact | company | interaction | deal | case
     id: int
     title: str
     detail: str
@@ -262,7 +268,125 @@ def search(db: Db, text: str, *, kinds: tuple[str, ...] = KINDS, limit: int = 50
                 )
                 for r in rows
             ]
+        elif kind == "case":
+            rows = db.all(
+                "SELECT k.id, k.title, k.status, k.solution, k.contact_id, c.name AS contact,"
+                " k.updated_at FROM cases k JOIN contacts c ON c.id = k.contact_id"
+                f" WHERE k.id IN ({_in(ids)}) ORDER BY k.id DESC"
+            )
+            hits += [
+                Hit(
+                    kind,
+                    r["id"],
+                    r["title"],
+                    f"{r['contact']} ({r['status']})"
+                    + (f": {one_line(r['solution'], 200)}" if r["solution"] else ""),
+                    r["contact_id"],
+                    read_ts(r["updated_at"]),
+                )
+                for r in rows
+            ]
     return hits
+
+
+# a case's own words that `similar_cases` looks for, at most (the first ones: the title's,
+# then the body's)
+SIMILAR_TERMS = 64
+
+
+def similar_cases(db: Db, text: str, *, exclude: int, limit: int) -> list[tuple[int, float]]:
+    """Past cases (resolved or closed, not `exclude`: the case `text` is from) that share
+    words with `text`, the most similar first, as (id, score): higher is more similar,
+    comparable within one answer only. Words that more than half of the other cases hold
+    ("the", "please") are left out first (`_rare_terms`); then SQLite ranks by bm25 (rare
+    words weigh more, long cases less) and PostgreSQL by ts_rank (how often the words
+    occur, divided by 1 + the log of the case's length); a case scoring under a quarter of
+    the best one's (it shares only a word or two that many cases hold) is left out. Ties:
+    the newest case first."""
+    terms = _rare_terms(db, list(dict.fromkeys(search_tokens(text)))[:SIMILAR_TERMS])
+    if not terms:
+        return []
+    params: dict[str, Any] = {"id": exclude, "n": limit}
+    if db.is_sqlite:
+        params["q"] = " OR ".join(_fts_word(t) for t in terms)
+        rows = db.tuples(
+            "SELECT k.id, -bm25(case_fts) AS score FROM case_fts"
+            " JOIN cases k ON k.id = case_fts.rowid"
+            " WHERE case_fts MATCH :q AND k.status IN ('resolved', 'closed') AND k.id <> :id"
+            " ORDER BY bm25(case_fts), k.id DESC LIMIT :n",
+            params,
+        )
+    else:
+        params["q"] = " | ".join(_ts_word(t) for t in terms)
+        rows = db.tuples(
+            "SELECT k.id, ts_rank(to_tsvector('simple', d.body), to_tsquery('simple', :q), 1)"
+            " AS score FROM search_docs d JOIN cases k ON k.id = d.ref_id"
+            " WHERE d.kind = 'case' AND to_tsvector('simple', d.body) @@ to_tsquery('simple', :q)"
+            " AND k.status IN ('resolved', 'closed') AND k.id <> :id"
+            " ORDER BY score DESC, k.id DESC LIMIT :n",
+            params,
+        )
+    ranked = [(int(r[0]), float(r[1])) for r in rows]
+    best = ranked[0][1] if ranked else 0.0
+    return [(k, score) for k, score in ranked if score >= best * WEAKEST]
+
+
+# a past case scoring under this share of the best one's is not shown as similar
+WEAKEST = 0.25
+
+
+def _fts_word(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _ts_word(term: str) -> str:
+    return "'" + term.replace("'", "''") + "'"
+
+
+# fewer other cases than this: every word counts (half of three cases is no signal)
+COMMON_FROM = 4
+
+
+def _rare_terms(db: Db, terms: list[str]) -> list[str]:
+    """`terms` (the words of one indexed case) without those that more than half of the
+    other cases hold (all of them if that leaves none): one index lookup per word on
+    SQLite, one pass over the cases holding any of them on PostgreSQL. The case itself
+    holds every one of its words, so it is taken off each count."""
+    if not terms:
+        return terms
+    if db.is_sqlite:
+        total = int(db.value("SELECT count(*) AS n FROM case_fts") or 0)
+        if total - 1 < COMMON_FROM:
+            return terms
+        held = [
+            int(
+                db.value(
+                    "SELECT count(*) AS n FROM case_fts WHERE case_fts MATCH :q",
+                    {"q": _fts_word(t)},
+                )
+                or 0
+            )
+            for t in terms
+        ]
+    else:
+        total = int(db.value("SELECT count(*) AS n FROM search_docs WHERE kind = 'case'") or 0)
+        if total - 1 < COMMON_FROM:
+            return terms
+        words = {f"t{i}": _ts_word(t) for i, t in enumerate(terms)}
+        counts = ", ".join(
+            f"sum(CASE WHEN to_tsvector('simple', body) @@ to_tsquery('simple', :t{i})"
+            f" THEN 1 ELSE 0 END) AS n{i}"
+            for i in range(len(terms))
+        )
+        row = db.one(
+            f"SELECT {counts} FROM search_docs WHERE kind = 'case'"
+            " AND to_tsvector('simple', body) @@ to_tsquery('simple', :any)",
+            {**words, "any": " | ".join(words.values())},
+        )
+        held = [int((row or {}).get(f"n{i}") or 0) for i in range(len(terms))]
+    others = total - 1
+    rare = [t for t, n in zip(terms, held, strict=True) if (n - 1) * 2 <= others]
+    return rare or terms
 
 
 @dataclass(frozen=True)

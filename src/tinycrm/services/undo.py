@@ -628,6 +628,7 @@ _INDEXED = {
     "companies": "company",
     "interactions": "interaction",
     "deals": "deal",
+    "cases": "case",
 }
 
 

@@ -75,6 +75,12 @@ def rankings_screen() -> Screen[Any]:
     return RankingsScreen()
 
 
+def cases_screen() -> Screen[Any]:
+    from tinycrm.tui.screens.cases import CasesScreen
+
+    return CasesScreen()
+
+
 class TinyCRMApp(App[int]):
     """tinycrm, full screen."""
 
@@ -86,6 +92,7 @@ class TinyCRMApp(App[int]):
         "deals": deals_screen,
         "reminders": reminders_screen,
         "rankings": rankings_screen,
+        "cases": cases_screen,
     }
     DEFAULT_MODE = "today"
     COMMANDS = App.COMMANDS | {CRMCommands}
@@ -95,6 +102,7 @@ class TinyCRMApp(App[int]):
         Binding("3", "switch_mode('deals')", "Deals", show=False),
         Binding("4", "switch_mode('reminders')", "Reminders", show=False),
         Binding("5", "switch_mode('rankings')", "Rankings", show=False),
+        Binding("6", "switch_mode('cases')", "Cases", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("ctrl+t", "toggle_theme", "Theme", show=False),
         Binding("ctrl+z", "undo", "Undo", show=False),
@@ -338,6 +346,11 @@ class TinyCRMApp(App[int]):
         from tinycrm.tui.screens.forms import ReminderForm
 
         self.push_screen(ReminderForm(target, target.label))
+
+    def open_case(self, case_id: int) -> None:
+        from tinycrm.tui.screens.cases import CaseScreen
+
+        self.push_screen(CaseScreen(case_id))
 
     def open_contact(self, contact_id: int) -> None:
         from tinycrm.tui.screens.contact import ContactScreen

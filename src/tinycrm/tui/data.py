@@ -17,7 +17,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from time import monotonic
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,7 @@ from tinycrm.config import Settings
 from tinycrm.services.context import Ctx
 
 if TYPE_CHECKING:
+    from tinycrm.services.cases import CaseKey, CasePage, CaseView, DueCases, SimilarCase
     from tinycrm.services.commits import Mark, Probe
     from tinycrm.services.contacts import ContactDetail, ContactSummary, DeleteImpact
     from tinycrm.services.deals import DealView, StageTotal
@@ -265,6 +266,9 @@ class Today:
     pipeline: list[StageTotal] = field(default_factory=list)
     currency: str = "EUR"
     empty_store: bool = False
+    # the user's open cases due today or overdue (the team's with `team`); the escalated
+    # ones are the digest's (`digest.cases`)
+    cases_due: DueCases | None = None
     goals: list[str] = field(default_factory=list)  # goal progress now, one line each
 
 
@@ -272,6 +276,7 @@ def load_today(ctx: Ctx, *, team: bool = False, per_section: int = 50) -> Today:
     from tinycrm.io import goal_text
     from tinycrm.services import goals
     from tinycrm.services.agenda import scope_for
+    from tinycrm.services.cases import due_cases
     from tinycrm.services.contacts import list_contacts
     from tinycrm.services.deals import stage_totals
     from tinycrm.services.digest import build_digest
@@ -282,6 +287,8 @@ def load_today(ctx: Ctx, *, team: bool = False, per_section: int = 50) -> Today:
         digest = build_digest(ctx, scope, local.date(), days_ahead=7, per_section=per_section)
         pipeline = stage_totals(ctx.db, ctx.currency)
         empty = not list_contacts(ctx.db, limit=1)
+        end = datetime.combine(local.date(), time(), ctx.tz) + timedelta(days=1)
+        due = due_cases(ctx, until=end, team=team, limit=per_section)
         progress = goals.progress(ctx, uid=scope.user_id)  # now, not the day's start
     who = "the team" if team else ctx.user_name
     return Today(
@@ -290,6 +297,7 @@ def load_today(ctx: Ctx, *, team: bool = False, per_section: int = 50) -> Today:
         pipeline=list(pipeline),
         currency=ctx.currency,
         empty_store=empty,
+        cases_due=due,
         goals=[goal_text.line(g, who=team) for g in progress],
     )
 
@@ -498,6 +506,41 @@ def load_reminders(ctx: Ctx, mine: bool, overdue: bool) -> Reminders:
     return Reminders(found.rows, found.total, found.overdue)
 
 
+# -- Cases -------------------------------------------------------------------------------------
+
+CASES = 200  # open cases read at a time (the screen reads the next page at the bottom)
+SIMILAR = 5  # past cases shown under an opened case
+
+
+def load_cases(
+    ctx: Ctx,
+    mine: bool,
+    overdue: bool,
+    after: CaseKey | None = None,
+    counts: tuple[int, int] | None = None,
+) -> CasePage:
+    """A page of open cases, the most urgent first (keyset paged: `after` is the page
+    before's `after`), with the store's counts (a later page: the first page's `counts`)."""
+    from tinycrm.services.cases import case_page
+
+    return case_page(ctx, mine=mine, overdue=overdue, after=after, limit=CASES, total=counts)
+
+
+@dataclass
+class CaseDetail:
+    """An opened case: the case with its notes, and the past cases most like it."""
+
+    case: CaseView
+    similar: list[SimilarCase]
+
+
+def load_case(ctx: Ctx, case_id: int) -> CaseDetail:
+    from tinycrm.services.cases import get_case, similar_cases
+
+    with ctx.db.read():
+        return CaseDetail(get_case(ctx, case_id), similar_cases(ctx, case_id, limit=SIMILAR))
+
+
 # -- Rankings ----------------------------------------------------------------------------------
 
 
@@ -577,7 +620,7 @@ class Rankings:
 
 # -- correcting and deleting one record (e and x) ----------------------------------------------
 #: The records `e` edits and `x` deletes, in the contact view and the lists.
-RECORD_KINDS = ("interaction", "reminder", "purchase", "deal")
+RECORD_KINDS = ("interaction", "reminder", "purchase", "deal", "case")
 
 
 def load_record(ctx: Ctx, kind: str, ident: int) -> Any:
@@ -594,6 +637,10 @@ def load_record(ctx: Ctx, kind: str, ident: int) -> Any:
         from tinycrm.services.purchases import get_purchase
 
         return get_purchase(ctx.db, ident)
+    if kind == "case":
+        from tinycrm.services.cases import get_case
+
+        return get_case(ctx, ident)
     from tinycrm.services.deals import get_deal
 
     return get_deal(ctx.db, ident)
@@ -612,7 +659,7 @@ class Removal:
 
 
 def removal(ctx: Ctx, kind: str, ident: int) -> Removal:
-    from tinycrm.text import one_line
+    from tinycrm.text import one_line, plural
 
     view = load_record(ctx, kind, ident)
     tz = ctx.tz
@@ -648,6 +695,19 @@ def removal(ctx: Ctx, kind: str, ident: int) -> Removal:
             "Rankings and reports follow.",
             view.version,
         )
+    if kind == "case":
+        notes = (
+            f"\nIts {plural(len(view.notes), 'note')} stay on {view.contact}'s timeline."
+            if view.notes
+            else ""
+        )
+        return Removal(
+            kind,
+            ident,
+            f"Delete case #{ident} '{view.title}' ({view.contact}, {view.status})?",
+            f"{one_line(view.body or '', 80)}{notes}".strip(),
+            view.version,
+        )
     from tinycrm.services.deals import deal_impact
 
     impact = deal_impact(ctx.db, ident)
@@ -680,6 +740,11 @@ def remove_record(ctx: Ctx, asked: Removal) -> str:
 
         delete_purchase(ctx, ident, expected_version=version)
         return f"Deleted purchase #{ident}"
+    if kind == "case":
+        from tinycrm.services.cases import delete_case
+
+        case = delete_case(ctx, ident, expected_version=version)
+        return f"Deleted case #{ident} {case.title}"
     from tinycrm.services.deals import delete_deal
 
     deal = delete_deal(ctx, ident, expected_version=version)

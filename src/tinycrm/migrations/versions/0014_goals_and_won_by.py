@@ -15,7 +15,7 @@ gets its triggers on both backends, so `undo` takes a `goal set`/`goal rm` back.
 back-fill's rows in the journal are deleted: it is no one's change to undo.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-07 02:00:00
 """
 
@@ -27,7 +27,7 @@ from alembic import op
 from tinycrm.store import journal
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

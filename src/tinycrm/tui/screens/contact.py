@@ -1,9 +1,10 @@
 """One contact, 360°: details, tags, company, open deals, purchases and value grade, the
-products to offer them next (services.recommend), and the timeline of notes, purchases and
-deal moves, newest first.
+products to offer them next (services.recommend), and the timeline of notes, purchases,
+deal moves and service cases, newest first.
 
-n logs a note, r sets a reminder, p records a purchase; e edits the highlighted note,
-purchase or deal of the timeline (E the contact), x deletes it; escape goes back.
+n logs a note, r sets a reminder, p records a purchase, c opens a service case; e edits the
+highlighted note, purchase, deal or case of the timeline (E the contact), x deletes it,
+enter opens a case; escape goes back.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Static
+from textual.widgets import DataTable, Footer, Static
 
 from tinycrm.refs import Target
 from tinycrm.services.contacts import ContactDetail
@@ -65,6 +66,7 @@ class ContactScreen(RecordScreen):
         Binding("n", "note", "Note"),
         Binding("r", "remind", "Remind"),
         Binding("p", "purchase", "Purchase"),
+        Binding("c", "case", "Case"),
         Binding("e", "edit_entry", "Edit entry"),
         Binding("x,delete", "delete_entry", "Delete entry", key_display="x"),
         Binding("E", "edit", "Edit contact", key_display="E"),
@@ -268,6 +270,23 @@ class ContactScreen(RecordScreen):
             return
         if self.detail is not None:
             self.app.push_screen(PurchaseForm(self.detail.id, self.detail.name))
+
+    def action_case(self) -> None:
+        """Open a service case for the contact."""
+        from tinycrm.tui.screens.forms import CaseForm
+
+        if self._later("case"):
+            return
+        target = self._target()
+        if target is not None:
+            self.app.push_screen(CaseForm(*target))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """enter on a case of the timeline opens it."""
+        event.stop()
+        entry = self._entry()
+        if entry is not None and entry[0] == "case":
+            self.crm.open_case(entry[1])
 
     def _entry(self) -> tuple[str, int] | None:
         """The highlighted timeline entry as (kind, id): a note, a purchase or a deal."""

@@ -1,4 +1,5 @@
-"""Modal forms: a note, a reminder, a purchase, a snooze, a contact; and a confirmation.
+"""Modal forms: a note, a reminder, a purchase, a snooze, a contact, a service case (open,
+edit, close, assign, note); and a confirmation.
 
 Each form checks what it can on the UI thread (dates in the WHEN language, amounts) and
 shows the problem under the field; the service runs in a worker and its refusal
@@ -823,9 +824,185 @@ class DealEditForm(_EditForm):
         return f"Updated deal #{result.id} {result.title}"
 
 
+# -- service cases ------------------------------------------------------------------------------
+PRIORITIES = ("normal", "high", "urgent", "low")
+
+
+class CaseForm(FormModal):
+    """Open a service case for a contact."""
+
+    def __init__(self, target: Any, label: str) -> None:
+        self.target = target  # a tinycrm.refs.Target (a contact)
+        self.title_text = f"Open a case · {label}"
+        self.fields = [
+            Field("title", "What the customer needs", placeholder="printer prints blank pages"),
+            Field("body", "Details (optional)", placeholder="model, error, since when"),
+            Field("priority", "Priority", "normal", choices=PRIORITIES),
+            Field("due", "Deadline of its own (optional)", placeholder="friday 17:00", when="at"),
+            Field("owner", "Owner (empty: you)", placeholder="a user's name"),
+        ]
+        super().__init__()
+
+    def build(self) -> Job:
+        from tinycrm.services.cases import add_case
+
+        title = self.text("title", "the case's title")
+        body = self.value("body") or None
+        priority = self.value("priority")
+        due = self.when("due", required=False)
+        owner = self.value("owner") or None
+        target = self.target
+
+        def job(ctx: Ctx) -> Any:
+            return add_case(ctx, target, title, priority=priority, body=body, due=due, owner=owner)
+
+        return job
+
+    def describe(self, result: Any) -> str:
+        return f"Opened case #{result.id} {result.title} ({result.priority})"
+
+
+class CaseEditForm(_EditForm):
+    """A case's title, details, priority, status (not closed: `c` closes it) and deadline."""
+
+    def __init__(self, view: Any) -> None:
+        self.view = view  # services.cases.CaseView
+        self.title_text = f"Edit case #{view.id} · {view.contact}"
+        self.fields = [
+            Field("title", "Title", view.title),
+            Field("body", "Details", view.body or ""),
+            Field("priority", "Priority", view.priority, choices=PRIORITIES),
+        ]
+        if view.status != "closed":
+            self.fields.append(
+                Field("status", "Status", view.status, choices=("open", "waiting", "resolved"))
+            )
+        self.fields.append(
+            Field("due", "Deadline of its own (empty: none)", "", "friday 17:00", when="at")
+        )
+        super().__init__()
+
+    def on_mount(self) -> None:
+        if self.view.due_at is not None:
+            self.query_one("#due", Input).value = self.local(self.view.due_at)
+
+    def build(self) -> Job:
+        from tinycrm.services.cases import edit_case
+
+        v = self.view
+        title = self.text("title", "the case's title")
+        due = self.when("due", required=False)
+        changes: dict[str, Any] = {}
+        if title != v.title:
+            changes["title"] = title
+        if self.value("body") != (v.body or "").strip():
+            changes["body"] = self.value("body")
+        if self.value("priority") != v.priority:
+            changes["priority"] = self.value("priority")
+        if v.status != "closed" and self.value("status") != v.status:
+            changes["status"] = self.value("status")
+        if self.value("due") != (self.local(v.due_at) if v.due_at else ""):
+            if due is None:
+                changes["clear_due"] = True
+            else:
+                changes["due"] = due
+        if not changes:
+            return self.nothing()
+
+        def job(ctx: Ctx) -> Any:
+            return edit_case(ctx, v.id, **changes, expected_version=v.version)
+
+        return job
+
+    def describe(self, result: Any) -> str:
+        return f"Updated case #{result.id} {result.title} ({result.status})"
+
+
+class CaseCloseForm(FormModal):
+    """Close a case: how it was solved (it goes into the knowledge base) and the customer's
+    satisfaction."""
+
+    def __init__(self, view: Any) -> None:
+        self.view = view
+        self.title_text = f"Close case #{view.id} · {view.title}"
+        self.fields = [
+            Field("solution", "How it was solved", placeholder="replaced the toner cartridge"),
+            Field(
+                "satisfaction",
+                "Customer satisfaction",
+                "not asked",
+                choices=("not asked", "5", "4", "3", "2", "1"),
+            ),
+        ]
+        super().__init__()
+
+    def build(self) -> Job:
+        from tinycrm.services.cases import close_case
+
+        solution = self.text("solution", "the solution")
+        raw = self.value("satisfaction")
+        score = int(raw) if raw.isdigit() else None
+        v = self.view
+
+        def job(ctx: Ctx) -> Any:
+            return close_case(ctx, v.id, solution, satisfaction=score, expected_version=v.version)
+
+        return job
+
+    def describe(self, result: Any) -> str:
+        return f"Closed case #{result.id} {result.title}"
+
+
+class CaseAssignForm(FormModal):
+    def __init__(self, view: Any) -> None:
+        self.view = view
+        self.title_text = f"Assign case #{view.id} · {view.title}"
+        self.fields = [Field("user", f"Give it to (now {view.owner or 'nobody'})", "", "a name")]
+        super().__init__()
+
+    def build(self) -> Job:
+        from tinycrm.services.cases import assign_case
+
+        user = self.text("user", "the user's name")
+        v = self.view
+
+        def job(ctx: Ctx) -> Any:
+            return assign_case(ctx, v.id, user, expected_version=v.version)
+
+        return job
+
+    def describe(self, result: Any) -> str:
+        return f"Case #{result.id} is {result.owner}'s now"
+
+
+class CaseNoteForm(FormModal):
+    """A note on a case (on the contact's timeline too; the first is its first response)."""
+
+    def __init__(self, view: Any) -> None:
+        self.view = view
+        self.title_text = f"Note on case #{view.id} · {view.contact}"
+        self.fields = [Field("body", "What happened", placeholder="asked for the model number")]
+        super().__init__()
+
+    def build(self) -> Job:
+        from tinycrm.services.cases import note_case
+
+        body = self.text("body", "note text")
+        case_id = self.view.id
+
+        def job(ctx: Ctx) -> Any:
+            return note_case(ctx, case_id, body)
+
+        return job
+
+    def describe(self, result: Any) -> str:
+        return f"Logged a note on case #{result.id} {result.title}"
+
+
 EDIT_FORMS: dict[str, type[_EditForm]] = {
     "interaction": InteractionEditForm,
     "reminder": ReminderEditForm,
     "purchase": PurchaseEditForm,
     "deal": DealEditForm,
+    "case": CaseEditForm,
 }

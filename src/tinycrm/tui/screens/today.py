@@ -1,7 +1,9 @@
-"""Today: what is due, whom to call, which deals need a push, the pipeline at a glance.
+"""Today: what is due, whom to call, which deals need a push, the pipeline at a glance,
+and the service cases escalated to you or yours due today (shown only when there are some).
 
 d marks the highlighted reminder done, s snoozes it, n logs a note about the highlighted
-row, enter opens its contact, t switches between my work and the team's.
+row (on a case: on the case), enter opens its contact (a case: the case), t switches
+between my work and the team's.
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("about", "About", 8, share=2),
         Column("repeats", "Repeats", 6, share=1, goes=1),
     ),
+    "cases": (
+        Column("sla", "SLA", 11, share=0),
+        Column("title", "Case", 12, share=4),
+        Column("contact", "Contact", 8, share=2, goes=2),
+        Column("mark", "", 7, share=0, goes=1),
+    ),
     "touch": (
         Column("contact", "Contact", 10, share=3),
         Column("last", "Last touch", 8, share=0, goes=2),
@@ -58,6 +66,13 @@ EMPTY_HINT = (
     "An empty store. Press 2, then a, to add your first contact"
     " (or: tinycrm import contacts FILE.csv)."
 )
+
+
+def title(name: str, *counts: tuple[int, str], none: str) -> str:
+    """A section's title with the counts that aren't zero ("Reminders · 2 overdue · 5 this
+    week"), or what `none` says: short enough for an 80-column half of the screen."""
+    said = [f"{n:,} {what}" for n, what in counts if n]
+    return " · ".join([name, *said] if said else [name, none])
 
 
 class TodayScreen(ReminderListScreen):
@@ -98,6 +113,8 @@ class TodayScreen(ReminderListScreen):
             with Vertical(id="today-left"):
                 yield Static("Reminders", classes="section-title", id="reminders-title")
                 yield self._table("reminders")
+                yield Static("Cases", classes="section-title", id="cases-title")
+                yield self._table("cases")
                 yield Static("Stay in touch", classes="section-title", id="touch-title")
                 yield self._table("touch")
             with Vertical(id="today-right"):
@@ -155,9 +172,15 @@ class TodayScreen(ReminderListScreen):
         )
         counts = d.counts()
         self.query_one("#reminders-title", Static).update(
-            f"Reminders · {counts['overdue']:,} overdue · {counts['today']:,} today"
-            f" · {counts['upcoming']:,} this week"
+            title(
+                "Reminders",
+                (counts["overdue"], "overdue"),
+                (counts["today"], "today"),
+                (counts["upcoming"], "this week"),
+                none="nothing due this week",
+            )
         )
+        self._show_cases(today, now, tz)
         self._refill(
             "touch",
             [
@@ -175,7 +198,7 @@ class TodayScreen(ReminderListScreen):
             ],
         )
         self.query_one("#touch-title", Static).update(
-            f"Stay in touch · {counts['stay_in_touch']:,}"
+            title("Stay in touch", (counts["stay_in_touch"], "due"), none="nobody due")
         )
         deals: list[tuple[str, Any, tuple[object, ...]]] = []
         seen: set[int] = set()
@@ -206,13 +229,52 @@ class TodayScreen(ReminderListScreen):
             )
         self._refill("deals", deals)
         self.query_one("#deals-title", Static).update(
-            f"Deals to push · {counts['rotting_deals']:,} rotting · {counts['big_deals']:,} big"
-            f" · {counts['no_next_step']:,} without a next step"
+            title(
+                "Deals to push",
+                (counts["rotting_deals"], "rotting"),
+                (counts["big_deals"], "big"),
+                (counts["no_next_step"], "no next step"),
+                none="none slipping",
+            )
         )
         self.query_one(PipelineBars).show(today.pipeline, today.currency)
         # ranking every customer is the slow part: only once the rest is on screen
         store = self.crm.store
         run_db(self, lambda ctx: data.top_customers(store, ctx), self.TopLoaded, group="top")
+
+    def _show_cases(self, today: data.Today, now: Any, tz: Any) -> None:
+        """Cases escalated to the user (as the digest has them), then theirs due today or
+        overdue; the list is there only while it has some (a salesperson without cases
+        never sees it)."""
+        from tinycrm.tui.screens.cases import mark, sla_cell
+
+        escalated = today.digest.cases
+        shown = {v.id for v in escalated}
+        due = today.cases_due
+        rows = [*escalated, *(v for v in (due.rows if due else []) if v.id not in shown)]
+        self._refill(
+            "cases",
+            [
+                (f"k{v.id}", v, (sla_cell(v, now, tz), f"#{v.id} {v.title}", v.contact, mark(v)))
+                for v in rows
+            ],
+        )
+        for name in ("#cases", "#cases-title"):
+            self.query_one(name).display = bool(rows)
+        # due counts the user's own cases, escalated to them or not: so "2 due" is how
+        # many of theirs run out today, and the escalated ones are other people's
+        self.query_one("#cases-title", Static).update(
+            title(
+                "Cases",
+                (
+                    today.digest.counts()["cases"],
+                    f"escalated to {'someone' if self.team else 'you'}",
+                ),
+                (due.total if due else 0, "due today"),
+                (due.overdue if due else 0, "overdue"),
+                none="none due",
+            )
+        )
 
     def _refill(self, name: str, rows: list[tuple[str, Any, tuple[object, ...]]]) -> None:
         """Show `rows` (key, the item, its cells) in the list `name`, the cursor kept."""
@@ -272,11 +334,12 @@ class TodayScreen(ReminderListScreen):
         self.snooze_reminder(self._reminder())
 
     def _record(self) -> tuple[str, int] | None:
-        """The highlighted reminder or deal, as (kind, id)."""
+        """The highlighted reminder, deal or case, as (kind, id)."""
         current = self._current()
-        if current is not None and current[0][:1] in ("r", "d"):
-            return ("reminder" if current[0].startswith("r") else "deal"), int(current[1].id)
-        self.notify("Highlight a reminder or a deal first", severity="warning")
+        kinds = {"r": "reminder", "d": "deal", "k": "case"}
+        if current is not None and current[0][:1] in kinds:
+            return kinds[current[0][:1]], int(current[1].id)
+        self.notify("Highlight a reminder, a deal or a case first", severity="warning")
         return None
 
     def action_edit(self) -> None:
@@ -305,6 +368,12 @@ class TodayScreen(ReminderListScreen):
         return None
 
     def action_note(self) -> None:
+        current = self._current()
+        if current is not None and current[0].startswith("k"):  # on the case itself
+            from tinycrm.tui.screens.forms import CaseNoteForm
+
+            self.app.push_screen(CaseNoteForm(current[1]))
+            return
         target = self._target()
         if target is None:
             self.notify("Highlight a reminder, contact or deal first", severity="warning")
@@ -315,6 +384,9 @@ class TodayScreen(ReminderListScreen):
 
     def action_open(self) -> None:
         current = self._current()
+        if current is not None and current[0].startswith("k"):
+            self.crm.open_case(int(current[1].id))
+            return
         contact_id = getattr(current[1], "contact_id", None) if current else None
         if contact_id is None:
             self.notify("No contact on this row", severity="warning")

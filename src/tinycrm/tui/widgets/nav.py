@@ -10,6 +10,7 @@ SCREENS = (
     ("deals", "Deals"),
     ("reminders", "Reminders"),
     ("rankings", "Rankings"),
+    ("cases", "Cases"),
 )
 
 
@@ -30,5 +31,6 @@ class NavBar(Static):
                 parts.append(f"[reverse bold]{text}[/]")
             else:
                 parts.append(f"[@click=app.switch_mode('{mode}')]{text}[/]")
-        parts.append("  [dim]? keys · ctrl+p commands[/]")
+        # no "? keys · ctrl+p" hint here: the footer shows both, and with six screens the
+        # hint no longer fits an 80-column top line
         super().__init__("".join(parts))
