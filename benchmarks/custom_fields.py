@@ -8,7 +8,7 @@ value each: `industry` (a choice of eight), `employees` (a number, 1 to 20,000, 
 small) and `renewal` (a date, December 2026 to June 2028). Then builds both ways of storing
 them side by side on the same copy:
 
-- **typed value table** (what tinycrm builds, migration 0017): `custom_values`, a row per
+- **typed value table** (what tinycrm builds, migration 0016): `custom_values`, a row per
   record and field with a typed column per kind of value and a partial index per column,
   led by the field and carrying the record's id (covering: a filter reads nothing else);
   filtered through `services.fields.condition_sql`.
@@ -300,7 +300,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "fields.db"
         copy_store(args.db, copy)
-        db = open_store(str(copy))  # upgrades the copy to head (0017)
+        db = open_store(str(copy))  # upgrades the copy to head (custom fields: 0016)
         ids = [int(r["id"]) for r in db.all("SELECT id FROM contacts ORDER BY id", {})]
         values = values_for(ids)
         took = fill(db, values)

@@ -4,9 +4,11 @@
 
 At scale 1.0 the store holds 100k contacts, 10k companies, 1M interactions, 200k reminders,
 50k deals, 500k purchases and 20k service cases with their notes (`--scale` multiplies every
-count). Rows are written the way the
-services write them: folded name and title keys, lower-cased email and `phone_key` method
-keys and their match keys (tinycrm.identity),
+count), and a catalogue of 48 products in 6 families: about 70% of purchases name one (with a
+quantity), each customer buying mostly from a family of their own, so `recommend` has real
+co-occurrence to find. Rows are written the way the services write them: folded name and
+title keys, lower-cased email and `phone_key` method keys and their match keys
+(tinycrm.identity),
 `last_touch_at` = the contact's latest interaction, `scheduled_at` = `due_at` unless snoozed,
 one stage change per deal creation and per move, and the full-text tables filled with
 `tinycrm.text.search_document` over the same parts the services index.
@@ -751,8 +753,38 @@ def make_reminders(
     return rows
 
 
+PRODUCT_FAMILIES = ("Licence", "Support", "Training", "Hardware", "Consulting", "Cloud")
+PRODUCTS_PER_FAMILY = 8
+PRODUCT_SHARE = 0.7  # of purchases that name a product
+TIERS = ("Basic", "Plus", "Pro", "Team", "Business", "Enterprise", "Gold", "Platinum")
+
+
+def make_products() -> list[tuple[Any, ...]]:
+    """The catalogue: 6 families of 8, SKU `LIC-1`..., prices from 19.00 to 4,800.00."""
+    rows = []
+    created = stamp(NOW_TS - 3 * 365 * DAY)
+    for f, family in enumerate(PRODUCT_FAMILIES):
+        for k in range(1, PRODUCTS_PER_FAMILY + 1):
+            pid = f * PRODUCTS_PER_FAMILY + k
+            name = f"{family} {TIERS[k - 1]}"
+            price = (19 + 97 * k * (f + 1)) * 100
+            tax = (1900, 700, 0)[pid % 3]
+            rows.append((pid, f"{family[:3].upper()}-{k}", name, fold(name), price, "EUR",
+                         None, tax, None, created, created, 1))  # fmt: skip
+    return rows
+
+
+def _product_for(rng: random.Random, family: int) -> int:
+    """A product a customer of `family` buys: mostly their family's, the lower tiers more."""
+    if rng.random() > 0.8:
+        family = rng.randrange(len(PRODUCT_FAMILIES))
+    tier = min(int(rng.paretovariate(1.3)), PRODUCTS_PER_FAMILY)
+    return family * PRODUCTS_PER_FAMILY + tier
+
+
 def make_purchases(rng: random.Random, n: int, contacts: list[Contact]) -> list[tuple[Any, ...]]:
-    """Pareto-ish: ~45% of contacts never buy, half of the buyers buy once, a few buy a lot."""
+    """Pareto-ish: ~45% of contacts never buy, half of the buyers buy once, a few buy a lot.
+    About PRODUCT_SHARE of them name a product (and a quantity), from the buyer's family."""
     buyers = [i for i, c in enumerate(contacts) if rng.random() < 0.55 or c.weight > 20]
     rng.shuffle(buyers)
     counts = dict.fromkeys(buyers[:n], 1)  # every buyer buys once ...
@@ -774,8 +806,12 @@ def make_purchases(rng: random.Random, n: int, contacts: list[Contact]) -> list[
         amount = max(amount, 99)
         note = rng.choice(PURCHASE_NOTES) if rng.random() < 0.35 else None
         recorded = min(NOW_TS - 60, t + rng.random() * 4 * HOUR)
+        product = quantity = None
+        if rng.random() < PRODUCT_SHARE:
+            product = _product_for(rng, idx % len(PRODUCT_FAMILIES))
+            quantity = 1 if rng.random() < 0.6 else rng.randint(2, 50)
         rows.append((pid, idx + 1, day_of(t), amount, contacts[idx].currency, note,
-                     stamp(recorded)))  # fmt: skip
+                     stamp(recorded), product, quantity))  # fmt: skip
     return rows
 
 
@@ -930,6 +966,7 @@ def build(seed: int, scale: float) -> Data:
         "stage_changes": changes,
         "interactions": interactions,
         "reminders": reminders,
+        "products": make_products(),
         "purchases": purchases,
         "cases": cases,
         "case_notes": case_notes,
@@ -967,8 +1004,11 @@ INSERTS = {
     "reminders": "INSERT INTO reminders (id, contact_id, company_id, deal_id, owner_id, text,"
     " due_at, scheduled_at, done_at, snoozed, rrule, recurrence, from_done, created_at,"
     " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "products": "INSERT INTO products (id, sku, name, name_key, price_cents, currency, unit,"
+    " tax_bp, archived_at, created_at, updated_at, version)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "purchases": "INSERT INTO purchases (id, contact_id, purchased_on, amount_cents, currency,"
-    " note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    " note, created_at, product_id, quantity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "cases": "INSERT INTO cases (id, contact_id, title, body, priority, status, owner_id, due_at,"
     " sla_due_at, waiting_since, paused_minutes, first_response_at, resolved_at, closed_at,"
     " solution, satisfaction, created_at, updated_at, version)"
@@ -1091,6 +1131,7 @@ def write_store(path: Path, data: Data) -> dict[str, int]:
     conn.execute("PRAGMA journal_mode = WAL")  # what open_store leaves a store in
     tables = [
         *BASE_COUNTS, "contact_methods", "contact_tags", "stage_changes", "users", "case_notes",
+        "products",
     ]  # fmt: skip
     counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
     counts["open_reminders"] = conn.execute(

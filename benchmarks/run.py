@@ -135,6 +135,7 @@ class Setup:
     env: dict[str, str]
     purchase_ids: list[int] = field(default_factory=list)  # one to delete per run
     interaction_id: int = 0  # the busiest contact's latest note, corrected each run
+    buyer: str = ""  # `recommend`'s REF: the customer who bought the most products
 
 
 # -- preparing --------------------------------------------------------------------------------
@@ -208,6 +209,11 @@ def prepare(source: Path, workdir: Path, needed_ids: int) -> Setup:
             " WHERE c.name = ? ORDER BY i.happened_at DESC, i.id DESC LIMIT 1",
             (contact,),
         ).fetchone()
+        # the most products bought: the most co-occurrence for `recommend` to add up
+        bought = conn.execute(
+            "SELECT contact_id FROM purchases WHERE product_id IS NOT NULL GROUP BY contact_id"
+            " ORDER BY count(DISTINCT product_id) DESC, contact_id LIMIT 1"
+        ).fetchone()
     finally:
         conn.close()
     if len(done_ids) < needed_ids:
@@ -222,7 +228,10 @@ def prepare(source: Path, workdir: Path, needed_ids: int) -> Setup:
         TINYCRM_TZ=TIMEZONE,
         TINYCRM_USER=meta["user"],
     )
-    return Setup(source, store, meta, contact, facts, done_ids, env, purchase_ids, interaction_id)
+    buyer = f"contact:{bought[0]}" if bought else contact
+    return Setup(
+        source, store, meta, contact, facts, done_ids, env, purchase_ids, interaction_id, buyer
+    )
 
 
 def unique_name(i: int) -> str:
@@ -321,7 +330,15 @@ def commands(setup: Setup) -> list[Command]:
         ),
         *(
             Command(f"report {r}", f"tinycrm report {r}", fixed(["report", r]), 60)
-            for r in ("customers", "pipeline", "team", "sources", "revenue", "retention")
+            for r in (
+                "customers",
+                "pipeline",
+                "team",
+                "sources",
+                "revenue",
+                "retention",
+                "products",
+            )
         ),
         # the case commands' target (issue #20): 30x, like next and digest
         Command("report service", "tinycrm report service", fixed(["report", "service"]), 30),
@@ -329,6 +346,12 @@ def commands(setup: Setup) -> list[Command]:
             "report forecast",
             "tinycrm report forecast --team",
             fixed(["report", "forecast", "--team"]),
+            60,
+        ),
+        Command(
+            "recommend",
+            f"tinycrm recommend {setup.buyer} (the customer who bought the most products)",
+            fixed(["recommend", setup.buyer]),
             60,
         ),
     ]

@@ -70,6 +70,11 @@ def _seed(cli: Runner) -> dict[str, int]:
     cli.ok("deal", "add", EMAIL, f"{NAME} renewal", "--value", "90")  # stays, unlinked
     cli.ok("purchase", "add", "bob", "10", "--note", "first order")
     cli.ok("purchase", "add", EMAIL, "20", "--note", f"paid by {NAME}")  # kept, anonymised
+    cli.ok("product", "add", "Fleet licence", "--price", "25", "--sku", "FL-1", "--unit", "seat")
+    cli.ok("deal", "item", "add", "1", "FL-1", "--qty", "4")
+    cli.ok("quote", "1")  # a quote that stays
+    cli.ok("deal", "item", "add", "2", "FL-1")
+    cli.ok("quote", "2")  # hers: its customer is erased
     cli.ok("stages", "add", "Review", "--probability", "60")
     cli.ok("case", "add", "bob", "Fleet app down", "--body", "since Monday")  # stays
     cli.ok("case", "note", "1", "looked into it")
@@ -222,7 +227,7 @@ def test_forget_scrubs_the_person_from_every_text_that_stays(cli: Runner, store:
             {"b": ids["bob"]},
         )
         assert body == "Re: (erased) <(erased)> (call (erased)) about the fleet plan"
-        for table in ("deals", "companies"):
+        for table in ("deals", "companies", "products"):
             for row in db.all(f"SELECT * FROM {table}"):
                 name = str(row.get("title", row.get("name")))
                 assert row.get("title_key", row.get("name_key")) == fold(name), row

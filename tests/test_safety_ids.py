@@ -47,6 +47,10 @@ def _seed_every_table(cli: Runner) -> None:
     cli.ok("deal", "add", "carl", "Fleet", "--value", "500")
     cli.ok("deal", "move", "1", "Qualified")
     cli.ok("purchase", "add", "carl", "25")
+    cli.ok("product", "add", "Fleet licence", "--price", "25", "--sku", "FL-1")
+    cli.ok("product", "add", "Spare part", "--price", "5")  # the newest: on no deal
+    cli.ok("deal", "item", "add", "1", "FL-1", "--qty", "2")
+    cli.ok("quote", "1", "--json")
     cli.ok("case", "add", "carl", "Broken tail light")
     cli.ok("goal", "set", "kim", "5000", "--per", "month")
     cli.ok("campaign", "add", "Autumn fair", "--source", "fair", "--cost", "1200")

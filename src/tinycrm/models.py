@@ -315,6 +315,15 @@ class Purchase(SQLModel, table=True):
         Index(
             "ix_purchases_customer_value", "contact_id", "purchased_on", "amount_cents", "currency"
         ),
+        # who bought which product (`recommend`, `report products`), only rows that name one
+        Index(
+            "ix_purchases_product",
+            "product_id",
+            "contact_id",
+            sqlite_where=text("product_id IS NOT NULL"),
+            postgresql_where=text("product_id IS NOT NULL"),
+        ),
+        _sparse_index("purchases", "deal_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int = Field(sa_column=_fk("contacts.id", "CASCADE", nullable=False, index=False))
@@ -324,6 +333,84 @@ class Purchase(SQLModel, table=True):
     note: str | None = None
     version: int = 1
     created_at: datetime = Field(sa_column=_ts())
+    # what was bought (#22): a product of the catalogue and how many; NULL for a bare
+    # amount. `deal_id`: the won deal whose line items this purchase came from (once).
+    # Both foreign keys are NO ACTION: migration 0016 adds them in place, where SQLite
+    # keeps no ON DELETE clause that reflection reads back; a product that was sold is
+    # archived, never deleted, and deleting a deal takes its purchases off it first
+    # (services.deals.delete_deal), as it does its notes.
+    product_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("products.id"), nullable=True)
+    )
+    quantity: int | None = None
+    deal_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("deals.id"), nullable=True)
+    )
+
+
+class Product(SQLModel, table=True):
+    """A product or service in the catalogue (#22). `price_cents` in `currency` per `unit`;
+    `tax_bp` the tax rate in basis points (1900 = 19%). A product that was sold or quoted
+    is archived (`archived_at`), never deleted, so items and purchases keep naming it."""
+
+    __tablename__ = "products"
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str | None = Field(default=None, unique=True)  # as typed; unique ignoring case
+    name: str
+    name_key: str = Field(index=True)
+    price_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str
+    unit: str | None = None
+    tax_bp: int = 0
+    archived_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+    version: int = 1
+
+
+class DealItem(SQLModel, table=True):
+    """A line item of a deal: `quantity` of a product at `price_cents` each (in the
+    deal's currency), less a discount (`discount_bp` percent in basis points, or
+    `discount_cents` off the line), taxed at `tax_bp`. A deal with items takes its value
+    from them (tinycrm.services.products)."""
+
+    __tablename__ = "deal_items"
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(sa_column=_fk("deals.id", "CASCADE", nullable=False))
+    product_id: int = Field(sa_column=_fk("products.id", "RESTRICT", nullable=False))
+    position: int
+    quantity: int
+    price_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    discount_bp: int | None = None
+    discount_cents: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    tax_bp: int = 0
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class Quote(SQLModel, table=True):
+    """A numbered quote issued for a deal (`tinycrm quote`): its number (Q-2026-0001),
+    when, valid until, the total with tax, and `content`, the JSON of everything it
+    showed (header, customer, items, taxes, terms), so it renders the same later."""
+
+    __tablename__ = "quotes"
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(unique=True)
+    deal_id: int = Field(sa_column=_fk("deals.id", "CASCADE", nullable=False))
+    issued_at: datetime = Field(sa_column=_ts())
+    valid_until: date
+    total_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    user_id: int | None = Field(default=None, sa_column=_fk("users.id", "SET NULL", index=False))
+
+
+class QuoteCounter(SQLModel, table=True):
+    """The last quote number handed out in a year. Not in the change journal: a number
+    handed out stays handed out, even when `undo` takes its quote back."""
+
+    __tablename__ = "quote_counters"
+    year: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    last: int
 
 
 class DigestSent(SQLModel, table=True):

@@ -183,6 +183,8 @@ def test_purchases_round_trip_through_import_purchases(
         "currency": "EUR",
         "note": "-rebate",
         "contact_name": "Ann Lee",
+        "sku": None,
+        "quantity": None,
     }
     # an empty store with the same people
     other = str(tmp_path / "other.db")
@@ -274,7 +276,7 @@ def test_export_person_holds_everything_about_them(cli: Runner, store: str) -> N
     data = cli.ok("export", "person", "ann").json()
     assert list(data) == [
         "exported_at", "id", "contact", "company", "interactions", "reminders", "deals",
-        "purchases", "merges", "audit", "cases",
+        "purchases", "merges", "audit", "cases", "quotes",
     ]  # fmt: skip
     (case,) = data["cases"]
     assert (case["title"], case["body"], case["solution"], case["satisfaction"]) == (

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 case_app = typer.Typer(help="Service cases: customer requests with SLAs.", no_args_is_help=True)
 sla_app = typer.Typer(help="SLA targets per case priority.", no_args_is_help=True)
 settings_app = typer.Typer(
-    help="Settings the whole team shares (working hours, escalation).",
+    help="Settings the whole team shares: hours, escalation, quotes.",
     no_args_is_help=True,
 )
 
@@ -463,7 +463,7 @@ def settings_list(json_: JsonOpt = False) -> None:
 def settings_set(
     key: Annotated[
         str,
-        typer.Argument(help="working-hours, holidays, escalate-after or big-deal-threshold."),
+        typer.Argument(help="working-hours, holidays, escalate-after... (see settings list)."),
     ],
     value: Annotated[
         str,
@@ -475,7 +475,8 @@ def settings_set(
 ) -> None:
     """Set a setting for the whole store.
 
-    Open cases' SLA clocks follow it."""
+    Open cases' SLA clocks follow the working hours and holidays; quotes issued from now
+    on carry the company's header and terms."""
     from tinycrm.services import cases
 
     ctx = get_ctx()

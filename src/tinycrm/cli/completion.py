@@ -58,6 +58,12 @@ BY_COMMAND: dict[tuple[str, str], str] = {
     ("interaction rm", "ident"): "interaction",
     ("tag cadence", "tag"): "tag",
     ("view rm", "name"): "view",
+    **{(f"deal item {c}", "ref"): "deal" for c in ("add", "edit", "rm")},
+    ("deal item add", "product"): "product",
+    ("purchase add", "product"): "product",
+    ("purchase edit", "product"): "product",
+    **{(f"product {c}", "ref"): "product" for c in ("show", "edit", "rm")},
+    **{(f"quote {c}", "ref"): "deal" for c in ("new", "list")},
 }
 STATIC: dict[str, tuple[str, ...]] = {
     "kind": ("note", "call", "email", "meeting"),
@@ -210,6 +216,9 @@ _SUMMARIES = {
     "company": "companies",
     "deal": "deals",
     "stages": "the pipeline's stages",
+    "product": "the product catalogue",
+    "quote": "quotes for deals",
+    "recommend": "what to offer a customer",
     "field": "custom fields",
     "view": "saved filters",
     "purchase": "purchases",

@@ -31,6 +31,11 @@ from tinycrm.text import plural
 
 deal_app = typer.Typer(help="Track deals through the pipeline.", no_args_is_help=True)
 stages_app = typer.Typer(help="Show or change the pipeline stages.")
+item_app = typer.Typer(
+    help="Line items: products on a deal, which sum to its value.",
+    no_args_is_help=True,
+)
+deal_app.add_typer(item_app, name="item")
 
 DealArg = Annotated[str, typer.Argument(help="Deal id (12 or #12) or title.")]
 
@@ -65,6 +70,10 @@ def _show_one(ctx: Ctx, d: object, json_: bool, verb: str) -> None:
         output.emit_json(d)
     else:
         output.say(f"{verb} deal #{d.id} {d.title} — {d.stage}, {show(d.value)}")
+        if d.purchases_added:
+            output.say(
+                f"Recorded {plural(d.purchases_added, 'purchase')} of its items by {d.contact}"
+            )
 
 
 @deal_app.command("add")
@@ -195,15 +204,18 @@ def deal_show(ref: DealArg, json_: JsonOpt = False) -> None:
     from tinycrm.services.deals import get_deal
 
     ctx = get_ctx()
-    d = get_deal(ctx.db, _deal(ctx, ref).id, history=True)
+    d = get_deal(ctx.db, _deal(ctx, ref).id, history=True, items=True)
     if json_:
         output.emit_json(d)
         return
+    value = show(d.value)
+    if d.lines is not None and d.lines.items:
+        value += f" (from {plural(len(d.lines.items), 'item')})"
     output.fields(
         [
             ("id", f"#{d.id}"),
             ("stage", f"{d.stage} ({d.status})"),
-            ("value", show(d.value)),
+            ("value", value),
             ("probability", f"{d.probability}%"),
             ("weighted", f"{format_cents(d.weighted.cents)} {d.currency}"),
             ("contact", d.contact),
@@ -216,6 +228,8 @@ def deal_show(ref: DealArg, json_: JsonOpt = False) -> None:
         ],
         title=d.title,
     )
+    if d.lines is not None and d.lines.items:
+        _render_lines(d.lines)
     output.table(
         ["when", "from", "to", "by"],
         [
@@ -225,6 +239,177 @@ def deal_show(ref: DealArg, json_: JsonOpt = False) -> None:
         title="History",
         section=True,
     )
+
+
+def _render_lines(lines: object) -> None:
+    """A deal's items and totals, as `deal show` and `deal item` print them."""
+    from tinycrm.money import display_amount, show
+    from tinycrm.pricing import format_percent
+    from tinycrm.services.deal_items import DealLines
+
+    assert isinstance(lines, DealLines)
+    rows: list[list[object]] = []
+    for i in lines.items:
+        off = ""
+        if i.discount.cents:
+            off = display_amount(i.discount.cents)
+            if i.discount_bp is not None:
+                off += f" ({format_percent(i.discount_bp)})"
+        rows.append(
+            [
+                i.line,
+                i.sku or "",
+                i.product,
+                i.quantity,
+                display_amount(i.price.cents),
+                off,
+                format_percent(i.tax_bp),
+                display_amount(i.net.cents),
+            ]
+        )
+    output.table(
+        ["#", "SKU", "product", "qty", "price", "discount", "tax", "net"],
+        rows,
+        title="Items",
+        section=True,
+    )
+    assert lines.net is not None and lines.tax is not None and lines.total is not None
+    totals: list[tuple[str, object]] = [("net", show(lines.net))]
+    for t in lines.taxes:
+        totals.append((f"tax {format_percent(t.rate_bp)}", show(t.tax)))
+    totals.append(("total", show(lines.total)))
+    output.fields(totals)
+
+
+def _discount(text: str | None, currency: str) -> tuple[int | None, int | None]:
+    """`--discount 10%` (basis points) or `--discount 50` (cents in the deal's currency)."""
+    if text is None:
+        return None, None
+    if "%" in text:
+        from tinycrm.pricing import parse_percent
+
+        return parse_percent(text, field="--discount", allow_zero=False), None
+    from tinycrm.money import parse_money
+
+    money = parse_money(text, field="--discount", currency=currency, usual=[currency])
+    return None, money.cents
+
+
+def _item_price(text: str | None, currency: str) -> int | None:
+    if text is None:
+        return None
+    from tinycrm.money import parse_money
+
+    return parse_money(text, field="--price", currency=currency, usual=[currency]).cents
+
+
+def _show_lines(lines: object, json_: bool, said: str) -> None:
+    from tinycrm.money import show
+    from tinycrm.services.deal_items import DealLines
+
+    assert isinstance(lines, DealLines)
+    if json_:
+        output.emit_json(lines)
+        return
+    output.say(said)
+    if lines.items:
+        assert lines.net is not None
+        output.say(f"The deal's value is now {show(lines.net)} (before tax).")
+        _render_lines(lines)
+    else:
+        output.say(f"Deal #{lines.deal_id} has no items now; its value stays as it was.")
+
+
+QtyOpt = Annotated[int, typer.Option("--qty", "-q", min=1, help="How many (a whole number).")]
+ItemPriceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--price", "-p", help="Price each, in the deal's currency (default the product's)."
+    ),
+]
+DiscountOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--discount", help="Off the line: 10% or an amount such as 50.", show_default=False
+    ),
+]
+LineArg = Annotated[int, typer.Argument(min=1, help="Line number, as deal show lists them.")]
+
+
+@item_app.command("add")
+def item_add(
+    ref: DealArg,
+    product: Annotated[str, typer.Argument(help="Product SKU, name or #id.")],
+    qty: QtyOpt = 1,
+    price: ItemPriceOpt = None,
+    discount: DiscountOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Put a product on a deal; the deal's value becomes its items' total."""
+    from tinycrm.services.deal_items import add_item
+    from tinycrm.services.deals import get_deal
+
+    ctx = get_ctx()
+    deal = _known(ctx, ref)
+    currency = get_deal(ctx.db, deal.id).currency
+    dbp, dc = _discount(discount, currency)
+    lines = add_item(
+        ctx,
+        deal.id,
+        product,
+        quantity=qty,
+        price_cents=_item_price(price, currency),
+        discount_bp=dbp,
+        discount_cents=dc,
+    )
+    added = lines.items[-1]
+    _show_lines(lines, json_, f"Added line {added.line} to deal #{deal.id}: {added.product}")
+
+
+@item_app.command("edit")
+def item_edit(
+    ref: DealArg,
+    line: LineArg,
+    qty: Annotated[
+        int | None, typer.Option("--qty", "-q", min=1, help="How many (a whole number).")
+    ] = None,
+    price: ItemPriceOpt = None,
+    discount: DiscountOpt = None,
+    no_discount: Annotated[
+        bool, typer.Option("--no-discount", help="Take the discount off.")
+    ] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Change a line's quantity, price or discount."""
+    from tinycrm.services.deal_items import edit_item
+    from tinycrm.services.deals import get_deal
+
+    ctx = get_ctx()
+    deal = _known(ctx, ref)
+    currency = get_deal(ctx.db, deal.id).currency
+    dbp, dc = _discount(discount, currency)
+    lines = edit_item(
+        ctx,
+        deal.id,
+        line,
+        quantity=qty,
+        price_cents=_item_price(price, currency),
+        discount_bp=dbp,
+        discount_cents=dc,
+        no_discount=no_discount,
+    )
+    _show_lines(lines, json_, f"Changed line {line} of deal #{deal.id}")
+
+
+@item_app.command("rm")
+def item_rm(ref: DealArg, line: LineArg, json_: JsonOpt = False) -> None:
+    """Take a line off a deal; the lines after it move up."""
+    from tinycrm.services.deal_items import remove_item
+
+    ctx = get_ctx()
+    deal = _known(ctx, ref)
+    lines = remove_item(ctx, deal.id, line)
+    _show_lines(lines, json_, f"Removed line {line} from deal #{deal.id}")
 
 
 @deal_app.command("edit")

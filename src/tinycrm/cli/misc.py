@@ -53,6 +53,14 @@ def purchase_add(
         bool,
         typer.Option("--refund", help="Money given back: stored as a negative amount (no order)."),
     ] = False,
+    product: Annotated[
+        str | None,
+        typer.Option("--product", "-p", help="What was bought: a product's SKU, name or #id."),
+    ] = None,
+    qty: Annotated[
+        int | None,
+        typer.Option("--qty", "-q", min=1, help="How many of --product (default 1)."),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Record a purchase by a contact, or a refund."""
@@ -76,7 +84,15 @@ def purchase_add(
     from tinycrm.services.purchases import add_purchase
 
     p = add_purchase(
-        ctx, target.id, cents, on=on, currency=money.currency, note=note, future=future
+        ctx,
+        target.id,
+        cents,
+        on=on,
+        currency=money.currency,
+        note=note,
+        future=future,
+        product=product,
+        quantity=qty,
     )
     if json_:
         output.emit_json(p)
@@ -86,9 +102,10 @@ def purchase_add(
             f" {display_money(-p.amount_cents, p.currency)} on {p.purchased_on.isoformat()}"
         )
     else:
+        what = f"{p.quantity} × {p.product} for " if p.product else ""
         output.say(
-            f"Purchase #{p.id}: {p.contact} bought {display_money(p.amount_cents, p.currency)}"
-            f" on {p.purchased_on.isoformat()}"
+            f"Purchase #{p.id}: {p.contact} bought {what}"
+            f"{display_money(p.amount_cents, p.currency)} on {p.purchased_on.isoformat()}"
         )
 
 
@@ -126,13 +143,14 @@ def purchase_list(
         output.emit_json(rows)
         return
     output.table(
-        ["id", "date", "contact", "amount", "note"],
+        ["id", "date", "contact", "amount", "product", "note"],
         [
             [
                 p.id,
                 p.purchased_on.isoformat(),
                 p.contact,
                 display_money(p.amount_cents, p.currency),
+                f"{p.quantity} × {p.product}" if p.product else "",
                 p.note or "",
             ]
             for p in rows
@@ -151,9 +169,10 @@ def _said(p: object) -> str:
     from tinycrm.services.purchases import PurchaseView
 
     assert isinstance(p, PurchaseView)
+    what = f"{p.quantity} × {p.product} for " if p.product else ""
     return (
-        f"purchase #{p.id}: {p.contact} bought {display_money(p.amount_cents, p.currency)}"
-        f" on {p.purchased_on.isoformat()}"
+        f"purchase #{p.id}: {p.contact} bought {what}"
+        f"{display_money(p.amount_cents, p.currency)} on {p.purchased_on.isoformat()}"
     )
 
 
@@ -169,6 +188,13 @@ def purchase_edit(
         str | None, typer.Option("--note", help="What was bought ('' clears it).")
     ] = None,
     contact: Annotated[str | None, typer.Option("--contact", "-c", help="Who bought it.")] = None,
+    product: Annotated[
+        str | None,
+        typer.Option("--product", "-p", help="The product bought (SKU, name or #id; '' clears)."),
+    ] = None,
+    qty: Annotated[
+        int | None, typer.Option("--qty", "-q", min=1, help="How many of the product.")
+    ] = None,
     if_version: IfVersionOpt = None,
     future: Annotated[
         bool, typer.Option("--future", help="Allow a --date after today (normally refused).")
@@ -195,6 +221,8 @@ def purchase_edit(
         amount_cents=money.cents if money else None,
         currency=money.currency if money else given,
         on=day(ctx, date_, past=True) if date_ else None,
+        product=product,
+        quantity=qty,
         note=note,
         contact_id=resolve(ctx, contact).id if contact else None,
         expected_version=if_version,

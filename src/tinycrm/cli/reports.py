@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from tinycrm.services.reports import CustomerList
 
 report_app = typer.Typer(
-    help="Reports: customers, pipeline, forecast, team, sales, service.",
+    help="Reports: customers, deals, team, sales, service, products.",
     no_args_is_help=True,
 )
 
@@ -1419,3 +1419,60 @@ def service(
         ),
     ]
     _render(tables, kind, [])
+
+
+# -- products ---------------------------------------------------------------------------------
+@report_app.command("products")
+def products(
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    currency: CurrencyOpt = None,
+    fmt: FormatOpt = "table",
+    json_: JsonOpt = False,
+) -> None:
+    """Per product: units sold, revenue and customers.
+
+    From the purchases that name a product in the period (default: the last 90 days);
+    refunds give units and revenue back.
+    """
+    from tinycrm.services.product_report import products_report
+
+    kind = table_format(fmt, json_)
+    ctx = get_ctx()
+    r = products_report(
+        ctx,
+        since=_day(ctx, since, "--since"),
+        until=_day(ctx, until, "--until"),
+        currency=currency,
+    )
+    if kind == "json":
+        output.emit_json(r)
+        return
+    cur = r.currency
+    table = _Table(
+        "product",
+        f"Products, {_span(r.since, r.until)} (revenue in {cur})",
+        ["SKU", "product", "units", "revenue", "customers", "lines"],
+        [
+            [
+                x.sku or "",
+                x.name + (" (archived)" if x.archived else ""),
+                f"{x.units:,}",
+                _amount(x.revenue.cents),
+                f"{x.customers:,}",
+                f"{x.lines:,}",
+            ]
+            for x in r.products
+        ],
+        ["sku", "product", "units", "revenue", "customers", "lines", "currency"],
+        [[x.sku or "", x.name, x.units, x.revenue, x.customers, x.lines, cur] for x in r.products],
+        bars=[max(x.revenue.cents, 0) for x in r.products],
+        bar_title="revenue",
+        footer=[["", "total", "", _amount(r.revenue.cents), "", ""]]
+        + (
+            [["", "(no product)", "", _amount(r.without_product.cents), "", ""]]
+            if r.without_product.cents
+            else []
+        ),
+    )
+    _render([table], kind, _currency_note(cur, r.other_currencies))

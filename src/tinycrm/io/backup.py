@@ -46,7 +46,11 @@ TABLES = (
     "interactions",
     "reminders",
     "stages",
+    "products",
     "deals",
+    "deal_items",
+    "quotes",
+    "quote_counters",
     "stage_changes",
     "purchases",
     "digests_sent",
@@ -554,11 +558,24 @@ def _restore_sqlite(prepared: PreparedRestore) -> Path | None:
         live.close()
 
 
+_QUOTE_MARK = "quote_counters/"  # a mark of the last quote number of a year (`/2026`)
+
+
 def _id_marks(conn: sqlite3.Connection) -> dict[str, int]:
-    """The highest id each AUTOINCREMENT table of an SQLite store has handed out."""
-    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
-        return {}
-    return {str(n): int(seq) for n, seq in conn.execute("SELECT name, seq FROM sqlite_sequence")}
+    """The highest id each AUTOINCREMENT table of an SQLite store has handed out, and the
+    last quote number of each year (`quote_counters/2026`): quote numbers, too, are never
+    handed out twice."""
+    marks: dict[str, int] = {}
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
+        marks = {
+            str(n): int(seq) for n, seq in conn.execute("SELECT name, seq FROM sqlite_sequence")
+        }
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'quote_counters'").fetchone():
+        marks |= {
+            f"{_QUOTE_MARK}{year}": int(last)
+            for year, last in conn.execute("SELECT year, last FROM quote_counters")
+        }
+    return marks
 
 
 def _retire_ids(conn: sqlite3.Connection, marks: dict[str, int]) -> None:
@@ -568,7 +585,9 @@ def _retire_ids(conn: sqlite3.Connection, marks: dict[str, int]) -> None:
     its own rows and log name."""
     have = _id_marks(conn)
     for table, mark in marks.items():
-        if table not in have:
+        if table.startswith(_QUOTE_MARK):
+            _retire_quote_numbers(conn, int(table.removeprefix(_QUOTE_MARK)), mark, have)
+        elif table not in have:
             autoincrement = conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
                 " AND sql LIKE '%AUTOINCREMENT%'",
@@ -578,6 +597,20 @@ def _retire_ids(conn: sqlite3.Connection, marks: dict[str, int]) -> None:
                 conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, mark))
         elif have[table] < mark:
             conn.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = ?", (mark, table))
+
+
+def _retire_quote_numbers(
+    conn: sqlite3.Connection, year: int, mark: int, have: dict[str, int]
+) -> None:
+    """The year's quote counter at least at `mark`. A backup from before quotes existed
+    (schema 0016) has no counters to raise; its upgrade starts them afresh."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'quote_counters'").fetchone():
+        return
+    now = have.get(f"{_QUOTE_MARK}{year}")
+    if now is None:
+        conn.execute("INSERT INTO quote_counters (year, last) VALUES (?, ?)", (year, mark))
+    elif now < mark:
+        conn.execute("UPDATE quote_counters SET last = ? WHERE year = ?", (mark, year))
 
 
 def _match_page_size(copy: Path, live: sqlite3.Connection) -> None:
@@ -650,11 +683,24 @@ _PG_ID_MARKS = (
     "CREATE TEMPORARY TABLE tinycrm_id_marks ON COMMIT DROP AS"
     " SELECT schemaname, sequencename, last_value FROM pg_catalog.pg_sequences"
     " WHERE schemaname = current_schema() AND last_value IS NOT NULL;\n"
+    # and the last quote number of each year, where the store has quotes (schema 0016)
+    "CREATE TEMPORARY TABLE tinycrm_quote_marks (schemaname text, year integer, last integer)"
+    " ON COMMIT DROP;\n"
+    "DO $$ BEGIN IF to_regclass('quote_counters') IS NOT NULL THEN"
+    " INSERT INTO pg_temp.tinycrm_quote_marks SELECT current_schema(), year, last"
+    " FROM quote_counters; END IF; END $$;\n"
 )
 _PG_RETIRE_IDS = (
     "\nSELECT pg_catalog.setval(pg_catalog.format('%I.%I', s.schemaname, s.sequencename)::regclass,"
     " m.last_value) FROM pg_catalog.pg_sequences s JOIN pg_temp.tinycrm_id_marks m"
     " USING (schemaname, sequencename) WHERE coalesce(s.last_value, 0) < m.last_value;\n"
+    "DO $$ DECLARE m record; BEGIN"
+    " FOR m IN SELECT DISTINCT schemaname FROM pg_temp.tinycrm_quote_marks LOOP"
+    " IF to_regclass(pg_catalog.format('%I.quote_counters', m.schemaname)) IS NOT NULL THEN"
+    " EXECUTE pg_catalog.format('INSERT INTO %I.quote_counters AS q (year, last)"
+    " SELECT year, last FROM pg_temp.tinycrm_quote_marks ON CONFLICT (year)"
+    " DO UPDATE SET last = greatest(q.last, excluded.last)', m.schemaname);"
+    " END IF; END LOOP; END $$;\n"
 )
 
 

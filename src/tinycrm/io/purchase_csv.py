@@ -1,7 +1,10 @@
 """A purchases CSV file read into `PurchaseRow`s, for `services.imports.purchases`.
 
-Columns: `contact` (a REF: id, email or name), `date`, `amount`, and optionally `currency`
-and `note`, found by name or synonym (see COLUMNS) or by `--map`. The file is read twice in
+Columns: `contact` (a REF: id, email or name), `date`, `amount`, and optionally `currency`,
+`note`, `sku` (the product bought: its SKU, name or #id in the catalogue) and `quantity`
+(how many of it, a whole number; 1 when empty), found by name or synonym (see COLUMNS)
+or by `--map` (`--map sku=Product` reads a product column as the product rather than a
+note). The file is read twice in
 memory: once to work out the date format and decimal mark over all its distinct values, once
 to parse the rows. A row that can't be read becomes a `RowError` naming its line and field.
 """
@@ -18,6 +21,7 @@ from tinycrm.io.csv_import import DELIMITER_NAMES, Column, CsvFile, open_csv, wr
 from tinycrm.io.csv_values import AmountReader, DateReader
 from tinycrm.io.outputs import Output
 from tinycrm.money import currency_of, parse_currency
+from tinycrm.pricing import MAX_QUANTITY
 from tinycrm.services.contacts import check_text
 from tinycrm.services.imports.bulk import RowError, quoted
 from tinycrm.services.imports.purchases import ImportSource, PurchaseRow
@@ -120,6 +124,21 @@ COLUMNS = (
             "kommentar",
         ),
     ),
+    Column(
+        "sku",
+        False,
+        (
+            "product sku",
+            "product code",
+            "item sku",
+            "item code",
+            "article number",
+            "part number",
+            "artikelnummer",
+            "artikel nr",
+        ),
+    ),
+    Column("quantity", False, ("qty", "quantity ordered", "units", "menge", "anzahl")),
 )
 
 PROGRESS_EVERY = 10_000
@@ -189,6 +208,7 @@ def _parse_rows(
     cols = f.columns
     ci, di, ai = cols["contact"], cols["date"], cols["amount"]
     cur_i, note_i = cols.get("currency", -1), cols.get("note", -1)
+    sku_i, qty_i = cols.get("sku", -1), cols.get("quantity", -1)
     width = len(f.header)
     total = f.line_count()
     refs: dict[
@@ -249,6 +269,16 @@ def _parse_rows(
         except InvalidInput as e:
             errors.append(RowError(line, "note", str(e)))
             continue
+        sku = clean(uninert(fields[sku_i])).strip() or None if sku_i >= 0 else None
+        quantity = None
+        raw_qty = fields[qty_i].strip() if qty_i >= 0 else ""
+        if sku is not None:
+            if raw_qty and not (raw_qty.isdigit() and 1 <= int(raw_qty) <= MAX_QUANTITY):
+                errors.append(
+                    RowError(line, "quantity", f"not a whole number from 1: {quoted(raw_qty)}")
+                )
+                continue
+            quantity = int(raw_qty) if raw_qty else 1
         rows.append(
             PurchaseRow(
                 line,
@@ -257,6 +287,8 @@ def _parse_rows(
                 cents,
                 currency or written or default_currency,
                 note,
+                sku,
+                quantity,
             )
         )
     if progress:

@@ -10,14 +10,14 @@ from typing import Any
 from tinycrm.errors import Conflict, InvalidInput, NotFound, UnknownId
 from tinycrm.money import Money
 from tinycrm.refs import Target, hold
-from tinycrm.services import audit, clocks, search
+from tinycrm.services import audit, clocks, deal_items, search
 from tinycrm.services.contacts import check_name, check_text, check_version
 from tinycrm.services.context import Ctx
 from tinycrm.services.fields import FieldValue, values_of
 from tinycrm.services.fields import apply as apply_fields
 from tinycrm.services.filters import Filter
 from tinycrm.store.db import Db, read_day, read_ts
-from tinycrm.text import fold
+from tinycrm.text import fold, plural
 
 
 @dataclass
@@ -58,6 +58,9 @@ class DealView:
     updated_at: datetime | None
     version: int  # changes on every edit and move; pass it back as expected_version
     history: list[dict[str, Any]] = field(default_factory=list)
+    # its line items and what they come to (get_deal with items=True)
+    lines: deal_items.DealLines | None = None
+    purchases_added: int = 0  # purchases its items became when this move won it
     # custom fields: read by get_deal (show, add, edit); None where deals are listed
     fields: list[FieldValue] | None = None
 
@@ -312,12 +315,15 @@ def _view(r: dict[str, Any]) -> DealView:
     )
 
 
-def get_deal(db: Db, deal_id: int, *, history: bool = False) -> DealView:
-    """One deal, its value and weighted value as `Money`; with `history`, its stage moves."""
+def get_deal(db: Db, deal_id: int, *, history: bool = False, items: bool = False) -> DealView:
+    """One deal, its value and weighted value as `Money`; with `history`, its stage moves;
+    with `items`, its line items and their totals."""
     row = db.one(_SELECT + " WHERE d.id = :id", {"id": deal_id})
     if row is None:
         raise NotFound(f"no deal with id {deal_id}")
     view = _view(row)
+    if items:
+        view.lines = deal_items.read_lines(db, deal_id)
     view.fields = values_of(db, "deal", deal_id)
     if history:
         view.history = [
@@ -568,6 +574,8 @@ def edit_deal(
         db.lock("deals", deal_id)
         old = _get_known(db, deal_id)
         check_version(ctx, "deal", deal_id, old.title, old.version, expected_version)
+        if "value_cents" in sets or "currency" in sets:
+            _refuse_with_items(db, old)
         extra = apply_fields(ctx, "deal", deal_id, custom, unset)
         sets["updated_at"] = sets["activity_at"] = db.ts(ctx.now)
         assigns = ", ".join(f"{k} = :{k}" for k in sets)
@@ -586,6 +594,16 @@ def edit_deal(
         changes = {**audit.diff(_deal_fields(old), _deal_fields(new)), **extra}
         audit.record(ctx, "deal", deal_id, "edit", changes)
         return new
+
+
+def _refuse_with_items(db: Db, deal: DealView) -> None:
+    """A deal with line items takes its value and currency from them."""
+    n = int(db.value("SELECT count(*) FROM deal_items WHERE deal_id = :id", {"id": deal.id}))
+    if n:
+        raise InvalidInput(
+            f"deal #{deal.id} {deal.title} takes its value from its {plural(n, 'item')}:"
+            f" change them with tinycrm deal item edit {deal.id} LINE"
+        )
 
 
 def _get_known(db: Db, deal_id: int) -> DealView:
@@ -637,6 +655,13 @@ def delete_deal(ctx: Ctx, deal_id: int, *, expected_version: int | None = None) 
         db.lock("interactions", [int(r["id"]) for r in notes])
         db.execute(
             "UPDATE interactions SET deal_id = NULL, version = version + 1 WHERE deal_id = :id",
+            {"id": deal_id},
+        )
+        # so do the purchases its items became when it was won: bought is bought
+        bought = db.all("SELECT id FROM purchases WHERE deal_id = :id", {"id": deal_id})
+        db.lock("purchases", [int(r["id"]) for r in bought])
+        db.execute(
+            "UPDATE purchases SET deal_id = NULL, version = version + 1 WHERE deal_id = :id",
             {"id": deal_id},
         )
         db.execute("DELETE FROM deals WHERE id = :id", {"id": deal_id})
@@ -738,7 +763,9 @@ def move_deal(
         )
         clocks.refresh_rot(db, [deal_id])
         search.reindex(db, "deal", deal_id)
+        bought = deal_items.purchases_from_won(ctx, deal_id) if st.outcome == "won" else 0
         moved = get_deal(db, deal_id)
+        moved.purchases_added = bought
         if st.outcome != "open":
             action = st.outcome
         else:

@@ -17,6 +17,8 @@ Checks, on both backends unless said:
   of the user running doctor, as their own commands would count it).
 - `match keys`: each email's and phone's `contact_methods.match_key` as tinycrm.identity
   computes it (phones with the `phone_region` setting).
+- `deal values`: a deal with line items is worth their net (tinycrm.pricing), as
+  services/deal_items writes it with every item change.
 
 The report also says where the settings a settings file may override come from
 (team_settings.effective: the store, the settings file, or the default).
@@ -25,8 +27,8 @@ The report also says where the settings a settings file may override come from
 (others may have written meanwhile) and fixes what can be fixed: orphans as their foreign
 key's ON DELETE would have (CASCADE deletes the row, SET NULL clears the reference; a
 RESTRICT reference, such as a deal in a missing stage, needs a person and is only
-reported), the index rows, the clocks and the match keys. Damage `integrity_check` finds
-in the file itself can't be repaired here: restore a backup.
+reported), the index rows, the clocks, the match keys and the deal values. Damage
+`integrity_check` finds in the file itself can't be repaired here: restore a backup.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from tinycrm.money import format_cents
 from tinycrm.services import cases, clocks, search, team_settings
 from tinycrm.services.team_settings import Effective
 from tinycrm.store.backups import auto_backup
@@ -46,7 +49,15 @@ from tinycrm.store.open import SCHEMA_HEAD
 #: Records are compared in id ranges of this size, so memory stays flat on big stores.
 SPAN = 5000
 #: What each check is called in reports and `--json`, in the order they run.
-CHECKS = ("schema", "integrity", "orphans", "search index", "clocks", "match keys")
+CHECKS = (
+    "schema",
+    "integrity",
+    "orphans",
+    "search index",
+    "clocks",
+    "match keys",
+    "deal values",
+)
 
 
 @dataclass
@@ -97,6 +108,7 @@ def check(
         problems += index_problems(db)
         problems += clock_problems(db, tz)
         problems += match_key_problems(db, phone_region)
+        problems += deal_value_problems(db)
         shared = team_settings.effective(db, file_settings or {})
     return DoctorReport(
         store=db.location.describe(),
@@ -316,6 +328,41 @@ def clock_problems(db: Db, tz: tzinfo = UTC) -> list[Problem]:
     return problems
 
 
+# -- deal values ------------------------------------------------------------------------
+def _deal_values(db: Db) -> Iterator[tuple[int, int, int]]:
+    """(deal id, stored value, the net of its items) for every deal with line items."""
+    from tinycrm.pricing import Line, totals
+
+    lines: dict[int, list[Line]] = {}
+    stored: dict[int, int] = {}
+    for deal_id, value, qty, price, dbp, dc, tax in db.tuples(
+        "SELECT i.deal_id, d.value_cents, i.quantity, i.price_cents, i.discount_bp,"
+        " i.discount_cents, i.tax_bp FROM deal_items i JOIN deals d ON d.id = i.deal_id"
+        " ORDER BY i.deal_id, i.position, i.id"
+    ):
+        stored[int(deal_id)] = int(value)
+        lines.setdefault(int(deal_id), []).append(
+            Line(int(qty), int(price), dbp, None if dc is None else int(dc), int(tax))
+        )
+    for deal_id, items in lines.items():
+        yield deal_id, stored[deal_id], totals(items).net_cents
+
+
+def deal_value_problems(db: Db) -> list[Problem]:
+    """Deals with line items whose value is not their items' net (services.deal_items
+    keeps them equal in the same transaction as every item change)."""
+    return [
+        Problem(
+            "deal values",
+            "deals",
+            deal_id,
+            f"value {format_cents(value)}, its items come to {format_cents(net)}",
+        )
+        for deal_id, value, net in _deal_values(db)
+        if value != net
+    ]
+
+
 # -- match keys -------------------------------------------------------------------------
 def expected_match_key(kind: str, value: str, region: str | None) -> str | None:
     """The match key an email or phone should have (None when it can't have one)."""
@@ -380,6 +427,7 @@ def repair(
         fixed += _repair_index(db)
         fixed += _repair_clocks(db, tz)
         fixed += _repair_match_keys(db, phone_region)
+        fixed += _repair_deal_values(db)
     report = check(db, phone_region=phone_region, tz=tz, file_settings=file_settings)
     report.repaired = fixed
     report.backup = str(backup)
@@ -442,6 +490,17 @@ def _repair_clocks(db: Db, tz: tzinfo) -> int:
         db.lock("cases", case_ids, "change")
     cases.refresh_clocks(db, tz, case_ids)
     return len(problems)
+
+
+def _repair_deal_values(db: Db) -> int:
+    fixed = 0
+    for deal_id, value, net in list(_deal_values(db)):
+        if value != net:
+            db.execute(
+                "UPDATE deals SET value_cents = :v WHERE id = :id", {"v": net, "id": deal_id}
+            )
+            fixed += 1
+    return fixed
 
 
 def _repair_match_keys(db: Db, region: str | None) -> int:

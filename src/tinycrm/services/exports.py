@@ -111,6 +111,8 @@ class PurchaseRecord:
     currency: str
     note: str | None
     contact_name: str
+    sku: str | None = None  # the product bought (its SKU, else its name), as import reads it
+    quantity: int | None = None
 
 
 @dataclass
@@ -361,8 +363,10 @@ def iter_purchases(
     where_sql, params = _of_contact(contact_id, where)
     sql = (
         "SELECT x.id AS id, x.contact_id, c.name AS contact_name, x.purchased_on,"
-        " x.amount_cents, x.currency, x.note FROM purchases x"
-        " JOIN contacts c ON c.id = x.contact_id WHERE {after} AND c.name_key <> ''" + where_sql
+        " x.amount_cents, x.currency, x.note, coalesce(pr.sku, pr.name) AS sku, x.quantity"
+        " FROM purchases x JOIN contacts c ON c.id = x.contact_id"
+        " LEFT JOIN products pr ON pr.id = x.product_id"
+        " WHERE {after} AND c.name_key <> ''" + where_sql
     )
     with db.read():
         for rows in _pages(db, sql, params):
@@ -375,6 +379,8 @@ def iter_purchases(
                     currency=r["currency"],
                     note=r["note"],
                     contact_name=r["contact_name"],
+                    sku=r["sku"],
+                    quantity=r["quantity"],
                 )
 
 
@@ -458,6 +464,7 @@ class PersonExport:
     merges: list[dict[str, Any]]
     audit: list[dict[str, Any]]
     cases: list[dict[str, Any]] = field(default_factory=list)  # service cases (#20)
+    quotes: list[dict[str, Any]] = field(default_factory=list)  # of their deals (#22)
 
 
 def person(db: Db, contact_id: int, now: datetime) -> PersonExport:
@@ -503,8 +510,16 @@ def person(db: Db, contact_id: int, now: datetime) -> PersonExport:
             p,
         )
         purchases = db.all(
-            "SELECT id, purchased_on, amount_cents, currency, note, created_at FROM purchases"
-            " WHERE contact_id = :id ORDER BY purchased_on, id",
+            "SELECT b.id, b.purchased_on, b.amount_cents, b.currency, b.note, b.created_at,"
+            " pr.sku AS product_sku, pr.name AS product, b.quantity, b.deal_id"
+            " FROM purchases b LEFT JOIN products pr ON pr.id = b.product_id"
+            " WHERE b.contact_id = :id ORDER BY b.purchased_on, b.id",
+            p,
+        )
+        quotes = db.all(
+            "SELECT q.id, q.number, q.deal_id, q.issued_at, q.valid_until, q.total_cents,"
+            " q.currency, q.content FROM quotes q JOIN deals d ON d.id = q.deal_id"
+            " WHERE d.contact_id = :id ORDER BY q.id",
             p,
         )
         cases = db.all(
@@ -538,6 +553,11 @@ def person(db: Db, contact_id: int, now: datetime) -> PersonExport:
         d["fields"] = deal_values.get(int(d["id"]), {})
     for pu in purchases:
         pu["amount"] = Money(int(pu.pop("amount_cents")), pu["currency"])
+    for q in quotes:
+        q["total"] = Money(int(q.pop("total_cents")), q["currency"])
+        q["issued_at"] = read_ts(q["issued_at"])
+        q["valid_until"] = read_day(q["valid_until"])
+        q["content"] = _json(q["content"])
     for m in merges:
         m["snapshot"] = _json(m["snapshot"])
     for a in audit:
@@ -558,6 +578,7 @@ def person(db: Db, contact_id: int, now: datetime) -> PersonExport:
             | {"note_ids": [n["interaction_id"] for n in case_notes if n["case_id"] == r["id"]]}
             for r in cases
         ],
+        quotes=quotes,
     )
 
 

@@ -18,6 +18,7 @@ KINDS = (
     "ref",
     "deal",
     "reminder",
+    "product",
     "interaction",
     "user",
     "tag",
@@ -125,6 +126,14 @@ def _complete(db: Db, kind: str, typed: str, limit: int) -> list[tuple[str, str]
             params,
         )
         return [(r["tag"], f"{r['n']} contacts") for r in rows][:limit]
+    if kind == "product":  # SKUs (else names) of the products not archived
+        rows = db.all("SELECT sku, name FROM products WHERE archived_at IS NULL ORDER BY name_key")
+        key = fold(typed)
+        return [
+            (r["sku"] or r["name"], r["name"] if r["sku"] else "")
+            for r in rows
+            if (r["sku"] or "").lower().startswith(typed.lower()) or fold(r["name"]).startswith(key)
+        ][:limit]
     if kind == "stage":
         rows = db.all("SELECT name, outcome FROM stages ORDER BY position")
         return [(r["name"], r["outcome"]) for r in rows if fold(r["name"]).startswith(fold(typed))]

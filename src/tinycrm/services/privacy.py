@@ -44,7 +44,7 @@ from datetime import datetime
 from typing import Any
 
 from tinycrm.errors import InvalidInput, NotFound
-from tinycrm.services import clocks, search
+from tinycrm.services import clocks, quotes, search
 from tinycrm.services.context import Ctx
 from tinycrm.services.exports import AUDIT_OF_CONTACT
 from tinycrm.store.db import Db, Table
@@ -135,6 +135,10 @@ KEPT: dict[tuple[str, str], str] = {
     ("deals", "currency"): "an ISO currency code",
     ("deals", "status"): "open, won or lost",
     ("purchases", "currency"): "an ISO currency code",
+    ("products", "name_key"): "derived from the name: rewritten when the name is scrubbed",
+    ("products", "currency"): "an ISO currency code",
+    ("quotes", "number"): "a quote's number (Q-2026-0001), handed out once",
+    ("quotes", "currency"): "an ISO currency code",
     ("audit_log", "entity"): "the kind of record an entry is about",
     ("audit_log", "action"): "a verb such as add, edit or delete",
     ("cases", "priority"): "low, normal, high or urgent",
@@ -143,7 +147,7 @@ KEPT: dict[tuple[str, str], str] = {
     ("sla_targets", "respond"): "a working-time target such as 4h, checked when entered",
     ("sla_targets", "resolve"): "a working-time target such as 1d, checked when entered",
     ("team_settings", "key"): "a setting's name (working-hours, holidays)",
-    ("team_settings", "value"): "working hours or holidays, checked when entered",
+    ("team_settings", "value"): "working hours, holidays, the company's quote header and terms",
     ("campaigns", "currency"): "an ISO currency code",
     ("changes", "audit_ids"): "ids of audit entries (the undo journal)",
     ("row_changes", "table_name"): "a table's name (the undo journal)",
@@ -170,6 +174,7 @@ KEPT: dict[tuple[str, str], str] = {
 _DERIVED = {
     ("companies", "name"): "name_key",
     ("deals", "title"): "title_key",
+    ("products", "name"): "name_key",
     ("custom_values", "value"): "value_key",  # a text field's: the others never name anyone
 }
 #: Values that are what their row is, like the text columns of a primary key (a tag):
@@ -399,6 +404,7 @@ def forget(ctx: Ctx, contact_id: int, *, purchases: str = "anonymise") -> Erased
                 "UPDATE purchases SET contact_id = :to WHERE contact_id = :id",
                 {"id": contact_id, "to": placeholder_id(ctx)},
             )
+        quotes.erase_customer(db, contact_id, ERASED)  # their deals' quotes name them
         db.execute(
             "UPDATE deals SET contact_id = NULL, updated_at = :now, version = version + 1"
             " WHERE contact_id = :id",

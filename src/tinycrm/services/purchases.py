@@ -8,10 +8,12 @@ from typing import Any
 
 from tinycrm.errors import InvalidInput, UnknownId
 from tinycrm.money import MAX_CENTS, Money
+from tinycrm.pricing import check_quantity
 from tinycrm.refs import hold
 from tinycrm.services import audit
 from tinycrm.services.contacts import check_text, check_version
 from tinycrm.services.context import Ctx
+from tinycrm.services.products import find_product
 from tinycrm.store.db import Db, LockMode, read_day
 
 
@@ -26,6 +28,10 @@ class PurchaseView:
     currency: str
     note: str | None
     version: int = 1  # changes on every edit; pass it back as expected_version
+    product_id: int | None = None  # what was bought, from the catalogue (#22)
+    product: str | None = None  # its SKU, else its name
+    quantity: int | None = None
+    deal_id: int | None = None  # the won deal whose items it came from
 
     @property
     def refund(self) -> bool:
@@ -61,21 +67,36 @@ def add_purchase(
     currency: str | None = None,
     note: str | None = None,
     future: bool = False,
+    product: str | None = None,
+    quantity: int | None = None,
 ) -> PurchaseView:
     """Record what a contact bought (on `on`, default today; in `currency`, default the
-    store's), logged in the audit log. 0 is an order (a free sample, a full discount); a
-    negative amount is a refund or return, which lowers the customer's value and is no
-    order (docs/value.md). A day after today is refused (the purchase would count in
-    rankings as made) unless `future` says so."""
+    store's), logged in the audit log; with `product` (a SKU, name or #id of the
+    catalogue) and `quantity` (default 1), which product and how many. 0 is an order (a
+    free sample, a full discount); a negative amount is a refund or return, which lowers
+    the customer's value and is no order (docs/value.md). A day after today is refused
+    (the purchase would count in rankings as made) unless `future` says so."""
     _check_amount(amount_cents)
     day = _check_day(ctx, on or ctx.now.astimezone(ctx.tz).date(), future=future)
+    if quantity is not None:
+        if product is None:
+            raise InvalidInput("--qty says how many of a product: give --product too")
+        check_quantity(quantity)
     db = ctx.db
     with db.write():
+        product_id = None
+        if product is not None:
+            db.lock_key("products", shared=True)  # the product stays until the row names it
+            product_id = find_product(db, product).id
+            quantity = quantity or 1
         hold(db, "contact", contact_id)
         new_id = db.insert(
             "INSERT INTO purchases (contact_id, purchased_on, amount_cents, currency, note,"
-            " created_at) VALUES (:c, :on, :amount, :cur, :note, :now) RETURNING id",
+            " created_at, product_id, quantity) VALUES (:c, :on, :amount, :cur, :note, :now,"
+            " :product, :qty) RETURNING id",
             {
+                "product": product_id,
+                "qty": quantity,
                 "c": contact_id,
                 "on": db.day(day),
                 "amount": amount_cents,
@@ -97,6 +118,8 @@ def _fields(view: PurchaseView) -> dict[str, Any]:
         "purchased_on": view.purchased_on,
         "note": view.note,
         "contact": view.contact,
+        "product": view.product,
+        "quantity": view.quantity,
     }
 
 
@@ -133,9 +156,11 @@ def edit_purchase(
     contact_id: int | None = None,
     expected_version: int | None = None,
     future: bool = False,
+    product: str | None = None,
+    quantity: int | None = None,
 ) -> PurchaseView:
     """Correct a purchase: amount, currency, date (not after today unless `future`), note
-    ('' clears it) or whose it is.
+    ('' clears it), whose it is, or what was bought (`product`, '' for none; `quantity`).
     Rankings and reports read purchases as they are, so they follow. With
     `expected_version`, a purchase changed since is refused."""
     sets: dict[str, Any] = {}
@@ -150,13 +175,31 @@ def edit_purchase(
         sets["note"] = check_text(note, "note") or None
     if contact_id is not None:
         sets["contact_id"] = contact_id
-    if not sets:
+    if quantity is not None:
+        check_quantity(quantity)
+        sets["quantity"] = quantity
+    if not sets and product is None:
         raise InvalidInput("nothing to change: give at least one option (see --help)")
     db = ctx.db
     with db.write():
+        if product is not None:
+            db.lock_key("products", shared=True)
+            if product.strip():
+                sets["product_id"] = find_product(db, product).id
+                sets.setdefault("quantity", quantity or None)
+            else:
+                sets["product_id"] = sets["quantity"] = None
         if contact_id is not None:
             hold(db, "contact", contact_id)
         old = _lock(db, purchase_id, "change")
+        if product is not None and product.strip() and sets.get("quantity") is None:
+            sets["quantity"] = old.quantity or 1
+        if (
+            "quantity" in sets
+            and sets["quantity"] is not None
+            and (sets.get("product_id", old.product_id) is None)
+        ):
+            raise InvalidInput("--qty says how many of a product: give --product too")
         check_version(ctx, "purchase", purchase_id, _label(old), old.version, expected_version)
         assigns = ", ".join(f"{k} = :{k}" for k in sets)
         db.execute(
@@ -204,7 +247,8 @@ def list_purchases(
         params["pid"] = purchase_id
     clause = (" WHERE " + " AND ".join(where)) if where else ""
     rows = db.all(
-        "SELECT p.*, c.name AS contact FROM purchases p JOIN contacts c ON c.id = p.contact_id"
+        "SELECT p.*, c.name AS contact, coalesce(pr.sku, pr.name) AS product FROM purchases p"
+        " JOIN contacts c ON c.id = p.contact_id LEFT JOIN products pr ON pr.id = p.product_id"
         + clause
         + " ORDER BY p.purchased_on DESC, p.id DESC LIMIT :n",
         params,
@@ -224,6 +268,10 @@ def list_purchases(
                 r["currency"],
                 r["note"],
                 int(r["version"]),
+                r["product_id"],
+                r["product"],
+                r["quantity"],
+                r["deal_id"],
             )
         )
     return out

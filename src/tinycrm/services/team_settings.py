@@ -4,10 +4,13 @@ Kept in `team_settings` (key, value as typed in canonical form): `working-hours`
 (`Mon-Fri 09:00-17:00`, read in each case owner's time zone) and `holidays` (ISO days),
 which the SLA clocks of service cases count in (tinycrm.worktime); `escalate-after` (days
 overdue before a reminder or case goes up to the owner's lead) and `big-deal-threshold`
-(open deals worth at least this are big: `next`, the digest).
+(open deals worth at least this are big: `next`, the digest); and the company's own
+header and terms on quotes (`company-name`, `company-address`, `company-email`,
+`quote-terms`, `quote-valid-for`).
 
-The last two were once read from each machine's settings file, which can still set them
-(`escalate_after`, `big_deal_threshold`): `effective` holds the rule of which value wins.
+`escalate-after` and `big-deal-threshold` were once read from each machine's settings
+file, which can still set them (`escalate_after`, `big_deal_threshold`): `effective`
+holds the rule of which value wins.
 Escalation is the team's policy (a lead must see the same escalations as the owner's
 colleagues), so the store's value wins and the file's is only used while the store has
 none, as old set-ups had it. What counts as big is a personal filter on one's own `next`
@@ -25,6 +28,7 @@ from tinycrm.errors import InvalidInput
 from tinycrm.services import audit
 from tinycrm.services.context import Ctx
 from tinycrm.store.db import Db, read_ts
+from tinycrm.text import clean
 from tinycrm.worktime import (
     DEFAULT_HOURS,
     Hours,
@@ -63,6 +67,36 @@ def _canonical_amount(text: str) -> str:
 MAX_ESCALATE_AFTER = 3650
 DEFAULT_ESCALATE_AFTER = 3
 
+
+def _one_line(text: str) -> str:
+    value = " ".join(clean(text).split())
+    if len(value) > 200:
+        raise InvalidInput("a name or address line is at most 200 characters")
+    return value
+
+
+def _lines(text: str) -> str:
+    """Several lines: a newline, or ` / ` between them ('Hauptstr. 1 / 10115 Berlin')."""
+    parts = [_one_line(p) for p in clean(text).replace(" / ", "\n").splitlines()]
+    return "\n".join(p for p in parts if p)
+
+
+def _terms(text: str) -> str:
+    value = clean(text).strip()
+    if len(value) > 5000:
+        raise InvalidInput("quote-terms is at most 5000 characters")
+    return value
+
+
+def _days(text: str) -> str:
+    from tinycrm.dates import parse_duration
+
+    days = parse_duration(text).days
+    if not 1 <= days <= 3650:
+        raise InvalidInput(f"quote-valid-for is between 1d and 3650d: {text!r}")
+    return f"{days}d"
+
+
 #: key -> (what it is, its default, the check that turns what was typed into the stored form)
 KEYS: dict[str, tuple[str, str, Callable[[str], str]]] = {
     "working-hours": ("days and hours SLA clocks count", DEFAULT_HOURS, _canonical_hours),
@@ -77,6 +111,11 @@ KEYS: dict[str, tuple[str, str, Callable[[str], str]]] = {
         "",
         _canonical_amount,
     ),
+    "company-name": ("your company's name, at the head of quotes", "", _one_line),
+    "company-address": ("its address on quotes (lines split by ' / ')", "", _lines),
+    "company-email": ("the address quotes give for questions", "", _one_line),
+    "quote-terms": ("payment and delivery terms printed on quotes", "", _terms),
+    "quote-valid-for": ("how long a quote holds by default", "30d", _days),
 }
 #: shared keys a settings file can set too: key -> (the file's key, whether the file wins)
 FILE_KEYS = {

@@ -50,6 +50,8 @@ LockKey = Literal[
     "sla targets",
     "mail imports",  # the messages `mail import` logged, and IMAP folder positions
     "case imports",  # the cases `import cases` checks for duplicates
+    "products",  # SKUs and names; shared by a writer that needs a product to stay
+    "quote numbers",  # the per-year counter of quote numbers
     "goals",  # one goal per user, metric, period length and first period
     "campaign names",
     "custom fields",  # their names per kind of record

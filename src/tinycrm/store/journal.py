@@ -15,8 +15,9 @@ outermost write transaction ends, `Db.write` files those rows under one new `cha
   trigger per table; a new table needs its trigger.
 
 Not journaled (`NOT_JOURNALED`): the audit log and the journal itself, the send log of the
-digest (what was mailed stays mailed), the erasure records (forget cannot be undone), and
-the search index (rewritten from the records after an undo).
+digest (what was mailed stays mailed), the quote number counters (a number handed out
+stays handed out, even when undo takes its quote back), the erasure records (forget
+cannot be undone), and the search index (rewritten from the records after an undo).
 """
 
 from __future__ import annotations
@@ -25,7 +26,15 @@ from collections.abc import Sequence
 from typing import Any
 
 NOT_JOURNALED = frozenset(
-    {"audit_log", "changes", "row_changes", "digests_sent", "erasures", "alembic_version"}
+    {
+        "audit_log",
+        "changes",
+        "row_changes",
+        "digests_sent",
+        "erasures",
+        "alembic_version",
+        "quote_counters",
+    }
 )
 
 #: How many changes the journal keeps: older ones are pruned as new ones are filed (one

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from tinycrm.services.digest import Digest
     from tinycrm.services.fields import FieldDef
     from tinycrm.services.filters import Filter
+    from tinycrm.services.recommend import Recommendations
     from tinycrm.services.reminders import ReminderView
     from tinycrm.services.search import ContactMatch
     from tinycrm.services.value import RankedCustomer, Ranking
@@ -494,6 +495,13 @@ def contact_grade(store: Store, ctx: Ctx, contact_id: int) -> str:
     return store.rankings.grade(ctx, contact_id)
 
 
+def recommendations(ctx: Ctx, contact_id: int, top: int = 5) -> Recommendations:
+    """What to offer the contact next (services.recommend, docs/products.md)."""
+    from tinycrm.services.recommend import recommend
+
+    return recommend(ctx.db, contact_id, top=top)
+
+
 # -- Deals -------------------------------------------------------------------------------------
 
 PER_COLUMN = 100  # deals shown in each stage's column
@@ -506,6 +514,13 @@ class Board:
     currency: str
     where: str = ""  # the filter the deals were read with
     matching: dict[str, int] | None = None  # with a filter: the open deals it matches, by stage
+
+
+def deal_with_items(ctx: Ctx, deal_id: int) -> DealView:
+    """One deal with its line items and their totals, for the board's items view."""
+    from tinycrm.services.deals import get_deal
+
+    return get_deal(ctx.db, deal_id, items=True)
 
 
 def load_board(ctx: Ctx, where: str = "", order: str = "stage") -> Board:

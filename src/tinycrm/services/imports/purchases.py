@@ -15,6 +15,9 @@ this module owns the rules for purchases:
   and is skipped unless `allow_duplicates`. Each stored purchase accounts for one row, so a
   file with two identical orders imports both the first time and skips both the second.
 - Days after today (in the user's zone) and before 1900 are refused.
+- A row's product (`sku` column) is found in the catalogue as `product show` finds one
+  (SKU, name, unique prefix, #id), once per distinct value; one that names no product, or
+  several, is the row's error. The catalogue holds still meanwhile (`products` lock key).
 
 Lookups take one query per 500 distinct values, never one per row, so a 500k-row file costs a
 few hundred queries, and rows are inserted with executemany in batches. Purchases feed no
@@ -32,6 +35,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from tinycrm.errors import Ambiguous, InvalidInput, NotFound
 from tinycrm.identity import email_match_key
 from tinycrm.money import format_cents
 from tinycrm.services import search
@@ -47,6 +51,7 @@ from tinycrm.services.imports.bulk import (
     id_lists,
     resolve_refs,
 )
+from tinycrm.services.products import find_product
 from tinycrm.store.db import Db, LockKey
 from tinycrm.text import fold
 
@@ -61,6 +66,8 @@ class PurchaseRow:
     amount_cents: int
     currency: str
     note: str | None
+    product: str | None = None  # a SKU, name or #id of the catalogue, as the file wrote it
+    quantity: int | None = None  # with a product: how many
 
 
 @dataclass
@@ -117,11 +124,13 @@ def import_purchases(
     run = Run("purchases", source.file, skip_bad, dry_run, save_rejects, progress)
     # what the checks read stays as it is until this lands
     locks: list[LockKey] = ["contact identities"] if create_missing else []
-    with run.transaction(db, *locks, "purchase imports"):
+    shared: tuple[LockKey, ...] = ("products",)  # the catalogue holds still meanwhile
+    with run.transaction(db, *locks, "purchase imports", "products", shared=shared):
         run.step("check", 0, len(rows))
         # in file order: a contact to create takes the first spelling the file uses
         refs = resolve_refs(db, list(dict.fromkeys(r.contact for r in rows)), create_missing)
-        good, errors = _check_rows(ctx, rows, refs.errors, unreadable)
+        products, product_errors = _products(db, rows)
+        good, errors = _check_rows(ctx, rows, refs.errors, unreadable, product_errors)
         run.checked(errors)
         new = refs.needed_by(r.contact for r in good)
         if dry_run:
@@ -136,7 +145,7 @@ def import_purchases(
             pairs, duplicates = _drop_stored(db, pairs)
         run.step("check", len(rows), len(rows))
         if not dry_run:
-            _insert(ctx, pairs, progress)
+            _insert(ctx, pairs, products, progress)
         totals: Counter[str] = Counter()
         for r, _ in pairs:
             totals[r.currency] += r.amount_cents
@@ -169,11 +178,24 @@ def import_purchases(
 # -- checking and writing -----------------------------------------------------------------
 
 
+def _products(db: Db, rows: Sequence[PurchaseRow]) -> tuple[dict[str, int], dict[str, str]]:
+    """Each distinct product the rows name: its id, or why it names none."""
+    found: dict[str, int] = {}
+    problems: dict[str, str] = {}
+    for ref in dict.fromkeys(r.product for r in rows if r.product is not None):
+        try:
+            found[ref] = find_product(db, ref).id
+        except (NotFound, Ambiguous, InvalidInput) as e:
+            problems[ref] = str(e)
+    return found, problems
+
+
 def _check_rows(
     ctx: Ctx,
     rows: Sequence[PurchaseRow],
     ref_errors: dict[str, str],
     unreadable: Sequence[RowError],
+    product_errors: dict[str, str],
 ) -> tuple[list[PurchaseRow], list[RowError]]:
     """The rows that can be imported, and every error (the reader's too)."""
     today = ctx.now.astimezone(ctx.tz).date()
@@ -183,6 +205,8 @@ def _check_rows(
         problem = ref_errors.get(r.contact)
         if problem is not None:
             errors.append(RowError(r.line, "contact", problem))
+        elif r.product is not None and r.product in product_errors:
+            errors.append(RowError(r.line, "sku", product_errors[r.product]))
         elif r.day > today:
             errors.append(RowError(r.line, "date", f"in the future: {r.day} (today is {today})"))
         elif r.day.year < 1900:
@@ -263,7 +287,7 @@ def _drop_stored(db: Db, pairs: _Pairs) -> tuple[_Pairs, int]:
     return kept, len(pairs) - len(kept)
 
 
-def _insert(ctx: Ctx, pairs: _Pairs, progress: Progress | None) -> None:
+def _insert(ctx: Ctx, pairs: _Pairs, products: dict[str, int], progress: Progress | None) -> None:
     db = ctx.db
     now = db.ts(ctx.now)
     # by contact and day, as the purchases index is: each batch then touches a few of its
@@ -272,7 +296,8 @@ def _insert(ctx: Ctx, pairs: _Pairs, progress: Progress | None) -> None:
     for start in range(0, len(pairs), BATCH):
         db.insert_many(
             "INSERT INTO purchases (contact_id, purchased_on, amount_cents, currency, note,"
-            " created_at) VALUES (:c, :on, :amount, :cur, :note, :now)",
+            " created_at, product_id, quantity) VALUES (:c, :on, :amount, :cur, :note, :now,"
+            " :product, :qty)",
             [
                 {
                     "c": cid,
@@ -281,6 +306,8 @@ def _insert(ctx: Ctx, pairs: _Pairs, progress: Progress | None) -> None:
                     "cur": r.currency,
                     "note": r.note,
                     "now": now,
+                    "product": None if r.product is None else products[r.product],
+                    "qty": r.quantity if r.product is not None else None,
                 }
                 for r, cid in pairs[start : start + BATCH]
             ],

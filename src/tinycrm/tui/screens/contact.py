@@ -1,5 +1,6 @@
-"""One contact, 360°: details, tags, company, open deals, purchases and value grade, and
-the timeline of notes, purchases, deal moves and service cases, newest first.
+"""One contact, 360°: details, tags, company, open deals, purchases and value grade, the
+products to offer them next (services.recommend), and the timeline of notes, purchases,
+deal moves and service cases, newest first.
 
 n logs a note, r sets a reminder, p records a purchase, c opens a service case; e edits the
 highlighted note, purchase, deal or case of the timeline (E the contact), x deletes it,
@@ -19,6 +20,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from tinycrm.refs import Target
 from tinycrm.services.contacts import ContactDetail
+from tinycrm.services.recommend import Recommendations
 from tinycrm.text import plural
 from tinycrm.tui import data
 from tinycrm.tui.screens.base import run_db
@@ -88,6 +90,11 @@ class ContactScreen(RecordScreen):
             super().__init__()
             self.grade = grade
 
+    class Recommended(Message, bubble=False):
+        def __init__(self, found: Recommendations) -> None:
+            super().__init__()
+            self.found = found
+
     class FieldsLoaded(Message, bubble=False):
         def __init__(self, defs: list[Any]) -> None:
             super().__init__()
@@ -99,6 +106,9 @@ class ContactScreen(RecordScreen):
             with VerticalScroll(id="contact-card"):
                 yield Static("Loading…", id="card")
                 yield Static("", id="grade")
+                offer = Static("", id="recommend")
+                offer.display = False  # shown once there is something to offer
+                yield offer
             yield Timeline(id="timeline", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -113,6 +123,9 @@ class ContactScreen(RecordScreen):
         run_db(self, lambda ctx: data.load_contact(ctx, cid), self.Loaded)
         run_db(
             self, lambda ctx: data.contact_grade(store, ctx, cid), self.GradeLoaded, group="grade"
+        )
+        run_db(
+            self, lambda ctx: data.recommendations(ctx, cid), self.Recommended, group="recommend"
         )
 
     def action_reload(self) -> None:
@@ -203,6 +216,18 @@ class ContactScreen(RecordScreen):
 
     def on_contact_screen_grade_loaded(self, message: GradeLoaded) -> None:
         self.query_one("#grade", Static).update(Text(message.grade, style="bold"))
+
+    def on_contact_screen_recommended(self, message: Recommended) -> None:
+        found = message.found
+        text = Text()
+        if found.products:
+            text.append("\nOffer next\n", style="bold")
+            for r in found.products:
+                text.append(f"  {r.label}")
+                text.append(f"  {r.score:.2f}\n", style="dim")
+        offer = self.query_one("#recommend", Static)
+        offer.update(text)
+        offer.display = bool(found.products)
 
     def _target(self) -> tuple[Target, str] | None:
         if self.detail is None:

@@ -1,7 +1,7 @@
 """Deals: the pipeline as a board, one column per open stage, with each column's count,
 total and weighted total. shift+←/→ moves the highlighted deal a stage, m picks a stage,
-w marks it won, l lost (with a reason), e edits it, x deletes it (asking first); ←/→
-change column; enter opens the contact.
+w marks it won, l lost (with a reason), e edits it, x deletes it (asking first), i shows its
+line items and totals; ←/→ change column; enter opens the contact.
 Rotting deals (idle past their stage's rot days) are marked. The filter bar (f) takes the
 language of `deal list --where`; ctrl+s saves the filter and order as a view of deals, and
 the views switch from the bar (v picks the next one).
@@ -55,6 +55,7 @@ class DealsScreen(RecordScreen):
         Binding("right", "column(1)", "Column →", show=False),
         Binding("n", "note", "Note"),
         Binding("e", "edit", "Edit"),
+        Binding("i", "items", "Items"),
         Binding("x,delete", "delete", "Delete", key_display="x"),
         Binding("f", "filter", "Filter"),
         Binding("v", "next_view", "Views"),
@@ -103,6 +104,11 @@ class DealsScreen(RecordScreen):
         def __init__(self, error: TinyCRMError) -> None:
             super().__init__()
             self.error = error
+
+    class ItemsLoaded(Message, bubble=False):
+        def __init__(self, deal: DealView) -> None:
+            super().__init__()
+            self.deal = deal
 
     def compose(self) -> ComposeResult:
         yield NavBar("deals")
@@ -457,6 +463,17 @@ class DealsScreen(RecordScreen):
         if deal is not None:
             self.edit_record("deal", deal.id)
 
+    def action_items(self) -> None:
+        deal = self._current()
+        if deal is None:
+            self.notify("No deal highlighted", severity="warning")
+            return
+        did = deal.id
+        run_db(self, lambda ctx: data.deal_with_items(ctx, did), self.ItemsLoaded, group="items")
+
+    def on_deals_screen_items_loaded(self, message: ItemsLoaded) -> None:
+        self.app.push_screen(ItemsView(message.deal))
+
     def action_delete(self) -> None:
         deal = self._current()
         if deal is not None:
@@ -523,6 +540,56 @@ class StagePicker(CRMModal[str | None]):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.dismiss(event.option.id)
+
+
+class ItemsView(CRMModal[None]):
+    """A deal's line items, discounts, tax per rate and totals; escape closes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,i,q", "close", "Close")]
+
+    def __init__(self, deal: DealView) -> None:
+        super().__init__()
+        self.deal = deal
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form"):
+            yield Static(f"#{self.deal.id} {self.deal.title}", classes="form-title")
+            yield Static(items_text(self.deal), id="items")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def items_text(deal: DealView) -> Text:
+    """The deal's lines and totals as the items view shows them."""
+    from tinycrm.money import display_amount, show
+    from tinycrm.pricing import format_percent
+
+    lines = deal.lines
+    text = Text()
+    if lines is None or not lines.items:
+        text.append(f"No items: its value, {show(deal.value)}, was typed.\n", style="dim")
+        text.append("tinycrm deal item add DEAL PRODUCT --qty N", style="dim")
+        return text
+    for i in lines.items:
+        text.append(f"{i.line:>2}  ")
+        text.append(i.product, style="bold")
+        if i.sku:
+            text.append(f" ({i.sku})", style="dim")
+        text.append(f"\n    {i.quantity:,} × {display_amount(i.price.cents)}")
+        if i.discount.cents:
+            off = display_amount(i.discount.cents)
+            if i.discount_bp is not None:
+                off += f" ({format_percent(i.discount_bp)})"
+            text.append(f" less {off}")
+        text.append(f" · tax {format_percent(i.tax_bp)}", style="dim")
+        text.append(f" = {display_amount(i.net.cents)}\n")
+    assert lines.net is not None and lines.total is not None
+    text.append(f"\n{'net':>14}  {show(lines.net)}\n", style="bold")
+    for t in lines.taxes:
+        text.append(f"{'tax ' + format_percent(t.rate_bp):>14}  {show(t.tax)}\n")
+    text.append(f"{'total':>14}  {show(lines.total)}", style="bold")
+    return text
 
     def action_cancel(self) -> None:
         self.dismiss(None)

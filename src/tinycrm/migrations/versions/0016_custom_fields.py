@@ -9,7 +9,7 @@ index alone), and one partial unique index per kind of record (which
 also serves the cascade when a record is deleted). Both are in the change journal (0009's
 triggers), so `undo` takes field commands and `--set` back.
 
-Revision ID: 0017
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-07 02:00:00
 """
@@ -21,7 +21,7 @@ from alembic import op
 
 from tinycrm.store import journal
 
-revision = "0017"
+revision = "0016"
 down_revision = "0015"
 branch_labels = None
 depends_on = None

@@ -6,8 +6,8 @@ its sort and columns, who saved it last and when. Shared by the whole store (tea
 everyone sees the team's views). AUTOINCREMENT on SQLite, as models.py's rule says; in the
 change journal (0009's triggers), so `undo` takes `view save` and `view rm` back.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-07 02:00:00
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 from tinycrm.store import journal
 
-revision = "0018"
-down_revision = "0017"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""Migration 0017 (custom fields) on a store made before it: the new tables arrive empty
+"""Migration 0016 (custom fields) on a store made before it: the new tables arrive empty
 and journalled, what was there stays, and fields work at once (#23)."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def test_upgrading_a_0012_store_adds_custom_fields_and_keeps_the_data(
     raw.close()
     db = open_store(str(path))
     try:
-        assert db.value("SELECT version_num FROM alembic_version") == "0017"
+        assert db.value("SELECT version_num FROM alembic_version") == "0016"
         assert db.value("SELECT count(*) FROM custom_fields") == 0
         assert db.value("SELECT name FROM contacts") == "Zoë Quinn"
         triggers = {
