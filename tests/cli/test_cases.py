@@ -407,3 +407,25 @@ def test_a_long_case_list_on_a_terminal_says_how_many_more(sqlite_store: str) ->
         [sys.executable, "-m", "tinycrm", "case", "list", "--open", "-n", "10"], dict(os.environ)
     ).decode()
     assert "… 10 of 12 shown: narrow with --open/--owner/--priority or raise --limit" in shown
+
+
+def test_undo_puts_the_sla_clocks_back_as_the_writers_keep_them(cli: Runner) -> None:
+    """An undo restores the rows; the SLA clocks that follow from them are computed again
+    (of the undone case, and of every open case when a target or the working time moves)."""
+    cli.ok("contact", "add", "Alice Wong")
+    cli.ok("case", "add", "alice", "Quote")
+    cli.ok("case", "add", "alice", "Invoice")
+    due = _case(cli, 1)["sla_due_at"]
+    cli.ok("case", "close", "1", "--solution", "sent it")
+    assert _case(cli, 1)["sla_due_at"] is None
+    cli.ok("undo")
+    assert _case(cli, 1)["sla_due_at"] == due
+    cli.ok("sla", "edit", "normal", "--respond", "3h")
+    moved = [_case(cli, n)["sla_due_at"] for n in (1, 2)]
+    assert moved[0] != due
+    cli.ok("undo")
+    assert [_case(cli, n)["sla_due_at"] for n in (1, 2)] == [due, due]
+    cli.ok("settings", "set", "working-hours", "Mon-Fri 13:00-15:00")
+    cli.ok("undo")
+    assert [_case(cli, n)["sla_due_at"] for n in (1, 2)] == [due, due]
+    assert cli.ok("doctor", "--json").json()["healthy"] is True

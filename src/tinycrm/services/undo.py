@@ -30,7 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from tinycrm.errors import InvalidInput, StoreError
-from tinycrm.services import audit, clocks, search
+from tinycrm.services import audit, cases, clocks, search
 from tinycrm.services.context import Ctx
 from tinycrm.store.db import Db, Row, Table, read_ts
 
@@ -599,10 +599,17 @@ def _recompute(ctx: Ctx, nets: list[_Net]) -> None:
     deals: set[int] = set()
     tags: set[str] = set()
     stages: set[int] = set()
+    case_ids: set[int] = set()
+    every_case = False  # an SLA target or the working time moved every open case's clock
     for net in nets:
+        every_case = every_case or net.table in ("sla_targets", "team_settings")
         for image in (net.old, net.new):
             if not image:
                 continue
+            if net.table == "cases":
+                case_ids.add(int(image["id"]))
+            elif net.table == "case_notes":
+                case_ids.add(int(image["case_id"]))
             if net.table == "contacts":
                 contacts.add(int(image["id"]))
             elif image.get("contact_id") is not None:
@@ -622,6 +629,29 @@ def _recompute(ctx: Ctx, nets: list[_Net]) -> None:
     for stage in sorted(stages):
         clocks.refresh_rot_for_stage(db, stage)
     clocks.refresh_rot(db, sorted(deals))
+    # the SLA clocks (cases.sla_due_at) of the cases still there, as their writers keep them
+    if every_case or case_ids:
+        cases.refresh_clocks(db, ctx.tz, _existing_cases(db, sorted(case_ids), every_case))
+
+
+def _existing_cases(db: Db, ids: list[int], every_open: bool) -> list[int]:
+    """Of `ids`, the cases that exist; with `every_open`, every open case too."""
+    found = (
+        {int(r["id"]) for r in db.all("SELECT id FROM cases WHERE status = 'open'")}
+        if every_open
+        else set()
+    )
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join(f":i{n}" for n in range(len(chunk)))
+        found |= {
+            int(r["id"])
+            for r in db.all(
+                f"SELECT id FROM cases WHERE id IN ({marks})",
+                {f"i{n}": v for n, v in enumerate(chunk)},
+            )
+        }
+    return sorted(found)
 
 
 _INDEXED = {
