@@ -264,3 +264,25 @@ def test_custom_fields_in_filters_and_views(shop: Runner) -> None:
     assert r.exit_code == 2
     assert r.stderr.startswith("Error: unknown attribute 'regoin' at column 1 (known: name,")
     assert r.stderr.rstrip().endswith("open-deals, id, region)")
+
+
+def test_custom_fields_as_columns_of_lists_and_views(shop: Runner) -> None:
+    shop.ok("field", "add", "contact", "Region")
+    shop.ok("field", "add", "company", "industry", "--type", "choice", "--choices", "retail,energy")
+    shop.ok("contact", "edit", "alice", "--set", "region=North")
+    shop.ok("company", "edit", "acme", "--set", "industry=retail")
+    out = shop.ok("contact", "list", "--where", "tag:vip or region=north", "--columns",
+                  "name,region").stdout  # fmt: skip
+    assert "Alice Wong\tNorth\n" in out
+    assert shop.ok("company", "list", "--columns", "name,industry").stdout.startswith(
+        "Acme\tretail\n"
+    )
+    shop.ok("view", "save", "regions", "--where", "", "--columns", "name,REGION")
+    assert shop.ok("view", "list", "--json").json()[0]["columns"] == ["name", "Region"]
+    assert "Alice Wong\tNorth\n" in shop.ok("contact", "list", "--view", "regions").stdout
+    r = shop("contact", "list", "--columns", "name,regoin")
+    assert (r.exit_code, r.stderr) == (
+        2,
+        "Error: contacts columns are id, name, company, email, phone, tags, last-touch,"
+        " title, owner, Region, not 'regoin'\n",
+    )

@@ -52,8 +52,20 @@ CELLS: dict[str, dict[str, tuple[str, Cell]]] = {
 
 
 def show(ctx: Ctx, entity: str, columns: Sequence[str], rows: Sequence[Any], *, empty: str) -> None:
-    """Print `rows` as a table of `columns` (names from services.views.COLUMNS)."""
-    cells = [CELLS[entity][c] for c in columns]
+    """Print `rows` as a table of `columns`: names from services.views.COLUMNS, and custom
+    fields (their values as the exports write them)."""
+    custom = [c for c in columns if c not in CELLS[entity]]
+    values: dict[int, dict[str, str]] = {}
+    if custom and rows:
+        from tinycrm.services import fields
+
+        kind = {"contacts": "contact", "deals": "deal", "companies": "company"}[entity]
+        values = fields.export_values(ctx.db, kind, [r.id for r in rows])
+
+    def field_cell(name: str) -> tuple[str, Cell]:
+        return name, lambda r, _c: values.get(r.id, {}).get(name, "")
+
+    cells = [CELLS[entity][c] if c in CELLS[entity] else field_cell(c) for c in columns]
     output.table(
         [header for header, _ in cells],
         [[cell(r, ctx) for _, cell in cells] for r in rows],

@@ -4,6 +4,7 @@ by everyone using the store. `view save` / ctrl+s in the app, `view list`, `view
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -87,24 +88,39 @@ def check_sort(entity: str, sort: str | None) -> str | None:
 
 
 def check_columns(
-    entity: str, columns: str | list[str] | tuple[str, ...] | None
-) -> tuple[str, ...] | None:  # noqa: E501
-    """Columns (comma-separated or a list) `entity` lists can show, each once."""
+    entity: str,
+    columns: str | list[str] | tuple[str, ...] | None,
+    custom: Sequence[str] = (),
+) -> tuple[str, ...] | None:
+    """Columns (comma-separated or a list) `entity` lists can show, each once: the built-in
+    ones, and the custom fields named in `custom` (written as the field is named)."""
     if columns is None:
         return None
     parts = columns.split(",") if isinstance(columns, str) else list(columns)
+    fields_by_key = {fold(f): f for f in custom}
     out: list[str] = []
     for raw in parts:
         key = raw.strip().lower().replace("_", "-").replace(" ", "-")
         if not key:
             continue
         if key not in COLUMNS[entity]:
-            raise InvalidInput(
-                f"{entity} columns are {', '.join(COLUMNS[entity])}, not {raw.strip()!r}"
-            )
+            field = fields_by_key.get(fold(raw.strip()))
+            if field is None:
+                known = ", ".join([*COLUMNS[entity], *custom])
+                raise InvalidInput(f"{entity} columns are {known}, not {raw.strip()!r}")
+            key = field
         if key not in out:
             out.append(key)
     return tuple(out) or None
+
+
+def _custom(ctx: Ctx, entity: str, columns: object) -> list[str]:
+    """The custom field names of `entity`, read only when columns were asked for."""
+    if columns is None:
+        return []
+    from tinycrm.services import fields
+
+    return fields.field_names(ctx, entity.removesuffix("s").replace("companie", "company"))
 
 
 def save_view(
@@ -129,7 +145,7 @@ def save_view(
     if text:
         compile_filter(ctx, entity, text)
     sort = check_sort(entity, sort)
-    cols = check_columns(entity, columns)
+    cols = check_columns(entity, columns, _custom(ctx, entity, columns))
     db = ctx.db
     with db.write():
         db.lock_key("saved views")
@@ -273,5 +289,7 @@ def listing(
         text = texts[0] if texts else ""
     compiled = compile_filter(ctx, entity, text) if text else None
     chosen_sort = check_sort(entity, sort) or (saved.sort if saved else None)
-    chosen_cols = check_columns(entity, columns) or (saved.columns if saved else None)
+    chosen_cols = check_columns(entity, columns, _custom(ctx, entity, columns)) or (
+        saved.columns if saved else None
+    )
     return Listing(compiled, chosen_sort, chosen_cols or DEFAULT_COLUMNS[entity], saved)
