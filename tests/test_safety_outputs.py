@@ -250,8 +250,8 @@ def test_an_export_is_private_while_it_is_being_written(
     seen: list[tuple[str, int]] = []
     real = exports.iter_contacts
 
-    def spying(db: Any) -> Iterator[Any]:
-        for n, rec in enumerate(real(db)):
+    def spying(db: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        for n, rec in enumerate(real(db, *args, **kwargs)):
             if n == 0:
                 seen.extend((p.name, stat.S_IMODE(p.stat().st_mode)) for p in folder.iterdir())
             yield rec
