@@ -10,12 +10,12 @@ import typer
 from tinycrm.cli import output
 from tinycrm.cli.common import (
     ID_MAX,
-    LIMIT_MAX,
     IfVersionOpt,
     JsonOpt,
     MineOpt,
     OwnerOpt,
     RefArg,
+    ScreenfulOpt,
     YesOpt,
     confirm,
     get_ctx,
@@ -135,16 +135,7 @@ def case_list(
     ] = False,
     priority: PriorityOpt = None,
     as_of: AsOfOpt = None,
-    limit: Annotated[
-        int | None,
-        typer.Option(
-            "--limit",
-            "-n",
-            min=1,
-            max=LIMIT_MAX,
-            help="At most this many (default: a screenful on a terminal).",
-        ),
-    ] = None,
+    limit: ScreenfulOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Cases, the most urgent first."""

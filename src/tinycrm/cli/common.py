@@ -37,6 +37,17 @@ ColumnsOpt = Annotated[
 # Bounds for counts and ids typed on the command line: a number past what the store's
 # integers hold is a usage error, not an overflow deep in the driver.
 LIMIT_MAX = 1_000_000_000
+#: A list's --limit where a terminal gets a screenful and a pipe everything (None).
+ScreenfulOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--limit",
+        "-n",
+        min=1,
+        max=LIMIT_MAX,
+        help="At most this many (default: a screenful on a terminal).",
+    ),
+]
 ID_MAX = 2_147_483_647  # PostgreSQL's integer
 
 IfVersionOpt = Annotated[

@@ -8,12 +8,12 @@ import typer
 
 from tinycrm.cli import output
 from tinycrm.cli.common import (
-    LIMIT_MAX,
     ColumnsOpt,
     IfVersionOpt,
     JsonOpt,
     MineOpt,
     OwnerOpt,
+    ScreenfulOpt,
     ViewOpt,
     WhereOpt,
     YesOpt,
@@ -139,16 +139,7 @@ def deal_list(
         typer.Option("--sort", help="stage, value, close, newest or title (default stage)."),
     ] = None,
     columns: ColumnsOpt = None,
-    limit: Annotated[
-        int | None,
-        typer.Option(
-            "--limit",
-            "-n",
-            min=1,
-            max=LIMIT_MAX,
-            help="At most this many (default: a screenful on a terminal).",
-        ),
-    ] = None,
+    limit: ScreenfulOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """List deals by stage, biggest first."""

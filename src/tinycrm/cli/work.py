@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from tinycrm.cli import output
-from tinycrm.cli.common import LIMIT_MAX, JsonOpt, get_ctx, parse_id, when
+from tinycrm.cli.common import JsonOpt, ScreenfulOpt, get_ctx, parse_id, when
 from tinycrm.errors import InvalidInput
 from tinycrm.services.context import Ctx
 
@@ -135,16 +135,7 @@ def todo(
     owner: Annotated[
         str | None, typer.Option("--owner", help="Only this user's reminders.")
     ] = None,
-    limit: Annotated[
-        int | None,
-        typer.Option(
-            "--limit",
-            "-n",
-            min=1,
-            max=LIMIT_MAX,
-            help="At most this many (default: a screenful on a terminal).",
-        ),
-    ] = None,
+    limit: ScreenfulOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Show what is due: overdue and today's reminders.
