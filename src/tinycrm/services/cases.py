@@ -208,10 +208,13 @@ def clock_rows(
 
 
 def refresh_clocks(db: Db, tz: tzinfo, case_ids: Iterable[int]) -> None:
-    """Recompute these cases' SLA clocks from their rows (in the caller's transaction)."""
+    """Recompute these cases' SLA clocks from their rows (in the caller's transaction); an
+    id with no case any more (an undo took it back) is passed over."""
     team, hours = _team(db), team_settings.working_hours(db)
     for case_id in case_ids:
-        r = _row(db, case_id)
+        r = db.one(_SELECT + " WHERE k.id = :id", {"id": case_id})
+        if r is None:
+            continue
         due = _clock(db, tz, r, team, hours)
         if read_ts(r["sla_due_at"]) != due:
             db.execute(

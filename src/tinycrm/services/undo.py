@@ -630,28 +630,10 @@ def _recompute(ctx: Ctx, nets: list[_Net]) -> None:
         clocks.refresh_rot_for_stage(db, stage)
     clocks.refresh_rot(db, sorted(deals))
     # the SLA clocks (cases.sla_due_at) of the cases still there, as their writers keep them
-    if every_case or case_ids:
-        cases.refresh_clocks(db, ctx.tz, _existing_cases(db, sorted(case_ids), every_case))
-
-
-def _existing_cases(db: Db, ids: list[int], every_open: bool) -> list[int]:
-    """Of `ids`, the cases that exist; with `every_open`, every open case too."""
-    found = (
-        {int(r["id"]) for r in db.all("SELECT id FROM cases WHERE status = 'open'")}
-        if every_open
-        else set()
-    )
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ", ".join(f":i{n}" for n in range(len(chunk)))
-        found |= {
-            int(r["id"])
-            for r in db.all(
-                f"SELECT id FROM cases WHERE id IN ({marks})",
-                {f"i{n}": v for n, v in enumerate(chunk)},
-            )
-        }
-    return sorted(found)
+    if every_case:
+        case_ids |= {int(r["id"]) for r in db.all("SELECT id FROM cases WHERE status = 'open'")}
+    if case_ids:
+        cases.refresh_clocks(db, ctx.tz, sorted(case_ids))
 
 
 _INDEXED = {
